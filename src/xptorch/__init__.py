@@ -1,0 +1,76 @@
+"""xptorch: PyTorch's Tensor, autograd and nn on NumPy (CPU) and CuPy (CUDA)."""
+from ._version import __version__
+from . import _dtype
+from ._dtype import (
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from ._device import device
+from ._size import Size
+from ._tensor import Tensor
+from ._tensor_str import set_printoptions, get_printoptions, printoptions
+from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from ._factories import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._functions import *  # noqa: F401,F403  (sum, cat, where, ...: plain forms of Tensor methods)
+from ._functions import max, min, sum, abs, pow, t  # noqa: F401  (shadowed builtins, exported on purpose)
+from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from . import autograd, backend, cuda  # noqa: E402
+
+float = _dtype.float32
+int = _dtype.int32
+bool = _dtype.bool
+
+
+def get_default_dtype():
+    return float32
+
+
+def from_dlpack(ext):
+    """Zero-copy import of any DLPack producer (NumPy, CuPy, PyTorch, ...)."""
+    from ._interop import from_dlpack as _f
+
+    return _f(ext)
+
+
+def __getattr__(name):
+    # nn, optim and friends load on first use so `import xptorch` stays light.
+    import importlib
+
+    if name in ("nn", "optim", "utils", "monitor"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'xptorch' has no attribute '{name}'")

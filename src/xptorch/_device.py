@@ -1,0 +1,80 @@
+"""xptorch.device: a (type, index) pair, interned so hot paths compare by identity."""
+import re
+
+_SPEC = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
+_INTERNED = {}
+
+
+class device:
+    __slots__ = ("type", "index", "_str", "__weakref__")
+
+    def __new__(cls, type_or_str, index=None):
+        if isinstance(type_or_str, device):
+            if index is not None:
+                raise RuntimeError("device(): a device object takes no index")
+            return type_or_str
+        if isinstance(type_or_str, int) and not isinstance(type_or_str, bool):
+            type_or_str, index = "cuda", type_or_str
+        if not isinstance(type_or_str, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({type(type_or_str).__name__})")
+        m = _SPEC.match(type_or_str)
+        if m is None:
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {type_or_str}"
+            )
+        kind, idx = m.group(1), m.group(2)
+        if idx is not None:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type_or_str}")
+            index = int(idx)
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        if kind == "cpu" and index not in (None, 0):
+            raise RuntimeError(f"CPU device index must be -1 or zero, got {index}")
+        if kind == "cpu":
+            index = None
+        key = (kind, index)
+        cached = _INTERNED.get(key)
+        if cached is not None:
+            return cached
+        self = object.__new__(cls)
+        self.type = kind
+        self.index = index
+        self._str = kind if index is None else f"{kind}:{index}"
+        _INTERNED[key] = self
+        return self
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self._str
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and other.type == self.type and other.index == self.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (self._str,))
+
+
+CPU = device("cpu")
+
+
+def canonical(d):
+    """The concrete device tensors live on: 'cuda' means the current CUDA device."""
+    if d is None:
+        return CPU
+    if type(d) is not device:
+        d = device(d)
+    if d.type == "cuda" and d.index is None:
+        from .backend import current_cuda_index
+
+        return device("cuda", current_cuda_index())
+    return d

@@ -1,0 +1,275 @@
+"""Tensor factories: tensor, zeros/ones/empty/full(_like), arange, linspace, eye, rand*."""
+import numbers
+
+import numpy as np
+
+from . import _dtype
+from ._device import CPU, canonical
+from ._ops import _common as C
+from .backend import array_module, use_device
+
+
+def _dev(device):
+    return CPU if device is None else canonical(device)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, C.Tensor):
+            s = s.item()
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(
+                f"empty(): argument 'size' must be tuple of ints, but found element of type {type(s).__name__} at pos {len(out)}"
+            )
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _finish(arr, dev, requires_grad):
+    t = C.wrap(arr, dev)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_dtype(data):
+    """PyTorch's default dtype for Python data: bool, int64 or float32."""
+    kinds = set()
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, bool) or isinstance(x, np.bool_):
+            kinds.add("b")
+        elif isinstance(x, numbers.Integral):
+            kinds.add("i")
+        elif isinstance(x, numbers.Real):
+            kinds.add("f")
+        elif isinstance(x, C.Tensor):
+            kinds.add({"b": "b", "i": "i", "u": "i", "f": "f"}[x._data.dtype.kind])
+        else:
+            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+    if "f" in kinds:
+        return _dtype.float32
+    if "i" in kinds:
+        return _dtype.int64
+    if "b" in kinds:
+        return _dtype.bool
+    return _dtype.float32
+
+
+def _unwrap_nested(data):
+    if isinstance(data, C.Tensor):
+        return data.numpy(force=True)
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(x) for x in data]
+    return data
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of data (nested lists, scalars, arrays or tensors)."""
+    dev = _dev(device)
+    if isinstance(data, C.Tensor):
+        arr = data.numpy(force=True)
+        dt = _dtype.to_dtype(dtype) if dtype is not None else data.dtype
+    elif isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
+        host = data if isinstance(data, np.ndarray) else data.get()
+        dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(host.dtype)
+        arr = host
+    else:
+        dt = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
+        try:
+            arr = np.array(_unwrap_nested(data), dtype=dt.np)
+        except ValueError as exc:
+            raise ValueError(f"expected sequence of equal-length lists: {exc}") from None
+    xp = array_module(dev)
+    with use_device(dev):
+        out = xp.array(arr, dtype=dt.np, copy=True)
+    return _finish(out, dev, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Share memory with data when it already lives on the requested device and dtype."""
+    if isinstance(data, C.Tensor):
+        dev = data._device if device is None else canonical(device)
+        return data.to(dev, dtype) if dtype is not None else data.to(dev)
+    if isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
+        t = C.Tensor._from_array(data)
+        _dtype.from_numpy_dtype(data.dtype)
+        dev = t._device if device is None else canonical(device)
+        if dtype is None and dev is t._device:
+            return t
+        return t.to(dev, dtype) if dtype is not None else t.to(dev)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(arr):
+    """Zero-copy: the tensor and the array share memory."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    _dtype.from_numpy_dtype(arr.dtype)
+    return C.wrap(arr, CPU)
+
+
+def _filled(size, fill, dtype, device, requires_grad, default=None):
+    dev = _dev(device)
+    dt = _dtype.to_dtype(dtype) if dtype is not None else (default or _dtype.float32)
+    xp = array_module(dev)
+    shape = _size(size)
+    with use_device(dev):
+        if fill is None:
+            arr = xp.empty(shape, dtype=dt.np)
+        elif fill == 0:
+            arr = xp.zeros(shape, dtype=dt.np)
+        else:
+            arr = xp.full(shape, fill, dtype=dt.np)
+    return _finish(arr, dev, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    return _filled(size, 0, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    return _filled(size, 1, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+    return _filled(size, None, dtype, device, requires_grad)
+
+
+def _fill_dtype(value):
+    if isinstance(value, bool):
+        return _dtype.bool
+    if isinstance(value, numbers.Integral):
+        return _dtype.int64
+    return _dtype.float32
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    if isinstance(fill_value, C.Tensor):
+        fill_value = fill_value.item()
+    return _filled((tuple(size),), fill_value, dtype, device, requires_grad, default=_fill_dtype(fill_value))
+
+
+def _like(t, dtype, device):
+    return (dtype if dtype is not None else t.dtype), (device if device is not None else t._device)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(t, dtype, device)
+    return _filled((t._data.shape,), 0, dt, dev, requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(t, dtype, device)
+    return _filled((t._data.shape,), 1, dt, dev, requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(t, dtype, device)
+    return _filled((t._data.shape,), None, dt, dev, requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(t, dtype, device)
+    return _filled((t._data.shape,), fill_value, dt, dev, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, C.Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        dt = _dtype.int64 if all(isinstance(v, numbers.Integral) for v in vals) else _dtype.float32
+    else:
+        dt = _dtype.to_dtype(dtype)
+    n = max(int(np.ceil((end - start) / step)), 0)
+    dev = _dev(device)
+    xp = array_module(dev)
+    with use_device(dev):
+        arr = (xp.arange(n, dtype=np.float64) * step + start).astype(dt.np) if dt.is_floating_point else xp.arange(start, end, step, dtype=dt.np)
+    return _finish(arr, dev, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.float32
+    dev = _dev(device)
+    xp = array_module(dev)
+    with use_device(dev):
+        arr = xp.linspace(start, end, steps, dtype=np.float64).astype(dt.np)
+    return _finish(arr, dev, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.float32
+    dev = _dev(device)
+    xp = array_module(dev)
+    with use_device(dev):
+        arr = xp.eye(n, m, dtype=dt.np)
+    return _finish(arr, dev, requires_grad)
+
+
+# ---- random --------------------------------------------------------------------------------
+
+def _gen(generator, dev):
+    from . import _random
+
+    return generator if generator is not None else _random.default_generator_for(str(dev))
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    t = empty(*size, dtype=dtype, device=device)
+    if not t.is_floating_point():
+        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{t.dtype._legacy[:-6]}'")
+    t.uniform_(0, 1, generator=generator)
+    return t.requires_grad_(requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    t = empty(*size, dtype=dtype, device=device)
+    t.normal_(0, 1, generator=generator)
+    return t.requires_grad_(requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    dt, dev = _like(t, dtype, device)
+    return rand(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    dt, dev = _like(t, dtype, device)
+    return randn(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dev = _dev(device)
+    vals = _gen(generator, dev).randint(_size((tuple(size),)), low, high)
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    t = from_numpy(vals.astype(dt.np, copy=False))
+    return t.to(dev) if dev is not CPU else t
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    dev = _dev(device)
+    vals = _gen(generator, dev).permutation(n)
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    t = from_numpy(vals.astype(dt.np, copy=False))
+    return t.to(dev) if dev is not CPU else t

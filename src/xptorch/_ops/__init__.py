@@ -1,0 +1,1 @@
+"""Differentiable operations: each op's forward and backward side by side."""

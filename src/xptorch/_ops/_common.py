@@ -1,0 +1,122 @@
+"""Helpers every op uses: wrapping arrays, graph edges, broadcasting and operand checks."""
+import numpy as np
+
+from .. import _dtype
+from ..autograd.grad_mode import state as _grad_state
+
+Tensor = None  # set by _tensor at import time, to avoid an import cycle
+_new = object.__new__
+
+
+def wrap(arr, dev):
+    t = _new(Tensor)
+    t._data = arr
+    t._device = dev
+    t._rg = False
+    t.grad_fn = None
+    return t
+
+
+def wrap_grad(arr, dev, node):
+    t = _new(Tensor)
+    t._data = arr
+    t._device = dev
+    t._rg = True
+    t.grad_fn = node
+    return t
+
+
+def edge(t):
+    """The graph edge for an input: its producer node, the leaf itself, or None."""
+    fn = t.grad_fn
+    if fn is not None:
+        return fn
+    return t if t._rg else None
+
+
+def needs_grad(t):
+    return t._rg and _grad_state.enabled
+
+
+def vcounter(t):
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = [0]
+    return vc
+
+
+def save_check(node, *tensors_and_arrays):
+    """Remember the versions of saved tensors: pairs of (tensor, array saved from it)."""
+    node._checks = tuple((vcounter(t), t._vc[0], a) for t, a in tensors_and_arrays)
+
+
+def unbroadcast(g, shape):
+    """Reduce a broadcast gradient back to an input's shape."""
+    if g.shape == shape:
+        return g
+    nd = g.ndim - len(shape)
+    if nd:
+        g = g.sum(axis=tuple(range(nd)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+def device_mismatch(a, b):
+    raise RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{a._device} and {b._device}!"
+    )
+
+
+def broadcast_error(sa, sb):
+    for i in range(1, max(len(sa), len(sb)) + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            n = max(len(sa), len(sb)) - i
+            raise RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {n}"
+            )
+    raise RuntimeError(f"shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together")
+
+
+def operands(a, b):
+    """Arrays for a binary op with PyTorch's type promotion; b may be a Python scalar."""
+    ad = a._data
+    if isinstance(b, Tensor):
+        if b._device is not a._device:
+            device_mismatch(a, b)
+        bd = b._data
+        if ad.dtype is not bd.dtype:
+            rt = _dtype.result_type(
+                _dtype._BY_NP[ad.dtype], _dtype._BY_NP[bd.dtype], ad.ndim, bd.ndim
+            ).np
+            if ad.dtype != rt:
+                ad = ad.astype(rt)
+            if bd.dtype != rt:
+                bd = bd.astype(rt)
+        return ad, bd
+    t = type(b)
+    if t is float:
+        if ad.dtype.kind != "f":
+            ad = ad.astype(np.float32)
+        return ad, b
+    if t is int or t is bool:
+        return ad, b
+    if isinstance(b, np.generic):
+        return operands(a, b.item())
+    if isinstance(b, (np.ndarray,)) or type(b).__module__.startswith("cupy"):
+        return operands(a, Tensor._from_array(b, a._device))
+    raise TypeError(f"unsupported operand type: '{type(b).__name__}'")
+
+
+def scalar_of(b):
+    return b.item() if isinstance(b, np.generic) else b
+
+
+def get_xp(arr):
+    from ..backend import get_array_module
+
+    return get_array_module(arr)

@@ -1,0 +1,978 @@
+"""Tensor: one backend array plus autograd metadata."""
+import numpy as np
+
+from . import _dtype, _tensor_str
+from ._device import CPU, canonical
+from ._size import Size
+from ._ops import _common as C
+from ._ops import inplace as _inplace
+from ._ops import linalg as _la
+from ._ops import pointwise as _pw
+from ._ops import reduce as _red
+from ._ops import shape as _sh
+from .autograd.grad_mode import state as _grad_state
+
+_BY_NP = _dtype._BY_NP
+
+
+class Tensor:
+    """A multi-dimensional array on a device, recording the ops applied to it for autograd."""
+
+    __slots__ = ("_data", "_device", "_rg", "grad_fn", "__dict__", "__weakref__")
+    _grad = None
+    _vc = None
+    _base = None
+    _leaf_hooks = None
+    _is_param = False
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use xptorch.tensor(...) or a factory function to create tensors")
+
+    # ---- construction -------------------------------------------------------------------------
+    @staticmethod
+    def _from_array(arr, dev=None):
+        """Wrap an array; the device is inferred from the array when not given."""
+        if dev is None:
+            dev = CPU
+            if type(arr).__module__.startswith("cupy"):
+                from ._device import device
+
+                dev = device("cuda", arr.device.id)
+        return C.wrap(arr, dev)
+
+    # ---- basic attributes -----------------------------------------------------------------------
+    @property
+    def data(self):
+        """A detached alias: shares memory, not tracked by autograd, with its own version counter."""
+        return C.wrap(self._data, self._device)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+        self._device = value._device
+
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            )
+        self._rg = bool(requires_grad)
+        return self
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value._device is not self._device:
+                raise RuntimeError("assigned grad has data located on a different device than the tensor")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    def _accumulate_grad(self, g):
+        """Add a backward's gradient into .grad, keeping dtype and shape."""
+        if g.dtype != self._data.dtype:
+            g = g.astype(self._data.dtype)
+        if g.shape != self._data.shape:
+            g = C.get_xp(g).broadcast_to(g, self._data.shape)
+        cur = self._grad
+        if cur is None:
+            if not g.flags.writeable or g.base is not None or g is self._data:
+                g = g.copy()
+            self._grad = C.wrap(g, self._device)
+        else:
+            cur._data += g
+            _inplace.bump(cur)
+
+    def _set_grad_array(self, g):
+        self._grad = C.wrap(g.copy(), self._device)
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_red.norm_dim(dim, self._data.ndim)]
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return int(self._data.size)
+
+    nelement = numel
+
+    @property
+    def dtype(self):
+        return _BY_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def is_cuda(self):
+        return self._device.type == "cuda"
+
+    @property
+    def T(self):
+        return self.permute(*range(self._data.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    def element_size(self):
+        return self._data.dtype.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self):
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.dtype.itemsize for s in self._data.strides)
+        return st if dim is None else st[_red.norm_dim(dim, self._data.ndim)]
+
+    def data_ptr(self):
+        d = self._data
+        return d.ctypes.data if isinstance(d, np.ndarray) else d.data.ptr
+
+    def untyped_storage_ptr(self):
+        base = self._data
+        while getattr(base, "base", None) is not None:
+            base = base.base
+        return base.ctypes.data if isinstance(base, np.ndarray) else base.data.ptr
+
+    @property
+    def _version(self):
+        vc = self._vc
+        return 0 if vc is None else vc[0]
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+                if self._data.size > 1 else "Boolean value of Tensor with no values is ambiguous"
+            )
+        return bool(self._data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy(force=True)
+        return arr if dtype is None else arr.astype(dtype)
+
+    # ---- conversion -------------------------------------------------------------------------
+    def item(self):
+        d = self._data
+        if d.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {d.size} elements cannot be converted to Scalar"
+            )
+        return d.reshape(()).item() if isinstance(d, np.ndarray) else d.reshape(()).get().item()
+
+    def tolist(self):
+        return self.numpy(force=True).tolist()
+
+    def numpy(self, *, force=False):
+        if not force:
+            if self._rg:
+                raise RuntimeError(
+                    "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+                )
+            if self._device.type != "cpu":
+                raise TypeError(
+                    f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first."
+                )
+        d = self._data
+        if isinstance(d, np.ndarray):
+            return d
+        return d.get()
+
+    def detach(self):
+        t = C.wrap(self._data, self._device)
+        t._vc = C.vcounter(self)
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._rg:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def clone(self, memory_format=None):
+        return _sh.clone(self)
+
+    def contiguous(self, memory_format=None):
+        if self._data.flags.c_contiguous:
+            return self
+        return _sh.clone(self)
+
+    def to(self, *args, **kwargs):
+        dev, dt, copy = _parse_to(self, args, kwargs)
+        return _sh.to_copy(self, dt.np if dt is not None else self._data.dtype, dev, copy)
+
+    def cpu(self):
+        return _sh.to_copy(self, self._data.dtype, CPU)
+
+    def cuda(self, device=None, non_blocking=False):
+        from ._device import device as _dev
+
+        d = canonical(_dev("cuda") if device is None else _dev(device if not isinstance(device, int) else _dev("cuda", device)))
+        return _sh.to_copy(self, self._data.dtype, d)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"xptorch.{self.dtype._legacy}"
+        if isinstance(dtype, str):
+            name = dtype.rsplit(".", 1)[-1]
+            dtype = next(d for d in _dtype.ALL if d._legacy == name)
+        return self.to(dtype)
+
+    def _cast(self, dt):
+        return _sh.to_copy(self, dt.np, self._device)
+
+    def float(self):
+        return self._cast(_dtype.float32)
+
+    def double(self):
+        return self._cast(_dtype.float64)
+
+    def half(self):
+        return self._cast(_dtype.float16)
+
+    def long(self):
+        return self._cast(_dtype.int64)
+
+    def int(self):
+        return self._cast(_dtype.int32)
+
+    def bool(self):
+        return self._cast(_dtype.bool)
+
+    def byte(self):
+        return self._cast(_dtype.uint8)
+
+    def type_as(self, other):
+        return self._cast(other.dtype)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from ._factories import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, device=device or self._device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from ._factories import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self._device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from ._factories import ones
+
+        return ones(*size, dtype=dtype or self.dtype, device=device or self._device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from ._factories import empty
+
+        return empty(*size, dtype=dtype or self.dtype, device=device or self._device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from ._factories import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self._device, requires_grad=requires_grad)
+
+    # ---- autograd ----------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook):
+        from .autograd.node import RemovableHandle
+
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn.register_hook(hook)
+        hooks = self._leaf_hooks
+        if hooks is None:
+            hooks = self._leaf_hooks = []
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def retain_grad(self):
+        import weakref
+
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self.grad_fn._retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        return self.grad_fn is not None and self.grad_fn._retain is not None
+
+    # ---- printing ----------------------------------------------------------------------------
+    def __repr__(self, *, tensor_contents=None):
+        d = self._data
+        host = d if isinstance(d, np.ndarray) else d.get()
+        fn = self.grad_fn
+        return _tensor_str.format_tensor(
+            host,
+            dtype_name=d.dtype.name,
+            device=None if self._device is CPU else str(self._device),
+            grad_fn_name=fn.name() if fn is not None else None,
+            requires_grad=self._rg,
+        )
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+    # ---- arithmetic --------------------------------------------------------------------------
+    def __add__(self, other):
+        return _pw.add(self, other)
+
+    def __radd__(self, other):
+        return _pw.add(self, other)
+
+    def __sub__(self, other):
+        return _pw.sub(self, other)
+
+    def __rsub__(self, other):
+        return _pw.rsub(self, other)
+
+    def __mul__(self, other):
+        return _pw.mul(self, other)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return _pw.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _pw.rdiv(self, other)
+
+    def __floordiv__(self, other):
+        return _pw.div(self, other, rounding_mode="floor")
+
+    def __mod__(self, other):
+        ad, bd = C.operands(self, other)
+        return C.wrap(ad % bd, self._device)
+
+    def __pow__(self, e):
+        return _pw.pow(self, e)
+
+    def __rpow__(self, base):
+        return _pw.rpow(self, base)
+
+    def __matmul__(self, other):
+        return _la.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _la.matmul(other, self)
+
+    def __neg__(self):
+        return _pw.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _pw.abs(self)
+
+    def __invert__(self):
+        d = self._data
+        if d.dtype.kind == "f":
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        return C.wrap(~d, self._device)
+
+    def __and__(self, other):
+        return _pw.bitwise(self, other, lambda a, b: a & b, "bitwise_and")
+
+    def __or__(self, other):
+        return _pw.bitwise(self, other, lambda a, b: a | b, "bitwise_or")
+
+    def __xor__(self, other):
+        return _pw.bitwise(self, other, lambda a, b: a ^ b, "bitwise_xor")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __eq__(self, other):
+        return _pw.compare(self, other, _eq)
+
+    def __ne__(self, other):
+        return _pw.compare(self, other, _ne)
+
+    def __lt__(self, other):
+        return _pw.compare(self, other, _lt)
+
+    def __le__(self, other):
+        return _pw.compare(self, other, _le)
+
+    def __gt__(self, other):
+        return _pw.compare(self, other, _gt)
+
+    def __ge__(self, other):
+        return _pw.compare(self, other, _ge)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def equal(self, other):
+        return self._data.shape == other._data.shape and bool((self._data == other._data).all())
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(C.get_xp(self._data).allclose(self._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def isnan(self):
+        return C.wrap(C.get_xp(self._data).isnan(self._data), self._device)
+
+    def isfinite(self):
+        return C.wrap(C.get_xp(self._data).isfinite(self._data), self._device)
+
+    def logical_not(self):
+        return C.wrap(~(self._data.astype(bool)), self._device)
+
+    def logical_and(self, other):
+        return _pw.logical(self, other, lambda a, b: a.astype(bool) & np.asarray(b).astype(bool) if isinstance(a, np.ndarray) else a.astype(bool) & b.astype(bool))
+
+    def logical_or(self, other):
+        return _pw.logical(self, other, lambda a, b: a.astype(bool) | np.asarray(b).astype(bool) if isinstance(a, np.ndarray) else a.astype(bool) | b.astype(bool))
+
+    def add(self, other, *, alpha=1):
+        return _pw.add(self, other, alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _pw.sub(self, other, alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return _pw.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        return _pw.div(self, other, rounding_mode)
+
+    divide = true_divide = div
+
+    def pow(self, e):
+        return _pw.pow(self, e)
+
+    def neg(self):
+        return _pw.neg(self)
+
+    negative = neg
+
+    def abs(self):
+        return _pw.abs(self)
+
+    absolute = abs
+
+    def exp(self):
+        return _pw.exp(self)
+
+    def log(self):
+        return _pw.log(self)
+
+    def sqrt(self):
+        return _pw.sqrt(self)
+
+    def rsqrt(self):
+        return _pw.sqrt(self).reciprocal()
+
+    def reciprocal(self):
+        return _pw.rdiv(self, 1.0)
+
+    def square(self):
+        return _pw.pow(self, 2)
+
+    def sigmoid(self):
+        return _pw.sigmoid(self)
+
+    def tanh(self):
+        return _pw.tanh(self)
+
+    def relu(self):
+        return _pw.relu(self)
+
+    def clamp(self, min=None, max=None):
+        return _pw.clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_min(self, min):
+        return _pw.clamp(self, min, None)
+
+    def clamp_max(self, max):
+        return _pw.clamp(self, None, max)
+
+    def maximum(self, other):
+        return _pw.maximum(self, other)
+
+    def minimum(self, other):
+        return _pw.minimum(self, other)
+
+    def sign(self):
+        return C.wrap(C.get_xp(self._data).sign(self._data), self._device)
+
+    def floor(self):
+        return C.wrap(C.get_xp(self._data).floor(self._data), self._device)
+
+    def ceil(self):
+        return C.wrap(C.get_xp(self._data).ceil(self._data), self._device)
+
+    def round(self, decimals=0):
+        return C.wrap(C.get_xp(self._data).round(self._data, decimals), self._device)
+
+    def where(self, condition, other):
+        return _pw.where(condition, self, other)
+
+    def lerp(self, end, weight):
+        return self + (end - self) * weight
+
+    # ---- reductions --------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return _red.sum(self, dim, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        return _red.mean(self, dim, keepdim, dtype)
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        return _red.prod(self, dim, keepdim, dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _red.var(self, dim, unbiased, keepdim, correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _red.std(self, dim, unbiased, keepdim, correction)
+
+    def max(self, dim=None, keepdim=False):
+        return _red.extremum(self, dim, keepdim, True)
+
+    def min(self, dim=None, keepdim=False):
+        return _red.extremum(self, dim, keepdim, False)
+
+    def amax(self, dim=None, keepdim=False):
+        if dim is None:
+            return _red.extremum(self, None, False, True)
+        return _red.extremum(self, dim, keepdim, True).values
+
+    def amin(self, dim=None, keepdim=False):
+        if dim is None:
+            return _red.extremum(self, None, False, False)
+        return _red.extremum(self, dim, keepdim, False).values
+
+    def argmax(self, dim=None, keepdim=False):
+        return _red.argext(self, dim, keepdim, True)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _red.argext(self, dim, keepdim, False)
+
+    def softmax(self, dim):
+        return _red.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return _red.softmax(self, dim, log=True)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _red.logsumexp(self, dim, keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        if p in ("fro", 2):
+            return (self * self).sum(dim, keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        if p == float("inf"):
+            return self.abs().amax(dim, keepdim)
+        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+    def all(self, dim=None, keepdim=False):
+        d = self._data
+        out = d.all() if dim is None else d.all(axis=_red.norm_dim(dim, d.ndim), keepdims=keepdim)
+        return C.wrap(C.get_xp(d).asarray(out), self._device)
+
+    def any(self, dim=None, keepdim=False):
+        d = self._data
+        out = d.any() if dim is None else d.any(axis=_red.norm_dim(dim, d.ndim), keepdims=keepdim)
+        return C.wrap(C.get_xp(d).asarray(out), self._device)
+
+    def count_nonzero(self, dim=None):
+        return C.wrap(C.get_xp(self._data).asarray(C.get_xp(self._data).count_nonzero(self._data, axis=dim), dtype=np.int64), self._device)
+
+    def cumsum(self, dim):
+        return C.wrap(self._data.cumsum(axis=_red.norm_dim(dim, self._data.ndim)), self._device)
+
+    # ---- linear algebra ---------------------------------------------------------------------
+    def matmul(self, other):
+        return _la.matmul(self, other)
+
+    def mm(self, other):
+        return _la.mm(self, other)
+
+    def bmm(self, other):
+        return _la.bmm(self, other)
+
+    def dot(self, other):
+        return _la.matmul(self, other)
+
+    # ---- shape -----------------------------------------------------------------------------
+    def view(self, *shape):
+        return _sh.view(self, *shape)
+
+    def view_as(self, other):
+        return _sh.view(self, other._data.shape)
+
+    def reshape(self, *shape):
+        return _sh.reshape(self, *shape)
+
+    def reshape_as(self, other):
+        return _sh.reshape(self, other._data.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _sh.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _sh.unflatten(self, dim, sizes)
+
+    def t(self):
+        return _sh.t(self)
+
+    def transpose(self, dim0, dim1):
+        return _sh.transpose(self, dim0, dim1)
+
+    swapaxes = transpose
+
+    def permute(self, *dims):
+        return _sh.permute(self, *dims)
+
+    def unsqueeze(self, dim):
+        return _sh.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return _sh.squeeze(self, dim)
+
+    def expand(self, *sizes):
+        return _sh.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _sh.expand(self, other._data.shape)
+
+    def repeat(self, *sizes):
+        sizes = _sh._shape_args(sizes)
+        d = self._data
+        return C.wrap(C.get_xp(d).tile(d, sizes), self._device)
+
+    def chunk(self, chunks, dim=0):
+        n = self._data.shape[_red.norm_dim(dim, self._data.ndim)]
+        step = -(-n // chunks)
+        return self.split(step, dim)
+
+    def split(self, split_size, dim=0):
+        d = _red.norm_dim(dim, self._data.ndim)
+        n = self._data.shape[d]
+        sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) if isinstance(split_size, int) else list(split_size)
+        out, start = [], 0
+        for s in sizes:
+            idx = (slice(None),) * d + (slice(start, start + s),)
+            out.append(self[idx])
+            start += s
+        return tuple(out)
+
+    def unbind(self, dim=0):
+        d = _red.norm_dim(dim, self._data.ndim)
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d]))
+
+    def __getitem__(self, idx):
+        return _sh.getitem(self, idx)
+
+    def __setitem__(self, idx, value):
+        _sh.setitem(self, idx, value)
+
+    # ---- in place ----------------------------------------------------------------------------
+    def add_(self, other, *, alpha=1):
+        return _inplace.apply(self, lambda a, b: _pw.add(a, b, alpha), other)
+
+    def sub_(self, other, *, alpha=1):
+        return _inplace.apply(self, lambda a, b: _pw.sub(a, b, alpha), other)
+
+    def mul_(self, other):
+        return _inplace.apply(self, _pw.mul, other)
+
+    def div_(self, other):
+        return _inplace.apply(self, _pw.div, other)
+
+    def pow_(self, e):
+        return _inplace.apply(self, _pw.pow, e)
+
+    def neg_(self):
+        return _inplace.apply(self, _pw.neg)
+
+    def abs_(self):
+        return _inplace.apply(self, _pw.abs)
+
+    def exp_(self):
+        return _inplace.apply(self, _pw.exp)
+
+    def sqrt_(self):
+        return _inplace.apply(self, _pw.sqrt)
+
+    def relu_(self):
+        return _inplace.apply(self, _pw.relu)
+
+    def sigmoid_(self):
+        return _inplace.apply(self, _pw.sigmoid)
+
+    def tanh_(self):
+        return _inplace.apply(self, _pw.tanh)
+
+    def clamp_(self, min=None, max=None):
+        return _inplace.apply(self, lambda a: _pw.clamp(a, min, max))
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):
+        return self.clamp_(min, None)
+
+    def clamp_max_(self, max):
+        return self.clamp_(None, max)
+
+    def addcmul_(self, t1, t2, value=1):
+        return self.add_(t1 * t2 * value)
+
+    def addcdiv_(self, t1, t2, value=1):
+        return self.add_(t1 / t2 * value)
+
+    def lerp_(self, end, weight):
+        return self.add_((end - self) * weight)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def __ipow__(self, e):
+        return self.pow_(e)
+
+    def fill_(self, value):
+        _inplace.check_inplace(self)
+        if isinstance(value, Tensor):
+            if value._data.ndim != 0:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
+                )
+            value = value.item()
+        self._data.fill(value)
+        _inplace.bump(self)
+        return self
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def copy_(self, src, non_blocking=False):
+        _inplace.check_inplace(self)
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+        sd = src._data
+        try:
+            shape = np.broadcast_shapes(sd.shape, self._data.shape)
+        except ValueError:
+            shape = None
+        if shape != self._data.shape:
+            raise RuntimeError(
+                f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size of "
+                f"tensor b ({sd.shape[-1] if sd.ndim else 1}) at non-singleton dimension {max(self._data.ndim - 1, 0)}"
+            )
+        if src._device is not self._device:
+            from .backend import transfer
+
+            sd = transfer(sd, src._device, self._device)
+        if src._rg and _grad_state.enabled:
+            raise RuntimeError(
+                "copy_ from a tensor that requires grad into another tensor is not tracked; "
+                "use out-of-place ops or detach the source"
+            )
+        self._data[...] = sd
+        _inplace.bump(self)
+        return self
+
+    def set_(self, source):
+        self._data = source._data
+        self._device = source._device
+        _inplace.bump(self)
+        return self
+
+    def masked_fill(self, mask, value):
+        return _pw.where(mask, C.wrap(self._data.dtype.type(value) * C.get_xp(self._data).ones((), dtype=self._data.dtype), self._device), self)
+
+    def masked_fill_(self, mask, value):
+        _inplace.check_inplace(self)
+        self._data[mask._data] = value
+        _inplace.bump(self)
+        return self
+
+    def _random_fill(self, kind, *args):
+        from . import _random
+
+        _inplace.check_inplace(self)
+        d = self._data
+        if d.dtype.kind != "f":
+            raise NotImplementedError(f'"{kind}_kernel_cpu" not implemented for \'{self.dtype._legacy[:-6]}\'')
+        gen = args[-1] if args and args[-1] is not None else _random.default_generator_for(str(self._device))
+        from .backend import kernels
+
+        kernels.random_fill(self, kind, args[:-1], gen)
+        _inplace.bump(self)
+        return self
+
+    def uniform_(self, from_=0, to=1, *, generator=None):
+        if from_ > to:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
+        return self._random_fill("uniform", from_, to, generator)
+
+    def normal_(self, mean=0, std=1, *, generator=None):
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        return self._random_fill("normal", mean, std, generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return self._random_fill("bernoulli", p, generator)
+
+    def random_(self, low=0, high=None, *, generator=None):
+        from . import _random
+
+        gen = generator or _random.default_generator_for(str(self._device))
+        if high is None:
+            low, high = 0, low if low else 2 ** 24
+        vals = gen.randint(self._data.shape, low, high)
+        self._data[...] = self._device_array(vals)
+        _inplace.bump(self)
+        return self
+
+    def _device_array(self, host):
+        if self._device is CPU:
+            return host
+        from .backend import transfer
+
+        return transfer(host, CPU, self._device)
+
+    # ---- dlpack -------------------------------------------------------------------------------
+    def __dlpack__(self, stream=None, **kwargs):
+        if self._rg:
+            raise RuntimeError(
+                "Can't export tensors that require gradient, use tensor.detach()"
+            )
+        return self._data.__dlpack__(**({} if stream is None else {"stream": stream}), **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (self.numpy(force=True).copy(), str(self._device), self._rg))
+
+
+def _rebuild(arr, dev, rg):
+    from ._factories import from_numpy
+
+    t = from_numpy(arr).to(dev)
+    t._rg = rg
+    return t
+
+
+import operator as _op  # noqa: E402
+
+_eq, _ne, _lt, _le, _gt, _ge = _op.eq, _op.ne, _op.lt, _op.le, _op.gt, _op.ge
+
+
+def _parse_to(t, args, kwargs):
+    """Tensor.to(device=None, dtype=None, non_blocking=False, copy=False) in all its spellings."""
+    from ._device import device as _dev
+
+    dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, _dtype.dtype):
+            dt = a
+        elif isinstance(a, Tensor):
+            dev, dt = a._device, a.dtype
+        elif isinstance(a, (str, _dev, int)) and not isinstance(a, bool):
+            dev = a
+        elif isinstance(a, bool):
+            pass
+        elif a is not None:
+            raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})")
+    if dev is not None:
+        dev = canonical(_dev(dev) if not isinstance(dev, _dev) else dev)
+    else:
+        dev = t._device
+    if dt is not None:
+        dt = _dtype.to_dtype(dt)
+    return dev, dt, copy
+
+
+C.Tensor = Tensor

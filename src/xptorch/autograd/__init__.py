@@ -1,0 +1,102 @@
+"""Reverse-mode automatic differentiation: backward() and grad()."""
+from .engine import run_backward
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .node import Node
+
+__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "inference_mode", "Node"]
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    from .._tensor import Tensor
+
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def _roots(tensors, grad_tensors):
+    from .._tensor import Tensor
+
+    roots = []
+    for i, t in enumerate(tensors):
+        if not t._rg:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        g = grad_tensors[i] if grad_tensors is not None else None
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if t._data.dtype.kind != "f":
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
+                )
+            ga = t._data.dtype.type(1) * _xp(t._data).ones(t._data.shape, dtype=t._data.dtype)
+        else:
+            if not isinstance(g, Tensor):
+                raise TypeError(f"gradient must be a Tensor or None, got {type(g).__name__}")
+            if g._data.shape != t._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a shape of {t.shape}."
+                )
+            if g._device is not t._device:
+                raise RuntimeError(
+                    f"invalid gradient at index {i} - expected device {t._device} but got {g._device}"
+                )
+            ga = g._data
+        target = t.grad_fn if t.grad_fn is not None else t
+        roots.append((target, ga))
+    return roots
+
+
+def _xp(a):
+    from ..backend import get_array_module
+
+    return get_array_module(a)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's .grad."""
+    if create_graph:
+        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+    tensors = _as_list(tensors)
+    grad_tensors = _as_list(grad_tensors)
+    roots = _roots(tensors, grad_tensors)
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        got = run_backward(roots, bool(retain_graph), capture=inputs, accumulate=False)
+        for t in inputs:
+            g = got.get(id(t))
+            if g is not None:
+                t._accumulate_grad(g)
+        return
+    run_backward(roots, bool(retain_graph))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching any .grad."""
+    from .._tensor import Tensor
+
+    if create_graph:
+        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+    outputs = _as_list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_list(inputs)
+    for i, t in enumerate(inputs):
+        if not t._rg:
+            raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+    roots = _roots(outputs, _as_list(grad_outputs))
+    got = run_backward(roots, bool(retain_graph), capture=inputs, accumulate=False)
+    out = []
+    for i, t in enumerate(inputs):
+        g = got.get(id(t))
+        if g is None:
+            if materialize_grads:
+                g = _xp(t._data).zeros_like(t._data)
+            elif not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+        out.append(None if g is None else Tensor._from_array(g, t._device))
+    return tuple(out)

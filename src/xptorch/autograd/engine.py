@@ -1,0 +1,126 @@
+"""Backward pass: Kahn's algorithm over the graph, iterative, so depth is unlimited."""
+from .node import FREED_MSG, Node
+
+_VERSION_MSG = (
+    "one of the variables needed for gradient computation has been modified by an inplace "
+    "operation: [xptorch.{legacy} [{shape}]] is at version {now}; expected version {then} instead. "
+    "Hint: the backtrace further above can point at the operation that failed to compute its "
+    "gradient. The variable in question was changed in there or anywhere later. Good luck!"
+)
+
+
+def _check_saved(node):
+    if node._freed:
+        raise RuntimeError(FREED_MSG)
+    checks = node._checks
+    if checks:
+        for vc, then, arr in checks:
+            if vc[0] != then:
+                from .._dtype import from_numpy_dtype
+
+                legacy = from_numpy_dtype(arr.dtype)._legacy
+                shape = ", ".join(str(s) for s in arr.shape)
+                raise RuntimeError(_VERSION_MSG.format(legacy=legacy, shape=shape, now=vc[0], then=then))
+
+
+def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
+    """Propagate gradients from roots: a list of (Node or leaf Tensor, gradient array).
+
+    capture: tensors whose incoming gradient is returned, keyed by id (for autograd.grad);
+    accumulate: whether leaves' `.grad` is updated.
+    """
+    deps = {}
+    stack = []
+    for target, _ in roots:
+        if isinstance(target, Node) and target not in deps:
+            deps[target] = 0
+            stack.append(target)
+    while stack:
+        node = stack.pop()
+        for e in node.next:
+            if isinstance(e, Node):
+                c = deps.get(e)
+                if c is None:
+                    deps[e] = 1
+                    stack.append(e)
+                else:
+                    deps[e] = c + 1
+
+    capture_nodes = {}
+    captured = None
+    if capture is not None:
+        captured = {}
+        for t in capture:
+            if t.grad_fn is not None:
+                capture_nodes[t.grad_fn] = t
+        capture_ids = {id(t) for t in capture}
+
+    pending = {}
+    leaf_grads = {}
+    ready = []
+    for target, g in roots:
+        if isinstance(target, Node):
+            prev = pending.get(target)
+            pending[target] = g if prev is None else prev + g
+            if deps[target] == 0 and target not in ready:
+                ready.append(target)
+        else:
+            _leaf_arrive(leaf_grads, target, g)
+
+    while ready:
+        node = ready.pop()
+        g = pending.pop(node, None)
+        if g is None:
+            # Nothing flowed into this node: only release the count on its inputs.
+            grads = (None,) * len(node.next)
+        else:
+            if node._hooks:
+                for hook in node._hooks:
+                    g = _apply_hook(hook, g)
+            if node._retain is not None:
+                t = node._retain()
+                if t is not None:
+                    t._set_grad_array(g)
+            if node in capture_nodes:
+                captured[id(capture_nodes[node])] = g
+            _check_saved(node)
+            grads = node.backward(g)
+            if not retain_graph:
+                node.release()
+        for e, gi in zip(node.next, grads):
+            if e is None:
+                continue
+            if isinstance(e, Node):
+                if gi is not None:
+                    prev = pending.get(e)
+                    pending[e] = gi if prev is None else prev + gi
+                left = deps[e] - 1
+                deps[e] = left
+                if left == 0:
+                    ready.append(e)
+            elif gi is not None:
+                _leaf_arrive(leaf_grads, e, gi)
+
+    for tid, (t, g) in leaf_grads.items():
+        hooks = t._leaf_hooks
+        if hooks:
+            for hook in hooks:
+                g = _apply_hook(hook, g, t)
+        if captured is not None and tid in capture_ids:
+            captured[tid] = g
+        if accumulate:
+            t._accumulate_grad(g)
+    return captured
+
+
+def _leaf_arrive(leaf_grads, t, g):
+    key = id(t)
+    prev = leaf_grads.get(key)
+    leaf_grads[key] = (t, g if prev is None else prev[1] + g)
+
+
+def _apply_hook(hook, g, owner=None):
+    from .._tensor import Tensor
+
+    out = hook(Tensor._from_array(g, owner.device if owner is not None else None))
+    return g if out is None else out._data
