@@ -65,8 +65,6 @@ _U01_MAX = {_F32: np.float32(1.0 - 2.0**-24), _F64: np.float64(1.0 - 2.0**-53)}
 
 # Sub-chunk length in elements: small enough to stay in L2, a multiple of every block width.
 _SUB = 1 << 15
-# Below this many elements a thread hand-off costs more than it saves.
-_PARALLEL_MIN = 1 << 17
 
 
 def stream_words(kind, n, dtype=np.float32):
@@ -128,6 +126,13 @@ class Generator:
     def device(self):
         return self._device
 
+    def __getstate__(self):
+        return {"device": self._device, "seed": self._seed, "block": self._block}
+
+    def __setstate__(self, state):
+        self.__init__(state["device"])
+        self._seed, self._block = state["seed"], state["block"]
+
     def __repr__(self):
         return f"<xptorch Generator device={self._device!s} seed={self._seed} block={self._block}>"
 
@@ -184,7 +189,7 @@ class Generator:
         out = np.empty(math.prod(shape), dtype)
         key = self._reserve(stream_words("uniform", out.size, dtype))
         fill = lambda g, x: _uniform_chunk(g, x, lo, span, hi, remap)
-        _fill(out, _elems_per_block(dtype), key, fill, _PARALLEL_MIN)
+        _fill(out, _elems_per_block(dtype), key, fill)
         return out.reshape(shape)
 
     def masked_uniform(self, shape, a=10.0, threshold=5.0, dtype=np.float32):
@@ -199,7 +204,7 @@ class Generator:
             _uniform_chunk(g, x, lo, span, hi, remap)
             x *= np.abs(x) >= t
 
-        _fill(out, _elems_per_block(dtype), key, fill, _PARALLEL_MIN)
+        _fill(out, _elems_per_block(dtype), key, fill)
         return out.reshape(shape)
 
     def normal(self, shape, mean=0.0, std=1.0, dtype=np.float32):
@@ -212,7 +217,7 @@ class Generator:
         key = self._reserve(stream_words("normal", out.size, dtype))
         fill = lambda g, x: _normal_chunk(g, x, mean, std)
         # Four words per block, one word per output.
-        _fill(out, 4, key, fill, _PARALLEL_MIN >> 4)
+        _fill(out, 4, key, fill)
         return out.reshape(shape)
 
     def randint(self, shape, low, high):
@@ -226,7 +231,7 @@ class Generator:
         key = self._reserve(stream_words("randint", out.size))
         span, base = high - low, np.uint64(low & _M64)
         fill = lambda g, x: _randint_chunk(g, x, span, base)
-        _fill(out, 4, key, fill, _PARALLEL_MIN)
+        _fill(out, 4, key, fill)
         return out.reshape(shape)
 
     def permutation(self, n):
@@ -257,7 +262,7 @@ class Generator:
             out = np.empty(n, dtype)
             key = self._reserve(stream_words("bernoulli", n))
             fill = lambda g, x: np.less(g.random(dtype=np.float32, out=np.empty(x.size, np.float32)), p32, out=x)
-            _fill(out, 8, key, fill, _PARALLEL_MIN)
+            _fill(out, 8, key, fill)
             return out.reshape(shape)
         p32 = np.broadcast_to(p_arr.astype(np.float32), shape)
         return (self.uniform(shape) < p32).astype(dtype)
@@ -406,7 +411,7 @@ def _fill_blocks(out, epb, key, b0, b1, fill):
         fill(gen, out[a : min(a + _SUB, stop)])
 
 
-def _fill(out, epb, key, fill, parallel_min):
+def _fill(out, epb, key, fill):
     """Run ``fill(gen, chunk)`` over ``out`` in block-aligned chunks, split across threads when large."""
     n = out.size
     if n == 0:
@@ -415,7 +420,8 @@ def _fill(out, epb, key, fill, parallel_min):
         fill(_positioned(*key), out)
         return
     nblocks = -(-n // epb)
-    parts = min(_N_WORKERS, n // parallel_min) if parallel_min else _N_WORKERS
+    # Each thread gets at least a whole sub-chunk; below that a hand-off costs more than it saves.
+    parts = min(_N_WORKERS, n // _SUB)
     if parts <= 1:
         _fill_blocks(out, epb, key, 0, nblocks, fill)
         return

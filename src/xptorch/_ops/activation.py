@@ -1,0 +1,2 @@
+"""nn.functional ops: activation."""
+__all__ = []

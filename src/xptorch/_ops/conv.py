@@ -1,0 +1,2 @@
+"""nn.functional ops: conv."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""nn.functional ops: loss."""
+__all__ = []

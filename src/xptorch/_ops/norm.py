@@ -1,0 +1,2 @@
+"""nn.functional ops: norm."""
+__all__ = []

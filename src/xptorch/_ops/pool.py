@@ -1,0 +1,2 @@
+"""nn.functional ops: pool."""
+__all__ = []

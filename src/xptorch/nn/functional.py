@@ -1,0 +1,31 @@
+"""nn.functional: stateless forms of the layers and losses."""
+from .._functions import relu, sigmoid, tanh  # noqa: F401
+from .._ops.linalg import linear, linear_relu  # noqa: F401
+from .._ops.activation import *  # noqa: F401,F403
+from .._ops.conv import *  # noqa: F401,F403
+from .._ops.loss import *  # noqa: F401,F403
+from .._ops.norm import *  # noqa: F401,F403
+from .._ops.pool import *  # noqa: F401,F403
+from .._ops.reduce import logsumexp  # noqa: F401
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    from .._ops.reduce import softmax as _s
+
+    x = input if dtype is None else input.to(dtype)
+    return _s(x, dim if dim is not None else _implicit_dim(x))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    from .._ops.reduce import softmax as _s
+
+    x = input if dtype is None else input.to(dtype)
+    return _s(x, dim if dim is not None else _implicit_dim(x), log=True)
+
+
+def _implicit_dim(x):
+    return 0 if x.dim() in (0, 1, 3) else 1
+
+
+def relu_(input):
+    return input.relu_()
