@@ -1,0 +1,2 @@
+"""nn.modules.extra_activation."""
+__all__ = []

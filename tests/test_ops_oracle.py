@@ -1,0 +1,397 @@
+"""Every op against torch 2.13 through one helper: shape, dtype, values, grad_fn, gradients."""
+import operator
+
+import numpy as np
+import pytest
+
+import xptorch
+
+torch = pytest.importorskip("torch")
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from oracle import SETTINGS, broadcastable, check_error, check_op, dtypes, gradcheck, shapes  # noqa: E402
+
+# ---- binary ops with broadcasting ------------------------------------------------------------
+
+BINARY = {
+    "add": (torch.add, xptorch.add),
+    "add_op": (operator.add, operator.add),
+    "add_alpha": (lambda a, b: torch.add(a, b, alpha=2.5), lambda a, b: xptorch.add(a, b, alpha=2.5)),
+    "sub": (torch.sub, xptorch.sub),
+    "sub_op": (operator.sub, operator.sub),
+    "sub_alpha": (lambda a, b: a.sub(b, alpha=3), lambda a, b: a.sub(b, alpha=3)),
+    "mul": (operator.mul, operator.mul),
+    "div": (operator.truediv, operator.truediv),
+    "maximum": (torch.maximum, xptorch.maximum),
+    "minimum": (torch.minimum, xptorch.minimum),
+    "eq": (operator.eq, operator.eq),
+    "ne": (operator.ne, operator.ne),
+    "lt": (operator.lt, operator.lt),
+    "le": (operator.le, operator.le),
+    "gt": (operator.gt, operator.gt),
+    "ge": (operator.ge, operator.ge),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@SETTINGS
+@given(shps=broadcastable(2), dtype=dtypes)
+def test_binary_broadcast(name, shps, dtype):
+    tf, xf = BINARY[name]
+    check_op(list(shps), tf, xf, dtype=dtype)
+
+
+@SETTINGS
+@given(shps=broadcastable(2), dtype=dtypes)
+def test_pow_tensor_exponent(shps, dtype):
+    check_op(list(shps), torch.pow, xptorch.pow, dtype=dtype, low=0.5, high=2.0)
+
+
+@SETTINGS
+@given(shps=broadcastable(3), dtype=dtypes)
+def test_where_broadcast(shps, dtype):
+    cond = np.random.default_rng(1).integers(0, 2, size=shps[0]).astype(bool)
+    check_op([cond, shps[1], shps[2]], torch.where, xptorch.where, dtype=dtype)
+
+
+SCALAR = {
+    "add": (lambda a: a + 2.5, lambda a: a + 2.5),
+    "radd": (lambda a: 2.5 + a, lambda a: 2.5 + a),
+    "sub": (lambda a: a - 2, lambda a: a - 2),
+    "rsub": (lambda a: 2.0 - a, lambda a: 2.0 - a),
+    "mul": (lambda a: a * 3, lambda a: a * 3),
+    "rmul": (lambda a: 0.5 * a, lambda a: 0.5 * a),
+    "div": (lambda a: a / 4, lambda a: a / 4),
+    "rdiv": (lambda a: 2 / a, lambda a: 2 / a),
+    "pow2": (lambda a: a ** 2, lambda a: a ** 2),
+    "pow3": (lambda a: a ** 3, lambda a: a ** 3),
+    "pow_half": (lambda a: a.abs() ** 0.5, lambda a: a.abs() ** 0.5),
+    "pow_neg": (lambda a: a ** -1, lambda a: a ** -1),
+    "pow0": (lambda a: a ** 0, lambda a: a ** 0),
+    "rpow": (lambda a: 2 ** a, lambda a: 2 ** a),
+    "rpow_float": (lambda a: 1.5 ** a, lambda a: 1.5 ** a),
+    "neg": (operator.neg, operator.neg),
+    "abs": (torch.abs, xptorch.abs),
+    "exp": (torch.exp, xptorch.exp),
+    "sigmoid": (torch.sigmoid, xptorch.sigmoid),
+    "tanh": (torch.tanh, xptorch.tanh),
+    "relu": (torch.relu, xptorch.relu),
+    "clamp_min": (lambda a: a.clamp(min=-0.5), lambda a: a.clamp(min=-0.5)),
+    "clamp_max": (lambda a: a.clamp(max=0.5), lambda a: a.clamp(max=0.5)),
+    "clamp_both": (lambda a: torch.clamp(a, -0.5, 0.5), lambda a: xptorch.clamp(a, -0.5, 0.5)),
+    "square": (lambda a: a.square(), lambda a: a.square()),
+    "reciprocal": (lambda a: a.reciprocal(), lambda a: a.reciprocal()),
+    "eq_scalar": (lambda a: a == 0.5, lambda a: a == 0.5),
+    "gt_scalar": (lambda a: a > 0, lambda a: a > 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR))
+@SETTINGS
+@given(shp=shapes(), dtype=dtypes)
+def test_unary_and_scalar(name, shp, dtype):
+    tf, xf = SCALAR[name]
+    check_op([shp], tf, xf, dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["log", "sqrt", "rsqrt"])
+@SETTINGS
+@given(shp=shapes(), dtype=dtypes)
+def test_positive_domain(name, shp, dtype):
+    check_op([shp], getattr(torch.Tensor, name), getattr(xptorch.Tensor, name), dtype=dtype, low=0.1, high=3.0)
+
+
+def test_activation_extremes():
+    big = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0], dtype=np.float32)
+    for name in ("sigmoid", "tanh", "exp", "relu", "abs"):
+        check_op([big], getattr(torch, name), getattr(xptorch, name))
+
+
+def test_ties_split_gradient():
+    a = np.array([1.0, 2.0, 3.0, 2.0])
+    b = np.array([1.0, 1.0, 3.0, 5.0])
+    check_op([a, b], torch.maximum, xptorch.maximum, dtype="float64")
+    check_op([a, b], torch.minimum, xptorch.minimum, dtype="float64")
+    check_op([a], lambda x: x.clamp(1.0, 2.0), lambda x: x.clamp(1.0, 2.0), dtype="float64")
+    check_op([a], torch.relu, xptorch.relu)
+    check_op([np.array([0.0, -1.0, 2.0])], torch.abs, xptorch.abs)
+    check_op([np.array([0.0, 1.0, 2.0])], lambda x: x ** 2.0, lambda x: x ** 2.0)
+    check_op([np.array([[1.0, 3.0], [3.0, 2.0]])], torch.max, xptorch.max)
+    check_op([np.array([[1.0, 3.0], [3.0, 2.0]])], torch.min, xptorch.min)
+
+
+# ---- type promotion ------------------------------------------------------------------------
+
+DT = ["float16", "float32", "float64", "int32", "int64", "bool"]
+PROMO_OPS = {"add": operator.add, "mul": operator.mul, "div": operator.truediv, "sub": operator.sub,
+             "lt": operator.lt, "maximum": None}
+
+
+@pytest.mark.parametrize("op", sorted(PROMO_OPS))
+@pytest.mark.parametrize("da", DT)
+@pytest.mark.parametrize("db", DT)
+@pytest.mark.parametrize("dims", [(1, 1), (0, 1), (1, 0), (0, 0)])
+def test_type_promotion_tensors(op, da, db, dims):
+    if op == "sub" and da == db == "bool":
+        return check_error(lambda: torch.ones(2, dtype=torch.bool) - torch.ones(2, dtype=torch.bool),
+                           lambda: xptorch.ones(2, dtype=xptorch.bool) - xptorch.ones(2, dtype=xptorch.bool))
+    rng = np.random.default_rng(0)
+    a = rng.integers(1, 4, size=(3,) * dims[0]).astype(da)
+    b = rng.integers(1, 4, size=(3,) * dims[1]).astype(db)
+    f = PROMO_OPS[op]
+    if f is None:
+        check_op([a, b], torch.maximum, xptorch.maximum, grad=False)
+    else:
+        check_op([a, b], f, f, grad=False)
+
+
+@pytest.mark.parametrize("da", DT)
+@pytest.mark.parametrize("scalar", [2, 2.5, True])
+@pytest.mark.parametrize("op", ["add", "mul", "truediv", "sub", "rsub", "radd", "rtruediv", "pow", "lt"])
+def test_type_promotion_scalars(da, scalar, op):
+    if da == "bool" and op in ("sub", "rsub") and scalar is True:
+        return check_error(lambda: torch.ones(2, dtype=torch.bool) - True,
+                           lambda: xptorch.ones(2, dtype=xptorch.bool) - True)
+    a = np.array([1, 2, 3]).astype(da)
+    f = (lambda x: getattr(x, f"__{op}__")(scalar))
+    check_op([a], f, f, grad=False)
+
+
+def test_documented_promotions():
+    """The cases the issue names explicitly."""
+    check_op([np.array([1, 2], dtype=np.int64)], lambda x: x + 1.5, lambda x: x + 1.5, grad=False)
+    check_op([np.array([1, 2], dtype=np.int64), np.array([2, 4], dtype=np.int64)],
+             operator.truediv, operator.truediv, grad=False)
+    check_op([np.array([1.0, 2.0], dtype=np.float32), np.array([True, False])], operator.mul, operator.mul)
+    check_op([np.array([1.0, 2.0], dtype=np.float32), np.array(3.0, dtype=np.float64)], operator.add, operator.add)
+    check_op([np.array([1, 2], dtype=np.int32), np.array(3.5, dtype=np.float64)], operator.add, operator.add,
+             grad=False)
+
+
+# ---- reductions ----------------------------------------------------------------------------
+
+REDUCTIONS = ["sum", "mean", "prod", "var", "std", "max", "min", "argmax", "argmin", "amax", "amin"]
+
+
+def _dims(shp):
+    return st.one_of(st.none(), st.integers(-max(len(shp), 1), max(len(shp), 1) - 1))
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@SETTINGS
+@given(data=st.data(), dtype=dtypes)
+def test_reduction_dim(name, data, dtype):
+    shp = data.draw(shapes(min_side=1))
+    dim = data.draw(_dims(shp))
+    keepdim = data.draw(st.booleans())
+    if dim is None:
+        tf = lambda x: getattr(x, name)()  # noqa: E731
+    else:
+        tf = lambda x: getattr(x, name)(dim, keepdim=keepdim)  # noqa: E731
+    check_op([shp], tf, tf, dtype=dtype, low=0.5, high=1.5)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean"])
+@SETTINGS
+@given(shp=shapes(min_dims=2), dtype=dtypes, keepdim=st.booleans())
+def test_reduction_dim_tuple(name, shp, dtype, keepdim):
+    f = lambda x: getattr(x, name)((0, -1), keepdim=keepdim)  # noqa: E731
+    check_op([shp], f, f, dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "var", "std"])
+@SETTINGS
+@given(shp=shapes(min_side=0), dtype=dtypes)
+def test_reduction_empty_and_scalar(name, shp, dtype):
+    f = lambda x: getattr(x, name)()  # noqa: E731
+    check_op([shp], f, f, dtype=dtype)
+
+
+@pytest.mark.parametrize("unbiased", [True, False])
+def test_var_std_unbiased(unbiased):
+    for name in ("var", "std"):
+        f = lambda x: getattr(x, name)(1, unbiased=unbiased)  # noqa: E731
+        check_op([(3, 4)], f, f)
+        g = lambda x: getattr(x, name)(dim=0, correction=0, keepdim=True)  # noqa: E731
+        check_op([(3, 4)], g, g)
+
+
+def test_prod_with_zeros():
+    a = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 1.0], [1.0, 2.0, 4.0]])
+    for f in (lambda x: x.prod(), lambda x: x.prod(1), lambda x: x.prod(0, keepdim=True)):
+        check_op([a], f, f, dtype="float64")
+
+
+def test_integer_reductions():
+    a = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.int32)
+    for f in (lambda x: x.sum(), lambda x: x.sum(0), lambda x: x.prod(1), lambda x: x.max(), lambda x: x.argmax(1),
+              lambda x: x.max(1)):
+        check_op([a], f, f)
+    b = np.array([True, False, True])
+    check_op([b], lambda x: x.sum(), lambda x: x.sum())
+
+
+@SETTINGS
+@given(shp=shapes(min_dims=1, min_side=1), dtype=dtypes)
+def test_softmax_logsumexp(shp, dtype):
+    check_op([shp], lambda x: x.softmax(-1), lambda x: x.softmax(-1), dtype=dtype)
+    check_op([shp], lambda x: x.log_softmax(0), lambda x: x.log_softmax(0), dtype=dtype)
+    check_op([shp], lambda x: x.logsumexp(-1), lambda x: x.logsumexp(-1), dtype=dtype, check_grad_fn=False)
+
+
+# ---- matrix products -----------------------------------------------------------------------
+
+MATMUL_SHAPES = [
+    ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
+    ((5, 2, 3), (5, 3, 4)), ((2, 3), (5, 3, 4)), ((1, 2, 3), (5, 3, 4)), ((2, 1, 2, 3), (5, 3, 2)),
+    ((4,), (2, 4, 3)), ((2, 2, 4), (4,)), ((0, 3), (3, 2)), ((2, 0), (0, 3)),
+]
+
+
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_matmul(sa, sb, dtype):
+    check_op([sa, sb], torch.matmul, xptorch.matmul, dtype=dtype)
+    check_op([sa, sb], operator.matmul, operator.matmul, dtype=dtype)
+
+
+@SETTINGS
+@given(n=st.integers(0, 4), k=st.integers(0, 4), m=st.integers(0, 4), b=st.integers(1, 3), dtype=dtypes)
+def test_mm_bmm(n, k, m, b, dtype):
+    check_op([(n, k), (k, m)], torch.mm, xptorch.mm, dtype=dtype)
+    check_op([(b, n, k), (b, k, m)], torch.bmm, xptorch.bmm, dtype=dtype)
+
+
+def test_linear_addmm_name():
+    import torch.nn.functional as F
+
+    check_op([(2, 4), (3, 4), (3,)], F.linear, xptorch._ops.linalg.linear)
+    check_op([(5, 2, 4), (3, 4), (3,)], F.linear, xptorch._ops.linalg.linear)
+    check_op([(2, 4), (3, 4)], F.linear, xptorch._ops.linalg.linear)
+
+
+# ---- joining -------------------------------------------------------------------------------
+
+@SETTINGS
+@given(shp=shapes(min_dims=1), dtype=dtypes, data=st.data())
+def test_cat_stack(shp, dtype, data):
+    dim = data.draw(st.integers(-len(shp), len(shp) - 1))
+    other = list(shp)
+    other[dim] = data.draw(st.integers(0, 3))
+    check_op([shp, tuple(other)], lambda a, b: torch.cat([a, b], dim), lambda a, b: xptorch.cat([a, b], dim),
+             dtype=dtype)
+    sdim = data.draw(st.integers(-len(shp) - 1, len(shp)))
+    check_op([shp, shp, shp], lambda *t: torch.stack(t, sdim), lambda *t: xptorch.stack(t, sdim), dtype=dtype)
+
+
+def test_cat_mixed_dtype_and_grad_subset():
+    a = np.ones((2, 2), dtype=np.float32)
+    b = np.arange(4).reshape(2, 2)
+    check_op([a, b], lambda x, y: torch.cat((x, y)), lambda x, y: xptorch.cat((x, y)))
+    check_op([a, b], lambda x, y: torch.stack((x, y), 1), lambda x, y: xptorch.stack((x, y), 1))
+
+
+# ---- views and indexing ----------------------------------------------------------------------
+
+VIEWS = {
+    "view": (lambda x: x.view(3, 4), lambda x: x.view(3, 4)),
+    "view_infer": (lambda x: x.view(-1, 2), lambda x: x.view(-1, 2)),
+    "reshape": (lambda x: x.reshape(2, 2, 3), lambda x: x.reshape(2, 2, 3)),
+    "reshape_t": (lambda x: x.t().reshape(-1), lambda x: x.t().reshape(-1)),
+    "flatten": (lambda x: x.flatten(), lambda x: x.flatten()),
+    "t": (lambda x: x.t(), lambda x: x.t()),
+    "T": (lambda x: x.T, lambda x: x.T),
+    "transpose": (lambda x: x.transpose(0, 1), lambda x: x.transpose(0, 1)),
+    "permute": (lambda x: x.permute(1, 0), lambda x: x.permute(1, 0)),
+    "unsqueeze0": (lambda x: x.unsqueeze(0), lambda x: x.unsqueeze(0)),
+    "unsqueeze_neg": (lambda x: x.unsqueeze(-1), lambda x: x.unsqueeze(-1)),
+    "squeeze": (lambda x: x.view(1, 4, 1, 3).squeeze(), lambda x: x.view(1, 4, 1, 3).squeeze()),
+    "squeeze_dim": (lambda x: x.view(1, 4, 1, 3).squeeze(2), lambda x: x.view(1, 4, 1, 3).squeeze(2)),
+    "squeeze_noop": (lambda x: x.squeeze(0), lambda x: x.squeeze(0)),
+    "expand": (lambda x: x[:1].expand(5, 3), lambda x: x[:1].expand(5, 3)),
+    "expand_new": (lambda x: x.expand(2, 4, 3), lambda x: x.expand(2, 4, 3)),
+    "expand_keep": (lambda x: x[:, :1].expand(-1, 6), lambda x: x[:, :1].expand(-1, 6)),
+    "int": (lambda x: x[1], lambda x: x[1]),
+    "int_neg": (lambda x: x[-1, -2], lambda x: x[-1, -2]),
+    "slice": (lambda x: x[1:3], lambda x: x[1:3]),
+    "slice_step": (lambda x: x[::2, 1:], lambda x: x[::2, 1:]),
+    "slice_col": (lambda x: x[:, 1], lambda x: x[:, 1]),
+    "ellipsis": (lambda x: x[..., 0], lambda x: x[..., 0]),
+    "none": (lambda x: x[None, 1:], lambda x: x[None, 1:]),
+    "list": (lambda x: x[[0, 2, 0]], lambda x: x[[0, 2, 0]]),
+    "long_tensor": (lambda x: x[torch.tensor([3, 1, 1])], lambda x: x[xptorch.tensor([3, 1, 1])]),
+    "bool_mask": (lambda x: x[x > 0], lambda x: x[x > 0]),
+    "row_mask": (lambda x: x[torch.tensor([True, False, True, False])],
+                 lambda x: x[xptorch.tensor([True, False, True, False])]),
+    "two_lists": (lambda x: x[[0, 1], [2, 0]], lambda x: x[[0, 1], [2, 0]]),
+    "mixed": (lambda x: x[1:, [0, 2]], lambda x: x[1:, [0, 2]]),
+    "zero_d_index": (lambda x: x[torch.tensor(1)], lambda x: x[xptorch.tensor(1)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_views_and_indexing(name, dtype):
+    tf, xf = VIEWS[name]
+    check_op([(4, 3)], tf, xf, dtype=dtype)
+
+
+@SETTINGS
+@given(shp=shapes(min_dims=1), data=st.data())
+def test_shape_ops_random(shp, data):
+    n = len(shp)
+    perm = data.draw(st.permutations(range(n)))
+    check_op([shp], lambda x: x.permute(*perm), lambda x: x.permute(*perm))
+    d0, d1 = data.draw(st.integers(-n, n - 1)), data.draw(st.integers(-n, n - 1))
+    check_op([shp], lambda x: x.transpose(d0, d1), lambda x: x.transpose(d0, d1))
+    u = data.draw(st.integers(-n - 1, n))
+    check_op([shp], lambda x: x.unsqueeze(u), lambda x: x.unsqueeze(u))
+    check_op([shp], lambda x: x.reshape(-1), lambda x: x.reshape(-1))
+    s = data.draw(st.integers(0, n - 1))
+    check_op([shp], lambda x: x.flatten(s), lambda x: x.flatten(s))
+
+
+@SETTINGS
+@given(shp=shapes(min_dims=1, min_side=1), data=st.data())
+def test_basic_indexing_random(shp, data):
+    idx = []
+    for s in shp:
+        kind = data.draw(st.sampled_from(["int", "slice", "full"]))
+        if kind == "int":
+            idx.append(data.draw(st.integers(-s, s - 1)))
+        elif kind == "slice":
+            a = data.draw(st.integers(-s, s))
+            b = data.draw(st.integers(-s, s))
+            step = data.draw(st.integers(1, 2))
+            idx.append(slice(a, b, step))
+        else:
+            idx.append(slice(None))
+    idx = tuple(idx)
+    check_op([shp], lambda x: x[idx], lambda x: x[idx])
+
+
+# ---- finite differences in float64 ------------------------------------------------------------
+
+FD = {
+    "mul_div": (lambda a, b: a * b / (b * b + 1), [(2, 3), (3,)]),
+    "pow_tensor": (lambda a, b: (a.abs() + 0.5) ** b, [(2, 3), (2, 3)]),
+    "exp_log": (lambda a: (a.exp() + 1).log(), [(4,)]),
+    "sigmoid_tanh": (lambda a: a.sigmoid() * a.tanh(), [(3, 2)]),
+    "sqrt": (lambda a: (a * a + 1).sqrt(), [(3,)]),
+    "var_std": (lambda a: a.var(0) + a.std(1, keepdim=True), [(3, 4)]),
+    "prod_mean": (lambda a: a.prod(1) * a.mean(), [(2, 3)]),
+    "matmul": (lambda a, b: a @ b, [(2, 3, 4), (4, 2)]),
+    "bmm": (lambda a, b: xptorch.bmm(a, b), [(2, 3, 4), (2, 4, 2)]),
+    "index_views": (lambda a: a[[0, 1, 1]].t()[1:] * a.permute(1, 0)[1:, [0, 1, 2]], [(3, 3)]),
+    "cat_stack": (lambda a, b: xptorch.stack([xptorch.cat([a, b]), xptorch.cat([b, a])]), [(2, 2), (1, 2)]),
+    "softmax": (lambda a: a.softmax(1) * a, [(2, 4)]),
+    "where_max": (lambda a, b: xptorch.where(a > b, a * 2, b).max(0).values, [(3, 3), (3,)]),
+    "expand_sum": (lambda a: a.expand(3, 2, 3).sum((0, 2)), [(2, 1)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FD))
+def test_finite_differences(name):
+    fn, shps = FD[name]
+    rng = np.random.default_rng(3)
+    gradcheck(fn, [rng.uniform(-1.5, 1.5, size=s) for s in shps])
