@@ -18,6 +18,8 @@
  * Every kernel loops over Philox blocks with a grid-stride loop: launch any grid, ideally one
  * thread per block.  Blocks per fill: float32 outputs ceil(n / 8), everything else ceil(n / 4).
  * (key0, key1, ctr0) come from Generator._reserve(stream_words(kind, n, dtype)).
+ * From CuPy pass n as numpy.int64, key0/key1/ctr0 (and randint's range) as numpy.uint64 and
+ * each floating argument as the exact numpy type of its parameter (float32 or float64).
  * Compile without --use_fast_math / -ftz=true: denormals and IEEE rounding must be kept.
  *
  * The same source builds as C for testing the arithmetic on the host:

@@ -138,7 +138,7 @@ def check_op(inputs, torch_fn, xp_fn, *, dtype="float32", grad=True, rtol=None, 
         assert_same_tensor(x, t, rtol, atol, what=f"output {i}")
         if check_grad_fn and isinstance(t, torch.Tensor):
             assert x.requires_grad == t.requires_grad, f"output {i} requires_grad"
-            assert grad_fn_name(x) == grad_fn_name(t), f"output {i} grad_fn"
+            assert grad_fn_name(x) == grad_fn_name(t), f"output {i} grad_fn {grad_fn_name(x)} != {grad_fn_name(t)}"
     if not grad:
         return t_out, x_out
     outs = [(x, t) for x, t in zip(x_flat, t_flat) if isinstance(t, torch.Tensor) and t.requires_grad]

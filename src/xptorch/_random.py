@@ -331,7 +331,7 @@ def _mulhi64(w, span):
     wl, wh = w & m32, w >> s32
     if span < (1 << 32):
         s = np.uint64(span)
-        # wh*s < 2**64 - 2**33 and the carry term < 2**32, so nothing overflows.
+        # wh*s <= 2**64 - 2**33 + 1 and the carry term < 2**32, so nothing overflows.
         return (wh * s + ((wl * s) >> s32)) >> s32
     sl, sh = np.uint64(span & 0xFFFFFFFF), np.uint64(span >> 32)
     lh, hl = wl * sh, wh * sl

@@ -6,9 +6,14 @@ from ..autograd.grad_mode import state as _grad_state
 
 Tensor = None  # set by _tensor at import time, to avoid an import cycle
 _new = object.__new__
+# NumPy ufuncs on 0-d arrays return scalars; a tensor must hold a writable array.
+_NP_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.generic))
+_asarray = np.asarray
 
 
 def wrap(arr, dev):
+    if arr.__class__ in _NP_SCALARS:
+        arr = _asarray(arr)
     t = _new(Tensor)
     t._data = arr
     t._device = dev
@@ -18,6 +23,8 @@ def wrap(arr, dev):
 
 
 def wrap_grad(arr, dev, node):
+    if arr.__class__ in _NP_SCALARS:
+        arr = _asarray(arr)
     t = _new(Tensor)
     t._data = arr
     t._device = dev
