@@ -1,2 +1,306 @@
-"""nn.functional ops: conv."""
-__all__ = []
+"""Convolution over 1, 2 or 3 spatial dims: im2col windows and one batched matmul.
+
+Forward views the padded input as sliding windows (no copy), gathers them into columns (one copy)
+and multiplies them by the weight. Backward multiplies by the transposed weight and adds the
+columns back into place (col2im), looping over kernel offsets only, never over output pixels.
+Non-zero padding modes (reflect, replicate, circular) are a separate gather with its own node.
+"""
+import itertools
+
+import numpy as np
+
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
+from . import _common as C
+from ._common import edge, get_xp, save_check, wrap, wrap_grad
+
+__all__ = ["conv1d", "conv2d", "conv3d"]
+
+
+def _type_name(t):
+    kind = "cuda." if t._device.type == "cuda" else ""
+    from .._dtype import from_numpy_dtype
+
+    return f"xptorch.{kind}{from_numpy_dtype(t._data.dtype)._legacy}"
+
+
+def _expand(value, n, name):
+    """An int or a sequence of 1 or n ints, as an n-tuple."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(
+            f"expected {name} to be a single integer value or a list of {n} values to match the convolution "
+            f"dimensions, but got {name}=[{', '.join(map(str, value))}]"
+        )
+    return value
+
+
+def same_padding(kernel, dilation):
+    """(left, right) per dim for padding='same': the odd extra element goes on the right."""
+    out = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        out.append((total // 2, total - total // 2))
+    return tuple(out)
+
+
+def windows(xpd, kernel, stride, dilation, out, lead=2):
+    """Strided view (*lead, *kernel, *out) of xpd's trailing spatial dims; nothing is copied."""
+    xp = get_xp(xpd)
+    s = xpd.strides
+    sp = s[lead:]
+    shape = xpd.shape[:lead] + tuple(kernel) + tuple(out)
+    strides = s[:lead] + tuple(a * d for a, d in zip(sp, dilation)) + tuple(a * t for a, t in zip(sp, stride))
+    return xp.lib.stride_tricks.as_strided(xpd, shape, strides)
+
+
+def pad_zeros(xd, pads, value=0):
+    """xd with (left, right) pads on its trailing len(pads) dims, filled with value."""
+    if not any(lo or hi for lo, hi in pads):
+        return xd
+    xp = get_xp(xd)
+    lead = xd.ndim - len(pads)
+    shape = xd.shape[:lead] + tuple(n + lo + hi for n, (lo, hi) in zip(xd.shape[lead:], pads))
+    out = xp.full(shape, value, dtype=xd.dtype) if value else xp.zeros(shape, dtype=xd.dtype)
+    out[(Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(xd.shape[lead:], pads))] = xd
+    return out
+
+
+def scatter_windows(gw, shape, kernel, stride, dilation, out, lead=2):
+    """Adjoint of `windows`: sum gw (*lead, *kernel, *out) back into a zero array of shape."""
+    xp = get_xp(gw)
+    gx = xp.zeros(shape, dtype=gw.dtype)
+    head = (slice(None),) * lead
+    for off in itertools.product(*(range(k) for k in kernel)):
+        dst = tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(off, dilation, stride, out))
+        gx[head + dst] += gw[head + off]
+    return gx
+
+
+def crop(gx, pads):
+    if not any(lo or hi for lo, hi in pads):
+        return gx
+    lead = gx.ndim - len(pads)
+    return gx[(slice(None),) * lead + tuple(slice(lo, n - hi) for n, (lo, hi) in zip(gx.shape[lead:], pads))]
+
+
+class ConvolutionBackward0(Node):
+    """Saves the columns (for the weight's gradient) and the weight (for the input's)."""
+
+    __slots__ = ("cols", "wmat", "geom")
+    saves = ("cols", "wmat")
+
+    def backward(self, g):
+        xp = get_xp(g)
+        xshape, pads, kernel, stride, dilation, out, groups = self.geom
+        n, oc = g.shape[:2]
+        L = g.size // (n * oc) if n * oc else 0
+        g4 = g.reshape(n, groups, oc // groups, L)
+        nx, nw, nb = self.next
+        gx = gw = gb = None
+        if nx is not None:
+            gcols = xp.matmul(self.wmat.swapaxes(1, 2), g4)
+            padded = xshape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], pads))
+            gcols = gcols.reshape(xshape[:2] + tuple(kernel) + tuple(out))
+            gx = crop(scatter_windows(gcols, padded, kernel, stride, dilation, out), pads)
+        if nw is not None:
+            gw = xp.matmul(g4, self.cols.swapaxes(2, 3)).sum(axis=0)
+            gw = gw.reshape((oc, xshape[1] // groups) + tuple(kernel))
+        if nb is not None:
+            gb = g4.sum(axis=(0, 3)).reshape(oc)
+        return (gx, gw, gb)
+
+
+def _check(x, w, b, nd, stride, padding, dilation, groups):
+    xd, wd = x._data, w._data
+    if w._device is not x._device:
+        C.device_mismatch(x, w)
+    if wd.ndim != nd + 2:
+        raise RuntimeError(
+            f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input "
+            f"[{', '.join(map(str, xd.shape))}], but got {wd.ndim}-dimensional weight of size "
+            f"[{', '.join(map(str, wd.shape))}] instead"
+        )
+    if xd.dtype != wd.dtype:
+        raise RuntimeError(
+            f"Input type ({_type_name(x)}) and weight type ({_type_name(w)}) should be the same or input "
+            "should be a MKLDNN tensor and weight is a dense tensor"
+        )
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    if any(lo < 0 or hi < 0 for lo, hi in padding):
+        raise RuntimeError("negative padding is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    shape_w = ", ".join(map(str, wd.shape))
+    if wd.shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight "
+            f"of size [[{shape_w}]] instead"
+        )
+    if xd.shape[1] != wd.shape[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size [{shape_w}], expected input[{', '.join(map(str, xd.shape))}] "
+            f"to have {wd.shape[1] * groups} channels, but got {xd.shape[1]} channels instead"
+        )
+    if b is not None:
+        if b._device is not x._device:
+            C.device_mismatch(x, b)
+        if b._data.ndim != 1 or b._data.shape[0] != wd.shape[0]:
+            raise RuntimeError(
+                f"Given weight of size [{shape_w}], expected bias to be 1-dimensional with {wd.shape[0]} elements, "
+                f"but got bias of size [{', '.join(map(str, b._data.shape))}] instead"
+            )
+        if b._data.dtype != xd.dtype:
+            raise RuntimeError(
+                f"Input type ({_c_name(xd.dtype)}) and bias type ({_c_name(b._data.dtype)}) should be the same"
+            )
+    padded = [s + lo + hi for s, (lo, hi) in zip(xd.shape[2:], padding)]
+    eff = [d * (k - 1) + 1 for k, d in zip(wd.shape[2:], dilation)]
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+            f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size"
+        )
+
+
+def _c_name(dt):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(dt.name, dt.name)
+
+
+def _padding(padding, nd, stride, kernel, dilation):
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            return same_padding(kernel, dilation)
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    return tuple((p, p) for p in _expand(padding, nd, "padding"))
+
+
+def convolution(x, w, b, stride, padding, dilation, groups, nd):
+    """N-d convolution of x (N, C, *S) or unbatched (C, *S) with w (OC, C/groups, *K)."""
+    xd = x._data
+    if xd.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to conv{nd}d, but got input of size: "
+            f"[{', '.join(map(str, xd.shape))}]"
+        )
+    if xd.ndim == nd + 1:
+        from .shape import squeeze, unsqueeze
+
+        return squeeze(convolution(unsqueeze(x, 0), w, b, stride, padding, dilation, groups, nd), 0)
+    stride = _expand(stride, nd, "stride")
+    dilation = _expand(dilation, nd, "dilation")
+    kernel = tuple(w._data.shape[2:]) if w._data.ndim == nd + 2 else (1,) * nd
+    pads = _padding(padding, nd, stride, kernel, dilation)
+    _check(x, w, b, nd, stride, pads, dilation, groups)
+    return _conv_arrays(x, w, b, stride, pads, dilation, groups)
+
+
+def _conv_arrays(x, w, b, stride, pads, dilation, groups):
+    xd, wd = x._data, w._data
+    xp = get_xp(xd)
+    kernel = wd.shape[2:]
+    n, c = xd.shape[:2]
+    oc = wd.shape[0]
+    xpd = pad_zeros(xd, pads)
+    out = tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(xpd.shape[2:], kernel, stride, dilation))
+    L = 1
+    for o in out:
+        L *= o
+    ck = wd[0].size
+    cols = windows(xpd, kernel, stride, dilation, out).reshape(n, groups, ck, L)
+    wmat = wd.reshape(groups, oc // groups, ck)
+    y = xp.matmul(wmat, cols).reshape((n, oc) + out)
+    if b is not None:
+        y += b._data.reshape((1, oc) + (1,) * len(out))
+    if (x._rg or w._rg or (b is not None and b._rg)) and _grad_state.enabled:
+        ex, ew = edge(x), edge(w)
+        node = ConvolutionBackward0((ex, ew, edge(b) if b is not None else None))
+        node.cols = cols if ew is not None else None
+        node.wmat = wmat if ex is not None else None
+        node.geom = (xd.shape, pads, kernel, stride, dilation, out, groups)
+        save_check(node, (x, xd), (w, wd))
+        return wrap_grad(y, x._device, node)
+    return wrap(y, x._device)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+# ---- padding modes other than zeros -------------------------------------------------------------
+
+
+def _source_index(n, lo, hi, mode):
+    """For each padded position along one dim, the input position it copies."""
+    p = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        return (n - 1) - np.abs((n - 1) - np.abs(p))
+    if mode == "replicate":
+        return np.clip(p, 0, n - 1)
+    return p % n
+
+
+class ReflectionPadBackward(Node):
+    """Each padded position copies one input position: the gradient sums back per axis."""
+
+    __slots__ = ("maps", "_name")
+
+    def name(self):
+        return self._name
+
+    def backward(self, g):
+        xp = get_xp(g)
+        lead = g.ndim - len(self.maps)
+        for i, m in enumerate(self.maps):
+            ax = lead + i
+            g = xp.moveaxis(xp.moveaxis(g, ax, -1) @ xp.asarray(m, dtype=g.dtype), -1, ax)
+        return (g,)
+
+
+_PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",
+              "circular": "xptorch::autograd::CopySlices"}
+
+
+def pad_mode(x, pads, mode):
+    """x padded by (left, right) per trailing dim with mode 'reflect', 'replicate' or 'circular'."""
+    xd = x._data
+    xp = get_xp(xd)
+    nd = len(pads)
+    sizes = xd.shape[xd.ndim - nd:]
+    for i, (n, (lo, hi)) in enumerate(zip(sizes, pads)):
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input dimension, but got: "
+                f"padding ({lo}, {hi}) at dimension {xd.ndim - nd + i} of input {list(xd.shape)}"
+            )
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+    idx = [_source_index(n, lo, hi, mode) for n, (lo, hi) in zip(sizes, pads)]
+    grids = np.ix_(*idx)
+    out = xd[(Ellipsis,) + tuple(xp.asarray(gi) for gi in grids)]
+    if x._rg and _grad_state.enabled:
+        node = ReflectionPadBackward((edge(x),))
+        # One-hot (padded, input) matrices turn the scatter-add into a matmul per axis.
+        node.maps = tuple(np.eye(n, dtype=np.float64)[i] for n, i in zip(sizes, idx))
+        node._name = _PAD_NAMES[mode].format(nd)
+        return wrap_grad(out, x._device, node)
+    return wrap(out, x._device)
