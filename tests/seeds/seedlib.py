@@ -32,6 +32,7 @@ def normalise(text):
 def mask_numbers(text):
     """Structure only: numbers and booleans become #, padding and device suffixes go."""
     text = text.replace(", device='cuda:0'", "").replace("True", "#").replace("False", "#")
+    text = re.sub(r",\s*\n\s*(grad_fn|requires_grad)", r", \1", text)
     text = re.sub(r" +", " ", _NUM.sub("#", text))
     return text.replace("[ ", "[")
 

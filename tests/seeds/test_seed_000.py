@@ -125,7 +125,7 @@ def cell_tied(torch, nn, init, device):
     for name, param in net.named_parameters():
         init.constant_(param, val=3)
         print(name, param.data.cpu())
-    print(param.cpu() if device == "cpu" else param.detach().cpu().requires_grad_())
+    print(param if device == "cpu" else nn.Parameter(param.detach().cpu()))
     print(id(net[0]) == id(net[1]))
     print(id(net[0].weight) == id(net[1].weight))
     x = torch.ones(1, 1).to(device)
