@@ -1,0 +1,129 @@
+"""Adam (Kingma & Ba, 2015), with AMSGrad and either L2 or decoupled weight decay."""
+import numpy as np
+
+from .._device import CPU
+from .._ops import _common as C
+from .._ops.inplace import bump
+from ..backend import use_device
+from .optimizer import Optimizer
+from .sgd import _check_flags
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    """m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g^2;
+    p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps),
+    with v replaced by its running maximum under amsgrad. weight_decay adds weight_decay * p to g,
+    or with decoupled_weight_decay scales p by 1 - lr * weight_decay first (AdamW).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        if hasattr(lr, "numel") and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not (isinstance(betas[0], float) and isinstance(betas[1], float)):
+            raise ValueError("betas must be either both floats or both Tensors")
+        if capturable:
+            raise NotImplementedError("capturable=True is not supported")
+        _check_flags(foreach, differentiable, fused)
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    @staticmethod
+    def _init_state(st, p, amsgrad):
+        d = p._data
+        xp = C.get_xp(d)
+        dev = p._device
+        # 'step' lives on the CPU as a float32 scalar, as PyTorch keeps it.
+        st["step"] = C.wrap(np.zeros((), np.float32), CPU)
+        with use_device(dev):
+            st["exp_avg"] = C.wrap(xp.zeros_like(d), dev)
+            st["exp_avg_sq"] = C.wrap(xp.zeros_like(d), dev)
+            if amsgrad:
+                st["max_exp_avg_sq"] = C.wrap(xp.zeros_like(d), dev)
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure's loss if given."""
+        loss = self._closure_loss(closure)
+        state = self.state
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            beta1, beta2 = group["betas"]
+            eps = group["eps"]
+            wd = group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p in group["params"]:
+                grad = p._grad
+                if grad is None:
+                    continue
+                d = p._data
+                ga = grad._data
+                xp = C.get_xp(d)
+                st = state[p]
+                if not st:
+                    self._init_state(st, p, amsgrad)
+                step_t = st["step"]
+                step_t._data += 1
+                bump(step_t)
+                t = float(step_t._data)
+                tmp, tmp2 = self._buffers(p)
+                if maximize:
+                    g = xp.negative(ga, out=tmp)
+                else:
+                    g = ga
+                if wd != 0:
+                    if decoupled:
+                        xp.multiply(d, 1 - lr * wd, out=d)
+                    else:
+                        g = xp.add(g, xp.multiply(d, wd, out=tmp2), out=tmp)
+                m_t = st["exp_avg"]
+                v_t = st["exp_avg_sq"]
+                m = m_t._data
+                v = v_t._data
+                # m <- m + (1 - beta1) (g - m): the lerp form keeps m exact when g == m.
+                xp.add(m, xp.multiply(xp.subtract(g, m, out=tmp2), 1 - beta1, out=tmp2), out=m)
+                xp.multiply(v, beta2, out=v)
+                xp.add(v, xp.multiply(xp.multiply(g, g, out=tmp2), 1 - beta2, out=tmp2), out=v)
+                bump(m_t)
+                bump(v_t)
+                bias_correction1 = 1 - beta1 ** t
+                bias_correction2 = 1 - beta2 ** t
+                step_size = lr / bias_correction1
+                bc2_sqrt = bias_correction2 ** 0.5
+                if amsgrad:
+                    vmax_t = st["max_exp_avg_sq"]
+                    v = xp.maximum(vmax_t._data, v, out=vmax_t._data)
+                    bump(vmax_t)
+                denom = xp.sqrt(v, out=tmp2)
+                xp.divide(denom, bc2_sqrt, out=denom)
+                xp.add(denom, eps, out=denom)
+                upd = xp.divide(m, denom, out=tmp2)
+                xp.subtract(d, xp.multiply(upd, step_size, out=upd), out=d)
+                bump(p)
+        return loss

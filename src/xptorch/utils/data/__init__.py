@@ -1,0 +1,8 @@
+"""Datasets and the DataLoader that batches them."""
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .dataloader import (BatchSampler, DataLoader, RandomSampler, Sampler, SequentialSampler, default_collate,
+                         default_convert)
+
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split",
+           "DataLoader", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler", "default_collate",
+           "default_convert"]

@@ -1,0 +1,287 @@
+"""DataLoader: batches from a dataset through a sampler and a collate function.
+
+Loading runs in the calling process (num_workers is accepted and ignored). A TensorDataset with
+the default collate is batched by one fancy-indexing op per tensor instead of stacking samples.
+"""
+import collections.abc
+import math
+
+import numpy as np
+
+from ..._tensor import Tensor
+from .dataset import IterableDataset, TensorDataset
+
+__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler", "DataLoader",
+           "default_collate", "default_convert"]
+
+
+# ---- samplers ----------------------------------------------------------------------------------
+class Sampler:
+    """Yields dataset indices (or lists of them, for a batch sampler)."""
+
+    def __iter__(self):
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+    def _order(self):
+        return np.arange(len(self.data_source))
+
+
+class RandomSampler(Sampler):
+    """A fresh random order each pass, drawn from `generator` (the default CPU generator if None)."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def _order(self):
+        from ..._random import default_generator_for
+
+        gen = self.generator if self.generator is not None else default_generator_for("cpu")
+        n = len(self.data_source)
+        k = self.num_samples
+        if self.replacement:
+            return gen.randint((k,), 0, n)
+        parts = [gen.permutation(n) for _ in range(k // n)]
+        if k % n:
+            parts.append(gen.permutation(n)[: k % n])
+        return np.concatenate(parts) if len(parts) != 1 else parts[0]
+
+    def __iter__(self):
+        return iter(self._order().tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Groups a sampler's indices into lists of batch_size (the last one shorter unless drop_last)."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def _index_arrays(self):
+        """Batches as index arrays, cut from one order array (samplers that can give one)."""
+        order = self.sampler._order()
+        bs = self.batch_size
+        stop = len(order) - len(order) % bs if self.drop_last else len(order)
+        return (order[i:i + bs] for i in range(0, stop, bs))
+
+    def __iter__(self):
+        if hasattr(self.sampler, "_order"):
+            for idx in self._index_arrays():
+                yield idx.tolist()
+            return
+        batch = []
+        for i in self.sampler:
+            batch.append(i)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+# ---- collation -----------------------------------------------------------------------------------
+def _number_tensor(values, dtype):
+    from ..._factories import tensor
+
+    return tensor(values, dtype=dtype)
+
+
+def default_collate(batch):
+    """Stack a list of samples into a batch, recursing into tuples, lists and dicts.
+
+    Tensors and NumPy arrays are stacked along a new first dimension; Python floats become a
+    float64 tensor, ints an int64 tensor; strings stay a list; a tuple of fields becomes a list.
+    """
+    from ... import _dtype
+    from ..._functions import stack
+
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return stack(list(batch), 0)
+    if isinstance(elem, np.ndarray):
+        if elem.dtype.kind in "OSU":
+            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {elem.dtype}")
+        return stack([Tensor._from_array(np.ascontiguousarray(b)) for b in batch], 0)
+    if isinstance(elem, np.generic):
+        return Tensor._from_array(np.array(batch))
+    if isinstance(elem, bool):
+        return _number_tensor(batch, _dtype.bool)
+    if isinstance(elem, float):
+        return _number_tensor(batch, _dtype.float64)
+    if isinstance(elem, int):
+        return _number_tensor(batch, _dtype.int64)
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, collections.abc.Mapping):
+        return {k: default_collate([d[k] for d in batch]) for k in elem}
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        size = len(elem)
+        if any(len(b) != size for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        fields = [default_collate(s) for s in zip(*batch)]
+        if isinstance(elem, tuple):
+            return fields
+        try:
+            return type(elem)(fields)
+        except TypeError:
+            return fields
+    raise TypeError(
+        "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
+        f"found {type(elem)}"
+    )
+
+
+def default_convert(data):
+    """What an un-batched loader yields: NumPy arrays become tensors, containers are walked."""
+    if isinstance(data, np.ndarray) and data.dtype.kind not in "OSU":
+        return Tensor._from_array(data)
+    if isinstance(data, collections.abc.Mapping):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, list):
+        return [default_convert(d) for d in data]
+    return data
+
+
+# ---- loader --------------------------------------------------------------------------------------
+class DataLoader:
+    """Iterate a dataset in batches: `for x, y in DataLoader(ds, batch_size=32, shuffle=True)`.
+
+    shuffle draws a new order each epoch from `generator` (an xptorch.Generator), so two loaders
+    with generators seeded alike give the same batches.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None,
+                 persistent_workers=False, pin_memory_device="", in_order=True):
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.timeout = timeout
+        self.generator = generator
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            if shuffle not in (False, None):
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified sampler option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError(
+                    "DataLoader with IterableDataset: expected unspecified batch_sampler option, but got "
+                    f"batch_sampler={batch_sampler}")
+        shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last")
+            batch_size = None
+            drop_last = False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+        if sampler is None and not iterable:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None and not iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self._auto_collation = batch_sampler is not None or (iterable and batch_size is not None)
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+
+    def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)
+            if self.batch_size is not None:
+                n = n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+            return n
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        return len(self.sampler)
+
+    def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            return self._iter_stream()
+        if not self._auto_collation:
+            return (self.collate_fn(self.dataset[i]) for i in self.sampler)
+        if (type(self.dataset) is TensorDataset and self.collate_fn is default_collate
+                and isinstance(self.batch_sampler, BatchSampler) and hasattr(self.sampler, "_order")):
+            return self._iter_tensor_batches()
+        return self._iter_batches()
+
+    def _iter_batches(self):
+        ds = self.dataset
+        many = getattr(ds, "__getitems__", None)
+        for idx in self.batch_sampler:
+            samples = many(idx) if many is not None else [ds[i] for i in idx]
+            yield self.collate_fn(samples)
+
+    def _iter_tensor_batches(self):
+        tensors = self.dataset.tensors
+        for idx in self.batch_sampler._index_arrays():
+            # One gather per tensor: a fresh batch, as stacking the samples would give.
+            yield [t[idx] for t in tensors]
+
+    def _iter_stream(self):
+        it = iter(self.dataset)
+        if self.batch_size is None:
+            for sample in it:
+                yield self.collate_fn(sample)
+            return
+        batch = []
+        for sample in it:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
