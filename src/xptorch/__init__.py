@@ -50,6 +50,7 @@ from ._functions import *  # noqa: F401,F403  (sum, cat, where, ...: plain forms
 from ._functions import max, min, sum, abs, pow, t  # noqa: F401  (shadowed builtins, exported on purpose)
 from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import autograd, backend, cuda  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 float = _dtype.float32
 int = _dtype.int32

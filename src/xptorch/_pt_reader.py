@@ -1,0 +1,373 @@
+"""Reading PyTorch's zip checkpoints (torch.save's default format) without torch and without running code.
+
+The archive holds ``<name>/data.pkl``, a pickle of the saved object, and ``<name>/data/<key>``, one
+entry of raw bytes per storage. The pickle is read by an unpickler that knows only the globals
+PyTorch uses to rebuild tensors, Parameters, sizes, dtypes and devices, and plain containers;
+any other global is refused by name before anything is called. Tensors that shared a storage in
+PyTorch come back as views of one array.
+"""
+import collections
+import io
+import pickle
+import pickletools
+import zipfile
+import zlib
+
+import numpy as np
+
+from . import _dtype
+from ._device import CPU
+from ._device import device as Device
+from ._ops import _common as C
+from ._size import Size
+from ._tensor import Tensor
+from .backend import transfer
+from .serialization import MAX_DEPTH, _Targets, view
+
+_STORAGE_DTYPES = {
+    "FloatStorage": np.float32,
+    "DoubleStorage": np.float64,
+    "HalfStorage": np.float16,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+    "ShortStorage": np.int16,
+    "CharStorage": np.int8,
+    "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
+}
+_TORCH_DTYPES = {
+    "float32": _dtype.float32, "float": _dtype.float32, "float64": _dtype.float64, "double": _dtype.float64,
+    "float16": _dtype.float16, "half": _dtype.float16, "int64": _dtype.int64, "long": _dtype.int64,
+    "int32": _dtype.int32, "int": _dtype.int32, "int16": _dtype.int16, "short": _dtype.int16,
+    "int8": _dtype.int8, "uint8": _dtype.uint8, "bool": _dtype.bool,
+}
+_BUILTINS = {"set": set, "frozenset": frozenset, "dict": dict, "list": list, "tuple": tuple}
+
+
+class UnsafeGlobalError(pickle.UnpicklingError, ValueError):
+    """A checkpoint's pickle names a global outside the allowed tensor-rebuilding set."""
+
+
+class _Frozen:
+    """Objects the pickle can reach must refuse BUILD, which would otherwise set their attributes."""
+
+    __slots__ = ()
+
+    def __setstate__(self, state):
+        raise pickle.UnpicklingError(f"BUILD on a {type(self).__name__[1:]} is not allowed")
+
+
+class _StorageType(_Frozen):
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype):
+        object.__setattr__(self, "dtype", np.dtype(dtype))
+
+
+class _Storage(_Frozen):
+    __slots__ = ("host", "dtype", "numel", "device", "on_device")
+
+    def __init__(self, host, dtype, numel, dev):
+        for k, v in (("host", host), ("dtype", dtype), ("numel", numel), ("device", dev), ("on_device", None)):
+            object.__setattr__(self, k, v)
+
+    def array(self):
+        if self.device is CPU:
+            return self.host
+        if self.on_device is None:
+            object.__setattr__(self, "on_device", transfer(self.host, CPU, self.device))
+        return self.on_device
+
+
+class _Const(_Frozen):
+    """Stands in for a shared singleton (a dtype, a device) until the result is checked."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        object.__setattr__(self, "value", value)
+
+
+def _latin1_encode(text, encoding="latin1"):
+    # Protocol 2 writes bytes objects as _codecs.encode(str, 'latin1'); nothing else is allowed.
+    if type(text) is not str or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("_codecs.encode is only allowed as encode(str, 'latin1')")
+    return text.encode("latin1")
+
+
+def _device_const(*args):
+    return _Const(Device(*args))
+
+
+def load(f, name, map_location):
+    """The object in the zip checkpoint f (seekable binary file), tensors placed per map_location."""
+    try:
+        zf = zipfile.ZipFile(f)
+    except Exception as exc:  # zipfile reports damage as BadZipFile, OSError, EOFError, ValueError, ...
+        raise ValueError(f"{name}: not a readable zip checkpoint ({type(exc).__name__}: {exc})") from None
+    with zf:
+        prefix = _prefix(zf, name)
+        order = "little"
+        if f"{prefix}/byteorder" in zf.NameToInfo:
+            order = _read_entry(zf, f"{prefix}/byteorder", name, 16).decode("ascii", "replace")
+            if order not in ("little", "big"):
+                raise ValueError(f"{name}: unknown byteorder {order!r}")
+        pkl = _read_entry(zf, f"{prefix}/data.pkl", name, None)
+        _prescan(pkl, name)
+        u = _Unpickler(io.BytesIO(pkl), f, zf, prefix, name, order, _Targets(map_location))
+        try:
+            obj = u.load()
+        except (UnsafeGlobalError, _DeviceError):
+            raise
+        except Exception as exc:  # the pickle machine reports damage with many exception types
+            if isinstance(exc, ValueError) and str(exc).startswith(f"{name}:"):
+                raise
+            raise ValueError(f"{name}: corrupt checkpoint pickle ({type(exc).__name__}: {exc})"[:1000]) from None
+        return _Finisher(u.made, name).run(obj)
+
+
+class _DeviceError(RuntimeError):
+    """A recorded device that cannot be used here: passes through as the RuntimeError it is."""
+
+
+_MEMO_OPS = frozenset(("PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"))
+
+
+def _prescan(data, name):
+    """Parse every opcode first: a memo index far past the opcode count makes CPython's
+    unpickler allocate (and clear) a memo table of that size, gigabytes from a few bytes."""
+    count = 0
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            count += 1
+            if op.name in _MEMO_OPS and not (type(arg) is int and 0 <= arg <= count):
+                raise ValueError(f"memo index {arg!r} at opcode {count} is out of range")
+    except ValueError as exc:
+        raise ValueError(f"{name}: corrupt checkpoint pickle ({exc})"[:500]) from None
+
+
+def _prefix(zf, name):
+    for n in zf.namelist():
+        head, sep, tail = n.partition("/")
+        if sep and tail == "data.pkl":
+            return head
+    raise ValueError(f"{name}: zip archive without a data.pkl record: not a PyTorch checkpoint")
+
+
+def _read_entry(zf, entry, name, limit):
+    try:
+        info = zf.getinfo(entry)
+    except KeyError:
+        raise ValueError(f"{name}: checkpoint lacks the record {entry!r}") from None
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise ValueError(f"{name}: record {entry!r} is compressed; PyTorch checkpoints store records uncompressed")
+    if limit is not None and info.file_size > limit:
+        raise ValueError(f"{name}: record {entry!r} is {info.file_size} bytes, expected at most {limit}")
+    try:
+        return zf.read(info)
+    except Exception as exc:  # damage, CRC mismatch, or flags zipfile refuses (encryption: RuntimeError)
+        raise ValueError(f"{name}: record {entry!r} is unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def _read_storage(f, info, nbytes, name):
+    """A storage record's bytes, read straight from the archive into a fresh array, CRC-checked."""
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise ValueError(f"{name}: record {info.filename!r} is compressed; PyTorch checkpoints store records uncompressed")
+    f.seek(info.header_offset)
+    local = f.read(30)
+    if len(local) != 30 or local[:4] != b"PK\x03\x04":
+        raise ValueError(f"{name}: record {info.filename!r} has a damaged local header")
+    name_len, extra_len = int.from_bytes(local[26:28], "little"), int.from_bytes(local[28:30], "little")
+    if name_len != len(info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace")):
+        raise ValueError(f"{name}: record {info.filename!r} has a damaged local header")
+    f.seek(info.header_offset + 30 + name_len + extra_len)
+    buf = np.empty(nbytes, np.uint8)
+    mv, got = memoryview(buf), 0
+    while got < nbytes:
+        k = f.readinto(mv[got:])
+        if not k:
+            raise ValueError(f"{name}: record {info.filename!r} is truncated")
+        got += k
+    if zlib.crc32(buf) != info.CRC:
+        raise ValueError(f"{name}: record {info.filename!r} fails its CRC check: the file is corrupt")
+    return buf
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, f, zf, prefix, name, order, targets):
+        super().__init__(file)
+        self.f, self.zf, self.prefix, self.name, self.order, self.targets = f, zf, prefix, name, order, targets
+        self.storages = {}
+        self.made = {}  # id(tensor) -> (tensor, array, device, requires_grad): checked after loading
+        allowed = {
+            ("collections", "OrderedDict"): collections.OrderedDict,
+            ("_codecs", "encode"): _latin1_encode,
+            ("torch._utils", "_rebuild_tensor_v2"): self.rebuild_tensor,
+            ("torch._utils", "_rebuild_parameter"): self.rebuild_parameter,
+            ("torch._utils", "_rebuild_parameter_with_state"): self.rebuild_parameter,
+            ("torch", "Size"): Size,
+            ("torch", "device"): _device_const,
+        }
+        for mod in ("builtins", "__builtin__"):
+            allowed.update({(mod, k): v for k, v in _BUILTINS.items()})
+        for k, dt in _STORAGE_DTYPES.items():
+            allowed[("torch", k)] = _StorageType(dt)
+        for k, dt in _TORCH_DTYPES.items():
+            allowed[("torch", k)] = _Const(dt)
+        self.allowed = allowed
+
+    def find_class(self, module, name):
+        obj = self.allowed.get((module, name))
+        if obj is None:
+            raise UnsafeGlobalError(
+                f"{self.name}: refusing to load the global {module}.{name}: only tensors, Parameters, "
+                "sizes, dtypes, devices and plain containers are allowed in a checkpoint"
+            )
+        return obj
+
+    def persistent_load(self, pid):
+        if type(pid) is not tuple or len(pid) != 5 or pid[0] != "storage":
+            raise pickle.UnpicklingError(f"unsupported persistent id {pid!r}"[:200])
+        _, stype, key, location, numel = pid
+        if type(stype) is not _StorageType or type(key) is not str or type(location) is not str:
+            raise pickle.UnpicklingError(f"malformed storage reference {pid!r}"[:200])
+        if type(numel) is not int or numel < 0:
+            raise pickle.UnpicklingError(f"malformed storage size {numel!r}"[:200])
+        s = self.storages.get(key)
+        if s is not None:
+            if s.dtype != stype.dtype or s.numel != numel:
+                raise pickle.UnpicklingError(f"storage {key!r} is referenced with two different types or sizes")
+            return s
+        try:
+            dev = self.targets(location, self.name)
+        except RuntimeError as exc:
+            raise _DeviceError(str(exc)) from None
+        entry = f"{self.prefix}/data/{key}"
+        nbytes = numel * stype.dtype.itemsize
+        try:
+            info = self.zf.getinfo(entry)
+        except KeyError:
+            raise ValueError(f"{self.name}: checkpoint lacks the storage record {entry!r}"[:300]) from None
+        if info.file_size != nbytes:
+            raise ValueError(
+                f"{self.name}: storage record {entry!r} holds {info.file_size} bytes, "
+                f"its {numel} elements of {stype.dtype.name} need {nbytes}"
+            )
+        host = _read_storage(self.f, info, nbytes, self.name)
+        if self.order == "big" and stype.dtype.itemsize > 1:
+            host.view(stype.dtype).byteswap(inplace=True)
+        s = self.storages[key] = _Storage(host, stype.dtype, numel, dev)
+        return s
+
+    def rebuild_tensor(self, storage, offset, size, stride, requires_grad, hooks, metadata=None):
+        if type(storage) is not _Storage:
+            raise pickle.UnpicklingError("a tensor must be rebuilt from a storage")
+        ok = (
+            type(offset) is int and offset >= 0
+            and isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride) <= 64
+            and all(type(d) is int and d >= 0 for d in size) and all(type(s) is int and s >= 0 for s in stride)
+            and type(requires_grad) is bool and not hooks
+        )
+        if not ok:
+            raise pickle.UnpicklingError(f"malformed tensor: offset {offset!r}, size {size!r}, stride {stride!r}"[:300])
+        numel = 1
+        for d in size:
+            numel *= d
+        last = offset + sum((d - 1) * s for d, s in zip(size, stride)) if numel else offset - 1
+        if last >= storage.numel:
+            raise ValueError(
+                f"{self.name}: a tensor of size {list(size)}, stride {list(stride)} at offset {offset} "
+                f"reaches outside its storage of {storage.numel} elements"
+            )
+        dt = storage.dtype
+        if requires_grad and dt.kind != "f":
+            raise ValueError(f"{self.name}: a {dt.name} tensor cannot require grad")
+        arr = view(storage.array(), offset * dt.itemsize, size, tuple(s * dt.itemsize for s in stride), dt)
+        t = C.wrap(arr, storage.device)
+        t._rg = requires_grad
+        self.made[id(t)] = (t, arr, storage.device, requires_grad)
+        return t
+
+    def rebuild_parameter(self, data, requires_grad, hooks, state=None):
+        # Python attributes a Parameter carried (state) are not restored: they could be anything.
+        from .nn.parameter import Parameter
+
+        entry = self.made.get(id(data))
+        if entry is None or entry[0] is not data or type(requires_grad) is not bool or hooks:
+            raise pickle.UnpicklingError("a Parameter must be rebuilt from a tensor")
+        if requires_grad and data._data.dtype.kind != "f":
+            raise ValueError(f"{self.name}: a {data._data.dtype.name} Parameter cannot require grad")
+        p = Parameter(data, requires_grad=requires_grad)
+        self.made[id(p)] = (p, data._data, data._device, requires_grad)
+        return p
+
+
+class _Finisher:
+    """Swaps stand-ins for their singletons and checks that no BUILD tampered with a tensor."""
+
+    _PLAIN = (type(None), bool, int, float, str, bytes, complex)
+
+    def __init__(self, made, name):
+        self.made, self.name = made, name
+        self.memo, self.busy = {}, set()
+
+    def run(self, obj):
+        return self.fix(obj, 0)
+
+    def fix(self, x, depth):
+        t = type(x)
+        if t in self._PLAIN or t is Size:
+            return x
+        if t is _Const:
+            return x.value
+        if isinstance(x, Tensor):
+            self.check(x)
+            return x
+        if depth >= MAX_DEPTH:
+            raise ValueError(f"{self.name}: the checkpoint is nested more than {MAX_DEPTH} levels deep")
+        done = self.memo.get(id(x))
+        if done is not None:
+            return done
+        if id(x) in self.busy:
+            raise ValueError(f"{self.name}: the checkpoint contains a reference cycle through a tuple")
+        d = depth + 1
+        if t is list:
+            out = self.memo[id(x)] = []
+            out.extend(self.fix(v, d) for v in x)
+            return out
+        if t is dict or t is collections.OrderedDict:
+            out = self.memo[id(x)] = t()
+            for k, v in x.items():
+                out[self.key(k, d)] = self.fix(v, d)
+            meta = getattr(x, "_metadata", None)
+            if t is collections.OrderedDict and meta is not None:
+                out._metadata = self.fix(meta, d)  # PyTorch's state_dict version record
+            return out
+        self.busy.add(id(x))
+        try:
+            if t is tuple:
+                out = tuple(self.fix(v, d) for v in x)
+            elif t is set or t is frozenset:
+                out = t(self.key(v, d) for v in x)
+            else:
+                raise ValueError(f"{self.name}: unexpected object of type {t.__name__} in the checkpoint")
+        finally:
+            self.busy.discard(id(x))
+        self.memo[id(x)] = out
+        return out
+
+    def key(self, k, depth):
+        k = self.fix(k, depth)
+        try:
+            hash(k)
+        except TypeError:
+            raise ValueError(f"{self.name}: unhashable key of type {type(k).__name__} in the checkpoint") from None
+        return k
+
+    def check(self, t):
+        entry = self.made.get(id(t))
+        if (
+            entry is None or entry[0] is not t or t.__dict__ or t._data is not entry[1]
+            or t._device is not entry[2] or t._rg is not entry[3] or t.grad_fn is not None
+        ):
+            raise ValueError(f"{self.name}: a tensor in the checkpoint was altered after it was built")
