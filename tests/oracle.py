@@ -5,6 +5,9 @@ values, grad_fn name, and then the gradient of every input after backward from o
 random upstream gradient. `check_error` compares exception types and messages, `gradcheck`
 compares xptorch's gradients with central finite differences in float64.
 """
+import re
+import warnings
+
 import numpy as np
 import pytest
 
@@ -130,8 +133,18 @@ def check_op(inputs, torch_fn, xp_fn, *, dtype="float32", grad=True, rtol=None, 
     """
     rng = np.random.default_rng(seed)
     t_in, x_in = _inputs(inputs, dtype, rng, low, high, grad)
-    t_out = torch_fn(*t_in)
-    x_out = xp_fn(*x_in)
+    try:
+        with warnings.catch_warnings(record=True) as t_warn:
+            warnings.simplefilter("always")
+            t_out = torch_fn(*t_in)
+    except Exception as t_exc:  # then xptorch must refuse the same way
+        assert_same_error(t_exc, lambda: xp_fn(*x_in))
+        return None, None
+    with warnings.catch_warnings(record=True) as x_warn:
+        warnings.simplefilter("always")
+        x_out = xp_fn(*x_in)
+    xw, tw = _warning_list(x_warn), _warning_list(t_warn)
+    assert xw == tw, f"warnings differ: {xw} != {tw}"
     t_flat, x_flat = _flat(t_out), _flat(x_out)
     assert len(x_flat) == len(t_flat), f"{len(x_flat)} outputs, torch gives {len(t_flat)}"
     for i, (x, t) in enumerate(zip(x_flat, t_flat)):
@@ -165,7 +178,8 @@ def check_op(inputs, torch_fn, xp_fn, *, dtype="float32", grad=True, rtol=None, 
 
 
 def xp_message(msg):
-    return msg.replace("torch.", "xptorch.").replace("torch", "xptorch").replace("xpxptorch", "xptorch")
+    """torch's text with the package renamed (idempotent on xptorch's own text)."""
+    return re.sub(r"(?<!xp)torch", "xptorch", msg)
 
 
 def _builtin_type(exc_type):
@@ -176,6 +190,28 @@ def _builtin_type(exc_type):
     return exc_type
 
 
+_TRIGGERED = re.compile(r" \(Triggered internally at .*\)$", re.S)
+
+
+def _warning_list(records):
+    """(category, message) with torch's C++ location and its name stripped."""
+    return [(w.category.__name__, xp_message(_TRIGGERED.sub("", str(w.message)))) for w in records]
+
+
+def assert_same_error(t_exc, xp_call, exact=True):
+    """xp_call() raises what torch raised: same built-in type, same message (name replaced)."""
+    with pytest.raises(Exception) as x_exc:
+        xp_call()
+    t_type = _builtin_type(type(t_exc))
+    assert isinstance(x_exc.value, t_type), f"{type(x_exc.value).__name__} is not a {t_type.__name__}: {x_exc.value}"
+    t_msg = xp_message(str(t_exc))
+    x_msg = str(x_exc.value)
+    if not exact:
+        t_msg, x_msg = t_msg.split("\n")[0], x_msg.split("\n")[0]
+    assert x_msg == t_msg, f"\n{x_msg!r}\n!=\n{t_msg!r}"
+    return x_exc.value
+
+
 def check_error(torch_fn, xp_fn, *, exact=True):
     """Both calls raise; same exception type; xptorch's message is torch's with the name replaced.
 
@@ -184,16 +220,7 @@ def check_error(torch_fn, xp_fn, *, exact=True):
     """
     with pytest.raises(Exception) as t_exc:
         torch_fn()
-    with pytest.raises(Exception) as x_exc:
-        xp_fn()
-    t_type = _builtin_type(type(t_exc.value))
-    assert isinstance(x_exc.value, t_type), f"{type(x_exc.value).__name__} is not a {t_type.__name__}: {x_exc.value}"
-    t_msg = xp_message(str(t_exc.value))
-    x_msg = str(x_exc.value)
-    if not exact:
-        t_msg, x_msg = t_msg.split("\n")[0], x_msg.split("\n")[0]
-    assert x_msg == t_msg
-    return x_exc.value
+    return assert_same_error(t_exc.value, xp_fn, exact)
 
 
 def gradcheck(fn, arrays, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):

@@ -19,20 +19,20 @@ class device:
             raise TypeError(f"device() received an invalid combination of arguments - got ({type(type_or_str).__name__})")
         m = _SPEC.match(type_or_str)
         if m is None:
+            if type_or_str.split(":", 1)[0] in ("cpu", "cuda"):
+                raise RuntimeError(f"Invalid device string: '{type_or_str}'")
             raise RuntimeError(
                 f"Expected one of cpu, cuda device type at start of device string: {type_or_str}"
             )
         kind, idx = m.group(1), m.group(2)
         if idx is not None:
             if index is not None:
-                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type_or_str}")
+                raise RuntimeError(
+                    f"type (string) must not include an index because index was passed explicitly: {type_or_str}"
+                )
             index = int(idx)
         if index is not None and index < 0:
-            raise RuntimeError(f"Device index must not be negative, got {index}")
-        if kind == "cpu" and index not in (None, 0):
-            raise RuntimeError(f"CPU device index must be -1 or zero, got {index}")
-        if kind == "cpu":
-            index = None
+            raise RuntimeError("Device index must not be negative")
         key = (kind, index)
         cached = _INTERNED.get(key)
         if cached is not None:
@@ -53,8 +53,7 @@ class device:
         return self._str
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
+        # As in PyTorch, a device never equals a string: compare with device("cpu") or .type.
         return isinstance(other, device) and other.type == self.type and other.index == self.index
 
     def __hash__(self):
@@ -73,6 +72,8 @@ def canonical(d):
         return CPU
     if type(d) is not device:
         d = device(d)
+    if d.type == "cpu":
+        return CPU
     if d.type == "cuda" and d.index is None:
         from .backend import current_cuda_index
 

@@ -13,27 +13,37 @@ def _dev(device):
     return CPU if device is None else canonical(device)
 
 
-def _size(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+def _size(size, name="empty"):
+    """A shape from varargs or one sequence, with PyTorch's errors for bad entries."""
+    nested = len(size) == 1 and isinstance(size[0], (tuple, list))
+    if nested:
         size = tuple(size[0])
     out = []
-    for s in size:
-        if isinstance(s, C.Tensor):
+    for i, s in enumerate(size):
+        if isinstance(s, C.Tensor) and s._data.ndim == 0 and s._data.dtype.kind in "iu":
             s = s.item()
         if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            if len(size) == 1 and not nested:
+                raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {type(s).__name__}")
             raise TypeError(
-                f"empty(): argument 'size' must be tuple of ints, but found element of type {type(s).__name__} at pos {len(out)}"
+                f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                f"\"type must be tuple of ints,but got {type(s).__name__}\""
             )
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
         out.append(int(s))
+    for s in out:
+        if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: [{', '.join(map(str, out))}]")
     return tuple(out)
 
 
 def _finish(arr, dev, requires_grad):
     t = C.wrap(arr, dev)
     if requires_grad:
-        t.requires_grad_(True)
+        if arr.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        t._rg = True
     return t
 
 
@@ -54,7 +64,7 @@ def _infer_dtype(data):
         elif isinstance(x, C.Tensor):
             kinds.add({"b": "b", "i": "i", "u": "i", "f": "f"}[x._data.dtype.kind])
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
     if "f" in kinds:
         return _dtype.float32
     if "i" in kinds:
@@ -72,22 +82,52 @@ def _unwrap_nested(data):
     return data
 
 
+def _ragged_error(data):
+    """PyTorch's message for nested lists of unequal lengths."""
+    level = [data]
+    dim = 0
+    while level:
+        seqs = [x for x in level if isinstance(x, (list, tuple))]
+        if not seqs:
+            return
+        if len(seqs) != len(level):
+            raise TypeError("not a sequence")
+        want = len(seqs[0])
+        for x in seqs:
+            if len(x) != want:
+                raise ValueError(f"expected sequence of length {want} at dim {dim} (got {len(x)})")
+        level = [y for x in seqs for y in x]
+        dim += 1
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of data (nested lists, scalars, arrays or tensors)."""
     dev = _dev(device)
     if isinstance(data, C.Tensor):
+        import warnings
+
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+            "sourceTensor.detach().clone().requires_grad_(True), rather than xptorch.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
         arr = data.numpy(force=True)
         dt = _dtype.to_dtype(dtype) if dtype is not None else data.dtype
     elif isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
         host = data if isinstance(data, np.ndarray) else data.get()
         dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(host.dtype)
         arr = host
+    elif isinstance(data, np.generic):
+        dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
+        arr = np.asarray(data)
     else:
         dt = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
         try:
             arr = np.array(_unwrap_nested(data), dtype=dt.np)
-        except ValueError as exc:
-            raise ValueError(f"expected sequence of equal-length lists: {exc}") from None
+        except ValueError:
+            _ragged_error(data)
+            raise
     xp = array_module(dev)
     with use_device(dev):
         out = xp.array(arr, dtype=dt.np, copy=True)
@@ -117,11 +157,11 @@ def from_numpy(arr):
     return C.wrap(arr, CPU)
 
 
-def _filled(size, fill, dtype, device, requires_grad, default=None):
+def _filled(size, fill, dtype, device, requires_grad, default=None, name="empty"):
     dev = _dev(device)
     dt = _dtype.to_dtype(dtype) if dtype is not None else (default or _dtype.float32)
     xp = array_module(dev)
-    shape = _size(size)
+    shape = _size(size, name)
     with use_device(dev):
         if fill is None:
             arr = xp.empty(shape, dtype=dt.np)
@@ -133,15 +173,15 @@ def _filled(size, fill, dtype, device, requires_grad, default=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _filled(size, 0, dtype, device, requires_grad)
+    return _filled(size, 0, dtype, device, requires_grad, name="zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _filled(size, 1, dtype, device, requires_grad)
+    return _filled(size, 1, dtype, device, requires_grad, name="ones")
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
-    return _filled(size, None, dtype, device, requires_grad)
+    return _filled(size, None, dtype, device, requires_grad, name="empty")
 
 
 def _fill_dtype(value):
@@ -155,7 +195,10 @@ def _fill_dtype(value):
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     if isinstance(fill_value, C.Tensor):
         fill_value = fill_value.item()
-    return _filled((tuple(size),), fill_value, dtype, device, requires_grad, default=_fill_dtype(fill_value))
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    return _filled((tuple(size),), fill_value, dtype, device, requires_grad, default=_fill_dtype(fill_value),
+                   name="full")
 
 
 def _like(t, dtype, device):
@@ -190,7 +233,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dt = _dtype.int64 if all(isinstance(v, numbers.Integral) for v in vals) else _dtype.float32
     else:
@@ -204,15 +247,55 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.float32
     dev = _dev(device)
     xp = array_module(dev)
     with use_device(dev):
-        arr = xp.linspace(start, end, steps, dtype=np.float64).astype(dt.np)
+        arr = _linspace(xp, start, end, steps, dt.np)
     return _finish(arr, dev, requires_grad)
 
 
+def _fma64(xp, a, b, c):
+    """a * b + c with one rounding (Dekker's exact product, then a compensated sum)."""
+    p = a * b
+    split = 134217729.0  # 2**27 + 1
+    ac = split * a
+    ah = ac - (ac - a)
+    bc = split * b
+    bh = bc - (bc - b)
+    e = ((ah * bh - p) + ah * (b - bh) + (a - ah) * bh) + (a - ah) * (b - bh)
+    s = p + c
+    bb = s - p
+    return s + (((p - (s - bb)) + (c - bb)) + e)
+
+
+def _linspace(xp, start, end, steps, np_dtype):
+    """PyTorch's values bit for bit: the first half fused-multiply-adds up from start, the rest down from end."""
+    if np.dtype(np_dtype).kind != "f":  # integer output: the ends are truncated first
+        start, end = int(start), int(end)
+    if steps <= 1:
+        return xp.full((steps,), start, dtype=np.float64).astype(np_dtype)
+    i = xp.arange(steps, dtype=np.float64)
+    if np_dtype == np.float32 or np_dtype == np.float16:
+        # A float32 product is exact in float64, so one float64 add rounds like a float32 fma.
+        f = np.float32
+        step = np.float64((f(end) - f(start)) / f(steps - 1))
+        up = (step * i + np.float64(f(start))).astype(f)
+        down = (-step * (steps - 1 - i) + np.float64(f(end))).astype(f)
+    else:
+        step = (float(end) - float(start)) / (steps - 1)
+        up = _fma64(xp, xp.full(steps, step), i, xp.full(steps, float(start)))
+        down = _fma64(xp, xp.full(steps, -step), steps - 1 - i, xp.full(steps, float(end)))
+    return xp.where(i < steps // 2, up, down).astype(np_dtype)
+
+
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.float32
     dev = _dev(device)
     xp = array_module(dev)
@@ -230,17 +313,17 @@ def _gen(generator, dev):
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    t = empty(*size, dtype=dtype, device=device)
-    if not t.is_floating_point():
-        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{t.dtype._legacy[:-6]}'")
+    t = _filled(size, None, dtype, device, False, name="rand")
     t.uniform_(0, 1, generator=generator)
-    return t.requires_grad_(requires_grad)
+    t._rg = bool(requires_grad)
+    return t
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    t = empty(*size, dtype=dtype, device=device)
+    t = _filled(size, None, dtype, device, False, name="randn")
     t.normal_(0, 1, generator=generator)
-    return t.requires_grad_(requires_grad)
+    t._rg = bool(requires_grad)
+    return t
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False):
@@ -254,14 +337,18 @@ def randn_like(t, dtype=None, device=None, requires_grad=False):
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not {type(size).__name__}")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dev = _dev(device)
-    vals = _gen(generator, dev).randint(_size((tuple(size),)), low, high)
+    vals = _gen(generator, dev).randint(_size((tuple(size),), "randint"), low, high)
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
     t = from_numpy(vals.astype(dt.np, copy=False))
     return t.to(dev) if dev is not CPU else t

@@ -56,6 +56,14 @@ def sqrt(input):
     return _pw.sqrt(input)
 
 
+def rsqrt(input):
+    return _pw.rsqrt(input)
+
+
+def reciprocal(input):
+    return _pw.reciprocal(input)
+
+
 def sigmoid(input):
     return _pw.sigmoid(input)
 
@@ -86,9 +94,6 @@ def minimum(input, other):
 def where(condition, input=None, other=None):
     if input is None and other is None:
         return tuple(C.wrap(i, condition._device) for i in C.get_xp(condition._data).nonzero(condition._data))
-    if not isinstance(input, C.Tensor) and isinstance(other, C.Tensor):
-        input = _t(input, other)
-        input = input.to(other.dtype) if other.is_floating_point() and not input.is_floating_point() else input
     return _pw.where(condition, input, other)
 
 
@@ -118,6 +123,14 @@ def max(input, dim=None, keepdim=False):
 
 def min(input, dim=None, keepdim=False):
     return _red.extremum(input, dim, keepdim, False)
+
+
+def amax(input, dim=(), keepdim=False):
+    return _red.amax(input, dim, keepdim, True)
+
+
+def amin(input, dim=(), keepdim=False):
+    return _red.amax(input, dim, keepdim, False)
 
 
 def argmax(input, dim=None, keepdim=False):

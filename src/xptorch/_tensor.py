@@ -59,11 +59,13 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self._data.dtype.kind != "f":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
@@ -84,9 +86,19 @@ class Tensor:
             if value._device is not self._device:
                 raise RuntimeError("assigned grad has data located on a different device than the tensor")
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '[{', '.join(map(str, value._data.shape))}]' to a "
+                    f"tensor of size '[{', '.join(map(str, self._data.shape))}]'. Please ensure that the gradient "
+                    "and the tensor are the same size"
+                )
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_la._tn(value)}' to a tensor with grad_dtype "
+                    f"'{self.dtype._legacy[:-6]}'. The gradient must match the tensor's grad_dtype (defaults to the "
+                    "tensor's dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or None "
+                    "to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match."
+                )
         self._grad = value
 
     def _accumulate_grad(self, g):
@@ -148,10 +160,33 @@ class Tensor:
 
     @property
     def T(self):
-        return self.permute(*range(self._data.ndim - 1, -1, -1))
+        n = self._data.ndim
+        if n != 2:
+            import warnings
+
+            warnings.warn(
+                "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases." if n == 0 else
+                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+                "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+                "`x.permute(*xptorch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self.permute(*range(n - 1, -1, -1))
 
     @property
     def mT(self):
+        n = self._data.ndim
+        if n < 2:
+            if n == 1:
+                raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+            import warnings
+
+            warnings.warn(
+                "Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self.transpose(-2, -1)
 
     def element_size(self):
@@ -540,10 +575,10 @@ class Tensor:
         return _pw.sqrt(self)
 
     def rsqrt(self):
-        return _pw.sqrt(self).reciprocal()
+        return _pw.rsqrt(self)
 
     def reciprocal(self):
-        return _pw.rdiv(self, 1.0)
+        return _pw.reciprocal(self)
 
     def square(self):
         return _pw.pow(self, 2)
@@ -563,10 +598,10 @@ class Tensor:
     clip = clamp
 
     def clamp_min(self, min):
-        return _pw.clamp(self, min, None)
+        return _pw.clamp(self, min, None, "min")
 
     def clamp_max(self, max):
-        return _pw.clamp(self, None, max)
+        return _pw.clamp(self, None, max, "max")
 
     def maximum(self, other):
         return _pw.maximum(self, other)
@@ -614,15 +649,11 @@ class Tensor:
     def min(self, dim=None, keepdim=False):
         return _red.extremum(self, dim, keepdim, False)
 
-    def amax(self, dim=None, keepdim=False):
-        if dim is None:
-            return _red.extremum(self, None, False, True)
-        return _red.extremum(self, dim, keepdim, True).values
+    def amax(self, dim=(), keepdim=False):
+        return _red.amax(self, dim, keepdim, True)
 
-    def amin(self, dim=None, keepdim=False):
-        if dim is None:
-            return _red.extremum(self, None, False, False)
-        return _red.extremum(self, dim, keepdim, False).values
+    def amin(self, dim=(), keepdim=False):
+        return _red.amax(self, dim, keepdim, False)
 
     def argmax(self, dim=None, keepdim=False):
         return _red.argext(self, dim, keepdim, True)
@@ -752,16 +783,18 @@ class Tensor:
 
     # ---- in place ----------------------------------------------------------------------------
     def add_(self, other, *, alpha=1):
-        return _inplace.apply(self, lambda a, b: _pw.add(a, b, alpha), other)
+        return _inplace.binary(self, other, "add", alpha)
 
     def sub_(self, other, *, alpha=1):
-        return _inplace.apply(self, lambda a, b: _pw.sub(a, b, alpha), other)
+        return _inplace.binary(self, other, "sub", alpha)
 
     def mul_(self, other):
-        return _inplace.apply(self, _pw.mul, other)
+        return _inplace.binary(self, other, "mul")
 
-    def div_(self, other):
-        return _inplace.apply(self, _pw.div, other)
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is not None:
+            return _inplace.apply(self, lambda a, b: _pw.div(a, b, rounding_mode), other)
+        return _inplace.binary(self, other, "div")
 
     def pow_(self, e):
         return _inplace.apply(self, _pw.pow, e)
@@ -788,15 +821,26 @@ class Tensor:
         return _inplace.apply(self, _pw.tanh)
 
     def clamp_(self, min=None, max=None):
-        return _inplace.apply(self, lambda a: _pw.clamp(a, min, max))
+        scalars = not isinstance(min, Tensor) and not isinstance(max, Tensor)
+        if not scalars:
+            for bound in (min, max):
+                if isinstance(bound, Tensor):
+                    _inplace.check_broadcast(self, bound)
+        return _inplace.apply(self, lambda a: _pw.clamp(a, min, max), cpp_names=scalars)
 
     clip_ = clamp_
 
     def clamp_min_(self, min):
-        return self.clamp_(min, None)
+        return _inplace.apply(self, lambda a: _pw.clamp(a, min, None, "min"), cpp_names=not isinstance(min, Tensor))
 
     def clamp_max_(self, max):
-        return self.clamp_(None, max)
+        return _inplace.apply(self, lambda a: _pw.clamp(a, None, max, "max"), cpp_names=not isinstance(max, Tensor))
+
+    def reciprocal_(self):
+        return _inplace.apply(self, _pw.reciprocal)
+
+    def log_(self):
+        return _inplace.apply(self, _pw.log)
 
     def addcmul_(self, t1, t2, value=1):
         return self.add_(t1 * t2 * value)
@@ -816,46 +860,13 @@ class Tensor:
         return self.pow_(e)
 
     def fill_(self, value):
-        _inplace.check_inplace(self)
-        if isinstance(value, Tensor):
-            if value._data.ndim != 0:
-                raise RuntimeError(
-                    f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
-                )
-            value = value.item()
-        self._data.fill(value)
-        _inplace.bump(self)
-        return self
+        return _inplace.fill(self, value)
 
     def zero_(self):
-        return self.fill_(0)
+        return _inplace.fill(self, 0, "ZeroBackward0")
 
     def copy_(self, src, non_blocking=False):
-        _inplace.check_inplace(self)
-        if not isinstance(src, Tensor):
-            raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
-        sd = src._data
-        try:
-            shape = np.broadcast_shapes(sd.shape, self._data.shape)
-        except ValueError:
-            shape = None
-        if shape != self._data.shape:
-            raise RuntimeError(
-                f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size of "
-                f"tensor b ({sd.shape[-1] if sd.ndim else 1}) at non-singleton dimension {max(self._data.ndim - 1, 0)}"
-            )
-        if src._device is not self._device:
-            from .backend import transfer
-
-            sd = transfer(sd, src._device, self._device)
-        if src._rg and _grad_state.enabled:
-            raise RuntimeError(
-                "copy_ from a tensor that requires grad into another tensor is not tracked; "
-                "use out-of-place ops or detach the source"
-            )
-        self._data[...] = sd
-        _inplace.bump(self)
-        return self
+        return _inplace.copy(self, src)
 
     def set_(self, source):
         self._data = source._data
@@ -872,17 +883,24 @@ class Tensor:
         _inplace.bump(self)
         return self
 
+    _KERNEL = {"uniform": "check_uniform_bounds", "normal": "normal_kernel_cpu", "bernoulli": "bernoulli_scalar_cpu_"}
+    _RANDOM_NODE = {"uniform": "UniformBackward0", "normal": "NormalBackward0", "bernoulli": "BernoulliBackward0"}
+
     def _random_fill(self, kind, *args):
         from . import _random
 
         _inplace.check_inplace(self)
         d = self._data
-        if d.dtype.kind != "f":
-            raise NotImplementedError(f'"{kind}_kernel_cpu" not implemented for \'{self.dtype._legacy[:-6]}\'')
+        if d.dtype.kind != "f" and kind != "bernoulli":
+            raise NotImplementedError(f'"{self._KERNEL[kind]}" not implemented for \'{self.dtype._legacy[:-6]}\'')
         gen = args[-1] if args and args[-1] is not None else _random.default_generator_for(str(self._device))
         from .backend import kernels
 
         kernels.random_fill(self, kind, args[:-1], gen)
+        if self._rg and _grad_state.enabled:  # a fresh draw has no gradient path to the old values
+            node = _inplace.FillBackward((C.edge(self),))
+            node._name = self._RANDOM_NODE[kind]
+            _inplace._rebase(self, node)
         _inplace.bump(self)
         return self
 
@@ -920,9 +938,7 @@ class Tensor:
     # ---- dlpack -------------------------------------------------------------------------------
     def __dlpack__(self, stream=None, **kwargs):
         if self._rg:
-            raise RuntimeError(
-                "Can't export tensors that require gradient, use tensor.detach()"
-            )
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self._data.__dlpack__(**({} if stream is None else {"stream": stream}), **kwargs)
 
     def __dlpack_device__(self):

@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.grad_mode import state as _grad_state
+from ..backend import get_array_module as _array_module
 
 Tensor = None  # set by _tensor at import time, to avoid an import cycle
 _new = object.__new__
@@ -53,8 +54,14 @@ def vcounter(t):
 
 
 def save_check(node, *tensors_and_arrays):
-    """Remember the versions of saved tensors: pairs of (tensor, array saved from it)."""
-    node._checks = tuple((vcounter(t), t._vc[0], a) for t, a in tensors_and_arrays)
+    """Remember the versions of saved input tensors: pairs of (tensor, array saved from it)."""
+    node._checks = tuple((vcounter(t), t._vc[0], t) for t, _ in tensors_and_arrays)
+
+
+def save_output_check(node, out):
+    """Version-check a node's own output; its name is kept instead of the tensor (no cycle)."""
+    info = (out._data.dtype, out._data.shape, node.name(), out._device.type == "cuda")
+    node._checks = ((vcounter(out), out._vc[0], info),)
 
 
 def unbroadcast(g, shape):
@@ -93,9 +100,7 @@ def operands(a, b):
     """Arrays for a binary op with PyTorch's type promotion; b may be a Python scalar."""
     ad = a._data
     if isinstance(b, Tensor):
-        if b._device is not a._device:
-            device_mismatch(a, b)
-        bd = b._data
+        bd = b._data if b._device is a._device else _scalar_from_other_device(a, b)
         if ad.dtype is not bd.dtype:
             rt = _dtype.result_type(
                 _dtype._BY_NP[ad.dtype], _dtype._BY_NP[bd.dtype], ad.ndim, bd.ndim
@@ -119,11 +124,40 @@ def operands(a, b):
     raise TypeError(f"unsupported operand type: '{type(b).__name__}'")
 
 
+def _scalar_from_other_device(a, b):
+    """A 0-d CPU tensor may join any device's op (PyTorch treats it as a scalar); others may not."""
+    if b._data.ndim == 0 and b._device.type == "cpu":
+        from ..backend import transfer
+
+        return transfer(b._data, b._device, a._device)
+    device_mismatch(a, b)
+
+
 def scalar_of(b):
     return b.item() if isinstance(b, np.generic) else b
 
 
-def get_xp(arr):
-    from ..backend import get_array_module
+try:  # the context variable behind np.errstate, set without its per-call setup cost
+    from numpy._core.umath import _extobj_contextvar as _fp_state
+    from numpy._core.umath import _make_extobj
 
-    return get_array_module(arr)
+    _FP_QUIET = _make_extobj(all="ignore")
+
+    def quiet(fn, *args):
+        """fn(*args) without NumPy's floating-point warnings: PyTorch returns inf/nan silently."""
+        token = _fp_state.set(_FP_QUIET)
+        try:
+            return fn(*args)
+        finally:
+            _fp_state.reset(token)
+
+except ImportError:  # pragma: no cover - other NumPy layouts
+
+    def quiet(fn, *args):
+        with np.errstate(all="ignore"):
+            return fn(*args)
+
+
+def get_xp(arr):
+    """numpy or cupy, from an array instance."""
+    return _array_module(arr)

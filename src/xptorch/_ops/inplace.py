@@ -1,19 +1,28 @@
 """In-place ops: checked first, written second, so a failing op leaves the tensor unchanged."""
+
 import numpy as np
 
 from .. import _dtype
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
 from . import _common as C
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_MSG = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_OF_GRAPH_MSG = (
+    "xptorch supports in-place ops on tensors in the autograd graph, not on views of them; "
+    "apply the op to the base tensor, out of place, or under xptorch.no_grad()"
+)
 
 
-def check_inplace(a):
-    """PyTorch's refusal to edit a leaf that requires grad while grad mode is on."""
+def check_inplace(a, view=False):
+    """PyTorch's refusal to edit a leaf that requires grad while grad mode is on.
+
+    view: the edit goes through a basic index of a (x[0] = v), which PyTorch reports as a view.
+    """
     if a._rg and _grad_state.enabled:
         if a.grad_fn is None:
-            raise RuntimeError(_LEAF_MSG)
+            raise RuntimeError(_VIEW_MSG if view else _LEAF_MSG)
         base = a._base
         if base is not None and base._rg and base.grad_fn is None:
             raise RuntimeError(_VIEW_MSG)
@@ -27,15 +36,16 @@ def bump(a):
         vc[0] += 1
 
 
-_KIND_NAME = {"f": "Float", "i": "Long", "b": "Bool", "u": "Byte"}
+def _cast_name(np_dtype):
+    return _dtype._BY_NP[np.dtype(np_dtype)]._legacy[: -len("Tensor")]
 
 
-def _cast_name(d):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short"}[d.name]
+# Some kernels (clamp_ with scalar bounds) name the output type as C++ does.
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
-def check_cast(a, result_np_dtype):
+def check_cast(a, result_np_dtype, cpp_names=False):
     """An in-place result must be castable to the tensor's own dtype (no float into int)."""
     own = a._data.dtype
     if own == result_np_dtype:
@@ -43,43 +53,217 @@ def check_cast(a, result_np_dtype):
     src = _dtype._BY_NP[np.dtype(result_np_dtype)]
     dst = _dtype._BY_NP[own]
     if _dtype._CATEGORY[src] > _dtype._CATEGORY[dst]:
-        raise RuntimeError(f"result type {_cast_name(src)} can't be cast to the desired output type {_cast_name(dst)}")
+        out = _CPP_NAMES[own.name] if cpp_names else _cast_name(own)
+        raise RuntimeError(f"result type {_cast_name(src.np)} can't be cast to the desired output type {out}")
 
 
-def apply(a, fn, other=None):
-    """Run out-of-place `fn(a, other)` then store its values into a, keeping a's dtype and memory.
+def check_broadcast(a, other):
+    """`other` may broadcast to a's shape but must not grow it."""
+    if other._device is not a._device and not (other._data.ndim == 0 and other._device.type == "cpu"):
+        C.device_mismatch(a, other)
+    sa, so = a._data.shape, other._data.shape
+    if sa == so:
+        return
+    try:
+        shape = np.broadcast_shapes(sa, so)
+    except ValueError:
+        C.broadcast_error(sa, so)
+    if shape != sa:
+        raise RuntimeError(
+            f"output with shape [{', '.join(map(str, sa))}] doesn't match the broadcast shape "
+            f"[{', '.join(map(str, shape))}]"
+        )
 
-    Autograd: when the result needs a graph, a takes the new node as its grad_fn (history rebase).
-    """
-    check_inplace(a)
-    if other is not None and isinstance(other, C.Tensor):
-        if other._device is not a._device:
-            C.device_mismatch(a, other)
-        # Broadcasting must not grow a.
-        try:
-            shape = np.broadcast_shapes(a._data.shape, other._data.shape)
-        except ValueError:
-            C.broadcast_error(a._data.shape, other._data.shape)
-        if shape != a._data.shape:
-            raise RuntimeError(
-                f"output with shape [{', '.join(map(str, a._data.shape))}] doesn't match the broadcast shape "
-                f"[{', '.join(map(str, shape))}]"
-            )
-    res = fn(a, other) if other is not None else fn(a)
-    check_cast(a, res._data.dtype)
+
+def _graph_input(a):
+    """A stand-in for a's current value: same autograd identity, values copied before a is overwritten."""
+    src = C.wrap(a._data.copy(), a._device)
+    src._rg, src.grad_fn = a._rg, a.grad_fn
+    return src
+
+
+def _store(a, res, cpp_names=False):
+    """Write res's values into a and, when res is in the graph, make a the output of res's node."""
+    check_cast(a, res._data.dtype, cpp_names)
     if res.grad_fn is not None:
         if a._base is not None:
-            raise RuntimeError(
-                "in-place operation on a view of a tensor that requires grad is not supported; "
-                "use the out-of-place op"
-            )
+            raise RuntimeError(_VIEW_OF_GRAPH_MSG)
         a.grad_fn = res.grad_fn
         a._rg = True
-    ad = a._data
-    rd = res._data
-    if ad.ndim == 0 and not isinstance(ad, np.ndarray):
-        ad[...] = rd
+    a._data[...] = res._data
+    bump(a)
+    node = res.grad_fn
+    if node is not None and node._checks:
+        # A saved output now lives in a: later edits of a must be caught.
+        vc = C.vcounter(a)
+        node._checks = tuple((vc, vc[0], who) if isinstance(who, tuple) else (v, n, who) for v, n, who in node._checks)
+    return a
+
+
+def apply(a, fn, other=None, cpp_names=False):
+    """Run out-of-place `fn(a, other)` then store its values into a, keeping a's dtype and memory.
+
+    Autograd: when the result needs a graph, a takes the new node as its grad_fn (history rebase),
+    and the node sees a copy of a's old values, since a itself is about to be overwritten.
+    """
+    check_inplace(a)
+    other_t = isinstance(other, C.Tensor)
+    if other_t:
+        check_broadcast(a, other)
+    if _grad_state.enabled and (a._rg or (other_t and other._rg)):
+        src = _graph_input(a)
+        res = fn(src, other) if other is not None else fn(src)
     else:
-        ad[...] = rd
+        res = fn(a, other) if other is not None else fn(a)
+    return _store(a, res, cpp_names)
+
+
+_UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}
+
+
+def _binary_checks(a, other, op, alpha):
+    """PyTorch's order: bool subtraction, then shapes, then the cast into a, then alpha.
+
+    Returns other's array (or scalar) on a's device and the result dtype.
+    """
+    ad = a._data
+    own = _dtype._BY_NP[ad.dtype]
+    if isinstance(other, C.Tensor):
+        bd = other._data
+        other_bool = bd.dtype.kind == "b"
+    else:
+        bd = C.scalar_of(other)
+        if not isinstance(bd, (int, float)):
+            raise TypeError(f"unsupported operand type: '{type(other).__name__}'")
+        other_bool = isinstance(bd, bool)
+    if op == "sub" and (own is _dtype.bool or other_bool):
+        from .pointwise import _bool_sub_error
+
+        _bool_sub_error(a, other)
+    if isinstance(other, C.Tensor):
+        check_broadcast(a, other)
+        if other._device is not a._device:
+            from ..backend import transfer
+
+            bd = transfer(bd, other._device, a._device)
+        rt = own if bd.dtype is ad.dtype else _dtype.result_type(own, _dtype._BY_NP[bd.dtype], ad.ndim, bd.ndim)
+    else:
+        rt = _dtype.scalar_result_type(own, bd)
+    if op == "div" and not rt.is_floating_point:
+        rt = _dtype.float32
+    if rt is not own:
+        check_cast(a, rt.np)
+    if alpha != 1:
+        from .pointwise import _check_alpha
+
+        _check_alpha(ad, alpha)
+    return bd, rt
+
+
+def binary(a, other, op, alpha=1):
+    """add_/sub_/mul_/div_: outside the graph, one ufunc writes straight into a's memory."""
+    check_inplace(a)
+    bd, _ = _binary_checks(a, other, op, alpha)
+    if (a._rg or (isinstance(other, C.Tensor) and other._rg)) and _grad_state.enabled:
+        from . import pointwise as _pw
+
+        if op == "add":
+            return apply(a, lambda x, y: _pw.add(x, y, alpha), other)
+        if op == "sub":
+            return apply(a, lambda x, y: _pw.sub(x, y, alpha), other)
+        return apply(a, _pw.mul if op == "mul" else _pw.div, other)
+    ad = a._data
+    if alpha != 1:
+        bd = bd * alpha
+    ufunc = getattr(C.get_xp(ad), _UFUNCS[op])
+    if op == "div":
+        C.quiet(lambda: ufunc(ad, bd, out=ad, casting="unsafe"))
+    else:
+        ufunc(ad, bd, out=ad, casting="unsafe")
+    bump(a)
+    return a
+
+
+# ---- fill_, zero_, copy_ -----------------------------------------------------------------------
+
+class FillBackward(Node):
+    """fill_/zero_ on a tensor in the graph: the old values get a zero gradient."""
+
+    __slots__ = ("_name",)
+
+    def backward(self, g):
+        return (C.get_xp(g).zeros_like(g),)
+
+    def name(self):
+        return self._name
+
+
+class CopyBackwards(Node):
+    """dst.copy_(src): src gets the gradient (reduced to its shape and dtype), dst's old values none."""
+
+    __slots__ = ("sshape", "sdtype", "sdev", "ddev")
+
+    def backward(self, g):
+        gd = gs = None
+        if self.next[0] is not None:
+            gd = C.get_xp(g).zeros_like(g)
+        if self.next[1] is not None:
+            gs = C.unbroadcast(g, self.sshape).astype(self.sdtype, copy=False)
+            if self.sdev is not self.ddev:
+                from ..backend import transfer
+
+                gs = transfer(gs, self.ddev, self.sdev)
+        return (gd, gs)
+
+
+def _rebase(a, node):
+    if a._base is not None:
+        raise RuntimeError(_VIEW_OF_GRAPH_MSG)
+    a.grad_fn = node
+    a._rg = True
+
+
+def fill(a, value, name="FillBackward2"):
+    check_inplace(a)
+    if isinstance(value, C.Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
+            )
+        value = value.item()
+    if a._rg and _grad_state.enabled:
+        node = FillBackward((C.edge(a),))
+        node._name = name
+        _rebase(a, node)
+    a._data.fill(value)
+    bump(a)
+    return a
+
+
+def copy(a, src):
+    check_inplace(a)
+    if not isinstance(src, C.Tensor):
+        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+    sd = src._data
+    sa = a._data.shape
+    if sd.shape != sa:
+        try:
+            shape = np.broadcast_shapes(sd.shape, sa)
+        except ValueError:
+            C.broadcast_error(sa, sd.shape)
+        if shape != sa:
+            raise RuntimeError(
+                f"output with shape [{', '.join(map(str, sa))}] doesn't match the broadcast shape "
+                f"[{', '.join(map(str, shape))}]"
+            )
+    if src._device is not a._device:
+        from ..backend import transfer
+
+        sd = transfer(sd, src._device, a._device)
+    if (a._rg or src._rg) and _grad_state.enabled:
+        node = CopyBackwards((C.edge(a), C.edge(src)))
+        node.sshape, node.sdtype, node.sdev, node.ddev = src._data.shape, src._data.dtype, src._device, a._device
+        _rebase(a, node)
+    a._data[...] = sd
     bump(a)
     return a

@@ -11,20 +11,30 @@ def _shape_str(s):
     return "x".join(str(d) for d in s)
 
 
-def _check_same(a, b):
+def _check_same(a, b, kind="mm"):
     if b._device is not a._device:
         C.device_mismatch(a, b)
-    if a._data.dtype is not b._data.dtype and a._data.dtype != b._data.dtype:
-        raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name_torch()} != {b.dtype.name_torch()}"
-            if False else
-            f"expected mat1 and mat2 to have the same dtype, but got: {_tn(a)} != {_tn(b)}"
-        )
+    if a._data.dtype != b._data.dtype:
+        _dtype_error(a, b, kind)
+
+
+def _dtype_error(a, b, kind):
+    if kind == "bmm":
+        raise RuntimeError(f"expected scalar type {_ln(a)} but found {_ln(b)}")
+    if kind == "dot":
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_ln(a)} and {_ln(b)}")
+    raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_tn(a)} != {_tn(b)}")
 
 
 def _tn(t):
     return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
             "int32": "int", "bool": "bool"}.get(t._data.dtype.name, t._data.dtype.name)
+
+
+def _ln(t):
+    from .._dtype import from_numpy_dtype
+
+    return from_numpy_dtype(t._data.dtype)._legacy[: -len("Tensor")]
 
 
 class MmBackward0(Node):
@@ -40,9 +50,9 @@ class MmBackward0(Node):
 def mm(a, b):
     ad, bd = a._data, b._data
     if ad.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     if bd.ndim != 2:
-        raise RuntimeError(f"mat2 must be a matrix")
+        raise RuntimeError("mat2 must be a matrix")
     _check_same(a, b)
     if ad.shape[1] != bd.shape[0]:
         raise RuntimeError(
@@ -50,11 +60,8 @@ def mm(a, b):
         )
     out = ad @ bd
     if (a._rg or b._rg) and _grad_state.enabled:
-        ea, eb = edge(a), edge(b)
-        node = MmBackward0((ea, eb))
-        node.a = ad if eb is not None else None
-        node.b = bd if ea is not None else None
-        save_check(node, (a, ad), (b, bd))
+        node = MmBackward0((edge(a), edge(b)))
+        _save(node, a, ad, b, bd)
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
 
@@ -73,10 +80,10 @@ class BmmBackward0(Node):
 def bmm(a, b):
     ad, bd = a._data, b._data
     if ad.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     if bd.ndim != 3:
-        raise RuntimeError(f"batch2 must be a 3D tensor")
-    _check_same(a, b)
+        raise RuntimeError("batch2 must be a 3D tensor")
+    _check_same(a, b, "bmm")
     if ad.shape[0] != bd.shape[0] or ad.shape[2] != bd.shape[1]:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{ad.shape[0]}, {ad.shape[2]}] "
@@ -85,41 +92,102 @@ def bmm(a, b):
     out = ad @ bd
     if (a._rg or b._rg) and _grad_state.enabled:
         node = BmmBackward0((edge(a), edge(b)))
-        node.a, node.b = ad, bd
-        save_check(node, (a, ad), (b, bd))
+        _save(node, a, ad, b, bd)
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
 
 
 class MatmulBackward(Node):
-    """General broadcasting matmul; reported under the op PyTorch would have used."""
+    """Broadcasting matmul of 1-D or batched operands; named after the op PyTorch would record."""
 
-    __slots__ = ("a", "b", "_name")
+    __slots__ = ("a", "b", "sa", "sb", "_name")
     saves = ("a", "b")
 
     def name(self):
         return self._name
 
     def backward(self, g):
-        a, b = self.a, self.b
+        a, b, sa, sb = self.a, self.b, self.sa, self.sb
         xp = C.get_xp(g)
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        g2 = g
-        if a.ndim == 1:
-            g2 = xp.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = xp.expand_dims(g2, -1)
+        # Restore the dims a 1-D operand lost, so both products are plain (batched) matmuls.
+        sa2 = (1,) + sa if len(sa) == 1 else sa
+        sb2 = sb + (1,) if len(sb) == 1 else sb
+        if len(sa) == 1 and len(sb) == 1:
+            g2 = g.reshape(1, 1)
+        elif len(sa) == 1:
+            g2 = xp.expand_dims(g, -2)
+        elif len(sb) == 1:
+            g2 = xp.expand_dims(g, -1)
+        else:
+            g2 = g
         ga = gb = None
         if self.next[0] is not None:
-            ga = C.unbroadcast(g2 @ xp.swapaxes(b2, -1, -2), a2.shape)
-            if a.ndim == 1:
-                ga = ga.reshape(a.shape)
+            ga = C.unbroadcast(g2 @ xp.swapaxes(b.reshape(sb2), -1, -2), sa2).reshape(sa)
         if self.next[1] is not None:
-            gb = C.unbroadcast(xp.swapaxes(a2, -1, -2) @ g2, b2.shape)
-            if b.ndim == 1:
-                gb = gb.reshape(b.shape)
+            gb = C.unbroadcast(xp.swapaxes(a.reshape(sa2), -1, -2) @ g2, sb2).reshape(sb)
         return (ga, gb)
+
+
+def _save(node, a, ad, b, bd):
+    """Keep (and version-check) only the operand each gradient needs: a for b's, b for a's."""
+    ea, eb = node.next
+    node.a = ad if eb is not None else None
+    node.b = bd if ea is not None else None
+    if ea is None:
+        save_check(node, (a, ad))
+    elif eb is None:
+        save_check(node, (b, bd))
+    else:
+        save_check(node, (a, ad), (b, bd))
+
+
+def _foldable(arr):
+    """Whether the leading dims collapse into one without a copy (PyTorch's test before folding)."""
+    st, sh = arr.strides, arr.shape
+    return all(st[i] == st[i + 1] * sh[i + 1] for i in range(arr.ndim - 2))
+
+
+def _matmul_name(a, b, out):
+    """The grad_fn name torch.matmul reports: it depends on which kernel PyTorch dispatches to."""
+    ad, bd = a._data, b._data
+    d1, d2 = ad.ndim, bd.ndim
+    if d1 == 1 and d2 == 1:
+        return "DotBackward0"
+    if d1 == 2 and d2 == 1:
+        return "MvBackward0"
+    if d1 == 1 and d2 == 2:
+        return "SqueezeBackward4"
+    if d1 == 3 and d2 == 3 and ad.shape[0] == 1 and bd.shape[0] != 1:
+        d1 = 2  # a single-matrix batch is treated as a matrix
+    if d1 == 2 and d2 >= 3 and a._rg:
+        # Folded as (b^T a^T)^T: the final transpose needs a copy unless a side has size 1.
+        n, m = ad.shape[-2], bd.shape[-1]
+        return "TransposeBackward0" if n == 1 or m == 1 or out.size == 0 else "CloneBackward0"
+    if d1 >= 3 and d2 == 1 and not b._rg and ad.size and not _foldable(ad):
+        return "SqueezeBackward1"
+    return "UnsafeViewBackward0"
+
+
+def _matmul_shape_error(ad, bd):
+    d1, d2 = ad.ndim, bd.ndim
+    k1 = ad.shape[-1]
+    k2 = bd.shape[0] if d2 == 1 else bd.shape[-2]
+    if d1 == 1 and d2 == 1:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{k1}] and src [{k2}] to have the same number of "
+            f"elements, but got {k1} and {k2} elements respectively"
+        )
+    if d2 == 1:
+        rows = int(np.prod(ad.shape[:-1]))
+        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k1}), vec ({k2})")
+    if d2 == 2:
+        rows = int(np.prod(ad.shape[:-1]))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k1} and {_shape_str(bd.shape)})")
+    batch = np.broadcast_shapes(ad.shape[:-2], bd.shape[:-2])
+    nb = int(np.prod(batch))
+    raise RuntimeError(
+        f"Expected size for first two dimensions of batch2 tensor to be: [{nb}, {k1}] but got: [{nb}, {k2}]."
+    )
 
 
 def matmul(a, b):
@@ -132,38 +200,21 @@ def matmul(a, b):
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {ad.ndim}D and {bd.ndim}D"
         )
-    _check_same(a, b)
-    k_a = ad.shape[-1]
-    k_b = bd.shape[0] if bd.ndim == 1 else bd.shape[-2]
-    if k_a != k_b:
-        if ad.ndim == 1 and bd.ndim == 1:
-            raise RuntimeError(
-                f"inconsistent tensor size, expected tensor [{ad.shape[0]}] and src [{bd.shape[0]}] to have the same number of elements, but got {ad.shape[0]} and {bd.shape[0]} elements respectively"
-            )
-        sa = ad.shape if ad.ndim > 1 else (1,) + ad.shape
-        sa2 = (int(np.prod(sa[:-1])), sa[-1])
-        sb = bd.shape if bd.ndim > 1 else bd.shape + (1,)
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(sa2 if bd.ndim == 2 else sa[-2:])} and {_shape_str(sb[-2:])})"
-        )
-    try:
-        out = ad @ bd
-    except ValueError:
-        C.broadcast_error(ad.shape[:-2], bd.shape[:-2])
+    if ad.ndim > 2 and bd.ndim > 2:
+        try:
+            np.broadcast_shapes(ad.shape[:-2], bd.shape[:-2])
+        except ValueError:
+            C.broadcast_error(ad.shape[:-2], bd.shape[:-2])
+    k1 = ad.shape[-1]
+    k2 = bd.shape[0] if bd.ndim == 1 else bd.shape[-2]
+    if k1 != k2:
+        _matmul_shape_error(ad, bd)
+    _check_same(a, b, "dot" if ad.ndim == 1 and bd.ndim == 1 else "bmm" if ad.ndim > 2 and bd.ndim > 2 else "mm")
+    out = ad @ bd
     if (a._rg or b._rg) and _grad_state.enabled:
         node = MatmulBackward((edge(a), edge(b)))
-        node.a, node.b = ad, bd
-        if ad.ndim == 1 and bd.ndim == 1:
-            node._name = "DotBackward0"
-        elif ad.ndim == 2 and bd.ndim == 1:
-            node._name = "MvBackward0"
-        elif ad.ndim == 3 and bd.ndim == 3 and ad.shape[0] == bd.shape[0]:
-            node._name = "BmmBackward0"
-        elif bd.ndim <= 2:
-            node._name = "UnsafeViewBackward0" if ad.ndim > 2 else "SqueezeBackward4"
-        else:
-            node._name = "UnsafeViewBackward0"
-        save_check(node, (a, ad), (b, bd))
+        _save(node, a, ad, b, bd)
+        node.sa, node.sb, node._name = ad.shape, bd.shape, _matmul_name(a, b, out)
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
 
@@ -189,13 +240,6 @@ class AddmmBackward0(Node):
         if nb is not None:
             gb = g2.sum(axis=0)
         return (gx, gw, gb)
-
-
-class MvLinearBackward(AddmmBackward0):
-    __slots__ = ()
-
-    def name(self):
-        return "ViewBackward0"
 
 
 def linear(x, w, b=None):
@@ -229,7 +273,9 @@ def linear(x, w, b=None):
         node.x = xd if edges[1] is not None else None
         node.w = wd if edges[0] is not None else None
         node.lead = xd.shape[:-1] if xd.ndim != 2 else None
-        save_check(node, (x, xd), (w, wd))
+        saved = [p for p, keep in (((x, xd), node.x is not None), ((w, wd), node.w is not None)) if keep]
+        if saved:
+            save_check(node, *saved)
         return wrap_grad(out, x._device, node)
     return wrap(out, x._device)
 
@@ -249,7 +295,10 @@ class LinearNoBiasBackward(AddmmBackward0):
     __slots__ = ()
 
     def name(self):
-        return "MmBackward0" if self.lead is None else "UnsafeViewBackward0"
+        # The names of x @ w.T: a matrix, a vector (1-D @ 2-D), or a batch folded into one matrix.
+        if self.lead is None:
+            return "MmBackward0"
+        return "SqueezeBackward4" if self.lead == () else "UnsafeViewBackward0"
 
 
 class LinearReluBackward(AddmmBackward0):
@@ -273,7 +322,6 @@ def linear_relu(x, w, b=None):
 
         lin._data = kernels.relu_inplace(lin._data)
         return lin
-    xd, wd = x._data, w._data
     y = linear(x, w, b)
     from ..backend import kernels
 

@@ -1,15 +1,27 @@
 """Elementwise ops with broadcasting: arithmetic, activations, comparisons."""
+import math
+import operator
+
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import kernels
 from ..autograd.node import Node
 from . import _common as C
-from ._common import broadcast_error, edge, operands, save_check, unbroadcast, wrap, wrap_grad
+from ._common import (
+    broadcast_error,
+    edge,
+    operands,
+    quiet,
+    save_check,
+    save_output_check,
+    unbroadcast,
+    wrap,
+    wrap_grad,
+)
 
 
-def _shape_of(b):
-    return b._data.shape if isinstance(b, C.Tensor) else None
+_xp = C.get_xp
 
 
 def _binary_edges(a, b):
@@ -61,8 +73,15 @@ class RsubBackward1(Node):
         return (-g if self.alpha == 1 else g * -self.alpha,)
 
 
+def _check_alpha(ad, alpha):
+    if isinstance(alpha, float) and ad.dtype.kind != "f":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+
+
 def add(a, b, alpha=1):
     ad, bd = operands(a, b)
+    if alpha != 1:
+        _check_alpha(ad, alpha)
     try:
         out = ad + bd if alpha == 1 else ad + bd * alpha
     except ValueError:
@@ -74,13 +93,29 @@ def add(a, b, alpha=1):
     return wrap(out, a._device)
 
 
-def sub(a, b, alpha=1):
-    ad, bd = operands(a, b)
-    if ad.dtype.kind == "b" and (isinstance(b, C.Tensor) and bd.dtype.kind == "b"):
+def _is_bool(x):
+    return x.__class__ is bool or (isinstance(x, C.Tensor) and x._data.dtype.kind == "b")
+
+
+def _bool_sub_error(a, b):
+    """PyTorch refuses `-` when either side is bool."""
+    if _is_bool(a) and _is_bool(b):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
         )
+    raise RuntimeError(
+        "Subtraction, the `-` operator, with a bool tensor is not supported. "
+        "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+    )
+
+
+def sub(a, b, alpha=1):
+    if a._data.dtype.kind == "b" or _is_bool(b):
+        _bool_sub_error(a, b)
+    ad, bd = operands(a, b)
+    if alpha != 1:
+        _check_alpha(ad, alpha)
     try:
         out = ad - bd if alpha == 1 else ad - bd * alpha
     except ValueError:
@@ -94,6 +129,8 @@ def sub(a, b, alpha=1):
 
 def rsub(a, b, alpha=1):
     """b - alpha * a for a Python scalar b."""
+    if a._data.dtype.kind == "b" or b.__class__ is bool:
+        _bool_sub_error(a, b)
     ad, bd = operands(a, b)
     out = bd - ad if alpha == 1 else bd - ad * alpha
     if a._rg and _grad_state.enabled:
@@ -155,9 +192,8 @@ def _true_div_operands(a, b):
     if ad.dtype.kind != "f":
         # Integer true division gives the default float dtype, as in PyTorch.
         ad = ad.astype(np.float32)
-        if isinstance(bd, np.ndarray) or hasattr(bd, "dtype"):
-            if bd.dtype.kind != "f":
-                bd = bd.astype(np.float32)
+        if hasattr(bd, "dtype") and bd.dtype.kind != "f":
+            bd = bd.astype(np.float32)
     return ad, bd
 
 
@@ -166,7 +202,7 @@ def div(a, b, rounding_mode=None):
         return _div_rounded(a, b, rounding_mode)
     ad, bd = _true_div_operands(a, b)
     try:
-        out = ad / bd
+        out = quiet(operator.truediv, ad, bd)
     except ValueError:
         broadcast_error(ad.shape, np.shape(bd))
     if _wants_grad(a, b):
@@ -182,10 +218,11 @@ def div(a, b, rounding_mode=None):
 
 def _div_rounded(a, b, mode):
     ad, bd = operands(a, b)
+    xp = _xp(ad)
     if mode == "floor":
-        out = ad // bd if ad.dtype.kind in "iub" else np.floor(ad / bd)
+        out = quiet(xp.floor_divide, ad, bd)
     elif mode == "trunc":
-        out = np.trunc(ad / bd).astype(ad.dtype) if ad.dtype.kind in "iu" else np.trunc(ad / bd)
+        out = quiet(lambda x, y: xp.trunc(x / y).astype(x.dtype) if x.dtype.kind in "iu" else xp.trunc(x / y), ad, bd)
     else:
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'"
@@ -193,35 +230,30 @@ def _div_rounded(a, b, mode):
     return wrap(out, a._device)
 
 
-class ReciprocalBackward0(Node):
-    __slots__ = ("out",)
-    saves = ("out",)
+class _RdivBackward(Node):
+    """b / a for a Python scalar b: PyTorch records it as reciprocal times b."""
+
+    __slots__ = ("a", "b")
+    saves = ("a",)
 
     def backward(self, g):
-        return (-g * self.out * self.out,)
+        a = self.a
+        return (-g * self.b / (a * a),)
+
+    def name(self):
+        return "MulBackward0"
 
 
 def rdiv(a, b):
     """b / a for a Python scalar b."""
     ad, bd = _true_div_operands(a, b)
-    out = bd / ad
+    out = quiet(operator.truediv, bd, ad)
     if a._rg and _grad_state.enabled:
         node = _RdivBackward((edge(a),))
         node.a, node.b = ad, bd
         save_check(node, (a, ad))
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
-
-
-class _RdivBackward(Node):
-    __slots__ = ("a", "b")
-    saves = ("a",)
-
-    def backward(self, g):
-        return (-g * self.b / (self.a * self.a),)
-
-    def name(self):
-        return "MulBackward0"
 
 
 # ---- pow ----------------------------------------------------------------------------------
@@ -236,6 +268,8 @@ class PowBackward0(Node):
             return (g * 0,)
         if e == 2:
             return (g * (2 * self.a),)
+        if e == 0.5:  # PyTorch's x ** -0.5 is rsqrt: signed zeros and -inf follow 1 / sqrt(x)
+            return (g * (0.5 / _xp(self.a).sqrt(self.a)),)
         return (g * (e * self.a ** (e - 1)),)
 
 
@@ -246,33 +280,35 @@ class PowBackward1(Node):
     def backward(self, g):
         ga = gb = None
         a, b = self.a, self.b
+        xp = _xp(a)
         if self.next[0] is not None:
-            ga = unbroadcast(g * b * a ** (b - 1), self.sa)
+            # A zero exponent gives a zero gradient even where a ** (b - 1) is infinite.
+            ga = unbroadcast(xp.where(b == 0, 0, g * b * a ** (b - 1)).astype(g.dtype, copy=False), self.sa)
         if self.next[1] is not None:
-            xp = np if isinstance(a, np.ndarray) else _xp(a)
             la = xp.log(xp.where(a > 0, a, 1))
-            gb = unbroadcast(g * self.out * xp.where(a > 0, la, xp.where(a == 0, 0, np.nan)), self.sb)
+            # d/db a**b at a == 0 is 0 for b >= 0 (PyTorch's convention), nan below.
+            la = xp.where(a > 0, la, xp.where((a == 0) & (b >= 0), 0, np.nan)).astype(g.dtype, copy=False)
+            gb = unbroadcast(g * self.out * la, self.sb)
         return (ga, gb)
 
 
 class PowBackward2(Node):
-    __slots__ = ("out", "base")
+    __slots__ = ("out", "log_base")
     saves = ("out",)
 
     def backward(self, g):
-        return (g * self.out * np.log(self.base),)
-
-
-def _xp(arr):
-    from ..backend import get_array_module
-
-    return get_array_module(arr)
+        return (g * self.out * self.log_base,)
 
 
 def pow(a, e):
     if isinstance(e, C.Tensor):
         ad, ed = operands(a, e)
-        out = ad ** ed
+        if ad.dtype.kind in "iu" and ed.dtype.kind in "iu" and bool((ed < 0).any()):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        try:
+            out = quiet(operator.pow, ad, ed)
+        except ValueError:
+            broadcast_error(ad.shape, ed.shape)
         if _wants_grad(a, e):
             node = PowBackward1(_binary_edges(a, e))
             node.a, node.b, node.out, node.sa, node.sb = ad, ed, out, ad.shape, ed.shape
@@ -280,9 +316,15 @@ def pow(a, e):
             return wrap_grad(out, a._device, node)
         return wrap(out, a._device)
     ad, ev = operands(a, C.scalar_of(e))
-    if ad.dtype.kind in "iu" and isinstance(ev, int) and ev < 0:
+    if ad.dtype.kind in "iub" and isinstance(ev, int) and not isinstance(ev, bool) and ev < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    out = ad * ad if ev == 2 else ad ** ev
+    if ev == 2 and ad.dtype.kind == "f":
+        out = quiet(operator.mul, ad, ad)
+    elif ad.dtype.kind == "b":
+        # bool ** bool stays bool (x ** True is x, x ** False is True); an int exponent gives int64.
+        out = (ad | (not ev)) if isinstance(ev, bool) else ad.astype(np.int64) ** ev
+    else:
+        out = quiet(operator.pow, ad, ev)
     if a._rg and _grad_state.enabled:
         node = PowBackward0((edge(a),))
         node.a, node.e = ad, ev
@@ -293,14 +335,17 @@ def pow(a, e):
 
 def rpow(a, base):
     """base ** a for a Python scalar base."""
-    ad, bd = operands(a, C.scalar_of(base))
-    out = bd ** ad
-    if ad.dtype.kind != "f" and isinstance(base, float):
-        out = out.astype(np.float32)
+    base = C.scalar_of(base)
+    ad, bd = operands(a, base)
+    out = quiet(operator.pow, bd, ad)
     if a._rg and _grad_state.enabled:
         node = PowBackward2((edge(a),))
-        node.out, node.base = out, base
-        return wrap_grad(out, a._device, node)
+        # A Python float keeps the gradient in the output's dtype.
+        node.log_base = math.log(base) if base > 0 else (-math.inf if base == 0 else math.nan)
+        node.out = out
+        t = wrap_grad(out, a._device, node)
+        save_output_check(node, t)
+        return t
     return wrap(out, a._device)
 
 
@@ -331,13 +376,16 @@ class AbsBackward0(Node):
     saves = ("a",)
 
     def backward(self, g):
-        xp = _xp(self.a)
-        return (g * xp.sign(self.a),)
+        a = self.a
+        # sign(nan) is 0 in PyTorch, nan in NumPy.
+        return (g * ((a > 0).astype(g.dtype) - (a < 0)),)
 
 
 def abs(a):
     ad = a._data
-    out = ad if ad.dtype.kind == "b" else (ad.__abs__())
+    if ad.dtype.kind == "b":
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    out = ad.__abs__()
     if a._rg and _grad_state.enabled:
         node = AbsBackward0((edge(a),))
         node.a = ad
@@ -346,7 +394,8 @@ def abs(a):
     return wrap(out, a._device)
 
 
-def _float_input(a, what):
+def _float_input(a):
+    """Integer and bool inputs compute in the default float dtype."""
     ad = a._data
     if ad.dtype.kind != "f":
         ad = ad.astype(np.float32)
@@ -388,12 +437,31 @@ class SqrtBackward0(_SavesOut):
         return (g / (2 * self.out),)
 
 
+class RsqrtBackward0(_SavesOut):
+    __slots__ = ()
+
+    def backward(self, g):
+        o = self.out
+        return (g * -0.5 * o * o * o,)
+
+
+class ReciprocalBackward0(_SavesOut):
+    __slots__ = ()
+
+    def backward(self, g):
+        o = self.out
+        return (-g * o * o,)
+
+
 class ReluBackward0(_SavesOut):
     __slots__ = ()
 
     def backward(self, g):
-        # The output's sign is the mask: no separate boolean array is kept.
-        return (g * (self.out > 0),)
+        # The output is the mask (out <= 0 blocks, NaN passes): no separate boolean array is kept.
+        out = self.out
+        if out.ndim == 0:  # the kernels take arrays of at least one dim
+            return (kernels.relu_backward(g.reshape(1), out.reshape(1)).reshape(g.shape),)
+        return (kernels.relu_backward(g, out),)
 
 
 def _unary_saving_out(a, out, cls):
@@ -401,39 +469,60 @@ def _unary_saving_out(a, out, cls):
         node = cls((edge(a),))
         node.out = out
         t = wrap_grad(out, a._device, node)
-        node._checks = ((C.vcounter(t), 0, out),)
+        save_output_check(node, t)
         return t
     return wrap(out, a._device)
 
 
-def _ufunc(a, name):
-    ad = _float_input(a, name)
-    return getattr(_xp(ad), name)(ad)
-
-
 def exp(a):
-    return _unary_saving_out(a, _ufunc(a, "exp"), ExpBackward0)
+    ad = _float_input(a)
+    return _unary_saving_out(a, quiet(_xp(ad).exp, ad), ExpBackward0)
 
 
 def sqrt(a):
-    return _unary_saving_out(a, _ufunc(a, "sqrt"), SqrtBackward0)
+    ad = _float_input(a)
+    return _unary_saving_out(a, quiet(_xp(ad).sqrt, ad), SqrtBackward0)
+
+
+def rsqrt(a):
+    ad = _float_input(a)
+    xp = _xp(ad)
+    return _unary_saving_out(a, quiet(lambda x: 1 / xp.sqrt(x), ad), RsqrtBackward0)
+
+
+def reciprocal(a):
+    ad = _float_input(a)
+    return _unary_saving_out(a, quiet(_xp(ad).reciprocal, ad), ReciprocalBackward0)
 
 
 def tanh(a):
-    return _unary_saving_out(a, _ufunc(a, "tanh"), TanhBackward0)
+    ad = _float_input(a)
+    return _unary_saving_out(a, _xp(ad).tanh(ad), TanhBackward0)
+
+
+def _sigmoid(x):
+    xp = _xp(x)
+
+    def f():
+        # exp(-x) may overflow to inf for very negative x; 1 / inf is the right 0.
+        if not x.ndim:
+            return 1 / (1 + xp.exp(-x))
+        e = xp.exp(-x)
+        e += 1
+        return xp.reciprocal(e, out=e)
+
+    return quiet(f)
 
 
 def sigmoid(a):
-    ad = _float_input(a, "sigmoid")
-    xp = _xp(ad)
-    # Split by sign so exp never overflows.
-    e = xp.exp(-xp.abs(ad))
-    out = xp.where(ad >= 0, 1 / (1 + e), e / (1 + e)).astype(ad.dtype, copy=False)
-    return _unary_saving_out(a, out, SigmoidBackward0)
+    return _unary_saving_out(a, _sigmoid(_float_input(a)), SigmoidBackward0)
 
 
 def relu(a):
-    out = kernels.relu_forward(a._data)
+    if a._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    ad = a._data
+    out = kernels.relu_forward(ad) if ad.ndim else kernels.relu_forward(ad.reshape(1)).reshape(())
     return _unary_saving_out(a, out, ReluBackward0)
 
 
@@ -446,9 +535,8 @@ class LogBackward0(Node):
 
 
 def log(a):
-    ad = _float_input(a, "log")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = _xp(ad).log(ad)
+    ad = _float_input(a)
+    out = quiet(_xp(ad).log, ad)
     if a._rg and _grad_state.enabled:
         node = LogBackward0((edge(a),))
         node.a = ad
@@ -457,22 +545,48 @@ def log(a):
     return wrap(out, a._device)
 
 
+# ---- clamp, maximum, minimum, where --------------------------------------------------------------
+
 class ClampBackward1(Node):
-    __slots__ = ("mask",)
-    saves = ("mask",)
+    """Gradient passes to x where min <= x <= max (boundaries included, as in PyTorch), and to a
+    tensor bound where it was the value taken."""
+
+    __slots__ = ("mask", "shape", "lo_mask", "hi_mask", "lo_shape", "hi_shape", "_name")
+    saves = ("mask", "lo_mask", "hi_mask")
 
     def backward(self, g):
-        return (g * self.mask,)
+        # where, not multiply: an infinite gradient must not become inf * 0 = nan.
+        xp = _xp(g)
+        out = [unbroadcast(xp.where(self.mask, g, 0), self.shape)]
+        if len(self.next) > 1:
+            for m, shape in ((self.lo_mask, self.lo_shape), (self.hi_mask, self.hi_shape)):
+                out.append(None if m is None else unbroadcast(xp.where(m, g, 0), shape))
+        return tuple(out)
+
+    def name(self):
+        return self._name
 
 
-def clamp(a, min=None, max=None):
+_CLAMP_NAMES = {
+    (False, "both"): "ClampBackward1",
+    (False, "min"): "ClampMinBackward0",
+    (False, "max"): "ClampMaxBackward0",
+    (True, "both"): "ClampBackward0",
+    (True, "min"): "ClampMinBackward1",
+    (True, "max"): "ClampMaxBackward1",
+}
+
+
+def clamp(a, min=None, max=None, _which="both"):
     if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None".replace("torch", "xptorch"))
+        raise RuntimeError("xptorch.clamp: At least one of 'min' or 'max' must not be None")
     ad = a._data
-    lo = min._data if isinstance(min, C.Tensor) else min
-    hi = max._data if isinstance(max, C.Tensor) else max
-    if ad.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
-        ad = ad.astype(np.float32)
+    lo_t, hi_t = isinstance(min, C.Tensor), isinstance(max, C.Tensor)
+    tensor_bounds = lo_t or hi_t
+    lo = min._data if lo_t else C.scalar_of(min)
+    hi = max._data if hi_t else C.scalar_of(max)
+    if ad.dtype.kind != "f" or tensor_bounds:
+        ad = _clamp_operand(a, ad, lo, hi, min, max)
     xp = _xp(ad)
     out = ad
     if lo is not None:
@@ -481,30 +595,78 @@ def clamp(a, min=None, max=None):
         out = xp.minimum(out, hi)
     if out is ad:
         out = ad.copy()
-    if a._rg and _grad_state.enabled:
-        node = ClampBackward1((edge(a),))
+    out = out.astype(ad.dtype, copy=False)
+    bounds_rg = (lo_t and min._rg) or (hi_t and max._rg)
+    if (a._rg or bounds_rg) and _grad_state.enabled:
+        edges = (edge(a),)
+        if tensor_bounds:
+            edges += (edge(min) if lo_t else None, edge(max) if hi_t else None)
+        node = ClampBackward1(edges)
         mask = True
         if lo is not None:
             mask = ad >= lo
         if hi is not None:
             mask = mask & (ad <= hi)
-        node.mask = mask
-        return wrap_grad(out.astype(ad.dtype, copy=False), a._device, node)
-    return wrap(out.astype(ad.dtype, copy=False), a._device)
+        node.mask, node.shape = mask, a._data.shape
+        node.lo_mask = node.hi_mask = node.lo_shape = node.hi_shape = None
+        if tensor_bounds:
+            _clamp_bound_masks(node, ad, lo, hi, min, max)
+        node._name = _CLAMP_NAMES[(tensor_bounds, _which)]
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
+
+
+def _clamp_bound_masks(node, ad, lo, hi, min, max):
+    """Where each tensor bound was the value taken (min wins only while min < max)."""
+    if lo is not None and node.next[1] is not None:
+        m = ad < lo
+        if hi is not None:
+            m = m & (lo < hi)
+        node.lo_mask, node.lo_shape = m, min._data.shape
+    if hi is not None and node.next[2] is not None:
+        m = ad > hi
+        if lo is not None:
+            m = m | (hi < lo)
+        node.hi_mask, node.hi_shape = m, max._data.shape
+
+
+def _clamp_operand(a, ad, lo, hi, min, max):
+    """Integer and bool inputs promote with their bounds, as `a + bound` would."""
+    from .. import _dtype
+
+    rt = _dtype._BY_NP[ad.dtype]
+    for bound, arr in ((min, lo), (max, hi)):
+        if bound is None:
+            continue
+        if isinstance(bound, C.Tensor):
+            rt = _dtype.result_type(rt, _dtype._BY_NP[arr.dtype], ad.ndim, arr.ndim)
+        else:
+            rt = _dtype.scalar_result_type(rt, arr)
+    if rt is _dtype.bool and not isinstance(min, C.Tensor) and not isinstance(max, C.Tensor):
+        kind = "clamp_scalar_cpu" if min is not None and max is not None else (
+            "clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu")
+        raise NotImplementedError(f"\"{kind}\" not implemented for 'Bool'")
+    return ad.astype(rt.np) if rt.np != ad.dtype else ad
 
 
 class MaximumBackward0(Node):
+    """Ties split the gradient evenly between both inputs."""
+
     __slots__ = ("a", "b", "sa", "sb", "take_max")
     saves = ("a", "b")
 
     def backward(self, g):
         a, b = self.a, self.b
-        first = (a > b) if self.take_max else (a < b)
-        tie = (a == b) * 0.5
-        wa = first + tie
-        wb = (1 - first.astype(g.dtype)) - tie
-        ga = unbroadcast(g * wa, self.sa) if self.next[0] is not None else None
-        gb = unbroadcast(g * wb, self.sb) if self.next[1] is not None else None
+        xp = _xp(g)
+        half = g.dtype.type(0.5)
+        tie = a == b
+        # A side loses only where the other is strictly better; with a NaN both get the gradient.
+        a_loses, b_loses = (a < b, a > b) if self.take_max else (a > b, a < b)
+        ga = gb = None
+        if self.next[0] is not None:
+            ga = unbroadcast(xp.where(a_loses, 0, xp.where(tie, g * half, g)), self.sa)
+        if self.next[1] is not None:
+            gb = unbroadcast(xp.where(b_loses, 0, xp.where(tie, g * half, g)), self.sb)
         return (ga, gb)
 
 
@@ -513,6 +675,11 @@ class MinimumBackward0(MaximumBackward0):
 
 
 def _extremum(a, b, take_max):
+    if not isinstance(b, C.Tensor):
+        raise TypeError(
+            f"{'maximum' if take_max else 'minimum'}(): argument 'other' (position 2) must be Tensor, "
+            f"not {type(b).__name__}"
+        )
     ad, bd = operands(a, b)
     xp = _xp(ad)
     try:
@@ -541,35 +708,55 @@ class WhereBackward0(Node):
 
     def backward(self, g):
         c = self.cond
-        ga = unbroadcast(g * c, self.sa) if self.next[0] is not None else None
-        gb = unbroadcast(g * ~c, self.sb) if self.next[1] is not None else None
+        xp = _xp(g)
+        ga = unbroadcast(xp.where(c, g, 0), self.sa) if self.next[0] is not None else None
+        gb = unbroadcast(xp.where(c, 0, g), self.sb) if self.next[1] is not None else None
         return (ga, gb)
 
 
 def where(cond, a, b):
-    if not isinstance(a, C.Tensor):
-        if not isinstance(b, C.Tensor):
-            from .._factories import tensor as _t
-
-            a = _t(a, device=cond._device)
-        else:
-            a = C.Tensor._from_array(_xp(b._data).asarray(a, dtype=b._data.dtype if isinstance(a, (int, float)) and b._data.dtype.kind == "f" else None), b._device)
     cd = cond._data
     if cd.dtype.kind != "b":
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {C.Tensor._from_array(cd).dtype.name.capitalize()}")
-    if cond._device is not a._device:
-        C.device_mismatch(cond, a)
-    ad, bd = operands(a, b)
-    xp = _xp(ad)
+        name = _dtype_legacy(cd.dtype)
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {name}")
+    a_t, b_t = isinstance(a, C.Tensor), isinstance(b, C.Tensor)
+    if a_t:
+        dev = a._device
+        ad, bd = operands(a, b)
+    elif b_t:
+        dev = b._device
+        bd, ad = operands(b, a)
+    else:
+        from .._factories import tensor as _tensor
+
+        a = _tensor(a, device=cond._device)
+        dev = cond._device
+        ad, bd = operands(a, b)
+    if cond._device is not dev:
+        C.device_mismatch(cond, a if a_t else b)
     try:
-        out = xp.where(cd, ad, bd)
+        out = _xp(cd).where(cd, ad, bd)
     except ValueError:
-        broadcast_error(ad.shape, np.shape(bd))
-    if _wants_grad(a, b):
-        node = WhereBackward0(_binary_edges(a, b))
-        node.cond, node.sa, node.sb = cd, ad.shape, np.shape(bd)
-        return wrap_grad(out, a._device, node)
-    return wrap(out, a._device)
+        _where_broadcast_error(cd.shape, np.shape(ad), np.shape(bd))
+    if (a_t and a._rg or b_t and b._rg) and _grad_state.enabled:
+        node = WhereBackward0((edge(a) if a_t else None, edge(b) if b_t else None))
+        node.cond, node.sa, node.sb = cd, np.shape(ad), np.shape(bd)
+        return wrap_grad(out, dev, node)
+    return wrap(out, dev)
+
+
+def _where_broadcast_error(sc, sa, sb):
+    try:
+        sca = np.broadcast_shapes(sc, sa)
+    except ValueError:
+        broadcast_error(sc, sa)
+    broadcast_error(sca, sb)
+
+
+def _dtype_legacy(np_dtype):
+    from .._dtype import _BY_NP
+
+    return _BY_NP[np_dtype]._legacy[: -len("Tensor")]
 
 
 # ---- comparisons and logic (no gradient) -------------------------------------------------------
@@ -592,5 +779,5 @@ def logical(a, b, fn):
 def bitwise(a, b, fn, name):
     ad, bd = operands(a, b)
     if ad.dtype.kind == "f":
-        raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+        raise RuntimeError(f"\"{name}_cpu\" not implemented for '{_dtype_legacy(ad.dtype)}'")
     return wrap(fn(ad, bd), a._device)

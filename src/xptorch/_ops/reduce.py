@@ -1,24 +1,23 @@
-"""Reductions: sum, mean, prod, var/std, max/min with indices, softmax family."""
+"""Reductions: sum, mean, prod, var/std, max/min (with indices), amax/amin, softmax family."""
 import collections
+import math
+import warnings
 
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
 from . import _common as C
-from ._common import edge, save_check, wrap, wrap_grad
+from ._common import edge, quiet, save_check, save_output_check, wrap, wrap_grad
 
 values_indices = collections.namedtuple("return_types", ["values", "indices"])
 
 
-def _xp(arr):
-    from ..backend import get_array_module
-
-    return get_array_module(arr)
+_xp = C.get_xp
 
 
 def norm_dim(dim, ndim):
-    """Canonical non-negative axis, with PyTorch's IndexError past the range."""
+    """Canonical non-negative axis, with PyTorch's IndexError past the range (0-d takes 0 and -1)."""
     n = max(ndim, 1)
     if dim < -n or dim >= n:
         raise IndexError(
@@ -28,114 +27,149 @@ def norm_dim(dim, ndim):
 
 
 def norm_dims(dim, ndim):
+    """Reduced axes as a tuple: None and () mean all of them; a 0-d tensor has none."""
     if dim is None:
-        return None
+        return tuple(range(ndim))
     if isinstance(dim, (tuple, list)):
         axes = tuple(norm_dim(d, ndim) for d in dim)
-        if len(set(axes)) != len(axes):
-            raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
-        return axes if ndim else None
-    return (norm_dim(dim, ndim),) if ndim else None
+        seen = set()
+        for ax in axes:
+            if ax in seen:
+                raise RuntimeError(f"dim {ax} appears multiple times in the list of dims")
+            seen.add(ax)
+        if not axes:
+            return tuple(range(ndim))
+        return axes if ndim else ()
+    ax = norm_dim(dim, ndim)
+    return (ax,) if ndim else ()
 
 
-def _expand_back(g, shape, axes, keepdim):
+def _restore(g, shape, axes, keepdim):
     """Re-insert reduced axes so g broadcasts against the input shape."""
-    if axes is None:
-        return g.reshape((1,) * len(shape)) if len(shape) else g
-    if not keepdim:
-        for ax in sorted(axes):
-            g = _xp(g).expand_dims(g, ax)
+    if not keepdim and axes:
+        g = g.reshape(tuple(1 if i in axes else s for i, s in enumerate(shape)))
     return g
 
 
+def _reduced_count(shape, axes):
+    n = 1
+    for ax in axes:
+        n *= shape[ax]
+    return n
+
+
+def _cast_dtype(ad, dtype):
+    from .._dtype import to_dtype
+
+    return ad.astype(to_dtype(dtype).np, copy=False)
+
+
+# ---- sum / mean ------------------------------------------------------------------------------
+
 class SumBackward0(Node):
-    __slots__ = ("shape",)
+    __slots__ = ("shape", "dtype")
 
     def backward(self, g):
-        return (_xp(g).broadcast_to(g, self.shape),)
+        return (_xp(g).broadcast_to(g.astype(self.dtype, copy=False), self.shape),)
 
 
 class SumBackward1(Node):
-    __slots__ = ("shape", "axes", "keepdim")
+    __slots__ = ("shape", "dtype", "axes", "keepdim")
 
     def backward(self, g):
-        g = _expand_back(g, self.shape, self.axes, self.keepdim)
+        g = _restore(g.astype(self.dtype, copy=False), self.shape, self.axes, self.keepdim)
         return (_xp(g).broadcast_to(g, self.shape),)
 
 
 def sum(a, dim=None, keepdim=False, dtype=None):
     ad = a._data
+    in_dtype = ad.dtype
     axes = norm_dims(dim, ad.ndim)
     if dtype is not None:
-        from .._dtype import to_dtype
-
-        ad = ad.astype(to_dtype(dtype).np)
-    elif ad.dtype.kind in "bi" and ad.dtype.itemsize < 8 or ad.dtype.kind == "u":
+        ad = _cast_dtype(ad, dtype)
+    elif ad.dtype.kind in "biu" and ad.dtype != np.int64:
         ad = ad.astype(np.int64)
-    out = ad.sum(axis=axes, keepdims=keepdim) if axes is not None else ad.sum(keepdims=keepdim and ad.ndim > 0 and dim is not None)
-    xp = _xp(ad)
-    if not isinstance(out, xp.ndarray):
-        out = xp.asarray(out)
+    out = quiet(ad.sum, axes, None, None, keepdim)
     if a._rg and _grad_state.enabled:
         if dim is None:
             node = SumBackward0((edge(a),))
-            node.shape = ad.shape
         else:
             node = SumBackward1((edge(a),))
-            node.shape, node.axes, node.keepdim = ad.shape, axes, keepdim
+            node.axes, node.keepdim = axes, keepdim
+        node.shape, node.dtype = ad.shape, in_dtype
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
 
 
 class MeanBackward0(Node):
-    __slots__ = ("shape", "n")
+    __slots__ = ("shape", "dtype", "n")
 
     def backward(self, g):
-        return (_xp(g).broadcast_to(g / self.n, self.shape),)
+        g = (g / self.n).astype(self.dtype, copy=False)
+        return (_xp(g).broadcast_to(g, self.shape),)
 
 
 class MeanBackward1(Node):
-    __slots__ = ("shape", "axes", "keepdim", "n")
+    __slots__ = ("shape", "dtype", "axes", "keepdim", "n")
 
     def backward(self, g):
-        g = _expand_back(g / self.n, self.shape, self.axes, self.keepdim)
+        g = (g / self.n).astype(self.dtype, copy=False)
+        g = _restore(g, self.shape, self.axes, self.keepdim)
         return (_xp(g).broadcast_to(g, self.shape),)
+
+
+def _mean(ad, axes, keepdim, n):
+    """Sum over n elements (half precision accumulates in float32); empty gives nan, silently."""
+    acc = np.float32 if ad.dtype == np.float16 else None
+    return quiet(lambda: ad.sum(axis=axes, dtype=acc, keepdims=keepdim) / n).astype(ad.dtype, copy=False)
+
+
+def _int_name(np_dtype):
+    from .._dtype import from_numpy_dtype
+
+    return from_numpy_dtype(np_dtype)._legacy[: -len("Tensor")]
 
 
 def mean(a, dim=None, keepdim=False, dtype=None):
     ad = a._data
+    in_dtype = ad.dtype
     if dtype is not None:
-        from .._dtype import to_dtype
-
-        ad = ad.astype(to_dtype(dtype).np)
+        ad = _cast_dtype(ad, dtype)
     if ad.dtype.kind != "f":
-        name = {"i": "Long", "b": "Bool", "u": "Byte"}.get(ad.dtype.kind, "Long")
-        if ad.dtype == np.int32:
-            name = "Int"
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {name}"
+            f"complex dtype. Got: {_int_name(ad.dtype)}"
         )
     axes = norm_dims(dim, ad.ndim)
-    xp = _xp(ad)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = ad.mean(axis=axes, keepdims=keepdim) if axes is not None else xp.asarray(ad.mean())
-    if not isinstance(out, xp.ndarray):
-        out = xp.asarray(out, dtype=ad.dtype)
-    out = out.astype(ad.dtype, copy=False)
+    n = _reduced_count(ad.shape, axes)
+    out = _mean(ad, axes, keepdim, n)
     if a._rg and _grad_state.enabled:
-        if axes is None and dim is None:
+        if dim is None:
             node = MeanBackward0((edge(a),))
-            node.shape, node.n = ad.shape, max(ad.size, 1) if ad.size else 0
-            node.n = ad.size
         else:
             node = MeanBackward1((edge(a),))
-            n = 1
-            for ax in axes or ():
-                n *= ad.shape[ax]
-            node.shape, node.axes, node.keepdim, node.n = ad.shape, axes, keepdim, n
+            node.axes, node.keepdim = axes, keepdim
+        node.shape, node.dtype, node.n = ad.shape, in_dtype, n
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
+
+
+# ---- prod -----------------------------------------------------------------------------------
+
+def _others_product(a, axes):
+    """Product of all other elements along the reduced axes: exclusive prefix times suffix products."""
+    xp = _xp(a)
+    nd = a.ndim
+    rest = tuple(i for i in range(nd) if i not in axes)
+    moved = xp.transpose(a, rest + tuple(axes))
+    lead = moved.shape[: len(rest)]
+    flat = moved.reshape(lead + (-1,))
+    ones = xp.ones(lead + (1,), dtype=a.dtype)
+    prefix = xp.concatenate([ones, xp.cumprod(flat[..., :-1], axis=-1)], axis=-1)
+    suffix = xp.flip(xp.concatenate([ones, xp.cumprod(xp.flip(flat[..., 1:], -1), axis=-1)], axis=-1), -1)
+    res = (prefix * suffix).reshape(moved.shape)
+    inv = np.argsort(rest + tuple(axes))
+    return xp.transpose(res, tuple(int(i) for i in inv))
 
 
 class ProdBackward0(Node):
@@ -144,68 +178,62 @@ class ProdBackward0(Node):
 
     def backward(self, g):
         a = self.a
-        xp = _xp(a)
         shape = a.shape
-        g = _expand_back(g, shape, self.axes, self.keepdim)
-        out = _expand_back(self.out, shape, self.axes, self.keepdim)
-        if bool((a != 0).all()):
-            return (g * out / a,)
-        # Zeros present: product of all the other elements, computed directly.
-        axes = self.axes if self.axes is not None else tuple(range(a.ndim))
-        moved = xp.moveaxis(a, axes, tuple(range(a.ndim - len(axes), a.ndim)))
-        flat = moved.reshape(moved.shape[: a.ndim - len(axes)] + (-1,))
-        k = flat.shape[-1]
-        res = xp.empty_like(flat)
-        for i in range(k):
-            others = xp.concatenate([flat[..., :i], flat[..., i + 1:]], axis=-1)
-            res[..., i] = others.prod(axis=-1)
-        res = res.reshape(moved.shape)
-        res = xp.moveaxis(res, tuple(range(a.ndim - len(axes), a.ndim)), axes)
-        return (g * res,)
-
-
-def prod(a, dim=None, keepdim=False, dtype=None):
-    ad = a._data
-    if ad.dtype.kind in "bi" and ad.dtype.itemsize < 8:
-        ad = ad.astype(np.int64)
-    axes = None if dim is None else norm_dims(dim, ad.ndim)
-    xp = _xp(ad)
-    out = xp.asarray(ad.prod(axis=axes, keepdims=keepdim and axes is not None))
-    if a._rg and _grad_state.enabled:
-        node = ProdBackward0((edge(a),))
-        node.a, node.out, node.axes, node.keepdim = ad, out, axes, keepdim
-        node.__class__ = ProdBackward0 if dim is None else ProdBackward1
-        save_check(node, (a, ad))
-        return wrap_grad(out, a._device, node)
-    return wrap(out, a._device)
+        g = _restore(g, shape, self.axes, self.keepdim)
+        if a.size and bool((a != 0).all()):
+            return (g * _restore(self.out, shape, self.axes, self.keepdim) / a,)
+        if not a.size:
+            return (_xp(a).zeros(shape, dtype=g.dtype),)
+        return (g * _others_product(a, self.axes),)
 
 
 class ProdBackward1(ProdBackward0):
     __slots__ = ()
 
 
+def prod(a, dim=None, keepdim=False, dtype=None):
+    ad = a._data
+    if dtype is not None:
+        ad = _cast_dtype(ad, dtype)
+    elif ad.dtype.kind in "biu" and ad.dtype != np.int64:
+        ad = ad.astype(np.int64)
+    if dim is not None and isinstance(dim, (tuple, list)):
+        raise TypeError("prod(): argument 'dim' must be int, not " + type(dim).__name__)
+    axes = norm_dims(dim, ad.ndim)
+    out = quiet(ad.prod, axes, None, None, keepdim and dim is not None)
+    if a._rg and _grad_state.enabled:
+        node = (ProdBackward0 if dim is None else ProdBackward1)((edge(a),))
+        node.a, node.out, node.axes, node.keepdim = ad, out, axes, keepdim and dim is not None
+        save_check(node, (a, ad))
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
+
+
+# ---- var / std ------------------------------------------------------------------------------
+
 class VarBackward0(Node):
-    __slots__ = ("a", "axes", "keepdim", "correction", "n")
+    __slots__ = ("a", "axes", "keepdim", "scale")
     saves = ("a",)
 
     def backward(self, g):
         a = self.a
-        axes = self.axes
-        m = a.mean(axis=axes, keepdims=True)
-        g = _expand_back(g, a.shape, axes, self.keepdim)
-        return (g * (2.0 / (self.n - self.correction)) * (a - m),)
+        m = _mean(a, self.axes, True, _reduced_count(a.shape, self.axes))
+        g = _restore(g, a.shape, self.axes, self.keepdim)
+        return (g * self.scale * (a - m),)
 
 
 class StdBackward0(Node):
-    __slots__ = ("a", "out", "axes", "keepdim", "correction", "n")
+    __slots__ = ("a", "out", "axes", "keepdim", "scale")
     saves = ("a", "out")
 
     def backward(self, g):
-        a = self.a
-        axes = self.axes
-        m = a.mean(axis=axes, keepdims=True)
-        g = _expand_back(g / (2 * self.out), a.shape, axes, self.keepdim)
-        return (g * (2.0 / (self.n - self.correction)) * (a - m),)
+        a, out = self.a, self.out
+        xp = _xp(a)
+        # Where the deviation is exactly zero the gradient is zero, not 0 / 0.
+        gv = xp.where(out == 0, 0, g / (2 * out)).astype(g.dtype, copy=False)
+        m = _mean(a, self.axes, True, _reduced_count(a.shape, self.axes))
+        gv = _restore(gv, a.shape, self.axes, self.keepdim)
+        return (gv * self.scale * (a - m),)
 
 
 def _correction(unbiased, correction):
@@ -220,30 +248,42 @@ def var(a, dim=None, unbiased=None, keepdim=False, correction=None, _std=False):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     ad = a._data
+    what = "std" if _std else "var"
     if ad.dtype.kind != "f":
-        raise RuntimeError(f"{'std' if _std else 'var'} and var_mean only support floating point and complex dtypes")
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     corr = _correction(unbiased, correction)
     axes = norm_dims(dim, ad.ndim)
-    n = ad.size if axes is None else int(np.prod([ad.shape[i] for i in axes]))
-    xp = _xp(ad)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = xp.asarray(ad.var(axis=axes, ddof=corr, keepdims=keepdim and axes is not None))
-        if _std:
-            out = xp.sqrt(out)
+    n = _reduced_count(ad.shape, axes)
+    if n - corr <= 0:
+        warnings.warn(
+            f"{what}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+            "factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
+        )
+    dev = ad - _mean(ad, axes, True, n)
+    out = quiet(lambda: (dev * dev).sum(axis=axes, keepdims=keepdim) / max(n - corr, 0))
+    if _std:
+        out = _xp(ad).sqrt(out)
     out = out.astype(ad.dtype, copy=False)
     if a._rg and _grad_state.enabled:
         node = (StdBackward0 if _std else VarBackward0)((edge(a),))
-        node.a, node.axes, node.keepdim, node.correction, node.n = ad, axes, keepdim and axes is not None, corr, n
+        node.a, node.axes, node.keepdim = ad, axes, keepdim
+        # A Python float keeps the gradient in the input's dtype.
+        node.scale = 2.0 / (n - corr) if n - corr > 0 else math.inf
         if _std:
             node.out = out
         save_check(node, (a, ad))
-        return wrap_grad(out, a._device, node)
+        t = wrap_grad(out, a._device, node)
+        return t
     return wrap(out, a._device)
 
 
 def std(a, dim=None, unbiased=None, keepdim=False, correction=None):
     return var(a, dim, unbiased, keepdim, correction, _std=True)
 
+
+# ---- max / min / amax / amin / argmax ----------------------------------------------------------
 
 class MaxBackward1(Node):
     """max()/min() over all elements: the gradient is shared evenly among ties."""
@@ -253,7 +293,7 @@ class MaxBackward1(Node):
 
     def backward(self, g):
         mask = self.a == self.out
-        return (mask * (g / mask.sum()),)
+        return (mask * (g / mask.sum()).astype(g.dtype, copy=False),)
 
 
 class MinBackward1(MaxBackward1):
@@ -263,11 +303,13 @@ class MinBackward1(MaxBackward1):
 class MaxBackward0(Node):
     """max(dim)/min(dim): the gradient goes to the returned index."""
 
-    __slots__ = ("shape", "idx", "axis", "keepdim", "dtype")
+    __slots__ = ("shape", "idx", "axis", "keepdim")
     saves = ("idx",)
 
     def backward(self, g):
         xp = _xp(g)
+        if not self.shape:  # 0-d input: the gradient passes through
+            return (g.reshape(()),)
         idx = self.idx
         if not self.keepdim:
             g = xp.expand_dims(g, self.axis)
@@ -281,6 +323,24 @@ class MinBackward0(MaxBackward0):
     __slots__ = ()
 
 
+class AmaxBackward0(Node):
+    """amax/amin: the gradient is shared evenly among the elements equal to the result."""
+
+    __slots__ = ("a", "out", "axes", "keepdim")
+    saves = ("a", "out")
+
+    def backward(self, g):
+        a = self.a
+        mask = a == _restore(self.out, a.shape, self.axes, self.keepdim)
+        count = mask.sum(axis=self.axes, keepdims=True)
+        g = _restore(g, a.shape, self.axes, self.keepdim)
+        return ((g / count).astype(g.dtype, copy=False) * mask,)
+
+
+class AminBackward0(AmaxBackward0):
+    __slots__ = ()
+
+
 def extremum(a, dim=None, keepdim=False, take_max=True):
     ad = a._data
     xp = _xp(ad)
@@ -291,73 +351,91 @@ def extremum(a, dim=None, keepdim=False, take_max=True):
                 f"{what}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
-        out = xp.asarray(ad.max() if take_max else ad.min())
+        out = ad.max() if take_max else ad.min()
         if a._rg and _grad_state.enabled:
             node = (MaxBackward1 if take_max else MinBackward1)((edge(a),))
             node.a, node.out = ad, out
             save_check(node, (a, ad))
             return wrap_grad(out, a._device, node)
         return wrap(out, a._device)
-    if isinstance(dim, C.Tensor):
+    if hasattr(dim, "_data"):  # max(other): the elementwise form
         from .pointwise import maximum, minimum
 
         return maximum(a, dim) if take_max else minimum(a, dim)
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{what}(): argument 'dim' must be int, not {type(dim).__name__}")
     axis = norm_dim(dim, ad.ndim)
     src = ad if ad.ndim else ad.reshape(1)
     if src.shape[axis] == 0:
-        raise IndexError(
-            f"{what}(): Expected reduction dim {dim} to have non-zero size."
-        )
-    idx = src.argmax(axis=axis) if take_max else _argmin_first(src, axis)
-    if ad.dtype.kind == "f" and bool(xp.isnan(src).any()):
-        nan_idx = xp.isnan(src).argmax(axis=axis)
-        has_nan = xp.isnan(src).any(axis=axis)
-        idx = xp.where(has_nan, nan_idx, idx)
-    vals = xp.take_along_axis(src, xp.expand_dims(idx, axis), axis=axis)
-    if not keepdim or not ad.ndim:
-        vals = vals.squeeze(axis)
-    else:
-        idx = xp.expand_dims(idx, axis)
-    if not ad.ndim:
+        raise IndexError(f"{what}(): Expected reduction dim {dim} to have non-zero size.")
+    # argmax/argmin return the first NaN, as PyTorch's max(dim) does.
+    idx = src.argmax(axis=axis) if take_max else src.argmin(axis=axis)
+    idx_k = xp.expand_dims(idx, axis)
+    vals = xp.take_along_axis(src, idx_k, axis=axis)
+    if ad.ndim == 0:
         vals, idx = vals.reshape(()), idx.reshape(())
+    elif keepdim:
+        idx = idx_k
+    else:
+        vals = vals.reshape(idx.shape)
     idx = idx.astype(np.int64, copy=False)
     if a._rg and _grad_state.enabled:
         node = (MaxBackward0 if take_max else MinBackward0)((edge(a),))
-        node.shape, node.idx, node.axis, node.keepdim = src.shape, idx, axis, keepdim and ad.ndim > 0
+        node.shape, node.idx, node.axis, node.keepdim = ad.shape, idx, axis, keepdim
         v = wrap_grad(vals, a._device, node)
-        if not ad.ndim:
-            node.shape = ()
     else:
         v = wrap(vals, a._device)
     return values_indices(v, wrap(idx, a._device))
 
 
-def _argmin_first(src, axis):
-    return src.argmin(axis=axis)
+def amax(a, dim=(), keepdim=False, take_max=True):
+    ad = a._data
+    what = "amax" if take_max else "amin"
+    axes = norm_dims(dim, ad.ndim)
+    for ax in axes:
+        if ad.shape[ax] == 0:
+            raise IndexError(
+                f"{what}(): Expected reduction dim {ax} to have non-zero size."
+            )
+    if ad.size == 0 and not axes and ad.ndim:
+        raise IndexError(f"{what}(): Expected reduction dim 0 to have non-zero size.")
+    out = ad.max(axis=axes, keepdims=keepdim) if take_max else ad.min(axis=axes, keepdims=keepdim)
+    if a._rg and _grad_state.enabled:
+        node = (AmaxBackward0 if take_max else AminBackward0)((edge(a),))
+        node.a, node.out, node.axes, node.keepdim = ad, out, axes, keepdim
+        save_check(node, (a, ad))
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
 
 
 def argext(a, dim=None, keepdim=False, take_max=True):
     ad = a._data
+    what = "argmax" if take_max else "argmin"
+    if ad.dtype.kind == "b":
+        raise RuntimeError(f"{what}(): does not support bool input")
     xp = _xp(ad)
     if dim is None:
         if ad.size == 0:
             raise RuntimeError(
-                f"{'argmax' if take_max else 'argmin'}(): Expected reduction dim to be specified for input.numel() == 0."
+                f"{what}(): Expected reduction dim to be specified for input.numel() == 0."
             )
-        i = ad.argmax() if take_max else ad.argmin()
-        out = xp.asarray(i, dtype=np.int64)
+        out = xp.asarray(ad.argmax() if take_max else ad.argmin(), dtype=np.int64)
         if keepdim:
             out = out.reshape((1,) * ad.ndim)
         return wrap(out, a._device)
     axis = norm_dim(dim, ad.ndim)
     src = ad if ad.ndim else ad.reshape(1)
+    if src.shape[axis] == 0:
+        raise IndexError(f"{what}(): Expected reduction dim {dim} to have non-zero size.")
     out = src.argmax(axis=axis) if take_max else src.argmin(axis=axis)
-    if keepdim and ad.ndim:
-        out = xp.expand_dims(out, axis)
     if not ad.ndim:
         out = out.reshape(())
+    elif keepdim:
+        out = xp.expand_dims(out, axis)
     return wrap(out.astype(np.int64, copy=False), a._device)
 
+
+# ---- softmax family ---------------------------------------------------------------------------
 
 class SoftmaxBackward0(Node):
     __slots__ = ("out", "axis")
@@ -384,33 +462,55 @@ def softmax(a, dim, log=False):
     axis = norm_dim(dim, ad.ndim)
     xp = _xp(ad)
     src = ad if ad.ndim else ad.reshape(1)
-    m = src.max(axis=axis, keepdims=True)
-    z = src - m
-    if log:
-        out = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+    if src.size:
+        m = src.max(axis=axis, keepdims=True)
+        z = quiet(lambda: src - xp.where(xp.isfinite(m), m, 0))
+        if log:
+            out = quiet(lambda: z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True)))
+        else:
+            e = quiet(xp.exp, z)
+            out = quiet(lambda: e / e.sum(axis=axis, keepdims=True))
     else:
-        e = xp.exp(z)
-        out = e / e.sum(axis=axis, keepdims=True)
-    if not ad.ndim:
-        out = out.reshape(())
-    out = out.astype(ad.dtype, copy=False)
+        out = src.copy()
+    out = out.reshape(ad.shape).astype(ad.dtype, copy=False)
     if a._rg and _grad_state.enabled:
         node = (LogSoftmaxBackward0 if log else SoftmaxBackward0)((edge(a),))
         node.out, node.axis = out, axis if ad.ndim else None
         t = wrap_grad(out, a._device, node)
-        node._checks = ((C.vcounter(t), 0, out),)
+        save_output_check(node, t)
         return t
     return wrap(out, a._device)
 
 
-def logsumexp(a, dim, keepdim=False):
-    from .pointwise import exp, log
+class LogsumexpBackward0(Node):
+    __slots__ = ("a", "out", "axes", "keepdim")
+    saves = ("a", "out")
 
-    m = extremum(a.detach(), dim, keepdim=True, take_max=True).values
-    xp = _xp(m._data)
-    m._data = xp.where(xp.isinf(m._data), 0, m._data)
-    s = sum(exp(a - m), dim, keepdim=True)
-    out = log(s) + m
-    if not keepdim:
-        out = out.squeeze(dim)
-    return out
+    def backward(self, g):
+        a = self.a
+        g = _restore(g, a.shape, self.axes, self.keepdim)
+        out = _restore(self.out, a.shape, self.axes, self.keepdim)
+        return (g * _xp(a).exp(a - out),)
+
+
+def logsumexp(a, dim, keepdim=False):
+    ad = a._data
+    if ad.dtype.kind != "f":
+        ad = ad.astype(np.float32)
+    axes = norm_dims(dim, ad.ndim)
+    xp = _xp(ad)
+    if ad.size:
+        m = ad.max(axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = quiet(lambda: xp.log(xp.exp(ad - m).sum(axis=axes, keepdims=True)) + m)
+    else:
+        s = quiet(lambda: xp.log(xp.exp(ad).sum(axis=axes, keepdims=True)))
+    out = (s if keepdim else s.reshape(tuple(n for i, n in enumerate(ad.shape) if i not in axes)))
+    out = out.astype(ad.dtype, copy=False)
+    if a._rg and _grad_state.enabled:
+        node = LogsumexpBackward0((edge(a),))
+        node.a, node.out, node.axes, node.keepdim = ad, out, axes, keepdim
+        t = wrap_grad(out, a._device, node)
+        save_check(node, (a, ad))
+        return t
+    return wrap(out, a._device)

@@ -17,11 +17,22 @@ def _view_result(a, arr, node_cls=None, **saved):
         t = wrap_grad(arr, a._device, node)
     else:
         t = wrap(arr, a._device)
-        if a._rg and node_cls is None:
-            t._rg = True
-    t._vc = C.vcounter(a)
-    t._base = a._base if a._base is not None else a
+    vc = a._vc
+    if vc is None:
+        vc = a._vc = [0]
+    base = a._base
+    t.__dict__.update(_vc=vc, _base=a if base is None else base)
     return t
+
+
+def _legacy(arr):
+    from .._dtype import from_numpy_dtype
+
+    return from_numpy_dtype(arr.dtype)._legacy
+
+
+def _dims_str(shape):
+    return ", ".join(map(str, shape))
 
 
 class ViewBackward0(Node):
@@ -47,6 +58,10 @@ class SqueezeBackward1(ViewBackward0):
     __slots__ = ()
 
 
+class SqueezeBackward2(ViewBackward0):
+    __slots__ = ()
+
+
 class ExpandBackward0(Node):
     __slots__ = ("shape",)
 
@@ -54,7 +69,13 @@ class ExpandBackward0(Node):
         return (C.unbroadcast(g, self.shape),)
 
 
-def _infer_shape(shape, numel, for_view=True):
+def _infer_shape(shape, numel):
+    if -1 not in shape:
+        n = 1
+        for d in shape:
+            n *= d
+        if n == numel and (not shape or min(shape) >= 0):
+            return shape
     shape = list(shape)
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
@@ -68,20 +89,35 @@ def _infer_shape(shape, numel, for_view=True):
             if s != -1:
                 known *= s
         if known == 0 or numel % known:
-            raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input of size {numel}")
+            raise RuntimeError(f"shape '[{_dims_str(shape)}]' is invalid for input of size {numel}")
         shape[neg[0]] = numel // known
     n = 1
     for s in shape:
         n *= s
     if n != numel:
-        raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input of size {numel}")
+        raise RuntimeError(f"shape '[{_dims_str(shape)}]' is invalid for input of size {numel}")
     return tuple(shape)
 
 
 def _shape_args(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+        shape = shape[0]
+    return tuple(map(int, shape))
+
+
+def _as_view(ad, shape):
+    """ad reshaped without copying, or None when its strides do not allow it."""
+    if isinstance(ad, np.ndarray):
+        try:
+            return ad.reshape(shape, copy=False)
+        except ValueError:
+            return None
+    v = ad.view()
+    try:
+        v.shape = shape
+    except AttributeError:
+        return None
+    return v
 
 
 def view(a, *shape):
@@ -91,29 +127,28 @@ def view(a, *shape):
 
         return wrap(ad.view(to_dtype(shape[0]).np), a._device)
     shape = _infer_shape(_shape_args(shape), ad.size)
-    try:
-        arr = ad.view()
-        arr.shape = shape  # raises instead of copying when strides do not allow a view
-    except AttributeError:
+    arr = _as_view(ad, shape)
+    if arr is None:
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one dimension "
             "spans across two contiguous subspaces). Use .reshape(...) instead."
-        ) from None
+        )
     return _view_result(a, arr, ViewBackward0, shape=ad.shape)
 
 
 def reshape(a, *shape):
     ad = a._data
     shape = _infer_shape(_shape_args(shape), ad.size)
+    arr = _as_view(ad, shape)
+    if arr is not None:
+        return _view_result(a, arr, ViewBackward0, shape=ad.shape)
+    # A copy was needed; PyTorch records it as an _unsafe_view of a clone.
     arr = ad.reshape(shape)
-    if arr.base is None or not np.shares_memory(arr, ad) if isinstance(ad, np.ndarray) else False:
-        # A copy was needed; PyTorch reports it as _unsafe_view of a clone.
-        if a._rg and _grad_state.enabled:
-            node = UnsafeViewBackward0((edge(a),))
-            node.shape = ad.shape
-            return wrap_grad(arr, a._device, node)
-        return wrap(arr, a._device)
-    return _view_result(a, arr, ViewBackward0, shape=ad.shape)
+    if a._rg and _grad_state.enabled:
+        node = UnsafeViewBackward0((edge(a),))
+        node.shape = ad.shape
+        return wrap_grad(arr, a._device, node)
+    return wrap(arr, a._device)
 
 
 def flatten(a, start_dim=0, end_dim=-1):
@@ -126,14 +161,23 @@ def flatten(a, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
         return a
-    shape = ad.shape[:s] + (-1 if ad.size else int(np.prod(ad.shape[s:e + 1])),) + ad.shape[e + 1:]
-    return reshape(a, shape)
+    n = 1
+    for d in ad.shape[s:e + 1]:
+        n *= d
+    return reshape(a, ad.shape[:s] + (n,) + ad.shape[e + 1:])
 
 
 def unflatten(a, dim, sizes):
     ad = a._data
     d = norm_dim(dim, ad.ndim)
-    return view(a, ad.shape[:d] + tuple(sizes) + ad.shape[d + 1:])
+    sizes = tuple(sizes)
+    if -1 in sizes:
+        known = 1
+        for s in sizes:
+            if s != -1:
+                known *= s
+        sizes = tuple(ad.shape[d] // known if s == -1 else s for s in sizes)
+    return view(a, ad.shape[:d] + sizes + ad.shape[d + 1:])
 
 
 class TransposeBackward0(Node):
@@ -150,22 +194,10 @@ class TBackward0(TransposeBackward0):
 def transpose(a, d0, d1):
     ad = a._data
     n = ad.ndim
-    if n == 0:
-        norm_dim(d0, 0), norm_dim(d1, 0)
-        return _view_result(a, ad.view(), TransposeBackward0, d0=0, d1=0) if False else _alias(a)
     d0, d1 = norm_dim(d0, n), norm_dim(d1, n)
+    if n == 0:
+        return _view_result(a, ad.view(), TransposeBackward0, d0=0, d1=0)
     return _view_result(a, ad.swapaxes(d0, d1), TransposeBackward0, d0=d0, d1=d1)
-
-
-def _alias(a):
-    return _view_result(a, a._data.view(), AliasBackward0)
-
-
-class AliasBackward0(Node):
-    __slots__ = ()
-
-    def backward(self, g):
-        return (g,)
 
 
 def t(a):
@@ -173,8 +205,15 @@ def t(a):
     if ad.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ad.ndim}D")
     if ad.ndim < 2:
-        return _view_result(a, ad.view(), TBackward0, d0=0, d1=0) if ad.ndim == 1 else _alias(a)
+        return _view_result(a, ad.view(), TBackward0, d0=0, d1=0)
     return _view_result(a, ad.T, TBackward0, d0=0, d1=1)
+
+
+class AliasBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g,)
 
 
 class PermuteBackward0(Node):
@@ -189,12 +228,13 @@ def permute(a, *dims):
     ad = a._data
     if len(dims) != ad.ndim:
         raise RuntimeError(
-            f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = {ad.ndim} is not equal to len(dims) = {len(dims)}"
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+            f"desired ordering of dimensions i.e. input.dim() = {ad.ndim} is not equal to len(dims) = {len(dims)}"
         )
     dims = tuple(norm_dim(d, ad.ndim) for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    inv = tuple(np.argsort(dims))
+    inv = tuple(int(i) for i in np.argsort(dims))
     return _view_result(a, ad.transpose(dims), PermuteBackward0, inv=inv)
 
 
@@ -209,50 +249,58 @@ def squeeze(a, dim=None):
     if dim is None:
         arr = ad.reshape(tuple(s for s in ad.shape if s != 1))
         return _view_result(a, arr, SqueezeBackward0, shape=ad.shape)
-    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    many = isinstance(dim, (tuple, list))
+    dims = dim if many else (dim,)
     axes = tuple(d for d in (norm_dim(x, ad.ndim) for x in dims) if ad.ndim and ad.shape[d] == 1)
     arr = ad.squeeze(axis=axes) if axes else ad.view()
-    return _view_result(a, arr, SqueezeBackward1 if not isinstance(dim, (tuple, list)) else SqueezeBackward0, shape=ad.shape)
+    return _view_result(a, arr, SqueezeBackward2 if many else SqueezeBackward1, shape=ad.shape)
 
 
-def expand(a, *sizes):
-    sizes = _shape_args(sizes)
-    ad = a._data
-    if len(sizes) < ad.ndim:
+def _expand_error(shape, sizes, legacy):
+    if len(sizes) < len(shape):
         raise RuntimeError(
-            f"expand(xptorch.FloatTensor{{[{', '.join(map(str, ad.shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
-            "the number of sizes provided "
-            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({ad.ndim})"
+            f"expand(xptorch.{legacy}{{[{_dims_str(shape)}]}}, size=[{_dims_str(sizes)}]): the number of sizes "
+            f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
+            f"({len(shape)})"
         )
-    lead = len(sizes) - ad.ndim
-    target = []
+    lead = len(sizes) - len(shape)
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({s}) isn't allowed in a leading, non-existing dimension {i}"
                 )
-            target.append(s)
-        else:
-            cur = ad.shape[i - lead]
-            if s == -1:
-                target.append(cur)
-            elif cur == 1 or cur == s:
-                target.append(s)
-            else:
-                raise RuntimeError(
-                    f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
-                    f"non-singleton dimension {i}.  Target sizes: [{', '.join(map(str, sizes))}].  "
-                    f"Tensor sizes: [{', '.join(map(str, ad.shape))}]"
-                )
-    arr = get_xp(ad).broadcast_to(ad, tuple(target))
+            continue
+        cur = shape[i - lead]
+        if s != -1 and cur != 1 and cur != s:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                f"non-singleton dimension {i}.  Target sizes: [{_dims_str(sizes)}].  "
+                f"Tensor sizes: [{_dims_str(shape)}]"
+            )
+
+
+def expand(a, *sizes):
+    sizes = _shape_args(sizes)
+    ad = a._data
+    lead = len(sizes) - ad.ndim
+    if lead < 0:
+        _expand_error(ad.shape, sizes, _legacy(ad))
+    target = tuple(ad.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes))
+    try:
+        if any(s < 0 for s in target):
+            raise ValueError
+        arr = get_xp(ad).broadcast_to(ad, target)
+    except ValueError:
+        _expand_error(ad.shape, sizes, _legacy(ad))
+        raise
     return _view_result(a, arr, ExpandBackward0, shape=ad.shape)
 
 
 # ---- indexing ----------------------------------------------------------------------------------
 
 class SliceBackward0(Node):
-    __slots__ = ("shape", "dtype", "index")
+    __slots__ = ("shape", "index")
 
     def backward(self, g):
         xp = get_xp(g)
@@ -265,114 +313,220 @@ class SelectBackward0(SliceBackward0):
     __slots__ = ()
 
 
+class _NamedSlice(SliceBackward0):
+    """A basic index whose last step PyTorch records as an alias or an unsqueeze."""
+
+    __slots__ = ("_name",)
+
+    def name(self):
+        return self._name
+
+
 class IndexBackward0(SliceBackward0):
     __slots__ = ()
 
     def backward(self, g):
         xp = get_xp(g)
         out = xp.zeros(self.shape, dtype=g.dtype)
-        if xp is np:
-            np.add.at(out, self.index, g)
-        else:
-            xp.add.at(out, self.index, g)
+        # Repeated indices accumulate.
+        xp.add.at(out, self.index, g)
         return (out,)
 
 
 def _convert_index(a, idx):
     """Translate an index into one NumPy understands; report whether it is advanced."""
+    c = idx.__class__
+    if c is int:
+        return (idx,), False
+    if c is slice and (idx.step is None or idx.step > 0):
+        return (idx,), False
     if not isinstance(idx, tuple):
         idx = (idx,)
     out = []
     advanced = False
     for i in idx:
         if isinstance(i, C.Tensor):
-            if i._device is not a._device and i._data.ndim:
-                C.device_mismatch(a, i)
             d = i._data
-            if d.dtype.kind in "fc":
+            if i._device is not a._device and d.ndim:
+                C.device_mismatch(a, i)
+            if d.dtype.kind not in "iub":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if d.ndim == 0 and d.dtype.kind in "iu":
                 out.append(int(d))
                 continue
+            if i._device is not a._device:
+                from ..backend import transfer
+
+                d = transfer(d, i._device, a._device)
             advanced = True
             out.append(d)
         elif isinstance(i, (list, np.ndarray)):
             advanced = True
             arr = np.asarray(i)
-            out.append(arr)
+            if arr.dtype.kind not in "iub":
+                if arr.size == 0:
+                    arr = arr.astype(np.int64)
+                else:
+                    raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            xp = get_xp(a._data)
+            out.append(arr if xp is np else xp.asarray(arr))
         elif isinstance(i, bool):
             advanced = True
             out.append(i)
         elif isinstance(i, (int, np.integer)):
             out.append(int(i))
+        elif isinstance(i, slice):
+            if i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero" if i.step < 0 else "slice step cannot be zero")
+            out.append(i)
+        elif i is None or i is Ellipsis:
+            out.append(i)
         elif isinstance(i, float):
             raise IndexError(
-                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got float)"
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+                "indices (got float)"
             )
         else:
-            out.append(i)
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+                f"indices (got {type(i).__name__})"
+            )
     return tuple(out), advanced
 
 
-def _check_bounds(shape, idx):
+def _consumed(i):
+    """How many of the tensor's dims an index item uses."""
+    if i is None or i is Ellipsis or i is True or i is False:
+        return 0
+    if hasattr(i, "dtype") and i.dtype.kind == "b":
+        return i.ndim
+    return 1
+
+
+def _walk(shape, idx):
+    """(item, dim it applies to) for each index item, with the ellipsis expanded."""
+    n_specified = sum(_consumed(i) for i in idx)
     dim = 0
-    n_specified = sum(1 for i in idx if i is not None and i is not Ellipsis)
     for i in idx:
         if i is Ellipsis:
-            dim += len(shape) - n_specified
+            dim += max(len(shape) - n_specified, 0)
             continue
+        yield i, dim
+        dim += _consumed(i)
+
+
+def _check_bounds(shape, idx, single=False):
+    """single: the index was one item, not a tuple (PyTorch words 0-d errors differently then)."""
+    nd = len(shape)
+    dim = 0
+    for i in idx:  # the common case, ints and slices only, in one cheap pass
+        c = i.__class__
+        if c is int:
+            if dim >= nd:
+                break
+            size = shape[dim]
+            if i < -size or i >= size:
+                break
+        elif c is not slice or dim >= nd:
+            break
+        dim += 1
+    else:
+        return
+    _check_bounds_slow(shape, idx, single)
+
+
+def _check_bounds_slow(shape, idx, single):
+    if sum(1 for i in idx if i is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    for i, dim in _walk(shape, idx):
         if i is None:
             continue
+        if dim >= len(shape):
+            if single and not shape and isinstance(i, int):
+                raise IndexError(
+                    "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ "
+                    "to convert a 0-dim tensor to a number"
+                )
+            if single and not shape and isinstance(i, slice):
+                raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
         if isinstance(i, int) and not isinstance(i, bool):
-            if dim >= len(shape):
-                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
             size = shape[dim]
             if i < -size or i >= size:
                 raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
-        dim += 1
-    if dim > len(shape):
-        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
 
 
-def _index_name(idx):
-    """The grad_fn PyTorch reports: the last non-trivial basic index decides it."""
+def _advanced_error(shape, idx, exc):
+    """PyTorch's wording for an advanced index NumPy refused (an index array is named by its position)."""
+    position = -1
+    for i, dim in _walk(shape, idx):
+        if i is None or isinstance(i, (int, slice)) or i is True or i is False:
+            continue
+        position += 1
+        if i.dtype.kind == "b":
+            want = tuple(shape[dim:dim + i.ndim])
+            if tuple(i.shape) != want:
+                for k, (m, s) in enumerate(zip(i.shape, want)):
+                    if m != s:
+                        raise IndexError(
+                            f"The shape of the mask [{_dims_str(i.shape)}] at index {k} does not match the shape "
+                            f"of the indexed tensor [{_dims_str(shape)}] at index {dim + k}"
+                        ) from None
+        elif i.size and dim < len(shape):
+            bad = (i < -shape[dim]) | (i >= shape[dim])
+            if bool(bad.any()):
+                v = int(i[bad].reshape(-1)[0])
+                raise IndexError(f"index {v} is out of bounds for dimension {position} with size {shape[dim]}") from None
+    raise IndexError(str(exc).replace("axis", "dimension")) from None
+
+
+def _is_noop_slice(s, size):
+    return (s.start is None or s.start == 0) and (s.step is None or s.step == 1) and (s.stop is None or s.stop >= size)
+
+
+def _basic_name(orig, shape, idx):
+    """The grad_fn PyTorch reports for a basic index: its last non-trivial step."""
+    if not isinstance(orig, tuple):
+        i = idx[0]
+        if i is Ellipsis:
+            return "AliasBackward0"
+        if i is None:
+            return "UnsqueezeBackward0"
+        return "SelectBackward0" if isinstance(i, int) else "SliceBackward0"
     name = "AliasBackward0"
-    for i in idx:
-        if isinstance(i, int):
-            name = "SelectBackward0"
-        elif isinstance(i, slice):
-            if i != slice(None):
-                name = "SliceBackward0"
-            elif name == "AliasBackward0":
-                name = "SliceBackward0"
-        elif i is None:
+    for i, dim in _walk(shape, idx):
+        if i is None:
             name = "UnsqueezeBackward0"
+        elif isinstance(i, int):
+            name = "SelectBackward0"
+        elif not _is_noop_slice(i, shape[dim]):
+            name = "SliceBackward0"
     return name
-
-
-_INDEX_NODES = {"SelectBackward0": SelectBackward0, "SliceBackward0": SliceBackward0}
 
 
 def getitem(a, idx):
     ad = a._data
     nidx, advanced = _convert_index(a, idx)
     if not advanced:
-        _check_bounds(ad.shape, nidx)
+        _check_bounds(ad.shape, nidx, idx.__class__ is not tuple)
         arr = ad[nidx]
         if not isinstance(arr, get_xp(ad).ndarray):
-            arr = get_xp(ad).asarray(arr)
-            if arr.base is None:
-                arr = ad[nidx + (Ellipsis,)] if Ellipsis not in nidx else arr
-        name = _index_name(nidx)
-        cls = _INDEX_NODES.get(name, SliceBackward0)
-        t = _view_result(a, arr, cls, shape=ad.shape, index=nidx)
-        if t.grad_fn is not None and cls is SliceBackward0 and name != "SliceBackward0":
-            t.grad_fn.__class__ = _NAMED_SLICE.get(name, SliceBackward0)
+            # An all-integer index gives a scalar; index with a trailing ellipsis for a 0-d view.
+            arr = ad[nidx + (Ellipsis,)]
+        if not (a._rg and _grad_state.enabled):
+            return _view_result(a, arr)
+        name = _basic_name(idx, ad.shape, nidx)
+        if name == "SelectBackward0":
+            t = _view_result(a, arr, SelectBackward0, shape=ad.shape, index=nidx)
+        elif name == "SliceBackward0":
+            t = _view_result(a, arr, SliceBackward0, shape=ad.shape, index=nidx)
+        else:
+            t = _view_result(a, arr, _NamedSlice, shape=ad.shape, index=nidx, _name=name)
         return t
     try:
         arr = ad[nidx]
     except IndexError as exc:
-        raise IndexError(str(exc).replace("axis", "dimension")) from None
+        _advanced_error(ad.shape, nidx, exc)
     if a._rg and _grad_state.enabled:
         node = IndexBackward0((edge(a),))
         node.shape, node.index = ad.shape, nidx
@@ -380,65 +534,92 @@ def getitem(a, idx):
     return wrap(arr, a._device)
 
 
-class _AliasSlice(SliceBackward0):
-    __slots__ = ()
+class CopySlices(Node):
+    """x[idx] = v on a tensor in the graph: x's old values get no gradient where v was written."""
+
+    __slots__ = ("index", "vshape", "advanced")
+
+    def backward(self, g):
+        gx = gv = None
+        if self.next[1] is not None:
+            gv = C.unbroadcast(g[self.index], self.vshape)
+        if self.next[0] is not None:
+            gx = g.copy()
+            gx[self.index] = 0
+        return (gx, gv)
 
     def name(self):
-        return "AliasBackward0"
-
-
-class _UnsqueezeSlice(SliceBackward0):
-    __slots__ = ()
-
-    def name(self):
-        return "UnsqueezeBackward0"
-
-
-_NAMED_SLICE = {"AliasBackward0": _AliasSlice, "UnsqueezeBackward0": _UnsqueezeSlice}
+        return "IndexPutBackward0" if self.advanced else "CopySlices"
 
 
 def setitem(a, idx, value):
     """In-place assignment; the tensor is untouched if anything about the value is wrong."""
-    from .inplace import check_inplace, bump
+    from .inplace import bump, check_inplace
 
-    check_inplace(a)
     nidx, advanced = _convert_index(a, idx)
+    check_inplace(a, view=not advanced)
+    ad = a._data
     if not advanced:
-        _check_bounds(a._data.shape, nidx)
-    if isinstance(value, C.Tensor):
-        if value._device is not a._device and value._data.ndim:
-            C.device_mismatch(a, value)
+        _check_bounds(ad.shape, nidx, idx.__class__ is not tuple)
+    v_t = isinstance(value, C.Tensor)
+    if v_t:
         v = value._data
+        if value._device is not a._device:
+            if v.ndim:
+                C.device_mismatch(a, value)
+            from ..backend import transfer
+
+            v = transfer(v, value._device, a._device)
     else:
         v = value
-    ad = a._data
-    target_shape = np.empty(ad.shape, dtype=np.bool_)[nidx].shape if ad.size < 1 << 16 else None
-    if target_shape is not None:
-        try:
-            np.broadcast_shapes(np.shape(v), target_shape)
-        except ValueError:
-            raise RuntimeError(
-                f"shape mismatch: value tensor of shape [{', '.join(map(str, np.shape(v)))}] cannot be "
-                f"broadcast to indexing result of shape [{', '.join(map(str, target_shape))}]"
-            ) from None
-    if (isinstance(value, C.Tensor) and value._rg or a._rg) and _grad_state.enabled:
+    graph = ((v_t and value._rg) or a._rg) and _grad_state.enabled
+    if graph and a._base is not None:
         raise RuntimeError(
-            "in-place assignment into a tensor that is part of the autograd graph is not supported; "
-            "assign under xptorch.no_grad() or through .data"
+            "xptorch supports index assignment into a tensor in the autograd graph, not into a view of one; "
+            "assign into the base tensor or under xptorch.no_grad()"
         )
-    ad[nidx] = v
+    try:
+        ad[nidx] = v
+    except ValueError:
+        _setitem_shape_error(ad, nidx, np.shape(v), advanced)
+        raise
+    except IndexError as exc:
+        _advanced_error(ad.shape, nidx, exc)
+    if graph:
+        node = CopySlices((edge(a), edge(value) if v_t else None))
+        node.index, node.vshape, node.advanced = nidx, np.shape(v), advanced
+        a.grad_fn = node
+        a._rg = True
     bump(a)
+
+
+def _setitem_shape_error(ad, nidx, vshape, advanced):
+    target = np.empty(ad.shape, dtype=np.bool_)[nidx].shape if ad.size else ()
+    if advanced:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape [{_dims_str(vshape)}] cannot be broadcast to indexing "
+            f"result of shape [{_dims_str(target)}]"
+        ) from None
+    # PyTorch copies through expand, ignoring the value's leading size-1 dims.
+    vshape = tuple(vshape)
+    while len(vshape) > len(target) and vshape[0] == 1:
+        vshape = vshape[1:]
+    _expand_error(vshape, target, _legacy(ad))
 
 
 # ---- joining -------------------------------------------------------------------------------------
 
 class CatBackward0(Node):
-    __slots__ = ("axis", "sizes")
+    __slots__ = ("axis", "sizes", "skipped")
 
     def backward(self, g):
         out = []
         start = 0
-        for s in self.sizes:
+        xp = get_xp(g)
+        for s, skip in zip(self.sizes, self.skipped):
+            if skip:  # a legacy empty 1-D input: its gradient is empty too
+                out.append(xp.zeros((0,), dtype=g.dtype))
+                continue
             sl = [slice(None)] * g.ndim
             sl[self.axis] = slice(start, start + s)
             out.append(g[tuple(sl)])
@@ -459,7 +640,14 @@ def _check_seq(tensors, name):
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+        if name == "cat":
+            raise ValueError("xptorch.cat(): expected a non-empty list of Tensors")
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, C.Tensor):
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
     dev = tensors[0]._device
     for t in tensors[1:]:
         if t._device is not dev:
@@ -479,17 +667,19 @@ def _common_dtype(tensors):
 def cat(tensors, dim=0):
     tensors = _check_seq(tensors, "cat")
     arrs = [t._data for t in tensors]
-    ref = next((x for x in arrs if not (x.ndim == 1 and x.shape[0] == 0)), arrs[0])
+    # 1-D empty tensors are skipped whatever their shape, as in PyTorch.
+    skipped = [x.ndim == 1 and x.shape[0] == 0 for x in arrs]
+    keep = [i for i, s in enumerate(skipped) if not s]
+    ref = arrs[keep[0]] if keep else arrs[0]
     if ref.ndim == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+        raise RuntimeError(f"zero-dimensional tensor (at position {keep[0] if keep else 0}) cannot be concatenated")
     axis = norm_dim(dim, ref.ndim)
-    keep = [i for i, x in enumerate(arrs) if not (x.ndim == 1 and x.shape[0] == 0)] or [0]
     for i in keep:
         x = arrs[i]
+        if x.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
         if x.ndim != ref.ndim:
-            raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {ref.ndim} and {x.ndim}"
-            )
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {x.ndim}")
         for d in range(ref.ndim):
             if d != axis and x.shape[d] != ref.shape[d]:
                 raise RuntimeError(
@@ -498,10 +688,13 @@ def cat(tensors, dim=0):
                 )
     dt = _common_dtype(tensors)
     xp = get_xp(ref)
-    out = xp.concatenate([arrs[i].astype(dt, copy=False) for i in keep], axis=axis)
+    parts = [arrs[i].astype(dt, copy=False) for i in keep] or [ref.astype(dt, copy=False)]
+    out = xp.concatenate(parts, axis=axis)
     if _grad_state.enabled and any(t._rg for t in tensors):
-        node = CatBackward0(tuple(edge(tensors[i]) for i in keep))
-        node.axis, node.sizes = axis, [arrs[i].shape[axis] for i in keep]
+        node = CatBackward0(tuple(edge(t) for t in tensors))
+        node.axis, node.sizes, node.skipped = axis, [x.shape[axis] if x.ndim > axis else 0 for x in arrs], skipped
+        if not keep:
+            node.skipped = [False] + skipped[1:]
         return wrap_grad(out, tensors[0]._device, node)
     return wrap(out, tensors[0]._device)
 
@@ -512,8 +705,8 @@ def stack(tensors, dim=0):
     for i, x in enumerate(arrs):
         if x.shape != arrs[0].shape:
             raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got [{', '.join(map(str, arrs[0].shape))}] at "
-                f"entry 0 and [{', '.join(map(str, x.shape))}] at entry {i}"
+                f"stack expects each tensor to be equal size, but got [{_dims_str(arrs[0].shape)}] at "
+                f"entry 0 and [{_dims_str(x.shape)}] at entry {i}"
             )
     axis = norm_dim(dim, arrs[0].ndim + 1)
     dt = _common_dtype(tensors)
@@ -567,7 +760,7 @@ def to_copy(a, np_dtype, dev, copy=False):
             arr = arr.astype(np_dtype)
     elif copy and arr is ad:
         arr = arr.copy()
-    if a._rg and _grad_state.enabled:
+    if a._rg and _grad_state.enabled and np.dtype(np_dtype).kind == "f":
         node = ToCopyBackward0((edge(a),))
         node.dtype, node.src, node.dst = ad.dtype, a._device, dev
         return wrap_grad(arr, dev, node)

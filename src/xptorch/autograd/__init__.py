@@ -1,10 +1,12 @@
 """Reverse-mode automatic differentiation: backward() and grad()."""
+from .anomaly_mode import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .node import Node
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "inference_mode", "Node"]
+           "inference_mode", "Node", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled"]
 
 
 def _as_list(x):
@@ -43,6 +45,8 @@ def _roots(tensors, grad_tensors):
                     f"invalid gradient at index {i} - expected device {t._device} but got {g._device}"
                 )
             ga = g._data
+            if ga.dtype != t._data.dtype:
+                ga = ga.astype(t._data.dtype)
         target = t.grad_fn if t.grad_fn is not None else t
         roots.append((target, ga))
     return roots
@@ -67,7 +71,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t in inputs:
             g = got.get(id(t))
             if g is not None:
-                t._accumulate_grad(g)
+                t._accumulate_grad(g.copy() if t._grad is None else g)
         return
     run_backward(roots, bool(retain_graph))
 
@@ -95,8 +99,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 g = _xp(t._data).zeros_like(t._data)
             elif not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
+        if g is not None and (not g.flags.writeable or g.shape != t._data.shape or g.dtype != t._data.dtype):
+            g = _xp(g).array(_xp(g).broadcast_to(g, t._data.shape), dtype=t._data.dtype)
         out.append(None if g is None else Tensor._from_array(g, t._device))
     return tuple(out)

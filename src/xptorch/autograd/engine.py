@@ -1,12 +1,34 @@
 """Backward pass: Kahn's algorithm over the graph, iterative, so depth is unlimited."""
+import re
+
+import numpy as np
+
+from . import anomaly_mode
 from .node import FREED_MSG, Node
 
 _VERSION_MSG = (
     "one of the variables needed for gradient computation has been modified by an inplace "
-    "operation: [xptorch.{legacy} [{shape}]] is at version {now}; expected version {then} instead. "
-    "Hint: the backtrace further above can point at the operation that failed to compute its "
-    "gradient. The variable in question was changed in there or anywhere later. Good luck!"
+    "operation: [xptorch.{legacy} [{shape}]]{which} is at version {now}; expected version {then} instead. "
+    "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+    "xptorch.autograd.set_detect_anomaly(True, check_nan=False)."
 )
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def _version_error(now, then, who):
+    """PyTorch's message: the saved tensor's type and shape, and the op whose output it is."""
+    from .._dtype import from_numpy_dtype
+
+    if isinstance(who, tuple):  # an op's own output: (dtype, shape, node name, on cuda)
+        dtype, shape, name, cuda = who
+    else:  # an input tensor: its current producer, as PyTorch reports it
+        dtype, shape, cuda = who._data.dtype, who._data.shape, who._device.type == "cuda"
+        name = who.grad_fn.name() if who.grad_fn is not None else None
+    legacy = ("cuda." if cuda else "") + from_numpy_dtype(dtype)._legacy
+    which = f", which is output 0 of {_BACKWARD_SUFFIX.sub('', name)}," if name else ""
+    raise RuntimeError(
+        _VERSION_MSG.format(legacy=legacy, shape=", ".join(map(str, shape)), which=which, now=now, then=then)
+    )
 
 
 def _check_saved(node):
@@ -14,13 +36,15 @@ def _check_saved(node):
         raise RuntimeError(FREED_MSG)
     checks = node._checks
     if checks:
-        for vc, then, arr in checks:
+        for vc, then, who in checks:
             if vc[0] != then:
-                from .._dtype import from_numpy_dtype
+                _version_error(vc[0], then, who)
 
-                legacy = from_numpy_dtype(arr.dtype)._legacy
-                shape = ", ".join(str(s) for s in arr.shape)
-                raise RuntimeError(_VERSION_MSG.format(legacy=legacy, shape=shape, now=vc[0], then=then))
+
+def _check_nan(node, grads):
+    for i, gi in enumerate(grads):
+        if gi is not None and gi.dtype.kind == "f" and bool(np.isnan(gi).any()):
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
 
 
 def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
@@ -29,6 +53,12 @@ def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
     capture: tensors whose incoming gradient is returned, keyed by id (for autograd.grad);
     accumulate: whether leaves' `.grad` is updated.
     """
+    # NumPy warns on inf/nan in gradients (0 * inf, x / 0); PyTorch propagates them silently.
+    with np.errstate(all="ignore"):
+        return _run(roots, retain_graph, capture, accumulate)
+
+
+def _run(roots, retain_graph, capture, accumulate):
     deps = {}
     stack = []
     for target, _ in roots:
@@ -47,7 +77,7 @@ def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
                     deps[e] = c + 1
 
     capture_nodes = {}
-    captured = None
+    captured = capture_ids = None
     if capture is not None:
         captured = {}
         for t in capture:
@@ -55,6 +85,7 @@ def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
                 capture_nodes[t.grad_fn] = t
         capture_ids = {id(t) for t in capture}
 
+    check_nan = anomaly_mode.state.enabled and anomaly_mode.state.check_nan
     pending = {}
     leaf_grads = {}
     ready = []
@@ -85,6 +116,8 @@ def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
                 captured[id(capture_nodes[node])] = g
             _check_saved(node)
             grads = node.backward(g)
+            if check_nan:
+                _check_nan(node, grads)
             if not retain_graph:
                 node.release()
         for e, gi in zip(node.next, grads):
@@ -101,14 +134,22 @@ def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
             elif gi is not None:
                 _leaf_arrive(leaf_grads, e, gi)
 
+    # An array reaching two leaves (x + y), or given by the caller, must not become a .grad twice.
+    shared = {id(g) for _, g in roots}
     for tid, (t, g) in leaf_grads.items():
         hooks = t._leaf_hooks
         if hooks:
             for hook in hooks:
-                g = _apply_hook(hook, g, t)
+                out = _apply_hook(hook, g, t)
+                if out is not g:
+                    shared.add(id(out))
+                g = out
         if captured is not None and tid in capture_ids:
             captured[tid] = g
         if accumulate:
+            if id(g) in shared and t._grad is None:
+                g = g.copy()
+            shared.add(id(g))
             t._accumulate_grad(g)
     return captured
 

@@ -28,20 +28,36 @@ class _Mode:
         state.enabled = self._prev
         return False
 
+    def _fresh(self):
+        """An equivalent manager for one call: the instance's own _prev must not be shared."""
+        m = object.__new__(type(self))
+        m._target = self._target
+        return m
+
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with self._fresh():
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
-class no_grad(_Mode):
+class _BareDecoratable(_Mode):
+    """Usable as `@no_grad()` and as bare `@no_grad`, like PyTorch's."""
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if orig_func is None:
+            return self
+        return self(orig_func)
+
+
+class no_grad(_BareDecoratable):
     _target = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_BareDecoratable):
     _target = True
 
 
@@ -56,16 +72,20 @@ class set_grad_enabled(_Mode):
 
     def __call__(self, fn):
         state.enabled = self._prev
-        mode = self._target
+        return super().__call__(fn)
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper
+    def _fresh(self):
+        m = object.__new__(_Mode)
+        m._target = self._target
+        return m
 
 
 class inference_mode(no_grad):
+    def __new__(cls, mode=True):
+        if callable(mode):  # bare @inference_mode
+            return super().__new__(cls)(mode)
+        return object.__new__(cls)
+
     def __init__(self, mode=True):
-        self._target = not mode
+        if not callable(mode):
+            self._target = not mode

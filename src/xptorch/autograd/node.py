@@ -18,7 +18,7 @@ FREED_MSG = (
 class Node:
     __slots__ = ("next", "__dict__", "__weakref__")
     saves = ()  # slots holding saved arrays, dropped after backward
-    _checks = None  # ((version_counter, version_at_save, array), ...)
+    _checks = None  # ((version_counter, version_at_save, tensor or output info), ...)
     _hooks = None
     _retain = None
     _freed = False
@@ -41,6 +41,8 @@ class Node:
             for attr in self.saves:
                 setattr(self, attr, None)
             self._freed = True
+        if self._checks is not None:
+            self._checks = None
 
     @property
     def next_functions(self):

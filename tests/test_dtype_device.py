@@ -1,0 +1,130 @@
+"""dtype, device and Size objects against torch 2.13."""
+import itertools
+import pickle
+
+import numpy as np
+import pytest
+
+import xptorch
+from xptorch import _dtype
+
+torch = pytest.importorskip("torch")
+from oracle import check_error, xp_message  # noqa: E402
+
+NAMES = ["float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool"]
+ALIASES = {"half": "float16", "float": "float32", "double": "float64", "short": "int16", "int": "int32",
+           "long": "int64"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_dtype_attributes(name):
+    x, t = getattr(xptorch, name), getattr(torch, name)
+    assert repr(x) == xp_message(repr(t)) and str(x) == xp_message(str(t))
+    assert x.is_floating_point == t.is_floating_point
+    assert x.is_signed == t.is_signed
+    assert x.itemsize == t.itemsize
+    assert x.is_complex == t.is_complex
+    assert pickle.loads(pickle.dumps(x)) is x
+    assert xptorch.zeros(1, dtype=x).dtype is x
+
+
+@pytest.mark.parametrize("alias", sorted(ALIASES))
+def test_dtype_aliases(alias):
+    assert getattr(xptorch, alias) is getattr(xptorch, ALIASES[alias])
+    assert getattr(torch, alias) is getattr(torch, ALIASES[alias])
+
+
+@pytest.mark.parametrize("a,b", list(itertools.product(NAMES, NAMES)))
+def test_promote_types(a, b):
+    got = _dtype.promote_types(getattr(xptorch, a), getattr(xptorch, b))
+    assert str(got) == xp_message(str(torch.promote_types(getattr(torch, a), getattr(torch, b))))
+
+
+@pytest.mark.parametrize("a,b", list(itertools.product(NAMES, NAMES)))
+@pytest.mark.parametrize("dims", [(0, 1), (1, 0), (0, 0)])
+def test_result_type_with_zero_dim(a, b, dims):
+    ta = torch.ones((2,) * dims[0], dtype=getattr(torch, a))
+    tb = torch.ones((2,) * dims[1], dtype=getattr(torch, b))
+    got = _dtype.result_type(getattr(xptorch, a), getattr(xptorch, b), dims[0], dims[1])
+    assert str(got) == xp_message(str(torch.result_type(ta, tb)))
+
+
+@pytest.mark.parametrize("a", NAMES)
+@pytest.mark.parametrize("scalar", [1, 1.5, True])
+def test_scalar_result_type(a, scalar):
+    t = torch.ones(2, dtype=getattr(torch, a))
+    got = _dtype.scalar_result_type(getattr(xptorch, a), scalar)
+    assert str(got) == xp_message(str(torch.result_type(t, scalar)))
+
+
+def test_to_dtype_accepts_python_and_numpy_types():
+    assert _dtype.to_dtype(float) is xptorch.float32
+    assert _dtype.to_dtype(int) is xptorch.int64
+    assert _dtype.to_dtype(bool) is xptorch.bool
+    assert _dtype.to_dtype(np.float64) is xptorch.float64
+    assert xptorch.ones(2, dtype=float).dtype is xptorch.float32 and torch.ones(2, dtype=float).dtype is torch.float64
+    with pytest.raises(TypeError):
+        xptorch.from_numpy(np.zeros(2, dtype=np.complex64))
+
+
+# ---- device -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [("cpu",), ("cuda",), ("cuda:1",), ("cuda", 1), ("cpu:0",), ("cuda:0",)])
+def test_device_parsing(args):
+    x, t = xptorch.device(*args), torch.device(*args)
+    assert repr(x) == repr(t) and str(x) == str(t)
+    assert x.type == t.type and x.index == t.index
+    assert x == xptorch.device(*args) and hash(x) == hash(xptorch.device(*args))
+    assert xptorch.device(x) is x
+    assert pickle.loads(pickle.dumps(x)) == x
+
+
+@pytest.mark.parametrize("spec", [("cuda:-1",), ("cuda:x",), ("cuda", -1), ("cuda:0", 1), ("cpu:a",)])
+def test_device_errors(spec):
+    check_error(lambda: torch.device(*spec), lambda: xptorch.device(*spec))
+
+
+def test_device_unknown_type():
+    with pytest.raises(RuntimeError, match="device type at start of device string: gpu"):
+        torch.device("gpu")
+    with pytest.raises(RuntimeError, match="^Expected one of cpu, cuda device type at start of device string: gpu$"):
+        xptorch.device("gpu")
+    with pytest.raises(TypeError):
+        xptorch.device(None)
+
+
+def test_device_equality_is_by_value_not_string():
+    assert (xptorch.device("cpu") == "cpu") == (torch.device("cpu") == "cpu")
+    assert xptorch.device("cuda", 0) == xptorch.device("cuda:0") != xptorch.device("cuda:1")
+    assert xptorch.device("cpu") != xptorch.device("cuda:0")
+
+
+def test_tensors_on_cpu_report_plain_cpu():
+    for spec in ("cpu", "cpu:0", ("cpu", 0)):
+        x = xptorch.ones(2, device=xptorch.device(*spec) if isinstance(spec, tuple) else spec)
+        t = torch.ones(2, device=torch.device(*spec) if isinstance(spec, tuple) else spec)
+        assert x.device is xptorch.device("cpu") and repr(x.device) == repr(t.device)
+
+
+def test_cuda_unavailable_is_reported_cleanly():
+    if xptorch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    assert xptorch.cuda.device_count() == 0
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        xptorch.ones(2, device="cuda")
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        xptorch.ones(2).cuda()
+
+
+# ---- Size -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dims", [(), (1,), (2, 3), (0, 4, 1)])
+def test_size(dims):
+    x, t = xptorch.Size(dims), torch.Size(dims)
+    assert repr(x) == xp_message(repr(t)) and str(x) == xp_message(str(t))
+    assert x == t == dims and len(x) == len(t) and x.numel() == t.numel()
+    assert repr(x[1:]) == xp_message(repr(t[1:])) and repr(x + (5,)) == xp_message(repr(t + (5,)))
+    assert repr(x * 2) == xp_message(repr(t * 2))
+    assert pickle.loads(pickle.dumps(x)) == x and type(pickle.loads(pickle.dumps(x))) is xptorch.Size
+    assert repr(xptorch.zeros(dims).shape) == xp_message(repr(torch.zeros(dims).shape))
+    assert repr(xptorch.zeros(dims).size()) == xp_message(repr(torch.zeros(dims).size()))
