@@ -5,7 +5,7 @@ and multiplies them by the weight. Backward multiplies by the transposed weight 
 columns back into place (col2im), looping over kernel offsets only, never over output pixels.
 Non-zero padding modes (reflect, replicate, circular) are a separate gather with its own node.
 """
-import itertools
+import warnings
 
 import numpy as np
 
@@ -71,14 +71,33 @@ def pad_zeros(xd, pads, value=0):
 
 
 def scatter_windows(gw, shape, kernel, stride, dilation, out, lead=2):
-    """Adjoint of `windows`: sum gw (*lead, *kernel, *out) back into a zero array of shape."""
+    """Adjoint of `windows`: sum gw (*lead, *kernel, *out) back into a zero array of shape.
+
+    One spatial dim at a time, last first: folding kernel axis m into output axis m takes
+    kernel[m] strided adds, so the whole scatter costs sum(kernel) adds rather than prod(kernel).
+    """
     xp = get_xp(gw)
-    gx = xp.zeros(shape, dtype=gw.dtype)
+    nd = len(kernel)
     head = (slice(None),) * lead
-    for off in itertools.product(*(range(k) for k in kernel)):
-        dst = tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(off, dilation, stride, out))
-        gx[head + dst] += gw[head + off]
-    return gx
+    a = gw
+    for m in range(nd - 1, -1, -1):
+        k, s, d, o = kernel[m], stride[m], dilation[m], out[m]
+        # a: (*lead, *kernel[:m+1], *out[:m+1], *shape[lead+m+1:])
+        new_shape = a.shape[:lead] + a.shape[lead:lead + m] + a.shape[lead + m + 1:lead + 2 * m + 1] \
+            + (shape[lead + m],) + a.shape[lead + 2 * m + 2:]
+        acc = xp.zeros(new_shape, dtype=gw.dtype)
+        pre = head + (slice(None),) * (2 * m)
+        for j in range(k):
+            acc[pre + (slice(j * d, j * d + s * (o - 1) + 1, s),)] += a[head + (slice(None),) * m + (j,)]
+        a = acc
+    return a
+
+
+def _crop_mid(gx, pads):
+    """Crop (left, right) pads from the spatial dims of a (C, *spatial, N) array."""
+    if not any(lo or hi for lo, hi in pads):
+        return gx
+    return gx[(slice(None),) + tuple(slice(lo, n - hi) for n, (lo, hi) in zip(gx.shape[1:-1], pads))]
 
 
 def crop(gx, pads):
@@ -88,27 +107,40 @@ def crop(gx, pads):
     return gx[(slice(None),) * lead + tuple(slice(lo, n - hi) for n, (lo, hi) in zip(gx.shape[lead:], pads))]
 
 
-class ConvolutionBackward0(Node):
-    """Saves the columns (for the weight's gradient) and the weight (for the input's)."""
+# Columns up to this size are kept for backward; larger ones are rebuilt from the padded input.
+KEEP_COLS_BYTES = 1 << 26
 
-    __slots__ = ("cols", "wmat", "geom")
-    saves = ("cols", "wmat")
+
+class ConvolutionBackward0(Node):
+    """Saves the columns or the padded input (for the weight's gradient) and the weight (for the input's)."""
+
+    __slots__ = ("cols", "xpd", "wmat", "geom")
+    saves = ("cols", "xpd", "wmat")
 
     def backward(self, g):
         xp = get_xp(g)
         xshape, pads, kernel, stride, dilation, out, groups = self.geom
         n, oc = g.shape[:2]
-        L = g.size // (n * oc) if n * oc else 0
+        L = int(np.prod(out))
         g4 = g.reshape(n, groups, oc // groups, L)
         nx, nw, nb = self.next
         gx = gw = gb = None
         if nx is not None:
-            gcols = xp.matmul(self.wmat.swapaxes(1, 2), g4)
-            padded = xshape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], pads))
-            gcols = gcols.reshape(xshape[:2] + tuple(kernel) + tuple(out))
-            gx = crop(scatter_windows(gcols, padded, kernel, stride, dilation, out), pads)
+            # Batch-last columns (*out, C, *kernel, N): each small matmul is one output position, and the
+            # scatter below adds runs of out[-1] * N contiguous elements instead of out[-1].
+            nd = len(out)
+            gt = xp.ascontiguousarray(g.reshape(n, oc, L).transpose(2, 1, 0)).reshape(L, groups, oc // groups, n)
+            gcols = xp.matmul(self.wmat.swapaxes(1, 2), gt).reshape(tuple(out) + (xshape[1],) + tuple(kernel) + (n,))
+            order = (nd,) + tuple(range(nd + 1, 2 * nd + 1)) + tuple(range(nd)) + (2 * nd + 1,)
+            padded = (xshape[1],) + tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], pads)) + (n,)
+            gx = scatter_windows(gcols.transpose(order), padded, kernel, stride, dilation, out, lead=1)
+            gx = _crop_mid(gx, pads)
+            gx = xp.ascontiguousarray(xp.moveaxis(gx, -1, 0))
         if nw is not None:
-            gw = xp.matmul(g4, self.cols.swapaxes(2, 3)).sum(axis=0)
+            cols = self.cols
+            if cols is None:
+                cols = windows(self.xpd, kernel, stride, dilation, out).reshape(n, groups, -1, L)
+            gw = xp.matmul(g4, cols.swapaxes(2, 3)).sum(axis=0)
             gw = gw.reshape((oc, xshape[1] // groups) + tuple(kernel))
         if nb is not None:
             gb = g4.sum(axis=(0, 3)).reshape(oc)
@@ -174,6 +206,12 @@ def _c_name(dt):
     return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(dt.name, dt.name)
 
 
+_SAME_WARNING = [
+    "Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy of the "
+    "input be created"
+]
+
+
 def _padding(padding, nd, stride, kernel, dilation):
     if isinstance(padding, str):
         if padding == "valid":
@@ -181,6 +219,9 @@ def _padding(padding, nd, stride, kernel, dilation):
         if padding == "same":
             if any(s != 1 for s in stride):
                 raise RuntimeError("padding='same' is not supported for strided convolutions")
+            # Like PyTorch, say once per process that uneven padding costs a padded copy.
+            if _SAME_WARNING and any(d % 2 and k % 2 == 0 for k, d in zip(kernel, dilation)):
+                warnings.warn(_SAME_WARNING.pop(), UserWarning, stacklevel=4)
             return same_padding(kernel, dilation)
         raise RuntimeError(f"Invalid padding string: '{padding}'")
     return tuple((p, p) for p in _expand(padding, nd, "padding"))
@@ -210,7 +251,7 @@ def _conv_arrays(x, w, b, stride, pads, dilation, groups):
     xd, wd = x._data, w._data
     xp = get_xp(xd)
     kernel = wd.shape[2:]
-    n, c = xd.shape[:2]
+    n = xd.shape[0]
     oc = wd.shape[0]
     xpd = pad_zeros(xd, pads)
     out = tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(xpd.shape[2:], kernel, stride, dilation))
@@ -226,7 +267,9 @@ def _conv_arrays(x, w, b, stride, pads, dilation, groups):
     if (x._rg or w._rg or (b is not None and b._rg)) and _grad_state.enabled:
         ex, ew = edge(x), edge(w)
         node = ConvolutionBackward0((ex, ew, edge(b) if b is not None else None))
-        node.cols = cols if ew is not None else None
+        keep = ew is not None and cols.nbytes <= KEEP_COLS_BYTES
+        node.cols = cols if keep else None
+        node.xpd = xpd if ew is not None and not keep else None
         node.wmat = wmat if ex is not None else None
         node.geom = (xd.shape, pads, kernel, stride, dilation, out, groups)
         save_check(node, (x, xd), (w, wd))

@@ -1,2 +1,185 @@
-"""nn.functional ops: norm."""
-__all__ = []
+"""Batch and layer normalisation: y = (x - mean) / sqrt(var + eps) * weight + bias.
+
+Both backwards use the closed form gx = invstd * (gh - mean(gh) - xhat * mean(gh * xhat)) with
+gh = g * weight and the means over the normalised elements; in eval mode batch norm's statistics
+are constants, so its input gradient is just g * weight * invstd.
+"""
+import numpy as np
+
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
+from . import _common as C
+from ._common import edge, get_xp, save_check, wrap, wrap_grad
+
+__all__ = ["batch_norm", "layer_norm"]
+
+
+def _vec(t):
+    return None if t is None else t._data
+
+
+class NativeBatchNormBackward0(Node):
+    __slots__ = ("xhat", "invstd", "w", "training")
+    saves = ("xhat", "invstd", "w")
+
+    def backward(self, g):
+        xhat, invstd = self.xhat, self.invstd
+        axes = (0,) + tuple(range(2, g.ndim))
+        bshape = (1, -1) + (1,) * (g.ndim - 2)
+        nx, nw, nb = self.next
+        gx = gw = gb = None
+        if nw is not None:
+            gw = (g * xhat).sum(axis=axes)
+        if nb is not None:
+            gb = g.sum(axis=axes)
+        if nx is not None:
+            scale = invstd if self.w is None else invstd * self.w
+            scale = scale.reshape(bshape)
+            if self.training:
+                gm = g.mean(axis=axes, keepdims=True)
+                gxm = (g * xhat).mean(axis=axes, keepdims=True)
+                gx = scale * (g - gm - xhat * gxm)
+            else:
+                gx = g * scale
+            gx = gx.astype(g.dtype, copy=False)
+        return (gx, gw, gb)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalise over every dim but 1 (channels); training updates the running statistics in place."""
+    xd = input._data
+    xp = get_xp(xd)
+    from .reduce import norm_dim
+
+    norm_dim(1, xd.ndim)
+    c = xd.shape[1]
+    if training:
+        per_channel = xd.shape[0] * int(np.prod(xd.shape[2:]))
+        if per_channel == 1:
+            from .._size import Size
+
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {Size(xd.shape)!r}"
+            )
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None:
+            if t._device is not input._device:
+                C.device_mismatch(input, t)
+            if t._data.size != c:
+                raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    axes = (0,) + tuple(range(2, xd.ndim))
+    bshape = (1, c) + (1,) * (xd.ndim - 2)
+    if training:
+        mean = xd.mean(axis=axes)
+        centered = xd - mean.reshape(bshape)
+        var = (centered * centered).mean(axis=axes)
+        if running_mean is not None:
+            n = xd.size // c
+            rm, rv = running_mean._data, running_var._data
+            rm *= 1 - momentum
+            rm += (momentum * mean).astype(rm.dtype, copy=False)
+            rv *= 1 - momentum
+            rv += (momentum * var * (n / max(n - 1, 1))).astype(rv.dtype, copy=False)
+    else:
+        mean = running_mean._data.astype(xd.dtype, copy=False)
+        var = running_var._data.astype(xd.dtype, copy=False)
+        centered = xd - mean.reshape(bshape)
+    invstd = (1 / xp.sqrt(var + eps)).astype(xd.dtype, copy=False)
+    xhat = centered * invstd.reshape(bshape)
+    out = xhat
+    if weight is not None:
+        out = out * weight._data.reshape(bshape)
+    if bias is not None:
+        out = out + bias._data.reshape(bshape)
+    if out is xhat:
+        out = xhat.copy()
+    if (input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)) and _grad_state.enabled:
+        node = NativeBatchNormBackward0((edge(input), edge(weight) if weight is not None else None,
+                                         edge(bias) if bias is not None else None))
+        node.xhat, node.invstd, node.w, node.training = xhat, invstd, _vec(weight), bool(training)
+        checks = [(input, xd)] + ([(weight, weight._data)] if weight is not None else [])
+        save_check(node, *checks)
+        return wrap_grad(out, input._device, node)
+    return wrap(out, input._device)
+
+
+class NativeLayerNormBackward0(Node):
+    __slots__ = ("xhat", "invstd", "w", "k")
+    saves = ("xhat", "invstd", "w")
+
+    def backward(self, g):
+        xhat, invstd = self.xhat, self.invstd
+        inner = tuple(range(g.ndim - self.k, g.ndim))
+        outer = tuple(range(g.ndim - self.k))
+        nx, nw, nb = self.next
+        gx = gw = gb = None
+        if nw is not None:
+            gw = (g * xhat).sum(axis=outer)
+        if nb is not None:
+            gb = g.sum(axis=outer)
+        if nx is not None:
+            gh = g if self.w is None else g * self.w
+            gm = gh.mean(axis=inner, keepdims=True)
+            gxm = (gh * xhat).mean(axis=inner, keepdims=True)
+            gx = (invstd * (gh - gm - xhat * gxm)).astype(g.dtype, copy=False)
+        return (gx, gw, gb)
+
+
+def _dims(shape):
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing dims given by normalized_shape."""
+    if isinstance(normalized_shape, (int, np.integer)):
+        raise TypeError(
+            "layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int"
+        )
+    shape = tuple(int(s) for s in normalized_shape)
+    xd = input._data
+    xp = get_xp(xd)
+    k = len(shape)
+    if k == 0:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, "
+            "but got normalized_shape = []"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            if t._device is not input._device:
+                C.device_mismatch(input, t)
+            if tuple(t._data.shape) != shape:
+                raise RuntimeError(
+                    f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                    f"{_dims(t._data.shape)} and normalized_shape = {_dims(shape)}"
+                )
+    if xd.ndim < k or tuple(xd.shape[xd.ndim - k:]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={_dims(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
+            f"but got input of size{_dims(xd.shape)}"
+        )
+    inner = tuple(range(xd.ndim - k, xd.ndim))
+    mean = xd.mean(axis=inner, keepdims=True)
+    centered = xd - mean
+    var = (centered * centered).mean(axis=inner, keepdims=True)
+    invstd = (1 / xp.sqrt(var + eps)).astype(xd.dtype, copy=False)
+    xhat = centered * invstd
+    out = xhat
+    if weight is not None:
+        out = out * weight._data
+    if bias is not None:
+        out = out + bias._data
+    if out is xhat:
+        out = xhat.copy()
+    if (input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)) and _grad_state.enabled:
+        node = NativeLayerNormBackward0((edge(input), edge(weight) if weight is not None else None,
+                                         edge(bias) if bias is not None else None))
+        node.xhat, node.invstd, node.w, node.k = xhat, invstd, _vec(weight), k
+        checks = [(input, xd)] + ([(weight, weight._data)] if weight is not None else [])
+        save_check(node, *checks)
+        return wrap_grad(out, input._device, node)
+    return wrap(out, input._device)

@@ -1,2 +1,472 @@
-"""nn.functional ops: pool."""
-__all__ = []
+"""Max, average and adaptive average pooling over 1, 2 or 3 spatial dims.
+
+Windows are strided views of the padded input; leading dims (batch, channels) are folded into one
+so batched and unbatched inputs share a path. 1-d pooling runs as 2-d over a unit height and reports
+SqueezeBackward1, as PyTorch does.
+"""
+import numpy as np
+
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
+from ._common import edge, get_xp, wrap, wrap_grad
+from .conv import crop, pad_zeros, scatter_windows
+
+__all__ = [
+    "max_pool1d", "max_pool2d", "max_pool3d",
+    "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+    "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+]
+
+_COUNT = {2: "two", 3: "three"}
+_AXES = {2: ("H", "W"), 3: ("T", "H", "W")}
+
+
+def _arg(value, nd, what, op, verb="must either be", omitted=False):
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * nd
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * nd
+    if len(value) != nd:
+        more = "omitted, " if omitted else ""
+        raise RuntimeError(f"{op}: {what} {verb} {more}a single int, or a tuple of {_COUNT[nd]} ints")
+    return value
+
+
+def _out_size(n, k, s, p, d, ceil_mode):
+    eff = d * (k - 1) + 1
+    span = n + 2 * p - eff
+    o = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (o - 1) * s >= n + p:
+        o -= 1
+    return o
+
+
+def _geometry(xd, nd, kernel, stride, padding, dilation, ceil_mode, op):
+    """Validated output sizes and (left, right) pads; right pads cover ceil_mode's partial windows."""
+    if any(s == 0 for s in stride):
+        raise RuntimeError("stride should not be zero")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(padding)}")
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(
+            "kernel size should be greater than zero, but got "
+            + " ".join(f"k{a}: {k}" for a, k in zip(_AXES[nd], kernel))
+        )
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(
+            "dilation should be greater than zero, but got "
+            + " ".join(f"dilation{a}: {d}" for a, d in zip(_AXES[nd], dilation))
+        )
+    if xd.ndim not in (nd + 1, nd + 2) or any(s == 0 for s in xd.shape[1:]):
+        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input")
+    for k, p, d in zip(kernel, padding, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} "
+                f"and dilation={d}"
+            )
+    sizes = xd.shape[-nd:]
+    out = tuple(_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation))
+    if any(o < 1 for o in out):
+        c = xd.shape[-nd - 1]
+        raise RuntimeError(
+            f"Given input size: ({'x'.join(map(str, (c,) + sizes))}). "
+            f"Calculated output size: ({'x'.join(map(str, (c,) + out))}). Output size is too small"
+        )
+    pads = tuple(
+        (p, max(0, (o - 1) * s + d * (k - 1) + 1 - n - p))
+        for n, k, s, p, d, o in zip(sizes, kernel, stride, padding, dilation, out)
+    )
+    return out, pads
+
+
+def _kernel_last(xpd, kernel, stride, dilation, out):
+    """View (B, *out, *kernel) of xpd (B, *S)."""
+    xp = get_xp(xpd)
+    s = xpd.strides
+    shape = xpd.shape[:1] + tuple(out) + tuple(kernel)
+    strides = s[:1] + tuple(a * t for a, t in zip(s[1:], stride)) + tuple(a * d for a, d in zip(s[1:], dilation))
+    return xp.lib.stride_tricks.as_strided(xpd, shape, strides)
+
+
+# ---- max pooling --------------------------------------------------------------------------------
+
+
+class MaxPool2DWithIndicesBackward0(Node):
+    """The gradient goes to the input element each output took its maximum from."""
+
+    __slots__ = ("idx", "shape", "xshape", "unique")
+    saves = ("idx",)
+
+    def backward(self, g):
+        xp = get_xp(g)
+        b = self.shape[0]
+        plane = int(np.prod(self.shape[1:]))
+        idx = self.idx.reshape(b, -1)
+        gf = g.reshape(b, -1)
+        if self.unique:
+            gx = xp.zeros((b, plane), dtype=g.dtype)
+            gx[xp.arange(b)[:, None], idx] = gf
+        else:
+            flat = (idx + xp.arange(b, dtype=idx.dtype)[:, None] * plane).ravel()
+            gx = xp.bincount(flat, weights=gf.ravel(), minlength=b * plane).astype(g.dtype, copy=False)
+        return (gx.reshape(self.xshape),)
+
+
+class MaxPool3DWithIndicesBackward0(MaxPool2DWithIndicesBackward0):
+    __slots__ = ()
+
+
+def _first_hit(views, vals, shift, xp, inside=None):
+    """Shift of the first view equal to vals (PyTorch's tie rule); bool arithmetic beats masked writes."""
+    found = xp.zeros(vals.shape, dtype=bool)
+    pick = xp.zeros(vals.shape, dtype=np.int64)
+    for i, (v, sh) in enumerate(zip(views, shift)):
+        hit = v == vals
+        if inside is not None:
+            hit &= inside[i]
+        hit &= ~found
+        found |= hit
+        if sh:
+            pick += hit.astype(np.int64) * sh
+    return pick
+
+
+def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, op):
+    xd = x._data
+    xp = get_xp(xd)
+    kernel = _arg(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
+        _arg(stride, nd, "stride", op, omitted=True)
+    padding = _arg(padding, nd, "padding", op)
+    dilation = _arg(dilation, nd, "dilation", op, verb="must be either")
+    out, pads = _geometry(xd, nd, kernel, stride, padding, dilation, ceil_mode, op)
+    sizes = xd.shape[-nd:]
+    lead = xd.shape[:-nd]
+    xb = xd.reshape((-1,) + sizes)
+    low = -np.inf if xd.dtype.kind == "f" else np.iinfo(xd.dtype).min
+    xpd = pad_zeros(xb, pads, value=low)
+    # One strided view per kernel offset: a running maximum, then the first offset that attains it.
+    plane = np.cumprod((1,) + sizes[::-1])[::-1][1:]
+    offsets = list(np.ndindex(*kernel))
+    views = [xpd[(slice(None),) + tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
+                                        for k, d, s, o in zip(off, dilation, stride, out))] for off in offsets]
+    vals = views[0].copy()
+    for v in views[1:]:
+        xp.maximum(vals, v, out=vals)
+    shift = [int(sum(k * d * p for k, d, p in zip(off, dilation, plane))) for off in offsets]
+    pick = _first_hit(views, vals, shift, xp)
+    if any(lo or hi for lo, hi in pads) and bool((vals == low).any()):
+        # A maximum equal to the padding value must still point at a real element.
+        inside = []
+        for off in offsets:
+            m = True
+            for i, (k, d, s, p, o, n) in enumerate(zip(off, dilation, stride, padding, out, sizes)):
+                pos = np.arange(o) * s - p + k * d
+                m = m & ((pos >= 0) & (pos < n)).reshape((-1,) + (1,) * (nd - 1 - i))
+            inside.append(xp.asarray(m))
+        pick = _first_hit(views, vals, shift, xp, inside)
+    if xd.dtype.kind == "f":
+        nan = xp.isnan(vals)
+        if bool(nan.any()):
+            # A window holding NaN reports its last NaN, as PyTorch's scan does.
+            for v, sh in zip(views, shift):
+                pick = xp.where(nan & xp.isnan(v), sh, pick)
+    base = 0
+    for i in range(nd):
+        grid = (np.arange(out[i]) * stride[i] - padding[i]) * int(plane[i])
+        base = base + grid.reshape((-1,) + (1,) * (nd - 1 - i))
+    idx = pick + xp.asarray(base)
+    vals = vals.reshape(lead + out)
+    idx = idx.reshape(lead + out)
+    if x._rg and _grad_state.enabled:
+        node = (MaxPool2DWithIndicesBackward0 if nd == 2 else MaxPool3DWithIndicesBackward0)((edge(x),))
+        node.idx, node.shape, node.xshape = idx, xb.shape, xd.shape
+        node.unique = all(s >= d * (kk - 1) + 1 for s, d, kk in zip(stride, dilation, kernel))
+        return wrap_grad(vals, x._device, node), wrap(idx, x._device)
+    return wrap(vals, x._device), wrap(idx, x._device)
+
+
+def _max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode):
+    from .shape import squeeze, unsqueeze
+
+    xd = x._data
+    op = "max_pool1d()"
+    if xd.ndim not in (2, 3):
+        raise RuntimeError(
+            "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, "
+            f"but got:[{', '.join(map(str, xd.shape))}]"
+        )
+    k = _one(kernel_size, "kernel_size")
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _one(stride, "stride")
+    p = _one(padding, "padding")
+    d = _one(dilation, "dilation")
+    if k <= 0:
+        raise RuntimeError(f"{op} kernel_size must be greater than zero, but got {k}")
+    if s <= 0:
+        raise RuntimeError(f"{op} stride must be greater than zero, but got {s}")
+    if p < 0:
+        raise RuntimeError(f"{op} padding must be non-negative, but got {p}")
+    if d <= 0:
+        raise RuntimeError(f"{op} dilation must be greater than zero, but got {d}")
+    if p > k // 2:
+        raise RuntimeError(
+            f"{op} padding should be at most half of kernel size, but got padding={p} and kernel_size={k}"
+        )
+    o = _out_size(xd.shape[-1], k, s, p, d, ceil_mode)
+    if o <= 0:
+        raise RuntimeError(f"{op} Invalid computed output size: {o}")
+    v, i = _max_pool(unsqueeze(x, -2), 2, (1, k), (1, s), (0, p), (1, d), ceil_mode, "max_pool2d")
+    return squeeze(v, -2), squeeze(i, -2)
+
+
+def _one(value, what):
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    value = tuple(value)
+    if len(value) != 1:
+        raise RuntimeError(
+            f"max_pool1d() {what} must be an int, list of ints or tuple of ints of size 1 but got size {len(value)}"
+        )
+    return int(value[0])
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d")
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    v, i = _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return (v, i) if return_indices else v
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    v, i = _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    return (v, i) if return_indices else v
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    v, i = _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d")
+    return (v, i) if return_indices else v
+
+
+# ---- average pooling ----------------------------------------------------------------------------
+
+
+def _divisor(sizes, out, kernel, stride, padding, count_include_pad, xp):
+    """Per-output window sizes: padding counted but not past it, or real elements only."""
+    div = None
+    for i, (n, o, k, s, p) in enumerate(zip(sizes, out, kernel, stride, padding)):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        if count_include_pad:
+            cnt = end - start
+        else:
+            cnt = np.minimum(end, n) - np.maximum(start, 0)
+        cnt = cnt.reshape((-1,) + (1,) * (len(out) - 1 - i))
+        div = cnt if div is None else div * cnt
+    return div
+
+
+class AvgPool2DBackward0(Node):
+    """Each output's gradient, divided by its window size, spreads over its window."""
+
+    __slots__ = ("div", "geom", "xshape")
+
+    def backward(self, g):
+        xp = get_xp(g)
+        shape, pads, kernel, stride, out = self.geom
+        b, nd = shape[0], len(out)
+        gd = g.reshape((b,) + out) / self.div
+        spread = xp.broadcast_to(gd.reshape((b,) + (1,) * nd + out), (b,) + kernel + out)
+        padded = (b,) + tuple(n + lo + hi for n, (lo, hi) in zip(shape[1:], pads))
+        gx = crop(scatter_windows(spread, padded, kernel, stride, (1,) * nd, out, lead=1), pads)
+        return (gx.reshape(self.xshape),)
+
+
+class AvgPool3DBackward0(AvgPool2DBackward0):
+    __slots__ = ()
+
+
+def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, op):
+    xd = x._data
+    xp = get_xp(xd)
+    kernel = _arg(kernel_size, nd, "kernel_size", op, verb="must be" if nd == 3 else "must either be")
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
+        _arg(stride, nd, "stride", op, omitted=True)
+    padding = _arg(padding, nd, "padding", op)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    if nd == 2 and xd.ndim < 3:
+        from .reduce import norm_dim
+
+        # PyTorch's avg_pool2d reads size(-3) before checking the rank.
+        norm_dim(-3, xd.ndim)
+    out, pads = _geometry(xd, nd, kernel, stride, padding, (1,) * nd, ceil_mode, op)
+    sizes = xd.shape[-nd:]
+    lead = xd.shape[:-nd]
+    xb = xd.reshape((-1,) + sizes)
+    xpd = pad_zeros(xb, pads)
+    win = _kernel_last(xpd, kernel, stride, (1,) * nd, out)
+    total = win.sum(axis=tuple(range(nd + 1, 2 * nd + 1)))
+    if divisor_override is not None:
+        div = int(divisor_override)
+    elif count_include_pad and not ceil_mode:
+        div = int(np.prod(kernel))
+    else:
+        div = xp.asarray(_divisor(sizes, out, kernel, stride, padding, count_include_pad, xp).astype(xd.dtype)
+                         if xd.dtype.kind == "f" else _divisor(sizes, out, kernel, stride, padding,
+                                                               count_include_pad, xp))
+    if xd.dtype.kind == "f":
+        vals = total / div
+        vals = vals.astype(xd.dtype, copy=False)
+    else:
+        vals = (total / div).astype(xd.dtype)
+    vals = vals.reshape(lead + out)
+    if x._rg and _grad_state.enabled:
+        node = (AvgPool2DBackward0 if nd == 2 else AvgPool3DBackward0)((edge(x),))
+        node.div = div
+        node.geom = (xb.shape, pads, kernel, stride, out)
+        node.xshape = xd.shape
+        return wrap_grad(vals, x._device, node)
+    return wrap(vals, x._device)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    from .shape import squeeze, unsqueeze
+
+    xd = input._data
+    if xd.ndim not in (2, 3):
+        raise RuntimeError(
+            f"Expected 2 to 3 dimensions, but got {xd.ndim}-dimensional tensor for argument #1 'self' "
+            "(while checking arguments for avg_pool1d)"
+        )
+    k = _one(kernel_size, "kernel_size")
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _one(stride, "stride")
+    p = _one(padding, "padding")
+    out = _avg_pool(unsqueeze(input, -2), 2, (1, k), (1, s), (0, p), ceil_mode, count_include_pad, None, "avg_pool2d")
+    return squeeze(out, -2)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool2d")
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool3d")
+
+
+# ---- adaptive average pooling -------------------------------------------------------------------
+
+
+def _averaging_matrix(n, o):
+    """(o, n) matrix whose row i averages PyTorch's adaptive window [floor(i*n/o), ceil((i+1)*n/o))."""
+    i = np.arange(o)
+    start = (i * n) // o
+    end = -((-(i + 1) * n) // o)
+    j = np.arange(n)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return inside / (end - start)[:, None]
+
+
+def _apply_axes(a, mats, xp, transpose=False):
+    lead = a.ndim - len(mats)
+    for i, m in enumerate(mats):
+        m = xp.asarray(m if not transpose else m.T, dtype=a.dtype)
+        a = xp.moveaxis(xp.moveaxis(a, lead + i, -1) @ m.T, -1, lead + i)
+    return a
+
+
+class AdaptiveAvgPool2DBackward0(Node):
+    __slots__ = ("mats",)
+
+    def backward(self, g):
+        return (_apply_axes(g, self.mats, get_xp(g), transpose=True),)
+
+
+class AdaptiveAvgPool3DBackward0(AdaptiveAvgPool2DBackward0):
+    __slots__ = ()
+
+
+def _adaptive_avg(x, output_size, nd):
+    xd = x._data
+    op = f"adaptive_avg_pool{nd}d"
+    if xd.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got [{', '.join(map(str, xd.shape))}]"
+        )
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size,) * nd
+    output_size = tuple(output_size)
+    if len(output_size) != nd:
+        raise RuntimeError(f"{op}: output_size must be {nd}")
+    sizes = xd.shape[-nd:]
+    out = tuple(n if o is None else int(o) for n, o in zip(sizes, output_size))
+    if any(o < 0 for o in out):
+        raise RuntimeError(
+            f"{op}: elements of output_size must be greater than or equal to 0 but received "
+            f"{{{', '.join(map(str, out))}}}"
+        )
+    for i in range(1, xd.ndim):
+        if xd.shape[i] == 0:
+            raise RuntimeError(
+                f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input has sizes "
+                f"[{', '.join(map(str, xd.shape))}] with dimension {i} being empty"
+            )
+    if all(o == 1 for o in out):
+        from .reduce import mean
+
+        return mean(x, tuple(range(-nd, 0)), keepdim=True)
+    xp = get_xp(xd)
+    mats = tuple(_averaging_matrix(n, o) for n, o in zip(sizes, out))
+    y = _apply_axes(xd, mats, xp)
+    y = xp.ascontiguousarray(y)
+    if x._rg and _grad_state.enabled:
+        node = (AdaptiveAvgPool2DBackward0 if nd == 2 else AdaptiveAvgPool3DBackward0)((edge(x),))
+        node.mats = mats
+        return wrap_grad(y, x._device, node)
+    return wrap(y, x._device)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    from .shape import squeeze, unsqueeze
+
+    xd = input._data
+    if xd.ndim not in (2, 3):
+        raise RuntimeError(
+            f"Expected 2 to 3 dimensions, but got {xd.ndim}-dimensional tensor for argument #1 'self' "
+            "(while checking arguments for adaptive_avg_pool1d)"
+        )
+    if not isinstance(output_size, (int, np.integer)):
+        output_size = tuple(output_size)
+        if len(output_size) != 1:
+            raise RuntimeError(
+                f"adaptive_avg_pool1d() argument 'output_size' should contain one int (got {len(output_size)})"
+            )
+        output_size = output_size[0]
+    return squeeze(_adaptive_avg(unsqueeze(input, -2), (1, output_size), 2), -2)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _adaptive_avg(input, output_size, 2)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    return _adaptive_avg(input, output_size, 3)
