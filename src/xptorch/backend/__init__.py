@@ -117,3 +117,24 @@ class _Null:
 
 
 _NULL = _Null()
+
+
+try:  # the context variable behind np.errstate, set without its per-call setup cost
+    from numpy._core.umath import _extobj_contextvar as _fp_state
+    from numpy._core.umath import _make_extobj
+
+    _FP_QUIET = _make_extobj(all="ignore")
+
+    def quiet(fn, *args):
+        """fn(*args) without NumPy's floating-point warnings: PyTorch returns inf/nan silently."""
+        token = _fp_state.set(_FP_QUIET)
+        try:
+            return fn(*args)
+        finally:
+            _fp_state.reset(token)
+
+except ImportError:  # pragma: no cover - other NumPy layouts
+
+    def quiet(fn, *args):
+        with numpy.errstate(all="ignore"):
+            return fn(*args)
