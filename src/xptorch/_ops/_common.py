@@ -137,25 +137,7 @@ def scalar_of(b):
     return b.item() if isinstance(b, np.generic) else b
 
 
-try:  # the context variable behind np.errstate, set without its per-call setup cost
-    from numpy._core.umath import _extobj_contextvar as _fp_state
-    from numpy._core.umath import _make_extobj
-
-    _FP_QUIET = _make_extobj(all="ignore")
-
-    def quiet(fn, *args):
-        """fn(*args) without NumPy's floating-point warnings: PyTorch returns inf/nan silently."""
-        token = _fp_state.set(_FP_QUIET)
-        try:
-            return fn(*args)
-        finally:
-            _fp_state.reset(token)
-
-except ImportError:  # pragma: no cover - other NumPy layouts
-
-    def quiet(fn, *args):
-        with np.errstate(all="ignore"):
-            return fn(*args)
+from ..backend import quiet  # noqa: E402,F401  (re-exported for ops)
 
 
 def get_xp(arr):

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
+from ..backend import kernels
 from ..autograd.node import Node
 from . import _common as C
 from ._common import edge, save_check, wrap, wrap_grad
@@ -256,8 +257,6 @@ def linear(x, w, b=None):
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{xd.shape[-1]} and {wd.shape[1]}x{wd.shape[0]})"
         )
-    from ..backend import kernels
-
     bd = None
     if b is not None:
         if b._device is not x._device:
@@ -265,19 +264,33 @@ def linear(x, w, b=None):
         bd = b._data
     out = kernels.linear_forward(xd, wd, bd, relu=False)
     if (x._rg or w._rg or (b is not None and b._rg)) and _grad_state.enabled:
-        edges = (edge(x), edge(w), edge(b) if b is not None else None)
         if b is None:
-            node = LinearNoBiasBackward(edges)
+            cls = LinearNoBiasBackward
         else:
-            node = AddmmBackward0(edges) if xd.ndim == 2 else _LinearNdBackward(edges)
-        node.x = xd if edges[1] is not None else None
-        node.w = wd if edges[0] is not None else None
-        node.lead = xd.shape[:-1] if xd.ndim != 2 else None
-        saved = [p for p, keep in (((x, xd), node.x is not None), ((w, wd), node.w is not None)) if keep]
-        if saved:
-            save_check(node, *saved)
-        return wrap_grad(out, x._device, node)
+            cls = AddmmBackward0 if xd.ndim == 2 else _LinearNdBackward
+        return wrap_grad(out, x._device, _linear_node(cls, x, xd, w, wd, b))
     return wrap(out, x._device)
+
+
+def _linear_node(cls, x, xd, w, wd, b):
+    """The affine node: keeps x only if W needs a gradient and W only if x does."""
+    ex, ew = edge(x), edge(w)
+    node = cls((ex, ew, edge(b) if b is not None else None))
+    node.lead = xd.shape[:-1] if xd.ndim != 2 else None
+    if ew is not None:
+        node.x = xd
+        if ex is not None:
+            node.w = wd
+            save_check(node, (x, xd), (w, wd))
+        else:
+            node.w = None
+            save_check(node, (x, xd))
+    else:
+        node.x = None
+        node.w = wd if ex is not None else None
+        if ex is not None:
+            save_check(node, (w, wd))
+    return node
 
 
 def _dn(a):

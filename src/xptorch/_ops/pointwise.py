@@ -507,7 +507,8 @@ def _sigmoid(x):
         # exp(-x) may overflow to inf for very negative x; 1 / inf is the right 0.
         if not x.ndim:
             return 1 / (1 + xp.exp(-x))
-        e = xp.exp(-x)
+        e = xp.negative(x)
+        xp.exp(e, out=e)
         e += 1
         return xp.reciprocal(e, out=e)
 

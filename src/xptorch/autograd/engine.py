@@ -3,6 +3,7 @@ import re
 
 import numpy as np
 
+from ..backend import quiet
 from . import anomaly_mode
 from .node import FREED_MSG, Node
 
@@ -54,8 +55,7 @@ def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
     accumulate: whether leaves' `.grad` is updated.
     """
     # NumPy warns on inf/nan in gradients (0 * inf, x / 0); PyTorch propagates them silently.
-    with np.errstate(all="ignore"):
-        return _run(roots, retain_graph, capture, accumulate)
+    return quiet(_run, roots, retain_graph, capture, accumulate)
 
 
 def _run(roots, retain_graph, capture, accumulate):

@@ -40,7 +40,8 @@ class Linear(Module):
                 self.bias.uniform_(-bound, bound)
 
     def forward(self, input):
-        return linear(input, self.weight, self.bias)
+        p = self._parameters
+        return linear(input, p["weight"], p["bias"])
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -477,7 +477,7 @@ class Module:
     # ---- calling -----------------------------------------------------------------------------
     def _call_impl(self, *args, **kwargs):
         d = self.__dict__
-        if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"] or _global_hooks_active()):
+        if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
@@ -570,10 +570,6 @@ def _add_hook(store, value, prepend):
         store[key] = value
         store.update((k, v) for k, v in items if k != key)
     return RemovableHandle(store, key)
-
-
-def _global_hooks_active():
-    return False
 
 
 def _prefix_hint(missing, unexpected):
