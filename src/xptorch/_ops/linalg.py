@@ -315,7 +315,7 @@ class LinearNoBiasBackward(AddmmBackward0):
 
 
 class LinearReluBackward(AddmmBackward0):
-    """Fused linear + ReLU: the output's sign masks the incoming gradient."""
+    """Fused linear + ReLU: the output's sign masks the incoming gradient, then the affine backward."""
 
     __slots__ = ("out",)
     saves = ("x", "w", "out")
@@ -324,24 +324,31 @@ class LinearReluBackward(AddmmBackward0):
         return "ReluBackward0"
 
     def backward(self, g):
-        return AddmmBackward0.backward(self, g * (self.out > 0))
+        return AddmmBackward0.backward(self, kernels.relu_backward(g, self.out))
 
 
 def linear_relu(x, w, b=None):
-    """relu(x @ w.T + b) in one epilogue pass on CUDA; same values as the unfused ops."""
-    if not (x._rg or w._rg or (b is not None and b._rg)) or not _grad_state.enabled:
-        lin = linear(x, w, b)
-        from ..backend import kernels
+    """relu(x @ w.T + b): the GEMM, then one epilogue pass for bias and ReLU; one graph node.
 
-        lin._data = kernels.relu_inplace(lin._data)
-        return lin
-    y = linear(x, w, b)
-    from ..backend import kernels
+    Values are bit-identical to `relu(linear(x, w, b))`; the result shows grad_fn ReluBackward0.
+    """
+    xd, wd = x._data, w._data
+    if (xd.ndim != 2 or w._device is not x._device or xd.dtype != wd.dtype or xd.shape[1] != wd.shape[1]
+            or (b is not None and (b._device is not x._device or b._data.dtype != xd.dtype))):
+        return _relu(linear(x, w, b))
+    out = kernels.linear_forward(xd, wd, None if b is None else b._data, relu=True)
+    if (x._rg or w._rg or (b is not None and b._rg)) and _grad_state.enabled:
+        node = _linear_node(LinearReluBackward, x, xd, w, wd, b)
+        node.out = out
+        t = wrap_grad(out, x._device, node)
+        inputs = node._checks or ()
+        C.save_output_check(node, t)
+        node._checks = inputs + node._checks
+        return t
+    return wrap(out, x._device)
 
-    out = kernels.relu_inplace(y._data)
-    inner = y.grad_fn
-    node = LinearReluBackward(inner.next)
-    node.x, node.w, node.lead, node.out = inner.x, inner.w, inner.lead, out
-    node._checks = inner._checks
-    t = wrap_grad(out, x._device, node)
-    return t
+
+def _relu(t):
+    from .pointwise import relu
+
+    return relu(t)

@@ -2,8 +2,19 @@
 import collections
 import operator
 
+from ..._ops.linalg import linear_relu as _linear_relu
 from ..parameter import Parameter
+from .activation import ReLU as _ReLU
+from .linear import Linear as _Linear
 from .module import Module, _addindent
+
+
+def _hookless(*mods):
+    for m in mods:
+        d = m.__dict__
+        if d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]:
+            return False
+    return True
 
 
 def _index(idx, n):
@@ -100,8 +111,18 @@ class Sequential(Module):
         return v
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
+        mods = list(self._modules.values())
+        i, n = 0, len(mods)
+        while i < n:
+            m = mods[i]
+            if i + 1 < n and type(m) is _Linear and type(mods[i + 1]) is _ReLU and _hookless(m, mods[i + 1]):
+                # Linear then ReLU: one GEMM, one epilogue pass and one graph node, same values.
+                p = m._parameters
+                input = _linear_relu(input, p["weight"], p["bias"])
+                i += 2
+                continue
+            input = m(input)
+            i += 1
         return input
 
 
