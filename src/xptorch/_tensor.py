@@ -10,6 +10,8 @@ from ._ops import linalg as _la
 from ._ops import pointwise as _pw
 from ._ops import reduce as _red
 from ._ops import shape as _sh
+import xptorch.autograd as _autograd
+from .autograd import engine as _engine
 from .autograd.grad_mode import state as _grad_state
 
 _BY_NP = _dtype._BY_NP
@@ -375,9 +377,7 @@ class Tensor:
 
     # ---- autograd ----------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         from .autograd.node import RemovableHandle
@@ -992,3 +992,4 @@ def _parse_to(t, args, kwargs):
 
 
 C.Tensor = Tensor
+_engine._bind_tensor_class(Tensor)

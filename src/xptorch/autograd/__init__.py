@@ -12,14 +12,17 @@ __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is
 def _as_list(x):
     if x is None:
         return None
+    return [x] if isinstance(x, _tensor_cls()) else list(x)
+
+
+def _tensor_cls():
     from .._tensor import Tensor
 
-    return [x] if isinstance(x, Tensor) else list(x)
+    return Tensor
 
 
 def _roots(tensors, grad_tensors):
-    from .._tensor import Tensor
-
+    Tensor = _tensor_cls()
     roots = []
     for i, t in enumerate(tensors):
         if not t._rg:
@@ -32,7 +35,7 @@ def _roots(tensors, grad_tensors):
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
                 )
-            ga = t._data.dtype.type(1) * _xp(t._data).ones(t._data.shape, dtype=t._data.dtype)
+            ga = _xp(t._data).ones(t._data.shape, dtype=t._data.dtype)
         else:
             if not isinstance(g, Tensor):
                 raise TypeError(f"gradient must be a Tensor or None, got {type(g).__name__}")
@@ -52,10 +55,7 @@ def _roots(tensors, grad_tensors):
     return roots
 
 
-def _xp(a):
-    from ..backend import get_array_module
-
-    return get_array_module(a)
+from ..backend import get_array_module as _xp  # noqa: E402
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

@@ -59,6 +59,7 @@ def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
 
 
 def _run(roots, retain_graph, capture, accumulate):
+    # Count, for every reachable node, the edges that point at it.
     deps = {}
     stack = []
     for target, _ in roots:
@@ -66,9 +67,8 @@ def _run(roots, retain_graph, capture, accumulate):
             deps[target] = 0
             stack.append(target)
     while stack:
-        node = stack.pop()
-        for e in node.next:
-            if isinstance(e, Node):
+        for e in stack.pop().next:
+            if e is not None and e.__class__ is not _TENSOR and isinstance(e, Node):
                 c = deps.get(e)
                 if c is None:
                     deps[e] = 1
@@ -76,13 +76,11 @@ def _run(roots, retain_graph, capture, accumulate):
                 else:
                     deps[e] = c + 1
 
-    capture_nodes = {}
+    capture_nodes = None
     captured = capture_ids = None
     if capture is not None:
         captured = {}
-        for t in capture:
-            if t.grad_fn is not None:
-                capture_nodes[t.grad_fn] = t
+        capture_nodes = {t.grad_fn: t for t in capture if t.grad_fn is not None}
         capture_ids = {id(t) for t in capture}
 
     check_nan = anomaly_mode.state.enabled and anomaly_mode.state.check_nan
@@ -105,38 +103,39 @@ def _run(roots, retain_graph, capture, accumulate):
             # Nothing flowed into this node: only release the count on its inputs.
             grads = (None,) * len(node.next)
         else:
-            if node._hooks:
-                for hook in node._hooks:
-                    g = _apply_hook(hook, g)
-            if node._retain is not None:
-                t = node._retain()
-                if t is not None:
-                    t._set_grad_array(g)
-            if node in capture_nodes:
-                captured[id(capture_nodes[node])] = g
-            _check_saved(node)
+            if node._hooks is not None or node._retain is not None or capture_nodes:
+                g = _node_extras(node, g, capture_nodes, captured)
+            if node._freed:
+                raise RuntimeError(FREED_MSG)
+            checks = node._checks
+            if checks:
+                for vc, then, who in checks:
+                    if vc[0] != then:
+                        _version_error(vc[0], then, who)
             grads = node.backward(g)
             if check_nan:
                 _check_nan(node, grads)
-            if not retain_graph:
+            if not retain_graph and node.saves:
                 node.release()
         for e, gi in zip(node.next, grads):
             if e is None:
                 continue
-            if isinstance(e, Node):
+            if e.__class__ is _TENSOR or not isinstance(e, Node):
                 if gi is not None:
-                    prev = pending.get(e)
-                    pending[e] = gi if prev is None else prev + gi
-                left = deps[e] - 1
-                deps[e] = left
-                if left == 0:
-                    ready.append(e)
-            elif gi is not None:
-                _leaf_arrive(leaf_grads, e, gi)
+                    prev = leaf_grads.get(e)
+                    leaf_grads[e] = gi if prev is None else prev + gi
+                continue
+            if gi is not None:
+                prev = pending.get(e)
+                pending[e] = gi if prev is None else prev + gi
+            left = deps[e] - 1
+            deps[e] = left
+            if left == 0:
+                ready.append(e)
 
     # An array reaching two leaves (x + y), or given by the caller, must not become a .grad twice.
     shared = {id(g) for _, g in roots}
-    for tid, (t, g) in leaf_grads.items():
+    for t, g in leaf_grads.items():
         hooks = t._leaf_hooks
         if hooks:
             for hook in hooks:
@@ -144,20 +143,44 @@ def _run(roots, retain_graph, capture, accumulate):
                 if out is not g:
                     shared.add(id(out))
                 g = out
-        if captured is not None and tid in capture_ids:
-            captured[tid] = g
+        if captured is not None and id(t) in capture_ids:
+            captured[id(t)] = g
         if accumulate:
-            if id(g) in shared and t._grad is None:
+            gid = id(g)
+            if gid in shared and t._grad is None:
                 g = g.copy()
-            shared.add(id(g))
+                gid = id(g)
+            shared.add(gid)
             t._accumulate_grad(g)
     return captured
 
 
+def _node_extras(node, g, capture_nodes, captured):
+    """Tensor hooks, retain_grad and autograd.grad captures on a non-leaf's gradient."""
+    if node._hooks:
+        for hook in node._hooks:
+            g = _apply_hook(hook, g)
+    if node._retain is not None:
+        t = node._retain()
+        if t is not None:
+            t._set_grad_array(g)
+    if capture_nodes and node in capture_nodes:
+        captured[id(capture_nodes[node])] = g
+    return g
+
+
 def _leaf_arrive(leaf_grads, t, g):
-    key = id(t)
-    prev = leaf_grads.get(key)
-    leaf_grads[key] = (t, g if prev is None else prev[1] + g)
+    # Tensors hash by identity, so a leaf can key the dict directly.
+    prev = leaf_grads.get(t)
+    leaf_grads[t] = g if prev is None else prev + g
+
+
+_TENSOR = None
+
+
+def _bind_tensor_class(cls):
+    global _TENSOR
+    _TENSOR = cls
 
 
 def _apply_hook(hook, g, owner=None):

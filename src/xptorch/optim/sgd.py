@@ -13,6 +13,10 @@ def _check_flags(foreach, differentiable, fused):
         raise NotImplementedError("fused=True is not supported")
 
 
+# Below this many elements a temporary is cheaper than looking up the scratch buffer.
+_SMALL = 4096
+
+
 class SGD(Optimizer):
     """p <- p - lr * d, where d is the gradient (negated when maximize) plus weight_decay * p,
     passed through the momentum buffer b <- momentum * b + (1 - dampening) * d (b = d on the first
@@ -62,6 +66,11 @@ class SGD(Optimizer):
                     continue
                 d = p._data
                 ga = grad._data
+                if wd == 0 and momentum == 0 and not maximize:
+                    # Plain SGD: one fused multiply into the scratch array and one subtract.
+                    d -= ga * lr if d.size < _SMALL else C.get_xp(d).multiply(ga, lr, out=self._buffers(p)[0])
+                    bump(p)
+                    continue
                 xp = C.get_xp(d)
                 tmp, tmp2 = self._buffers(p)
                 # g: the direction before momentum, in tmp unless it is the gradient itself.
