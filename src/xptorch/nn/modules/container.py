@@ -9,6 +9,24 @@ from .linear import Linear as _Linear
 from .module import Module, _addindent
 
 
+def _renumber(modules):
+    """Keys '0'..'n-1' again after a deletion or insertion, as PyTorch does."""
+    items = list(modules.values())
+    modules.clear()
+    for i, m in enumerate(items):
+        modules[str(i)] = m
+
+
+def _delete(modules, idx):
+    keys = list(modules.keys())
+    if isinstance(idx, slice):
+        for key in keys[idx]:
+            del modules[key]
+    else:
+        del modules[keys[_index(idx, len(keys))]]
+    _renumber(modules)
+
+
 def _hookless(*mods):
     for m in mods:
         d = m.__dict__
@@ -47,17 +65,7 @@ class Sequential(Module):
         setattr(self, key, module)
 
     def __delitem__(self, idx):
-        keys = list(self._modules.keys())
-        if isinstance(idx, slice):
-            for key in keys[idx]:
-                del self._modules[key]
-        else:
-            del self._modules[keys[_index(idx, len(keys))]]
-        # Renumber so positional keys stay 0..n-1, as PyTorch does.
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _delete(self._modules, idx)
 
     def __len__(self):
         return len(self._modules)
@@ -96,8 +104,7 @@ class Sequential(Module):
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        self._modules.update((str(i), m) for i, m in enumerate(items))
         return self
 
     def extend(self, sequential):
@@ -143,16 +150,7 @@ class ModuleList(Module):
         setattr(self, str(_index(idx, len(self))), module)
 
     def __delitem__(self, idx):
-        keys = list(self._modules.keys())
-        if isinstance(idx, slice):
-            for k in keys[idx]:
-                del self._modules[k]
-        else:
-            del self._modules[keys[_index(idx, len(keys))]]
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _delete(self._modules, idx)
 
     def __len__(self):
         return len(self._modules)
