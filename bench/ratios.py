@@ -2,6 +2,7 @@
 
     python bench/ratios.py                 # runs bench/ on CPU and prints the table
     python bench/ratios.py results.json    # table from an existing --benchmark-json file
+    python bench/ratios.py -k speed        # extra arguments go to pytest
 """
 import json
 import os
@@ -33,15 +34,20 @@ def _fmt(seconds):
 
 
 def main(argv):
+    extra = [a for a in argv if a.startswith("-")]
+    argv = [a for a in argv if not a.startswith("-")]
     if argv:
         with open(argv[0]) as f:
             print(table(json.load(f)))
         return 0
     here = os.path.dirname(os.path.abspath(__file__))
+    threads = os.environ.get("XPTORCH_BENCH_THREADS", "1")
+    env = dict(os.environ, XPTORCH_BENCH_THREADS=threads, OMP_NUM_THREADS=threads,
+               OPENBLAS_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "bench.json")
         rc = subprocess.call([sys.executable, "-m", "pytest", here, "-q", "--benchmark-enable",
-                              f"--benchmark-json={out}", "-p", "no:cacheprovider"])
+                              f"--benchmark-json={out}", "-p", "no:cacheprovider", *extra], env=env)
         if not os.path.exists(out):
             return rc or 1
         with open(out) as f:

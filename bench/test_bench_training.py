@@ -12,17 +12,6 @@ STEPS = 50
 BATCH = 64
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """A model this small runs fastest on one thread in torch (no pool hand-offs); restored after."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _data():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((512, 4)).astype(np.float32)

@@ -161,16 +161,34 @@ def mul(a, b):
         out = ad * bd
     except ValueError:
         broadcast_error(ad.shape, np.shape(bd))
-    if _wants_grad(a, b):
-        edges = _binary_edges(a, b)
-        node = MulBackward0(edges)
-        node.sa, node.sb = ad.shape, np.shape(bd)
-        # Save only what the other side's gradient needs.
-        node.b = bd if edges[0] is not None else None
-        node.a = ad if edges[1] is not None else None
-        _check_saved(node, a, ad, b, bd)
-        return wrap_grad(out, a._device, node)
+    if (a._rg or (isinstance(b, C.Tensor) and b._rg)) and _grad_state.enabled:
+        return wrap_grad(out, a._device, _mul_node(a, ad, b, bd))
     return wrap(out, a._device)
+
+
+def _mul_node(a, ad, b, bd):
+    """Save only what the other side's gradient needs, and version-check exactly that."""
+    ea = edge(a)
+    if isinstance(b, C.Tensor):
+        eb = edge(b)
+        node = MulBackward0((ea, eb))
+        node.sa, node.sb = ad.shape, bd.shape
+        checks = ()
+        if ea is not None:
+            node.b = bd
+            checks = ((C.vcounter(b), b._vc[0], b),)
+        else:
+            node.b = None
+        if eb is not None:
+            node.a = ad
+            checks += ((C.vcounter(a), a._vc[0], a),)
+        else:
+            node.a = None
+        node._checks = checks
+        return node
+    node = MulBackward0((ea, None))
+    node.sa, node.sb, node.b, node.a = ad.shape, (), bd, None
+    return node
 
 
 class DivBackward0(Node):
