@@ -6,6 +6,8 @@ from . import get_array_module
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _BITS = {2: np.int16, 4: np.int32, 8: np.int64}
+# Below this many elements a boolean-mask store beats the branch-free integer multiply.
+_SMALL = 1 << 15
 
 
 def _has_kernel(a):
@@ -32,6 +34,10 @@ def relu_forward(x):
         return cuda_kernels.relu_forward(x)
     if x.dtype.kind == "b":
         return x.copy()
+    if x.size < _SMALL:
+        y = x.copy()
+        y[y < 0] = 0  # NaN and -0.0 compare False, so they stay
+        return y
     xp = get_array_module(x)
     y = xp.empty(x.shape, x.dtype)
     # Integer multiply by the mask: branch-free, and exact for NaN payloads and signed zeros.
@@ -45,7 +51,9 @@ def relu_inplace(y):
         from . import cuda_kernels
 
         return cuda_kernels.relu_inplace(y)
-    if y.dtype.kind != "b":
+    if y.dtype.kind != "b" and y.size < _SMALL:
+        y[y < 0] = 0
+    elif y.dtype.kind != "b":
         xp = get_array_module(y)
         yb = _bits(y)
         xp.multiply(yb, _keep(xp, y, xp.less), out=yb)
@@ -58,6 +66,10 @@ def relu_backward(g, out):
         from . import cuda_kernels
 
         return cuda_kernels.relu_backward(g, out)
+    if g.shape == out.shape and out.size < _SMALL:
+        gx = g.copy()
+        gx[out <= 0] = 0
+        return gx
     xp = get_array_module(out)
     gx = xp.empty(np.broadcast_shapes(g.shape, out.shape), g.dtype)
     xp.multiply(_bits(g), _keep(xp, out, xp.less_equal), out=_bits(gx))
