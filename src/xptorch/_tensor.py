@@ -224,8 +224,8 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    def __hash__(self):
-        return id(self)
+    # Identity hashing (in C): tensors key dicts and sets by object, never by value.
+    __hash__ = object.__hash__
 
     def __iter__(self):
         if self._data.ndim == 0:

@@ -15,10 +15,15 @@ def _as_list(x):
     return [x] if isinstance(x, _tensor_cls()) else list(x)
 
 
-def _tensor_cls():
-    from .._tensor import Tensor
+_TENSOR = []
 
-    return Tensor
+
+def _tensor_cls():
+    if not _TENSOR:
+        from .._tensor import Tensor
+
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
 
 
 def _roots(tensors, grad_tensors):
