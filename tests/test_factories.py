@@ -222,3 +222,22 @@ def test_arange_matches(start, end, step):
         assert_same_error(exc, lambda: f(xptorch))
         return
     assert_same_tensor(f(xptorch), t)
+
+
+def test_half_precision_random_fills_round_the_float32_stream():
+    xptorch.manual_seed(3)
+    h = xptorch.empty(1000, dtype=xptorch.float16).uniform_(-2, 2)
+    xptorch.manual_seed(3)
+    f = xptorch.empty(1000).uniform_(-2, 2)
+    assert h.dtype == xptorch.float16
+    np.testing.assert_array_equal(h.numpy(), f.numpy().astype(np.float16))
+    assert float(xptorch.empty(1000, dtype=xptorch.float16).normal_().std()) > 0.5
+
+
+def test_uniform_bounds_message_matches_torch():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as ours:
+        xptorch.empty(3).uniform_(2, 1)
+    with pytest.raises(RuntimeError) as theirs:
+        torch.empty(3).uniform_(2, 1)
+    assert str(ours.value) == str(theirs.value)

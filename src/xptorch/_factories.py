@@ -13,6 +13,15 @@ def _dev(device):
     return CPU if device is None else canonical(device)
 
 
+def _dims(dims, size):
+    """Shape from positional dims or the `size=` keyword (`xptorch.rand(size=(2, 4))`), not both."""
+    if size is None:
+        return dims
+    if dims:
+        raise TypeError("size was given both positionally and as a keyword")
+    return (tuple(size),) if isinstance(size, (tuple, list)) else (size,)
+
+
 def _size(size, name="empty"):
     """A shape from varargs or one sequence, with PyTorch's errors for bad entries."""
     nested = len(size) == 1 and isinstance(size[0], (tuple, list))
@@ -172,15 +181,18 @@ def _filled(size, fill, dtype, device, requires_grad, default=None, name="empty"
     return _finish(arr, dev, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    size = _dims(dims, size)
     return _filled(size, 0, dtype, device, requires_grad, name="zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def ones(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    size = _dims(dims, size)
     return _filled(size, 1, dtype, device, requires_grad, name="ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+    size = _dims(dims, size)
     return _filled(size, None, dtype, device, requires_grad, name="empty")
 
 
@@ -312,14 +324,16 @@ def _gen(generator, dev):
     return generator if generator is not None else _random.default_generator_for(str(dev))
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def rand(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    size = _dims(dims, size)
     t = _filled(size, None, dtype, device, False, name="rand")
     t.uniform_(0, 1, generator=generator)
     t._rg = bool(requires_grad)
     return t
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    size = _dims(dims, size)
     t = _filled(size, None, dtype, device, False, name="randn")
     t.normal_(0, 1, generator=generator)
     t._rg = bool(requires_grad)

@@ -906,7 +906,7 @@ class Tensor:
 
     def uniform_(self, from_=0, to=1, *, generator=None):
         if from_ > to:
-            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_:g} > to={to:g}")
         return self._random_fill("uniform", from_, to, generator)
 
     def normal_(self, mean=0, std=1, *, generator=None):
