@@ -82,7 +82,8 @@ def linear_forward(x, w, b, relu=False):
         from . import cuda_kernels
 
         return cuda_kernels.linear_forward(x, w, b, relu)
-    y = x @ w.T
+    # ndarray.dot is the same BLAS GEMM as @ for 2-D operands, with a fraction of its call overhead.
+    y = x.dot(w.T) if x.ndim == 2 else x @ w.T
     if b is not None:
         y += b
     if relu:
