@@ -490,3 +490,19 @@ def test_linear_shapes(xs, bias):
 
     shapes_in = [xs, (3, 4)] + ([(3,)] if bias else [])
     check_op(shapes_in, F.linear, xptorch._ops.linalg.linear)
+
+
+@pytest.mark.parametrize("name", ["sin", "cos"])
+def test_trigonometric_values_and_gradients(name):
+    torch = pytest.importorskip("torch")
+    x = np.linspace(-7, 7, 29).reshape(29)
+    for dtype in (np.float32, np.float64):
+        xt = xptorch.tensor(x.astype(dtype), requires_grad=True)
+        tt = torch.tensor(x.astype(dtype), requires_grad=True)
+        yx, yt = getattr(xptorch, name)(xt), getattr(torch, name)(tt)
+        np.testing.assert_allclose(yx.detach().numpy(), yt.detach().numpy(), rtol=1e-6, atol=1e-6)
+        assert yx.grad_fn.name() == yt.grad_fn.name()
+        (yx * yx).sum().backward()
+        (yt * yt).sum().backward()
+        np.testing.assert_allclose(xt.grad.numpy(), tt.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert getattr(xptorch.tensor([1, 2]), name)().dtype == xptorch.float32

@@ -52,6 +52,14 @@ def log(input):
     return _pw.log(input)
 
 
+def sin(input):
+    return _pw.sin(input)
+
+
+def cos(input):
+    return _pw.cos(input)
+
+
 def sqrt(input):
     return _pw.sqrt(input)
 

@@ -571,6 +571,12 @@ class Tensor:
     def log(self):
         return _pw.log(self)
 
+    def sin(self):
+        return _pw.sin(self)
+
+    def cos(self):
+        return _pw.cos(self)
+
     def sqrt(self):
         return _pw.sqrt(self)
 

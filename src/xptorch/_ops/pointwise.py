@@ -564,6 +564,39 @@ def log(a):
     return wrap(out, a._device)
 
 
+class SinBackward0(LogBackward0):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g * _xp(self.a).cos(self.a),)
+
+
+class CosBackward0(LogBackward0):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (-g * _xp(self.a).sin(self.a),)
+
+
+def _trig(a, fn, cls):
+    ad = _float_input(a)
+    out = quiet(fn(_xp(ad)), ad)
+    if a._rg and _grad_state.enabled:
+        node = cls((edge(a),))
+        node.a = ad
+        save_check(node, (a, ad))
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
+
+
+def sin(a):
+    return _trig(a, lambda xp: xp.sin, SinBackward0)
+
+
+def cos(a):
+    return _trig(a, lambda xp: xp.cos, CosBackward0)
+
+
 # ---- clamp, maximum, minimum, where --------------------------------------------------------------
 
 class ClampBackward1(Node):
