@@ -46,3 +46,22 @@ def test_seed_net_forward_backward(benchmark, lib):
         net(X).sum().backward()
 
     benchmark(step)
+
+
+def test_cast_round_trip_100_layers(benchmark, lib):
+    benchmark.group = "nn: .double().float() of 100 Linear layers"
+    net = _deep(lib)
+    benchmark(lambda: net.double().float())
+
+
+def test_call_with_hooks(benchmark, lib):
+    benchmark.group = "nn: Linear(16,16) forward+backward with a forward and a full backward hook, batch 8"
+    m = lib.nn.Linear(16, 16)
+    m.register_forward_hook(lambda mod, args, out: None)
+    m.register_full_backward_hook(lambda mod, gin, gout: None)
+    x = lib.randn(8, 16, requires_grad=True)
+
+    def step():
+        m(x).sum().backward()
+
+    benchmark(step)

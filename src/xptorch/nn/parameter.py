@@ -1,4 +1,4 @@
-"""nn.Parameter: a Tensor that a Module registers as learnable."""
+"""nn.Parameter and nn.Buffer: the tensors a Module registers as learnable or as state."""
 from .._ops import _common as C
 from .._tensor import Tensor
 from .. import _tensor_str
@@ -46,11 +46,10 @@ class Parameter(Tensor):
         return (_rebuild_parameter, (Tensor.detach(self), self._rg))
 
     def __deepcopy__(self, memo):
+        # As PyTorch: values and requires_grad are copied, .grad is not.
         if id(self) in memo:
             return memo[id(self)]
         out = Parameter(C.wrap(self._data.copy(), self._device), self._rg)
-        if self._grad is not None:
-            out._grad = C.wrap(self._grad._data.copy(), self._device)
         memo[id(self)] = out
         return out
 
@@ -59,16 +58,21 @@ def _rebuild_parameter(data, requires_grad):
     return Parameter(data, requires_grad)
 
 
-class Buffer(Tensor):
-    """Marker accepted by Module.__setattr__ to register a buffer (as torch.nn.Buffer)."""
+class _BufferMeta(type):
+    # A Buffer is a plain Tensor marked for registration, so isinstance looks at the mark.
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and getattr(obj, "_is_buffer", False)
 
-    __slots__ = ()
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Assigning `Buffer(t, persistent=...)` to a Module attribute registers t as a buffer."""
 
     def __new__(cls, data=None, *, persistent=True):
-        t = object.__new__(Tensor)
-        t._data = data._data
-        t._device = data._device
-        t._rg = False
-        t.grad_fn = None
-        t._buffer_persistent = persistent
+        if data is None:
+            from .._factories import empty
+
+            data = empty(0)
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent = persistent
+        t._is_buffer = True
         return t

@@ -3,10 +3,11 @@ import collections
 import operator
 
 from ..._ops.linalg import linear_relu as _linear_relu
+from ..._tensor import Tensor
 from ..parameter import Parameter
 from .activation import ReLU as _ReLU
 from .linear import Linear as _Linear
-from .module import Module, _addindent
+from .module import Module, _addindent, _typename
 
 
 def _renumber(modules):
@@ -86,6 +87,35 @@ class Sequential(Module):
             out.append(m)
         return out
 
+    def __iadd__(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        offset = len(self)
+        for i, m in enumerate(other):
+            self.add_module(str(offset + i), m)
+        return self
+
+    def __mul__(self, other):
+        _check_factor(self, other)
+        out = Sequential()
+        for i, m in enumerate(list(self) * other):
+            out.add_module(str(i), m)
+        return out
+
+    def __rmul__(self, other):
+        return self.__mul__(other)
+
+    def __imul__(self, other):
+        _check_factor(self, other)
+        items = list(self)
+        offset = len(self)
+        for i, m in enumerate(items * (other - 1)):
+            self.add_module(str(offset + i), m)
+        return self
+
     def __dir__(self):
         return [k for k in super().__dir__() if not k.isdigit()]
 
@@ -131,6 +161,28 @@ class Sequential(Module):
             input = m(input)
             i += 1
         return input
+
+
+def _check_factor(seq, other):
+    if not isinstance(other, int):
+        raise TypeError(f"unsupported operand type(s) for *: {type(seq)} and {type(other)}")
+    if other <= 0:
+        raise ValueError(f"Non-positive multiplication factor {other} for {type(seq)}")
+
+
+def _pairs(items, kind, update_name):
+    """(key, value) pairs from an iterable of pairs, with PyTorch's errors for anything else."""
+    if not isinstance(items, collections.abc.Iterable):
+        raise TypeError(f"{update_name}.update should be called with an iterable of key/value pairs, but got "
+                        + type(items).__name__)
+    out = []
+    for j, kv in enumerate(items):
+        if not isinstance(kv, collections.abc.Iterable):
+            raise TypeError(f"{kind} update sequence element #{j} should be Iterable; is" + type(kv).__name__)
+        if not len(kv) == 2:
+            raise ValueError(f"{kind} update sequence element #{j} has length {len(kv)}; 2 is required")
+        out.append((kv[0], kv[1]))
+    return out
 
 
 class ModuleList(Module):
@@ -253,28 +305,46 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules):
-        items = modules.items() if isinstance(modules, collections.abc.Mapping) else modules
+        mapping = isinstance(modules, (collections.abc.Mapping, ModuleDict))
+        items = modules.items() if mapping else _pairs(modules, "ModuleDict", "ModuleDict")
         for k, m in items:
             self[k] = m
 
 
+def _param_line(key, p, type_name):
+    if not isinstance(p, Tensor):
+        return f"  ({key}): Object of type: {type(p).__name__}"
+    size = "x".join(str(n) for n in p.size())
+    dev = f" ({p.device})" if p.device.type == "cuda" else ""
+    kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+    return f"  ({key}): {kind} containing: [{type_name(p)} of size {size}{dev}]"
+
+
 class ParameterList(Module):
+    """A list whose tensors are registered as Parameters under their positions; other values are kept as is."""
+
     def __init__(self, values=None):
         super().__init__()
         self._size = 0
         if values is not None:
-            self.extend(values)
+            self += values
+
+    def _abs_index(self, idx):
+        return str(_index(idx, len(self)))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            return ParameterList([self[i] for i in range(len(self))[idx]])
-        return getattr(self, str(_index(idx, len(self))))
+            out = type(self)()
+            for i in range(*idx.indices(len(self))):
+                out.append(self[i])
+            return out
+        return getattr(self, self._abs_index(idx))
 
     def __setitem__(self, idx, param):
-        idx = _index(idx, len(self))
-        if not isinstance(param, Parameter):
+        key = self._abs_index(idx)
+        if isinstance(param, Tensor) and not isinstance(param, Parameter):
             param = Parameter(param)
-        setattr(self, str(idx), param)
+        setattr(self, key, param)
 
     def __len__(self):
         return self._size
@@ -285,55 +355,60 @@ class ParameterList(Module):
     def __iadd__(self, params):
         return self.extend(params)
 
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
+
     def append(self, value):
         new_idx = len(self)
         self._size += 1
-        if not isinstance(value, Parameter):
-            value = Parameter(value)
-        setattr(self, str(new_idx), value)
+        self[new_idx] = value
         return self
 
     def extend(self, values):
+        if not isinstance(values, collections.abc.Iterable) or isinstance(values, Tensor):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got " + type(values).__name__)
         for v in values:
             self.append(v)
         return self
 
     def extra_repr(self):
-        lines = []
-        for i, p in enumerate(self):
-            size = "x".join(str(s) for s in p.size())
-            dev = "" if p.device.type == "cpu" else f" ({str(p.device).upper()})"
-            lines.append(f"  ({i}): Parameter containing: [{_param_type(p)} of size {size}{dev}]")
-        return "\n".join(lines)
+        return "\n".join(_param_line(i, p, lambda t: str(t.dtype)) for i, p in enumerate(self))
 
-    def __repr__(self):
-        body = self.extra_repr()
-        return self._get_name() + "(" + ("\n" + body + "\n" if body else "") + ")"
-
-
-def _param_type(p):
-    return f"xptorch.{'cuda.' if p.device.type == 'cuda' else ''}{p.dtype._legacy}"
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
 
 
 class ParameterDict(Module):
+    """A dict whose tensors are registered as Parameters under their (string) keys."""
+
     def __init__(self, parameters=None):
         super().__init__()
         self._keys = {}
         if parameters is not None:
             self.update(parameters)
 
+    @staticmethod
+    def _key_to_attr(key):
+        if not isinstance(key, str):
+            raise TypeError(
+                "Index given to ParameterDict cannot be used as a key as it is not a string "
+                f"(type is '{type(key).__name__}'). Open an issue on github if you need non-string keys."
+            )
+        return key
+
     def __getitem__(self, key):
-        return getattr(self, key)
+        return getattr(self, self._key_to_attr(key))
 
     def __setitem__(self, key, value):
         self._keys[key] = None
-        if not isinstance(value, Parameter):
+        attr = self._key_to_attr(key)
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
-        setattr(self, key, value)
+        setattr(self, attr, value)
 
     def __delitem__(self, key):
         del self._keys[key]
-        delattr(self, key)
+        delattr(self, self._key_to_attr(key))
 
     def __len__(self):
         return len(self._keys)
@@ -341,8 +416,41 @@ class ParameterDict(Module):
     def __iter__(self):
         return iter(self._keys)
 
+    def __reversed__(self):
+        return reversed(self._keys)
+
     def __contains__(self, key):
         return key in self._keys
+
+    def copy(self):
+        return ParameterDict(collections.OrderedDict((k, self[k]) for k in self._keys))
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self):
+        for k in list(self._keys):
+            del self[k]
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+    def popitem(self):
+        k, _ = self._keys.popitem()
+        self._keys[k] = None
+        v = self[k]
+        del self[k]
+        return k, v
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def fromkeys(self, keys, default=None):
+        return ParameterDict((k, default) for k in keys)
 
     def keys(self):
         return self._keys.keys()
@@ -354,18 +462,31 @@ class ParameterDict(Module):
         return (self[k] for k in self._keys)
 
     def update(self, parameters):
-        items = parameters.items() if isinstance(parameters, collections.abc.Mapping) else parameters
+        if isinstance(parameters, (collections.OrderedDict, ParameterDict)):
+            items = parameters.items()
+        elif isinstance(parameters, collections.abc.Mapping):
+            items = sorted(parameters.items())  # a plain dict's order is not trusted, as in PyTorch
+        else:
+            items = _pairs(parameters, "ParameterDict", "ParametersDict")  # sic, as PyTorch
         for k, v in items:
             self[k] = v
 
     def extra_repr(self):
-        lines = []
-        for k, p in self.items():
-            size = "x".join(str(s) for s in p.size())
-            dev = "" if p.device.type == "cpu" else f" ({str(p.device).upper()})"
-            lines.append(f"  ({k}): Parameter containing: [{_param_type(p)} of size {size}{dev}]")
-        return "\n".join(lines)
+        return "\n".join(_param_line(k, p, _typename) for k, p in self.items())
 
-    def __repr__(self):
-        body = self.extra_repr()
-        return self._get_name() + "(" + ("\n" + body + "\n" if body else "") + ")"
+    def __call__(self, input):
+        raise RuntimeError("ParameterDict should not be called.")
+
+    def __or__(self, other):
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ror__(self, other):
+        out = other.copy()
+        out.update(self)
+        return out
+
+    def __ior__(self, other):
+        self.update(other)
+        return self

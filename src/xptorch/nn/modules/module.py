@@ -1,15 +1,21 @@
 """nn.Module: registration, traversal, state_dict, device moves and hooks."""
 import collections
 import itertools
+import warnings
 
-from ... import _dtype
+import numpy as np
+
 from ..._tensor import Tensor
+from ...backend import array_module, use_device
+from ...autograd import grad_mode
 from ...autograd.grad_mode import no_grad
 from ..._ops import _common as C
+from ..._ops.inplace import bump
 from ...autograd.node import Node, RemovableHandle
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter
 
 _hook_ids = itertools.count()
+_EXTRA_STATE = "_extra_state"
 
 
 class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -31,11 +37,19 @@ def _addindent(s, n):
     return lines[0] + "\n" + "\n".join(pad + line for line in lines[1:])
 
 
-def _type_name(value):
-    """PyTorch's legacy type string for error messages: 'xptorch.FloatTensor', 'int', ..."""
+def _typename(value):
+    """torch.typename: 'xptorch.FloatTensor', 'xptorch.cuda.FloatTensor', 'int', 'pkg.mod.Class'."""
     if isinstance(value, Tensor):
-        return f"xptorch.{value.dtype._legacy}"
-    return type(value).__name__
+        return f"xptorch.{'cuda.' if value._device.type == 'cuda' else ''}{value.dtype._legacy}"
+    if hasattr(value, "__qualname__"):
+        module, qualname = getattr(value, "__module__", "") or "", value.__qualname__
+    else:
+        module, qualname = type(value).__module__ or "", type(value).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def _forward_unimplemented(self, *input):
+    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
 class Module:
@@ -46,10 +60,13 @@ class Module:
     call_super_init = False
 
     def __init__(self, *args, **kwargs):
-        if args or kwargs:
+        if not self.call_super_init and kwargs:
             raise TypeError(
                 f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
-                if kwargs else f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given"
+            )
+        if not self.call_super_init and args:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given"
             )
         d = self.__dict__
         d["training"] = True
@@ -57,13 +74,19 @@ class Module:
         d["_buffers"] = {}
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = {}
-        d["_forward_pre_hooks"] = {}
-        d["_forward_hooks"] = {}
-        d["_backward_hooks"] = {}
-        d["_state_dict_hooks"] = {}
-        d["_load_state_dict_pre_hooks"] = {}
+        # Hook stores, each {id: entry}; full backward hooks and their pre-hooks share one store so
+        # that __call__ decides "no hooks" from three lookups.
+        d["_forward_pre_hooks"] = {}  # (hook, with_kwargs)
+        d["_forward_hooks"] = {}  # (hook, with_kwargs, always_call)
+        d["_backward_hooks"] = {}  # (hook, is_pre_hook)
+        d["_state_dict_pre_hooks"] = {}
+        d["_state_dict_hooks"] = {}  # (hook, from_public_api)
+        d["_load_state_dict_pre_hooks"] = {}  # (hook, with_module)
+        d["_load_state_dict_post_hooks"] = {}
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
-    forward = None
+    forward = _forward_unimplemented
 
     # ---- registration --------------------------------------------------------------------------
     def _check_new_name(self, kind, store, name):
@@ -71,7 +94,7 @@ class Module:
         if store not in self.__dict__:
             raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
         if not isinstance(name, str):
-            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+            raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
         if "." in name:
             raise KeyError(f'{kind} name can\'t contain "."')
         if name == "":
@@ -86,8 +109,8 @@ class Module:
             return
         if not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
-                "(torch.nn.Parameter or None required)".replace("torch.nn", "xptorch.nn")
+                f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                "(xptorch.nn.Parameter or None required)"
             )
         if param.grad_fn is not None:
             raise ValueError(
@@ -101,7 +124,7 @@ class Module:
         self._check_new_name("buffer", "_buffers", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' (torch Tensor or None required)".replace("torch Tensor", "xptorch Tensor")
+                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (xptorch Tensor or None required)"
             )
         self._buffers[name] = tensor
         if persistent:
@@ -111,9 +134,9 @@ class Module:
 
     def add_module(self, name, module):
         if not isinstance(module, Module) and module is not None:
-            raise TypeError(f"{_type_name(module)} is not a Module subclass")
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
         if not isinstance(name, str):
-            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         if "." in name:
@@ -122,7 +145,8 @@ class Module:
             raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
 
-    register_module = add_module
+    def register_module(self, name, module):
+        self.add_module(name, module)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -144,14 +168,13 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            _remove_from(d, name, "_buffers", "_modules", "_non_persistent_buffers_set")
-            d.pop(name, None)
+            _remove_from(name, d, d["_buffers"], d["_modules"], d["_non_persistent_buffers_set"])
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{_type_name(value)}' as parameter '{name}' "
+                    f"cannot assign '{_typename(value)}' as parameter '{name}' "
                     "(xptorch.nn.Parameter or None expected)"
                 )
             self.register_parameter(name, value)
@@ -160,36 +183,44 @@ class Module:
         if isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            _remove_from(d, name, "_parameters", "_buffers", "_non_persistent_buffers_set")
-            d.pop(name, None)
+            _remove_from(name, d, params, d["_buffers"], d["_non_persistent_buffers_set"])
             modules[name] = value
             return
         if modules is not None and name in modules:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{_type_name(value)}' as child module '{name}' (xptorch.nn.Module or None expected)"
+                    f"cannot assign '{_typename(value)}' as child module '{name}' (xptorch.nn.Module or None expected)"
                 )
             modules[name] = value
             return
         buffers = d.get("_buffers")
-        if buffers is not None and name in buffers:
+        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{_type_name(value)}' as buffer '{name}' (xptorch.Tensor or None expected)"
+                    f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                    "(xptorch.nn.Buffer, xptorch.Tensor or None expected)"
                 )
-            buffers[name] = value
+            if isinstance(value, Buffer):
+                persistent = value.persistent
+            else:
+                persistent = name not in d["_non_persistent_buffers_set"]
+            self.register_buffer(name, value, persistent)
             return
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
         d = self.__dict__
-        for key in ("_parameters", "_buffers", "_modules"):
-            store = d.get(key)
-            if store is not None and name in store:
-                del store[name]
-                d["_non_persistent_buffers_set"].discard(name)
-                return
-        object.__delattr__(self, name)
+        if "_parameters" not in d:
+            object.__delattr__(self, name)
+        elif name in d["_parameters"]:
+            del d["_parameters"][name]
+        elif name in d["_buffers"]:
+            del d["_buffers"][name]
+            d["_non_persistent_buffers_set"].discard(name)
+        elif name in d["_modules"]:
+            del d["_modules"][name]
+        else:
+            object.__delattr__(self, name)
 
     def __dir__(self):
         keys = list(object.__dir__(self))
@@ -204,25 +235,25 @@ class Module:
         stack = [(prefix, self)]
         while stack:
             name, mod = stack.pop()
+            if mod in memo:
+                continue
             if remove_duplicate:
-                if id(mod) in memo:
-                    continue
-                memo.add(id(mod))
+                memo.add(mod)
             yield name, mod
             children = [
                 (name + ("." if name else "") + k, m) for k, m in mod._modules.items() if m is not None
             ]
             stack.extend(reversed(children))
 
-    def modules(self):
-        for _, m in self.named_modules():
+    def modules(self, remove_duplicate=True):
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
     def named_children(self):
         seen = set()
         for name, m in self._modules.items():
-            if m is not None and id(m) not in seen:
-                seen.add(id(m))
+            if m is not None and m not in seen:
+                seen.add(m)
                 yield name, m
 
     def children(self):
@@ -235,11 +266,9 @@ class Module:
         mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mod_prefix, mod in mods:
             for k, v in mod.__dict__[store].items():
-                if v is None:
+                if v is None or id(v) in memo:
                     continue
                 if remove_duplicate:
-                    if id(v) in memo:
-                        continue
                     memo.add(id(v))
                 yield (mod_prefix + ("." if mod_prefix else "") + k), v
 
@@ -263,17 +292,31 @@ class Module:
         mod = self
         for item in target.split("."):
             if not hasattr(mod, item):
-                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
             mod = getattr(mod, item)
             if not isinstance(mod, Module):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
 
+    def set_submodule(self, target, module, strict=False):
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
+        name = atoms[-1]
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target):
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
         if not hasattr(mod, name):
-            raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
         p = getattr(mod, name)
         if not isinstance(p, Parameter):
             raise AttributeError(f"`{name}` is not an nn.Parameter")
@@ -282,80 +325,104 @@ class Module:
     def get_buffer(self, target):
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
         if name not in mod._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return mod._buffers[name]
 
+    def get_extra_state(self):
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. Override "
+            "get_extra_state() in the Module subclass that stores extra state."
+        )
+
+    def set_extra_state(self, state):
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. Override "
+            "set_extra_state() in the Module subclass that stores extra state."
+        )
+
     # ---- state_dict ----------------------------------------------------------------------------
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        nonpersistent = self._non_persistent_buffers_set
+        for name, b in self._buffers.items():
+            if b is not None and name not in nonpersistent:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
+
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """Per module: parameters, persistent buffers, then children; values are detached aliases."""
         if args:
-            destination = args[0] if len(args) > 0 else destination
-            prefix = args[1] if len(args) > 1 else prefix
-            keep_vars = args[2] if len(args) > 2 else keep_vars
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead. Refer to "
+                "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict "
+                "for details.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == "":
+                prefix = args[1]
+            if len(args) > 2 and keep_vars is False:
+                keep_vars = args[2]
         if destination is None:
             destination = collections.OrderedDict()
-        stack = [(prefix, self)]
-        while stack:
-            pre, mod = stack.pop()
-            for name, p in mod._parameters.items():
-                if p is not None:
-                    destination[pre + name] = p if keep_vars else p.detach()
-            nonpersistent = mod._non_persistent_buffers_set
-            for name, b in mod._buffers.items():
-                if b is not None and name not in nonpersistent:
-                    destination[pre + name] = b if keep_vars else b.detach()
-            for hook in mod._state_dict_hooks.values():
-                hook(mod, destination, pre, {})
-            kids = [(pre + name + ".", m) for name, m in mod._modules.items() if m is not None]
-            stack.extend(reversed(kids))
+            destination._metadata = collections.OrderedDict()
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook, public in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if public:
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
+                destination = result
         return destination
 
-    def _load_plan(self, state_dict, strict):
-        """Match every key, shape and dtype first; return (copies, missing, unexpected, errors)."""
-        copies, missing, errors = [], [], []
-        expected = set()
-        for prefix, mod in self.named_modules(remove_duplicate=False):
-            pre = prefix + "." if prefix else ""
-            for hook in mod._load_state_dict_pre_hooks.values():
-                hook(state_dict, pre, {}, strict, missing, [], errors)
-            locals_ = [(n, p) for n, p in mod._parameters.items() if p is not None]
-            locals_ += [
-                (n, b) for n, b in mod._buffers.items()
-                if b is not None and n not in mod._non_persistent_buffers_set
-            ]
-            for name, target in locals_:
-                key = pre + name
-                expected.add(key)
-                if key not in state_dict:
-                    missing.append(key)
-                    continue
-                src = state_dict[key]
-                if not isinstance(src, Tensor):
-                    errors.append(
-                        f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
-                        f"object from checkpoint but received {type(src)}".replace("torch.Tensor", "xptorch.Tensor")
-                    )
-                    continue
-                if src.shape != target.shape:
-                    errors.append(
-                        f"size mismatch for {key}: copying a param with shape {src.shape} from checkpoint, "
-                        f"the shape in current model is {target.shape}."
-                    )
-                    continue
-                copies.append((mod, name, target, src))
-        unexpected = [k for k in state_dict if k not in expected]
-        return copies, missing, unexpected, errors
-
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Validate every key and shape, then copy in place; on any error nothing is changed."""
+        """Validate every key, shape and type first, then copy in place: on any error nothing changes."""
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        copies, missing, unexpected, errors = self._load_plan(state_dict, strict)
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = collections.OrderedDict(state_dict)
+        if metadata is not None:
+            state_dict._metadata = metadata
+        missing, errors, actions, claimed = [], [], [], set()
+        visits = self._plan_load(state_dict, metadata, assign, missing, errors, actions, claimed)
+        unexpected = [] if len(claimed) == len(state_dict) else _unexpected_keys(self, state_dict, visits, claimed)
+        keys = _IncompatibleKeys(missing, unexpected)
+        post_hooked = [m for m in visits.values() if m._load_state_dict_post_hooks]
+        # Post hooks may clear missing/unexpected keys in place, so with hooks the copy comes first.
+        if not errors and (post_hooked or not strict or not (missing or unexpected)):
+            with no_grad():
+                for mod, name, target, src in actions:
+                    _load_one(mod, name, target, src, assign)
+            for mod in reversed(post_hooked):
+                for hook in mod._load_state_dict_post_hooks.values():
+                    if hook(mod, keys) is not None:
+                        raise AssertionError(
+                            "Hooks registered with ``register_load_state_dict_post_hook`` are not expected "
+                            "to return new values, if incompatible_keys need to be modified, it should be "
+                            "done inplace."
+                        )
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(_quoted(unexpected)))
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(_quoted(missing)))
             hint = _prefix_hint(missing, unexpected)
             if hint:
                 errors.append(hint)
@@ -363,37 +430,88 @@ class Module:
             raise RuntimeError(
                 "Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__, "\n\t".join(errors))
             )
-        with no_grad():
-            for mod, name, target, src in copies:
-                if assign:
-                    _assign(mod, name, target, src)
+        return keys
+
+    def _plan_load(self, state_dict, metadata, assign, missing, errors, actions, claimed):
+        """Visit modules in PyTorch's order (shared ones once per name); return {prefix: module}.
+
+        claimed collects the keys some module takes; only the others can be unexpected.
+        """
+        visits = {}
+        stack = [("", self)]
+        while stack:
+            prefix, mod = stack.pop()
+            visits[prefix] = mod
+            local_metadata = dict(metadata.get(prefix[:-1], {})) if metadata is not None else {}
+            if assign:
+                local_metadata["assign_to_params_buffers"] = True
+            for hook, with_module in mod._load_state_dict_pre_hooks.values():
+                args = (state_dict, prefix, local_metadata, True, missing, [], errors)
+                hook(mod, *args) if with_module else hook(*args)
+            for name, target in _local_state(mod).items():
+                key = prefix + name
+                if key not in state_dict:
+                    missing.append(key)
+                    continue
+                claimed.add(key)
+                src = state_dict[key]
+                if not isinstance(src, Tensor):
+                    errors.append(
+                        f'While copying the parameter named "{key}", expected xptorch.Tensor or Tensor-like '
+                        f"object from checkpoint but received {type(src)}"
+                    )
+                    continue
+                if target._data.ndim == 0 and src._data.shape == (1,):
+                    src = src.detach().reshape(())
+                if src._data.shape != target._data.shape:
+                    errors.append(
+                        f"size mismatch for {key}: copying a param with shape {src.shape} from checkpoint, "
+                        f"the shape in current model is {target.shape}."
+                    )
+                    continue
+                if assign and isinstance(target, Parameter) and target._rg and src._data.dtype.kind != "f":
+                    errors.append(
+                        f'While copying the parameter named "{key}", whose dimensions in the model are '
+                        f"{target.size()} and whose dimensions in the checkpoint are {src.size()}, an exception "
+                        "occurred : ('Only Tensors of floating point and complex dtype can require gradients',)."
+                    )
+                    continue
+                actions.append((mod, name, target, src))
+            if type(mod).set_extra_state is not Module.set_extra_state:
+                key = prefix + _EXTRA_STATE
+                if key in state_dict:
+                    claimed.add(key)
+                    actions.append((mod, None, None, state_dict[key]))
                 else:
-                    _copy_into(target, src)
-        return _IncompatibleKeys(missing, unexpected)
+                    missing.append(key)
+            kids = [(prefix + name + ".", m) for name, m in mod._modules.items() if m is not None]
+            stack.extend(reversed(kids))
+        return visits
 
     # ---- device and dtype moves ----------------------------------------------------------------
     def _apply(self, fn, recurse=True):
-        """Swap arrays inside the existing Parameter objects so ties and optimiser references survive."""
-        seen = set()
-        for mod in self.modules() if recurse else [self]:
-            for key, p in mod._parameters.items():
-                if p is None or id(p) in seen:
-                    continue
-                seen.add(id(p))
-                with no_grad():
-                    new = fn(p)
+        """Children first; parameters keep their object (ties and optimiser references survive), buffers are
+        replaced."""
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
+        for p in self._parameters.values():
+            if p is None:
+                continue
+            with no_grad():
+                new = fn(p)
+            if new is not p:
                 p._data, p._device = new._data, new._device
-                if p._grad is not None:
-                    g = fn(p._grad)
-                    p._grad._data, p._grad._device = g._data, g._device
-            for key, b in mod._buffers.items():
-                if b is None:
-                    continue
-                if id(b) in seen:
-                    continue
-                seen.add(id(b))
-                new = fn(b)
-                b._data, b._device = new._data, new._device
+            g = p._grad
+            if g is not None:
+                with no_grad():
+                    new = fn(g)
+                if new is not g:
+                    g._data, g._device = new._data, new._device
+        buffers = self._buffers
+        for key, b in buffers.items():
+            if b is not None:
+                buffers[key] = fn(b)
         return self
 
     def to(self, *args, **kwargs):
@@ -403,8 +521,7 @@ class Module:
         dev, dt, _ = _parse_to(probe, args, dict(kwargs))
         if dt is not None and not dt.is_floating_point:
             raise TypeError(
-                "nn.Module.to only accepts floating point or complex dtypes, but got desired dtype="
-                f"{dt}"
+                f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}"
             )
         if dev is probe._device:
             dev = None
@@ -418,13 +535,13 @@ class Module:
         return self._apply(convert)
 
     def cuda(self, device=None):
-        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
+        return self._apply(lambda t: t.cuda(device))
 
     def cpu(self):
-        return self.to("cpu")
+        return self._apply(lambda t: t.cpu())
 
     def type(self, dst_type):
-        return self._apply(lambda t: t.to(dst_type))
+        return self._apply(lambda t: t.type(dst_type))
 
     def float(self):
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
@@ -435,6 +552,11 @@ class Module:
     def half(self):
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
+    def to_empty(self, *, device, recurse=True):
+        from ..._factories import empty_like
+
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
     def apply(self, fn):
         for m in self.children():
             m.apply(fn)
@@ -444,8 +566,9 @@ class Module:
     def train(self, mode=True):
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.training = mode
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self):
@@ -458,13 +581,14 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
-            if p._grad is not None:
+            g = p._grad
+            if g is not None:
                 if set_to_none:
                     p._grad = None
                 else:
-                    p._grad.grad_fn = None
-                    p._grad._rg = False
-                    p._grad.zero_()
+                    g.grad_fn = None
+                    g._rg = False
+                    g.zero_()
 
     def share_memory(self):
         return self
@@ -479,42 +603,87 @@ class Module:
     __call__ = _call_impl
 
     def _call_with_hooks(self, args, kwargs):
-        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
-            if with_kwargs:
-                res = hook(self, args, kwargs)
+        d = self.__dict__
+        called = set()
+        result = None
+        try:
+            for hook, with_kwargs in list(d["_forward_pre_hooks"].values()):
+                if with_kwargs:
+                    res = hook(self, args, kwargs)
+                    if res is not None:
+                        if not (isinstance(res, tuple) and len(res) == 2):
+                            raise RuntimeError(
+                                "forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                f"but got {res}."
+                            )
+                        args, kwargs = res
+                else:
+                    res = hook(self, args)
+                    if res is not None:
+                        args = res if isinstance(res, tuple) else (res,)
+            backward = list(d["_backward_hooks"].values())
+            tap = None
+            if backward:
+                tap = _BackwardHook(self, [h for h, pre in backward if not pre], [h for h, pre in backward if pre])
+                args = tap.setup_inputs(args)
+            result = self.forward(*args, **kwargs)
+            for key, (hook, with_kwargs, always) in list(d["_forward_hooks"].items()):
+                if always:
+                    called.add(key)
+                res = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
                 if res is not None:
-                    args, kwargs = res
-            else:
-                res = hook(self, args)
-                if res is not None:
-                    args = res if isinstance(res, tuple) else (res,)
-        bw = list(self._backward_hooks.values())
-        if bw:
-            tap = _FullBackwardHook(self, bw)
-            args = tap.wrap_inputs(args)
-        out = self.forward(*args, **kwargs)
-        for hook, with_kwargs in list(self._forward_hooks.values()):
-            res = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
-            if res is not None:
-                out = res
-        if bw:
-            out = tap.wrap_output(out)
-        return out
+                    result = res
+            if tap is not None:
+                result = tap.setup_outputs(result)
+            return result
+        except Exception:
+            for key, (hook, with_kwargs, always) in list(d["_forward_hooks"].items()):
+                if always and key not in called:
+                    try:
+                        res = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
+                        if res is not None:
+                            result = res
+                    except Exception as e:
+                        warnings.warn(
+                            "module forward hook with ``always_call=True`` raised an exception that was "
+                            f"silenced as another error was raised in forward: {e}",
+                            stacklevel=2,
+                        )
+            raise
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         return _add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
-        return _add_hook(self._forward_hooks, (hook, with_kwargs), prepend)
+        return _add_hook(self._forward_hooks, (hook, with_kwargs, always_call), prepend)
 
     def register_full_backward_hook(self, hook, prepend=False):
-        return _add_hook(self._backward_hooks, hook, prepend)
+        """hook(module, grad_input, grad_output) -> None or a replacement grad_input tuple."""
+        return _add_hook(self._backward_hooks, (hook, False), prepend)
 
-    def register_state_dict_hook(self, hook):
-        return _add_hook(self._state_dict_hooks, hook, False)
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) -> None or a replacement grad_output tuple."""
+        return _add_hook(self._backward_hooks, (hook, True), prepend)
+
+    def register_state_dict_pre_hook(self, hook):
+        return _add_hook(self._state_dict_pre_hooks, hook, False)
+
+    def register_state_dict_post_hook(self, hook):
+        return _add_hook(self._state_dict_hooks, (hook, True), False)
+
+    def _register_state_dict_hook(self, hook):
+        return _add_hook(self._state_dict_hooks, (hook, False), False)
 
     def register_load_state_dict_pre_hook(self, hook):
-        return _add_hook(self._load_state_dict_pre_hooks, hook, False)
+        """hook(module, state_dict, prefix, local_metadata, strict, missing, unexpected, error_msgs)."""
+        return _add_hook(self._load_state_dict_pre_hooks, (hook, True), False)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        return _add_hook(self._load_state_dict_pre_hooks, (hook, with_module), False)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """hook(module, incompatible_keys), run after the copy; may edit the key lists in place."""
+        return _add_hook(self._load_state_dict_post_hooks, hook, False)
 
     # ---- printing ----------------------------------------------------------------------------
     def extra_repr(self):
@@ -540,16 +709,19 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for key in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_state_dict_pre_hooks",
+                    "_state_dict_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
+            self.__dict__.setdefault(key, {})
+        self.__dict__.setdefault("_non_persistent_buffers_set", set())
 
 
 class _Probe:
     _device = object()
 
 
-def _remove_from(d, name, *stores):
-    for s in stores:
-        store = d.get(s)
-        if store is not None and name in store:
+def _remove_from(name, *stores):
+    for store in stores:
+        if name in store:
             if isinstance(store, set):
                 store.discard(name)
             else:
@@ -567,94 +739,233 @@ def _add_hook(store, value, prepend):
     return RemovableHandle(store, key)
 
 
+# ---- load_state_dict helpers ---------------------------------------------------------------------
+def _local_state(mod):
+    """What a module itself contributes to a state_dict: parameters, then persistent buffers."""
+    out = {n: p for n, p in mod._parameters.items() if p is not None}
+    skip = mod._non_persistent_buffers_set
+    out.update((n, b) for n, b in mod._buffers.items() if b is not None and n not in skip)
+    return out
+
+
+def _quoted(keys):
+    return ", ".join(f'"{k}"' for k in keys)
+
+
+def _unexpected_keys(root, state_dict, visits, claimed):
+    """Keys no module claims, in PyTorch's order: by the module that rejects them, then by position."""
+    order = {prefix: i for i, prefix in enumerate(visits)}
+    local = {}
+    found = []
+    for pos, key in enumerate(state_dict):
+        if key in claimed:
+            continue
+        mod, prefix = root, ""
+        while True:
+            head, dot, _ = key[len(prefix):].partition(".")
+            if dot:
+                if head not in mod._modules:
+                    found.append((order[prefix], 1, pos, key))
+                    break
+                child = mod._modules[head]
+                if child is None:  # an unset child takes nothing and rejects nothing
+                    break
+                mod, prefix = child, prefix + head + "."
+                continue
+            if head == _EXTRA_STATE:
+                if type(mod).set_extra_state is Module.set_extra_state:
+                    found.append((order[prefix], 0, pos, key))
+            else:
+                names = local.get(prefix)
+                if names is None:
+                    names = local[prefix] = _local_state(mod)
+                if head not in names:
+                    found.append((order[prefix], 1, pos, key))
+            break
+    found.sort()
+    return [k for *_, k in found]
+
+
+def _load_one(mod, name, target, src, assign):
+    if name is None:
+        mod.set_extra_state(src)
+    elif assign:
+        if isinstance(target, Parameter):
+            if isinstance(src, Parameter):
+                src.requires_grad_(target._rg)
+            else:
+                src = Parameter(src, requires_grad=target._rg)
+        setattr(mod, name, src)
+    else:
+        if src._device is not target._device or src._data.dtype != target._data.dtype:
+            src = src.to(target._device, target.dtype)
+        target._data[...] = src._data
+        bump(target)
+
+
 def _prefix_hint(missing, unexpected):
-    """Name a wrapper prefix such as 'module.' when it explains the mismatch."""
-    if not missing or not unexpected:
-        return ""
-    for k in unexpected:
-        head, dot, rest = k.partition(".")
-        if dot and rest in missing:
-            return (f"Hint: the checkpoint's keys carry an extra '{head}.' prefix (e.g. \"{k}\" vs \"{rest}\"); "
-                    f"strip it before loading.")
-    for k in missing:
-        head, dot, rest = k.partition(".")
-        if dot and rest in unexpected:
-            return (f"Hint: the model's keys carry a '{head}.' prefix that the checkpoint lacks "
-                    f"(e.g. \"{k}\" vs \"{rest}\").")
+    """Name a wrapper prefix ('module.') when stripping or adding it is what the keys disagree on."""
+    for extra, lacking, text in (
+        (unexpected, missing, "Hint: the checkpoint's keys carry an extra '{head}.' prefix (e.g. \"{a}\" vs "
+                              "\"{b}\"); strip it before loading."),
+        (missing, unexpected, "Hint: the model's keys carry a '{head}.' prefix that the checkpoint lacks "
+                              "(e.g. \"{a}\" vs \"{b}\")."),
+    ):
+        if not extra or not lacking:
+            continue
+        head = extra[0].partition(".")[0]
+        if not all(k.startswith(head + ".") for k in extra):
+            continue
+        lacking_set = set(lacking)
+        for k in extra:
+            if k[len(head) + 1:] in lacking_set:
+                return text.format(head=head, a=k, b=k[len(head) + 1:])
     return ""
 
 
-def _copy_into(target, src):
-    if src._device is not target._device or src._data.dtype != target._data.dtype:
-        src = src.to(target._device, target.dtype)
-    target._data[...] = src._data
-    from ..._ops.inplace import bump
-
-    bump(target)
-
-
-def _assign(mod, name, target, src):
-    if name in mod._parameters:
-        new = src if isinstance(src, Parameter) else Parameter(src.detach(), requires_grad=target._rg)
-        mod._parameters[name] = new
-    else:
-        mod._buffers[name] = src.detach()
+# ---- full backward hooks ------------------------------------------------------------------------
+_TOKEN = np.zeros(())  # what a port passes to its group: only the arrival matters
 
 
 class BackwardHookFunctionBackward(Node):
-    """Identity node that reports the gradient passing through it."""
+    """Identity on one tensor crossing a hooked module's boundary; hands its gradient to the group."""
 
-    __slots__ = ("callback",)
+    __slots__ = ("group", "slot")
 
     def backward(self, g):
-        self.callback(g)
-        return (g,)
+        self.group.grads[self.slot] = g
+        return (_TOKEN,)
 
 
-def _tap(t, callback):
-    node = BackwardHookFunctionBackward((C.edge(t),))
-    node.callback = callback
-    return C.wrap_grad(t._data, t._device, node)
+class _HookGroup(Node):
+    """Runs after every port of one boundary, so a hook sees all of its gradients together."""
+
+    __slots__ = ("grads", "fire")
+
+    def backward(self, _):
+        grads, self.grads = self.grads, [None] * len(self.grads)
+        return self.fire(grads)
 
 
-class _FullBackwardHook:
-    """Calls hook(module, grad_input, grad_output) once the inputs' gradients are known."""
+def _through_group(tensors, fire):
+    """The tensors again, each through a port into one group node whose edges are the originals'."""
+    group = _HookGroup(tuple(C.edge(t) for t in tensors))
+    group.grads = [None] * len(tensors)
+    group.fire = fire
+    out = []
+    for i, t in enumerate(tensors):
+        port = BackwardHookFunctionBackward((group,))
+        port.group, port.slot = group, i
+        out.append(C.wrap_grad(t._data, t._device, port))
+    return out
 
-    def __init__(self, module, hooks):
-        self.module, self.hooks = module, hooks
-        self.grad_output = None
 
-    def wrap_inputs(self, args):
-        self.grad_input = [None] * len(args)
-        self.waiting = 0
-        out = []
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor) and a._rg:
-                self.waiting += 1
-                out.append(_tap(a, lambda g, i=i: self._got_input(i, g)))
-            else:
-                out.append(a)
-        return tuple(out)
+class _BackwardHook:
+    """One forward call's full backward hooks: pre-hooks see grad_output, hooks see grad_input too.
 
-    def wrap_output(self, out):
-        if not isinstance(out, Tensor) or not out._rg:
-            return out
-        return _tap(out, self._got_output)
+    As in PyTorch, grad_input has one entry per positional argument (None for non-tensors, zeros for
+    tensors no gradient reached) and grad_output one per output (None where none arrived).
+    """
 
-    def _got_output(self, g):
-        self.grad_output = (Tensor._from_array(g),)
-        if self.waiting == 0:
-            self._fire()
+    def __init__(self, module, hooks, pre_hooks):
+        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
+        self.grad_outputs = None
+        self.n_inputs = self.n_outputs = 0
+        self.inputs = self.outputs = None  # [(position, tensor metadata, port slot or None)]
 
-    def _got_input(self, i, g):
-        self.grad_input[i] = g
-        self.waiting -= 1
-        if self.waiting == 0:
-            self._fire()
+    def _wrap(self, values, fire, every_tensor):
+        """Send the values that require grad through one group node; None when none does."""
+        if not grad_mode.state.enabled or not any(isinstance(v, Tensor) and v._rg for v in values):
+            return None, values
+        entries, routed = [], []
+        for i, v in enumerate(values):
+            if isinstance(v, Tensor) and (v._rg or every_tensor):
+                entries.append((i, (v._data.shape, v._data.dtype, v._device), len(routed) if v._rg else None))
+                if v._rg:
+                    routed.append(v)
+        new = list(values)
+        for (i, _, _), w in zip((e for e in entries if e[2] is not None), _through_group(routed, fire)):
+            new[i] = w
+        return entries, type(values)(*new) if type(values) is not tuple else tuple(new)
 
-    def _fire(self):
-        gin = tuple(None if g is None else Tensor._from_array(g) for g in self.grad_input)
+    def setup_inputs(self, args):
+        self.n_inputs = len(args)
+        self.inputs, args = self._wrap(args, self._on_inputs, True)
+        return args
+
+    def setup_outputs(self, result):
+        if not isinstance(result, (Tensor, tuple)):
+            warnings.warn(
+                "For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
+                f"but received {type(result)}",
+                stacklevel=3,
+            )
+        single = not isinstance(result, tuple)
+        outs = (result,) if single else result
+        self.n_outputs = len(outs)
+        self.outputs, outs = self._wrap(outs, self._on_outputs, False)
+        return outs[0] if single else outs
+
+    def _on_outputs(self, grads):
+        go = _pack(self.outputs, grads, self.n_outputs, zeros=False)
+        for hook in self.pre_hooks:
+            out = hook(self.module, go)
+            if out is None:
+                continue
+            if len(out) != len(go):
+                raise RuntimeError(
+                    f"Backward pre hook returned an invalid number of grad_output, got {len(out)}, "
+                    f"but expected {len(go)}"
+                )
+            go = out
+        self.grad_outputs = go
+        if self.inputs is None:
+            warnings.warn(
+                "Full backward hook is firing when gradients are computed with respect to module outputs "
+                "since no inputs require gradients. See the documentation of "
+                "Module.register_full_backward_hook for more details.",
+                stacklevel=2,
+            )
+            gi = (None,) * self.n_inputs
+            for hook in self.hooks:
+                res = hook(self.module, gi, go)
+                if res is not None and not (isinstance(res, tuple) and all(r is None for r in res)):
+                    raise RuntimeError(
+                        "Backward hook for Modules where no input requires gradient should always return None "
+                        "or None for all gradients."
+                    )
+            self.grad_outputs = None
+        return _unpack(self.outputs, go)
+
+    def _on_inputs(self, grads):
+        if self.grad_outputs is None:  # the gradient reached the inputs without passing the outputs
+            return grads
+        gi = _pack(self.inputs, grads, self.n_inputs, zeros=True)
         for hook in self.hooks:
-            res = hook(self.module, gin, self.grad_output)
-            if res is not None:
-                gin = res
+            out = hook(self.module, gi, self.grad_outputs)
+            if out is None:
+                continue
+            if len(out) != len(gi):
+                raise RuntimeError(
+                    f"Backward hook returned an invalid number of grad_input, got {len(out)}, but expected {len(gi)}"
+                )
+            gi = out
+        self.grad_outputs = None
+        return _unpack(self.inputs, gi)
+
+
+def _pack(entries, grads, n, zeros):
+    """Gradients as a tuple over all n positions, as Tensors a hook may keep."""
+    out = [None] * n
+    for i, (shape, dtype, dev), slot in entries:
+        g = grads[slot] if slot is not None else None
+        if g is None and zeros:
+            with use_device(dev):
+                g = array_module(dev).zeros(shape, dtype)
+        out[i] = None if g is None else C.wrap(g, dev)
+    return tuple(out)
+
+
+def _unpack(entries, values):
+    """The hooks' answers for the routed tensors, copied: a hook may keep what it saw or returned."""
+    return [None if values[i] is None else values[i]._data.copy() for i, _, slot in entries if slot is not None]
