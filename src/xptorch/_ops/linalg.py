@@ -274,23 +274,34 @@ def linear(x, w, b=None):
 
 
 def _linear_node(cls, x, xd, w, wd, b):
-    """The affine node: keeps x only if W needs a gradient and W only if x does."""
-    ex, ew = edge(x), edge(w)
-    node = cls((ex, ew, edge(b) if b is not None else None))
+    """The affine node: keeps x only if W needs a gradient and W only if x does (version-checked)."""
+    ex = x.grad_fn
+    if ex is None and x._rg:
+        ex = x
+    ew = w.grad_fn
+    if ew is None and w._rg:
+        ew = w
+    eb = None
+    if b is not None:
+        eb = b.grad_fn
+        if eb is None and b._rg:
+            eb = b
+    node = cls((ex, ew, eb))
     node.lead = xd.shape[:-1] if xd.ndim != 2 else None
+    checks = ()
     if ew is not None:
         node.x = xd
-        if ex is not None:
-            node.w = wd
-            save_check(node, (x, xd), (w, wd))
-        else:
-            node.w = None
-            save_check(node, (x, xd))
+        vc = x._vc or C.vcounter(x)
+        checks = ((vc, vc[0], x),)
     else:
         node.x = None
-        node.w = wd if ex is not None else None
-        if ex is not None:
-            save_check(node, (w, wd))
+    if ex is not None:
+        node.w = wd
+        vc = w._vc or C.vcounter(w)
+        checks += ((vc, vc[0], w),)
+    else:
+        node.w = None
+    node._checks = checks
     return node
 
 
@@ -342,9 +353,9 @@ def linear_relu(x, w, b=None):
         node = _linear_node(LinearReluBackward, x, xd, w, wd, b)
         node.out = out
         t = wrap_grad(out, x._device, node)
-        inputs = node._checks or ()
-        C.save_output_check(node, t)
-        node._checks = inputs + node._checks
+        # The output is saved too; its entry names the op instead of holding the tensor (no cycle).
+        vc = t._vc = [0]
+        node._checks += ((vc, 0, (out.dtype, out.shape, "ReluBackward0", x._device.type == "cuda")),)
         return t
     return wrap(out, x._device)
 
