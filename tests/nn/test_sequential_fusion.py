@@ -45,3 +45,24 @@ def test_inplace_edit_of_fused_output_is_caught():
     y.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_subclassed_linear_keeps_its_own_forward():
+    class Doubled(nn.Linear):
+        def forward(self, x):
+            return super().forward(x) * 2
+
+    net = nn.Sequential(Doubled(3, 3), nn.ReLU(), nn.Linear(3, 2))
+    x = xptorch.randn(4, 3)
+    expected = net[2](net[1](net[0](x)))
+    np.testing.assert_array_equal(net(x).detach().numpy(), expected.detach().numpy())
+    assert net[0](x).grad_fn.name() == "MulBackward0"
+
+
+def test_hooks_on_a_lone_linear_still_run():
+    net = nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 2))
+    calls = []
+    net[2].register_forward_pre_hook(lambda m, args: calls.append("pre"))
+    net[2].register_forward_hook(lambda m, args, out: calls.append("post"))
+    net(xptorch.randn(2, 3))
+    assert calls == ["pre", "post"]

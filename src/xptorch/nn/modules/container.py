@@ -2,6 +2,7 @@
 import collections
 import operator
 
+from ..._ops.linalg import linear as _linear
 from ..._ops.linalg import linear_relu as _linear_relu
 from ..._tensor import Tensor
 from ..parameter import Parameter
@@ -28,12 +29,10 @@ def _delete(modules, idx):
     _renumber(modules)
 
 
-def _hookless(*mods):
-    for m in mods:
-        d = m.__dict__
-        if d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]:
-            return False
-    return True
+def _hookless(m):
+    """Whether calling m is exactly m.forward (the test Module.__call__ makes)."""
+    d = m.__dict__
+    return not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"])
 
 
 def _index(idx, n):
@@ -148,18 +147,22 @@ class Sequential(Module):
         return v
 
     def forward(self, input):
-        mods = list(self._modules.values())
+        mods = tuple(self._modules.values())
         i, n = 0, len(mods)
         while i < n:
             m = mods[i]
-            if i + 1 < n and type(m) is _Linear and type(mods[i + 1]) is _ReLU and _hookless(m, mods[i + 1]):
-                # Linear then ReLU: one GEMM, one epilogue pass and one graph node, same values.
-                p = m._parameters
-                input = _linear_relu(input, p["weight"], p["bias"])
-                i += 2
+            i += 1
+            if type(m) is _Linear and _hookless(m):
+                # A plain Linear runs its op directly; followed by a plain ReLU, both become one
+                # GEMM, one epilogue pass and one graph node, with the same values.
+                p = m.__dict__["_parameters"]
+                if i < n and type(mods[i]) is _ReLU and _hookless(mods[i]):
+                    input = _linear_relu(input, p["weight"], p["bias"])
+                    i += 1
+                else:
+                    input = _linear(input, p["weight"], p["bias"])
                 continue
             input = m(input)
-            i += 1
         return input
 
 
