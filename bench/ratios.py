@@ -41,9 +41,7 @@ def _fmt(seconds):
 
 
 def main(argv):
-    extra = [a for a in argv if a.startswith("-")]
-    argv = [a for a in argv if not a.startswith("-")]
-    if argv:
+    if argv and argv[0].endswith(".json"):
         with open(argv[0]) as f:
             print(table(json.load(f)))
         return 0
@@ -54,7 +52,7 @@ def main(argv):
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "bench.json")
         rc = subprocess.call([sys.executable, "-m", "pytest", here, "-q", "--benchmark-enable",
-                              f"--benchmark-json={out}", "-p", "no:cacheprovider", *extra], env=env)
+                              f"--benchmark-json={out}", "-p", "no:cacheprovider", *argv], env=env)
         if not os.path.exists(out):
             return rc or 1
         with open(out) as f:

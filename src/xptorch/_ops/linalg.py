@@ -345,7 +345,8 @@ def linear_relu(x, w, b=None):
     Values are bit-identical to `relu(linear(x, w, b))`; the result shows grad_fn ReluBackward0.
     """
     xd, wd = x._data, w._data
-    if (xd.ndim != 2 or w._device is not x._device or xd.dtype != wd.dtype or xd.shape[1] != wd.shape[1]
+    if (xd.ndim != 2 or w._device is not x._device or (xd.dtype is not wd.dtype and xd.dtype != wd.dtype)
+            or xd.shape[1] != wd.shape[1]
             or (b is not None and (b._device is not x._device or b._data.dtype != xd.dtype))):
         return _relu(linear(x, w, b))
     out = kernels.linear_forward(xd, wd, None if b is None else b._data, relu=True)

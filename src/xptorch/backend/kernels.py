@@ -88,7 +88,10 @@ def linear_forward(x, w, b, relu=False):
     if b is not None:
         y += b
     if relu:
-        relu_inplace(y)
+        if y.size < _SMALL:
+            y[y < 0] = 0
+        else:
+            relu_inplace(y)
     return y
 
 
