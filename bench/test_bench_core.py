@@ -1,4 +1,4 @@
-"""Issue: core ops. Eager overhead of small ops and throughput of large ones, xptorch vs torch CPU."""
+"""Core ops: Eager overhead of small ops and throughput of large ones, xptorch vs torch CPU."""
 import pytest
 
 

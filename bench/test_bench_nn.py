@@ -1,4 +1,4 @@
-"""Issue: nn. Building/iterating big Sequentials, state_dict round trips, the seed net's step."""
+"""nn: Building/iterating big Sequentials, state_dict round trips, the seed net's step."""
 import pytest
 
 

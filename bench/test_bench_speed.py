@@ -1,4 +1,4 @@
-"""Issue: speed. Small-model eager overhead and large-model throughput, xptorch vs torch CPU."""
+"""Speed: Small-model eager overhead and large-model throughput, xptorch vs torch CPU."""
 import pytest
 
 

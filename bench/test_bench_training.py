@@ -1,4 +1,4 @@
-"""Issue: training and observation. The tour's training loop in xptorch and torch (same model, data,
+"""Training and observation: The tour's training loop in xptorch and torch (same model, data,
 optimiser; `python bench/ratios.py` prints the ratios), and the cost of a Monitor on that loop.
 
 Monitor overhead is its own group, parametrised by `monitor`: compare the medians of

@@ -152,7 +152,7 @@ def test_type_promotion_scalars(da, scalar, op):
 
 
 def test_documented_promotions():
-    """The cases the issue names explicitly."""
+    """The promotion cases users meet most often."""
     check_op([np.array([1, 2], dtype=np.int64)], lambda x: x + 1.5, lambda x: x + 1.5, grad=False)
     check_op([np.array([1, 2], dtype=np.int64), np.array([2, 4], dtype=np.int64)],
              operator.truediv, operator.truediv, grad=False)
