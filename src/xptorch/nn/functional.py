@@ -5,6 +5,7 @@ from .._ops.activation import *  # noqa: F401,F403
 from .._ops.conv import *  # noqa: F401,F403
 from .._ops.loss import *  # noqa: F401,F403
 from .._ops.norm import *  # noqa: F401,F403
+from .._ops.pad import pad  # noqa: F401
 from .._ops.pool import *  # noqa: F401,F403
 from .._ops.reduce import logsumexp  # noqa: F401
 

@@ -1,0 +1,74 @@
+"""F.pad: constant padding (negative widths crop) and the reflect/replicate/circular modes."""
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
+from ._common import edge, wrap, wrap_grad
+from .conv import pad_mode, pad_zeros
+
+__all__ = ["pad"]
+
+
+class ConstantPadNdBackward0(Node):
+    """The gradient of a constant pad is the incoming gradient cut back to the input's window."""
+
+    __slots__ = ("window", "shape", "crop")
+
+    def backward(self, g):
+        out = g[self.window]
+        if self.crop is None:
+            return (out,)
+        # Cropped (negative-width) borders received no value, so they get no gradient.
+        full = _zeros_like_shape(g, self.shape)
+        full[self.crop] = out
+        return (full,)
+
+
+def _zeros_like_shape(g, shape):
+    from ..backend import get_array_module
+
+    return get_array_module(g).zeros(shape, dtype=g.dtype)
+
+
+def _pairs(pad, ndim):
+    """(left, right) per dimension, first padded dimension first; `pad` lists the last dim first."""
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > ndim:
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension but got "
+            f"padding length {len(pad)} and input of dimension {ndim}"
+        )
+    pairs = [(int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)]
+    return tuple(reversed(pairs))
+
+
+def pad(input, pad, mode="constant", value=None):
+    pairs = _pairs(pad, input.dim())
+    if mode != "constant":
+        if value:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument.')
+        if mode not in ("reflect", "replicate", "circular"):
+            raise NotImplementedError(f"Unrecognised padding mode {mode}")
+        return pad_mode(input, pairs, mode)
+    xd = input._data
+    lead = xd.ndim - len(pairs)
+    # Negative widths crop first; what is left is padded with value.
+    crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(xd.shape[lead:], pairs))
+    for n, (lo, hi) in zip(xd.shape[lead:], pairs):
+        if n + lo + hi < 0:
+            raise RuntimeError(
+                f"The input size {n}, plus negative padding {lo} and {hi} resulted in a negative output size, "
+                "which is invalid. Check dimension of your input."
+            )
+    cropped = any(lo < 0 or hi < 0 for lo, hi in pairs)
+    src = xd[(Ellipsis,) + crop] if cropped else xd
+    grow = tuple((max(lo, 0), max(hi, 0)) for lo, hi in pairs)
+    out = pad_zeros(src, grow, 0 if value is None else value)
+    if out is xd:
+        out = xd.copy()
+    if input._rg and _grad_state.enabled:
+        node = ConstantPadNdBackward0((edge(input),))
+        node.window = (Ellipsis,) + tuple(slice(lo, lo + n) for (lo, _), n in zip(grow, src.shape[lead:]))
+        node.shape = xd.shape
+        node.crop = ((Ellipsis,) + crop) if cropped else None
+        return wrap_grad(out, input._device, node)
+    return wrap(out, input._device)
