@@ -540,3 +540,47 @@ def test_linear_like_repr_and_grad():
 def test_repr_of_random_values(shp):
     arr = np.random.default_rng(0).normal(size=shp).astype(np.float32)
     assert repr(xptorch.tensor(arr)) == xp_message(repr(torch.tensor(arr)))
+
+
+def test_deepcopy_of_a_leaf_copies_values_and_grad_but_not_memory():
+    import copy
+
+    t = xptorch.tensor([1.0, 2.0], requires_grad=True)
+    (t * 3).sum().backward()
+    c = copy.deepcopy(t)
+    assert c is not t and c.requires_grad and c.is_leaf
+    np.testing.assert_array_equal(c.grad.numpy(), [3.0, 3.0])
+    c.data[0] = 9
+    assert float(t[0]) == 1.0
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(t * 2)
+
+
+def test_type_names_cuda_tensors(simulated_cuda):
+    assert xptorch.zeros(2).type() == "xptorch.FloatTensor"
+    assert xptorch.zeros(2, device="cuda").type() == "xptorch.cuda.FloatTensor"
+
+
+def test_implicit_softmax_dim_warns_like_torch():
+    import warnings
+
+    import xptorch.nn.functional as F
+
+    torch = pytest.importorskip("torch")
+    for name in ("softmax", "log_softmax"):
+        with warnings.catch_warnings(record=True) as ours:
+            warnings.simplefilter("always")
+            getattr(F, name)(xptorch.rand(2, 3))
+        with warnings.catch_warnings(record=True) as theirs:
+            warnings.simplefilter("always")
+            getattr(torch.nn.functional, name)(torch.rand(2, 3))
+        assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+
+
+def test_hook_handles_have_ids():
+    from xptorch import nn
+
+    lin = nn.Linear(1, 1)
+    a = lin.register_forward_hook(lambda *args: None)
+    b = lin.register_forward_hook(lambda *args: None)
+    assert isinstance(a.id, int) and a.id != b.id

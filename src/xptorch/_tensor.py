@@ -317,7 +317,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return f"xptorch.{self.dtype._legacy}"
+            return f"xptorch.{'cuda.' if self._device.type == 'cuda' else ''}{self.dtype._legacy}"
         if isinstance(dtype, str):
             name = dtype.rsplit(".", 1)[-1]
             dtype = next(d for d in _dtype.ALL if d._legacy == name)
@@ -952,6 +952,21 @@ class Tensor:
 
     def __reduce_ex__(self, proto):
         return (_rebuild, (self.numpy(force=True).copy(), str(self._device), self._rg))
+
+    def __deepcopy__(self, memo):
+        """A leaf copy on the same device; like PyTorch, a leaf's .grad is copied with it."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment."
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        out = C.wrap(self._data.copy(), self._device)
+        out._rg = self._rg
+        memo[id(self)] = out
+        if self._grad is not None:
+            out._grad = C.wrap(self._grad._data.copy(), self._device)
+        return out
 
 
 def _rebuild(arr, dev, rg):

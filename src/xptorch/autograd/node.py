@@ -74,6 +74,11 @@ class RemovableHandle:
     def __init__(self, hooks, key):
         self._hooks, self._key = hooks, key
 
+    @property
+    def id(self):
+        """The hook's key in its module's registry (an int), as in PyTorch."""
+        return self._key if isinstance(self._key, int) else id(self._key)
+
     def remove(self):
         hooks = self._hooks
         if isinstance(hooks, dict):

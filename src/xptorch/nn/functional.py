@@ -1,4 +1,6 @@
 """nn.functional: stateless forms of the layers and losses."""
+import warnings
+
 from .._functions import relu, sigmoid, tanh  # noqa: F401
 from .._ops.linalg import linear, linear_relu  # noqa: F401
 from .._ops.activation import *  # noqa: F401,F403
@@ -14,17 +16,23 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     from .._ops.reduce import softmax as _s
 
     x = input if dtype is None else input.to(dtype)
-    return _s(x, dim if dim is not None else _implicit_dim(x))
+    return _s(x, dim if dim is not None else _implicit_dim(x, "softmax", _stacklevel))
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     from .._ops.reduce import softmax as _s
 
     x = input if dtype is None else input.to(dtype)
-    return _s(x, dim if dim is not None else _implicit_dim(x), log=True)
+    return _s(x, dim if dim is not None else _implicit_dim(x, "log_softmax", _stacklevel), log=True)
 
 
-def _implicit_dim(x):
+def _implicit_dim(x, name, stacklevel):
+    """PyTorch's legacy choice of dimension when none is given, with its deprecation warning."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
     return 0 if x.dim() in (0, 1, 3) else 1
 
 
