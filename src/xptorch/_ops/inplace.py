@@ -75,6 +75,53 @@ def check_broadcast(a, other):
         )
 
 
+class ViewCopySlices(Node):
+    """An in-place edit of a view of b, seen from b: the view's region takes the gradient of the new
+    values (edge 1), the rest goes to b's earlier history (edge 0)."""
+
+    __slots__ = ("region",)  # (element offset, shape, byte strides) of the view inside b
+
+    def backward(self, g):
+        xp = C.get_xp(g)
+        g = xp.ascontiguousarray(g)
+        g_new = _region(xp, g, self.region).copy()
+        g_old = g.copy()
+        _region(xp, g_old, self.region)[...] = 0
+        return (g_old, g_new)
+
+    def name(self):
+        return "CopySlices"
+
+
+def _region(xp, arr, region):
+    off, shape, strides = region
+    return xp.lib.stride_tricks.as_strided(arr.reshape(-1)[off:], shape=shape, strides=strides)
+
+
+def _ptr(arr):
+    return arr.ctypes.data if isinstance(arr, np.ndarray) else arr.data.ptr
+
+
+def rebase(a, node):
+    """Make node the producer of a's new values; for a view, also rewrite its base's history."""
+    base = a._base
+    if base is not None:
+        bd, vd = base._data, a._data
+        if not bd.flags.c_contiguous or bd.dtype != vd.dtype or (_ptr(vd) - _ptr(bd)) % bd.itemsize:
+            raise RuntimeError(_VIEW_OF_GRAPH_MSG)
+        if any(st == 0 and n > 1 for st, n in zip(vd.strides, vd.shape)):
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single "
+                "memory location. Please clone() the tensor before performing the operation."
+            )
+        scatter = ViewCopySlices((C.edge(base), node))
+        scatter.region = ((_ptr(vd) - _ptr(bd)) // bd.itemsize, vd.shape, vd.strides)
+        base.grad_fn = scatter
+        base._rg = True
+    a.grad_fn = node
+    a._rg = True
+
+
 def _graph_input(a):
     """A stand-in for a's current value: same autograd identity, values copied before a is overwritten."""
     src = C.wrap(a._data.copy(), a._device)
@@ -86,10 +133,7 @@ def _store(a, res, cpp_names=False):
     """Write res's values into a and, when res is in the graph, make a the output of res's node."""
     check_cast(a, res._data.dtype, cpp_names)
     if res.grad_fn is not None:
-        if a._base is not None:
-            raise RuntimeError(_VIEW_OF_GRAPH_MSG)
-        a.grad_fn = res.grad_fn
-        a._rg = True
+        rebase(a, res.grad_fn)
     a._data[...] = res._data
     bump(a)
     node = res.grad_fn
@@ -216,13 +260,6 @@ class CopyBackwards(Node):
         return (gd, gs)
 
 
-def _rebase(a, node):
-    if a._base is not None:
-        raise RuntimeError(_VIEW_OF_GRAPH_MSG)
-    a.grad_fn = node
-    a._rg = True
-
-
 def fill(a, value, name="FillBackward2"):
     check_inplace(a)
     if isinstance(value, C.Tensor):
@@ -234,7 +271,7 @@ def fill(a, value, name="FillBackward2"):
     if a._rg and _grad_state.enabled:
         node = FillBackward((C.edge(a),))
         node._name = name
-        _rebase(a, node)
+        rebase(a, node)
     a._data.fill(value)
     bump(a)
     return a
@@ -263,7 +300,7 @@ def copy(a, src):
     if (a._rg or src._rg) and _grad_state.enabled:
         node = CopyBackwards((C.edge(a), C.edge(src)))
         node.sshape, node.sdtype, node.sdev, node.ddev = src._data.shape, src._data.dtype, src._device, a._device
-        _rebase(a, node)
+        rebase(a, node)
     a._data[...] = sd
     bump(a)
     return a

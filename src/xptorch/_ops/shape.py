@@ -573,11 +573,6 @@ def setitem(a, idx, value):
     else:
         v = value
     graph = ((v_t and value._rg) or a._rg) and _grad_state.enabled
-    if graph and a._base is not None:
-        raise RuntimeError(
-            "xptorch supports index assignment into a tensor in the autograd graph, not into a view of one; "
-            "assign into the base tensor or under xptorch.no_grad()"
-        )
     try:
         ad[nidx] = v
     except ValueError:
@@ -586,10 +581,11 @@ def setitem(a, idx, value):
     except IndexError as exc:
         _advanced_error(ad.shape, nidx, exc)
     if graph:
+        from .inplace import rebase
+
         node = CopySlices((edge(a), edge(value) if v_t else None))
         node.index, node.vshape, node.advanced = nidx, np.shape(v), advanced
-        a.grad_fn = node
-        a._rg = True
+        rebase(a, node)
     bump(a)
 
 

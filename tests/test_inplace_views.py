@@ -1,0 +1,87 @@
+"""In-place edits through views of tensors in the graph rewrite the base's history, as in torch."""
+import numpy as np
+import pytest
+
+import xptorch
+
+torch = pytest.importorskip("torch")
+
+
+def _y(lib, w):
+    return w * 2 + 1
+
+
+CASES = {
+    "slice iadd": lambda lib, y: y.__setitem__(0, y[0].__iadd__(1)),
+    "column mul_": lambda lib, y: y[:, 0].mul_(3),
+    "transpose add_": lambda lib, y: y.t().add_(lib.ones(2, 3)),
+    "nested view sub_": lambda lib, y: y[1:][0].sub_(y[2].detach()),
+    "setitem into a view": lambda lib, y: y[1].__setitem__(0, lib.tensor(5.0)),
+    "fill_ a view": lambda lib, y: y[2].fill_(7.0),
+    "copy_ into a view": lambda lib, y: y[:, 1].copy_(lib.tensor([1.0, 2.0, 3.0])),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_inplace_through_a_view_matches_torch(name):
+    edit = CASES[name]
+    data = np.random.default_rng(0).standard_normal((3, 2))
+    weights = np.arange(6.0).reshape(3, 2)
+    results = []
+    for lib in (xptorch, torch):
+        w = lib.tensor(data, requires_grad=True)
+        y = _y(lib, w)
+        edit(lib, y)
+        (y * lib.tensor(weights)).sum().backward()
+        name = y.grad_fn.name().replace("torch::autograd::", "")
+        results.append((y.detach().numpy().copy(), w.grad.numpy().copy(), name))
+    (yx, gx, nx), (yt, gt, nt) = results
+    np.testing.assert_allclose(yx, yt, rtol=1e-12)
+    np.testing.assert_allclose(gx, gt, rtol=1e-12)
+    assert nx == nt
+
+
+def test_view_edit_with_another_graph_tensor():
+    data = np.random.default_rng(1).standard_normal((3, 2))
+    grads = []
+    for lib in (xptorch, torch):
+        w = lib.tensor(data, requires_grad=True)
+        s = lib.tensor([2.0, -1.0], requires_grad=True)
+        y = w * 1.5
+        y[1].mul_(s)
+        (y ** 2).sum().backward()
+        grads.append((w.grad.numpy().copy(), s.grad.numpy().copy()))
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-12)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-12)
+
+
+def test_both_the_view_and_the_base_used_afterwards():
+    data = np.random.default_rng(2).standard_normal((3, 2))
+    grads = []
+    for lib in (xptorch, torch):
+        w = lib.tensor(data, requires_grad=True)
+        y = w * 3
+        v = y[0]
+        v.mul_(2)
+        (v.sum() * 3 + (y * y).sum()).backward()
+        grads.append(w.grad.numpy().copy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_editing_a_view_of_a_saved_output_is_caught_like_torch():
+    for lib in (xptorch, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = w.exp()
+        y[0].mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+def test_writing_through_an_expanded_view_is_refused_unchanged():
+    w = xptorch.rand(3, requires_grad=True)
+    y = w * 2
+    e = y[0:1].expand(4)
+    before = y.detach().numpy().copy()
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        e.add_(1)
+    np.testing.assert_array_equal(y.detach().numpy(), before)
