@@ -10,8 +10,8 @@ from . import _common as C
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_MSG = "a view of a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_GRAPH_MSG = (
-    "xptorch supports in-place ops on tensors in the autograd graph, not on views of them; "
-    "apply the op to the base tensor, out of place, or under xptorch.no_grad()"
+    "an in-place edit through a view of a tensor in the autograd graph needs that tensor to be "
+    "contiguous with the view's dtype; call .contiguous() on it first, or edit under xptorch.no_grad()"
 )
 
 
