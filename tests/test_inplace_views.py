@@ -85,3 +85,13 @@ def test_writing_through_an_expanded_view_is_refused_unchanged():
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         e.add_(1)
     np.testing.assert_array_equal(y.detach().numpy(), before)
+
+
+def test_refused_view_assignment_changes_nothing():
+    w = xptorch.rand(3, requires_grad=True)
+    y = w * 2
+    e = y[0:1].expand(4)
+    before = y.detach().numpy().copy()
+    with pytest.raises(RuntimeError, match="more than one element"):
+        e[1] = xptorch.tensor(5.0, requires_grad=True)
+    np.testing.assert_array_equal(y.detach().numpy(), before)

@@ -102,18 +102,27 @@ def _ptr(arr):
     return arr.ctypes.data if isinstance(arr, np.ndarray) else arr.data.ptr
 
 
+def check_rebase(a):
+    """Refuse, before anything is written, a view edit whose history cannot be rewritten."""
+    base = a._base
+    if base is None:
+        return
+    bd, vd = base._data, a._data
+    if not bd.flags.c_contiguous or bd.dtype != vd.dtype or (_ptr(vd) - _ptr(bd)) % bd.itemsize:
+        raise RuntimeError(_VIEW_OF_GRAPH_MSG)
+    if any(st == 0 and n > 1 for st, n in zip(vd.strides, vd.shape)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single "
+            "memory location. Please clone() the tensor before performing the operation."
+        )
+
+
 def rebase(a, node):
     """Make node the producer of a's new values; for a view, also rewrite its base's history."""
     base = a._base
     if base is not None:
+        check_rebase(a)
         bd, vd = base._data, a._data
-        if not bd.flags.c_contiguous or bd.dtype != vd.dtype or (_ptr(vd) - _ptr(bd)) % bd.itemsize:
-            raise RuntimeError(_VIEW_OF_GRAPH_MSG)
-        if any(st == 0 and n > 1 for st, n in zip(vd.strides, vd.shape)):
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers to a single "
-                "memory location. Please clone() the tensor before performing the operation."
-            )
         scatter = ViewCopySlices((C.edge(base), node))
         scatter.region = ((_ptr(vd) - _ptr(bd)) // bd.itemsize, vd.shape, vd.strides)
         base.grad_fn = scatter

@@ -573,6 +573,10 @@ def setitem(a, idx, value):
     else:
         v = value
     graph = ((v_t and value._rg) or a._rg) and _grad_state.enabled
+    if graph:
+        from .inplace import check_rebase
+
+        check_rebase(a)
     try:
         ad[nidx] = v
     except ValueError:
