@@ -584,3 +584,15 @@ def test_hook_handles_have_ids():
     a = lin.register_forward_hook(lambda *args: None)
     b = lin.register_forward_hook(lambda *args: None)
     assert isinstance(a.id, int) and a.id != b.id
+
+
+def test_legacy_constructor_matches_torch():
+    torch = pytest.importorskip("torch")
+    for args in [(2, 3), ([1, 2],), ((1.5, 2),), ()]:
+        ours, theirs = xptorch.Tensor(*args), torch.Tensor(*args)
+        assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype == xptorch.float32
+        if args and not isinstance(args[0], int):
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert tuple(xptorch.Tensor(xptorch.Size([4])).shape) == (4,)
+    with pytest.raises(TypeError, match="data must be a sequence"):
+        xptorch.Tensor(2.5)

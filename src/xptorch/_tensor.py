@@ -27,8 +27,22 @@ class Tensor:
     _leaf_hooks = None
     _is_param = False
 
-    def __init__(self, *args, **kwargs):
-        raise TypeError("use xptorch.tensor(...) or a factory function to create tensors")
+    def __new__(cls, *args, device=None):
+        """The legacy constructor: Tensor(2, 3) is uninitialised float32, Tensor([1, 2]) copies data."""
+        from ._factories import empty, tensor
+
+        if len(args) == 1 and not isinstance(args[0], int):
+            data = args[0]
+            if isinstance(data, Tensor):
+                return data
+            if isinstance(data, Size):
+                return empty(tuple(data), device=device)
+            if not isinstance(data, (list, tuple, np.ndarray)):
+                raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+            return tensor(data, dtype=_dtype.float32, device=device)
+        if not all(isinstance(a, int) for a in args):
+            raise TypeError("new() received an invalid combination of arguments")
+        return empty(*args, device=device) if args else empty(0, device=device)
 
     # ---- construction -------------------------------------------------------------------------
     @staticmethod
