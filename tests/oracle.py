@@ -245,3 +245,14 @@ def gradcheck(fn, arrays, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
             num.reshape(-1)[i] = np.sum((plus - minus) * g) / (2 * eps)
         got = to_numpy(xs[k].grad) if xs[k].grad is not None else np.zeros_like(base)
         np.testing.assert_allclose(got, num, rtol=rtol, atol=atol, err_msg=f"input {k}")
+
+
+def same_repr(fn):
+    """fn(lib) on torch and on xptorch: equal reprs (after renaming), or the same error; returns ours."""
+    try:
+        t = fn(torch)
+    except Exception as e:
+        return assert_same_error(e, lambda: fn(xptorch))
+    x = fn(xptorch)
+    assert repr(x) == xp_message(repr(t))
+    return x
