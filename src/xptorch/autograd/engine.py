@@ -32,16 +32,6 @@ def _version_error(now, then, who):
     )
 
 
-def _check_saved(node):
-    if node._freed:
-        raise RuntimeError(FREED_MSG)
-    checks = node._checks
-    if checks:
-        for vc, then, who in checks:
-            if vc[0] != then:
-                _version_error(vc[0], then, who)
-
-
 def _check_nan(node, grads):
     for i, gi in enumerate(grads):
         if gi is not None and gi.dtype.kind == "f" and bool(np.isnan(gi).any()):
