@@ -403,13 +403,7 @@ def abs(a):
     ad = a._data
     if ad.dtype.kind == "b":
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
-    out = ad.__abs__()
-    if a._rg and _grad_state.enabled:
-        node = AbsBackward0((edge(a),))
-        node.a = ad
-        save_check(node, (a, ad))
-        return wrap_grad(out, a._device, node)
-    return wrap(out, a._device)
+    return _unary_saving_in(a, ad, ad.__abs__(), AbsBackward0)
 
 
 def _float_input(a):
@@ -480,6 +474,16 @@ class ReluBackward0(_SavesOut):
         if out.ndim == 0:  # the kernels take arrays of at least one dim
             return (kernels.relu_backward(g.reshape(1), out.reshape(1)).reshape(g.shape),)
         return (kernels.relu_backward(g, out),)
+
+
+def _unary_saving_in(a, ad, out, cls):
+    """Wrap a unary op's result whose backward needs the input array ad (version-checked)."""
+    if a._rg and _grad_state.enabled:
+        node = cls((edge(a),))
+        node.a = ad
+        save_check(node, (a, ad))
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
 
 
 def _unary_saving_out(a, out, cls):
@@ -555,13 +559,7 @@ class LogBackward0(Node):
 
 def log(a):
     ad = _float_input(a)
-    out = quiet(_xp(ad).log, ad)
-    if a._rg and _grad_state.enabled:
-        node = LogBackward0((edge(a),))
-        node.a = ad
-        save_check(node, (a, ad))
-        return wrap_grad(out, a._device, node)
-    return wrap(out, a._device)
+    return _unary_saving_in(a, ad, quiet(_xp(ad).log, ad), LogBackward0)
 
 
 class SinBackward0(LogBackward0):
@@ -578,23 +576,14 @@ class CosBackward0(LogBackward0):
         return (-g * _xp(self.a).sin(self.a),)
 
 
-def _trig(a, fn, cls):
-    ad = _float_input(a)
-    out = quiet(fn(_xp(ad)), ad)
-    if a._rg and _grad_state.enabled:
-        node = cls((edge(a),))
-        node.a = ad
-        save_check(node, (a, ad))
-        return wrap_grad(out, a._device, node)
-    return wrap(out, a._device)
-
-
 def sin(a):
-    return _trig(a, lambda xp: xp.sin, SinBackward0)
+    ad = _float_input(a)
+    return _unary_saving_in(a, ad, quiet(_xp(ad).sin, ad), SinBackward0)
 
 
 def cos(a):
-    return _trig(a, lambda xp: xp.cos, CosBackward0)
+    ad = _float_input(a)
+    return _unary_saving_in(a, ad, quiet(_xp(ad).cos, ad), CosBackward0)
 
 
 # ---- clamp, maximum, minimum, where --------------------------------------------------------------
