@@ -7,6 +7,7 @@ break the bit-for-bit agreement with the NumPy twins in kernels.py.
 import hashlib
 import math
 import os
+import re
 import tempfile
 import threading
 
@@ -34,17 +35,30 @@ def nvrtc_target(cc, supported):
     return f"-arch=compute_{max(older)}", False
 
 
-def compile_program(src, cc, name="xptorch.cu"):
-    """Compile src for compute capability cc (an int such as 90); returns the cubin or PTX bytes."""
+def supported_archs():
+    """Compute capabilities this NVRTC emits SASS for (empty when it cannot say)."""
     from cupy.cuda import nvrtc
 
-    supported = tuple(nvrtc.getSupportedArchs()) if hasattr(nvrtc, "getSupportedArchs") else ()
+    return tuple(nvrtc.getSupportedArchs()) if hasattr(nvrtc, "getSupportedArchs") else ()
+
+
+def build_options(cc, supported):
+    """(NVRTC options, cubin?) for cc; ptxas reports registers and spills into the log of a cubin build."""
     arch, cubin = nvrtc_target(cc, supported)
-    options = OPTIONS + (arch,)
-    key = hashlib.sha256(repr((src, options, nvrtc.getVersion())).encode()).hexdigest()
-    cached = _cache_read(key)
-    if cached is not None:
-        return cached
+    return OPTIONS + ((arch, "--ptxas-options=-v") if cubin else (arch,)), cubin
+
+
+def cache_key(src, options, version):
+    # The whole source text is hashed (files are concatenated, never #included), so any edit recompiles.
+    return hashlib.sha256(repr((src, options, version)).encode()).hexdigest()
+
+
+def build(src, cc, name="xptorch.cu"):
+    """Compile src for compute capability cc, bypassing the cache: (binary, NVRTC log, options, cache key)."""
+    from cupy.cuda import nvrtc
+
+    options, cubin = build_options(cc, supported_archs())
+    key = cache_key(src, options, nvrtc.getVersion())
     prog = nvrtc.createProgram(src, name, (), ())
     try:
         try:
@@ -52,8 +66,22 @@ def compile_program(src, cc, name="xptorch.cu"):
         except nvrtc.NVRTCError as exc:
             raise RuntimeError(f"NVRTC failed to compile {name} with {options}:\n{nvrtc.getProgramLog(prog)}") from exc
         binary = nvrtc.getCUBIN(prog) if cubin else nvrtc.getPTX(prog)
+        log = nvrtc.getProgramLog(prog)
     finally:
         nvrtc.destroyProgram(prog)
+    return binary, log, options, key
+
+
+def compile_program(src, cc, name="xptorch.cu"):
+    """Compile src for compute capability cc (an int such as 90); returns the cubin or PTX bytes, cached on disk."""
+    from cupy.cuda import nvrtc
+
+    options, _ = build_options(cc, supported_archs())
+    key = cache_key(src, options, nvrtc.getVersion())
+    cached = _cache_read(key)
+    if cached is not None:
+        return cached
+    binary, _, _, key = build(src, cc, name)
     _cache_write(key, binary)
     return binary
 
@@ -99,6 +127,13 @@ class Program:
         self._modules = {}
         self._lock = threading.Lock()
 
+    def source(self):
+        return kernel_source.source(*self.files)
+
+    def binary(self, cc):
+        """The cubin (or PTX) for compute capability cc, as it is loaded at run time."""
+        return compile_program(self.source(), cc, self.files[-1])
+
     def function(self, name, dev):
         mod = self._modules.get(dev)
         if mod is None:
@@ -112,7 +147,7 @@ class Program:
         from cupy.cuda import function
 
         d = cp.cuda.Device(dev)
-        binary = compile_program(kernel_source.source(*self.files), int(d.compute_capability), self.files[-1])
+        binary = self.binary(int(d.compute_capability))
         with d:
             mod = function.Module()
             mod.load(binary)
@@ -294,3 +329,15 @@ def random_raw(n, key0, key1, ctr0):
         RANDOM_RAW(out.dtype, dev, (_blocks(-(-n // 4), dev),), (_BLOCK,),
                    (out, np.int64(n), np.uint64(key0), np.uint64(key1), np.uint64(ctr0)))
     return out
+
+
+_PTXAS_FUNCTION = re.compile(r"Function properties for (\w+)\s*\n"
+                             r"ptxas\s+\.\s+(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads"
+                             r"(?:\s*\nptxas info\s+: Used (\d+) registers)?")
+
+
+def resource_usage(log):
+    """{function: (registers, stack bytes, spill-store bytes, spill-load bytes)} from a cubin build's ptxas log;
+    registers is None for device functions that ptxas reports without a count."""
+    return {m[1]: (None if m[5] is None else int(m[5]), int(m[2]), int(m[3]), int(m[4]))
+            for m in _PTXAS_FUNCTION.finditer(log)}
