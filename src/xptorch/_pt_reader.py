@@ -35,6 +35,19 @@ _STORAGE_DTYPES = {
     "ByteStorage": np.uint8,
     "BoolStorage": np.bool_,
 }
+_UNSUPPORTED_DTYPES = {
+    "BFloat16Storage": "bfloat16",
+    "bfloat16": "bfloat16",
+    "ComplexFloatStorage": "complex64",
+    "complex64": "complex64",
+    "cfloat": "complex64",
+    "ComplexDoubleStorage": "complex128",
+    "complex128": "complex128",
+    "cdouble": "complex128",
+    "QInt8Storage": "qint8",
+    "QUInt8Storage": "quint8",
+    "QInt32Storage": "qint32",
+}
 _TORCH_DTYPES = {
     "float32": _dtype.float32, "float": _dtype.float32, "float64": _dtype.float64, "double": _dtype.float64,
     "float16": _dtype.float16, "half": _dtype.float16, "int64": _dtype.int64, "long": _dtype.int64,
@@ -163,10 +176,22 @@ def _read_entry(zf, entry, name, limit):
         raise ValueError(f"{name}: record {entry!r} is compressed; PyTorch checkpoints store records uncompressed")
     if limit is not None and info.file_size > limit:
         raise ValueError(f"{name}: record {entry!r} is {info.file_size} bytes, expected at most {limit}")
+    _check_fits(zf.fp, info, info.file_size, name)
     try:
         return zf.read(info)
     except Exception as exc:  # damage, CRC mismatch, or flags zipfile refuses (encryption: RuntimeError)
         raise ValueError(f"{name}: record {entry!r} is unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def _check_fits(f, info, nbytes, name, header=0):
+    """Refuse a record that claims more bytes than the file holds, before anything is allocated."""
+    pos = f.tell()
+    size = f.seek(0, io.SEEK_END)
+    f.seek(pos)
+    if info.header_offset + 30 + header + nbytes > size:
+        raise ValueError(
+            f"{name}: record {info.filename!r} claims {nbytes} bytes, more than the {size}-byte file holds"
+        )
 
 
 def _read_storage(f, info, nbytes, name):
@@ -180,6 +205,7 @@ def _read_storage(f, info, nbytes, name):
     name_len, extra_len = int.from_bytes(local[26:28], "little"), int.from_bytes(local[28:30], "little")
     if name_len != len(info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace")):
         raise ValueError(f"{name}: record {info.filename!r} has a damaged local header")
+    _check_fits(f, info, nbytes, name, name_len + extra_len)
     f.seek(info.header_offset + 30 + name_len + extra_len)
     buf = np.empty(nbytes, np.uint8)
     mv, got = memoryview(buf), 0
@@ -218,6 +244,11 @@ class _Unpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         obj = self.allowed.get((module, name))
+        if obj is None and module == "torch" and name in _UNSUPPORTED_DTYPES:
+            raise ValueError(
+                f"{self.name}: the checkpoint holds {_UNSUPPORTED_DTYPES[name]} tensors, a dtype xptorch does not "
+                "support; convert them in PyTorch first (for example to float32) and save again"
+            )
         if obj is None:
             raise UnsafeGlobalError(
                 f"{self.name}: refusing to load the global {module}.{name}: only tensors, Parameters, "

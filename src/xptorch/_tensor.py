@@ -975,12 +975,34 @@ class Tensor:
             )
         if id(self) in memo:
             return memo[id(self)]
-        out = C.wrap(self._data.copy(), self._device)
+        out = C.wrap(_copy_sharing(self._data, memo), self._device)
         out._rg = self._rg
         memo[id(self)] = out
         if self._grad is not None:
             out._grad = C.wrap(self._grad._data.copy(), self._device)
         return out
+
+
+def _copy_sharing(arr, memo):
+    """A copy of arr; arrays of one allocation copied in one deepcopy stay views of one new allocation."""
+    from .serialization import _owner, _ptr, view
+
+    own = _owner(arr)
+    if own is None:
+        return arr.copy()
+    key, flat = own
+    mk = ("xptorch.storage", key)
+    new = memo.get(mk)
+    if new is None:
+        if arr.base is None:  # arr owns its memory: a plain copy, registered for its views
+            out = arr.copy(order="K")
+            if _owner(out) is not None:
+                memo[mk] = _owner(out)[1]
+                memo.setdefault(id(memo), []).append(flat)  # keep the key's object alive, as deepcopy does
+                return out
+        new = memo[mk] = flat.copy()
+        memo.setdefault(id(memo), []).append(flat)
+    return view(new, _ptr(arr) - _ptr(flat), arr.shape, arr.strides, arr.dtype)
 
 
 def _rebuild(arr, dev, rg):

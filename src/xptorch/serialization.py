@@ -29,6 +29,7 @@ from ._device import CPU, canonical
 from ._device import device as Device
 from ._ops import _common as C
 from ._size import Size
+from ._staging import staging_name, sweep_stale
 from ._tensor import Tensor
 from .backend import get_array_module, transfer
 
@@ -38,6 +39,10 @@ MAX_HEADER = 100_000_000  # the reference implementation's limit
 MAX_DEPTH = 256
 _MAX_DIMS = 64  # NumPy's limit
 _INT64_MAX = 2 ** 63 - 1
+# An overlapping (stride-0) view may describe far more elements than its storage holds; any op on
+# it materialises them. Such views above 64 MiB and 64 times their storage are refused on load.
+_MAX_VIEW_RATIO = 64
+_MAX_VIEW_FREE = 1 << 26
 _META_KEY = "xptorch"
 _VERSION = 1
 
@@ -108,13 +113,43 @@ def save_safetensors(tensors, f, metadata=None):
     _write(st, arrays, meta, f)
 
 
+_TMP_PREFIX = ".xptorch-save-"
+
+
 def _write(st, arrays, meta, f):
-    if isinstance(f, (str, os.PathLike)):
-        st.save_file(arrays, os.fspath(f), metadata=meta)
+    if not isinstance(f, (str, os.PathLike)):
+        if not hasattr(f, "write"):
+            raise TypeError(f"save: f must be a path or a writable binary file, got {type(f).__name__}")
+        f.write(_serialize(st.save, arrays, meta))
         return
-    if not hasattr(f, "write"):
-        raise TypeError(f"save: f must be a path or a writable binary file, got {type(f).__name__}")
-    f.write(st.save(arrays, metadata=meta))
+    path = os.fspath(f)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot save to {path}: it is a folder")
+    # Written beside the target and renamed into place: a killed save never leaves a half file at
+    # `path`, and its named temporary is removed by the next save into the folder.
+    tmp = os.path.join(folder, staging_name(_TMP_PREFIX) + ".tmp")
+    try:
+        _serialize(st.save_file, arrays, meta, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    sweep_stale(folder, _TMP_PREFIX)
+
+
+def _serialize(write, arrays, meta, *path):
+    try:
+        return write(arrays, *path, metadata=meta)
+    except Exception as exc:  # the library's own error class must not reach the user
+        if isinstance(exc, (TypeError, MemoryError, OSError)):
+            raise
+        raise RuntimeError(f"save: could not write the tensors: {exc}") from None
 
 
 def _host_contiguous(arr):
@@ -501,6 +536,12 @@ def _check_spec(s, i, entries, name):
         raise _bad(
             name, f"{where}: a view at offset {offset} with shape {list(shape)} and strides {strides} "
             f"reaches outside its {nbytes}-byte storage {s['storage']!r}"
+        )
+    logical = _numel(shape) * dt.itemsize
+    if logical > max(_MAX_VIEW_RATIO * nbytes, _MAX_VIEW_FREE):
+        raise _bad(
+            name, f"{where}: a view of {_numel(shape)} elements ({logical} bytes) over a {nbytes}-byte storage "
+            f"{s['storage']!r} is refused: overlapping views may be at most {_MAX_VIEW_RATIO} times their storage"
         )
     if type(s["device"]) is not str or type(s["requires_grad"]) is not bool or type(s["parameter"]) is not bool:
         raise _bad(name, f"{where}: device must be a string, requires_grad and parameter booleans")

@@ -8,8 +8,9 @@ import html
 import os
 import shutil
 import sys
-import tempfile
 import time
+
+from ._staging import staging_name, sweep_stale
 
 __all__ = ["run_tour", "Progress", "ReportDirError", "pick_device"]
 
@@ -103,6 +104,8 @@ class _Notebook:
 
 
 # ---- report folder --------------------------------------------------------------------------------
+_STAGE_PREFIX = ".xptorch-report-"
+
 def _prepare_out(out):
     """A fresh staging folder for the report, created where the report will live.
 
@@ -112,14 +115,26 @@ def _prepare_out(out):
     try:
         if os.path.exists(out) and not os.path.isdir(out):
             raise ReportDirError(f"cannot write the report to {out}: it exists and is not a folder")
+        if os.path.isdir(out):
+            _check_targets(out, REPORT_FILES)
         parent = out if os.path.isdir(out) else os.path.dirname(out)
         os.makedirs(parent, exist_ok=True)
-        stage = tempfile.mkdtemp(prefix=".xptorch-report-", dir=parent)
+        sweep_stale(parent, _STAGE_PREFIX)  # folders of earlier runs that were killed
+        stage = os.path.join(parent, staging_name(_STAGE_PREFIX))
+        os.mkdir(stage, 0o700)
     except ReportDirError:
         raise
     except OSError as exc:
         raise ReportDirError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
     return out, stage
+
+
+def _check_targets(out, names):
+    """Every report file must be able to replace what `out` holds under its name."""
+    for name in names:
+        target = os.path.join(out, name)
+        if os.path.isdir(target) and not os.path.islink(target):
+            raise ReportDirError(f"cannot write the report to {out}: {target} is a folder")
 
 
 def _publish(stage, out):
@@ -128,7 +143,9 @@ def _publish(stage, out):
     if not os.path.isdir(out):
         os.replace(stage, out)
         return
-    for name in os.listdir(stage):
+    names = os.listdir(stage)
+    _check_targets(out, names)  # again, all before the first move: nothing is published by halves
+    for name in names:
         os.replace(os.path.join(stage, name), os.path.join(out, name))
     os.rmdir(stage)
 

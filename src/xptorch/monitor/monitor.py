@@ -39,12 +39,9 @@ class Monitor:
         self.records = []
         self.scalars = []
         self.steps = 0
-        names = parameter_names(model)
-        seen = {}
-        for p in model.parameters():
-            seen[id(p)] = p
-        self._params = [(p, tuple(names[i])) for i, p in seen.items()]
-        self._prev = None
+        self._params = []
+        self._refresh()
+        self._prev = {}
         self._handle = None
         if optimizer is not None:
             self._handle = optimizer.register_step_post_hook(lambda opt, args, kwargs: self.step())
@@ -56,11 +53,20 @@ class Monitor:
         """The first name of each parameter, in model order."""
         return [names[0] for _, names in self._params]
 
+    def _refresh(self):
+        # The model's parameters as they are now: a layer replaced after the Monitor was made is followed.
+        names = parameter_names(self.model)
+        seen = {}
+        for p in self.model.parameters():
+            seen[id(p)] = p
+        self._params = [(p, tuple(names[i])) for i, p in seen.items()]
+
     def step(self, **scalars):
         """Count one training step; on sampled steps, record every parameter (and the scalars)."""
+        host = _host_scalars(scalars)  # a bad value is refused before anything is counted or written
         self.steps += 1
         if self._sampled(self.steps):
-            self._record(scalars)
+            self._record(scalars, host)
         self._snapshot_if_due()
 
     def _sampled(self, step):
@@ -72,39 +78,45 @@ class Monitor:
         For use after optimizer.step() when the Monitor follows the optimizer; tensors are read
         back only on sampled steps.
         """
+        host = _host_scalars(scalars)
         s = self.steps
         if s == 0 or not self._sampled(s):
             return
+        values = {k: host[k] if k in host else float(v.item()) for k, v in scalars.items()}
         row = self.scalars[-1] if self.scalars and self.scalars[-1]["step"] == s else None
         if row is None:
             row = {"step": s}
             self.scalars.append(row)
-        for k, v in scalars.items():
-            row[k] = float(v.item()) if isinstance(v, Tensor) else float(v)
+        row.update(values)
 
     def _snapshot_if_due(self):
         # The step before a sampled one keeps a copy of the weights, so `update` is one step's change.
         if not self._sampled(self.steps + 1):
             return
-        prev = self._prev
-        if prev is None or len(prev) != len(self._params):
-            prev = self._prev = [None] * len(self._params)
-        for i, (p, _) in enumerate(self._params):
+        self._refresh()
+        old, prev = self._prev, {}
+        for p, _ in self._params:
             x = p._data
-            a = prev[i]
+            kept = old.get(id(p))
+            a = kept[1] if kept is not None and kept[0] is p else None
             # A parameter moved to another device or dtype since the last copy gets a fresh one.
             if a is not None and a.shape == x.shape and a.dtype == x.dtype and type(a) is type(x):
                 a[...] = x
             else:
-                prev[i] = x.copy()
+                a = x.copy()
+            prev[id(p)] = (p, a)
+        self._prev = prev
         self._prev_step = self.steps
 
-    def _record(self, scalars):
-        prev = self._prev if self._prev is not None and self._prev_step == self.steps - 1 else None
+    def _record(self, scalars, plain):
+        self._refresh()
+        prev = self._prev if self._prev_step == self.steps - 1 else {}
         slots = []
-        for i, (p, _) in enumerate(self._params):
+        for p, _ in self._params:
             g = p._grad
-            slots.extend(_sums(p._data, None if g is None else g._data, None if prev is None else prev[i]))
+            kept = prev.get(id(p))
+            before = kept[1] if kept is not None and kept[0] is p and kept[1].shape == p._data.shape else None
+            slots.extend(_sums(p._data, None if g is None else g._data, before))
         tensor_keys = [k for k, v in scalars.items() if isinstance(v, Tensor)]
         slots.extend(scalars[k]._data.reshape(()) for k in tensor_keys)
         vals = _to_host(slots)
@@ -138,8 +150,8 @@ class Monitor:
             })
         if scalars:
             row = {"step": step}
-            for k, v in scalars.items():
-                row[k] = read[k] if k in read else float(v)
+            for k in scalars:
+                row[k] = read[k] if k in read else plain[k]
             self.scalars.append(row)
 
     # ---- reading -------------------------------------------------------------------------------
@@ -217,6 +229,10 @@ def _sums(x, g, prev):
     """
     xp = C.get_xp(x)
     xf = x.reshape(-1)
+    if xf.dtype.itemsize < 4:  # half precision: squares and sums overflow at 256, so take them in float32
+        xf = xf.astype(np.float32)
+        g = None if g is None else g.astype(np.float32)
+        prev = None if prev is None else prev.astype(np.float32)
     if xf.size == 0:
         return (0.0, 0.0, 0.0, _NAN, _NAN, _NAN if g is None else 0.0, _NAN if prev is None else 0.0)
     s1 = xf.sum(dtype=np.float64)
@@ -234,6 +250,21 @@ def _sums(x, g, prev):
         u = xp.subtract(xf, prev.reshape(-1), out=d)
         uss = xp.dot(u, u)
     return (s1, sd, ss, xf.min(), xf.max(), gss, uss)
+
+
+def _host_scalars(scalars):
+    """Python floats of the non-tensor scalars; a value that is not a number raises TypeError, naming it."""
+    out = {}
+    for k, v in scalars.items():
+        if isinstance(v, Tensor):
+            if v.numel() != 1:
+                raise ValueError(f"Monitor scalar {k!r} must have one element, got a tensor of shape {list(v.shape)}")
+            continue
+        try:
+            out[k] = float(v)
+        except (TypeError, ValueError):
+            raise TypeError(f"Monitor scalar {k!r} must be a number or a one-element tensor, got {v!r}") from None
+    return out
 
 
 def _to_host(values):

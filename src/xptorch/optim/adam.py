@@ -18,6 +18,8 @@ class Adam(Optimizer):
     or with decoupled_weight_decay scales p by 1 - lr * weight_decay first (AdamW).
     """
 
+    _param_shaped_state = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):

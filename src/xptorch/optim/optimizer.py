@@ -67,6 +67,9 @@ class Optimizer:
     whose missing options are taken from `defaults`.
     """
 
+    # State entries shaped like their parameter, checked by load_state_dict (subclasses name theirs).
+    _param_shaped_state = ()
+
     _in_step = False
     _opt_called = False
 
@@ -229,6 +232,13 @@ class Optimizer:
                 new_state[k] = copy.deepcopy(v)
             else:
                 new_state[p] = {key: _cast_state(p, key, val) for key, val in v.items()}
+                for key in self._param_shaped_state:
+                    val = new_state[p].get(key)
+                    if isinstance(val, Tensor) and val.shape != p.shape:
+                        raise RuntimeError(
+                            f"loaded optimizer state {key!r} of parameter {k} has shape {list(val.shape)}, "
+                            f"but the parameter has shape {list(p.shape)}"
+                        )
         new_groups = []
         for group, saved in zip(groups, saved_groups):
             g = {k: copy.deepcopy(v) for k, v in saved.items() if k not in ("params", "param_names")}

@@ -23,6 +23,8 @@ class SGD(Optimizer):
     step) and, with nesterov, d + momentum * b.
     """
 
+    _param_shaped_state = ("momentum_buffer",)
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
         if lr is not required and hasattr(lr, "numel") and lr.numel() != 1:
