@@ -5,6 +5,7 @@ from .._functions import relu, sigmoid, tanh  # noqa: F401
 from .._ops.linalg import linear, linear_relu  # noqa: F401
 from .._ops.activation import *  # noqa: F401,F403
 from .._ops.conv import *  # noqa: F401,F403
+from .._ops.conv_transpose import *  # noqa: F401,F403
 from .._ops.loss import *  # noqa: F401,F403
 from .._ops.norm import *  # noqa: F401,F403
 from .._ops.pad import pad  # noqa: F401
