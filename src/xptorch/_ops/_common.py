@@ -143,3 +143,46 @@ from ..backend import quiet  # noqa: E402,F401  (re-exported for ops)
 def get_xp(arr):
     """numpy or cupy, from an array instance."""
     return _array_module(arr)
+
+
+# ---- helpers for second-order rules (backward_graph: gradients built from Tensor ops) ----------
+
+def saved_in(node, i, arr, dev):
+    """Input i of node as a Tensor carrying its graph: the leaf itself, or arr under its producer."""
+    if arr is None or not hasattr(arr, "dtype") or isinstance(arr, _NP_SCALARS_TUPLE):
+        return arr
+    e = node.next[i]
+    if e is None:
+        return wrap(arr, dev)
+    if e.__class__ is Tensor or isinstance(e, Tensor):
+        if e._data is arr:
+            return e
+        return e.to(_dtype._BY_NP[arr.dtype]) if e._data.dtype != arr.dtype else e
+    return wrap_grad(arr, dev, e)
+
+
+def saved_out(node, arr, dev):
+    """The node's own output as a Tensor whose gradient flows back through node."""
+    return wrap_grad(arr, dev, node)
+
+
+def sum_to(t, shape):
+    """Differentiable sum of t down to a shape it was broadcast from."""
+    shape = tuple(shape)
+    if tuple(t._data.shape) == shape:
+        return t
+    nd = t._data.ndim - len(shape)
+    if nd:
+        t = t.sum(dim=tuple(range(nd)))
+    dims = tuple(i for i, s in enumerate(shape) if s == 1 and t._data.shape[i] != 1)
+    if dims:
+        t = t.sum(dim=dims, keepdim=True)
+    return t
+
+
+def const(arr, dev):
+    """A constant (no-gradient) Tensor around an array."""
+    return wrap(arr, dev)
+
+
+_NP_SCALARS_TUPLE = tuple(_NP_SCALARS)

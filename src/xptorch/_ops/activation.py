@@ -93,6 +93,13 @@ class LeakyReluBackward0(Node):
         xp = get_xp(g)
         return (xp.where(self.x > 0, g, g * self.slope).astype(g.dtype, copy=False),)
 
+    def backward_graph(self, g):
+        from .pointwise import where
+
+        if self.slope < 0 and type(self) is not LeakyReluBackward0:
+            return (LeakyReluBackward1.backward(self, g._data),)
+        return (where(C.const(self.x > 0, g._device), g, g * self.slope),)
+
 
 class LeakyReluBackward1(LeakyReluBackward0):
     """In-place form: the saved tensor is the result, whose sign matches the input's for slope >= 0."""

@@ -48,6 +48,12 @@ class MmBackward0(Node):
         gb = self.a.T.dot(g) if self.next[1] is not None else None
         return (ga, gb)
 
+    def backward_graph(self, g):
+        dev = g._device
+        ga = g.mm(C.saved_in(self, 1, self.b, dev).t()) if self.next[0] is not None else None
+        gb = C.saved_in(self, 0, self.a, dev).t().mm(g) if self.next[1] is not None else None
+        return (ga, gb)
+
 
 def mm(a, b):
     ad, bd = a._data, b._data
@@ -76,6 +82,12 @@ class BmmBackward0(Node):
         xp = C.get_xp(g)
         ga = g @ xp.swapaxes(self.b, -1, -2) if self.next[0] is not None else None
         gb = xp.swapaxes(self.a, -1, -2) @ g if self.next[1] is not None else None
+        return (ga, gb)
+
+    def backward_graph(self, g):
+        dev = g._device
+        ga = g.bmm(C.saved_in(self, 1, self.b, dev).transpose(-1, -2)) if self.next[0] is not None else None
+        gb = C.saved_in(self, 0, self.a, dev).transpose(-1, -2).bmm(g) if self.next[1] is not None else None
         return (ga, gb)
 
 
@@ -127,6 +139,27 @@ class MatmulBackward(Node):
             ga = C.unbroadcast(g2 @ xp.swapaxes(b.reshape(sb2), -1, -2), sa2).reshape(sa)
         if self.next[1] is not None:
             gb = C.unbroadcast(xp.swapaxes(a.reshape(sa2), -1, -2) @ g2, sb2).reshape(sb)
+        return (ga, gb)
+
+    def backward_graph(self, g):
+        sa, sb, dev = self.sa, self.sb, g._device
+        sa2 = (1,) + sa if len(sa) == 1 else sa
+        sb2 = sb + (1,) if len(sb) == 1 else sb
+        if len(sa) == 1 and len(sb) == 1:
+            g2 = g.reshape(1, 1)
+        elif len(sa) == 1:
+            g2 = g.unsqueeze(-2)
+        elif len(sb) == 1:
+            g2 = g.unsqueeze(-1)
+        else:
+            g2 = g
+        ga = gb = None
+        if self.next[0] is not None:
+            b = C.saved_in(self, 1, self.b, dev).reshape(sb2)
+            ga = C.sum_to(g2.matmul(b.transpose(-1, -2)), sa2).reshape(sa)
+        if self.next[1] is not None:
+            a = C.saved_in(self, 0, self.a, dev).reshape(sa2)
+            gb = C.sum_to(a.transpose(-1, -2).matmul(g2), sb2).reshape(sb)
         return (ga, gb)
 
 
@@ -243,6 +276,23 @@ class AddmmBackward0(Node):
             gb = g2.sum(axis=0)
         return (gx, gw, gb)
 
+    def backward_graph(self, g):
+        dev = g._device
+        nx, nw, nb = self.next
+        g2 = g.reshape(-1, g.shape[-1]) if g.dim() != 2 else g
+        gx = gw = gb = None
+        if nx is not None:
+            gx = g2.mm(C.saved_in(self, 1, self.w, dev))
+            if self.lead is not None:
+                gx = gx.reshape(self.lead + (self.w.shape[1],))
+        if nw is not None:
+            x = C.saved_in(self, 0, self.x, dev)
+            x2 = x.reshape(-1, x.shape[-1]) if x.dim() != 2 else x
+            gw = g2.t().mm(x2)
+        if nb is not None:
+            gb = g2.sum(dim=0)
+        return (gx, gw, gb)
+
 
 def linear(x, w, b=None):
     """x @ w.T + b with PyTorch's error for mismatched features."""
@@ -337,6 +387,11 @@ class LinearReluBackward(AddmmBackward0):
 
     def backward(self, g):
         return AddmmBackward0.backward(self, kernels.relu_backward(g, self.out))
+
+    def backward_graph(self, g):
+        from .pointwise import where
+
+        return AddmmBackward0.backward_graph(self, where(C.const(~(self.out <= 0), g._device), g, 0.0))
 
 
 def linear_relu(x, w, b=None):

@@ -127,6 +127,20 @@ class _PairLoss(Node):
         gt = (-gd).astype(self.dtypes[1], copy=False) if self.next[1] is not None else None
         return (gi, gt)
 
+    def backward_graph(self, g):
+        from .pointwise import SubBackward0
+
+        # d = input - target as a Tensor whose gradient reaches both inputs.
+        d = self.d
+        sub = SubBackward0(self.next)
+        sub.sa = sub.sb = d.shape
+        sub.alpha = 1
+        dt = wrap_grad(d, g._device, sub)
+        gd = self.dloss_t(dt, self.param) * (g / d.size if self.reduction == "mean" and d.size else g)
+        gi = _to_np_dtype(gd, self.dtypes[0]) if self.next[0] is not None else None
+        gt = _to_np_dtype(-gd, self.dtypes[1]) if self.next[1] is not None else None
+        return (gi, gt)
+
 
 class MseLossBackward0(_PairLoss):
     __slots__ = ()
@@ -137,6 +151,10 @@ class MseLossBackward0(_PairLoss):
 
     @staticmethod
     def dloss(d, param):
+        return 2 * d
+
+    @staticmethod
+    def dloss_t(d, param):
         return 2 * d
 
 
@@ -152,6 +170,10 @@ class HuberLossBackward0(_PairLoss):
     def dloss(d, delta):
         return get_xp(d).clip(d, -delta, delta)
 
+    @staticmethod
+    def dloss_t(d, delta):
+        return d.clamp(-delta, delta)
+
 
 class SmoothL1LossBackward0(_PairLoss):
     __slots__ = ()
@@ -164,6 +186,18 @@ class SmoothL1LossBackward0(_PairLoss):
     @staticmethod
     def dloss(d, beta):
         return get_xp(d).clip(d / beta, -1.0, 1.0)
+
+    @staticmethod
+    def dloss_t(d, beta):
+        return (d / beta).clamp(-1.0, 1.0)
+
+
+def _to_np_dtype(t, np_dtype):
+    if t._data.dtype == np_dtype:
+        return t
+    from .._dtype import from_numpy_dtype
+
+    return t.to(from_numpy_dtype(np_dtype))
 
 
 def _pair_loss(cls, fname, input, target, reduction, param=None, promote=True):
@@ -439,6 +473,41 @@ class NllLossBackward0(Node):
             grad = p * k[:, None, :]
         grad[rows, t, cols] -= k
         return (grad.reshape(self.shape),)
+
+    def backward_graph(self, g):
+        """The same formula in Tensor ops; the softmax is rebuilt from log(p) (shift-invariant)."""
+        t, wt, dev = self.t, self.wt, g._device
+        xp = get_xp(wt)
+        n, s = t.shape
+        c = self.shape[1] if len(self.shape) > 1 else self.shape[0]
+        gi = g.reshape(n, s) if self.reduction == "none" else g * C.const(xp.asarray(self.scale, dtype=wt.dtype), dev)
+        k = gi * C.const(wt, dev)
+        if self.eps:
+            k = k * (1 - self.eps)
+        onehot = xp.zeros((n, c, s), dtype=wt.dtype)
+        onehot[xp.arange(n)[:, None], t, xp.arange(s)[None, :]] = 1
+        grad = -(C.const(onehot, dev) * k.unsqueeze(1))
+        if self.p is not None:
+            with _quiet_log():
+                logp = xp.log(self.p)
+            from .reduce import softmax
+
+            logp = logp.reshape(self.shape)
+            x = wrap_grad(logp, dev, self.next[0]) if self.next[0] is not None else wrap(logp, dev)
+            p = softmax(x.reshape(n, c, s), 1)
+            if self.eps:
+                v = gi * C.const(self.valid.astype(wt.dtype), dev) * (self.eps / c)
+                w = self.w
+                total = k + v * (c if w is None else float(w.sum()))
+                grad = grad + p * total.unsqueeze(1)
+                grad = grad - (v.unsqueeze(1) if w is None else v.unsqueeze(1) * C.const(w[None, :, None], dev))
+            else:
+                grad = grad + p * k.unsqueeze(1)
+        return (grad.reshape(self.shape),)
+
+
+def _quiet_log():
+    return np.errstate(divide="ignore")
 
 
 def _shape_note(input, target):

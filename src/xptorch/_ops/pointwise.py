@@ -55,6 +55,12 @@ class AddBackward0(Node):
             gb = unbroadcast(g if self.alpha == 1 else g * self.alpha, self.sb)
         return (unbroadcast(g, self.sa) if self.next[0] is not None else None, gb)
 
+    def backward_graph(self, g):
+        gb = None
+        if self.next[1] is not None:
+            gb = C.sum_to(g if self.alpha == 1 else g * self.alpha, self.sb)
+        return (C.sum_to(g, self.sa) if self.next[0] is not None else None, gb)
+
 
 class SubBackward0(Node):
     __slots__ = ("sa", "sb", "alpha")
@@ -65,12 +71,20 @@ class SubBackward0(Node):
             gb = unbroadcast(-g if self.alpha == 1 else g * -self.alpha, self.sb)
         return (unbroadcast(g, self.sa) if self.next[0] is not None else None, gb)
 
+    def backward_graph(self, g):
+        gb = None
+        if self.next[1] is not None:
+            gb = C.sum_to(-g if self.alpha == 1 else g * -self.alpha, self.sb)
+        return (C.sum_to(g, self.sa) if self.next[0] is not None else None, gb)
+
 
 class RsubBackward1(Node):
     __slots__ = ("alpha",)
 
     def backward(self, g):
         return (-g if self.alpha == 1 else g * -self.alpha,)
+
+    backward_graph = backward
 
 
 def _check_alpha(ad, alpha):
@@ -154,6 +168,15 @@ class MulBackward0(Node):
             gb = unbroadcast(g * self.a, self.sb)
         return (ga, gb)
 
+    def backward_graph(self, g):
+        ga = gb = None
+        dev = g._device
+        if self.next[0] is not None:
+            ga = C.sum_to(g * C.saved_in(self, 1, self.b, dev), self.sa)
+        if self.next[1] is not None:
+            gb = C.sum_to(g * C.saved_in(self, 0, self.a, dev), self.sb)
+        return (ga, gb)
+
 
 def mul(a, b):
     ad, bd = operands(a, b)
@@ -202,6 +225,16 @@ class DivBackward0(Node):
             ga = unbroadcast(q, self.sa)
         if self.next[1] is not None:
             gb = unbroadcast(-q * self.a / self.b, self.sb)
+        return (ga, gb)
+
+    def backward_graph(self, g):
+        ga = gb = None
+        b = C.saved_in(self, 1, self.b, g._device)
+        q = g / b
+        if self.next[0] is not None:
+            ga = C.sum_to(q, self.sa)
+        if self.next[1] is not None:
+            gb = C.sum_to(-q * C.saved_in(self, 0, self.a, g._device) / b, self.sb)
         return (ga, gb)
 
 
@@ -258,6 +291,10 @@ class _RdivBackward(Node):
         a = self.a
         return (-g * self.b / (a * a),)
 
+    def backward_graph(self, g):
+        a = C.saved_in(self, 0, self.a, g._device)
+        return (-g * self.b / (a * a),)
+
     def name(self):
         return "MulBackward0"
 
@@ -290,6 +327,17 @@ class PowBackward0(Node):
             return (g * (0.5 / _xp(self.a).sqrt(self.a)),)
         return (g * (e * self.a ** (e - 1)),)
 
+    def backward_graph(self, g):
+        e = self.e
+        if e == 0:
+            return (g * 0,)
+        a = C.saved_in(self, 0, self.a, g._device)
+        if e == 2:
+            return (g * (2 * a),)
+        if e == 0.5:
+            return (g * (0.5 / a.sqrt()),)
+        return (g * (e * a ** (e - 1)),)
+
 
 class PowBackward1(Node):
     __slots__ = ("a", "b", "out", "sa", "sb")
@@ -309,6 +357,20 @@ class PowBackward1(Node):
             gb = unbroadcast(g * self.out * la, self.sb)
         return (ga, gb)
 
+    def backward_graph(self, g):
+        ga = gb = None
+        dev = g._device
+        a, b = C.saved_in(self, 0, self.a, dev), C.saved_in(self, 1, self.b, dev)
+        if self.next[0] is not None:
+            ga = C.sum_to(where(C.const(self.b == 0, dev), 0.0, g * b * a ** (b - 1)), self.sa)
+        if self.next[1] is not None:
+            ad = self.a
+            pos = C.const(ad > 0, dev)
+            la = where(pos, where(pos, a, 1.0).log(),
+                       C.const(_xp(ad).where((ad == 0) & (self.b >= 0), 0, np.nan).astype(ad.dtype), dev))
+            gb = C.sum_to(g * C.saved_out(self, self.out, dev) * la, self.sb)
+        return (ga, gb)
+
 
 class PowBackward2(Node):
     __slots__ = ("out", "log_base")
@@ -316,6 +378,9 @@ class PowBackward2(Node):
 
     def backward(self, g):
         return (g * self.out * self.log_base,)
+
+    def backward_graph(self, g):
+        return (g * C.saved_out(self, self.out, g._device) * self.log_base,)
 
 
 def pow(a, e):
@@ -375,6 +440,8 @@ class NegBackward0(Node):
     def backward(self, g):
         return (-g,)
 
+    backward_graph = backward
+
 
 def neg(a):
     ad = a._data
@@ -397,6 +464,10 @@ class AbsBackward0(Node):
         a = self.a
         # sign(nan) is 0 in PyTorch, nan in NumPy.
         return (g * ((a > 0).astype(g.dtype) - (a < 0)),)
+
+    def backward_graph(self, g):
+        a = self.a
+        return (g * C.const((a > 0).astype(g._data.dtype) - (a < 0), g._device),)
 
 
 def abs(a):
@@ -425,12 +496,19 @@ class ExpBackward0(_SavesOut):
     def backward(self, g):
         return (g * self.out,)
 
+    def backward_graph(self, g):
+        return (g * C.saved_out(self, self.out, g._device),)
+
 
 class SigmoidBackward0(_SavesOut):
     __slots__ = ()
 
     def backward(self, g):
         o = self.out
+        return (g * o * (1 - o),)
+
+    def backward_graph(self, g):
+        o = C.saved_out(self, self.out, g._device)
         return (g * o * (1 - o),)
 
 
@@ -441,12 +519,19 @@ class TanhBackward0(_SavesOut):
         o = self.out
         return (g * (1 - o * o),)
 
+    def backward_graph(self, g):
+        o = C.saved_out(self, self.out, g._device)
+        return (g * (1 - o * o),)
+
 
 class SqrtBackward0(_SavesOut):
     __slots__ = ()
 
     def backward(self, g):
         return (g / (2 * self.out),)
+
+    def backward_graph(self, g):
+        return (g / (2 * C.saved_out(self, self.out, g._device)),)
 
 
 class RsqrtBackward0(_SavesOut):
@@ -456,12 +541,20 @@ class RsqrtBackward0(_SavesOut):
         o = self.out
         return (g * -0.5 * o * o * o,)
 
+    def backward_graph(self, g):
+        o = C.saved_out(self, self.out, g._device)
+        return (g * -0.5 * o * o * o,)
+
 
 class ReciprocalBackward0(_SavesOut):
     __slots__ = ()
 
     def backward(self, g):
         o = self.out
+        return (-g * o * o,)
+
+    def backward_graph(self, g):
+        o = C.saved_out(self, self.out, g._device)
         return (-g * o * o,)
 
 
@@ -474,6 +567,10 @@ class ReluBackward0(_SavesOut):
         if out.ndim == 0:  # the kernels take arrays of at least one dim
             return (kernels.relu_backward(g.reshape(1), out.reshape(1)).reshape(g.shape),)
         return (kernels.relu_backward(g, out),)
+
+    def backward_graph(self, g):
+        # The mask is a constant: relu's second derivative is zero almost everywhere.
+        return (where(C.const(~(self.out <= 0), g._device), g, 0.0),)
 
 
 def _unary_saving_in(a, ad, out, cls):
@@ -556,6 +653,9 @@ class LogBackward0(Node):
     def backward(self, g):
         return (g / self.a,)
 
+    def backward_graph(self, g):
+        return (g / C.saved_in(self, 0, self.a, g._device),)
+
 
 def log(a):
     ad = _float_input(a)
@@ -568,12 +668,18 @@ class SinBackward0(LogBackward0):
     def backward(self, g):
         return (g * _xp(self.a).cos(self.a),)
 
+    def backward_graph(self, g):
+        return (g * C.saved_in(self, 0, self.a, g._device).cos(),)
+
 
 class CosBackward0(LogBackward0):
     __slots__ = ()
 
     def backward(self, g):
         return (-g * _xp(self.a).sin(self.a),)
+
+    def backward_graph(self, g):
+        return (-g * C.saved_in(self, 0, self.a, g._device).sin(),)
 
 
 def sin(a):
@@ -602,6 +708,14 @@ class ClampBackward1(Node):
         if len(self.next) > 1:
             for m, shape in ((self.lo_mask, self.lo_shape), (self.hi_mask, self.hi_shape)):
                 out.append(None if m is None else unbroadcast(xp.where(m, g, 0), shape))
+        return tuple(out)
+
+    def backward_graph(self, g):
+        dev = g._device
+        out = [C.sum_to(where(C.const(self.mask, dev), g, 0.0), self.shape)]
+        if len(self.next) > 1:
+            for m, shape in ((self.lo_mask, self.lo_shape), (self.hi_mask, self.hi_shape)):
+                out.append(None if m is None else C.sum_to(where(C.const(m, dev), g, 0.0), shape))
         return tuple(out)
 
     def name(self):
@@ -710,6 +824,18 @@ class MaximumBackward0(Node):
             gb = unbroadcast(xp.where(b_loses, 0, xp.where(tie, g * half, g)), self.sb)
         return (ga, gb)
 
+    def backward_graph(self, g):
+        a, b, dev = self.a, self.b, g._device
+        tie = C.const(a == b, dev)
+        a_loses, b_loses = (a < b, a > b) if self.take_max else (a > b, a < b)
+        shared = where(tie, g * 0.5, g)
+        ga = gb = None
+        if self.next[0] is not None:
+            ga = C.sum_to(where(C.const(a_loses, dev), 0.0, shared), self.sa)
+        if self.next[1] is not None:
+            gb = C.sum_to(where(C.const(b_loses, dev), 0.0, shared), self.sb)
+        return (ga, gb)
+
 
 class MinimumBackward0(MaximumBackward0):
     __slots__ = ()
@@ -752,6 +878,12 @@ class WhereBackward0(Node):
         xp = _xp(g)
         ga = unbroadcast(xp.where(c, g, 0), self.sa) if self.next[0] is not None else None
         gb = unbroadcast(xp.where(c, 0, g), self.sb) if self.next[1] is not None else None
+        return (ga, gb)
+
+    def backward_graph(self, g):
+        c = C.const(self.cond, g._device)
+        ga = C.sum_to(where(c, g, 0.0), self.sa) if self.next[0] is not None else None
+        gb = C.sum_to(where(c, 0.0, g), self.sb) if self.next[1] is not None else None
         return (ga, gb)
 
 

@@ -51,6 +51,13 @@ def _restore(g, shape, axes, keepdim):
     return g
 
 
+def _restore_t(g, shape, axes, keepdim):
+    """_restore for a Tensor gradient (create_graph rules)."""
+    if not keepdim and axes:
+        g = g.reshape(tuple(1 if i in axes else s for i, s in enumerate(shape)))
+    return g
+
+
 def _reduced_count(shape, axes):
     n = 1
     for ax in axes:
@@ -72,6 +79,9 @@ class SumBackward0(Node):
     def backward(self, g):
         return (_xp(g).broadcast_to(g.astype(self.dtype, copy=False), self.shape),)
 
+    def backward_graph(self, g):
+        return (_as_dtype(g, self.dtype).expand(*self.shape),)
+
 
 class SumBackward1(Node):
     __slots__ = ("shape", "dtype", "axes", "keepdim")
@@ -79,6 +89,10 @@ class SumBackward1(Node):
     def backward(self, g):
         g = _restore(g.astype(self.dtype, copy=False), self.shape, self.axes, self.keepdim)
         return (_xp(g).broadcast_to(g, self.shape),)
+
+    def backward_graph(self, g):
+        g = _restore_t(_as_dtype(g, self.dtype), self.shape, self.axes, self.keepdim)
+        return (g.expand(*self.shape),)
 
 
 def sum(a, dim=None, keepdim=False, dtype=None):
@@ -108,6 +122,9 @@ class MeanBackward0(Node):
         g = (g / self.n).astype(self.dtype, copy=False)
         return (_xp(g).broadcast_to(g, self.shape),)
 
+    def backward_graph(self, g):
+        return (_as_dtype(g / self.n, self.dtype).expand(*self.shape),)
+
 
 class MeanBackward1(Node):
     __slots__ = ("shape", "dtype", "axes", "keepdim", "n")
@@ -116,6 +133,20 @@ class MeanBackward1(Node):
         g = (g / self.n).astype(self.dtype, copy=False)
         g = _restore(g, self.shape, self.axes, self.keepdim)
         return (_xp(g).broadcast_to(g, self.shape),)
+
+    def backward_graph(self, g):
+        g = _restore_t(_as_dtype(g / self.n, self.dtype), self.shape, self.axes, self.keepdim)
+        return (g.expand(*self.shape),)
+
+
+def _as_dtype(g, np_dtype):
+    return g if g._data.dtype == np_dtype else g.to(_dtype_of(np_dtype))
+
+
+def _dtype_of(np_dtype):
+    from .._dtype import from_numpy_dtype
+
+    return from_numpy_dtype(np_dtype)
 
 
 def _mean(ad, axes, keepdim, n):
@@ -221,6 +252,11 @@ class VarBackward0(Node):
         g = _restore(g, a.shape, self.axes, self.keepdim)
         return (g * self.scale * (a - m),)
 
+    def backward_graph(self, g):
+        a = C.saved_in(self, 0, self.a, g._device)
+        g = _restore_t(g, self.a.shape, self.axes, self.keepdim)
+        return (g * self.scale * (a - a.mean(dim=self.axes, keepdim=True)),)
+
 
 class StdBackward0(Node):
     __slots__ = ("a", "out", "axes", "keepdim", "scale")
@@ -234,6 +270,16 @@ class StdBackward0(Node):
         m = _mean(a, self.axes, True, _reduced_count(a.shape, self.axes))
         gv = _restore(gv, a.shape, self.axes, self.keepdim)
         return (gv * self.scale * (a - m),)
+
+    def backward_graph(self, g):
+        from .pointwise import where
+
+        dev = g._device
+        a = C.saved_in(self, 0, self.a, dev)
+        out = C.saved_out(self, self.out, dev)
+        gv = where(C.const(self.out == 0, dev), 0.0, g / (2 * out))
+        gv = _restore_t(gv, self.a.shape, self.axes, self.keepdim)
+        return (gv * self.scale * (a - a.mean(dim=self.axes, keepdim=True)),)
 
 
 def _correction(unbiased, correction):
@@ -295,6 +341,10 @@ class MaxBackward1(Node):
         mask = self.a == self.out
         return (mask * (g / mask.sum()).astype(g.dtype, copy=False),)
 
+    def backward_graph(self, g):
+        mask = self.a == self.out
+        return (C.const(mask.astype(g._data.dtype), g._device) * (g / int(mask.sum())),)
+
 
 class MinBackward1(MaxBackward1):
     __slots__ = ()
@@ -318,6 +368,16 @@ class MaxBackward0(Node):
         xp.put_along_axis(out, idx, g, axis=self.axis)
         return (out,)
 
+    def backward_graph(self, g):
+        if not self.shape:
+            return (g.reshape(()),)
+        xp = _xp(g._data)
+        idx = self.idx if self.keepdim else xp.expand_dims(self.idx, self.axis)
+        mask = xp.zeros(self.shape, dtype=g._data.dtype)
+        xp.put_along_axis(mask, idx, 1, axis=self.axis)
+        g = g if self.keepdim else g.unsqueeze(self.axis)
+        return (C.const(mask, g._device) * g,)
+
 
 class MinBackward0(MaxBackward0):
     __slots__ = ()
@@ -335,6 +395,12 @@ class AmaxBackward0(Node):
         count = mask.sum(axis=self.axes, keepdims=True)
         g = _restore(g, a.shape, self.axes, self.keepdim)
         return ((g / count).astype(g.dtype, copy=False) * mask,)
+
+    def backward_graph(self, g):
+        a = self.a
+        mask = a == _restore(self.out, a.shape, self.axes, self.keepdim)
+        w = (mask / mask.sum(axis=self.axes, keepdims=True)).astype(g._data.dtype)
+        return (_restore_t(g, a.shape, self.axes, self.keepdim) * C.const(w, g._device),)
 
 
 class AminBackward0(AmaxBackward0):
@@ -445,6 +511,12 @@ class SoftmaxBackward0(Node):
         y = self.out
         return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
 
+    def backward_graph(self, g):
+        y = C.saved_out(self, self.out, g._device)
+        gy = g * y
+        s = gy.sum() if self.axis is None else gy.sum(dim=self.axis, keepdim=True)
+        return (y * (g - s),)
+
 
 class LogSoftmaxBackward0(Node):
     __slots__ = ("out", "axis")
@@ -453,6 +525,11 @@ class LogSoftmaxBackward0(Node):
     def backward(self, g):
         xp = _xp(g)
         return (g - xp.exp(self.out) * g.sum(axis=self.axis, keepdims=True),)
+
+    def backward_graph(self, g):
+        y = C.saved_out(self, self.out, g._device)
+        s = g.sum() if self.axis is None else g.sum(dim=self.axis, keepdim=True)
+        return (g - y.exp() * s,)
 
 
 def softmax(a, dim, log=False):
@@ -491,6 +568,13 @@ class LogsumexpBackward0(Node):
         g = _restore(g, a.shape, self.axes, self.keepdim)
         out = _restore(self.out, a.shape, self.axes, self.keepdim)
         return (g * _xp(a).exp(a - out),)
+
+    def backward_graph(self, g):
+        dev = g._device
+        a = C.saved_in(self, 0, self.a, dev)
+        shape = self.a.shape
+        out = _restore_t(C.saved_out(self, self.out, dev), shape, self.axes, self.keepdim)
+        return (_restore_t(g, shape, self.axes, self.keepdim) * (a - out).exp(),)
 
 
 def logsumexp(a, dim, keepdim=False):

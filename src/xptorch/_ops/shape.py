@@ -41,6 +41,9 @@ class ViewBackward0(Node):
     def backward(self, g):
         return (g.reshape(self.shape),)
 
+    def backward_graph(self, g):
+        return (g.reshape(self.shape),)
+
 
 class UnsafeViewBackward0(ViewBackward0):
     __slots__ = ()
@@ -67,6 +70,9 @@ class ExpandBackward0(Node):
 
     def backward(self, g):
         return (C.unbroadcast(g, self.shape),)
+
+    def backward_graph(self, g):
+        return (C.sum_to(g, self.shape),)
 
 
 def _infer_shape(shape, numel):
@@ -186,6 +192,9 @@ class TransposeBackward0(Node):
     def backward(self, g):
         return (get_xp(g).swapaxes(g, self.d0, self.d1),)
 
+    def backward_graph(self, g):
+        return (g.transpose(self.d0, self.d1) if g.dim() else g,)
+
 
 class TBackward0(TransposeBackward0):
     __slots__ = ()
@@ -215,12 +224,17 @@ class AliasBackward0(Node):
     def backward(self, g):
         return (g,)
 
+    backward_graph = backward
+
 
 class PermuteBackward0(Node):
     __slots__ = ("inv",)
 
     def backward(self, g):
         return (g.transpose(self.inv),)
+
+    def backward_graph(self, g):
+        return (g.permute(*self.inv),)
 
 
 def permute(a, *dims):
@@ -308,6 +322,9 @@ class SliceBackward0(Node):
         out[self.index] = g
         return (out,)
 
+    def backward_graph(self, g):
+        return (_scatter_t(g, self.shape, self.index, False),)
+
 
 class SelectBackward0(SliceBackward0):
     __slots__ = ()
@@ -331,6 +348,51 @@ class IndexBackward0(SliceBackward0):
         # Repeated indices accumulate.
         xp.add.at(out, self.index, g)
         return (out,)
+
+    def backward_graph(self, g):
+        return (_scatter_t(g, self.shape, self.index, True),)
+
+
+class GatherGradBackward(Node):
+    """A slice's gradient scattered into zeros, seen as an op of its own: its adjoint is the slice."""
+
+    __slots__ = ("index", "accumulate", "shape")
+
+    def name(self):
+        return "IndexPutBackward0"
+
+    def backward(self, gg):
+        return (gg[self.index],)
+
+    def backward_graph(self, gg):
+        return (_gather_t(gg, self.index, self.accumulate),)
+
+
+def _scatter_t(g, shape, index, accumulate):
+    """zeros(shape) with g written (or, for repeated indices, added) at index; differentiable in g."""
+    gd = g._data
+    xp = get_xp(gd)
+    out = xp.zeros(shape, dtype=gd.dtype)
+    if accumulate:
+        xp.add.at(out, index, gd)
+    else:
+        out[index] = gd
+    if g._rg and _grad_state.enabled:
+        node = GatherGradBackward((edge(g),))
+        node.index, node.accumulate, node.shape = index, accumulate, shape
+        return wrap_grad(out, g._device, node)
+    return wrap(out, g._device)
+
+
+def _gather_t(g, index, accumulate):
+    """g[index] with the slice's own node (whose rule scatters back)."""
+    gd = g._data
+    out = gd[index]
+    if g._rg and _grad_state.enabled:
+        node = (IndexBackward0 if accumulate else SliceBackward0)((edge(g),))
+        node.shape, node.index = gd.shape, index
+        return wrap_grad(out if accumulate else out.copy(), g._device, node)
+    return wrap(out.copy() if not accumulate else out, g._device)
 
 
 def _convert_index(a, idx):
@@ -548,6 +610,16 @@ class CopySlices(Node):
             gx[self.index] = 0
         return (gx, gv)
 
+    def backward_graph(self, g):
+        gx = gv = None
+        if self.next[1] is not None:
+            gv = C.sum_to(_gather_t(g, self.index, self.advanced), self.vshape)
+        if self.next[0] is not None:
+            keep = get_xp(g._data).ones(g._data.shape, dtype=g._data.dtype)
+            keep[self.index] = 0
+            gx = g * C.const(keep, g._device)
+        return (gx, gv)
+
     def name(self):
         return "IndexPutBackward0" if self.advanced else "CopySlices"
 
@@ -626,6 +698,17 @@ class CatBackward0(Node):
             start += s
         return tuple(out)
 
+    def backward_graph(self, g):
+        out = []
+        start = 0
+        for s, skip in zip(self.sizes, self.skipped):
+            if skip:
+                out.append(C.const(get_xp(g._data).zeros((0,), dtype=g._data.dtype), g._device))
+                continue
+            out.append(g[(slice(None),) * self.axis + (slice(start, start + s),)])
+            start += s
+        return tuple(out)
+
 
 class StackBackward0(Node):
     __slots__ = ("axis", "n")
@@ -633,6 +716,9 @@ class StackBackward0(Node):
     def backward(self, g):
         xp = get_xp(g)
         return tuple(xp.take(g, i, axis=self.axis) for i in range(self.n))
+
+    def backward_graph(self, g):
+        return tuple(g[(slice(None),) * self.axis + (i,)] for i in range(self.n))
 
 
 def _check_seq(tensors, name):
@@ -726,6 +812,8 @@ class CloneBackward0(Node):
     def backward(self, g):
         return (g,)
 
+    backward_graph = backward
+
 
 class ToCopyBackward0(Node):
     __slots__ = ("dtype", "src", "dst")
@@ -735,6 +823,11 @@ class ToCopyBackward0(Node):
 
         g = transfer(g, self.dst, self.src)
         return (g.astype(self.dtype, copy=False),)
+
+    def backward_graph(self, g):
+        from .._dtype import from_numpy_dtype
+
+        return (g.to(device=self.src, dtype=from_numpy_dtype(self.dtype)),)
 
 
 def clone(a):

@@ -1,12 +1,13 @@
 """Reverse-mode automatic differentiation: backward() and grad()."""
 from .anomaly_mode import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
+from .function import Function, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .node import Node
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode", "Node", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled"]
+           "is_anomaly_check_nan_enabled", "Function", "once_differentiable"]
 
 
 def _as_list(x):
@@ -63,13 +64,39 @@ def _roots(tensors, grad_tensors):
 from ..backend import get_array_module as _xp  # noqa: E402
 
 
+def _graph_roots(roots, tensors, grad_tensors):
+    """The roots with Tensor gradients, keeping a given gradient's own graph (create_graph=True)."""
+    Tensor = _tensor_cls()
+    out = []
+    for i, (target, ga) in enumerate(roots):
+        g = grad_tensors[i] if grad_tensors is not None else None
+        if g is None or g._data is not ga:
+            g = Tensor._from_array(ga, tensors[i]._device) if g is None else g.to(tensors[i].dtype)
+        out.append((target, g))
+    return out
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's .grad."""
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors)
     roots = _roots(tensors, grad_tensors)
+    if create_graph:
+        from .higher_order import _accumulate, run_backward_graph, warn_cycle_once
+
+        warn_cycle_once()
+        retain = True if retain_graph is None else bool(retain_graph)
+        roots = _graph_roots(roots, tensors, grad_tensors)
+        if inputs is None:
+            run_backward_graph(roots, retain)
+            return
+        inputs = _as_list(inputs)
+        got = run_backward_graph(roots, retain, capture=inputs, accumulate=False)
+        for t in inputs:
+            g = got.get(id(t))
+            if g is not None:
+                _accumulate(t, g)
+        return
     if inputs is not None:
         inputs = _as_list(inputs)
         got = run_backward(roots, bool(retain_graph), capture=inputs, accumulate=False)
@@ -86,15 +113,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """Return d(outputs)/d(inputs) without touching any .grad."""
     from .._tensor import Tensor
 
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
     outputs = _as_list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = _as_list(inputs)
     for i, t in enumerate(inputs):
         if not t._rg:
             raise RuntimeError(f"One of the differentiated Tensors does not require grad")
-    roots = _roots(outputs, _as_list(grad_outputs))
+    grad_outputs = _as_list(grad_outputs)
+    roots = _roots(outputs, grad_outputs)
+    if create_graph:
+        return _grad_with_graph(outputs, inputs, grad_outputs, roots, retain_graph, allow_unused,
+                                materialize_grads)
     got = run_backward(roots, bool(retain_graph), capture=inputs, accumulate=False)
     out = []
     for i, t in enumerate(inputs):
@@ -110,4 +139,28 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is not None and (not g.flags.writeable or g.shape != t._data.shape or g.dtype != t._data.dtype):
             g = _xp(g).array(_xp(g).broadcast_to(g, t._data.shape), dtype=t._data.dtype)
         out.append(None if g is None else Tensor._from_array(g, t._device))
+    return tuple(out)
+
+
+def _grad_with_graph(outputs, inputs, grad_outputs, roots, retain_graph, allow_unused, materialize_grads):
+    from .higher_order import run_backward_graph
+
+    Tensor = _tensor_cls()
+    retain = True if retain_graph is None else bool(retain_graph)
+    got = run_backward_graph(_graph_roots(roots, outputs, grad_outputs), retain, capture=inputs,
+                             accumulate=False)
+    out = []
+    for i, t in enumerate(inputs):
+        g = got.get(id(t))
+        if g is None:
+            if materialize_grads:
+                g = Tensor._from_array(_xp(t._data).zeros_like(t._data), t._device)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+        elif g._data.shape != t._data.shape:
+            g = g.expand(*t._data.shape)
+        out.append(g)
     return tuple(out)

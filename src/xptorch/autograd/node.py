@@ -22,6 +22,10 @@ class Node:
     _hooks = None
     _retain = None
     _freed = False
+    # Second-order rule: backward written in differentiable Tensor ops, used under create_graph=True
+    # (see higher_order.py). None: the op has none, and its create_graph gradients refuse to be
+    # differentiated again.
+    backward_graph = None
 
     def __init__(self, next_edges):
         self.next = next_edges

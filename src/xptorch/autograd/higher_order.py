@@ -1,0 +1,190 @@
+"""The backward pass that records a graph of its own (create_graph=True).
+
+Gradients travel as Tensors and every node runs its `backward_graph` rule, written in
+differentiable Tensor ops, with grad mode on: the gradients it returns can be differentiated
+again. The first-order engine (engine.py) stays on plain arrays and is untouched by this path.
+
+A node class without a second-order rule still gives correct first-order gradients here: they
+are computed on arrays and marked with a node that raises as soon as anything differentiates
+through them, so a higher-order result is either right or an error, never silently wrong.
+"""
+from .. import _ops  # noqa: F401  (package import keeps _common importable)
+from .._ops import _common as C
+from . import anomaly_mode, grad_mode
+from .engine import _version_error
+from .node import FREED_MSG, Node
+
+
+class NoSecondOrderBackward(Node):
+    """Marks a gradient computed by an op that has no second-order rule."""
+
+    __slots__ = ("op",)
+
+    def name(self):
+        return "NotImplemented"
+
+    def backward(self, g):
+        raise RuntimeError(
+            f"the derivative for '{self.op}' is not implemented: xptorch has no second-order rule for "
+            "this op, so a gradient computed with create_graph=True cannot be differentiated through it."
+        )
+
+    backward_graph = backward
+
+
+_warned = []
+
+
+def warn_cycle_once():
+    """backward(create_graph=True) ties each parameter to its gradient's graph; PyTorch warns once."""
+    if not _warned:
+        _warned.append(True)
+        import warnings
+
+        warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the parameter and "
+            "its gradient which can cause a memory leak. We recommend using autograd.grad when creating the "
+            "graph to avoid this. If you have to use this function, make sure to reset the .grad fields of your "
+            "parameters to None after use to break the cycle and avoid the leak.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _first_order_fallback(node, g):
+    grads = node.backward(g._data)
+    out = []
+    for e, gi in zip(node.next, grads):
+        if gi is None or e is None:
+            out.append(None)
+            continue
+        if gi.__class__ in C._NP_SCALARS:
+            gi = C._asarray(gi)
+        err = NoSecondOrderBackward(())
+        err.op = node.name()
+        out.append(C.wrap_grad(gi, g._device, err))
+    return tuple(out)
+
+
+def run_backward_graph(roots, retain_graph, capture=None, accumulate=True):
+    """Like engine.run_backward, with Tensor gradients: roots are (Node or leaf, gradient Tensor)."""
+    state = grad_mode.state
+    prev = state.enabled
+    state.enabled = True
+    try:
+        return _run(roots, retain_graph, capture, accumulate)
+    finally:
+        state.enabled = prev
+
+
+def _run(roots, retain_graph, capture, accumulate):
+    Tensor = C.Tensor
+    deps = {}
+    stack = []
+    for target, _ in roots:
+        if isinstance(target, Node) and target not in deps:
+            deps[target] = 0
+            stack.append(target)
+    while stack:
+        for e in stack.pop().next:
+            if e is not None and isinstance(e, Node):
+                c = deps.get(e)
+                if c is None:
+                    deps[e] = 1
+                    stack.append(e)
+                else:
+                    deps[e] = c + 1
+
+    captured = capture_nodes = capture_ids = None
+    if capture is not None:
+        captured = {}
+        capture_nodes = {t.grad_fn: t for t in capture if t.grad_fn is not None}
+        capture_ids = {id(t) for t in capture}
+
+    check_nan = anomaly_mode.state.enabled and anomaly_mode.state.check_nan
+    pending = {}
+    leaf_grads = {}
+    ready = []
+    for target, g in roots:
+        if isinstance(target, Node):
+            p = pending.get(target)
+            pending[target] = g if p is None else p + g
+            if deps[target] == 0 and target not in ready:
+                ready.append(target)
+        else:
+            p = leaf_grads.get(target)
+            leaf_grads[target] = g if p is None else p + g
+
+    while ready:
+        node = ready.pop()
+        g = pending.pop(node, None)
+        if g is None:
+            grads = (None,) * len(node.next)
+        else:
+            if node._hooks:
+                for hook in node._hooks:
+                    out = hook(g)
+                    if out is not None:
+                        g = out
+            if node._retain is not None:
+                t = node._retain()
+                if t is not None:
+                    t._grad = g
+            if capture_nodes and node in capture_nodes:
+                captured[id(capture_nodes[node])] = g
+            if node._freed:
+                raise RuntimeError(FREED_MSG)
+            checks = node._checks
+            if checks:
+                for vc, then, who in checks:
+                    if vc[0] != then:
+                        _version_error(vc[0], then, who)
+            rule = node.backward_graph
+            grads = rule(g) if rule is not None else _first_order_fallback(node, g)
+            if check_nan:
+                from .engine import _check_nan
+
+                _check_nan(node, [None if x is None else x._data for x in grads])
+            if not retain_graph and node.saves:
+                node.release()
+        for e, gi in zip(node.next, grads):
+            if e is None:
+                continue
+            if isinstance(e, Tensor):
+                if gi is not None:
+                    p = leaf_grads.get(e)
+                    leaf_grads[e] = gi if p is None else p + gi
+                continue
+            if gi is not None:
+                p = pending.get(e)
+                pending[e] = gi if p is None else p + gi
+            left = deps[e] - 1
+            deps[e] = left
+            if left == 0:
+                ready.append(e)
+
+    for t, g in leaf_grads.items():
+        hooks = t._leaf_hooks
+        if hooks:
+            for hook in hooks:
+                out = hook(g)
+                if out is not None:
+                    g = out
+        if captured is not None and id(t) in capture_ids:
+            captured[id(t)] = g
+        if accumulate:
+            _accumulate(t, g)
+    return captured
+
+
+def _accumulate(t, g):
+    """With create_graph, .grad keeps the gradient's own graph; a second backward adds out of place."""
+    d = t._data
+    if g._data.dtype != d.dtype:
+        g = g.to(C._dtype._BY_NP[d.dtype])
+    if g._data.shape != d.shape:
+        g = g.expand(*d.shape)
+    if not g._rg:  # a plain array may be shared with another leaf or the caller: own a copy
+        g = C.wrap(g._data.copy(), g._device)
+    cur = t._grad
+    t._grad = g if cur is None else cur + g
