@@ -398,6 +398,10 @@ def run_tour(device="auto", steps=DEFAULT_STEPS, out=DEFAULT_OUT, every=None):
         ns = {"steps": steps}
         book = _Notebook(ns, stream)
         book.say(f"xptorch tour on {dev}: the parameter-management notebooks, then a monitored training run.")
+        if device == "auto" and dev == "cpu":
+            from . import cuda
+
+            book.say(f"Running on CPU because CUDA is not available: {cuda.why_unavailable()}")
         book.cell(_SETUP.format(device=dev))
         custom = _CUSTOM_MASKED if hasattr(nn.init, "masked_uniform_") else _CUSTOM_RECIPE
         for text, code in _PARAMS + _INIT + [custom] + _TIES + [_SUMMARY]:
