@@ -20,3 +20,7 @@ def lib(request):
     import xptorch
 
     return xptorch
+
+
+# The plugin's fixture, also where xptorch is not installed (PYTHONPATH=src on a GPU machine).
+from xptorch.testing.pytest_plugin import cuda_benchmark  # noqa: E402,F401

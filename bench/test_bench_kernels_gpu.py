@@ -1,6 +1,6 @@
 """GPU kernels against torch CUDA and CuPy's own bandwidth in one run: ReLU, masked-uniform init, fused linear.
 
-Timing synchronises the device inside the timed function, which runs `inner` operations per round;
+Timing uses the cuda_benchmark fixture (each round of `inner` operations ends with a device synchronisation);
 extra_info holds per-operation time and GB/s or TFLOP/s.  fp32 with TF32 off on both sides.
 Default grid is reduced; XPT_BENCH_FULL=1 runs square sizes 256..8192 and batches 1..4096.
 """
@@ -47,22 +47,18 @@ def _torch_cuda():
     return torch
 
 
-def _sync_for(lib, cp):
-    if lib == "torch":
-        return torch.cuda.synchronize
-    return cp.cuda.Device().synchronize
+def _run(benchmark, fn, inner, rounds=20):
+    """Median seconds per operation (None when benchmarks are disabled).
 
-
-def _run(benchmark, fn, sync, inner, rounds=20):
-    """Median seconds per operation (None when benchmarks are disabled)."""
+    benchmark is the plugin's cuda_benchmark: each round ends with a device synchronisation, which waits
+    for torch's and CuPy's streams alike.
+    """
 
     def timed():
         for _ in range(inner):
             fn()
-        sync()
 
     fn()
-    sync()
     benchmark.pedantic(timed, rounds=rounds, warmup_rounds=2, iterations=1)
     if benchmark.stats is None:
         return None
@@ -72,14 +68,14 @@ def _run(benchmark, fn, sync, inner, rounds=20):
     return per_op
 
 
-def _gbps(benchmark, per_op, nbytes):
+def _gbps(cuda_benchmark, per_op, nbytes):
     if per_op is not None:
-        benchmark.extra_info["gbps"] = nbytes / per_op / 1e9
+        cuda_benchmark.extra_info["gbps"] = nbytes / per_op / 1e9
 
 
 @pytest.mark.parametrize("lib", ["xptorch", "torch", "cupy-copy"])
-def test_relu_256mib(benchmark, cp, lib):
-    benchmark.group = "relu 256 MiB float32 (GB/s counts read+write)"
+def test_relu_256mib(cuda_benchmark, cp, lib):
+    cuda_benchmark.group = "relu 256 MiB float32 (GB/s counts read+write)"
     n = BIG // 4
     if lib == "xptorch":
         x = xptorch.empty(n, device="cuda").uniform_(-1, 1)
@@ -91,12 +87,12 @@ def test_relu_256mib(benchmark, cp, lib):
     else:
         a = cp.full(n, 0.5, dtype=cp.float32)
         fn = a.copy
-    _gbps(benchmark, _run(benchmark, fn, _sync_for(lib, cp), inner=5), 2 * BIG)
+    _gbps(cuda_benchmark, _run(cuda_benchmark, fn, inner=5), 2 * BIG)
 
 
 @pytest.mark.parametrize("lib", ["xptorch", "torch", "cupy-copy"])
-def test_relu_backward_256mib(benchmark, cp, lib):
-    benchmark.group = "relu backward 256 MiB float32 (GB/s counts 2 reads + write)"
+def test_relu_backward_256mib(cuda_benchmark, cp, lib):
+    cuda_benchmark.group = "relu backward 256 MiB float32 (GB/s counts 2 reads + write)"
     n = BIG // 4
     if lib == "xptorch":
         from xptorch.backend import kernels
@@ -113,12 +109,12 @@ def test_relu_backward_256mib(benchmark, cp, lib):
         a = cp.full(n, 0.5, dtype=cp.float32)
         fn = a.copy
     nbytes = 3 * BIG if lib != "cupy-copy" else 2 * BIG
-    _gbps(benchmark, _run(benchmark, fn, _sync_for(lib, cp), inner=5), nbytes)
+    _gbps(cuda_benchmark, _run(cuda_benchmark, fn, inner=5), nbytes)
 
 
 @pytest.mark.parametrize("lib", ["xptorch", "torch", "cupy-fill"])
-def test_masked_uniform_256mib(benchmark, cp, lib):
-    benchmark.group = "masked uniform init 256 MiB float32 (GB/s counts the write)"
+def test_masked_uniform_256mib(cuda_benchmark, cp, lib):
+    cuda_benchmark.group = "masked uniform init 256 MiB float32 (GB/s counts the write)"
     n = BIG // 4
     if lib == "xptorch":
         w = xptorch.empty(n, device="cuda")
@@ -135,15 +131,15 @@ def test_masked_uniform_256mib(benchmark, cp, lib):
     else:
         a = cp.empty(n, dtype=cp.float32)
         fn = lambda: a.fill(1.0)  # noqa: E731
-    _gbps(benchmark, _run(benchmark, fn, _sync_for(lib, cp), inner=5), BIG)
+    _gbps(cuda_benchmark, _run(cuda_benchmark, fn, inner=5), BIG)
 
 
 @pytest.mark.parametrize("relu", [False, True], ids=["linear", "linear+relu"])
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("size", SQUARE)
 @pytest.mark.parametrize("lib", ["xptorch", "torch"])
-def test_fused_linear(benchmark, cp, lib, size, batch, relu):
-    benchmark.group = f"{'linear+relu' if relu else 'linear'} fp32 {batch}x{size} @ {size}x{size}"
+def test_fused_linear(cuda_benchmark, cp, lib, size, batch, relu):
+    cuda_benchmark.group = f"{'linear+relu' if relu else 'linear'} fp32 {batch}x{size} @ {size}x{size}"
     if lib == "xptorch":
         assert os.environ.get("CUPY_TF32", "0") == "0", "CuPy TF32 must stay off for this comparison"
         xptorch.manual_seed(0)
@@ -163,7 +159,7 @@ def test_fused_linear(benchmark, cp, lib, size, batch, relu):
     # About 2 ms of GPU work per round, so one synchronisation does not dominate small shapes.
     inner = max(1, min(200, math.ceil(2e-3 / max(flops / 40e12, 15e-6))))
     with xptorch.no_grad(), torch.no_grad():
-        per_op = _run(benchmark, fn, _sync_for(lib, cp), inner=inner, rounds=10)
+        per_op = _run(cuda_benchmark, fn, inner=inner, rounds=10)
     if per_op is not None:
-        benchmark.extra_info["tflops"] = flops / per_op / 1e12
-        benchmark.extra_info["tf32"] = False
+        cuda_benchmark.extra_info["tflops"] = flops / per_op / 1e12
+        cuda_benchmark.extra_info["tf32"] = False

@@ -21,10 +21,24 @@ def why_unavailable():
 
 
 def synchronize(device=None):
+    """Wait for all work queued on device (default: the current CUDA device)."""
     if backend._simulated is not None:
         return
     if is_available():
-        backend.cupy_module().cuda.Device().synchronize()
+        cp = backend.cupy_module()
+        idx = None if device is None else _index(device)
+        cp.cuda.Device(idx).synchronize()
+
+
+def _index(device):
+    if isinstance(device, int):
+        return device
+    from ._device import device as _dev
+
+    d = _dev(device)
+    if d.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {d}")
+    return d.index
 
 
 def manual_seed(seed):
