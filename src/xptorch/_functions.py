@@ -91,6 +91,21 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
+def clamp_min(input, min):
+    return input.clamp_min(min)
+
+
+def clamp_max(input, max):
+    return input.clamp_max(max)
+
+
+def clamp_(input, min=None, max=None):
+    return input.clamp_(min, max)
+
+
+clip_ = clamp_
+
+
 def maximum(input, other):
     return _pw.maximum(input, other)
 
@@ -105,60 +120,78 @@ def where(condition, input=None, other=None):
     return _pw.where(condition, input, other)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = C.np_alias('sum', dim, keepdim, axis, keepdims)
     return _red.sum(input, dim, keepdim, dtype)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = C.np_alias('mean', dim, keepdim, axis, keepdims)
     return _red.mean(input, dim, keepdim, dtype)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = C.np_alias('prod', dim, keepdim, axis, keepdims)
     return _red.prod(input, dim, keepdim, dtype)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = C.np_alias('var', dim, keepdim, axis, keepdims)
     return _red.var(input, dim, unbiased, keepdim, correction)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = C.np_alias('std', dim, keepdim, axis, keepdims)
     return _red.std(input, dim, unbiased, keepdim, correction)
 
 
-def max(input, dim=None, keepdim=False):
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = C.np_alias('max', dim, keepdim, axis, keepdims)
     return _red.extremum(input, dim, keepdim, True)
 
 
-def min(input, dim=None, keepdim=False):
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = C.np_alias('min', dim, keepdim, axis, keepdims)
     return _red.extremum(input, dim, keepdim, False)
 
 
-def amax(input, dim=(), keepdim=False):
-    return _red.amax(input, dim, keepdim, True)
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    return input.amax(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def amin(input, dim=(), keepdim=False):
-    return _red.amax(input, dim, keepdim, False)
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    return input.amin(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = C.np_alias('argmax', dim, keepdim, axis, keepdims)
     return _red.argext(input, dim, keepdim, True)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = C.np_alias('argmin', dim, keepdim, axis, keepdims)
     return _red.argext(input, dim, keepdim, False)
 
 
-def softmax(input, dim):
-    return _red.softmax(input, dim)
+def softmax(input, dim=None, dtype=None, *, axis=None):
+    return input.softmax(dim, dtype, axis=axis)
 
 
-def log_softmax(input, dim):
-    return _red.softmax(input, dim, log=True)
+def log_softmax(input, dim=None, dtype=None, *, axis=None):
+    return input.log_softmax(dim, dtype, axis=axis)
 
 
-def logsumexp(input, dim, keepdim=False):
-    return _red.logsumexp(input, dim, keepdim)
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return input.logsumexp(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def matmul(input, other):
@@ -282,3 +315,149 @@ def unbind(input, dim=0):
 
 def linear(input, weight, bias=None):
     return _la.linear(input, weight, bias)
+
+
+# ---- the tensor API beyond the basics: products, ordering, indexing, moving elements --------------
+
+def dot(input, tensor):
+    return input.dot(tensor)
+
+
+def vdot(input, other):
+    return input.dot(other)
+
+
+def mv(input, vec):
+    return _la.mv(input, vec)
+
+
+def outer(input, vec2):
+    return _la.outer(input, vec2)
+
+
+ger = outer
+
+
+def einsum(equation, *operands):
+    from ._ops.einsum import einsum as _einsum
+
+    return _einsum(equation, *operands)
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
+    return input.sort(dim, descending, stable, axis=axis)
+
+
+def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
+    return input.argsort(dim, descending, stable, axis=axis)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, axis=None):
+    return input.topk(k, dim, largest, sorted, axis=axis)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
+    return input.kthvalue(k, dim, keepdim, axis=axis, keepdims=keepdims)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None, axis=None):
+    return input.repeat_interleave(repeats, dim, output_size=output_size, axis=axis)
+
+
+def gather(input, dim, index, *, sparse_grad=False, axis=None):
+    return input.gather(dim, index, axis=axis)
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    return input.scatter(dim, index, src, value, reduce=reduce)
+
+
+def scatter_add(input, dim, index, src):
+    return input.scatter_add(dim, index, src)
+
+
+def index_select(input, dim, index, *, axis=None):
+    return input.index_select(dim, index, axis=axis)
+
+
+def masked_select(input, mask):
+    return input.masked_select(mask)
+
+
+def tril(input, diagonal=0):
+    return input.tril(diagonal)
+
+
+def triu(input, diagonal=0):
+    return input.triu(diagonal)
+
+
+def cumsum(input, dim=None, *, dtype=None, axis=None):
+    out = input.cumsum(dim, axis=axis)
+    return out if dtype is None else out.to(dtype)
+
+
+def cumprod(input, dim=None, *, dtype=None, axis=None):
+    return input.cumprod(dim, dtype=dtype, axis=axis)
+
+
+def diag(input, diagonal=0):
+    return input.diag(diagonal)
+
+
+def meshgrid(*tensors, indexing=None):
+    from ._ops.movement import meshgrid as _meshgrid
+
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    return _meshgrid(tensors, indexing)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return input.isclose(other, rtol, atol, equal_nan)
+
+
+def broadcast_to(input, size):
+    return input.broadcast_to(size)
+
+
+def broadcast_tensors(*tensors):
+    import numpy as _np
+
+    shape = _np.broadcast_shapes(*(t._data.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def flip(input, dims):
+    return input.flip(dims)
+
+
+def fliplr(input):
+    return input.fliplr()
+
+
+def flipud(input):
+    return input.flipud()
+
+
+def roll(input, shifts, dims=None):
+    return input.roll(shifts, dims)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
+           out=None, layout=None, pin_memory=False):
+    from ._ops.sampling import normal as _normal
+
+    return _normal(mean, std, size, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    from ._ops.sampling import bernoulli as _bernoulli
+
+    return _bernoulli(input, p, generator=generator)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    from ._ops.sampling import multinomial as _multinomial
+
+    return _multinomial(input, num_samples, replacement, generator=generator)

@@ -10,6 +10,11 @@ from ._ops import linalg as _la
 from ._ops import pointwise as _pw
 from ._ops import reduce as _red
 from ._ops import shape as _sh
+from ._ops import compare as _cmp
+from ._ops import indexing as _idx
+from ._ops import movement as _movement
+from ._ops import scan as _scan
+from ._ops import sorting as _sort
 import xptorch.autograd as _autograd
 from .autograd import engine as _engine
 from .autograd.grad_mode import state as _grad_state
@@ -531,7 +536,7 @@ class Tensor:
         return self._data.shape == other._data.shape and bool((self._data == other._data).all())
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        return bool(C.get_xp(self._data).allclose(self._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return _cmp.allclose(self, other, rtol, atol, equal_nan)
 
     def isnan(self):
         return C.wrap(C.get_xp(self._data).isnan(self._data), self._device)
@@ -648,46 +653,84 @@ class Tensor:
         return self + (end - self) * weight
 
     # ---- reductions --------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('sum', dim, keepdim, axis, keepdims)
         return _red.sum(self, dim, keepdim, dtype)
 
-    def mean(self, dim=None, keepdim=False, dtype=None):
+    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('mean', dim, keepdim, axis, keepdims)
         return _red.mean(self, dim, keepdim, dtype)
 
-    def prod(self, dim=None, keepdim=False, dtype=None):
+    def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('prod', dim, keepdim, axis, keepdims)
         return _red.prod(self, dim, keepdim, dtype)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('var', dim, keepdim, axis, keepdims)
         return _red.var(self, dim, unbiased, keepdim, correction)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('std', dim, keepdim, axis, keepdims)
         return _red.std(self, dim, unbiased, keepdim, correction)
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('max', dim, keepdim, axis, keepdims)
         return _red.extremum(self, dim, keepdim, True)
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('min', dim, keepdim, axis, keepdims)
         return _red.extremum(self, dim, keepdim, False)
 
-    def amax(self, dim=(), keepdim=False):
+    def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('amax', dim or None, keepdim, axis, keepdims)
         return _red.amax(self, dim, keepdim, True)
 
-    def amin(self, dim=(), keepdim=False):
+    def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('amin', dim or None, keepdim, axis, keepdims)
         return _red.amax(self, dim, keepdim, False)
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('argmax', dim, keepdim, axis, keepdims)
         return _red.argext(self, dim, keepdim, True)
 
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('argmin', dim, keepdim, axis, keepdims)
         return _red.argext(self, dim, keepdim, False)
 
-    def softmax(self, dim):
+    def softmax(self, dim=None, dtype=None, *, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias('softmax', dim, False, axis, None)
+        elif dim is None:
+            raise TypeError('softmax() missing 1 required positional arguments: "dim"')
+        if dtype is not None:
+            return _red.softmax(self.to(dtype), dim)
         return _red.softmax(self, dim)
 
-    def log_softmax(self, dim):
+    def log_softmax(self, dim=None, dtype=None, *, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias('log_softmax', dim, False, axis, None)
+        elif dim is None:
+            raise TypeError('log_softmax() missing 1 required positional arguments: "dim"')
+        if dtype is not None:
+            return _red.softmax(self.to(dtype), dim, log=True)
         return _red.softmax(self, dim, log=True)
 
-    def logsumexp(self, dim, keepdim=False):
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('logsumexp', dim, keepdim, axis, keepdims)
+        if dim is None:
+            raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
         return _red.logsumexp(self, dim, keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False):
@@ -699,21 +742,38 @@ class Tensor:
             return self.abs().amax(dim, keepdim)
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
-    def all(self, dim=None, keepdim=False):
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('all', dim, keepdim, axis, keepdims)
         d = self._data
         out = d.all() if dim is None else d.all(axis=_red.norm_dim(dim, d.ndim), keepdims=keepdim)
         return C.wrap(C.get_xp(d).asarray(out), self._device)
 
-    def any(self, dim=None, keepdim=False):
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias('any', dim, keepdim, axis, keepdims)
         d = self._data
         out = d.any() if dim is None else d.any(axis=_red.norm_dim(dim, d.ndim), keepdims=keepdim)
         return C.wrap(C.get_xp(d).asarray(out), self._device)
 
-    def count_nonzero(self, dim=None):
+    def count_nonzero(self, dim=None, *, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias('count_nonzero', dim, False, axis, None)
         return C.wrap(C.get_xp(self._data).asarray(C.get_xp(self._data).count_nonzero(self._data, axis=dim), dtype=np.int64), self._device)
 
-    def cumsum(self, dim):
+    def cumsum(self, dim=None, *, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias('cumsum', dim, False, axis, None)
+        elif dim is None:
+            raise TypeError('cumsum() missing 1 required positional arguments: "dim"')
         return C.wrap(self._data.cumsum(axis=_red.norm_dim(dim, self._data.ndim)), self._device)
+
+    def cumprod(self, dim=None, *, dtype=None, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias("cumprod", dim, False, axis, None)
+        elif dim is None:
+            raise TypeError('cumprod() missing 1 required positional arguments: "dim"')
+        return _scan.cumprod(self, dim, dtype)
 
     # ---- linear algebra ---------------------------------------------------------------------
     def matmul(self, other):
@@ -727,6 +787,14 @@ class Tensor:
 
     def dot(self, other):
         return _la.matmul(self, other)
+
+    def mv(self, vec):
+        return _la.mv(self, vec)
+
+    def outer(self, vec2):
+        return _la.outer(self, vec2)
+
+    ger = outer
 
     # ---- shape -----------------------------------------------------------------------------
     def view(self, *shape):
@@ -794,6 +862,96 @@ class Tensor:
     def unbind(self, dim=0):
         d = _red.norm_dim(dim, self._data.ndim)
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d]))
+
+    # ---- indexing, ordering and moving elements -------------------------------------------------
+    def gather(self, dim, index, *, sparse_grad=False, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias("gather", dim, False, axis, None)
+        return _idx.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, value=None, *, reduce=None):
+        return _idx.scatter(self, dim, index, src, value, reduce)
+
+    def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+        return _inplace.apply(self, lambda a: _idx.scatter(a, dim, index, src, value, reduce, "scatter_"))
+
+    def scatter_add(self, dim, index, src):
+        return _idx.scatter(self, dim, index, src, _fname="scatter_add", _add=True)
+
+    def scatter_add_(self, dim, index, src):
+        return _inplace.apply(self, lambda a: _idx.scatter(a, dim, index, src, _fname="scatter_add", _add=True))
+
+    def index_select(self, dim, index, *, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias("index_select", dim, False, axis, None)
+        return _idx.index_select(self, dim, index)
+
+    def masked_select(self, mask):
+        return _idx.masked_select(self, mask)
+
+    def sort(self, dim=-1, descending=False, stable=False, *, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias("sort", None if dim == -1 else dim, False, axis, None)
+        return _sort.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False, *, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias("argsort", None if dim == -1 else dim, False, axis, None)
+        return _sort.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True, *, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias("topk", None if dim == -1 else dim, False, axis, None)
+        return _sort.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = C.np_alias("kthvalue", None if dim == -1 else dim, keepdim, axis, keepdims)
+        return _sort.kthvalue(self, k, dim, keepdim)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None, axis=None):
+        if axis is not None:
+            dim, _ = C.np_alias("repeat_interleave", dim, False, axis, None)
+        if repeats is None:
+            return _movement.repeat_interleave(self)
+        return _movement.repeat_interleave(self, repeats, dim, output_size)
+
+    def flip(self, *dims):
+        return _movement.flip(self, *dims)
+
+    def fliplr(self):
+        if self._data.ndim < 2:
+            raise RuntimeError("Input must be >= 2-d.")
+        return _movement.flip(self, 1)
+
+    def flipud(self):
+        if self._data.ndim < 1:
+            raise RuntimeError("Input must be >= 1-d.")
+        return _movement.flip(self, 0)
+
+    def roll(self, shifts, dims=None):
+        return _movement.roll(self, shifts, dims)
+
+    def tril(self, diagonal=0):
+        return _movement.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _movement.triu(self, diagonal)
+
+    def tril_(self, diagonal=0):
+        return _inplace.apply(self, lambda a: _movement.tril(a, diagonal))
+
+    def triu_(self, diagonal=0):
+        return _inplace.apply(self, lambda a: _movement.triu(a, diagonal))
+
+    def diag(self, diagonal=0):
+        return _movement.diag(self, diagonal)
+
+    def broadcast_to(self, size):
+        return _sh.expand(self, size)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _cmp.isclose(self, other, rtol, atol, equal_nan)
 
     def __getitem__(self, idx):
         return _sh.getitem(self, idx)

@@ -186,3 +186,16 @@ def const(arr, dev):
 
 
 _NP_SCALARS_TUPLE = tuple(_NP_SCALARS)
+
+
+def np_alias(name, dim, keepdim, axis, keepdims):
+    """NumPy's spellings axis= and keepdims= for dim= and keepdim=, refused when both are given."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+        dim = axis
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
+        keepdim = keepdims
+    return dim, keepdim

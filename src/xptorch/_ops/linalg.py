@@ -420,3 +420,48 @@ def _relu(t):
     from .pointwise import relu
 
     return relu(t)
+
+
+class MvBackward0(Node):
+    __slots__ = ("a", "v")
+    saves = ("a", "v")
+
+    def backward(self, g):
+        xp = C.get_xp(g)
+        ga = xp.multiply.outer(g, self.v) if self.next[0] is not None else None
+        gv = g.dot(self.a) if self.next[1] is not None else None
+        return (ga, gv)
+
+
+def mv(a, v):
+    """Matrix (n, m) times vector (m,)."""
+    ad, vd = a._data, v._data
+    if ad.ndim != 2 or vd.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {ad.ndim}, {vd.ndim}")
+    if v._device is not a._device:
+        C.device_mismatch(a, v)
+    if ad.shape[1] != vd.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({ad.shape[0]}), mat ({_shape_str(ad.shape)}), vec ({vd.shape[0]})"
+        )
+    if ad.dtype != vd.dtype:
+        raise RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {_ln(v)}, {_ln(a)}, and {_ln(v)}"
+        )
+    out = ad.dot(vd)
+    if (a._rg or v._rg) and _grad_state.enabled:
+        node = MvBackward0((edge(a), edge(v)))
+        node.a, node.v = ad, vd
+        save_check(node, (a, ad), (v, vd))
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
+
+
+def outer(a, b):
+    """a[i] * b[j]: PyTorch builds it as a broadcast product, so the gradient is a MulBackward0."""
+    for t, name in ((a, "self"), (b, "vec2")):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
+    from . import pointwise, shape
+
+    return pointwise.mul(shape.reshape(a, -1, 1), b)

@@ -39,3 +39,10 @@ def _implicit_dim(x, name, stacklevel):
 
 def relu_(input):
     return input.relu_()
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 class labels to one-hot rows: a new last dimension of size num_classes (max + 1 when -1)."""
+    from .._ops.indexing import one_hot as _one_hot
+
+    return _one_hot(tensor, num_classes)

@@ -1,0 +1,214 @@
+"""einsum: Einstein summation over labelled dims, contracted pairwise as batched matmuls.
+
+The gradient of operand i is itself an einsum: the output gradient and the other operands
+contracted back to operand i's subscripts, with an identity matrix for each repeated subscript
+(a diagonal) and a ones vector for each subscript summed only within operand i.
+"""
+import string
+
+import numpy as np
+
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
+from . import _common as C
+from ._common import edge, get_xp, wrap, wrap_grad
+
+_LETTERS = string.ascii_letters
+
+
+def _error(msg):
+    raise RuntimeError("einsum(): " + msg)
+
+
+def parse(equation, shapes):
+    """(input subscripts, output subscripts) as explicit letter strings, ellipses expanded."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) > len(shapes):
+        _error("fewer operands were provided than specified in the equation")
+    if len(terms) < len(shapes):
+        _error("more operands were provided than specified in the equation")
+    pos = 0
+    for ch in eq:
+        if ch not in _LETTERS and ch not in ".,->":
+            _error(f"invalid subscript given at index {pos} in the equation string, subscripts must be in [a-zA-Z]")
+        pos += 1
+    used = set(c for c in eq if c in _LETTERS)
+    spare = [c for c in _LETTERS if c not in used]
+    n_ell = 0
+    ell_counts = []
+    for k, (term, shape) in enumerate(zip(terms, shapes)):
+        n_sub = len(term.replace("...", ""))
+        if "..." in term:
+            if n_sub > len(shape):
+                _error(f"the number of subscripts in the equation ({n_sub}) is more than the number of "
+                       f"dimensions ({len(shape)}) for operand {k}")
+            ell_counts.append(len(shape) - n_sub)
+        else:
+            if n_sub != len(shape):
+                _error(f"the number of subscripts in the equation ({n_sub}) does not match the number of "
+                       f"dimensions ({len(shape)}) for operand {k} and no ellipsis was given")
+            ell_counts.append(0)
+        n_ell = max(n_ell, ell_counts[-1])
+    ell = "".join(spare[:n_ell])
+    subs = [t.replace("...", ell[n_ell - c:]) for t, c in zip(terms, ell_counts)]
+    if arrow:
+        out = rhs.replace("...", ell)
+        seen = set()
+        for c in out:
+            if c in seen:
+                _error(f"output subscript {c} appears more than once in the output")
+            seen.add(c)
+            if not any(c in s for s in subs):
+                _error(f"output subscript {c} does not appear in the equation for any input operand")
+    else:
+        counts = {}
+        for s in terms:
+            for c in s.replace("...", ""):
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1))
+    return subs, out
+
+
+def _sizes(subs, shapes):
+    """Each letter's size, broadcasting 1 against n as PyTorch does."""
+    size = {}
+    for k, (s, shape) in enumerate(zip(subs, shapes)):
+        for c, n in zip(s, shape):
+            prev = size.get(c)
+            if prev is None or prev == 1:
+                size[c] = n
+            elif n != 1 and n != prev:
+                _error(f"subscript {c} has size {n} for operand {k} which does not broadcast with previously "
+                       f"seen size {prev}")
+    return size
+
+
+def _single(xp, a, s, keep):
+    """Take diagonals of repeated letters and sum letters not in keep: one operand, unique letters out."""
+    target = "".join(c for i, c in enumerate(s) if c in keep and c not in s[:i])
+    if target == s:
+        return a, s
+    return xp.einsum(f"{s}->{target}", a), target
+
+
+def _pair(xp, a, sa, b, sb, keep):
+    """Contract two operands with unique letters into the letters of sa+sb that are in keep."""
+    # A letter shared by both but of size 1 in one: sum it out of the other first (broadcast product).
+    for c in [c for c in sa if c in sb]:
+        na, nb = a.shape[sa.index(c)], b.shape[sb.index(c)]
+        if na != nb and c not in keep:
+            if na == 1:
+                b = b.sum(axis=sb.index(c), keepdims=True)
+            else:
+                a = a.sum(axis=sa.index(c), keepdims=True)
+    batch = [c for c in sa if c in sb and c in keep]
+    contract = [c for c in sa if c in sb and c not in keep]
+    left = [c for c in sa if c not in sb]
+    right = [c for c in sb if c not in sa]
+    A = a.transpose([sa.index(c) for c in batch + left + contract])
+    B = b.transpose([sb.index(c) for c in batch + contract + right])
+    nb = len(batch)
+    lsz = A.shape[nb:nb + len(left)]
+    csz = A.shape[nb + len(left):]
+    rsz = B.shape[nb + len(contract):]
+    L, Cn, R = int(np.prod(lsz)), int(np.prod(csz)), int(np.prod(rsz))
+    A = A.reshape(A.shape[:nb] + (L, Cn))
+    B = B.reshape(B.shape[:nb] + (Cn, R))
+    out = xp.matmul(A, B)
+    out = out.reshape(out.shape[:nb] + tuple(lsz) + tuple(rsz))
+    return out, "".join(batch + left + right)
+
+
+def contract(xp, arrays, subs, out):
+    """The einsum of arrays (one subscript string each, explicit) into the letters of out."""
+    if len(arrays) == 1:
+        return xp.einsum(f"{subs[0]}->{out}", arrays[0])
+    ops = []
+    for k, (a, s) in enumerate(zip(arrays, subs)):
+        others = set(out).union(*(subs[j] for j in range(len(subs)) if j != k))
+        ops.append(_single(xp, a, s, others))
+    cur, cs = ops[0]
+    for k in range(1, len(ops)):
+        b, sb = ops[k]
+        keep = set(out).union(*(ops[j][1] for j in range(k + 1, len(ops))))
+        cur, cs = _pair(xp, cur, cs, b, sb, keep)
+    if cs != out:
+        cur = cur.transpose([cs.index(c) for c in out])
+    return cur
+
+
+class EinsumBackward(Node):
+    __slots__ = ("arrays", "subs", "out", "_name")
+    saves = ("arrays",)
+
+    def name(self):
+        return self._name
+
+    def backward(self, g):
+        xp = get_xp(g)
+        arrays, subs = self.arrays, self.subs
+        used = set("".join(subs) + self.out)
+        spare = [c for c in _LETTERS if c not in used]
+        grads = []
+        for i, nxt in enumerate(self.next):
+            if nxt is None:
+                grads.append(None)
+                continue
+            s = subs[i]
+            shape = arrays[i].shape
+            ops = [g] + [arrays[j] for j in range(len(arrays)) if j != i]
+            op_subs = [self.out] + [subs[j] for j in range(len(arrays)) if j != i]
+            have = set("".join(op_subs))
+            target = []
+            for k, c in enumerate(s):
+                if c in s[:k]:  # a diagonal: a fresh letter tied to c by an identity matrix
+                    f = spare.pop()
+                    ops.append(xp.eye(shape[k], dtype=g.dtype))
+                    op_subs.append(c + f)
+                    target.append(f)
+                    continue
+                if c not in have:  # summed within operand i only: every element got the same gradient
+                    ops.append(xp.ones(shape[k], dtype=g.dtype))
+                    op_subs.append(c)
+                    have.add(c)
+                target.append(c)
+            gi = contract(xp, ops, op_subs, "".join(target))
+            if gi.shape != shape:  # broadcast size-1 dims of operand i
+                axes = tuple(k for k, (m, n) in enumerate(zip(gi.shape, shape)) if m != n)
+                gi = gi.sum(axis=axes, keepdims=True)
+            grads.append(gi.astype(arrays[i].dtype, copy=False))
+        return tuple(grads)
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError(
+            "einsum(): must specify the equation string and at least one operand, or at least one operand and "
+            "its subscripts list"
+        )
+    first = operands[0]
+    for t in operands[1:]:
+        if t._device is not first._device:
+            C.device_mismatch(first, t)
+        if t._data.dtype != first._data.dtype:
+            from .linalg import _ln
+
+            raise RuntimeError(f"expected scalar type {_ln(first)} but found {_ln(t)}")
+    arrays = [t._data for t in operands]
+    subs, out = parse(equation, [a.shape for a in arrays])
+    _sizes(subs, [a.shape for a in arrays])
+    xp = get_xp(arrays[0])
+    res = contract(xp, arrays, subs, out)
+    if not res.flags.c_contiguous:
+        res = xp.ascontiguousarray(res)
+    if any(t._rg for t in operands) and _grad_state.enabled:
+        node = EinsumBackward(tuple(edge(t) for t in operands))
+        node.arrays, node.subs, node.out = arrays, subs, out
+        # PyTorch records the last step of its own decomposition: a permute for one operand, else a view.
+        node._name = "PermuteBackward0" if len(operands) == 1 else "ViewBackward0"
+        return wrap_grad(res, first._device, node)
+    return wrap(res, first._device)

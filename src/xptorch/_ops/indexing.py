@@ -1,0 +1,344 @@
+"""Ops driven by an index tensor: gather, scatter, scatter_add, index_select, masked_select, one_hot.
+
+Indices are checked against their dimension before anything is read or written: CuPy wraps
+out-of-range indices silently where PyTorch refuses them.
+"""
+import numpy as np
+
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
+from . import _common as C
+from ._common import edge, get_xp, wrap, wrap_grad
+from .reduce import norm_dim
+
+_INT_INDEX = (np.dtype(np.int64), np.dtype(np.int32))
+
+
+def _shape_str(shape):
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def _same_device(a, index):
+    if index._device is not a._device:
+        C.device_mismatch(a, index)
+
+
+def _c_strides(shape):
+    strides, n = [], 1
+    for s in reversed(shape):
+        strides.append(n)
+        n *= s
+    return strides[::-1]
+
+
+def linear_index(idx, d, shape):
+    """Flat C-order positions in an array of `shape` of the elements idx names along axis d."""
+    xp = get_xp(idx)
+    strides = _c_strides(shape)
+    lin = idx.astype(np.int64, copy=True) if strides[d] == 1 else idx.astype(np.int64) * strides[d]
+    nd = idx.ndim
+    for ax in range(nd):
+        if ax == d or idx.shape[ax] == 1:
+            continue
+        step = xp.arange(idx.shape[ax], dtype=np.int64) * strides[ax]
+        lin += step.reshape((idx.shape[ax],) + (1,) * (nd - ax - 1))
+    return lin
+
+
+def _check_bounds(idx, size, d):
+    """PyTorch's refusal of an index outside [0, size); one device sync on CUDA."""
+    if idx.size == 0:
+        return
+    bad = (idx < 0) | (idx >= size)
+    if bad.any():
+        first = int(idx.reshape(-1)[int(get_xp(bad).argmax(bad.reshape(-1)))])
+        raise RuntimeError(f"index {first} is out of bounds for dimension {d} with size {size}")
+
+
+def _flat(ad):
+    return ad.reshape(-1) if ad.flags.c_contiguous else get_xp(ad).ascontiguousarray(ad).reshape(-1)
+
+
+def _scatter_sum(lin, vals, size, dtype):
+    """Sum vals into a zero array of `size` elements at flat positions lin (repeats accumulate)."""
+    xp = get_xp(vals)
+    out = xp.zeros(size, dtype=dtype)
+    xp.add.at(out, lin.reshape(-1), vals.reshape(-1))
+    return out
+
+
+def _gathered_grad(g, lin, shape):
+    return _flat(g).take(lin) if g.size else g.reshape(-1)[:0].reshape(lin.shape)
+
+
+def _pad_to(arr, shape):
+    """arr (an index-shaped gradient) placed at the origin of a zero array of `shape`."""
+    if arr.shape == shape:
+        return arr
+    xp = get_xp(arr)
+    out = xp.zeros(shape, dtype=arr.dtype)
+    out[tuple(slice(0, s) for s in arr.shape)] = arr
+    return out
+
+
+# ---- gather ----------------------------------------------------------------------------------
+
+class GatherBackward0(Node):
+    __slots__ = ("lin", "shape", "dtype")
+    saves = ("lin",)
+
+    def backward(self, g):
+        n = 1
+        for s in self.shape:
+            n *= s
+        return (_scatter_sum(self.lin, g, n, self.dtype).reshape(self.shape),)
+
+
+def _nonempty_dims(n):
+    return max(n, 1)
+
+
+def _prepare(a, dim, index, fname, int32_ok):
+    """Shared checks of gather/scatter: the dim, the index dtype, then its rank."""
+    ad, idx = a._data, index._data
+    d = norm_dim(dim, ad.ndim)
+    if idx.dtype not in _INT_INDEX or (idx.dtype != np.int64 and not int32_ok):
+        want = "int32/int64" if int32_ok else "int64"
+        raise RuntimeError(f"{fname}(): Expected dtype {want} for index")
+    _same_device(a, index)
+    if _nonempty_dims(idx.ndim) != _nonempty_dims(ad.ndim):
+        raise RuntimeError(
+            f"Index tensor must have the same number of dimensions as {'input' if fname == 'gather' else 'self'} tensor"
+        )
+    return ad, idx, d
+
+
+def gather(a, dim, index, sparse_grad=False):
+    ad, idx, d = _prepare(a, dim, index, "gather", True)
+    out_shape = idx.shape
+    ad1, idx1 = (ad.reshape(1), idx.reshape(1)) if ad.ndim == 0 or idx.ndim == 0 else (ad, idx)
+    for ax in range(ad1.ndim):
+        if ax != d and idx1.shape[ax] > ad1.shape[ax]:
+            raise RuntimeError(
+                f"Size does not match at dimension {ax} expected index {_shape_str(idx.shape)} to be no larger "
+                f"than self {_shape_str(ad.shape)} apart from dimension {d}"
+            )
+    _check_bounds(idx1, ad1.shape[d], d)
+    lin = linear_index(idx1, d, ad1.shape)
+    out = _flat(ad1).take(lin).reshape(out_shape)
+    if a._rg and _grad_state.enabled:
+        node = GatherBackward0((edge(a),))
+        node.lin, node.shape, node.dtype = lin, ad.shape, ad.dtype
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
+
+
+# ---- scatter / scatter_add -------------------------------------------------------------------
+
+class ScatterBackward0(Node):
+    """Written positions take no gradient from self; src gets the gradient read at them."""
+
+    __slots__ = ("lin", "idx_shape", "src_shape")
+    saves = ("lin",)
+
+    def backward(self, g):
+        ga = gs = None
+        if self.next[0] is not None:
+            ga = g.copy()
+            ga.reshape(-1)[self.lin.reshape(-1)] = 0
+        if len(self.next) > 1 and self.next[1] is not None:
+            gs = _pad_to(_gathered_grad(g, self.lin, self.idx_shape).reshape(self.idx_shape), self.src_shape)
+        return (ga, gs)
+
+
+class ScatterBackward1(ScatterBackward0):
+    __slots__ = ()
+
+
+class ScatterAddBackward0(ScatterBackward0):
+    __slots__ = ()
+
+    def backward(self, g):
+        gs = None
+        if self.next[1] is not None:
+            gs = _pad_to(_gathered_grad(g, self.lin, self.idx_shape).reshape(self.idx_shape), self.src_shape)
+        return (g if self.next[0] is not None else None, gs)
+
+
+_REDUCE = {"add": "add", "multiply": "multiply"}
+
+
+def scatter(a, dim, index, src=None, value=None, reduce=None, _fname="scatter", _add=False):
+    """scatter(dim, index, src) or scatter(dim, index, value): a copy of a with the elements
+    index names along dim replaced by src's (or added to them, for scatter_add)."""
+    ad, idx, d = _prepare(a, dim, index, _fname, False)
+    src_t = isinstance(src, C.Tensor)
+    if src_t:
+        sd = src._data
+        if src._device is not a._device:
+            C.device_mismatch(a, src)
+        if sd.dtype != ad.dtype:
+            raise RuntimeError(f"{_fname}(): Expected self.dtype to be equal to src.dtype")
+        if _nonempty_dims(sd.ndim) != _nonempty_dims(idx.ndim):
+            raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    else:
+        v = value if src is None else src
+        if isinstance(v, C.Tensor) or v is None:
+            raise TypeError(f"{_fname}() expected a Tensor or a number as src")
+        sd = None
+    if reduce is not None:
+        if reduce not in _REDUCE:
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        if src_t:
+            import warnings
+
+            warnings.warn(
+                "The reduce argument of xptorch.scatter with Tensor src is deprecated and will be removed in a "
+                "future PyTorch release. Use xptorch.scatter_reduce instead for more reduction options.",
+                UserWarning,
+                stacklevel=4,
+            )
+    ad1 = ad.reshape(1) if ad.ndim == 0 else ad
+    idx1 = idx.reshape(1) if idx.ndim == 0 else idx
+    sd1 = sd.reshape(1) if sd is not None and sd.ndim == 0 else sd
+    too_big = any(ax != d and idx1.shape[ax] > ad1.shape[ax] for ax in range(idx1.ndim))
+    too_big_src = sd1 is not None and any(idx1.shape[ax] > sd1.shape[ax] for ax in range(idx1.ndim))
+    if too_big or too_big_src:
+        msg = f"Expected index {_shape_str(idx.shape)} to be no larger than self {_shape_str(ad.shape)} apart from dimension {d}"
+        if sd is not None:
+            msg += f" and to be no larger size than src {_shape_str(sd.shape)}"
+        raise RuntimeError(msg)
+    _check_bounds(idx1, ad1.shape[d], d)
+    xp = get_xp(ad)
+    lin = linear_index(idx1, d, ad1.shape)
+    if sd is not None:
+        vals = sd1[tuple(slice(0, s) for s in idx1.shape)]
+    else:
+        vals = xp.asarray(value if src is None else src).astype(ad.dtype)
+        vals = xp.broadcast_to(vals, idx1.shape)
+    out = ad.copy() if ad.flags.c_contiguous else xp.ascontiguousarray(ad)
+    if out is ad:
+        out = ad.copy()
+    flat = out.reshape(-1)
+    if _add or reduce == "add":
+        xp.add.at(flat, lin.reshape(-1), vals.reshape(-1))
+    elif reduce == "multiply":
+        xp.multiply.at(flat, lin.reshape(-1), vals.reshape(-1))
+    else:
+        flat[lin.reshape(-1)] = vals.reshape(-1)
+    wants = (a._rg or (src_t and src._rg)) and _grad_state.enabled
+    if not wants:
+        return wrap(out, a._device)
+    if reduce is not None:
+        raise NotImplementedError("the derivative for 'scatter' with a reduce argument is not implemented")
+    if _add:
+        node = ScatterAddBackward0((edge(a), edge(src)))
+    elif src_t:
+        node = ScatterBackward0((edge(a), edge(src)))
+    else:
+        node = ScatterBackward1((edge(a),))
+    node.lin, node.idx_shape = lin, idx1.shape
+    node.src_shape = sd.shape if sd is not None else None
+    if sd is not None and sd.ndim == 0:
+        node.src_shape = ()
+        node.idx_shape = idx1.shape
+    return wrap_grad(out, a._device, node)
+
+
+# ---- index_select ----------------------------------------------------------------------------
+
+class IndexSelectBackward0(Node):
+    __slots__ = ("idx", "dim", "shape", "dtype")
+    saves = ("idx",)
+
+    def backward(self, g):
+        xp = get_xp(g)
+        d = self.dim
+        shape = self.shape if self.shape else (1,)
+        gm = xp.moveaxis(g.reshape(g.shape if g.ndim else (1,)), d, 0)
+        out = xp.zeros((shape[d],) + gm.shape[1:], dtype=self.dtype)
+        xp.add.at(out, self.idx, gm)
+        return (xp.moveaxis(out, 0, d).reshape(self.shape),)
+
+
+def index_select(a, dim, index):
+    ad, idx = a._data, index._data
+    d = norm_dim(dim, ad.ndim)
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if idx.dtype not in _INT_INDEX:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    _same_device(a, index)
+    ad1 = ad.reshape(1) if ad.ndim == 0 else ad
+    idx1 = idx.reshape(-1)
+    size = ad1.shape[d]
+    if idx1.size:
+        bad = (idx1 < 0) | (idx1 >= size)
+        if bad.any():
+            first = int(idx1[int(get_xp(bad).argmax(bad))])
+            raise IndexError(f"INDICES element is out of DATA bounds, id={first} axis_dim={size}")
+    out = get_xp(ad).take(ad1, idx1, axis=d)
+    if ad.ndim == 0:
+        out = out.reshape(idx.shape)
+    if a._rg and _grad_state.enabled:
+        node = IndexSelectBackward0((edge(a),))
+        node.idx, node.dim, node.shape, node.dtype = idx1, d, ad.shape, ad.dtype
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
+
+
+# ---- masked_select ---------------------------------------------------------------------------
+
+class MaskedSelectBackward0(Node):
+    __slots__ = ("mask", "shape", "dtype")
+    saves = ("mask",)
+
+    def backward(self, g):
+        xp = get_xp(g)
+        full = xp.zeros(self.mask.shape, dtype=self.dtype)
+        full[self.mask] = g
+        return (C.unbroadcast(full, self.shape),)
+
+
+def masked_select(a, mask):
+    ad = a._data
+    if not isinstance(mask, C.Tensor):
+        raise TypeError(f"masked_select(): argument 'mask' (position 2) must be Tensor, not {type(mask).__name__}")
+    md = mask._data
+    if md.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    if mask._device is not a._device:
+        C.device_mismatch(a, mask)
+    xp = get_xp(ad)
+    try:
+        shape = np.broadcast_shapes(ad.shape, md.shape)
+    except ValueError:
+        C.broadcast_error(ad.shape, md.shape)
+    mb = xp.broadcast_to(md, shape)
+    out = xp.broadcast_to(ad, shape)[mb]
+    if a._rg and _grad_state.enabled:
+        node = MaskedSelectBackward0((edge(a),))
+        node.mask, node.shape, node.dtype = mb, ad.shape, ad.dtype
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
+
+
+# ---- one_hot ---------------------------------------------------------------------------------
+
+def one_hot(t, num_classes=-1):
+    """Integer class labels to int64 one-hot rows along a new last dimension."""
+    td = t._data
+    if td.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    xp = get_xp(td)
+    if num_classes == -1:
+        if td.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(td.max()) + 1
+    if td.size:
+        if int(td.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(td.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = (td[..., None] == xp.arange(num_classes, dtype=np.int64)).astype(np.int64)
+    return wrap(out, t._device)

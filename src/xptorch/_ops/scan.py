@@ -1,0 +1,57 @@
+"""Running products along a dim (cumprod), with a gradient that stays exact around zeros."""
+import numpy as np
+
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
+from ._common import edge, get_xp, wrap, wrap_grad
+from .reduce import norm_dim
+
+
+def _rev_cumsum(xp, a, d):
+    return xp.flip(xp.flip(a, d).cumsum(axis=d), d)
+
+
+class CumprodBackward0(Node):
+    """d out[j] / d x[k] = prod_{i<=j, i!=k} x[i]. Before the first zero of a slice that is
+    out[j] / x[k]; at the first zero it is the running product with that zero read as one;
+    after it, zero."""
+
+    __slots__ = ("x", "out", "d", "dtype")
+    saves = ("x", "out")
+
+    def backward(self, g):
+        xp = get_xp(g)
+        x, out, d = self.x, self.out, self.d
+        zero = x == 0
+        zeros_seen = zero.cumsum(axis=d)
+        before = zeros_seen == 0
+        first_zero = zero & (zeros_seen == 1)
+        one = xp.ones((), dtype=x.dtype)
+        safe = xp.where(zero, one, x)
+        g_before = _rev_cumsum(xp, g * out, d) / safe
+        bridged = xp.where(first_zero, one, x).cumprod(axis=d)
+        g_at = _rev_cumsum(xp, g * bridged, d)
+        res = xp.where(before, g_before, xp.where(first_zero, g_at, xp.zeros((), dtype=x.dtype)))
+        return (res.astype(self.dtype, copy=False),)
+
+
+def cumprod(a, dim, dtype=None):
+    ad = a._data
+    in_dtype = ad.dtype
+    d = norm_dim(dim, ad.ndim)
+    if dtype is not None:
+        from .._dtype import to_dtype
+
+        ad = ad.astype(to_dtype(dtype).np)
+    elif ad.dtype.kind in "biu":
+        ad = ad.astype(np.int64)
+    x = ad.reshape(1) if ad.ndim == 0 else ad
+    out = x.cumprod(axis=d).reshape(ad.shape)
+    if a._rg and _grad_state.enabled and ad.dtype.kind == "f":
+        node = CumprodBackward0((edge(a),))
+        node.x, node.out, node.d, node.dtype = x, out.reshape(x.shape), d, in_dtype
+        res = wrap_grad(out, a._device, node)
+        if ad.ndim == 0:
+            node.x, node.out = x, out.reshape(1)
+        return res
+    return wrap(out, a._device)

@@ -1,0 +1,144 @@
+"""Order statistics along a dim: sort, argsort, topk, kthvalue.
+
+Sorting is stable, as PyTorch's CPU sort is: equal values keep their order (descending too), and
+NaN counts as the largest value.
+"""
+import numpy as np
+
+from .. import return_types
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
+from ._common import edge, get_xp, wrap, wrap_grad
+from .indexing import linear_index
+from .reduce import norm_dim
+
+
+class SortBackward0(Node):
+    """The gradient of each selected value goes back to the position it was taken from."""
+
+    __slots__ = ("lin", "shape", "dtype")
+    saves = ("lin",)
+
+    def backward(self, g):
+        xp = get_xp(g)
+        n = 1
+        for s in self.shape:
+            n *= s
+        out = xp.zeros(n, dtype=self.dtype)
+        out[self.lin.reshape(-1)] = g.reshape(-1)
+        return (out.reshape(self.shape),)
+
+
+class TopkBackward0(SortBackward0):
+    __slots__ = ()
+
+
+class KthvalueBackward0(SortBackward0):
+    __slots__ = ()
+
+
+def _fast_order(ad, d):
+    """Ascending stable order; the unstable (SIMD) sort is taken when no two keys compare equal."""
+    xp = get_xp(ad)
+    if isinstance(ad, np.ndarray) and ad.dtype.kind == "f" and ad.shape[d] > 4096:
+        idx = np.argsort(ad, axis=d)
+        v = np.take_along_axis(ad, idx, axis=d)
+        n = ad.shape[d]
+        head = (slice(None),) * d
+        lo, hi = v[head + (slice(0, n - 1),)], v[head + (slice(1, n),)]
+        if not (lo == hi).any() and not np.isnan(v[head + (slice(n - 1, n),)]).any():
+            return idx, v
+        # ties or NaNs: fall through to the stable sort
+    idx = xp.argsort(ad, axis=d, kind="stable")
+    return idx, xp.take_along_axis(ad, idx, axis=d)
+
+
+def order(ad, d, descending):
+    """(indices, values) of ad sorted along d."""
+    if not descending:
+        return _fast_order(ad, d)
+    xp = get_xp(ad)
+    # Stable descending: sort the reversed axis ascending, then reverse the result.
+    n = ad.shape[d]
+    idx, _ = _fast_order(xp.flip(ad, d), d)
+    idx = (n - 1) - xp.flip(idx, d)
+    return idx, xp.take_along_axis(ad, idx, axis=d)
+
+
+def _check_sortable(ad, fname):
+    if ad.dtype.kind == "c":
+        raise RuntimeError(f"{fname}(): complex inputs are not supported")
+
+
+def _selected(a, ad, vals, idx, d, node_cls, full_shape_idx):
+    """Wrap values and indices; the values carry a node that puts gradients back at the indices."""
+    dev = a._device
+    if a._rg and _grad_state.enabled:
+        node = node_cls((edge(a),))
+        node.lin = linear_index(full_shape_idx, d, ad.shape if ad.ndim else (1,))
+        node.shape, node.dtype = ad.shape, ad.dtype
+        return wrap_grad(vals, dev, node), wrap(idx, dev)
+    return wrap(vals, dev), wrap(idx, dev)
+
+
+def sort(a, dim=-1, descending=False, stable=False):
+    ad = a._data
+    d = norm_dim(dim, ad.ndim)
+    _check_sortable(ad, "sort")
+    if ad.ndim == 0:
+        idx = get_xp(ad).zeros((), dtype=np.int64)
+        v, i = _selected(a, ad, ad.copy(), idx, 0, SortBackward0, idx.reshape(1))
+        return return_types.sort(v, i)
+    idx, vals = order(ad, d, descending)
+    v, i = _selected(a, ad, vals, idx.astype(np.int64, copy=False), d, SortBackward0, idx)
+    return return_types.sort(v, i)
+
+
+def argsort(a, dim=-1, descending=False, stable=False):
+    ad = a._data
+    d = norm_dim(dim, ad.ndim)
+    _check_sortable(ad, "argsort")
+    if ad.ndim == 0:
+        return wrap(get_xp(ad).zeros((), dtype=np.int64), a._device)
+    idx, _ = order(ad, d, descending)
+    return wrap(idx.astype(np.int64, copy=False), a._device)
+
+
+def topk(a, k, dim=-1, largest=True, sorted=True):
+    ad = a._data
+    d = norm_dim(dim, ad.ndim)
+    n = ad.shape[d] if ad.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError("selected index k out of range")
+    xp = get_xp(ad)
+    if ad.ndim == 0:
+        idx = xp.zeros((1,)[:k], dtype=np.int64).reshape(() if k else (0,))
+        vals = ad.reshape(1)[:k].reshape(idx.shape)
+        v, i = _selected(a, ad, vals, idx, 0, TopkBackward0, idx.reshape(-1))
+        return return_types.topk(v, i)
+    idx, vals = order(ad, d, largest)
+    keep = (slice(None),) * d + (slice(0, k),)
+    idx, vals = idx[keep].astype(np.int64), vals[keep].copy()
+    v, i = _selected(a, ad, vals, idx, d, TopkBackward0, idx)
+    return return_types.topk(v, i)
+
+
+def kthvalue(a, k, dim=-1, keepdim=False):
+    ad = a._data
+    d = norm_dim(dim, ad.ndim)
+    n = ad.shape[d] if ad.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    xp = get_xp(ad)
+    if ad.ndim == 0:
+        idx = xp.zeros((), dtype=np.int64)
+        v, i = _selected(a, ad, ad.copy(), idx, 0, KthvalueBackward0, idx.reshape(1))
+        return return_types.kthvalue(v, i)
+    idx, vals = order(ad, d, False)
+    keep = (slice(None),) * d + (slice(k - 1, k),)
+    idx, vals = idx[keep].astype(np.int64), vals[keep].copy()
+    full_idx = idx
+    if not keepdim:
+        idx, vals = idx.squeeze(d), vals.squeeze(d)
+    v, i = _selected(a, ad, vals, idx, d, KthvalueBackward0, full_idx)
+    return return_types.kthvalue(v, i)
