@@ -873,7 +873,7 @@ class Tensor:
         return _idx.scatter(self, dim, index, src, value, reduce)
 
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
-        return _inplace.apply(self, lambda a: _idx.scatter(a, dim, index, src, value, reduce, "scatter_"))
+        return _inplace.apply(self, lambda a: _idx.scatter(a, dim, index, src, value, reduce))
 
     def scatter_add(self, dim, index, src):
         return _idx.scatter(self, dim, index, src, _fname="scatter_add", _add=True)

@@ -171,14 +171,14 @@ _REDUCE = {"add": "add", "multiply": "multiply"}
 def scatter(a, dim, index, src=None, value=None, reduce=None, _fname="scatter", _add=False):
     """scatter(dim, index, src) or scatter(dim, index, value): a copy of a with the elements
     index names along dim replaced by src's (or added to them, for scatter_add)."""
-    ad, idx, d = _prepare(a, dim, index, _fname, False)
+    ad, idx, d = _prepare(a, dim, index, "scatter", True)
     src_t = isinstance(src, C.Tensor)
     if src_t:
         sd = src._data
         if src._device is not a._device:
             C.device_mismatch(a, src)
         if sd.dtype != ad.dtype:
-            raise RuntimeError(f"{_fname}(): Expected self.dtype to be equal to src.dtype")
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         if _nonempty_dims(sd.ndim) != _nonempty_dims(idx.ndim):
             raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     else:
@@ -276,7 +276,7 @@ def index_select(a, dim, index):
         bad = (idx1 < 0) | (idx1 >= size)
         if bad.any():
             first = int(idx1[int(get_xp(bad).argmax(bad))])
-            raise IndexError(f"INDICES element is out of DATA bounds, id={first} axis_dim={size}")
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={first} axis_dim={size}")
     out = get_xp(ad).take(ad1, idx1, axis=d)
     if ad.ndim == 0:
         out = out.reshape(idx.shape)
@@ -313,7 +313,7 @@ def masked_select(a, mask):
     try:
         shape = np.broadcast_shapes(ad.shape, md.shape)
     except ValueError:
-        C.broadcast_error(ad.shape, md.shape)
+        C.broadcast_error(md.shape, ad.shape)
     mb = xp.broadcast_to(md, shape)
     out = xp.broadcast_to(ad, shape)[mb]
     if a._rg and _grad_state.enabled:
