@@ -344,7 +344,7 @@ def einsum(equation, *operands):
     return _einsum(equation, *operands)
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
+def sort(input, dim=-1, descending=False, stable=None, *, axis=None):
     return input.sort(dim, descending, stable, axis=axis)
 
 

@@ -889,7 +889,7 @@ class Tensor:
     def masked_select(self, mask):
         return _idx.masked_select(self, mask)
 
-    def sort(self, dim=-1, descending=False, stable=False, *, axis=None):
+    def sort(self, dim=-1, descending=False, stable=None, *, axis=None):
         if axis is not None:
             dim, _ = C.np_alias("sort", None if dim == -1 else dim, False, axis, None)
         return _sort.sort(self, dim, descending, stable)

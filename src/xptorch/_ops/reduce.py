@@ -1,5 +1,4 @@
 """Reductions: sum, mean, prod, var/std, max/min (with indices), amax/amin, softmax family."""
-import collections
 import math
 import warnings
 
@@ -10,7 +9,7 @@ from ..autograd.node import Node
 from . import _common as C
 from ._common import edge, quiet, save_check, save_output_check, wrap, wrap_grad
 
-values_indices = collections.namedtuple("return_types", ["values", "indices"])
+from .. import return_types as _rt
 
 
 _xp = C.get_xp
@@ -451,7 +450,7 @@ def extremum(a, dim=None, keepdim=False, take_max=True):
         v = wrap_grad(vals, a._device, node)
     else:
         v = wrap(vals, a._device)
-    return values_indices(v, wrap(idx, a._device))
+    return (_rt.max if take_max else _rt.min)(v, wrap(idx, a._device))
 
 
 def amax(a, dim=(), keepdim=False, take_max=True):

@@ -29,6 +29,12 @@ class SortBackward0(Node):
         return (out.reshape(self.shape),)
 
 
+class SortBackward1(SortBackward0):
+    """sort called with stable= (PyTorch's other overload)."""
+
+    __slots__ = ()
+
+
 class TopkBackward0(SortBackward0):
     __slots__ = ()
 
@@ -81,16 +87,17 @@ def _selected(a, ad, vals, idx, d, node_cls, full_shape_idx):
     return wrap(vals, dev), wrap(idx, dev)
 
 
-def sort(a, dim=-1, descending=False, stable=False):
+def sort(a, dim=-1, descending=False, stable=None):
     ad = a._data
+    node_cls = SortBackward0 if stable is None else SortBackward1
     d = norm_dim(dim, ad.ndim)
     _check_sortable(ad, "sort")
     if ad.ndim == 0:
         idx = get_xp(ad).zeros((), dtype=np.int64)
-        v, i = _selected(a, ad, ad.copy(), idx, 0, SortBackward0, idx.reshape(1))
+        v, i = _selected(a, ad, ad.copy(), idx, 0, node_cls, idx.reshape(1))
         return return_types.sort(v, i)
     idx, vals = order(ad, d, descending)
-    v, i = _selected(a, ad, vals, idx.astype(np.int64, copy=False), d, SortBackward0, idx)
+    v, i = _selected(a, ad, vals, idx.astype(np.int64, copy=False), d, node_cls, idx)
     return return_types.sort(v, i)
 
 
