@@ -203,7 +203,6 @@ def meshgrid(tensors, indexing=None):
         view[i] = -1
         out.append(_sh.expand(_sh.view(t, *view), *sizes))
     if swap:
-        out = [_sh.transpose(o, 0, 1) for o in out]
         out[0], out[1] = out[1], out[0]
     return tuple(out)
 
@@ -239,10 +238,10 @@ def repeat_interleave(a, repeats=None, dim=None, output_size=None):
     d = norm_dim(dim, ad.ndim)
     n = ad.shape[d] if ad.ndim else 1
     if isinstance(repeats, C.Tensor):
-        if repeats._data.ndim == 0 or repeats._data.size == 1:
-            repeats = int(repeats._data.reshape(()).item()) if repeats._data.size == 1 else repeats
-        else:
-            rd = _repeat_counts(repeats)
+        rd = _repeat_counts(repeats)
+        if rd.size == 1:
+            rd = get_xp(rd).broadcast_to(rd, (n,))
+        if True:
             if rd.size != n:
                 raise RuntimeError(
                     "repeats must have the same size as input along dim, but got "

@@ -16,12 +16,13 @@ class CumprodBackward0(Node):
     out[j] / x[k]; at the first zero it is the running product with that zero read as one;
     after it, zero."""
 
-    __slots__ = ("x", "out", "d", "dtype")
+    __slots__ = ("x", "out", "d", "dtype", "shape")
     saves = ("x", "out")
 
     def backward(self, g):
         xp = get_xp(g)
         x, out, d = self.x, self.out, self.d
+        g = g.reshape(x.shape)
         zero = x == 0
         zeros_seen = zero.cumsum(axis=d)
         before = zeros_seen == 0
@@ -32,7 +33,7 @@ class CumprodBackward0(Node):
         bridged = xp.where(first_zero, one, x).cumprod(axis=d)
         g_at = _rev_cumsum(xp, g * bridged, d)
         res = xp.where(before, g_before, xp.where(first_zero, g_at, xp.zeros((), dtype=x.dtype)))
-        return (res.astype(self.dtype, copy=False),)
+        return (res.astype(self.dtype, copy=False).reshape(self.shape),)
 
 
 def cumprod(a, dim, dtype=None):
@@ -49,9 +50,6 @@ def cumprod(a, dim, dtype=None):
     out = x.cumprod(axis=d).reshape(ad.shape)
     if a._rg and _grad_state.enabled and ad.dtype.kind == "f":
         node = CumprodBackward0((edge(a),))
-        node.x, node.out, node.d, node.dtype = x, out.reshape(x.shape), d, in_dtype
-        res = wrap_grad(out, a._device, node)
-        if ad.ndim == 0:
-            node.x, node.out = x, out.reshape(1)
-        return res
+        node.x, node.out, node.d, node.dtype, node.shape = x, out.reshape(x.shape), d, in_dtype, ad.shape
+        return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
