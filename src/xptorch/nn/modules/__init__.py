@@ -13,3 +13,4 @@ from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
