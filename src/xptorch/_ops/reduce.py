@@ -216,6 +216,16 @@ class ProdBackward0(Node):
             return (_xp(a).zeros(shape, dtype=g.dtype),)
         return (g * _others_product(a, self.axes),)
 
+    def backward_graph(self, g):
+        a = self.a
+        if not a.size or not bool((a != 0).all()):
+            from ..autograd.higher_order import _first_order_fallback
+
+            return _first_order_fallback(self, g)  # zeros in the input: no second-order rule
+        dev = g._device
+        out = _restore_t(C.saved_out(self, self.out, dev), a.shape, self.axes, self.keepdim)
+        return (_restore_t(g, a.shape, self.axes, self.keepdim) * out / C.saved_in(self, 0, a, dev),)
+
 
 class ProdBackward1(ProdBackward0):
     __slots__ = ()

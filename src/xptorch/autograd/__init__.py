@@ -2,12 +2,14 @@
 from .anomaly_mode import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
 from .function import Function, once_differentiable
+from .gradcheck import gradcheck, gradgradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .node import Node
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode", "Node", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled", "Function", "once_differentiable"]
+           "is_anomaly_check_nan_enabled", "Function", "once_differentiable",
+           "gradcheck", "gradgradcheck"]
 
 
 def _as_list(x):
@@ -164,3 +166,6 @@ def _grad_with_graph(outputs, inputs, grad_outputs, roots, retain_graph, allow_u
             g = g.expand(*t._data.shape)
         out.append(g)
     return tuple(out)
+
+
+from . import functional  # noqa: E402  (needs grad above)
