@@ -47,7 +47,7 @@ from ._factories import (
     zeros_like,
 )
 from ._functions import *  # noqa: F401,F403  (sum, cat, where, ...: plain forms of Tensor methods)
-from ._functions import max, min, sum, abs, pow, t  # noqa: F401  (shadowed builtins, exported on purpose)
+from ._functions import max, min, sum, abs, pow, t, all, any  # noqa: F401  (shadowed builtins, exported on purpose)
 from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import autograd, backend, cuda  # noqa: E402
 from .serialization import load, save  # noqa: E402

@@ -269,6 +269,18 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return input.allclose(other, rtol, atol, equal_nan)
 
 
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return input.all(dim, keepdim, axis=axis, keepdims=keepdims)
+
+
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return input.any(dim, keepdim, axis=axis, keepdims=keepdims)
+
+
+def count_nonzero(input, dim=None, *, axis=None):
+    return input.count_nonzero(dim, axis=axis)
+
+
 def isnan(input):
     return input.isnan()
 
