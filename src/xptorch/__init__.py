@@ -72,6 +72,6 @@ def __getattr__(name):
     # nn, optim and friends load on first use so `import xptorch` stays light.
     import importlib
 
-    if name in ("nn", "optim", "utils", "monitor", "testing"):
+    if name in ("nn", "optim", "utils", "monitor", "testing", "distributions"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'xptorch' has no attribute '{name}'")
