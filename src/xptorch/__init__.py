@@ -58,6 +58,7 @@ bool = _dtype.bool
 
 
 def get_default_dtype():
+    """The default floating-point dtype (float32)."""
     return float32
 
 

@@ -6,6 +6,8 @@ _INTERNED = {}
 
 
 class device:
+    """Where a tensor's memory lives: device('cpu'), device('cuda'), device('cuda', 1) or device('cuda:1')."""
+    __module__ = "xptorch"
     __slots__ = ("type", "index", "_str", "__weakref__")
 
     def __new__(cls, type_or_str, index=None):

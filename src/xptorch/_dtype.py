@@ -3,6 +3,8 @@ import numpy as np
 
 
 class dtype:
+    """The element type of a tensor (xptorch.float32, xptorch.int64, ...)."""
+    __module__ = "xptorch"
     __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_legacy")
 
     def __init__(self, name, np_dtype, legacy):

@@ -182,16 +182,19 @@ def _filled(size, fill, dtype, device, requires_grad, default=None, name="empty"
 
 
 def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """A tensor of the given size filled with 0."""
     size = _dims(dims, size)
     return _filled(size, 0, dtype, device, requires_grad, name="zeros")
 
 
 def ones(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """A tensor of the given size filled with 1."""
     size = _dims(dims, size)
     return _filled(size, 1, dtype, device, requires_grad, name="ones")
 
 
 def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+    """A tensor of the given size with uninitialised values."""
     size = _dims(dims, size)
     return _filled(size, None, dtype, device, requires_grad, name="empty")
 
@@ -205,6 +208,7 @@ def _fill_dtype(value):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """A tensor of the given size filled with fill_value."""
     if isinstance(fill_value, C.Tensor):
         fill_value = fill_value.item()
     if not isinstance(size, (tuple, list)):
@@ -218,26 +222,31 @@ def _like(t, dtype, device):
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """zeros with input's shape (and dtype and device unless given)."""
     dt, dev = _like(t, dtype, device)
     return _filled((t._data.shape,), 0, dt, dev, requires_grad)
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """ones with input's shape (and dtype and device unless given)."""
     dt, dev = _like(t, dtype, device)
     return _filled((t._data.shape,), 1, dt, dev, requires_grad)
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """empty with input's shape (and dtype and device unless given)."""
     dt, dev = _like(t, dtype, device)
     return _filled((t._data.shape,), None, dt, dev, requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """full with input's shape (and dtype and device unless given)."""
     dt, dev = _like(t, dtype, device)
     return _filled((t._data.shape,), fill_value, dt, dev, requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from start (default 0) up to, not including, end, in steps of step."""
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, C.Tensor) else v for v in (start, end, step)]
@@ -259,6 +268,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """steps values evenly spaced from start to end, both included."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.float32
@@ -304,6 +314,7 @@ def _linspace(xp, start, end, steps, np_dtype):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """A 2-D tensor with ones on the diagonal and zeros elsewhere (n x m, m = n by default)."""
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
@@ -325,6 +336,7 @@ def _gen(generator, dev):
 
 
 def rand(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Uniform samples from [0, 1) in a tensor of the given size."""
     size = _dims(dims, size)
     t = _filled(size, None, dtype, device, False, name="rand")
     t.uniform_(0, 1, generator=generator)
@@ -333,6 +345,7 @@ def rand(*dims, size=None, generator=None, dtype=None, device=None, requires_gra
 
 
 def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Standard normal samples in a tensor of the given size."""
     size = _dims(dims, size)
     t = _filled(size, None, dtype, device, False, name="randn")
     t.normal_(0, 1, generator=generator)
@@ -341,16 +354,19 @@ def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_gr
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False):
+    """rand with input's shape (and dtype and device unless given)."""
     dt, dev = _like(t, dtype, device)
     return rand(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False):
+    """randn with input's shape (and dtype and device unless given)."""
     dt, dev = _like(t, dtype, device)
     return randn(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers drawn uniformly from [low, high) (low defaults to 0) in a tensor of the given size."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
     if high is None:
@@ -369,6 +385,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1."""
     dev = _dev(device)
     vals = _gen(generator, dev).permutation(n)
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64

@@ -15,76 +15,94 @@ def _t(x, like):
 
 
 def add(input, other, *, alpha=1):
+    """input + alpha * other, elementwise with broadcasting and type promotion."""
     return _pw.add(_t(input, other if isinstance(other, C.Tensor) else None), other, alpha)
 
 
 def sub(input, other, *, alpha=1):
+    """input - alpha * other, elementwise with broadcasting and type promotion."""
     return _pw.sub(_t(input, None), other, alpha)
 
 
 def mul(input, other):
+    """input * other, elementwise with broadcasting and type promotion."""
     return _pw.mul(_t(input, None), other)
 
 
 def div(input, other, *, rounding_mode=None):
+    """input / other elementwise; rounding_mode None (true division), 'trunc' or 'floor'."""
     return _pw.div(_t(input, None), other, rounding_mode)
 
 
 def pow(input, exponent):
+    """input ** exponent elementwise; either may be a Python number."""
     if not isinstance(input, C.Tensor):
         return _pw.rpow(exponent, input)
     return _pw.pow(input, exponent)
 
 
 def neg(input):
+    """-input, elementwise."""
     return _pw.neg(input)
 
 
 def abs(input):
+    """|input|, elementwise."""
     return _pw.abs(input)
 
 
 def exp(input):
+    """e ** input, elementwise."""
     return _pw.exp(input)
 
 
 def log(input):
+    """Natural logarithm, elementwise."""
     return _pw.log(input)
 
 
 def sin(input):
+    """Sine, elementwise (radians)."""
     return _pw.sin(input)
 
 
 def cos(input):
+    """Cosine, elementwise (radians)."""
     return _pw.cos(input)
 
 
 def sqrt(input):
+    """Square root, elementwise."""
     return _pw.sqrt(input)
 
 
 def rsqrt(input):
+    """1 / sqrt(input), elementwise."""
     return _pw.rsqrt(input)
 
 
 def reciprocal(input):
+    """1 / input, elementwise."""
     return _pw.reciprocal(input)
 
 
 def sigmoid(input):
+    """1 / (1 + exp(-input)), elementwise."""
     return _pw.sigmoid(input)
 
 
 def tanh(input):
+    """Hyperbolic tangent, elementwise."""
     return _pw.tanh(input)
 
 
 def relu(input):
+    """max(input, 0), elementwise."""
     return _pw.relu(input)
 
 
 def clamp(input, min=None, max=None):
+    """input limited to [min, max] elementwise; either bound may be None or a tensor."""
     return _pw.clamp(input, min, max)
 
 
@@ -92,14 +110,17 @@ clip = clamp
 
 
 def clamp_min(input, min):
+    """max(input, min) elementwise; min is a number or a tensor."""
     return input.clamp_min(min)
 
 
 def clamp_max(input, max):
+    """min(input, max) elementwise; max is a number or a tensor."""
     return input.clamp_max(max)
 
 
 def clamp_(input, min=None, max=None):
+    """In-place clamp: input limited to [min, max]; returns input."""
     return input.clamp_(min, max)
 
 
@@ -107,106 +128,137 @@ clip_ = clamp_
 
 
 def maximum(input, other):
+    """The larger of input and other, elementwise (NaN propagates)."""
     return _pw.maximum(input, other)
 
 
 def minimum(input, other):
+    """The smaller of input and other, elementwise (NaN propagates)."""
     return _pw.minimum(input, other)
 
 
 def where(condition, input=None, other=None):
+    """where(condition, input, other): input where condition is True, else other. where(condition) alone: the
+    indices of True elements, one tensor per dim.
+    """
     if input is None and other is None:
         return tuple(C.wrap(i, condition._device) for i in C.get_xp(condition._data).nonzero(condition._data))
     return _pw.where(condition, input, other)
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Sum of all elements, or over dim (an int or a tuple); keepdim keeps reduced dims as size 1. NumPy's axis=
+    and keepdims= are accepted.
+    """
     if axis is not None or keepdims is not None:
         dim, keepdim = C.np_alias('sum', dim, keepdim, axis, keepdims)
     return _red.sum(input, dim, keepdim, dtype)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Mean of all elements, or over dim; floating-point (or complex) input only."""
     if axis is not None or keepdims is not None:
         dim, keepdim = C.np_alias('mean', dim, keepdim, axis, keepdims)
     return _red.mean(input, dim, keepdim, dtype)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Product of all elements, or over dim."""
     if axis is not None or keepdims is not None:
         dim, keepdim = C.np_alias('prod', dim, keepdim, axis, keepdims)
     return _red.prod(input, dim, keepdim, dtype)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """Variance over dim (all elements when None), with Bessel's correction unless correction=0 or
+    unbiased=False.
+    """
     if axis is not None or keepdims is not None:
         dim, keepdim = C.np_alias('var', dim, keepdim, axis, keepdims)
     return _red.var(input, dim, unbiased, keepdim, correction)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """Standard deviation over dim (all elements when None), with Bessel's correction by default."""
     if axis is not None or keepdims is not None:
         dim, keepdim = C.np_alias('std', dim, keepdim, axis, keepdims)
     return _red.std(input, dim, unbiased, keepdim, correction)
 
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """max(input): the largest element. max(input, dim, keepdim=False): (values, indices) along dim. max(input,
+    other): elementwise maximum.
+    """
     if axis is not None or keepdims is not None:
         dim, keepdim = C.np_alias('max', dim, keepdim, axis, keepdims)
     return _red.extremum(input, dim, keepdim, True)
 
 
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """min(input): the smallest element. min(input, dim, keepdim=False): (values, indices) along dim. min(input,
+    other): elementwise minimum.
+    """
     if axis is not None or keepdims is not None:
         dim, keepdim = C.np_alias('min', dim, keepdim, axis, keepdims)
     return _red.extremum(input, dim, keepdim, False)
 
 
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """Largest values over dim (all dims by default); ties share the gradient evenly."""
     return input.amax(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """Smallest values over dim (all dims by default); ties share the gradient evenly."""
     return input.amin(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the largest value, of the flattened input or along dim."""
     if axis is not None or keepdims is not None:
         dim, keepdim = C.np_alias('argmax', dim, keepdim, axis, keepdims)
     return _red.argext(input, dim, keepdim, True)
 
 
 def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the smallest value, of the flattened input or along dim."""
     if axis is not None or keepdims is not None:
         dim, keepdim = C.np_alias('argmin', dim, keepdim, axis, keepdims)
     return _red.argext(input, dim, keepdim, False)
 
 
 def softmax(input, dim=None, dtype=None, *, axis=None):
+    """exp(x) / sum(exp(x)) along dim."""
     return input.softmax(dim, dtype, axis=axis)
 
 
 def log_softmax(input, dim=None, dtype=None, *, axis=None):
+    """log(softmax(x)) along dim, computed stably."""
     return input.log_softmax(dim, dtype, axis=axis)
 
 
 def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """log(sum(exp(x))) over dim, computed stably."""
     return input.logsumexp(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def matmul(input, other):
+    """Matrix product with broadcasting over batch dims; 1-D operands are vectors."""
     return _la.matmul(input, other)
 
 
 def mm(input, mat2):
+    """Matrix product of two 2-D tensors (n x m) @ (m x p)."""
     return _la.mm(input, mat2)
 
 
 def bmm(input, mat2):
+    """Batched matrix product of two 3-D tensors (b x n x m) @ (b x m x p)."""
     return _la.bmm(input, mat2)
 
 
 def cat(tensors, dim=0):
+    """Join tensors along an existing dim; all shapes must agree elsewhere."""
     return _sh.cat(tensors, dim)
 
 
@@ -214,136 +266,169 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim=0):
+    """Join tensors along a new dim; all shapes must be equal."""
     return _sh.stack(tensors, dim)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one (a view when possible)."""
     return _sh.flatten(input, start_dim, end_dim)
 
 
 def reshape(input, shape):
+    """The same elements in a new shape (a view when possible); one dim may be -1."""
     return _sh.reshape(input, shape)
 
 
 def transpose(input, dim0, dim1):
+    """Swap dims dim0 and dim1 (a view)."""
     return _sh.transpose(input, dim0, dim1)
 
 
 def permute(input, dims):
+    """Reorder the dims (a view)."""
     return _sh.permute(input, dims)
 
 
 def unsqueeze(input, dim):
+    """Insert a dim of size 1 at position dim (a view)."""
     return _sh.unsqueeze(input, dim)
 
 
 def squeeze(input, dim=None):
+    """Remove dims of size 1: all of them, or only those in dim (a view)."""
     return _sh.squeeze(input, dim)
 
 
 def t(input):
+    """Transpose of a tensor with at most 2 dims (a view)."""
     return _sh.t(input)
 
 
 def clone(input):
+    """A copy with its own memory; gradients flow back to input."""
     return _sh.clone(input)
 
 
 def numel(input):
+    """Number of elements."""
     return input.numel()
 
 
 def is_tensor(obj):
+    """True if obj is an xptorch Tensor."""
     return isinstance(obj, C.Tensor)
 
 
 def is_floating_point(input):
+    """True if input's dtype is a floating-point type."""
     return input.is_floating_point()
 
 
 def equal(input, other):
+    """True if both tensors have the same shape and elements."""
     return input.equal(other)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True if isclose(input, other, rtol, atol, equal_nan) holds everywhere."""
     return input.allclose(other, rtol, atol, equal_nan)
 
 
 def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """True where every element (over dim, or all of them) is nonzero."""
     return input.all(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """True where some element (over dim, or all of them) is nonzero."""
     return input.any(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def count_nonzero(input, dim=None, *, axis=None):
+    """Number of nonzero elements, over dim or in total."""
     return input.count_nonzero(dim, axis=axis)
 
 
 def isnan(input):
+    """True where input is NaN."""
     return input.isnan()
 
 
 def eq(a, b):
+    """input == other, elementwise (a bool tensor)."""
     return a == b
 
 
 def ne(a, b):
+    """input != other, elementwise (a bool tensor)."""
     return a != b
 
 
 def lt(a, b):
+    """input < other, elementwise (a bool tensor)."""
     return a < b
 
 
 def le(a, b):
+    """input <= other, elementwise (a bool tensor)."""
     return a <= b
 
 
 def gt(a, b):
+    """input > other, elementwise (a bool tensor)."""
     return a > b
 
 
 def ge(a, b):
+    """input >= other, elementwise (a bool tensor)."""
     return a >= b
 
 
 def norm(input, p="fro", dim=None, keepdim=False):
+    """Vector p-norm of all elements, or over dim: 'fro' and 2 (Euclidean), 1, inf, or any real p."""
     return input.norm(p, dim, keepdim)
 
 
 def chunk(input, chunks, dim=0):
+    """Split into `chunks` pieces of equal size along dim (the last may be smaller); views."""
     return input.chunk(chunks, dim)
 
 
 def split(input, split_size, dim=0):
+    """Split along dim into pieces of split_size (an int) or of the listed sizes; views."""
     return input.split(split_size, dim)
 
 
 def unbind(input, dim=0):
+    """The slices along dim, as a tuple of views."""
     return input.unbind(dim)
 
 
 def linear(input, weight, bias=None):
+    """input @ weight.T + bias, the affine map of nn.Linear."""
     return _la.linear(input, weight, bias)
 
 
 # ---- the tensor API beyond the basics: products, ordering, indexing, moving elements --------------
 
 def dot(input, tensor):
+    """Inner product of two 1-D tensors of the same size and dtype."""
     return input.dot(tensor)
 
 
 def vdot(input, other):
+    """Inner product of two 1-D tensors (real tensors: the same as dot)."""
     return input.dot(other)
 
 
 def mv(input, vec):
+    """Matrix (n x m) times vector (m): a vector of n."""
     return _la.mv(input, vec)
 
 
 def outer(input, vec2):
+    """Outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j]."""
     return _la.outer(input, vec2)
 
 
@@ -351,73 +436,105 @@ ger = outer
 
 
 def einsum(equation, *operands):
+    """Einstein summation: einsum('ij,jk->ik', a, b). Repeated subscripts are summed (or give diagonals), '...'
+    stands for broadcast dims, and without '->' the output takes the subscripts used once, in alphabetical
+    order.
+    """
     from ._ops.einsum import einsum as _einsum
 
     return _einsum(equation, *operands)
 
 
 def sort(input, dim=-1, descending=False, stable=None, *, axis=None):
+    """(values, indices) sorted along dim (ascending unless descending=True); ties keep their order with
+    stable=True.
+    """
     return input.sort(dim, descending, stable, axis=axis)
 
 
 def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
+    """Indices that sort input along dim."""
     return input.argsort(dim, descending, stable, axis=axis)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, axis=None):
+    """(values, indices) of the k largest (or smallest, largest=False) elements along dim, sorted."""
     return input.topk(k, dim, largest, sorted, axis=axis)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
+    """(values, indices) of the k-th smallest element along dim (k counts from 1)."""
     return input.kthvalue(k, dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None, axis=None):
+    """Each element repeated `repeats` times along dim (flattened input when dim is None); repeats may be a
+    tensor of per-element counts. repeat_interleave(repeats) alone gives the indices 0..n-1 repeated.
+    """
     return input.repeat_interleave(repeats, dim, output_size=output_size, axis=axis)
 
 
 def gather(input, dim, index, *, sparse_grad=False, axis=None):
+    """out[i][j] = input[index[i][j]][j] for dim=0 (likewise for other dims); index has input's number of dims."""
     return input.gather(dim, index, axis=axis)
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """A copy of input with src's elements (or value) written at the positions index names along dim:
+    out[index[i][j]][j] = src[i][j] for dim=0.
+    """
     return input.scatter(dim, index, src, value, reduce=reduce)
 
 
 def scatter_add(input, dim, index, src):
+    """A copy of input with src's elements added at the positions index names along dim; repeated positions
+    accumulate.
+    """
     return input.scatter_add(dim, index, src)
 
 
 def index_select(input, dim, index, *, axis=None):
+    """The slices along dim at the positions in a 1-D index tensor."""
     return input.index_select(dim, index, axis=axis)
 
 
 def masked_select(input, mask):
+    """The elements where the boolean mask (broadcast with input) is True, as a 1-D tensor."""
     return input.masked_select(mask)
 
 
 def tril(input, diagonal=0):
+    """The lower triangle of the last two dims (elements with column - row <= diagonal); the rest zero."""
     return input.tril(diagonal)
 
 
 def triu(input, diagonal=0):
+    """The upper triangle of the last two dims (elements with column - row >= diagonal); the rest zero."""
     return input.triu(diagonal)
 
 
 def cumsum(input, dim=None, *, dtype=None, axis=None):
+    """Running sums along dim."""
     out = input.cumsum(dim, axis=axis)
     return out if dtype is None else out.to(dtype)
 
 
 def cumprod(input, dim=None, *, dtype=None, axis=None):
+    """Running products along dim."""
     return input.cumprod(dim, dtype=dtype, axis=axis)
 
 
 def diag(input, diagonal=0):
+    """A 1-D input becomes a square matrix with it on diagonal `diagonal`; a 2-D input gives that diagonal as a
+    1-D tensor.
+    """
     return input.diag(diagonal)
 
 
 def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-D tensors: with indexing='ij' output k varies along dim k; 'xy' swaps the first
+    two dims (matrix vs. Cartesian indexing).
+    """
     from ._ops.movement import meshgrid as _meshgrid
 
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
@@ -426,14 +543,19 @@ def meshgrid(*tensors, indexing=None):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other| elementwise (equal values, infinities included, are always close;
+    NaN only with equal_nan).
+    """
     return input.isclose(other, rtol, atol, equal_nan)
 
 
 def broadcast_to(input, size):
+    """A view of input broadcast to `size` (-1 keeps a dim)."""
     return input.broadcast_to(size)
 
 
 def broadcast_tensors(*tensors):
+    """Views of the tensors broadcast to their common shape."""
     import numpy as _np
 
     shape = _np.broadcast_shapes(*(t._data.shape for t in tensors))
@@ -441,35 +563,44 @@ def broadcast_tensors(*tensors):
 
 
 def flip(input, dims):
+    """A copy with the order of elements reversed along each dim in dims."""
     return input.flip(dims)
 
 
 def fliplr(input):
+    """A copy with the columns (dim 1) in reverse order."""
     return input.fliplr()
 
 
 def flipud(input):
+    """A copy with the rows (dim 0) in reverse order."""
     return input.flipud()
 
 
 def roll(input, shifts, dims=None):
+    """Elements shifted along dims with wrap-around; with dims=None the flattened tensor is rolled."""
     return input.roll(shifts, dims)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
            out=None, layout=None, pin_memory=False):
+    """Samples from normal distributions: normal(mean_tensor, std_tensor), normal(mean_tensor, std=1.0),
+    normal(mean, std_tensor), or normal(mean, std, size) for a new tensor of that size.
+    """
     from ._ops.sampling import normal as _normal
 
     return _normal(mean, std, size, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None):
+    """1 with probability input (or p, when given), else 0, in input's shape and dtype."""
     from ._ops.sampling import bernoulli as _bernoulli
 
     return _bernoulli(input, p, generator=generator)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """num_samples category indices per row of non-negative weights (1-D or 2-D), with or without replacement."""
     from ._ops.sampling import multinomial as _multinomial
 
     return _multinomial(input, num_samples, replacement, generator=generator)

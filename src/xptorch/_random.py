@@ -469,24 +469,29 @@ def _seed_all(s):
 
 
 def manual_seed(seed):
+    """Seed every default generator (CPU and CUDA); returns the CPU generator."""
     seed = _check_seed(int(seed))
     _seed_all(seed)
     return default_generator.manual_seed(seed)
 
 
 def seed():
+    """Seed every default generator from a fresh random number; returns that seed."""
     s = default_generator.seed()
     _seed_all(s)
     return s
 
 
 def initial_seed():
+    """The seed the default CPU generator was last seeded with."""
     return default_generator.initial_seed()
 
 
 def get_rng_state():
+    """The default CPU generator's state, as a uint8 tensor."""
     return default_generator.get_state()
 
 
 def set_rng_state(state):
+    """Restore the default CPU generator's state from get_rng_state()."""
     default_generator.set_state(state)

@@ -2,6 +2,8 @@
 
 
 class Size(tuple):
+    """The shape of a tensor: a tuple of ints, printed as xptorch.Size([2, 3])."""
+    __module__ = "xptorch"
     __slots__ = ()
 
     def __repr__(self):

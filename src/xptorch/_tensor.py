@@ -25,6 +25,8 @@ _BY_NP = _dtype._BY_NP
 class Tensor:
     """A multi-dimensional array on a device, recording the ops applied to it for autograd."""
 
+    __module__ = "xptorch"  # printed as <class 'xptorch.Tensor'>, where users find it
+
     __slots__ = ("_data", "_device", "_rg", "grad_fn", "__dict__", "__weakref__")
     _grad = None
     _vc = None
@@ -1208,3 +1210,91 @@ def _parse_to(t, args, kwargs):
 
 C.Tensor = Tensor
 _engine._bind_tensor_class(Tensor)
+
+
+# ---- help(): method docs, kept in one block so the methods above stay short -------------------
+_SEE_FUNCTION = (
+    "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort", "bmm", "broadcast_to",
+    "chunk", "clamp", "clamp_max", "clamp_min", "clip", "clone", "cos", "count_nonzero", "cumprod", "cumsum", "diag",
+    "div", "dot", "eq", "equal", "exp", "flatten", "flip", "fliplr", "flipud", "gather", "ge", "ger", "gt",
+    "index_select", "is_floating_point", "isclose", "isnan", "kthvalue", "le", "log", "log_softmax", "logsumexp",
+    "lt", "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "mv", "ne", "neg",
+    "norm", "numel", "outer", "permute", "pow", "prod", "reciprocal", "relu", "repeat_interleave", "reshape", "roll",
+    "rsqrt", "scatter", "scatter_add", "sigmoid", "sin", "softmax", "sort", "split", "sqrt", "squeeze", "std", "sub",
+    "sum", "t", "tanh", "topk", "transpose", "tril", "triu", "unbind", "unsqueeze", "var", "where",
+)
+for _name in _SEE_FUNCTION:
+    _method = Tensor.__dict__.get(_name)
+    if _method is not None and not _method.__doc__:
+        _method.__doc__ = f"See xptorch.{_name}(); the tensor itself is the input."
+
+_METHOD_DOCS = {
+    "backward": "Accumulate into the leaves' .grad the gradient of this tensor (a scalar, or given `gradient`).",
+    "register_hook": "Call hook(grad) with this tensor's gradient during backward; it may return a replacement.",
+    "retain_grad": "Keep .grad on this non-leaf tensor after backward.",
+    "requires_grad_": "Set requires_grad in place (leaves only); returns self.",
+    "detach": "A tensor sharing this one's memory, outside the autograd graph.",
+    "detach_": "Remove this tensor from the autograd graph in place; returns self.",
+    "item": "The value of a one-element tensor as a Python number.",
+    "tolist": "The elements as (nested) Python lists of numbers.",
+    "numpy": "The NumPy array sharing this CPU tensor's memory (force=True copies from other devices).",
+    "to": "This tensor on another device and/or dtype: to(device), to(dtype), to(other), to(device, dtype); self when nothing changes.",
+    "cpu": "This tensor in CPU memory (self when already there).",
+    "cuda": "This tensor in CUDA memory (self when already there).",
+    "type": "The legacy type name ('xptorch.FloatTensor'), or a copy cast to the given dtype.",
+    "type_as": "This tensor cast to other's dtype.",
+    "float": "Cast to float32.", "double": "Cast to float64.", "half": "Cast to float16.", "long": "Cast to int64.",
+    "int": "Cast to int32.", "bool": "Cast to bool.", "byte": "Cast to uint8.",
+    "size": "The shape as xptorch.Size, or the size of one dim.",
+    "dim": "Number of dims.", "ndimension": "Number of dims.", "nelement": "Number of elements.",
+    "stride": "Elements to step in memory per index of each dim, or of one dim.",
+    "element_size": "Bytes per element.", "is_contiguous": "True if the elements are laid out in C order without gaps.",
+    "contiguous": "Self if C-contiguous, else a contiguous copy.",
+    "data_ptr": "Address of the first element.", "untyped_storage_ptr": "Address of the start of the underlying memory.",
+    "view": "The same memory seen with another shape (one dim may be -1), or as another dtype of the same size.",
+    "view_as": "view with other's shape.", "reshape_as": "reshape to other's shape.",
+    "expand": "A view with size-1 dims repeated to the given sizes (-1 keeps a dim); no memory is copied.",
+    "expand_as": "expand to other's shape.", "unflatten": "Split dim into the given sizes (a view).",
+    "swapaxes": "Swap two dims (a view); the same as transpose.",
+    "repeat": "A copy tiled the given number of times along each dim.",
+    "new_tensor": "tensor(data) with this tensor's dtype and device unless given.",
+    "new_zeros": "zeros with this tensor's dtype and device unless given.",
+    "new_ones": "ones with this tensor's dtype and device unless given.",
+    "new_empty": "empty with this tensor's dtype and device unless given.",
+    "new_full": "full with this tensor's dtype and device unless given.",
+    "masked_fill": "A copy with value written where the boolean mask (broadcast) is True.",
+    "masked_fill_": "Write value where the boolean mask (broadcast) is True, in place; returns self.",
+    "absolute": "|x|, elementwise.", "negative": "-x, elementwise.", "square": "x * x, elementwise.",
+    "sign": "-1, 0 or 1 by the sign of each element.", "floor": "Largest integer <= x, elementwise.",
+    "ceil": "Smallest integer >= x, elementwise.", "round": "Nearest integer (halves to even), or `decimals` places.",
+    "isfinite": "True where the element is neither infinite nor NaN.",
+    "logical_not": "True where the element is zero.", "logical_and": "Elementwise logical and, as bool.",
+    "logical_or": "Elementwise logical or, as bool.",
+    "lerp": "self + weight * (end - self).", "subtract": "See xptorch.sub().", "multiply": "See xptorch.mul().",
+    "divide": "See xptorch.div().", "true_divide": "See xptorch.div().",
+    "add_": "In-place add; returns self.", "sub_": "In-place sub; returns self.", "mul_": "In-place mul; returns self.",
+    "div_": "In-place div; returns self.", "pow_": "In-place pow; returns self.", "neg_": "In-place neg; returns self.",
+    "abs_": "In-place abs; returns self.", "exp_": "In-place exp; returns self.", "log_": "In-place log; returns self.",
+    "sqrt_": "In-place sqrt; returns self.", "relu_": "In-place relu; returns self.",
+    "sigmoid_": "In-place sigmoid; returns self.", "tanh_": "In-place tanh; returns self.",
+    "reciprocal_": "In-place reciprocal; returns self.", "clamp_min_": "In-place clamp_min; returns self.",
+    "clamp_max_": "In-place clamp_max; returns self.", "tril_": "In-place tril; returns self.",
+    "clamp_": "In-place clamp (clip_ is the same); returns self.",
+    "triu_": "In-place triu; returns self.", "lerp_": "In-place lerp; returns self.",
+    "addcmul_": "self += value * t1 * t2, in place; returns self.",
+    "addcdiv_": "self += value * t1 / t2, in place; returns self.",
+    "scatter_": "In-place scatter (see xptorch.scatter()); returns self.",
+    "scatter_add_": "In-place scatter_add (see xptorch.scatter_add()); returns self.",
+    "fill_": "Set every element to value, in place; returns self.", "zero_": "Set every element to 0; returns self.",
+    "copy_": "Copy src's values (broadcast, cast, moved) into this tensor; returns self.",
+    "set_": "Make this tensor use source's memory; returns self.",
+    "uniform_": "Fill with samples from U[from_, to); returns self.",
+    "normal_": "Fill with samples from N(mean, std**2); returns self.",
+    "bernoulli_": "Fill with 1 (probability p) or 0; returns self.",
+    "random_": "Fill with integers drawn uniformly from [low, high); returns self.",
+}
+for _name, _doc in _METHOD_DOCS.items():
+    _method = Tensor.__dict__.get(_name)
+    if _method is not None and not _method.__doc__:
+        _method.__doc__ = _doc
+del _name, _method, _doc

@@ -12,6 +12,7 @@ state = _State()
 
 
 def is_grad_enabled():
+    """True while operations record gradients (the current thread's grad mode)."""
     return state.enabled
 
 
@@ -54,14 +55,17 @@ class _BareDecoratable(_Mode):
 
 
 class no_grad(_BareDecoratable):
+    """Context manager and decorator that turns gradient recording off inside it."""
     _target = False
 
 
 class enable_grad(_BareDecoratable):
+    """Context manager and decorator that turns gradient recording on inside it."""
     _target = True
 
 
 class set_grad_enabled(_Mode):
+    """Turns gradient recording on or off: as a call, a context manager or a decorator."""
     def __init__(self, mode):
         self._target = bool(mode)
         self._prev = state.enabled
@@ -81,6 +85,7 @@ class set_grad_enabled(_Mode):
 
 
 class inference_mode(no_grad):
+    """Context manager and decorator for inference: no gradient recording inside it."""
     def __new__(cls, mode=True):
         if callable(mode):  # bare @inference_mode
             return super().__new__(cls)(mode)
