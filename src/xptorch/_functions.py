@@ -559,7 +559,7 @@ def broadcast_tensors(*tensors):
     import numpy as _np
 
     shape = _np.broadcast_shapes(*(t._data.shape for t in tensors))
-    return tuple(t.expand(shape) for t in tensors)
+    return tuple(t if t._data.shape == shape else t.expand(shape) for t in tensors)
 
 
 def flip(input, dims):

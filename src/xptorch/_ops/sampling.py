@@ -92,6 +92,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_legacy_name(np_dtype)}'")
     md = mean._data if mean_t else mean
     sd = std._data if std_t else std
+    if std_t:
+        if sd.size and bool((sd < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     if mean_t and std_t:
         if std._device is not mean._device:
             C.device_mismatch(mean, std)
@@ -103,11 +108,6 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     else:
         shape = ref._data.shape
         name = "NormalBackward1" if mean_t else "NormalBackward2"
-    if std_t:
-        if sd.size and bool((sd < 0).any()):
-            raise RuntimeError("normal expects all elements of std >= 0.0")
-    elif std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     z = _standard_normal(shape, np_dtype, ref._device, generator)
     if std_t and sd.dtype != np_dtype:
         sd = sd.astype(np_dtype)
