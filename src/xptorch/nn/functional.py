@@ -4,13 +4,17 @@ import warnings
 from .._functions import relu, sigmoid, tanh  # noqa: F401
 from .._ops.linalg import linear, linear_relu  # noqa: F401
 from .._ops.activation import *  # noqa: F401,F403
+from .._ops.activation_zoo import *  # noqa: F401,F403
 from .._ops.conv import *  # noqa: F401,F403
 from .._ops.conv_transpose import *  # noqa: F401,F403
+from .._ops.feature_dropout import dropout1d, dropout2d, dropout3d  # noqa: F401
+from .._ops.group_norm import group_norm, instance_norm  # noqa: F401
 from .._ops.loss import *  # noqa: F401,F403
 from .._ops.norm import *  # noqa: F401,F403
 from .._ops.pad import pad  # noqa: F401
 from .._ops.pool import *  # noqa: F401,F403
 from .._ops.reduce import logsumexp  # noqa: F401
+from .._ops.upsample import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

@@ -14,3 +14,6 @@ from .pooling import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
+from .instancenorm import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403

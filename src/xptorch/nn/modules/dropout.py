@@ -1,8 +1,9 @@
-"""Dropout."""
+"""Dropout, and the channel-wise Dropout1d, Dropout2d, Dropout3d."""
+from ..._ops import feature_dropout as _fd
 from ..._ops.activation import dropout
 from .module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 
 
 class Dropout(Module):
@@ -20,3 +21,20 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability p while training."""
+
+    def forward(self, input):
+        return _fd.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    def forward(self, input):
+        return _fd.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(Dropout):
+    def forward(self, input):
+        return _fd.dropout3d(input, self.p, self.training, self.inplace)

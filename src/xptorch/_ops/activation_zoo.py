@@ -1,0 +1,360 @@
+"""Pointwise activations of the model zoo: SiLU, ELU, SELU, CELU, Softplus, Hardtanh/ReLU6, Mish,
+Hardswish, Hardsigmoid, LogSigmoid, Softshrink, Hardshrink, Threshold, and PReLU.
+
+Each op is its forward and, beside it, its derivative as a function of the saved input (and output).
+Sigmoids are written through tanh and exponentials are taken only where they cannot overflow.
+"""
+import numpy as np
+
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
+from ._common import edge, get_xp, save_check, unbroadcast, wrap, wrap_grad
+
+__all__ = ["silu", "elu", "selu", "celu", "softplus", "hardtanh", "relu6", "mish", "hardswish", "hardsigmoid",
+           "logsigmoid", "softshrink", "hardshrink", "threshold", "prelu", "softsign", "tanhshrink", "glu",
+           "softmin", "elu_", "selu_", "celu_", "hardtanh_", "threshold_"]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _sigmoid(xp, x):
+    return 0.5 * xp.tanh(0.5 * x) + 0.5
+
+
+def _softplus(xp, x):
+    return xp.logaddexp(0, x)
+
+
+class _PointwiseBackward(Node):
+    """d out / d in as a function of the saved input x, output y and the op's arguments."""
+
+    __slots__ = ("x", "y", "args")
+    saves = ("x", "y")
+
+    @staticmethod
+    def derivative(xp, x, y, *args):
+        raise NotImplementedError
+
+    def backward(self, g):
+        xp = get_xp(g)
+        return ((g * self.derivative(xp, self.x, self.y, *self.args)).astype(g.dtype, copy=False),)
+
+
+def _run(node_cls, forward, input, *args, inplace=False):
+    xd = input._data
+    xp = get_xp(xd)
+    with _quiet(xp):
+        out = forward(xp, xd, *args).astype(xd.dtype, copy=False)
+    if input._rg and _grad_state.enabled:
+        node = node_cls((edge(input),))
+        # In place, the input's array is overwritten below: keep a copy of it instead.
+        node.x, node.y, node.args = (xd.copy() if inplace else xd), out, args
+        if not inplace:
+            save_check(node, (input, xd))
+        result = wrap_grad(out, input._device, node)
+    else:
+        result = wrap(out, input._device)
+    if inplace:
+        return input.copy_(result)
+    return result
+
+
+def _quiet(xp):
+    # exp of large inputs in the branch a where() discards must not warn.
+    return xp.errstate(over="ignore", invalid="ignore") if hasattr(xp, "errstate") else _Null()
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _mark(name, derivative):
+    return type(name, (_PointwiseBackward,), {"__slots__": (), "derivative": staticmethod(derivative)})
+
+
+# ---- SiLU: x * sigmoid(x) -------------------------------------------------------------------------
+def _silu(xp, x):
+    return x * _sigmoid(xp, x)
+
+
+def _d_silu(xp, x, y):
+    s = _sigmoid(xp, x)
+    return s * (1 + x * (1 - s))
+
+
+SiluBackward0 = _mark("SiluBackward0", _d_silu)
+
+
+def silu(input, inplace=False):
+    return _run(SiluBackward0, _silu, input, inplace=inplace)
+
+
+# ---- ELU family ---------------------------------------------------------------------------------
+def _elu(xp, x, alpha, scale, input_scale):
+    neg = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
+    return scale * xp.where(x > 0, x, neg)
+
+
+def _d_elu(xp, x, y, alpha, scale, input_scale):
+    return scale * xp.where(x > 0, 1, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale))
+
+
+EluBackward0 = _mark("EluBackward0", _d_elu)
+CeluBackward0 = _mark("CeluBackward0", _d_elu)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _run(EluBackward0, _elu, input, alpha, 1.0, 1.0, inplace=inplace)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, True)
+
+
+def selu(input, inplace=False):
+    return _run(EluBackward0, _elu, input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace=inplace)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _run(CeluBackward0, _elu, input, alpha, 1.0, 1.0 / alpha, inplace=inplace)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+# ---- Softplus: log(1 + exp(beta x)) / beta, linear past the threshold -----------------------------
+def _sp(xp, x, beta, threshold):
+    return xp.where(x * beta > threshold, x, _softplus(xp, x * beta) / beta)
+
+
+def _d_sp(xp, x, y, beta, threshold):
+    return xp.where(x * beta > threshold, 1, _sigmoid(xp, x * beta))
+
+
+SoftplusBackward0 = _mark("SoftplusBackward0", _d_sp)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _run(SoftplusBackward0, _sp, input, beta, threshold)
+
+
+# ---- Hardtanh and ReLU6 -------------------------------------------------------------------------
+def _ht(xp, x, lo, hi):
+    return xp.clip(x, lo, hi)
+
+
+def _d_ht(xp, x, y, lo, hi):
+    return (x > lo) & (x < hi)
+
+
+HardtanhBackward0 = _mark("HardtanhBackward0", _d_ht)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _run(HardtanhBackward0, _ht, input, min_val, max_val, inplace=inplace)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, True)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+# ---- Mish: x * tanh(softplus(x)) ----------------------------------------------------------------
+def _mish(xp, x):
+    return x * xp.tanh(_softplus(xp, x))
+
+
+def _d_mish(xp, x, y):
+    t = xp.tanh(_softplus(xp, x))
+    return t + x * _sigmoid(xp, x) * (1 - t * t)
+
+
+MishBackward0 = _mark("MishBackward0", _d_mish)
+
+
+def mish(input, inplace=False):
+    return _run(MishBackward0, _mish, input, inplace=inplace)
+
+
+# ---- Hardswish, Hardsigmoid ---------------------------------------------------------------------
+def _hswish(xp, x):
+    return x * xp.clip(x + 3, 0, 6) / 6
+
+
+def _d_hswish(xp, x, y):
+    return xp.where(x < -3, 0, xp.where(x <= 3, x / 3 + 0.5, 1))
+
+
+HardswishBackward0 = _mark("HardswishBackward0", _d_hswish)
+
+
+def hardswish(input, inplace=False):
+    return _run(HardswishBackward0, _hswish, input, inplace=inplace)
+
+
+def _hsig(xp, x):
+    return xp.clip(x + 3, 0, 6) / 6
+
+
+_ONE_SIXTH = float(np.float32(1 / 6))  # PyTorch's backward uses the float32 constant for every dtype
+
+
+def _d_hsig(xp, x, y):
+    return ((x > -3) & (x < 3)) * _ONE_SIXTH
+
+
+HardsigmoidBackward0 = _mark("HardsigmoidBackward0", _d_hsig)
+
+
+def hardsigmoid(input, inplace=False):
+    return _run(HardsigmoidBackward0, _hsig, input, inplace=inplace)
+
+
+# ---- LogSigmoid: -softplus(-x) ------------------------------------------------------------------
+def _logsig(xp, x):
+    return -_softplus(xp, -x)
+
+
+def _d_logsig(xp, x, y):
+    return _sigmoid(xp, -x)
+
+
+LogSigmoidBackward0 = _mark("LogSigmoidBackward0", _d_logsig)
+
+
+def logsigmoid(input):
+    return _run(LogSigmoidBackward0, _logsig, input)
+
+
+# ---- shrinkage and threshold --------------------------------------------------------------------
+def _softshrink(xp, x, lambd):
+    return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0))
+
+
+def _hardshrink(xp, x, lambd):
+    return xp.where(xp.abs(x) > lambd, x, 0)
+
+
+def _d_shrink(xp, x, y, lambd):
+    return xp.abs(x) > lambd
+
+
+SoftshrinkBackward0 = _mark("SoftshrinkBackward0", _d_shrink)
+HardshrinkBackward0 = _mark("HardshrinkBackward0", _d_shrink)
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        top, name = ("1.79769e+308", "Double") if input._data.dtype.itemsize == 8 else ("3.40282e+38", "Float")
+        raise RuntimeError(f"lambda must be in range [0, {top}] for input dtype {name}, but found {lambd:g}")
+    return _run(SoftshrinkBackward0, _softshrink, input, lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    return _run(HardshrinkBackward0, _hardshrink, input, lambd)
+
+
+def _threshold(xp, x, th, value):
+    return xp.where(x > th, x, value)
+
+
+def _d_threshold(xp, x, y, th, value):
+    return x > th
+
+
+ThresholdBackward0 = _mark("ThresholdBackward0", _d_threshold)
+
+
+def threshold(input, threshold, value, inplace=False):
+    return _run(ThresholdBackward0, _threshold, input, threshold, value, inplace=inplace)
+
+
+def threshold_(input, threshold, value):
+    return _run(ThresholdBackward0, _threshold, input, threshold, value, inplace=True)
+
+
+# ---- compositions -------------------------------------------------------------------------------
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    n = input.shape[dim]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.dim()} is size {n}")
+    a, b = input.split(n // 2, dim)
+    return a * b.sigmoid()
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    from ..nn.functional import softmax
+
+    return softmax(-input, dim, _stacklevel + 1, dtype)
+
+
+# ---- PReLU: a learnt slope per channel ----------------------------------------------------------
+class PreluKernelBackward0(Node):
+    __slots__ = ("x", "w", "wshape")
+    saves = ("x", "w")
+
+    def backward(self, g):
+        xp = get_xp(g)
+        x, w = self.x, self.w
+        pos = x > 0
+        gx = gw = None
+        if self.next[0] is not None:
+            gx = xp.where(pos, g, g * w).astype(g.dtype, copy=False)
+        if self.next[1] is not None:
+            gw = unbroadcast(xp.where(pos, 0, g * x).astype(g.dtype, copy=False), w.shape).reshape(self.wshape)
+        return (gx, gw)
+
+
+def prelu(input, weight):
+    xd, wd = input._data, weight._data
+    n = wd.size
+    if wd.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {wd.ndim}")
+    if n != 1:
+        if xd.ndim == 0:
+            raise RuntimeError(
+                "Not allow zero-dim input tensor.")
+        channels = xd.shape[1] if xd.ndim >= 2 else 1
+        if channels != n:
+            raise RuntimeError(
+                "Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                f"{n} and channel size = {channels}."
+            )
+        w = wd.reshape((1, n) + (1,) * (xd.ndim - 2)) if xd.ndim >= 2 else wd
+    else:
+        w = wd.reshape(())
+    xp = get_xp(xd)
+    out = xp.where(xd > 0, xd, xd * w).astype(xd.dtype, copy=False)
+    if (input._rg or weight._rg) and _grad_state.enabled:
+        node = PreluKernelBackward0((edge(input), edge(weight)))
+        node.x, node.w, node.wshape = xd, w, wd.shape
+        save_check(node, (input, xd), (weight, wd))
+        return wrap_grad(out, input._device, node)
+    return wrap(out, input._device)
