@@ -1,0 +1,73 @@
+"""scaled_dot_product_attention, written with the differentiable ops it is made of.
+
+softmax(Q K^T * scale + bias) V, where bias is 0 or -inf from a boolean mask (True takes part),
+the mask itself when it is a float tensor, and a lower-triangular -inf pattern when is_causal.
+"""
+import math
+
+
+__all__ = ["scaled_dot_product_attention"]
+
+
+def _mask_bias(mask, like):
+    """An additive float bias from a mask: booleans become 0 (True) / -inf (False)."""
+    from .._tensor import Tensor
+
+    if mask._data.dtype.kind == "b":
+        xp = _xp(like)
+        return Tensor._from_array(xp.where(mask._data, 0.0, -math.inf).astype(like._data.dtype), like._device)
+    return mask
+
+
+def _xp(t):
+    from ._common import get_xp
+
+    return get_xp(t._data)
+
+
+def _causal_bias(L, S, like):
+    from .._tensor import Tensor
+
+    xp = _xp(like)
+    keep = xp.tril(xp.ones((L, S), dtype=bool))
+    return Tensor._from_array(xp.where(keep, 0.0, -math.inf).astype(like._data.dtype), like._device)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise RuntimeError(
+            "Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
+            f"{query.dim()} key.dim: {key.dim()} and value.dim: {value.dim()} instead."
+        )
+    if attn_mask is not None:
+        kind = attn_mask._data.dtype.kind
+        if kind != "b" and attn_mask._data.dtype != query._data.dtype:
+            names = {"int64": "long int", "int32": "int", "float32": "float", "float64": "double",
+                     "float16": "c10::Half", "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
+            raise RuntimeError(
+                "Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
+                f"{names.get(attn_mask._data.dtype.name, attn_mask._data.dtype.name)} and  query.dtype: "
+                f"{names.get(query._data.dtype.name, query._data.dtype.name)} instead."
+            )
+        if is_causal:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if enable_gqa and key.dim() >= 3 and key.shape[-3] != query.shape[-3]:
+        reps = query.shape[-3] // key.shape[-3]
+        key = key.repeat_interleave(reps, -3)
+        value = value.repeat_interleave(reps, -3)
+    L, S = query.shape[-2], key.shape[-2]
+    factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * factor
+    if is_causal:
+        scores = scores + _causal_bias(L, S, query)
+    elif attn_mask is not None:
+        scores = scores + _mask_bias(attn_mask, query)
+    weights = scores.softmax(-1)
+    if dropout_p > 0.0:
+        from .activation import dropout
+
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value
+
+
