@@ -122,7 +122,8 @@ class MeanBackward0(Node):
         return (_xp(g).broadcast_to(g, self.shape),)
 
     def backward_graph(self, g):
-        return (_as_dtype(g / self.n, self.dtype).expand(*self.shape),)
+        # Expand first: an empty input divides an empty gradient by zero, giving no nan.
+        return (_as_dtype(g, self.dtype).expand(*self.shape) / self.n,)
 
 
 class MeanBackward1(Node):
@@ -134,8 +135,8 @@ class MeanBackward1(Node):
         return (_xp(g).broadcast_to(g, self.shape),)
 
     def backward_graph(self, g):
-        g = _restore_t(_as_dtype(g / self.n, self.dtype), self.shape, self.axes, self.keepdim)
-        return (g.expand(*self.shape),)
+        g = _restore_t(_as_dtype(g, self.dtype), self.shape, self.axes, self.keepdim)
+        return (g.expand(*self.shape) / self.n,)
 
 
 def _as_dtype(g, np_dtype):

@@ -10,6 +10,7 @@ through them, so a higher-order result is either right or an error, never silent
 """
 from .. import _ops  # noqa: F401  (package import keeps _common importable)
 from .._ops import _common as C
+from ..backend import quiet
 from . import anomaly_mode, grad_mode
 from .engine import _version_error
 from .node import FREED_MSG, Node
@@ -72,7 +73,8 @@ def run_backward_graph(roots, retain_graph, capture=None, accumulate=True):
     prev = state.enabled
     state.enabled = True
     try:
-        return _run(roots, retain_graph, capture, accumulate)
+        # inf/nan in gradients propagate silently, as on the first-order path.
+        return quiet(_run, roots, retain_graph, capture, accumulate)
     finally:
         state.enabled = prev
 

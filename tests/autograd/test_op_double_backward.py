@@ -1,0 +1,96 @@
+"""Second derivatives of every differentiable op in the op table (tests/op_db.py), against torch.
+
+For each float64 sample: first gradients with create_graph=True from an upstream gradient that
+itself requires grad, then the gradient of a random projection of them with respect to the inputs
+and the upstream gradient. Either the result matches torch, or the op is listed in
+WITHOUT_SECOND_ORDER and xptorch raises its clear error; an op in that list that starts to work
+fails the test, so the list stays exact.
+"""
+import numpy as np
+import pytest
+
+import xptorch
+from op_db import OPS
+from op_harness import flat, materialise
+from oracle import to_numpy, torch
+from test_op_db import cases
+
+# Ops whose backward has no second-order rule yet (their create_graph gradients refuse to be
+# differentiated again). Keep in sorted order.
+WITHOUT_SECOND_ORDER = {
+    "F.adaptive_avg_pool1d", "F.adaptive_avg_pool3d",
+    "F.avg_pool1d", "F.avg_pool2d", "F.avg_pool3d",
+    "F.batch_norm", "F.batch_norm_eval",
+    "F.binary_cross_entropy", "F.binary_cross_entropy_with_logits",
+    "F.conv1d", "F.conv2d", "F.conv3d", "F.conv_transpose1d", "F.conv_transpose2d", "F.conv_transpose3d",
+    "F.cross_entropy_probs", "F.embedding", "F.gelu", "F.layer_norm",
+    "F.max_pool1d", "F.max_pool2d", "F.max_pool3d", "F.max_pool_with_indices_",
+    "F.pad",
+}
+# Ops with a rule that covers only some inputs; elsewhere they refuse like the ops above.
+PARTIAL = {"prod": "inputs containing a zero", "F.adaptive_avg_pool2d": "output sizes other than (1, 1)"}
+
+_NO_RULE = "is not implemented: xptorch has no second-order rule"
+
+
+def _second(lib, call, fn, seed):
+    out = call.run(fn)
+    outs = [o for o in flat(out) if isinstance(o, lib.Tensor) and o.requires_grad and o.is_floating_point()]
+    if not outs:
+        return None
+    rng = np.random.default_rng(seed + 3)
+    ups = [lib.tensor(rng.uniform(-1, 1, tuple(o.shape)), dtype=o.dtype, requires_grad=True) for o in outs]
+    leaves = [t for t in call.leaves if t.requires_grad]
+    g1 = lib.autograd.grad(outs, leaves, ups, create_graph=True, allow_unused=True)
+    proj = [lib.tensor(rng.uniform(-1, 1, tuple(t.shape)), dtype=t.dtype) for t in leaves]
+    terms = [(g * p).sum() for g, p in zip(g1, proj) if g is not None and g.requires_grad]
+    if not terms:
+        return [to_numpy(g.detach()) if g is not None else None for g in g1], []
+    s = terms[0]
+    for t in terms[1:]:
+        s = s + t
+    g2 = lib.autograd.grad(s, leaves + ups, allow_unused=True)
+    first = [to_numpy(g.detach()) if g is not None else None for g in g1]
+    second = [to_numpy(g) if g is not None else np.zeros(tuple(x.shape)) for g, x in zip(g2, leaves + ups)]
+    return first, second
+
+
+def _grad_ops():
+    # Entries whose values or first derivatives are marked as known bugs are left to those tests.
+    return [pytest.param(op, id=op.name) for op in OPS if op.grad and op.compare == "values" and op.samples
+            and "float64" in op.dtypes and not {"test_values", "test_grads"} & set(op.xfail)]
+
+
+@pytest.mark.parametrize("op", _grad_ops())
+def test_second_derivatives_match_torch(op):
+    checked = refused = 0
+    for label, s, dt, seed in cases(op):
+        if dt != "float64":
+            continue
+        tc, xc = materialise(s, dt, seed, True)
+        try:
+            want = _second(torch, tc, op.fn, seed)
+        except Exception:  # noqa: BLE001  (samples torch refuses are test_op_db's business)
+            continue
+        if want is None:
+            continue
+        try:
+            got = _second(xptorch, xc, op.fn, seed)
+        except RuntimeError as e:
+            if _NO_RULE in str(e) and (op.name in WITHOUT_SECOND_ORDER or op.name in PARTIAL):
+                refused += 1
+                continue
+            raise
+        assert op.name not in WITHOUT_SECOND_ORDER or not want[1], \
+            f"{op.name} now has second derivatives: remove it from WITHOUT_SECOND_ORDER"
+        for a, b in zip(got[0], want[0]):
+            if b is None:
+                continue
+            np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9, err_msg=f"{label}: first derivative")
+        for a, b in zip(got[1], want[1]):
+            np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9, err_msg=f"{label}: second derivative")
+        checked += 1
+    if op.name in WITHOUT_SECOND_ORDER or op.name in PARTIAL:
+        assert refused, f"{op.name} is listed without a second-order rule but never refused"
+    elif not checked:
+        pytest.skip(f"{op.name}: no float64 sample with a differentiable output")
