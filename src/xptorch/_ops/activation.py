@@ -63,6 +63,36 @@ class GeluBackward0(Node):
             d = 0.5 * (1 + erf(x * _SQRT1_2)) + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
         return ((g * d).astype(g.dtype, copy=False),)
 
+    def backward_graph(self, g):
+        dev = g._device
+        x = C.saved_in(self, 0, self.x, dev)
+        if self.tanh:
+            inner = _TANH_K * (x + 0.044715 * x * x * x)
+            t = inner.tanh()
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _TANH_K * (1 + 3 * 0.044715 * x * x)
+            return (g * d,)
+        xd = self.x
+        d_arr = (0.5 * (1 + erf(xd * _SQRT1_2)) + xd * _INV_SQRT_2PI * get_xp(xd).exp(-0.5 * xd * xd)).astype(xd.dtype)
+        if self.next[0] is None:
+            return (g * C.const(d_arr, dev),)
+        node = GeluDerivativeBackward((self.next[0],))
+        node.x = xd
+        return (g * wrap_grad(d_arr, dev, node),)
+
+
+class GeluDerivativeBackward(Node):
+    """Gelu's derivative Phi(x) + x phi(x) as an op of its own; its derivative is phi(x) (2 - x^2)."""
+
+    __slots__ = ("x",)
+
+    def backward(self, g):
+        x = self.x
+        return (g * _INV_SQRT_2PI * get_xp(x).exp(-0.5 * x * x) * (2 - x * x),)
+
+    def backward_graph(self, g):
+        x = C.saved_in(self, 0, self.x, g._device)
+        return (g * _INV_SQRT_2PI * (-0.5 * x * x).exp() * (2 - x * x),)
+
 
 def gelu(input, approximate="none"):
     """x * Phi(x), or its tanh approximation."""

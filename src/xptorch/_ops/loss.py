@@ -311,6 +311,19 @@ class BinaryCrossEntropyBackward0(Node):
             gy = gr * (log1mx - logx)
         return (gx, gy)
 
+    def backward_graph(self, g):
+        dev = g._device
+        x, y = C.saved_in(self, 0, self.x, dev), C.saved_in(self, 1, self.y, dev)
+        gr = g / self.x.size if self.reduction == "mean" and self.x.size else g
+        if self.w is not None:
+            gr = gr * C.const(self.w, dev)
+        gx = gy = None
+        if self.next[0] is not None:
+            gx = gr * (x - y) / ((1 - x) * x).clamp(min=_BCE_EPS)
+        if self.next[1] is not None:
+            gy = gr * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+        return (gx, gy)
+
 
 def _in_unit_interval(a):
     # NaN fails both comparisons, as it should.
@@ -380,6 +393,27 @@ class BinaryCrossEntropyWithLogitsBackward0(Node):
                 soft = xp.log1p(xp.exp(-abs(x)))
                 gy = gr * (pw * (soft + xp.maximum(-x, 0)) - (soft + xp.maximum(x, 0)))
             gy = gy.astype(self.dtypes[1], copy=False)
+        return (gx, gy)
+
+    def backward_graph(self, g):
+        dev = g._device
+        x, y = C.saved_in(self, 0, self.x, dev), C.saved_in(self, 1, self.y, dev)
+        pw = None if self.pw is None else C.const(self.pw, dev)
+        gr = g / self.x.size if self.reduction == "mean" and self.x.size else g
+        if self.w is not None:
+            gr = gr * C.const(self.w, dev)
+        gx = gy = None
+        if self.next[0] is not None:
+            sig = x.sigmoid()
+            gx = _to_np_dtype(gr * (sig - y) if pw is None else gr * (sig * (1 + (pw - 1) * y) - pw * y),
+                              self.dtypes[0])
+        if self.next[1] is not None:
+            if pw is None:
+                gy = gr * -x
+            else:
+                soft = ((-x.abs()).exp() + 1).log()
+                gy = gr * (pw * (soft + (-x).clamp(min=0)) - (soft + x.clamp(min=0)))
+            gy = _to_np_dtype(gy, self.dtypes[1])
         return (gx, gy)
 
 

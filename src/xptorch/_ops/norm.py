@@ -44,6 +44,11 @@ class NativeBatchNormBackward0(Node):
             gx = gx.astype(g.dtype, copy=False)
         return (gx, gw, gb)
 
+    def backward_graph(self, g):
+        axes = (0,) + tuple(range(2, g.dim()))
+        bshape = (1, -1) + (1,) * (g.dim() - 2)
+        return _norm_grads_t(self, g, axes, axes, self.invstd.reshape(bshape), bshape, self.training)
+
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5):
@@ -127,6 +132,48 @@ class NativeLayerNormBackward0(Node):
             gxm = (gh * xhat).mean(axis=inner, keepdims=True)
             gx = (invstd * (gh - gm - xhat * gxm)).astype(g.dtype, copy=False)
         return (gx, gw, gb)
+
+    def backward_graph(self, g):
+        n = g.dim()
+        inner = tuple(range(n - self.k, n))
+        outer = tuple(range(n - self.k))
+        return _norm_grads_t(self, g, inner, outer, self.invstd, None, True)
+
+
+def _norm_grads_t(node, g, axes, waxes, invstd, wshape, training):
+    """The closed-form normalisation backward in Tensor ops (second-order rule of both norms).
+
+    The input is rebuilt as xhat / invstd: it differs from x by the mean (a constant shift in eval
+    mode), and normalisation does not see shifts, so every derivative through it is x's.
+    """
+    dev = g._device
+    xhat_a = node.xhat
+    nx, nw, nb = node.next
+    x = wrap_grad(xhat_a / invstd, dev, nx) if nx is not None else wrap(xhat_a / invstd, dev)
+    if training:
+        d = x - x.mean(dim=axes, keepdim=True)
+        var_a = ((xhat_a / invstd) ** 2).mean(axis=axes, keepdims=True)
+        # (var + c) ** -0.5 with c = eps recovered from the saved invstd: values as saved, derivatives exact.
+        inv = (d.pow(2).mean(dim=axes, keepdim=True) + C.const(1 / (invstd * invstd) - var_a, dev)).rsqrt()
+        xh = d * inv
+    else:
+        inv = C.const(invstd, dev)
+        xh = x * inv
+    gx = gw = gb = None
+    if nw is not None:
+        gw = (g * xh).sum(dim=waxes)
+    if nb is not None:
+        gb = g.sum(dim=waxes)
+    if nx is not None:
+        gh = g
+        if node.w is not None:
+            w = C.saved_in(node, 1, node.w, dev)
+            gh = g * (w if wshape is None else w.reshape(wshape))
+        if training:
+            gx = inv * (gh - gh.mean(dim=axes, keepdim=True) - xh * (gh * xh).mean(dim=axes, keepdim=True))
+        else:
+            gx = gh * inv
+    return (gx, gw, gb)
 
 
 def _dims(shape):

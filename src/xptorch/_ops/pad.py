@@ -21,6 +21,12 @@ class ConstantPadNdBackward0(Node):
         full[self.crop] = out
         return (full,)
 
+    def backward_graph(self, g):
+        from .shape import _gather_t, _scatter_t
+
+        out = _gather_t(g, self.window, False)
+        return (out if self.crop is None else _scatter_t(out, self.shape, self.crop, False),)
+
 
 def _zeros_like_shape(g, shape):
     from ..backend import get_array_module

@@ -114,6 +114,16 @@ class MaxPool2DWithIndicesBackward0(Node):
             gx = xp.bincount(flat, weights=gf.ravel(), minlength=b * plane).astype(g.dtype, copy=False)
         return (gx.reshape(self.xshape),)
 
+    def backward_graph(self, g):
+        # The indices are constants: scatter-add g at them, an op whose own gradient gathers there.
+        from .shape import _scatter_t
+
+        xp = get_xp(self.idx)
+        b = self.shape[0]
+        plane = int(np.prod(self.shape[1:]))
+        index = (xp.arange(b)[:, None], self.idx.reshape(b, -1))
+        return (_scatter_t(g.reshape(b, -1), (b, plane), index, True).reshape(self.xshape),)
+
 
 class MaxPool3DWithIndicesBackward0(MaxPool2DWithIndicesBackward0):
     __slots__ = ()
