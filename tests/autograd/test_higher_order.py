@@ -234,3 +234,34 @@ def test_wgan_gp_trains_like_torch_for_20_steps():
     for a, b in zip(crit_x, crit_t):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     assert log_t[0] != log_t[-1]  # it trained
+
+
+def test_is_grads_batched_matches_torch():
+    res = []
+    for lib in (torch, xptorch):
+        x = lib.tensor(A, requires_grad=True)
+        y = (x.tanh() * 2).sum(1)
+        eye = lib.eye(3, dtype=lib.float64)
+        (jac,) = lib.autograd.grad(y, x, eye, is_grads_batched=True)
+        res.append(to_numpy(jac))
+    assert res[1].shape == (3, 3, 4)
+    np.testing.assert_allclose(res[1], res[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("stride,padding,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 1), (1, "same", 2, 2), (2, 2, 2, 2)])
+def test_conv_gradient_penalty_matches_torch(stride, padding, dilation, groups):
+    """Second derivatives through conv2d (a conv critic's gradient penalty); the third refuses."""
+    rng = np.random.default_rng(5)
+    xa, wa = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((6, 4 // groups, 3, 2))
+    res = []
+    for lib in (torch, xptorch):
+        x = lib.tensor(xa, requires_grad=True)
+        w = lib.tensor(wa, requires_grad=True)
+        b = lib.tensor(rng.standard_normal(6) if lib is torch else res[0][-1], requires_grad=True)
+        y = lib.nn.functional.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        (gx,) = lib.autograd.grad(y.tanh().sum(), x, create_graph=True)
+        gp = (gx.pow(2).sum(dim=(1, 2, 3)).sqrt() - 1).pow(2).mean()
+        gp.backward()
+        res.append([to_numpy(gp.detach()), to_numpy(x.grad), to_numpy(w.grad), to_numpy(b.grad), to_numpy(b.detach())])
+    for a, c in zip(res[1][:4], res[0][:4]):
+        np.testing.assert_allclose(a, c, rtol=1e-9, atol=1e-12)

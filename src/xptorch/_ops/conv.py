@@ -146,6 +146,39 @@ class ConvolutionBackward0(Node):
             gb = g4.sum(axis=(0, 3)).reshape(oc)
         return (gx, gw, gb)
 
+    def backward_graph(self, g):
+        """Both gradients as convolutions of Tensors: the input's a transposed convolution of g with
+        the weight, the weight's a convolution of the padded input with g (stride and dilation swap)."""
+        from .conv_transpose import conv_transpose
+        from .pad import pad
+        from .shape import cat
+
+        xshape, pads, kernel, stride, dilation, out, groups = self.geom
+        x, w = self._checks[0][2], self._checks[1][2]  # the inputs, version-checked just before
+        nx, nw, nb = self.next
+        nd = len(kernel)
+        gx = gw = gb = None
+        if nx is not None:
+            full = conv_transpose(g, w, None, stride, (0,) * nd, (0,) * nd, groups, dilation, nd)
+            widths = []
+            for (lo, _), n, f in zip(reversed(pads), reversed(xshape[2:]), reversed(full.shape[2:])):
+                widths += [-lo, lo + n - f]
+            gx = pad(full, widths)
+        if nw is not None:
+            xp_ = pad(x, [v for lo_hi in reversed(pads) for v in lo_hi])
+            cg, og = xshape[1] // groups, g.shape[1] // groups
+            keep = (slice(None), slice(None)) + tuple(slice(0, k) for k in kernel)
+            parts = []
+            for i in range(groups):
+                xi = xp_[:, i * cg:(i + 1) * cg].transpose(0, 1)
+                gi = g[:, i * og:(i + 1) * og].transpose(0, 1)
+                r = _conv_arrays(xi, gi, None, dilation, ((0, 0),) * nd, stride, 1)
+                parts.append(r[keep].transpose(0, 1))
+            gw = parts[0] if groups == 1 else cat(parts, 0)
+        if nb is not None:
+            gb = g.sum(dim=(0,) + tuple(range(2, g.dim())))
+        return (gx, gw, gb)
+
 
 def _check(x, w, b, nd, stride, padding, dilation, groups):
     xd, wd = x._data, w._data

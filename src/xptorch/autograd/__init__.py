@@ -122,6 +122,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not t._rg:
             raise RuntimeError(f"One of the differentiated Tensors does not require grad")
     grad_outputs = _as_list(grad_outputs)
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     roots = _roots(outputs, grad_outputs)
     if create_graph:
         return _grad_with_graph(outputs, inputs, grad_outputs, roots, retain_graph, allow_unused,
@@ -165,6 +168,39 @@ def _grad_with_graph(outputs, inputs, grad_outputs, roots, retain_graph, allow_u
         elif g._data.shape != t._data.shape:
             g = g.expand(*t._data.shape)
         out.append(g)
+    return tuple(out)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """is_grads_batched: one backward per slice along dim 0 of every grad_output, results stacked."""
+    from .._functions import stack
+
+    if grad_outputs is None or any(g is None for g in grad_outputs):
+        raise RuntimeError("grad_outputs must be given (one batch per output) when is_grads_batched=True")
+    n = grad_outputs[0].shape[0]
+    for i, (g, o) in enumerate(zip(grad_outputs, outputs)):
+        if g.dim() != o.dim() + 1 or g.shape[0] != n or tuple(g.shape[1:]) != tuple(o.shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a shape of "
+                f"{o.shape}. If you are using is_grads_batched=True, each grad_output must have a leading "
+                "batch dimension."
+            )
+    per = []
+    for k in range(n):
+        last = k == n - 1
+        keep = (retain_graph if retain_graph is not None else create_graph) if last else True
+        per.append(grad(outputs, inputs, [g[k] for g in grad_outputs], retain_graph=keep,
+                        create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads))
+    out = []
+    for j, t in enumerate(inputs):
+        col = [p[j] for p in per]
+        if all(c is None for c in col):
+            out.append(None)
+            continue
+        col = [c if c is not None else _tensor_cls()._from_array(_xp(t._data).zeros_like(t._data), t._device)
+               for c in col]
+        out.append(stack(col) if create_graph else _tensor_cls()._from_array(
+            _xp(t._data).stack([c._data for c in col]), t._device))
     return tuple(out)
 
 
