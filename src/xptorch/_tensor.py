@@ -31,6 +31,7 @@ class Tensor:
     _grad = None
     _vc = None
     _base = None
+    _views = None  # weak references to views of this tensor taken while it was in the graph
     _leaf_hooks = None
     _is_param = False
 

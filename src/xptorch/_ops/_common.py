@@ -199,3 +199,44 @@ def np_alias(name, dim, keepdim, axis, keepdims):
             raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
         keepdim = keepdims
     return dim, keepdim
+
+
+_CTYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+          "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def fit_scalar(value, np_dtype, op="fill_"):
+    """A Python number to be stored into a tensor of np_dtype, refused where PyTorch finds it overflows.
+
+    Negative numbers wrap into uint8 as in PyTorch; bool takes any number's truth value.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, (bool, int, float)):
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments - got ({type(value).__name__}), but expected one of:\n"
+            " * (Tensor value)\n * (Number value)"
+        )
+    kind = np_dtype.kind
+    if kind == "b":
+        return bool(value)
+    name = np_dtype.name
+    if kind == "f":
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2 ** 1023:
+            raise OverflowError("int too big to convert")
+        v = float(value)
+        if v == v and abs(v) != float("inf") and name != "float64" and abs(v) > float(np.finfo(np_dtype).max):
+            raise RuntimeError(f"value cannot be converted to type {_CTYPE[name]} without overflow")
+        return v
+    info = np.iinfo(np_dtype)
+    if isinstance(value, float):
+        if value != value or abs(value) == float("inf") or not (info.min - 1 < value < info.max + 1):
+            raise RuntimeError(f"value cannot be converted to type {_CTYPE[name]} without overflow")
+        value = int(value)
+    if value > info.max or value < (-info.max if info.min == 0 else info.min):
+        if abs(value) >= 2 ** 64:
+            raise OverflowError("int too big to convert")
+        raise RuntimeError(f"value cannot be converted to type {_CTYPE[name]} without overflow")
+    if value < 0 and info.min == 0:
+        value += info.max + 1
+    return int(value)

@@ -118,7 +118,10 @@ def check_rebase(a):
 
 
 def rebase(a, node):
-    """Make node the producer of a's new values; for a view, also rewrite its base's history."""
+    """Make node the producer of a's new values; for a view, also rewrite its base's history.
+
+    Other live views of the same base then read their values from the base's new history.
+    """
     base = a._base
     if base is not None:
         check_rebase(a)
@@ -129,6 +132,53 @@ def rebase(a, node):
         base._rg = True
     a.grad_fn = node
     a._rg = True
+    root = a if base is None else base
+    if root._views:
+        _refresh_views(root, a)
+
+
+class AsStridedBackward0(Node):
+    """A view whose base was edited in place: its gradient lands in its region of the base."""
+
+    __slots__ = ("shape", "index")  # base shape; flat base positions of the view's elements
+
+    def backward(self, g):
+        xp = C.get_xp(g)
+        out = xp.zeros(int(np.prod(self.shape)), dtype=g.dtype)
+        if xp is np:
+            np.add.at(out, self.index, g)
+        else:
+            import cupyx
+
+            cupyx.scatter_add(out, self.index, g)
+        return (out.reshape(self.shape),)
+
+
+def _refresh_views(root, edited):
+    """Point every other live view of root at root's current history (PyTorch regenerates them too)."""
+    bd = root._data
+    fresh = []
+    for r in root._views:
+        v = r()
+        if v is None:
+            continue
+        fresh.append(r)
+        if v is edited:
+            continue
+        vd = v._data
+        if not bd.flags.c_contiguous or vd.dtype != bd.dtype:
+            continue  # no flat region to scatter into; the view keeps its old history
+        xp = C.get_xp(bd)
+        off = (_ptr(vd) - _ptr(bd)) // bd.itemsize
+        steps = tuple(st // bd.itemsize for st in vd.strides)
+        pos = xp.lib.stride_tricks.as_strided(
+            xp.arange(bd.size, dtype=np.int64)[off:], shape=vd.shape, strides=tuple(s * 8 for s in steps)
+        )
+        node = AsStridedBackward0((C.edge(root),))
+        node.shape, node.index = bd.shape, pos.copy()
+        v.grad_fn = node
+        v._rg = True
+    root._views = fresh
 
 
 def _graph_input(a):
@@ -138,14 +188,32 @@ def _graph_input(a):
     return src
 
 
+_OVERLAP_MSG = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single "
+    "memory location. Please clone() the tensor before performing the operation."
+)
+
+
+def write(a, values):
+    """a's memory takes values; an expanded (stride-0) tensor is refused as PyTorch does."""
+    try:
+        a._data[...] = values
+    except ValueError:
+        if not a._data.flags.writeable:
+            raise RuntimeError(_OVERLAP_MSG) from None
+        raise
+
+
 def _store(a, res, cpp_names=False):
     """Write res's values into a and, when res is in the graph, make a the output of res's node."""
     check_cast(a, res._data.dtype, cpp_names)
-    if res.grad_fn is not None:
-        rebase(a, res.grad_fn)
-    a._data[...] = res._data
-    bump(a)
     node = res.grad_fn
+    if node is not None and a._base is not None:
+        check_rebase(a)
+    write(a, res._data)
+    if node is not None:
+        rebase(a, node)
+    bump(a)
     if node is not None and node._checks:
         # A saved output now lives in a: later edits of a must be caught.
         vc = C.vcounter(a)
@@ -228,6 +296,8 @@ def binary(a, other, op, alpha=1):
     ad = a._data
     if alpha != 1:
         bd = bd * alpha
+    if not ad.flags.writeable:
+        raise RuntimeError(_OVERLAP_MSG)
     ufunc = getattr(C.get_xp(ad), _UFUNCS[op])
     if op == "div":
         C.quiet(lambda: ufunc(ad, bd, out=ad, casting="unsafe"))
@@ -277,13 +347,31 @@ def fill(a, value, name="FillBackward2"):
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
             )
         value = value.item()
+    ad = a._data
+    xp = C.get_xp(ad)
+    v = C.fit_scalar(value, ad.dtype)
     if a._rg and _grad_state.enabled:
+        if a._base is not None:
+            check_rebase(a)
         node = FillBackward((C.edge(a),))
         node._name = name
         rebase(a, node)
-    a._data.fill(value)
+    if not ad.flags.writeable:  # an expanded tensor: fill the memory it repeats
+        ad = _writable_alias(ad)
+    ad.fill(v)
     bump(a)
     return a
+
+
+def _writable_alias(arr):
+    """A writable array over the same elements as a read-only broadcast view of a writable array."""
+    root = arr
+    while not root.flags.writeable and isinstance(root.base, np.ndarray):
+        root = root.base
+    if not (root.flags.writeable and root.flags.c_contiguous):
+        raise RuntimeError(_OVERLAP_MSG)
+    off = (_ptr(arr) - _ptr(root)) // root.itemsize
+    return np.lib.stride_tricks.as_strided(root.reshape(-1)[off:], arr.shape, arr.strides)
 
 
 def copy(a, src):

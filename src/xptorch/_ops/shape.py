@@ -1,4 +1,6 @@
 """Shape ops that return views sharing memory, indexing, and joining."""
+from weakref import ref as _weakref
+
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
@@ -9,19 +11,34 @@ from .reduce import norm_dim
 
 
 def _view_result(a, arr, node_cls=None, **saved):
-    """Wrap a view of a's array: it shares a's version counter and remembers its base."""
-    if a._rg and _grad_state.enabled and node_cls is not None:
-        node = node_cls((edge(a),))
-        for k, v in saved.items():
-            setattr(node, k, v)
-        t = wrap_grad(arr, a._device, node)
-    else:
-        t = wrap(arr, a._device)
+    """Wrap a view of a's array: it shares a's version counter and remembers its base.
+
+    A view of a tensor in the graph is also listed (weakly) on its base, so that a later in-place
+    edit of the base or of another view can give it the new history (see inplace.rebase).
+    """
     vc = a._vc
     if vc is None:
         vc = a._vc = [0]
     base = a._base
-    t.__dict__.update(_vc=vc, _base=a if base is None else base)
+    if base is None:
+        base = a
+    if a._rg and _grad_state.enabled:
+        if node_cls is not None:
+            node = node_cls((edge(a),))
+            for k, v in saved.items():
+                setattr(node, k, v)
+            t = wrap_grad(arr, a._device, node)
+        else:
+            t = wrap(arr, a._device)
+        views = base._views
+        if views is None:
+            views = base._views = []
+        elif len(views) > 64:
+            views[:] = [r for r in views if r() is not None]
+        views.append(_weakref(t))
+    else:
+        t = wrap(arr, a._device)
+    t.__dict__.update(_vc=vc, _base=base)
     return t
 
 
@@ -190,7 +207,7 @@ class TransposeBackward0(Node):
     __slots__ = ("d0", "d1")
 
     def backward(self, g):
-        return (get_xp(g).swapaxes(g, self.d0, self.d1),)
+        return (get_xp(g).swapaxes(g, self.d0, self.d1) if g.ndim > 1 else g,)
 
     def backward_graph(self, g):
         return (g.transpose(self.d0, self.d1) if g.dim() else g,)
