@@ -515,8 +515,7 @@ def triu(input, diagonal=0):
 
 def cumsum(input, dim=None, *, dtype=None, axis=None):
     """Running sums along dim."""
-    out = input.cumsum(dim, axis=axis)
-    return out if dtype is None else out.to(dtype)
+    return input.cumsum(dim, dtype=dtype, axis=axis)
 
 
 def cumprod(input, dim=None, *, dtype=None, axis=None):

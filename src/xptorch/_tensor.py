@@ -471,11 +471,10 @@ class Tensor:
         return _pw.rdiv(self, other)
 
     def __floordiv__(self, other):
-        return _pw.div(self, other, rounding_mode="floor")
+        return _pw._div_rounded(self, other, "floor", "NotImplemented")
 
     def __mod__(self, other):
-        ad, bd = C.operands(self, other)
-        return C.wrap(ad % bd, self._device)
+        return _pw.remainder(self, other)
 
     def __pow__(self, e):
         return _pw.pow(self, e)
@@ -638,16 +637,16 @@ class Tensor:
         return _pw.minimum(self, other)
 
     def sign(self):
-        return C.wrap(C.get_xp(self._data).sign(self._data), self._device)
+        return _pw.sign(self)
 
     def floor(self):
-        return C.wrap(C.get_xp(self._data).floor(self._data), self._device)
+        return _pw.rounding(self, lambda xp, d: xp.floor(d), "FloorBackward0")
 
     def ceil(self):
-        return C.wrap(C.get_xp(self._data).ceil(self._data), self._device)
+        return _pw.rounding(self, lambda xp, d: xp.ceil(d), "CeilBackward0")
 
     def round(self, decimals=0):
-        return C.wrap(C.get_xp(self._data).round(self._data, decimals), self._device)
+        return _pw.rounding(self, lambda xp, d: xp.round(d, decimals), "RoundBackward1" if decimals else "RoundBackward0")
 
     def where(self, condition, other):
         return _pw.where(condition, self, other)
@@ -764,12 +763,12 @@ class Tensor:
             dim, _ = C.np_alias('count_nonzero', dim, False, axis, None)
         return C.wrap(C.get_xp(self._data).asarray(C.get_xp(self._data).count_nonzero(self._data, axis=dim), dtype=np.int64), self._device)
 
-    def cumsum(self, dim=None, *, axis=None):
+    def cumsum(self, dim=None, *, dtype=None, axis=None):
         if axis is not None:
             dim, _ = C.np_alias('cumsum', dim, False, axis, None)
         elif dim is None:
             raise TypeError('cumsum() missing 1 required positional arguments: "dim"')
-        return C.wrap(self._data.cumsum(axis=_red.norm_dim(dim, self._data.ndim)), self._device)
+        return _red.cumsum(self, dim, dtype)
 
     def cumprod(self, dim=None, *, dtype=None, axis=None):
         if axis is not None:
@@ -842,9 +841,7 @@ class Tensor:
         return _sh.expand(self, other._data.shape)
 
     def repeat(self, *sizes):
-        sizes = _sh._shape_args(sizes)
-        d = self._data
-        return C.wrap(C.get_xp(d).tile(d, sizes), self._device)
+        return _sh.repeat(self, _sh._shape_args(sizes))
 
     def chunk(self, chunks, dim=0):
         n = self._data.shape[_red.norm_dim(dim, self._data.ndim)]

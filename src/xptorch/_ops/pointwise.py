@@ -267,17 +267,117 @@ def div(a, b, rounding_mode=None):
     return wrap(out, a._device)
 
 
-def _div_rounded(a, b, mode):
-    ad, bd = operands(a, b)
-    xp = _xp(ad)
-    if mode == "floor":
-        out = quiet(xp.floor_divide, ad, bd)
-    elif mode == "trunc":
-        out = quiet(lambda x, y: xp.trunc(x / y).astype(x.dtype) if x.dtype.kind in "iu" else xp.trunc(x / y), ad, bd)
-    else:
+def _div_rounded(a, b, mode, name="DivBackward2"):
+    if mode not in ("floor", "trunc"):
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'"
         )
+    ad, bd = operands(a, b)
+    xp = _xp(ad)
+    integral = ad.dtype.kind in "iub" and _xp(bd).asarray(bd).dtype.kind in "iub"
+    if integral and not (bd != 0 if type(bd) is int else bool((bd != 0).all())):
+        raise RuntimeError("ZeroDivisionError")
+    try:
+        if mode == "floor":
+            out = quiet(xp.floor_divide, ad, bd)
+        elif integral:  # exact for integers past 2**53, where x / y in floating point is not
+            out = quiet(lambda x, y: xp.floor_divide(xp.abs(x), xp.abs(y)) * (xp.sign(x) * xp.sign(y)), ad, bd)
+        else:
+            out = quiet(lambda x, y: xp.trunc(x / y), ad, bd)
+    except ValueError:
+        broadcast_error(ad.shape, np.shape(bd))
+    if _wants_grad(a, b):
+        return _zero_grad_result(out, a, b, name)
+    return wrap(out, a._device)
+
+
+class ZeroGradBackward(Node):
+    """Rounding ops (sign, floor, ceil, round, rounded division): zero gradient almost everywhere."""
+
+    __slots__ = ("shapes", "_name")
+
+    def backward(self, g):
+        xp = _xp(g)
+        return tuple(None if s is None else xp.zeros(s, dtype=g.dtype) for s in self.shapes)
+
+    def name(self):
+        return self._name
+
+
+class NotImplementedBackward(Node):
+    """An op PyTorch records but cannot differentiate (floor_divide): backward refuses."""
+
+    __slots__ = ("op",)
+
+    def backward(self, g):
+        raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
+
+    def name(self):
+        return "torch::autograd::NotImplemented"
+
+
+def _zero_grad_result(out, a, b, name):
+    edges = _binary_edges(a, b) if b is not None else (edge(a),)
+    if name == "NotImplemented":
+        node = NotImplementedBackward(edges)
+        node.op = "floor_divide"
+    else:
+        node = ZeroGradBackward(edges)
+        node.shapes = tuple(None if e is None else t._data.shape for e, t in zip(edges, (a, b)))
+        node._name = name
+    return wrap_grad(out, a._device, node)
+
+
+def rounding(a, fn, name):
+    """sign/floor/ceil/round/trunc: values from fn, and a zero gradient where a is in the graph."""
+    ad = a._data
+    out = fn(_xp(ad), ad)
+    if a._rg and _grad_state.enabled:
+        return _zero_grad_result(out, a, None, name)
+    return wrap(out, a._device)
+
+
+def sign(a):
+    def f(xp, d):
+        out = xp.sign(d)
+        if d.dtype.kind == "f":
+            out = xp.where(d == d, out, 0).astype(d.dtype)  # sign(nan) is 0 in PyTorch
+        return out
+
+    return rounding(a, f, "SignBackward0")
+
+
+class RemainderBackward(Node):
+    """a % b = a - floor(a / b) * b: d/da = 1, d/db = -floor(a / b)."""
+
+    __slots__ = ("sa", "sb", "q", "_name")
+
+    def backward(self, g):
+        ga = unbroadcast(g, self.sa) if self.next[0] is not None else None
+        gb = unbroadcast(-g * self.q, self.sb) if self.next[1] is not None else None
+        return (ga, gb)
+
+    def name(self):
+        return self._name
+
+
+def remainder(a, b):
+    ad, bd = operands(a, b)
+    xp = _xp(ad)
+    if ad.dtype.kind in "iub" and _xp(bd).asarray(bd).dtype.kind in "iub":
+        if not (bd != 0 if type(bd) is int else bool((bd != 0).all())):
+            raise RuntimeError("ZeroDivisionError")
+    try:
+        out = quiet(xp.remainder, ad, bd)
+    except ValueError:
+        broadcast_error(ad.shape, np.shape(bd))
+    if _wants_grad(a, b):
+        edges = _binary_edges(a, b)
+        node = RemainderBackward(edges)
+        node.sa, node.sb = ad.shape, np.shape(bd)
+        node.q = quiet(xp.floor_divide, ad, bd) if edges[1] is not None else None
+        node._name = "RemainderBackward0" if edges[1] is None and not isinstance(b, C.Tensor) else "RemainderBackward1"
+        return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
 
 

@@ -608,3 +608,31 @@ def logsumexp(a, dim, keepdim=False):
         save_check(node, (a, ad))
         return t
     return wrap(out, a._device)
+
+
+# ---- cumsum ----------------------------------------------------------------------------------
+
+class CumsumBackward0(Node):
+    __slots__ = ("axis", "dtype")
+
+    def backward(self, g):
+        if g.ndim == 0:
+            return (g.astype(self.dtype, copy=False),)
+        xp = _xp(g)
+        rev = xp.flip(g, self.axis)
+        return (xp.flip(rev.cumsum(axis=self.axis), self.axis).astype(self.dtype, copy=False),)
+
+
+def cumsum(a, dim, dtype=None):
+    ad = a._data
+    axis = norm_dim(dim, ad.ndim)
+    if dtype is not None:
+        ad = ad.astype(dtype.np if hasattr(dtype, "np") else dtype)
+    elif ad.dtype.kind in "biu":
+        ad = ad.astype(np.int64)  # integer sums are int64 in PyTorch
+    out = ad.copy() if ad.ndim == 0 else ad.cumsum(axis=axis)
+    if a._rg and _grad_state.enabled and out.dtype.kind == "f":
+        node = CumsumBackward0((edge(a),))
+        node.axis, node.dtype = axis, a._data.dtype
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)

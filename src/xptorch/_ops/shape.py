@@ -875,3 +875,36 @@ def to_copy(a, np_dtype, dev, copy=False):
         node.dtype, node.src, node.dst = ad.dtype, a._device, dev
         return wrap_grad(arr, dev, node)
     return wrap(arr, dev)
+
+
+# ---- repeat ----------------------------------------------------------------------------------
+
+class RepeatBackward0(Node):
+    __slots__ = ("shape", "reps")
+
+    def backward(self, g):
+        lead = len(self.reps) - len(self.shape)
+        full = (1,) * lead + tuple(self.shape)
+        split = []
+        for r, s in zip(self.reps, full):
+            split += [r, s]
+        g = g.reshape(split).sum(axis=tuple(range(0, 2 * len(full), 2)))
+        return (g.reshape(self.shape),)
+
+
+def repeat(a, reps):
+    ad = a._data
+    if len(reps) < ad.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(reps)}: {list(reps)}")
+    out = get_xp(ad).tile(ad, reps)
+    if out.ndim < len(reps):  # np.tile of a 0-d array with an empty reps tuple
+        out = out.reshape(tuple(reps))
+    if a._rg and _grad_state.enabled:
+        node = RepeatBackward0((edge(a),))
+        node.shape, node.reps = ad.shape, tuple(reps)
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)

@@ -1,0 +1,141 @@
+"""Regression tests for single op bugs (silent wrong gradients, refusals, crashes), each against torch."""
+import threading
+
+import numpy as np
+import pytest
+
+import xptorch
+from oracle import check_error, to_numpy, torch
+
+
+def both(fn):
+    """fn(lib) in torch and in xptorch; the results compared as arrays (or the same error raised)."""
+    try:
+        t = fn(torch)
+    except Exception as e:  # noqa: BLE001
+        from oracle import assert_same_error
+
+        assert_same_error(e, lambda: fn(xptorch), exact=False)
+        return None, None
+    x = fn(xptorch)
+    ts = t if isinstance(t, (tuple, list)) else [t]
+    xs = x if isinstance(x, (tuple, list)) else [x]
+    assert len(ts) == len(xs)
+    for a, b in zip(xs, ts):
+        if isinstance(b, torch.Tensor):
+            np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-6, atol=1e-6, equal_nan=True)
+            assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+        else:
+            assert a == b or (a != a and b != b), (a, b)
+    return t, x
+
+
+def grad_of(lib, program, values, dtype="float64"):
+    x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+    program(lib, x).backward()
+    return x.grad
+
+
+def same_grad(program, values, dtype="float64"):
+    both(lambda lib: grad_of(lib, program, values, dtype))
+
+
+# ---- gradients that were silently wrong or missing ----------------------------------------------
+
+def test_cumsum_gradient():
+    same_grad(lambda lib, x: (x.cumsum(0) + x).sum(), [1.0, 2.0, 3.0])
+    assert xptorch.ones(3, requires_grad=True).cumsum(0).requires_grad
+
+
+def test_repeat_gradient():
+    same_grad(lambda lib, x: (x.repeat(2, 3) * lib.arange(12.0, dtype=x.dtype).reshape(2, 6)).sum(), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("op", ["round", "floor", "ceil", "sign"])
+def test_rounding_ops_have_zero_gradients(op):
+    same_grad(lambda lib, x: getattr(x, op)().sum(), [0.4, -1.6, 2.5])
+
+
+def test_sign_of_nan_is_zero():
+    both(lambda lib: lib.tensor([float("nan"), -2.0, 0.0]).sign())
+
+
+def test_view_taken_before_inplace_edit_of_base():
+    def prog(lib, x):
+        b = x.clone()
+        v = b[0:2]
+        b.mul_(2)
+        return v.sum()
+
+    same_grad(prog, [1.0, 2.0, 3.0])
+
+
+def test_view_sees_edit_through_sibling_view():
+    def prog(lib, x):
+        b = x.clone()
+        v = b[0:2]
+        b[1:].mul_(3)
+        return (v * lib.tensor([1.0, 10.0], dtype=x.dtype)).sum()
+
+    same_grad(prog, [1.0, 2.0, 3.0])
+
+
+def test_saved_view_modified_through_base_raises_as_torch():
+    def prog(lib, x):
+        b = x.clone()
+        v = b[0:2]
+        y = v * v
+        b.mul_(2)
+        return y.sum()
+
+    both(lambda lib: grad_of(lib, prog, [1.0, 2.0, 3.0]))
+
+
+def test_backward_through_t_of_0d():
+    same_grad(lambda lib, x: x.t() * 3, 2.0)
+
+
+# ---- refusals ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("expr", ["a // 0", "a % 0", "a // b", "a % b"])
+def test_integer_division_by_zero(expr):
+    check_error(lambda: eval(expr, {"a": torch.tensor([1, 2]), "b": torch.tensor([1, 0])}),
+                lambda: eval(expr, {"a": xptorch.tensor([1, 2]), "b": xptorch.tensor([1, 0])}))
+
+
+def test_trunc_division_of_large_integers_is_exact():
+    both(lambda lib: lib.div(lib.tensor([2 ** 53 + 1, -(2 ** 60) - 7]), lib.tensor([1, 3]), rounding_mode="trunc"))
+
+
+def test_floor_division_refuses_backward_as_torch():
+    def prog(lib, x):
+        return (x // 2).sum()
+
+    both(lambda lib: grad_of(lib, prog, [1.0, 3.0]))
+
+
+# ---- fill_ ---------------------------------------------------------------------------------------
+
+def test_failed_fill_keeps_grad_fn_and_values():
+    w = xptorch.ones(3, requires_grad=True)
+    y = w * 2
+    fn = y.grad_fn
+    with pytest.raises(TypeError):
+        y.fill_("abc")
+    assert y.grad_fn is fn and y._version == 0
+    assert y.tolist() == [2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype,value", [("int8", 300), ("uint8", 256), ("int32", 2 ** 31), ("float32", 1e40),
+                                         ("float16", 1e5), ("uint8", -1), ("int32", 1e10)])
+def test_fill_overflow(dtype, value):
+    both(lambda lib: lib.zeros(3, dtype=getattr(lib, dtype)).fill_(value))
+
+
+def test_fill_through_expanded_view():
+    both(lambda lib: lib.zeros(1, 3).expand(2, 3).fill_(2.0))
+
+
+def test_inplace_into_expanded_view_refused():
+    both(lambda lib: lib.zeros(1, 3).expand(2, 3).exp_())
+    both(lambda lib: lib.zeros(1, 3).expand(2, 3).add_(1))
