@@ -73,6 +73,9 @@ def __getattr__(name):
     # nn, optim and friends load on first use so `import xptorch` stays light.
     import importlib
 
-    if name in ("nn", "optim", "utils", "monitor", "testing", "distributions"):
+    if name in ("autocast", "is_autocast_enabled", "get_autocast_dtype"):
+        return getattr(importlib.import_module(".amp", __name__), name)
+
+    if name in ("nn", "optim", "utils", "monitor", "testing", "distributions", "amp"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'xptorch' has no attribute '{name}'")

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
+from ..amp import _state as _amp
 from . import _common as C
 from ._common import edge, get_xp, save_check, wrap, wrap_grad
 
@@ -262,6 +263,8 @@ def _padding(padding, nd, stride, kernel, dilation):
 
 def convolution(x, w, b, stride, padding, dilation, groups, nd):
     """N-d convolution of x (N, C, *S) or unbatched (C, *S) with w (OC, C/groups, *K)."""
+    if _amp.active:
+        x, w, b = _amp.cast("conv2d", x, w, b)
     xd = x._data
     if xd.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
+from ..amp import _state as _amp
 from . import _common as C
 from ._common import edge, get_xp, save_check, wrap, wrap_grad
 from .conv import _expand, _type_name, crop, pad_zeros, scatter_windows, windows
@@ -116,6 +117,8 @@ def _check(x, w, b, nd, stride, padding, output_padding, dilation, groups):
 
 def conv_transpose(x, w, b, stride, padding, output_padding, groups, dilation, nd):
     """N-d transposed convolution of x (N, Cin, *S) or unbatched (Cin, *S) with w (Cin, Cout/groups, *K)."""
+    if _amp.active:
+        x, w, b = _amp.cast("conv_transpose2d", x, w, b)
     xd = x._data
     if xd.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(

@@ -4,6 +4,7 @@ import numpy as np
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import kernels
 from ..autograd.node import Node
+from ..amp import _state as _amp
 from . import _common as C
 from ._common import edge, save_check, wrap, wrap_grad
 
@@ -56,6 +57,8 @@ class MmBackward0(Node):
 
 
 def mm(a, b):
+    if _amp.active:
+        a, b = _amp.cast("mm", a, b)
     ad, bd = a._data, b._data
     if ad.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -92,6 +95,8 @@ class BmmBackward0(Node):
 
 
 def bmm(a, b):
+    if _amp.active:
+        a, b = _amp.cast("bmm", a, b)
     ad, bd = a._data, b._data
     if ad.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -226,6 +231,8 @@ def _matmul_shape_error(ad, bd):
 
 
 def matmul(a, b):
+    if _amp.active:
+        a, b = _amp.cast("matmul", a, b)
     if not isinstance(b, C.Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not {type(b).__name__}")
     ad, bd = a._data, b._data
@@ -296,6 +303,8 @@ class AddmmBackward0(Node):
 
 def linear(x, w, b=None):
     """x @ w.T + b with PyTorch's error for mismatched features."""
+    if _amp.active:
+        x, w, b = _amp.cast("linear", x, w, b)
     xd, wd = x._data, w._data
     if w._device is not x._device:
         C.device_mismatch(x, w)
@@ -399,6 +408,8 @@ def linear_relu(x, w, b=None):
 
     Values are bit-identical to `relu(linear(x, w, b))`; the result shows grad_fn ReluBackward0.
     """
+    if _amp.active:
+        x, w, b = _amp.cast("linear", x, w, b)
     xd, wd = x._data, w._data
     if (xd.ndim != 2 or w._device is not x._device or (xd.dtype is not wd.dtype and xd.dtype != wd.dtype)
             or xd.shape[1] != wd.shape[1]

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
+from ..amp import _state as _amp
 from . import _common as C
 from ._common import edge, get_xp, operands, save_check, wrap, wrap_grad
 
@@ -234,6 +235,8 @@ def _weighted(elementwise, weight, input, reduction, mean_by_weight=True):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """mean/sum/none of (input - target)²; with weight, Σ w·(input - target)² / Σ w for 'mean'."""
+    if _amp.active:
+        input, target, weight = _amp.cast("mse_loss", input, target, weight)
     _tensor_arg(input, "mse_loss", "input", 1)
     _tensor_arg(target, "mse_loss", "target", 2)
     red = _reduction(reduction, size_average, reduce)
@@ -245,6 +248,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """mean/sum/none of |input - target|; with weight, Σ w·|input - target| / Σ w for 'mean'."""
+    if _amp.active:
+        input, target, weight = _amp.cast("l1_loss", input, target, weight)
     _tensor_arg(input, "l1_loss", "input", 1)
     _tensor_arg(target, "l1_loss", "target", 2)
     red = _reduction(reduction, size_average, reduce)
@@ -257,6 +262,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5·d² where |d| < delta, else delta·(|d| - delta/2), d = input - target."""
+    if _amp.active:
+        input, target, weight = _amp.cast("huber_loss", input, target, weight)
     _tensor_arg(input, "huber_loss", "input", 1)
     _tensor_arg(target, "huber_loss", "target", 2)
     red = _reduction(reduction)
@@ -269,6 +276,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5·d²/beta where |d| < beta, else |d| - beta/2, d = input - target; beta = 0 is the L1 loss."""
+    if _amp.active:
+        input, target = _amp.cast("smooth_l1_loss", input, target)
     _tensor_arg(input, "smooth_l1_loss", "input", 1)
     _tensor_arg(target, "smooth_l1_loss", "target", 2)
     red = _reduction(reduction, size_average, reduce)
@@ -332,6 +341,8 @@ def _in_unit_interval(a):
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w·(y·log x + (1-y)·log(1-x)) for probabilities x, logs clamped to >= -100."""
+    if _amp.active:
+        input, target, weight = _amp.cast("binary_cross_entropy", input, target, weight)
     _tensor_arg(input, "binary_cross_entropy", "input", 1)
     _tensor_arg(target, "binary_cross_entropy", "target", 2)
     red = _reduction(reduction, size_average, reduce)
@@ -420,6 +431,8 @@ class BinaryCrossEntropyWithLogitsBackward0(Node):
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """w·((1-y)·x + (1 + (p-1)·y)·(log(1 + e^-|x|) + max(-x, 0))): BCE of σ(x) without overflow."""
+    if _amp.active:
+        input, target, weight, pos_weight = _amp.cast("binary_cross_entropy_with_logits", input, target, weight, pos_weight)
     _tensor_arg(input, "binary_cross_entropy_with_logits", "input", 1)
     _tensor_arg(target, "binary_cross_entropy_with_logits", "target", 2)
     red = _reduction(reduction, size_average, reduce)
@@ -656,6 +669,8 @@ def _class_nll(input, target, weight, ignore_index, reduction, eps, fused, fname
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-w[t]·input[t] per sample (input: log-probabilities); 'mean' divides by Σ w[t] over non-ignored samples."""
+    if _amp.active:
+        input, target, weight = _amp.cast("nll_loss", input, target, weight)
     _tensor_arg(input, "nll_loss", "input", 1)
     _tensor_arg(target, "nll_loss", "target", 2)
     red = _reduction(reduction, size_average, reduce)
@@ -743,6 +758,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   label_smoothing=0.0):
     """nll_loss(log_softmax(input, 1), target) for class indices, or -Σ_c w[c]·y[c]·log_softmax(input)[c] for
     class probabilities (target shaped like input); label smoothing mixes in the uniform distribution."""
+    if _amp.active:
+        input, target, weight = _amp.cast("cross_entropy", input, target, weight)
     _tensor_arg(input, "cross_entropy_loss", "input", 1)
     _tensor_arg(target, "cross_entropy_loss", "target", 2)
     red = _reduction(reduction, size_average, reduce)

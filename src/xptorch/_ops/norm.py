@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
+from ..amp import _state as _amp
 from . import _common as C
 from ._common import edge, get_xp, save_check, wrap, wrap_grad
 
@@ -182,6 +183,8 @@ def _dims(shape):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing dims given by normalized_shape."""
+    if _amp.active:
+        input, weight, bias = _amp.cast("layer_norm", input, weight, bias)
     if isinstance(normalized_shape, (int, np.integer)):
         raise TypeError(
             "layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int"

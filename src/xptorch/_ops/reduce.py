@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
+from ..amp import _state as _amp
 from . import _common as C
 from ._common import edge, quiet, save_check, save_output_check, wrap, wrap_grad
 
@@ -95,6 +96,8 @@ class SumBackward1(Node):
 
 
 def sum(a, dim=None, keepdim=False, dtype=None):
+    if _amp.active:
+        a, = _amp.cast("sum", a)
     ad = a._data
     in_dtype = ad.dtype
     axes = norm_dims(dim, ad.ndim)
@@ -233,6 +236,8 @@ class ProdBackward1(ProdBackward0):
 
 
 def prod(a, dim=None, keepdim=False, dtype=None):
+    if _amp.active:
+        a, = _amp.cast("prod", a)
     ad = a._data
     if dtype is not None:
         ad = _cast_dtype(ad, dtype)
@@ -543,6 +548,8 @@ class LogSoftmaxBackward0(Node):
 
 
 def softmax(a, dim, log=False):
+    if _amp.active:
+        a, = _amp.cast("log_softmax" if log else "softmax", a)
     ad = a._data
     if ad.dtype.kind != "f":
         ad = ad.astype(np.float32)
