@@ -76,8 +76,10 @@ def canonical(d):
         d = device(d)
     if d.type == "cpu":
         return CPU
-    if d.type == "cuda" and d.index is None:
-        from .backend import current_cuda_index
+    if d.type == "cuda":
+        from . import backend
 
-        return device("cuda", current_cuda_index())
+        if d.index is None:
+            return device("cuda", backend.current_cuda_index())
+        backend.check_cuda_index(d.index)
     return d

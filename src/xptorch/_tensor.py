@@ -337,6 +337,22 @@ class Tensor:
         d = canonical(_dev("cuda") if device is None else _dev(device if not isinstance(device, int) else _dev("cuda", device)))
         return _sh.to_copy(self, self._data.dtype, d)
 
+    def pin_memory(self, device=None):
+        """A copy in page-locked host memory (faster, asynchronous copies to the GPU)."""
+        from . import backend
+
+        if self._device.type != "cpu":
+            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+        ok, _ = backend.cuda_status()
+        if not ok:
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        out = C.wrap(backend.pinned_copy(self._data), CPU)
+        out._pinned = True
+        return out
+
+    def is_pinned(self, device=None):
+        return bool(self.__dict__.get("_pinned", False))
+
     def type(self, dtype=None):
         if dtype is None:
             return f"xptorch.{'cuda.' if self._device.type == 'cuda' else ''}{self.dtype._legacy}"

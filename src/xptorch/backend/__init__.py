@@ -52,16 +52,41 @@ def cupy_module():
 
 def device_count():
     if _simulated is not None:
-        return 1
+        return SIMULATED_DEVICES
     ok, _ = cuda_status()
     return _cupy.cuda.runtime.getDeviceCount() if ok else 0
 
 
 def current_cuda_index():
     if _simulated is not None:
-        return 0
+        return getattr(_sim_thread, "index", 0)
     cp = cupy_module()
     return cp.cuda.runtime.getDevice()
+
+
+def set_current_cuda_index(idx):
+    """Make CUDA device idx current for this thread (as cudaSetDevice does)."""
+    check_cuda_index(idx)
+    if _simulated is not None:
+        _sim_thread.index = idx
+        return
+    cupy_module().cuda.runtime.setDevice(idx)
+
+
+def check_cuda_index(idx):
+    """RuntimeError unless idx names a visible CUDA device; the message says how many there are."""
+    if _simulated is None and idx < _real_count[0]:
+        return  # the visible devices do not change within a process
+    n = device_count()
+    if 0 <= idx < n:
+        if _simulated is None:
+            _real_count[0] = n
+        return
+    if n == 0:
+        raise RuntimeError(f"CUDA is not available: {cuda_status()[1]}")
+    visible = "cuda:0" if n == 1 else f"cuda:0 to cuda:{n - 1}"
+    raise RuntimeError(f"CUDA error: invalid device ordinal: cuda:{idx} was requested, but this machine has {n} "
+                       f"CUDA device{'s' if n > 1 else ''} ({visible})")
 
 
 def array_module(dev):
@@ -73,6 +98,10 @@ def array_module(dev):
 
 # Tests may map 'cuda' to a NumPy stand-in to exercise device logic on machines without a GPU.
 _simulated = None
+# How many devices the simulation offers; tests of several GPUs set it higher.
+SIMULATED_DEVICES = 1
+_real_count = [0]
+_sim_thread = __import__("threading").local()
 
 
 def simulate_cuda(enabled):
@@ -138,3 +167,14 @@ except ImportError:  # pragma: no cover - other NumPy layouts
     def quiet(fn, *args):
         with numpy.errstate(all="ignore"):
             return fn(*args)
+
+
+def pinned_copy(array):
+    """A copy of a host array in page-locked memory (CuPy's pinned pool); a plain copy under simulation."""
+    if _simulated is not None:
+        return numpy.array(array, copy=True)
+    cp = cupy_module()
+    mem = cp.cuda.alloc_pinned_memory(max(array.nbytes, 1))
+    out = numpy.frombuffer(mem, array.dtype, array.size).reshape(array.shape)
+    out[...] = array
+    return out

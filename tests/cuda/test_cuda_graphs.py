@@ -1,0 +1,130 @@
+"""xptorch.cuda.CUDAGraph / graph / make_graphed_callables: the bookkeeping around CuPy's stream capture on
+a simulated runtime (capture, replay, the reallocated-input refusal), and the real thing on a GPU."""
+import pytest
+
+import two_gpus as fake_runtime
+import xptorch
+from xptorch import backend, nn
+
+
+@pytest.fixture
+def gpu(monkeypatch):
+    if xptorch.cuda.is_available() and backend._simulated is None:
+        pytest.skip("a real GPU is present: the cuda-marked tests below cover it")
+    import numpy as np
+
+    fake = fake_runtime.make(1)
+    backend.simulate_cuda(np)
+    monkeypatch.setattr(backend, "cupy_module", lambda: fake)
+    try:
+        yield fake
+    finally:
+        backend.simulate_cuda(None)
+
+
+def _events(fake, *kinds):
+    return [e[0] for e in fake.log if e[0] in kinds]
+
+
+def test_capture_and_replay(gpu):
+    x = xptorch.ones(4, device="cuda")
+    g = xptorch.cuda.CUDAGraph()
+    with xptorch.cuda.graph(g):
+        y = x * 2
+    assert y.tolist() == [2.0] * 4
+    g.replay()
+    g.replay()
+    assert _events(gpu, "begin_capture", "end_capture", "launch") == ["begin_capture", "end_capture", "launch",
+                                                                      "launch"]
+    with pytest.raises(RuntimeError, match="already owns a captured graph"):
+        g.capture_begin()
+
+
+def test_in_place_update_of_an_input_is_allowed(gpu):
+    x = xptorch.zeros(3, device="cuda")
+    g = xptorch.cuda.CUDAGraph()
+    with xptorch.cuda.graph(g):
+        x + 1
+    x.copy_(xptorch.ones(3, device="cuda"))
+    g.replay()
+    assert _events(gpu, "launch") == ["launch"]
+
+
+@pytest.mark.parametrize("how", ["data", "module_to", "parameter_data"])
+def test_replay_after_inputs_were_reallocated_is_refused(gpu, how):
+    net = nn.Linear(3, 2).to("cuda")
+    x = xptorch.ones(5, 3, device="cuda")
+    g = xptorch.cuda.CUDAGraph()
+    with xptorch.no_grad(), xptorch.cuda.graph(g):
+        net(x)
+    g.replay()
+    if how == "data":
+        x.data = xptorch.zeros(5, 3, device="cuda")
+    elif how == "module_to":
+        net.to("cpu").to("cuda")
+    else:
+        net.weight.data = net.weight.data.clone()
+    with pytest.raises(RuntimeError, match="CUDA graph replayed after one of its inputs was reallocated"):
+        g.replay()
+    assert _events(gpu, "launch") == ["launch"]  # the refused replay launched nothing
+
+
+def test_replay_and_capture_errors(gpu):
+    with pytest.raises(RuntimeError, match="Called CUDAGraph::replay without a preceding successful capture."):
+        xptorch.cuda.CUDAGraph().replay()
+    with pytest.raises(RuntimeError, match="capture_end\\(\\) called without a matching capture_begin\\(\\)"):
+        xptorch.cuda.CUDAGraph().capture_end()
+
+
+def test_make_graphed_callables(gpu):
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU()).to("cuda")
+    with pytest.raises(RuntimeError, match="captures forward passes only"):
+        xptorch.cuda.make_graphed_callables(net, (xptorch.ones(2, 3, device="cuda"),))
+    net.requires_grad_(False)
+    sample = xptorch.ones(2, 3, device="cuda")
+    graphed = xptorch.cuda.make_graphed_callables(net, (sample,))
+    new = xptorch.full((2, 3), 2.0, device="cuda")
+    out = graphed(new)
+    assert sample.tolist() == new.tolist()  # copied into the captured input
+    assert out is graphed.static_out
+    assert _events(gpu, "launch") == ["launch"]
+    with pytest.raises(TypeError, match="sample_args for each callable must contain only Tensors"):
+        xptorch.cuda.make_graphed_callables(net, (3.0,))
+
+
+def test_without_cuda_capture_says_why():
+    if xptorch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(RuntimeError, match="CUDA graphs need a CUDA device: "):
+        xptorch.cuda.CUDAGraph().capture_begin()
+
+
+@pytest.mark.cuda
+def test_graph_replays_a_training_free_forward_on_the_gpu():
+    net = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 8)).to("cuda").requires_grad_(False)
+    x = xptorch.randn(32, 64, device="cuda")
+    with xptorch.no_grad():
+        want = net(x).cpu()
+        graphed = xptorch.cuda.make_graphed_callables(net, (xptorch.zeros(32, 64, device="cuda"),))
+        got = graphed(x)
+        xptorch.cuda.synchronize()
+    xptorch.testing.assert_close(got.cpu(), want)
+    y = xptorch.randn(32, 64, device="cuda")
+    with xptorch.no_grad():
+        want2 = net(y).cpu()
+        got2 = graphed(y).cpu()
+    xptorch.testing.assert_close(got2, want2)
+
+
+@pytest.mark.cuda
+def test_graph_refuses_replay_after_reallocation_on_the_gpu():
+    x = xptorch.ones(1024, device="cuda")
+    g = xptorch.cuda.CUDAGraph()
+    with xptorch.cuda.graph(g):
+        y = x * 3
+    g.replay()
+    xptorch.cuda.synchronize()
+    assert y.cpu().tolist() == [3.0] * 1024
+    x.data = xptorch.zeros(1024, device="cuda")
+    with pytest.raises(RuntimeError, match="reallocated"):
+        g.replay()
