@@ -163,3 +163,71 @@ def test_fused_linear(cuda_benchmark, cp, lib, size, batch, relu):
     if per_op is not None:
         cuda_benchmark.extra_info["tflops"] = flops / per_op / 1e12
         cuda_benchmark.extra_info["tf32"] = False
+
+
+@pytest.mark.parametrize("lib", ["xptorch-fp32", "xptorch-autocast-fp16", "torch-autocast-fp16"])
+def test_autocast_linear_4096(cuda_benchmark, cp, lib):
+    """Target: the float16 autocast linear of 4096x4096 at least 4x faster than float32 (tensor cores)."""
+    cuda_benchmark.group = "linear 4096x4096 @ 4096x4096: fp32 vs autocast fp16"
+    size = 4096
+    if lib.startswith("xptorch"):
+        xptorch.manual_seed(0)
+        x = xptorch.randn(size, size, device="cuda")
+        w = xptorch.randn(size, size, device="cuda") / math.sqrt(size)
+        if lib == "xptorch-fp32":
+            fn = lambda: XF.linear(x, w)  # noqa: E731
+        else:
+            def fn():
+                with xptorch.autocast("cuda", dtype=xptorch.float16):
+                    return XF.linear(x, w)
+    else:
+        tc = _torch_cuda()
+        x = tc.randn(size, size, device="cuda")
+        w = tc.randn(size, size, device="cuda") / math.sqrt(size)
+
+        def fn():
+            with tc.autocast("cuda", dtype=tc.float16):
+                return tc.nn.functional.linear(x, w)
+
+    with xptorch.no_grad(), torch.no_grad():
+        per_op = _run(cuda_benchmark, fn, inner=10, rounds=10)
+    if per_op is not None:
+        cuda_benchmark.extra_info["tflops"] = 2.0 * size ** 3 / per_op / 1e12
+
+
+def _mlp(L, sizes):
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [L.nn.Linear(a, b), L.nn.ReLU()]
+    return L.nn.Sequential(*layers[:-1]).to("cuda")
+
+
+@pytest.mark.parametrize("lib", ["xptorch", "xptorch-graph", "torch"])
+def test_mlp_train_step(cuda_benchmark, cp, lib):
+    """MLP 784-256-256-10, batch 256, SGD: eager, a whole step captured in a CUDA graph, and torch eager."""
+    cuda_benchmark.group = "MLP 784-256-256-10 train step, batch 256 (CUDA graph: whole step replayed)"
+    sizes = (784, 256, 256, 10)
+    L = torch if lib == "torch" else xptorch
+    if L is torch:
+        _torch_cuda()
+    L.manual_seed(0)
+    net = _mlp(L, sizes)
+    opt = L.optim.SGD(net.parameters(), lr=0.01)
+    x = L.randn(256, 784, device="cuda")
+    y = L.randn(256, 10, device="cuda")
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        loss = L.nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+
+    fn = step
+    if lib == "xptorch-graph":
+        for _ in range(3):
+            step()
+        g = xptorch.cuda.CUDAGraph()
+        with xptorch.cuda.graph(g):
+            step()
+        fn = g.replay
+    _run(cuda_benchmark, fn, inner=20, rounds=10)
