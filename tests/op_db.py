@@ -786,6 +786,8 @@ NOT_OPS = (
     # attributes, storage identity and device moves (tests/test_tensor.py, test_dtype_device.py)
     "Tensor.dtype", "Tensor.device", "Tensor.is_cuda", "Tensor.cuda", "Tensor.data_ptr", "Tensor.untyped_storage_ptr",
     "Tensor.set_",
+    # page-locked host copies (tests/cuda/test_cuda_api.py)
+    "Tensor.pin_memory", "Tensor.is_pinned",
     # Python object protocol: construction, pickling, copying, printing, interop hooks
     "Tensor.__new__", "Tensor.__dict__", "Tensor.__slots__", "Tensor.__weakref__",
     "Tensor.__module__", "Tensor.__doc__", "Tensor.__reduce_ex__", "Tensor.__deepcopy__",
