@@ -351,6 +351,7 @@ class Tensor:
         return out
 
     def is_pinned(self, device=None):
+        """Whether this tensor lives in page-locked host memory (made by pin_memory())."""
         return bool(self.__dict__.get("_pinned", False))
 
     def type(self, dtype=None):

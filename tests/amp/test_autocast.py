@@ -51,6 +51,9 @@ OPS = {
     "bce": lambda L, F, v, y: F.binary_cross_entropy(L.sigmoid(y), v["probs"]),
     "linear_float64": lambda L, F, v, y: F.linear(v["x"].double(), v["w"].double()),
     "max_pool": lambda L, F, v, y: F.max_pool2d(v["img"], 2),
+    "prelu": lambda L, F, v, y: F.prelu(v["x"], L.tensor([0.25])),
+    "sdpa": lambda L, F, v, y: F.scaled_dot_product_attention(v["seq"], v["seq"], v["seq"]),
+    "group_norm_of_half": lambda L, F, v, y: F.group_norm(y, 1),
 }
 
 

@@ -6,6 +6,7 @@ Sigmoids are written through tanh and exponentials are taken only where they can
 """
 import numpy as np
 
+from ..amp import _state as _amp
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
 from ._common import edge, get_xp, save_check, unbroadcast, wrap, wrap_grad
@@ -333,6 +334,8 @@ class PreluKernelBackward0(Node):
 
 
 def prelu(input, weight):
+    if _amp.active:
+        input, weight = _amp.cast("prelu", input, weight)
     xd, wd = input._data, weight._data
     n = wd.size
     if wd.ndim > 1:

@@ -5,6 +5,8 @@ the mask itself when it is a float tensor, and a lower-triangular -inf pattern w
 """
 import math
 
+from ..amp import _state as _amp
+
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -35,6 +37,8 @@ def _causal_bias(L, S, like):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
+    if _amp.active:
+        query, key, value = _amp.cast("scaled_dot_product_attention", query, key, value)
     if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
         raise RuntimeError(
             "Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "

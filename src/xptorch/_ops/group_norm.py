@@ -4,6 +4,7 @@ Both reshape the input so that each normalised group is one trailing row and reu
 fused node for the statistics; the per-channel affine is a broadcast multiply-add.
 """
 from ..autograd.grad_mode import no_grad
+from ..amp import _state as _amp
 from .norm import batch_norm, layer_norm
 
 __all__ = ["group_norm", "instance_norm"]
@@ -19,6 +20,8 @@ def _affine(y, weight, bias):
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    if _amp.active:
+        input, weight, bias = _amp.cast("group_norm", input, weight, bias)
     if input.dim() < 2:
         raise RuntimeError(
             f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
