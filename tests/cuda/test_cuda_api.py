@@ -5,6 +5,7 @@ import pytest
 
 import two_gpus as fake_runtime
 import xptorch
+from xptorch import _cuda_graphs as cuda_graphs
 from xptorch import backend, nn
 
 torch = pytest.importorskip("torch")
@@ -17,7 +18,9 @@ def gpus(monkeypatch):
     fake = fake_runtime.make(2)
     backend.simulate_cuda(np)  # tensors on 'cuda:N' hold NumPy arrays
     monkeypatch.setattr(backend, "SIMULATED_DEVICES", 2)
-    monkeypatch.setattr(backend, "cupy_module", lambda: fake)
+    # Only xptorch.cuda's runtime calls go to the stand-in; tensors use the backend's own simulation.
+    monkeypatch.setattr(xptorch.cuda, "_cp", lambda: fake)
+    monkeypatch.setattr(cuda_graphs, "_cp", lambda: fake)
     monkeypatch.setattr(xptorch.cuda, "_tracking", False)
     monkeypatch.setattr(xptorch.cuda, "_peaks", {})
     try:

@@ -4,6 +4,7 @@ import pytest
 
 import two_gpus as fake_runtime
 import xptorch
+from xptorch import _cuda_graphs as cuda_graphs
 from xptorch import backend, nn
 
 
@@ -15,7 +16,9 @@ def gpu(monkeypatch):
 
     fake = fake_runtime.make(1)
     backend.simulate_cuda(np)
-    monkeypatch.setattr(backend, "cupy_module", lambda: fake)
+    # Only xptorch.cuda's runtime calls go to the stand-in; tensors use the backend's own simulation.
+    monkeypatch.setattr(xptorch.cuda, "_cp", lambda: fake)
+    monkeypatch.setattr(cuda_graphs, "_cp", lambda: fake)
     try:
         yield fake
     finally:
