@@ -212,6 +212,12 @@ class _Encoder:
         if x is None or t is bool or t is int or t is float or t is str:
             return x
         if isinstance(x, Tensor):
+            if getattr(x, "_is_lazy", False):
+                # Its shape is not known yet: writing its placeholder would load back as a real empty tensor.
+                raise ValueError(
+                    f"save: {'.'.join(path) or 'obj'} is an {type(x).__name__}; run a forward pass (or "
+                    "load_state_dict) on the lazy module before saving it"
+                )
             i = self.index.get(id(x))
             if i is None:
                 i = self.index[id(x)] = len(self.tensors)

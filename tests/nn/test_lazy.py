@@ -270,3 +270,24 @@ def test_first_call_leaves_no_hook_so_later_calls_take_the_fast_path():
     lz(xptorch.ones(1, 3))
     assert not hasattr(lz, "_initialize_hook") and not lz._forward_pre_hooks
     assert lz.__dict__.keys() == nn.Linear(3, 4).__dict__.keys()
+
+
+def test_save_refuses_uninitialised_tensors_and_keeps_materialised_ones(tmp_path):
+    net = nn.Sequential(nn.LazyLinear(4))
+    with pytest.raises(ValueError, match=r"save: 0\.weight is an UninitializedParameter; run a forward pass"):
+        xptorch.save(net.state_dict(), tmp_path / "lazy.params")
+    assert not (tmp_path / "lazy.params").exists()
+    net(xptorch.ones(1, 2))
+    xptorch.save(net.state_dict(), tmp_path / "lazy.params")
+    fresh = nn.Sequential(nn.LazyLinear(4))
+    fresh.load_state_dict(xptorch.load(tmp_path / "lazy.params"))
+    np.testing.assert_array_equal(to_numpy(fresh(xptorch.ones(3, 2))), to_numpy(net(xptorch.ones(3, 2))))
+
+
+def test_pickle_round_trip_of_a_lazy_model():
+    import pickle
+
+    net = pickle.loads(pickle.dumps(nn.Sequential(nn.LazyLinear(4), nn.LazyBatchNorm1d())))
+    assert repr(net[0].weight) == "<UninitializedParameter>" and repr(net[1].running_mean) == "<UninitializedBuffer>"
+    net(xptorch.ones(2, 3))
+    assert type(net[0]) is nn.Linear and net[0].weight.shape == (4, 3) and net[1].running_mean.shape == (4,)
