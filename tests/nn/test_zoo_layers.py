@@ -112,6 +112,9 @@ SHAPED = [
     ("Upsample", (), dict(size=(4, 5, 2), mode="trilinear", align_corners=True), (1, 1, 2, 3, 3)),
     ("Upsample", (), dict(scale_factor=(2, 3), mode="nearest-exact"), (1, 1, 3, 2)),
     ("UpsamplingBilinear2d", (), dict(scale_factor=2), (1, 2, 3, 3)),
+    ("Upsample", (), dict(scale_factor=1.7, mode="bicubic"), (1, 2, 5, 6)),
+    ("Upsample", (), dict(size=(7, 3), mode="bicubic", align_corners=True), (2, 1, 4, 5)),
+    ("Upsample", (), dict(size=(3, 2), mode="area"), (1, 2, 7, 5)), ("Upsample", (), dict(size=3, mode="area"), (2, 2, 7)),
     ("ZeroPad2d", ((1, 2, 0, 1),), {}, (2, 3, 4, 5)), ("ReflectionPad1d", (2,), {}, (2, 3, 5)),
     ("ConstantPad2d", (1, -1.5), {}, (1, 2, 3, 3)), ("ReplicationPad2d", ((1, 0, 2, 1),), {}, (1, 2, 3, 3)),
 ]
@@ -167,6 +170,8 @@ def test_group_norm_functional_matches_torch():
     lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 4), size=3, mode="nearest", align_corners=True),
     lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 4, 4), size=(3,), mode="nearest"),
     lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 4), size=3, mode="foo"),
+    lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 4), size=3, mode="bicubic"),
+    lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 4), size=3, mode="area", align_corners=False),
     lambda lib: lib.nn.functional.prelu(lib.ones(2, 3), lib.ones(4)),
     lambda lib: lib.nn.functional.glu(lib.ones(3, 5)),
     lambda lib: lib.nn.functional.softshrink(lib.ones(3), -1.0),

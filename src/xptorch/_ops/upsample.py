@@ -1,4 +1,4 @@
-"""interpolate: nearest, nearest-exact, linear, bilinear and trilinear resizing of (N, C, *spatial) inputs.
+"""interpolate: nearest, nearest-exact, linear, bilinear, bicubic, trilinear and area resizing of (N, C, *spatial) inputs.
 
 Every supported mode is separable and linear in the input: each spatial axis is resized by a small
 (out, in) matrix, so forward applies the matrices axis by axis and backward applies their transposes.
@@ -29,10 +29,28 @@ def _matrix(n_in, n_out, mode, align_corners, scale):
         src = np.minimum(src.astype(np.int64), n_in - 1)
         m[np.arange(n_out), src] = 1.0
         return m
+    if mode == "area":
+        # Adaptive average pooling: output i averages inputs floor(i n/o) .. ceil((i+1) n/o) - 1.
+        for i in range(n_out):
+            lo, hi = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+            m[i, lo:hi] = 1.0 / (hi - lo)
+        return m
     if align_corners:
         src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
     else:
-        src = np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
+        src = (dst + 0.5) * ratio - 0.5
+        if mode != "bicubic":
+            src = np.maximum(src, 0.0)
+    if mode == "bicubic":
+        # Keys' cubic convolution (A = -0.75) over the 4 nearest inputs, indices clamped at the borders.
+        base = np.floor(src).astype(np.int64)
+        t = src - base
+        A = -0.75
+        near = lambda x: ((A + 2) * x - (A + 3)) * x * x + 1  # noqa: E731  |x| <= 1
+        far = lambda x: ((A * x - 5 * A) * x + 8 * A) * x - 4 * A  # noqa: E731  1 < |x| < 2
+        for off, w in ((-1, far(t + 1)), (0, near(t)), (1, near(1 - t)), (2, far(2 - t))):
+            np.add.at(m, (np.arange(n_out), np.clip(base + off, 0, n_in - 1)), w)
+        return m
     i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
     lam = src - i0
@@ -62,8 +80,10 @@ class UpsampleBackward(Node):
 
 
 def _node_name(mode, nd):
+    if mode == "area":
+        return f"AdaptiveAvgPool{nd}DBackward0" if nd > 1 else "SqueezeBackward1"
     kind = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",
-            "trilinear": "Trilinear"}[mode]
+            "bicubic": "Bicubic", "trilinear": "Trilinear"}[mode]
     return f"Upsample{kind}{nd}DBackward0"
 
 
@@ -78,23 +98,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             )
     elif align_corners is None:
         align_corners = False
-    if mode not in _MODES or nd not in (1, 2, 3):
-        if mode in _LINEAR and nd in (1, 2, 3):
-            pass
-        elif mode in _MODES and mode not in _LINEAR:
-            raise NotImplementedError(
-                f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
-                f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
-            )
-        else:
-            raise NotImplementedError(
-                f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
-                f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
-            )
-    if mode in _LINEAR and _LINEAR[mode] != nd:
+    if mode in _LINEAR and nd in (1, 2, 3) and _LINEAR[mode] != nd:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_LINEAR[mode] + 2}D input")
-    if mode in ("bicubic", "area"):
-        raise NotImplementedError(f"interpolate mode '{mode}' is not supported")
+    if mode not in _MODES or nd not in (1, 2, 3) or (mode == "bicubic" and nd != 2):
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
+            f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
+        )
     spatial = tuple(input.shape[2:])
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
