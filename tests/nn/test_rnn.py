@@ -257,3 +257,10 @@ def test_no_graph_under_no_grad():
     with xptorch.no_grad():
         out, (h, c) = m(xptorch.rand(2, 1, 3))
     assert out.grad_fn is None and not h.requires_grad and not c.requires_grad
+
+
+def test_class_hierarchy_matches_torch():
+    for name in ("RNN", "GRU", "LSTM"):
+        for base in ("RNN", "RNNBase", "GRU", "LSTM"):
+            assert isinstance(getattr(nn, name)(2, 3), getattr(nn, base)) == isinstance(
+                getattr(torch.nn, name)(2, 3), getattr(torch.nn, base)), (name, base)

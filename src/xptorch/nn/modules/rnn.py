@@ -7,7 +7,6 @@ import math
 import numbers
 import warnings
 
-from ... import _dtype
 from ..._factories import empty, zeros
 from ..._functions import cat, stack
 from ..._ops.activation import dropout as _dropout
@@ -116,9 +115,6 @@ class RNNBase(Module):
             s += f", bidirectional={self.bidirectional}"
         return s
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-
     # ---- forward ------------------------------------------------------------------------------
     def _check_input(self, input):
         if input.dim() not in (2, 3):
@@ -179,25 +175,8 @@ class RNNBase(Module):
     def _zeros(self, input, batch, cell=False):
         return zeros(self._expected_hidden(batch, cell), dtype=input.dtype, device=input.device)
 
-
-class RNN(RNNBase):
-    """Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh), or relu."""
-
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
-        if nonlinearity == "tanh":
-            mode = "RNN_TANH"
-        elif nonlinearity == "relu":
-            mode = "RNN_RELU"
-        else:
-            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-        self.nonlinearity = nonlinearity
-        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0,
-                         device, dtype)
-        # Module.__init__ cleared nothing: keep the attribute set before it.
-        self.__dict__["nonlinearity"] = nonlinearity
-
-    def forward(self, input, hx=None):
+    def _forward_one_state(self, input, hx=None):
+        """RNN and GRU: one state tensor h."""
         self._check_input(input)
         batched = input.dim() == 3
         if not batched:
@@ -225,15 +204,37 @@ class RNN(RNNBase):
         return out, h
 
 
-class GRU(RNN):
+class RNN(RNNBase):
+    """Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh), or relu."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        if nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0,
+                         device, dtype)
+
+    def forward(self, input, hx=None):
+        return self._forward_one_state(input, hx)
+
+
+class GRU(RNNBase):
     """Gated recurrent unit; gates r, z, n in that order in weight_ih and weight_hh."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None, proj_size=0):
         if proj_size:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        RNNBase.__init__(self, "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, device, dtype)
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0,
+                         device, dtype)
+
+    def forward(self, input, hx=None):
+        return self._forward_one_state(input, hx)
 
 
 class LSTM(RNNBase):
