@@ -33,6 +33,7 @@ class Tensor:
     _base = None
     _views = None  # weak references to views of this tensor taken while it was in the graph
     _leaf_hooks = None
+    _post_acc_hooks = None
     _is_param = False
 
     def __new__(cls, *args, device=None):
@@ -430,6 +431,22 @@ class Tensor:
             hooks = self._leaf_hooks = []
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) runs right after this leaf's .grad is updated in a backward pass."""
+        from .autograd.node import RemovableHandle
+
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        hooks = self._post_acc_hooks
+        if hooks is None:
+            hooks = self._post_acc_hooks = {}
+        key = RemovableHandle._next_id
+        RemovableHandle._next_id = key + 1
+        hooks[key] = hook
+        return RemovableHandle(hooks, key)
 
     def retain_grad(self):
         import weakref

@@ -269,7 +269,7 @@ class AddmmBackward0(Node):
 
     def backward(self, g):
         x, w = self.x, self.w
-        nx, nw, nb = self.next
+        nb, nx, nw = self.next  # PyTorch's order: bias, input, weight (so leaves finish bias first)
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         gx = gw = gb = None
         if nx is not None:
@@ -281,24 +281,24 @@ class AddmmBackward0(Node):
             gw = g2.T.dot(x2)
         if nb is not None:
             gb = g2.sum(axis=0)
-        return (gx, gw, gb)
+        return (gb, gx, gw)
 
     def backward_graph(self, g):
         dev = g._device
-        nx, nw, nb = self.next
+        nb, nx, nw = self.next
         g2 = g.reshape(-1, g.shape[-1]) if g.dim() != 2 else g
         gx = gw = gb = None
         if nx is not None:
-            gx = g2.mm(C.saved_in(self, 1, self.w, dev))
+            gx = g2.mm(C.saved_in(self, 2, self.w, dev))
             if self.lead is not None:
                 gx = gx.reshape(self.lead + (self.w.shape[1],))
         if nw is not None:
-            x = C.saved_in(self, 0, self.x, dev)
+            x = C.saved_in(self, 1, self.x, dev)
             x2 = x.reshape(-1, x.shape[-1]) if x.dim() != 2 else x
             gw = g2.t().mm(x2)
         if nb is not None:
             gb = g2.sum(dim=0)
-        return (gx, gw, gb)
+        return (gb, gx, gw)
 
 
 def linear(x, w, b=None):
@@ -345,7 +345,7 @@ def _linear_node(cls, x, xd, w, wd, b):
         eb = b.grad_fn
         if eb is None and b._rg:
             eb = b
-    node = cls((ex, ew, eb))
+    node = cls((eb, ex, ew))
     node.lead = xd.shape[:-1] if xd.ndim != 2 else None
     checks = ()
     if ew is not None:

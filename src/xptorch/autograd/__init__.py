@@ -1,15 +1,17 @@
 """Reverse-mode automatic differentiation: backward() and grad()."""
 from .anomaly_mode import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
-from .engine import run_backward
+from . import graph
+from .engine import run_backward, run_post_accumulate_hooks
 from .function import Function, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .node import Node
+from .variable import Variable
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode", "Node", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled", "Function", "once_differentiable",
-           "gradcheck", "gradgradcheck"]
+           "gradcheck", "gradgradcheck", "Variable", "graph"]
 
 
 def _as_list(x):
@@ -98,6 +100,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             g = got.get(id(t))
             if g is not None:
                 _accumulate(t, g)
+                if t._post_acc_hooks and t.grad_fn is None:
+                    run_post_accumulate_hooks(t)
         return
     if inputs is not None:
         inputs = _as_list(inputs)
@@ -106,6 +110,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             g = got.get(id(t))
             if g is not None:
                 t._accumulate_grad(g.copy() if t._grad is None else g)
+                if t._post_acc_hooks and t.grad_fn is None:
+                    run_post_accumulate_hooks(t)
         return
     run_backward(roots, bool(retain_graph))
 

@@ -1,5 +1,6 @@
 """Backward pass: Kahn's algorithm over the graph, iterative, so depth is unlimited."""
 import re
+import threading
 
 import numpy as np
 
@@ -43,26 +44,90 @@ def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
 
     capture: tensors whose incoming gradient is returned, keyed by id (for autograd.grad);
     accumulate: whether leaves' `.grad` is updated.
+
+    Firing order: a leaf is finished the moment its last contribution in this backward arrives
+    (a Parameter used twice, after both uses): its tensor hooks run, its `.grad` is updated, then
+    its post-accumulate-grad hooks run, before any further node. Leaves finished by the same node
+    go in the order of that node's inputs (a Linear's node lists bias, input, weight, as PyTorch's
+    AddmmBackward0 does, so its bias comes first).
+    Nodes run depth-first: of the nodes one node makes ready, the one on its last input runs
+    first. PyTorch runs the most recently created ready node first; the two agree on chains of
+    layers (MLPs, CNNs, tied layers reused in sequence) and can differ where one op takes several
+    computed inputs. Callbacks queued with `autograd.graph.queue_callback` run last, in the order
+    they were queued, once every leaf is done.
     """
-    # NumPy warns on inf/nan in gradients (0 * inf, x / 0); PyTorch propagates them silently.
-    return quiet(_run, roots, retain_graph, capture, accumulate)
+    stack = _tls.stack
+    stack.append(None)  # becomes a list when a callback is queued
+    try:
+        # NumPy warns on inf/nan in gradients (0 * inf, x / 0); PyTorch propagates them silently.
+        out = quiet(_run, roots, retain_graph, capture, accumulate)
+        callbacks = stack[-1]
+        if callbacks is not None:
+            i = 0
+            while i < len(callbacks):  # a callback may queue further callbacks
+                callbacks[i]()
+                i += 1
+    finally:
+        stack.pop()
+    return out
+
+
+def with_final_callbacks(fn, *args):
+    """fn(*args) as one backward pass: callbacks queued during it run once at its end."""
+    stack = _tls.stack
+    stack.append(None)
+    try:
+        out = fn(*args)
+        callbacks = stack[-1]
+        if callbacks is not None:
+            i = 0
+            while i < len(callbacks):
+                callbacks[i]()
+                i += 1
+    finally:
+        stack.pop()
+    return out
+
+
+class _ThreadState(threading.local):
+    def __init__(self):
+        self.stack = []  # one entry per backward running on this thread: its queued callbacks
+
+
+_tls = _ThreadState()
+
+
+def queue_callback(fn):
+    """Run fn() once at the end of the backward pass now running on this thread."""
+    stack = _tls.stack
+    if not stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    if stack[-1] is None:
+        stack[-1] = []
+    stack[-1].append(fn)
 
 
 def _run(roots, retain_graph, capture, accumulate):
-    # Count, for every reachable node, the edges that point at it.
+    # Count, for every reachable node and leaf, the edges that point at it.
     deps = {}
     stack = []
+    root_leaves = None
     for target, _ in roots:
-        if isinstance(target, Node) and target not in deps:
+        if isinstance(target, Node):
+            if target not in deps:
+                deps[target] = 0
+                stack.append(target)
+        elif target not in deps:
             deps[target] = 0
-            stack.append(target)
+            root_leaves = True
     while stack:
         for e in stack.pop().next:
-            if e is not None and e.__class__ is not _TENSOR and isinstance(e, Node):
+            if e is not None:
                 c = deps.get(e)
                 if c is None:
                     deps[e] = 1
-                    stack.append(e)
+                    if e.__class__ is not _TENSOR and isinstance(e, Node):
+                        stack.append(e)
                 else:
                     deps[e] = c + 1
 
@@ -72,19 +137,28 @@ def _run(roots, retain_graph, capture, accumulate):
         captured = {}
         capture_nodes = {t.grad_fn: t for t in capture if t.grad_fn is not None}
         capture_ids = {id(t) for t in capture}
+    plain = accumulate and capture is None
 
     check_nan = anomaly_mode.state.enabled and anomaly_mode.state.check_nan
+    # Arrays that must not become a .grad uncopied: given by the caller, already some leaf's
+    # .grad, or a node's incoming gradient passed on unchanged (it may be pending elsewhere).
+    shared = set()
     pending = {}
     leaf_grads = {}
     ready = []
     for target, g in roots:
+        shared.add(id(g))
         if isinstance(target, Node):
             prev = pending.get(target)
             pending[target] = g if prev is None else prev + g
             if deps[target] == 0 and target not in ready:
                 ready.append(target)
         else:
-            _leaf_arrive(leaf_grads, target, g)
+            prev = leaf_grads.get(target)
+            leaf_grads[target] = g if prev is None else prev + g
+    if root_leaves:
+        for t in [t for t, n in deps.items() if n == 0 and not isinstance(t, Node)]:
+            _finish(t, leaf_grads.pop(t), shared, captured, capture_ids, accumulate)
 
     while ready:
         node = ready.pop()
@@ -110,39 +184,75 @@ def _run(roots, retain_graph, capture, accumulate):
         for e, gi in zip(node.next, grads):
             if e is None:
                 continue
+            left = deps[e] - 1
+            deps[e] = left
             if e.__class__ is _TENSOR or not isinstance(e, Node):
-                if gi is not None:
-                    prev = leaf_grads.get(e)
-                    leaf_grads[e] = gi if prev is None else prev + gi
+                # A leaf: finished (hooks, .grad, post-accumulate hooks) at its last contribution.
+                if left:
+                    if gi is not None:
+                        prev = leaf_grads.get(e)
+                        if prev is None:
+                            if gi is g:  # this node's own input, passed on: it may be pending elsewhere
+                                shared.add(id(gi))
+                            leaf_grads[e] = gi
+                        else:
+                            leaf_grads[e] = prev + gi
+                    continue
+                if leaf_grads:
+                    prev = leaf_grads.pop(e, None)
+                    if prev is not None:
+                        gi = prev if gi is None else prev + gi
+                if gi is None:
+                    continue
+                if plain and e._leaf_hooks is None and e._post_acc_hooks is None:
+                    if e._grad is None and id(gi) in shared:
+                        gi = gi.copy()
+                    shared.add(id(gi))
+                    e._accumulate_grad(gi)
+                else:
+                    if gi is g:
+                        shared.add(id(gi))  # a hook may edit .grad in place: never alias g
+                    _finish(e, gi, shared, captured, capture_ids, accumulate)
                 continue
             if gi is not None:
                 prev = pending.get(e)
                 pending[e] = gi if prev is None else prev + gi
-            left = deps[e] - 1
-            deps[e] = left
             if left == 0:
                 ready.append(e)
-
-    # An array reaching two leaves (x + y), or given by the caller, must not become a .grad twice.
-    shared = {id(g) for _, g in roots}
-    for t, g in leaf_grads.items():
-        hooks = t._leaf_hooks
-        if hooks:
-            for hook in hooks:
-                out = _apply_hook(hook, g, t)
-                if out is not g:
-                    shared.add(id(out))
-                g = out
-        if captured is not None and id(t) in capture_ids:
-            captured[id(t)] = g
-        if accumulate:
-            gid = id(g)
-            if gid in shared and t._grad is None:
-                g = g.copy()
-                gid = id(g)
-            shared.add(gid)
-            t._accumulate_grad(g)
     return captured
+
+
+def _finish(t, g, shared, captured, capture_ids, accumulate):
+    """A leaf's end of backward: tensor hooks, capture, `.grad` update, post-accumulate hooks."""
+    if not accumulate and id(t) not in capture_ids:
+        return  # autograd.grad: a leaf nobody asked about
+    hooks = t._leaf_hooks
+    if hooks:
+        for hook in hooks:
+            out = _apply_hook(hook, g, t)
+            if out is not g:
+                shared.add(id(out))
+            g = out
+    if captured is not None and id(t) in capture_ids:
+        captured[id(t)] = g
+    if accumulate:
+        if t._grad is None and id(g) in shared:
+            g = g.copy()
+        shared.add(id(g))
+        t._accumulate_grad(g)
+        if t._post_acc_hooks:
+            run_post_accumulate_hooks(t)
+
+
+def run_post_accumulate_hooks(t):
+    from .._tensor import Tensor
+
+    for hook in tuple(t._post_acc_hooks.values()):
+        out = hook(t)
+        if out is not None:
+            if isinstance(out, Tensor):
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+            raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
 
 
 def _node_extras(node, g, capture_nodes, captured):
@@ -157,12 +267,6 @@ def _node_extras(node, g, capture_nodes, captured):
     if capture_nodes and node in capture_nodes:
         captured[id(capture_nodes[node])] = g
     return g
-
-
-def _leaf_arrive(leaf_grads, t, g):
-    # Tensors hash by identity, so a leaf can key the dict directly.
-    prev = leaf_grads.get(t)
-    leaf_grads[t] = g if prev is None else prev + g
 
 
 _TENSOR = None

@@ -12,7 +12,7 @@ from .. import _ops  # noqa: F401  (package import keeps _common importable)
 from .._ops import _common as C
 from ..backend import quiet
 from . import anomaly_mode, grad_mode
-from .engine import _version_error
+from .engine import _version_error, run_post_accumulate_hooks, with_final_callbacks
 from .node import FREED_MSG, Node
 
 
@@ -74,7 +74,7 @@ def run_backward_graph(roots, retain_graph, capture=None, accumulate=True):
     state.enabled = True
     try:
         # inf/nan in gradients propagate silently, as on the first-order path.
-        return quiet(_run, roots, retain_graph, capture, accumulate)
+        return with_final_callbacks(quiet, _run, roots, retain_graph, capture, accumulate)
     finally:
         state.enabled = prev
 
@@ -176,6 +176,8 @@ def _run(roots, retain_graph, capture, accumulate):
             captured[id(t)] = g
         if accumulate:
             _accumulate(t, g)
+            if t._post_acc_hooks:  # here once all leaves are done; first-order backward fires them on time
+                run_post_accumulate_hooks(t)
     return captured
 
 
