@@ -1,5 +1,7 @@
 """Post-accumulate-grad hooks fire as soon as a leaf's gradient is complete; queued callbacks
 run once at the end of backward. Orders and values are compared with torch."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -245,5 +247,26 @@ def test_create_graph_backward_runs_post_hooks_and_callbacks_once():
         xptorch.autograd.graph.queue_callback(lambda: log.append("cb"))
 
     w.register_post_accumulate_grad_hook(hook)
-    (w ** 3).sum().backward(create_graph=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's reference-cycle warning for create_graph
+        (w ** 3).sum().backward(create_graph=True)
     assert log == [("post", [3.0, 12.0]), "cb"]
+
+
+def test_checkpointed_segment_fires_each_parameter_once_with_its_full_gradient():
+    from xptorch.utils.checkpoint import checkpoint
+
+    xptorch.manual_seed(0)
+    inner, outer = xptorch.nn.Linear(3, 3), xptorch.nn.Linear(3, 1)
+    seen = {}
+    for name, p in [("inner.weight", inner.weight), ("inner.bias", inner.bias), ("outer.weight", outer.weight)]:
+        p.register_post_accumulate_grad_hook(lambda p, name=name: seen.setdefault(name, []).append(p.grad.clone()))
+    x = xptorch.rand(4, 3)
+    outer(xptorch.tanh(checkpoint(inner, x, use_reentrant=False))).sum().backward()
+    assert sorted(seen) == ["inner.bias", "inner.weight", "outer.weight"]
+    assert all(len(v) == 1 for v in seen.values())
+    assert xptorch.equal(seen["inner.weight"][0], inner.weight.grad)
+    ref = [p.grad.clone() for p in (inner.weight, inner.bias)]
+    inner.zero_grad()
+    outer(xptorch.tanh(inner(x))).sum().backward()
+    assert xptorch.allclose(ref[0], inner.weight.grad) and xptorch.allclose(ref[1], inner.bias.grad)

@@ -176,7 +176,10 @@ def _run(roots, retain_graph, capture, accumulate):
                 for vc, then, who in checks:
                     if vc[0] != then:
                         _version_error(vc[0], then, who)
+            edges = node.next
             grads = node.backward(g)
+            if node.next is not edges:  # a node that finds its leaves in backward (checkpoint)
+                _recount(deps, edges, node.next)
             if check_nan:
                 _check_nan(node, grads)
             if not retain_graph and node.saves:
@@ -220,6 +223,16 @@ def _run(roots, retain_graph, capture, accumulate):
             if left == 0:
                 ready.append(e)
     return captured
+
+
+def _recount(deps, old, new):
+    """Edges replaced during backward: count the new ones instead of the old (leaves only)."""
+    for e in old:
+        if e is not None:
+            deps[e] -= 1
+    for e in new:
+        if e is not None:
+            deps[e] = deps.get(e, 0) + 1
 
 
 def _finish(t, g, shared, captured, capture_ids, accumulate):
