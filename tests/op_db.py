@@ -784,6 +784,7 @@ NOT_OPS = (
     # autograd API on a tensor (tests/test_autograd.py)
     "Tensor.backward", "Tensor.register_hook", "Tensor.retain_grad", "Tensor.retains_grad", "Tensor.requires_grad",
     "Tensor.requires_grad_", "Tensor.grad", "Tensor.grad_fn", "Tensor.is_leaf", "Tensor.data", "Tensor.detach_",
+    "Tensor.register_post_accumulate_grad_hook",  # tests/autograd/test_post_accumulate_hooks.py
     # attributes, storage identity and device moves (tests/test_tensor.py, test_dtype_device.py)
     "Tensor.dtype", "Tensor.device", "Tensor.is_cuda", "Tensor.cuda", "Tensor.data_ptr", "Tensor.untyped_storage_ptr",
     "Tensor.set_",
