@@ -197,3 +197,11 @@ def test_one_hot(device, labels, n):
 def test_one_hot_errors(labels, n, dtype):
     check_error(lambda: TF.one_hot(torch.tensor(labels, dtype=getattr(torch, dtype)), n),
                 lambda: XF.one_hot(xptorch.tensor(labels, dtype=getattr(xptorch, dtype)), n))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_gather_large_blocks(device, dim):
+    """Inputs above the CPU block size take the blockwise path."""
+    rng = np.random.default_rng(3)
+    index = rng.integers(0, (150, 300, 2)[dim], size=(150, 300, 2))
+    check(device, [(150, 300, 2), dim, index], torch.gather, xptorch.gather)

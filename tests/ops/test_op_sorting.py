@@ -90,3 +90,19 @@ def test_errors(device, what, fn):
     x = xptorch.tensor(a).to(device)
     check_error(lambda: fn(torch, torch.tensor(a)), lambda: fn(xptorch, x))
     np.testing.assert_array_equal(x.cpu().numpy(), a)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "float64", "int32", "int8", "uint8", "bool", "int64"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_special_values_every_dtype(device, dtype, descending):
+    if dtype in ("float32", "float16", "float64"):
+        vals = np.array([0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, 1.0, 1.0, -2.5, 0.0], dtype)
+    elif dtype == "bool":
+        vals = np.array([True, False, True, True, False])
+    else:
+        info = np.iinfo(dtype)
+        vals = np.array([info.max, info.min, 0, 1, 1, info.min, 3], dtype)
+    check(device, [vals], lambda x: torch.sort(x, descending=descending, stable=True),
+          lambda x: xptorch.sort(x, descending=descending, stable=True), grad=False)
+    check(device, [np.stack([vals, vals[::-1]])], lambda x: torch.sort(x, dim=1, descending=descending, stable=True),
+          lambda x: xptorch.sort(x, dim=1, descending=descending, stable=True), grad=False)

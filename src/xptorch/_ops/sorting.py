@@ -59,8 +59,48 @@ def _fast_order(ad, d):
     return idx, xp.take_along_axis(ad, idx, axis=d)
 
 
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32}
+
+
+def _sort_keys(ad, descending):
+    """Unsigned integers ordered as ad's values (all NaNs largest, -0.0 equal to 0.0), reversed
+    for descending; dtypes of at most 4 bytes."""
+    xp = get_xp(ad)
+    ut = _UINT[ad.dtype.itemsize]
+    bits = ad.dtype.itemsize * 8
+    top = ut(1 << (bits - 1))
+    u = ad.view(ut) if ad.dtype != np.bool_ else ad.astype(np.uint8)
+    kind = ad.dtype.kind
+    if kind == "f":
+        nan_bits = np.array(np.nan, dtype=ad.dtype).view(ut)[()]
+        u = xp.where(ad != ad, nan_bits, xp.where(ad == 0, ut(0), u))
+        u = xp.where(u >= top, ~u, u | top)
+    elif kind == "i":
+        u = u ^ top
+    if descending:
+        u = ~u
+    return u
+
+
+def _packed_order(ad, d, descending):
+    """Sort (key << 32 | position) as one uint64 per element: a single SIMD or radix sort gives a
+    stable order, ties broken by position."""
+    xp = get_xp(ad)
+    moved = xp.moveaxis(ad, d, -1)
+    n = moved.shape[-1]
+    keys = _sort_keys(moved, descending).astype(np.uint64)
+    keys <<= np.uint64(32)
+    keys |= xp.arange(n, dtype=np.uint64)
+    keys.sort(axis=-1)
+    idx = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    vals = xp.take_along_axis(moved, idx, axis=-1) if moved.ndim > 1 else moved.take(idx)
+    return xp.moveaxis(idx, -1, d), xp.moveaxis(vals, -1, d)
+
+
 def order(ad, d, descending):
     """(indices, values) of ad sorted along d."""
+    if ad.dtype.itemsize <= 4 and ad.shape[d] < (1 << 32) and ad.dtype.kind in "fiub":
+        return _packed_order(ad, d, descending)
     if not descending:
         return _fast_order(ad, d)
     xp = get_xp(ad)
