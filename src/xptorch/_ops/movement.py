@@ -225,12 +225,17 @@ def _repeat_counts(repeats):
     return rd
 
 
+def _counts_arg(rd):
+    """Per-element counts as repeat() takes them: CuPy's wants a host list (the output size)."""
+    return rd.astype(np.int64) if isinstance(rd, np.ndarray) else rd.tolist()
+
+
 def repeat_interleave(a, repeats=None, dim=None, output_size=None):
     """repeat_interleave(input, repeats, dim=None) or repeat_interleave(repeats) (the indices form)."""
     if repeats is None:  # repeat_interleave(repeats): index i repeated repeats[i] times
         rd = _repeat_counts(a)
         xp = get_xp(rd)
-        return wrap(xp.repeat(xp.arange(rd.size, dtype=np.int64), rd.astype(np.int64)), a._device)
+        return wrap(xp.repeat(xp.arange(rd.size, dtype=np.int64), _counts_arg(rd)), a._device)
     if dim is None:
         a = _sh.reshape(a, -1)
         dim = 0
@@ -248,7 +253,7 @@ def repeat_interleave(a, repeats=None, dim=None, output_size=None):
                     f"repeats.size(0) = {rd.size} and input.size({d}) = {n}"
                 )
             xp = get_xp(rd)
-            idx = xp.repeat(xp.arange(n, dtype=np.int64), rd.astype(np.int64))
+            idx = xp.repeat(xp.arange(n, dtype=np.int64), _counts_arg(rd))
             from .indexing import index_select
 
             return index_select(a, d, wrap(idx, a._device))
