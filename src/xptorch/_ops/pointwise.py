@@ -7,6 +7,7 @@ import numpy as np
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import kernels
 from ..autograd.node import Node
+from ..amp import _state as _amp
 from . import _common as C
 from ._common import (
     broadcast_error,
@@ -484,6 +485,8 @@ class PowBackward2(Node):
 
 
 def pow(a, e):
+    if _amp.active:
+        a, = _amp.cast("pow", a)
     if isinstance(e, C.Tensor):
         ad, ed = operands(a, e)
         if ad.dtype.kind in "iu" and ed.dtype.kind in "iu" and bool((ed < 0).any()):
@@ -694,6 +697,8 @@ def _unary_saving_out(a, out, cls):
 
 
 def exp(a):
+    if _amp.active:
+        a, = _amp.cast("exp", a)
     ad = _float_input(a)
     return _unary_saving_out(a, quiet(_xp(ad).exp, ad), ExpBackward0)
 
@@ -758,6 +763,8 @@ class LogBackward0(Node):
 
 
 def log(a):
+    if _amp.active:
+        a, = _amp.cast("log", a)
     ad = _float_input(a)
     return _unary_saving_in(a, ad, quiet(_xp(ad).log, ad), LogBackward0)
 

@@ -631,6 +631,8 @@ class CumsumBackward0(Node):
 
 
 def cumsum(a, dim, dtype=None):
+    if _amp.active:
+        a, = _amp.cast("cumsum", a)
     ad = a._data
     axis = norm_dim(dim, ad.ndim)
     if dtype is not None:
