@@ -225,3 +225,61 @@ def test_lazy_instance_norm_materialises_like_torch():
     assert repr(m) == repr(t) and type(m) is nn.InstanceNorm1d
     for (n, b), (_, c) in zip(m.named_buffers(), t.named_buffers()):
         np.testing.assert_allclose(to_numpy(b), c.numpy(), rtol=1e-5, atol=1e-6, err_msg=n)
+
+
+# ---- distances, RMSNorm, pixel shuffle, Softmax2d --------------------------------------------------
+@pytest.mark.parametrize("inputs, tf, xf", [
+    ([(3, 4, 5)], lambda x: TF.normalize(x), lambda x: XF.normalize(x)),
+    ([(3, 4, 5)], lambda x: TF.normalize(x, 1.0, 2), lambda x: XF.normalize(x, 1.0, 2)),
+    ([(3, 4, 5), (3, 4, 5)], TF.cosine_similarity, XF.cosine_similarity),
+    ([(3, 4, 5), (1, 4, 5)], lambda a, b: TF.cosine_similarity(a, b, -1), lambda a, b: XF.cosine_similarity(a, b, -1)),
+    ([(3, 5), (3, 5)], TF.pairwise_distance, XF.pairwise_distance),
+    ([(3, 5), (3, 5)], lambda a, b: TF.pairwise_distance(a, b, 1.0, keepdim=True),
+     lambda a, b: XF.pairwise_distance(a, b, 1.0, keepdim=True)),
+    ([(3, 4, 5)], lambda x: TF.rms_norm(x, (5,)), lambda x: XF.rms_norm(x, (5,))),
+    ([(3, 4, 5), (4, 5)], lambda x, w: TF.rms_norm(x, (4, 5), w, 1e-5), lambda x, w: XF.rms_norm(x, (4, 5), w, 1e-5)),
+    ([(2, 8, 3, 2)], lambda x: TF.pixel_shuffle(x, 2), lambda x: XF.pixel_shuffle(x, 2)),
+    ([(9, 3, 2)], lambda x: TF.pixel_shuffle(x, 3), lambda x: XF.pixel_shuffle(x, 3)),
+    ([(2, 3, 4, 6)], lambda x: TF.pixel_unshuffle(x, 2), lambda x: XF.pixel_unshuffle(x, 2)),
+], ids=lambda v: "" if callable(v) else str(v))
+def test_distance_norm_shuffle_match_torch(inputs, tf, xf):
+    check_op(inputs, tf, xf, check_grad_fn=False)
+    check_op(inputs, tf, xf, dtype="float64", check_grad_fn=False)
+
+
+@pytest.mark.parametrize("name, args, shapes", [
+    ("RMSNorm", (4,), [(2, 3, 4)]), ("RMSNorm", ([3, 4],), [(2, 3, 4)]), ("PixelShuffle", (2,), [(1, 8, 2, 3)]),
+    ("PixelUnshuffle", (2,), [(1, 2, 4, 6)]), ("Softmax2d", (), [(2, 3, 4, 4)]), ("CosineSimilarity", (), [(2, 3), (2, 3)]),
+    ("PairwiseDistance", (), [(2, 3), (2, 3)]),
+])
+def test_more_modules_match_torch(name, args, shapes, device):
+    m = same_repr(lambda lib: getattr(lib.nn, name)(*args))
+    t = getattr(torch.nn, name)(*args)
+    with torch.no_grad():
+        for p in t.parameters():
+            p.uniform_(0.5, 2)
+    m.load_state_dict({k: xptorch.tensor(v.numpy()) for k, v in t.state_dict().items()})
+    m.to(device)
+    arrs = [np.random.default_rng(6).standard_normal(s).astype("float32") for s in shapes]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrs]
+    xs = [xptorch.tensor(a, device=device, requires_grad=True) for a in arrs]
+    ty, y = t(*ts), m(*xs)
+    np.testing.assert_allclose(to_numpy(y), ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    ty.sum().backward()
+    y.sum().backward()
+    for a, b in zip(xs, ts):
+        np.testing.assert_allclose(to_numpy(a.grad), b.grad.numpy(), rtol=1e-4, atol=1e-6)
+    for p, q in zip(m.parameters(), t.parameters()):
+        np.testing.assert_allclose(to_numpy(p.grad), q.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.nn.functional.pixel_shuffle(lib.ones(1, 7, 2, 2), 2),
+    lambda lib: lib.nn.functional.pixel_unshuffle(lib.ones(1, 2, 3, 2), 2),
+    lambda lib: lib.nn.functional.pixel_shuffle(lib.ones(8, 2), 2),
+    lambda lib: lib.nn.functional.rms_norm(lib.ones(2, 3, 4), (3,)),
+    lambda lib: lib.nn.Softmax2d()(lib.ones(3, 4)),
+    lambda lib: lib.nn.RMSNorm(3, eps=1e-5, elementwise_affine=False),
+])
+def test_more_errors_and_reprs(call):
+    same_repr(call)

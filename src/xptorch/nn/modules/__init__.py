@@ -19,3 +19,5 @@ from .padding import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: F401
+from .distance import *  # noqa: F401,F403
+from .pixelshuffle import *  # noqa: F401,F403

@@ -8,7 +8,7 @@ from .module import Module
 
 __all__ = ["GELU", "LeakyReLU", "Softmax", "LogSoftmax", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "SELU", "ELU",
            "CELU", "Softplus", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Tanhshrink", "Softshrink",
-           "Hardshrink", "Threshold", "GLU", "Softmin", "PReLU"]
+           "Hardshrink", "Threshold", "GLU", "Softmin", "Softmax2d", "PReLU"]
 
 
 class GELU(Module):
@@ -210,6 +210,17 @@ class GLU(Module):
 class Softmin(Softmax):
     def forward(self, input):
         return _zoo.softmin(input, self.dim, _stacklevel=5)
+
+
+class Softmax2d(Module):
+    """Softmax over the channel dim of (N, C, H, W) or (C, H, W) inputs."""
+
+    def forward(self, input):
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
+        from .. import functional as F
+
+        return F.softmax(input, -3)
 
 
 class PReLU(Module):
