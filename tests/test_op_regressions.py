@@ -139,3 +139,84 @@ def test_fill_through_expanded_view():
 def test_inplace_into_expanded_view_refused():
     both(lambda lib: lib.zeros(1, 3).expand(2, 3).exp_())
     both(lambda lib: lib.zeros(1, 3).expand(2, 3).add_(1))
+
+
+# ---- masked_fill_ and index assignment ------------------------------------------------------------
+
+def test_masked_fill_inplace_is_recorded():
+    def prog(lib, x):
+        y = x * 1
+        y.masked_fill_(x > 1.5, 0.0)
+        return (y * y).sum()
+
+    same_grad(prog, [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_masked_fill_refuses_integer_mask(inplace):
+    name = "masked_fill_" if inplace else "masked_fill"
+    check_error(lambda: getattr(torch.zeros(3), name)(torch.tensor([0, 1, 0]), 1.0),
+                lambda: getattr(xptorch.zeros(3), name)(xptorch.tensor([0, 1, 0]), 1.0))
+
+
+def test_setitem_value_with_extra_leading_dims_gradient():
+    def prog(lib, x):
+        y = lib.zeros(4, 3, dtype=x.dtype)
+        y[0] = x
+        return (y * lib.arange(12.0, dtype=x.dtype).reshape(4, 3)).sum()
+
+    same_grad(prog, [[1.0, 2.0, 3.0]])
+
+
+def test_overlapping_copy_refused():
+    def prog(lib):
+        x = lib.arange(5.0)
+        x[1:] = x[:-1]
+        return x
+
+    both(prog)
+    x = xptorch.arange(5.0)
+    with pytest.raises(RuntimeError):
+        x[1:] = x[:-1]
+    assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_storing_overflowing_scalar_refused():
+    def prog(lib):
+        x = lib.zeros(3)
+        x[0] = 1e40
+        return x
+
+    both(prog)
+
+
+# ---- NaN and inf where torch is finite --------------------------------------------------------------
+
+def test_zero_base_pow_gradient():
+    same_grad(lambda lib, x: (0.0 ** x).sum(), [0.0, 1.0, 2.0, -1.0])
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_min_gradient_with_nan(op):
+    same_grad(lambda lib, x: getattr(x, op)() * 2, [1.0, float("nan"), 2.0])
+
+
+@pytest.mark.parametrize("p", [2, 1, 3.0, float("inf")])
+def test_norm_gradient_at_zero(p):
+    same_grad(lambda lib, x: x.norm(p=p), [0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("p", [0, float("-inf")])
+def test_norm_p0_and_minus_inf(p):
+    both(lambda lib: lib.tensor([0.0, -3.0, 2.0]).norm(p=p))
+
+
+@pytest.mark.parametrize("fn", ["std", "var"])
+def test_float32_std_var_do_not_overflow(fn):
+    both(lambda lib: getattr(lib.tensor([1e30, -1e30]), fn)())
+    same_grad(lambda lib, x: getattr(x, fn)(), [1e30, -1e30], dtype="float32")
+
+
+def test_softmax_of_row_with_inf():
+    both(lambda lib: lib.tensor([[1.0, float("inf"), 0.0], [1.0, 2.0, 3.0]]).softmax(1))
+    both(lambda lib: lib.tensor([[-float("inf"), -float("inf")]]).log_softmax(1))

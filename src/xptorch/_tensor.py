@@ -770,13 +770,7 @@ class Tensor:
         return _red.logsumexp(self, dim, keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False):
-        if p in ("fro", 2):
-            return (self * self).sum(dim, keepdim).sqrt()
-        if p == 1:
-            return self.abs().sum(dim, keepdim)
-        if p == float("inf"):
-            return self.abs().amax(dim, keepdim)
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        return _red.vector_norm(self, p, dim, keepdim)
 
     def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
@@ -1087,11 +1081,32 @@ class Tensor:
         return self
 
     def masked_fill(self, mask, value):
-        return _pw.where(mask, C.wrap(self._data.dtype.type(value) * C.get_xp(self._data).ones((), dtype=self._data.dtype), self._device), self)
+        _inplace.check_mask(mask, "masked_fill_")
+        if isinstance(value, Tensor):
+            if value._data.ndim:
+                raise RuntimeError(
+                    "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                    f"{value._data.ndim} dimension(s)."
+                )
+            fill = value.to(self.dtype) if value._data.dtype != self._data.dtype else value
+        else:
+            fill = C.wrap(C.get_xp(self._data).asarray(C.fit_scalar(value, self._data.dtype, "masked_fill_"),
+                                                       dtype=self._data.dtype), self._device)
+        return _pw.where(mask, fill, self)
 
     def masked_fill_(self, mask, value):
         _inplace.check_inplace(self)
-        self._data[mask._data] = value
+        _inplace.check_mask(mask, "masked_fill_")
+        _inplace.check_broadcast(self, mask)
+        if (self._rg or (isinstance(value, Tensor) and value._rg)) and _grad_state.enabled:
+            return _inplace.apply(self, lambda a: a.masked_fill(mask, value))
+        if isinstance(value, Tensor):
+            value = value.item()
+        v = C.fit_scalar(value, self._data.dtype, "masked_fill_")
+        m = mask._data
+        if m.shape != self._data.shape:
+            m = C.get_xp(m).broadcast_to(m, self._data.shape)
+        _inplace.write_masked(self, m, v)
         _inplace.bump(self)
         return self
 

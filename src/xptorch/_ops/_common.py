@@ -69,6 +69,9 @@ def unbroadcast(g, shape):
     if g.shape == shape:
         return g
     nd = g.ndim - len(shape)
+    if nd < 0:  # the input had extra leading size-1 dims (x[0] = v with v of shape (1, n))
+        g = g.reshape((1,) * -nd + g.shape)
+        nd = 0
     if nd:
         g = g.sum(axis=tuple(range(nd)))
     axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)

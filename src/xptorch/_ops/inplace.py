@@ -204,6 +204,23 @@ def write(a, values):
         raise
 
 
+def check_mask(mask, op):
+    """Masks are bool tensors: an integer mask would silently act as an index list."""
+    if not isinstance(mask, C.Tensor):
+        raise TypeError(f"{op}(): argument 'mask' (position 1) must be Tensor, not {type(mask).__name__}")
+    if mask._data.dtype.kind != "b":
+        raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype {_CPP_NAMES.get(mask._data.dtype.name, mask._data.dtype.name)}")
+
+
+def write_masked(a, mask, v):
+    try:
+        a._data[mask] = v
+    except ValueError:
+        if not a._data.flags.writeable:
+            raise RuntimeError(_OVERLAP_MSG) from None
+        raise
+
+
 def _store(a, res, cpp_names=False):
     """Write res's values into a and, when res is in the graph, make a the output of res's node."""
     check_cast(a, res._data.dtype, cpp_names)

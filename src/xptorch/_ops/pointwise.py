@@ -478,6 +478,9 @@ class PowBackward2(Node):
     saves = ("out",)
 
     def backward(self, g):
+        if self.log_base == -math.inf:  # 0 ** x: zero gradient for x >= 0 (where out is 0 or 1), as PyTorch
+            out = self.out
+            return (_xp(g).where(out <= 1, 0, quiet(lambda: g * out * self.log_base)).astype(g.dtype, copy=False),)
         return (g * self.out * self.log_base,)
 
     def backward_graph(self, g):

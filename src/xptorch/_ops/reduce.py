@@ -324,9 +324,14 @@ def var(a, dim=None, unbiased=None, keepdim=False, correction=None, _std=False):
         )
     dev = ad - _mean(ad, axes, True, n)
     out = quiet(lambda: (dev * dev).sum(axis=axes, keepdims=keepdim) / max(n - corr, 0))
+    if ad.dtype.itemsize < 8 and not bool(_xp(out).isfinite(out).all()) and bool(_xp(ad).isfinite(ad).all()):
+        # Squared deviations of large float32 values overflow where the result does not: redo in float64.
+        d64 = ad.astype(np.float64)
+        d64 = d64 - _mean(d64, axes, True, n)
+        out = quiet(lambda: (d64 * d64).sum(axis=axes, keepdims=keepdim) / max(n - corr, 0))
     if _std:
         out = _xp(ad).sqrt(out)
-    out = out.astype(ad.dtype, copy=False)
+    out = quiet(out.astype, ad.dtype) if out.dtype != ad.dtype else out
     if a._rg and _grad_state.enabled:
         node = (StdBackward0 if _std else VarBackward0)((edge(a),))
         node.a, node.axes, node.keepdim = ad, axes, keepdim
@@ -353,7 +358,10 @@ class MaxBackward1(Node):
     saves = ("a", "out")
 
     def backward(self, g):
-        mask = self.a == self.out
+        a, out = self.a, self.out
+        mask = a == out
+        if out != out:  # a NaN is the result: its positions take the gradient
+            mask = _xp(a).isnan(a)
         return (mask * (g / mask.sum()).astype(g.dtype, copy=False),)
 
     def backward_graph(self, g):
@@ -558,7 +566,7 @@ def softmax(a, dim, log=False):
     src = ad if ad.ndim else ad.reshape(1)
     if src.size:
         m = src.max(axis=axis, keepdims=True)
-        z = quiet(lambda: src - xp.where(xp.isfinite(m), m, 0))
+        z = quiet(lambda: src - m)  # a row holding +inf (or only -inf) is NaN, as in PyTorch
         if log:
             out = quiet(lambda: z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True)))
         else:
@@ -643,5 +651,81 @@ def cumsum(a, dim, dtype=None):
     if a._rg and _grad_state.enabled and out.dtype.kind == "f":
         node = CumsumBackward0((edge(a),))
         node.axis, node.dtype = axis, a._data.dtype
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
+
+
+# ---- vector norm -----------------------------------------------------------------------------
+
+class LinalgVectorNormBackward0(Node):
+    """d|x|_p / dx = sign(x) |x|^(p-1) / |x|_p^(p-1); zero where the norm is zero (as PyTorch)."""
+
+    __slots__ = ("a", "out", "p", "axes", "keepdim")
+    saves = ("a", "out")
+
+    def backward(self, g):
+        a, p = self.a, self.p
+        xp = _xp(a)
+        out = _restore(self.out, a.shape, self.axes, self.keepdim)
+        g = _restore(g, a.shape, self.axes, self.keepdim)
+        with np.errstate(all="ignore") if xp is np else _nullcontext():
+            if p == 0:
+                return (None,)  # PyTorch gives no gradient at all
+            if p == 1:
+                return ((g * xp.sign(a)).astype(a.dtype, copy=False),)
+            if p in (math.inf, -math.inf):
+                hit = (xp.abs(a) == out) | (xp.isnan(a) & xp.isnan(out))
+                share = g / hit.sum(axis=self.axes, keepdims=True)
+                return ((xp.sign(a) * hit * share).astype(a.dtype, copy=False),)
+            if p == 2:
+                grad = xp.where(out == 0, 0, a * (g / out))
+            else:
+                grad = xp.where(out == 0, 0, xp.sign(a) * xp.abs(a) ** (p - 1) * (g / out ** (p - 1)))
+        return (grad.astype(a.dtype, copy=False),)
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _norm_values(ad, p, axes, keepdim):
+    xp = _xp(ad)
+    x = xp.abs(ad)
+    if p == math.inf or p == -math.inf:
+        if x.size == 0:
+            raise RuntimeError(
+                "linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation does not have an identity"
+            )
+        return (x.max if p > 0 else x.min)(axis=axes, keepdims=keepdim)
+    if p == 0:
+        return (x != 0).sum(axis=axes, keepdims=keepdim).astype(ad.dtype)
+    if p == 1:
+        return x.sum(axis=axes, keepdims=keepdim)
+    if p == 2:
+        return xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
+    return ((x ** p).sum(axis=axes, keepdims=keepdim)) ** (1.0 / p)
+
+
+def vector_norm(a, p=2, dim=None, keepdim=False):
+    ad = a._data
+    if ad.dtype.kind != "f":
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{_int_name(ad.dtype)}"
+        )
+    if p == "fro":
+        p = 2
+    p = float(p)
+    axes = norm_dims(dim, ad.ndim)
+    out = quiet(_norm_values, ad, p, axes, keepdim)
+    out = _xp(ad).asarray(out).astype(ad.dtype, copy=False)
+    if a._rg and _grad_state.enabled:
+        node = LinalgVectorNormBackward0((edge(a),))
+        node.a, node.out, node.p, node.axes, node.keepdim = ad, out, p, axes, keepdim
+        save_check(node, (a, ad))
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)

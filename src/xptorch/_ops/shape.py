@@ -659,6 +659,10 @@ def setitem(a, idx, value):
             from ..backend import transfer
 
             v = transfer(v, value._device, a._device)
+        if not advanced and v.ndim and get_xp(v).may_share_memory(ad, v):
+            _check_overlap(ad[nidx], v)
+    elif isinstance(value, (bool, int, float)):
+        v = C.fit_scalar(value, ad.dtype, "__setitem__")
     else:
         v = value
     graph = ((v_t and value._rg) or a._rg) and _grad_state.enabled
@@ -680,6 +684,17 @@ def setitem(a, idx, value):
         node.index, node.vshape, node.advanced = nidx, np.shape(v), advanced
         rebase(a, node)
     bump(a)
+
+
+def _check_overlap(target, v):
+    """A value that partly overlaps its destination (x[1:] = x[:-1]) is refused as in PyTorch."""
+    if target.shape == v.shape and target.strides == v.strides and target.__array_interface__["data"][0] == v.__array_interface__["data"][0]:
+        return  # the very same elements: a no-op copy
+    if get_xp(v).shares_memory(target, v):
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+            "memory location. Please clone() the tensor before performing the operation."
+        )
 
 
 def _setitem_shape_error(ad, nidx, vshape, advanced):
