@@ -175,6 +175,9 @@ def sum_to(t, shape):
     if tuple(t._data.shape) == shape:
         return t
     nd = t._data.ndim - len(shape)
+    if nd < 0:  # the input had extra leading size-1 dims
+        t = t.reshape((1,) * -nd + tuple(t._data.shape))
+        nd = 0
     if nd:
         t = t.sum(dim=tuple(range(nd)))
     dims = tuple(i for i, s in enumerate(shape) if s == 1 and t._data.shape[i] != 1)

@@ -484,7 +484,10 @@ class PowBackward2(Node):
         return (g * self.out * self.log_base,)
 
     def backward_graph(self, g):
-        return (g * C.saved_out(self, self.out, g._device) * self.log_base,)
+        out = C.saved_out(self, self.out, g._device)
+        if self.log_base == -math.inf:  # PyTorch's where(x >= 0, 0, ...): its second derivative is NaN there
+            return ((g * out * self.log_base).masked_fill(C.const(self.out <= 1, g._device), 0.0),)
+        return (g * out * self.log_base,)
 
 
 def pow(a, e):

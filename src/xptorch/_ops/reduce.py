@@ -366,6 +366,8 @@ class MaxBackward1(Node):
 
     def backward_graph(self, g):
         mask = self.a == self.out
+        if self.out != self.out:
+            mask = _xp(self.a).isnan(self.a)
         return (C.const(mask.astype(g._data.dtype), g._device) * (g / int(mask.sum())),)
 
 
@@ -682,6 +684,29 @@ class LinalgVectorNormBackward0(Node):
             else:
                 grad = xp.where(out == 0, 0, xp.sign(a) * xp.abs(a) ** (p - 1) * (g / out ** (p - 1)))
         return (grad.astype(a.dtype, copy=False),)
+
+
+    def backward_graph(self, g):
+        a_arr, p = self.a, self.p
+        if p == 0:
+            return (None,)
+        dev = g._device
+        a = C.saved_in(self, 0, a_arr, dev)
+        xp = _xp(a_arr)
+        g = _restore_t(g, a_arr.shape, self.axes, self.keepdim)
+        if p == 1:
+            return (g * a.sign(),)
+        out = _restore_t(C.saved_out(self, self.out, dev), a_arr.shape, self.axes, self.keepdim)
+        if p in (math.inf, -math.inf):
+            o = _restore(self.out, a_arr.shape, self.axes, self.keepdim)
+            hit = (xp.abs(a_arr) == o) | (xp.isnan(a_arr) & xp.isnan(o))
+            share = C.const((hit / hit.sum(axis=self.axes, keepdims=True)).astype(a_arr.dtype), dev)
+            return (g * a.sign() * share,)
+        zero = C.const(_restore(self.out, a_arr.shape, self.axes, self.keepdim) == 0, dev)
+        # The scale is masked where the norm is zero, as in PyTorch (whose second derivative is NaN there too).
+        if p == 2:
+            return (a * (g / out).masked_fill(zero, 0.0),)
+        return (a.sign() * a.abs() ** (p - 1) * (g / out ** (p - 1)).masked_fill(zero, 0.0),)
 
 
 class _nullcontext:
