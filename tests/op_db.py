@@ -178,6 +178,8 @@ add(
     unary("cos", inplace=False),
     unary("sqrt", low=0.1, high=3.0),
     unary("rsqrt", low=0.1, high=3.0, inplace=False),
+    unary("sinh", inplace=False, extra=[S(T(2, 3, dtype="int64"))]),
+    unary("cosh", inplace=False, extra=[S(T(2, 3, dtype="int64"))]),
     unary("reciprocal", low=0.5, high=3.0),
     unary("sigmoid"),
     unary("tanh"),

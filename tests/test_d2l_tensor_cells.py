@@ -60,3 +60,22 @@ def test_cell_prints_as_torch(name):
     t = run(torch, CELLS[name])
     x = run(xptorch, CELLS[name])
     assert repr(x) == xp_message(repr(t))
+
+
+# The names the book's d2l.torch library binds at import time (its alias block): all must exist,
+# or `import d2l.torch` fails under the import swap.
+D2L_ALIASES = ["ones_like", "ones", "zeros_like", "zeros", "tensor", "arange", "meshgrid", "sin", "sinh", "cos", "cosh",
+               "tanh", "linspace", "exp", "log", "normal", "rand", "randn", "matmul", "int32", "int64", "float32", "cat",
+               "stack", "abs", "eye", "sigmoid", "bmm"]
+
+
+def test_d2l_library_aliases_exist():
+    missing = [n for n in D2L_ALIASES if not hasattr(xptorch, n)]
+    assert not missing, missing
+
+
+def test_hyperbolic_cell():
+    code = ("x = torch.arange(-2.0, 2.0, 0.5, requires_grad=True); y = torch.sinh(x) + torch.cosh(x).sum(); "
+            "y.sum().backward(); out = (y, x.grad, torch.sinh(torch.arange(3)))")
+    t, x = run(torch, code), run(xptorch, code)
+    assert repr(x) == xp_message(repr(t))

@@ -71,6 +71,20 @@ def cos(input):
     return _pw.cos(input)
 
 
+def sinh(input):
+    """Hyperbolic sine, elementwise."""
+    from ._ops.hyperbolic import sinh as _sinh
+
+    return _sinh(input)
+
+
+def cosh(input):
+    """Hyperbolic cosine, elementwise."""
+    from ._ops.hyperbolic import cosh as _cosh
+
+    return _cosh(input)
+
+
 def sqrt(input):
     """Square root, elementwise."""
     return _pw.sqrt(input)
