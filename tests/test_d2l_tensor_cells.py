@@ -46,6 +46,11 @@ CELLS = {
     "normal": "torch.manual_seed(0); out = (torch.normal(0, 1, (3, 4)).shape, torch.normal(torch.zeros(2), 1.0).shape)",
     "meshgrid": "x, y = torch.meshgrid(torch.arange(2), torch.arange(3), indexing='ij'); out = (x, y)",
     "tril": "out = (torch.tril(torch.ones(3, 3)), torch.triu(torch.ones(2, 2), diagonal=1))",
+    "dice_numpy": "import numpy as np; fair_probs = torch.ones([6]) / 6; "
+                  "c = torch.distributions.multinomial.Multinomial(1000, fair_probs).sample().type(torch.float32); "
+                  "counts = torch.from_numpy(np.random.default_rng(0).multinomial(10, fair_probs, size=500)); "
+                  "cum = counts.type(torch.float32).cumsum(axis=0); est = cum / cum.sum(axis=1, keepdims=True); "
+                  "out = (c.dtype, c.sum(), est[:, 0].numpy().shape, est[-1])",
 }
 
 
