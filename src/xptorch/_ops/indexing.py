@@ -85,12 +85,15 @@ def _gather_flat(flat, idx, d, shape):
         part = idx[i:i + step]
         _check_bounds(part, size, d)
         lin = buf[:part.shape[0]]
-        if strides[d] == 1:
-            lin[...] = part
-        else:
+        b = None if base is None else (base[i:i + step] if base.ndim == idx.ndim else base)
+        if strides[d] != 1:
             np.multiply(part, strides[d], out=lin)
-        if base is not None:
-            lin += base[i:i + step] if base.ndim == idx.ndim else base
+            if b is not None:
+                lin += b
+        elif b is not None:
+            np.add(part, b, out=lin)
+        else:
+            lin[...] = part
         np.take(flat, lin, mode="clip", out=out[i:i + step])
     return out
 
