@@ -76,6 +76,6 @@ def __getattr__(name):
     if name in ("autocast", "is_autocast_enabled", "get_autocast_dtype"):
         return getattr(importlib.import_module(".amp", __name__), name)
 
-    if name in ("nn", "optim", "utils", "monitor", "testing", "distributions", "amp"):
+    if name in ("nn", "optim", "utils", "monitor", "testing", "distributions", "amp", "distributed"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'xptorch' has no attribute '{name}'")

@@ -1,4 +1,4 @@
-"""The `xptorch` command: `xptorch info` and `xptorch tour`."""
+"""The `xptorch` command: `xptorch info`, `xptorch tour` and `xptorch run`."""
 import argparse
 import sys
 
@@ -60,6 +60,10 @@ def _parser():
     t.add_argument("--out", default="xptorch-report", help="report folder (default ./xptorch-report)")
     t.add_argument("--every", type=int, default=None,
                    help="record parameters every N steps (default: 1 up to 50 steps, else 10)")
+    r = sub.add_parser("run", help="start N ranks of a training script (torchrun's flags)")
+    from .distributed.run import add_arguments
+
+    add_arguments(r)
     return p
 
 
@@ -69,6 +73,10 @@ def main(argv=None):
     if args.command == "info":
         print(info_text())
         return 0
+    if args.command == "run":
+        from .distributed.run import launch
+
+        return launch(args)
     from .tour import ReportDirError, run_tour
 
     if args.steps < 1:

@@ -5,6 +5,7 @@ from .linear import Bilinear, Identity, Linear
 from .activation import ReLU, Sigmoid, Tanh
 from .extra_activation import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
+from .sync_batchnorm import SyncBatchNorm  # noqa: F401
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403

@@ -2,7 +2,8 @@
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .dataloader import (BatchSampler, DataLoader, RandomSampler, Sampler, SequentialSampler, default_collate,
                          default_convert)
+from .distributed import DistributedSampler
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split",
-           "DataLoader", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler", "default_collate",
+           "DataLoader", "DistributedSampler", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler", "default_collate",
            "default_convert"]

@@ -1,0 +1,4 @@
+"""Data-parallel wrappers."""
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]

@@ -1,0 +1,32 @@
+"""Five DDP training steps: xptorch on MPI against torch's DDP on gloo (launched by torchrun)."""
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+from launch import HERE, env, mpiexec, needs_mpi, run
+
+pytest.importorskip("torch")
+pytestmark = needs_mpi
+
+
+def test_five_steps_match_torch_ddp_on_gloo(tmp_path):
+    script = os.path.join(HERE, "workers", "ddp_vs_torch.py")
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    if not os.path.exists(torchrun):
+        torchrun = shutil.which("torchrun")
+    rc, out, err = run([torchrun, "--nproc-per-node", "2", "--master-port", "29611", script, str(tmp_path), "torch"],
+                       120, env(TORCH_CPP_LOG_LEVEL="ERROR"))
+    assert rc == 0, err
+    rc, out, err = run([mpiexec(), "-n", "2", sys.executable, script, str(tmp_path), "xptorch"], 60)
+    assert rc == 0, err
+    for rank in range(2):
+        got = json.loads((tmp_path / f"xptorch{rank}.json").read_text())
+        want = json.loads((tmp_path / f"torch{rank}.json").read_text())
+        np.testing.assert_allclose(got["losses"], want["losses"], rtol=1e-10, atol=1e-12)
+        for p, q in zip(got["params"], want["params"]):
+            np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12)
+        assert got["keys"] == want["keys"]
