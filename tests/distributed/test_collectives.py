@@ -1,7 +1,7 @@
 """Collectives on 2 and 4 ranks under mpiexec, each checked against NumPy by hand."""
 import pytest
 
-from launch import needs_mpi, run_workers
+from mpi_launch import needs_mpi, run_workers
 
 pytestmark = needs_mpi
 

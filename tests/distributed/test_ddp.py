@@ -1,7 +1,7 @@
 """DistributedDataParallel on 2 and 4 ranks (mpiexec) against single-process full-batch training."""
 import pytest
 
-from launch import needs_mpi, run_workers
+from mpi_launch import needs_mpi, run_workers
 
 pytestmark = needs_mpi
 

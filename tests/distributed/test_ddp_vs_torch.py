@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from launch import HERE, env, mpiexec, needs_mpi, run
+from mpi_launch import HERE, env, mpiexec, needs_mpi, run
 
 pytest.importorskip("torch")
 pytestmark = needs_mpi

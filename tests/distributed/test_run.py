@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from launch import HERE, env, mpiexec, needs_mpi, run
+from mpi_launch import HERE, env, mpiexec, needs_mpi, run
 
 SCRIPT = os.path.join(HERE, "workers", "failing.py")
 

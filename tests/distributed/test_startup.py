@@ -15,7 +15,7 @@ import xptorch.distributed as dist
 from xptorch.distributed import _nccl, _objects
 from xptorch.distributed.store import TCPStore
 
-from launch import env
+from mpi_launch import env
 
 
 def test_collective_before_init_and_bad_arguments():
