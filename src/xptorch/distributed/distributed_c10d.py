@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from .._ops import inplace as _inplace
+from .._tensor import Tensor as _Tensor
 from . import _objects
 from ._work import DistBackendError, Work, completed_work
 
@@ -61,7 +63,11 @@ class _GroupNamespace:
 group = _GroupNamespace()
 
 
+_OP_NAMES = {op: op.name for op in RedOpType}
+
+
 class _State:
+    debug = False  # TORCH_DISTRIBUTED_DEBUG=DETAIL, read at init_process_group
     default = None
     backend = None
     groups = {}  # process group -> its global ranks
@@ -213,6 +219,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         )
     _state.default = pg
     _state.backend = backend
+    set_debug_level_from_env()
     _state.groups = {pg: list(range(pg.size()))}
     _state.sequence = 0
 
@@ -273,9 +280,7 @@ def destroy_process_group(group=None):
 
 # ---- tensors to buffers ----------------------------------------------------------------------------
 def _check_tensor(t, name="tensor"):
-    from .._tensor import Tensor
-
-    if not isinstance(t, Tensor):
+    if not isinstance(t, _Tensor):
         raise TypeError(
             f"Invalid function argument. Expected parameter `{name}` of type xptorch.Tensor\n"
             f"             but got {type(t)} instead."
@@ -292,17 +297,14 @@ class _Buf:
 
     __slots__ = ("t", "arr", "copied")
 
-    def __init__(self, pg, t):
+    def __init__(self, pg, t, writes=True):
         self.t = t
-        arr, self.copied = pg.buffer(t)
-        self.arr = arr
+        self.arr, self.copied = pg.buffer(t)
+        if writes:
+            _inplace.bump(t)  # the collective writes into t
 
     def commit(self):
-        from .._ops import inplace
-
-        if self.copied:
-            _store(self.t, self.arr)
-        inplace.bump(self.t)
+        _store(self.t, self.arr)
 
 
 def _store(t, arr):
@@ -335,9 +337,14 @@ def _done(work, async_op):
     return None
 
 
+def set_debug_level_from_env():
+    """Read TORCH_DISTRIBUTED_DEBUG again (init_process_group reads it once)."""
+    _state.debug = os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() == "DETAIL"
+
+
 def _debug_check(pg, what, tensors, extra=""):
     """TORCH_DISTRIBUTED_DEBUG=DETAIL: every rank's collective, shapes and dtypes, compared first."""
-    if os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() != "DETAIL":
+    if not _state.debug:
         return
     _state.sequence += 1
     mine = (f"CollectiveFingerPrint(SequenceNumber={_state.sequence}, OpType={what}, "
@@ -361,18 +368,23 @@ def _group_root(pg, rank, what):
 # ---- collectives ---------------------------------------------------------------------------------------
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     _check_tensor(tensor)
-    _check_op(op, "all_reduce")
+    name = _OP_NAMES.get(op)
+    if name is None:
+        _check_op(op, "all_reduce")
     pg = _pg(group)
     if pg is None:
         return None
-    _debug_check(pg, "ALLREDUCE", [tensor], f", Op={op.name}")
+    if _state.debug:
+        _debug_check(pg, "ALLREDUCE", [tensor], f", Op={name}")
     b = _Buf(pg, tensor)
-    work = pg.allreduce(b.arr, op.name)
+    work = pg.allreduce(b.arr, name)
     if op is RedOpType.AVG:
         n = pg.size()
         arr = b.arr
         _then(work, lambda: _divide(arr, n))
-    return _done(_then(work, b.commit), async_op)
+    if b.copied:
+        _then(work, b.commit)
+    return _done(work, async_op)
 
 
 def _divide(arr, n):
@@ -390,12 +402,12 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
         return None
     root = group_dst if group_dst is not None else _group_root(pg, 0 if dst is None else dst, "reduce")
     _debug_check(pg, "REDUCE", [tensor], f", Op={op.name}")
-    b = _Buf(pg, tensor)
+    b = _Buf(pg, tensor, writes=pg.rank() == root)
     work = pg.reduce(b.arr, root, op.name)
     if op is RedOpType.AVG and pg.rank() == root:
         n, arr = pg.size(), b.arr
         _then(work, lambda: _divide(arr, n))
-    if pg.rank() == root:
+    if pg.rank() == root and b.copied:
         _then(work, b.commit)
     return _done(work, async_op)
 
@@ -407,9 +419,9 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
         return None
     root = group_src if group_src is not None else _group_root(pg, 0 if src is None else src, "broadcast")
     _debug_check(pg, "BROADCAST", [tensor])
-    b = _Buf(pg, tensor)
+    b = _Buf(pg, tensor, writes=pg.rank() != root)
     work = pg.broadcast(b.arr, root)
-    if pg.rank() != root:
+    if pg.rank() != root and b.copied:
         _then(work, b.commit)
     return _done(work, async_op)
 
@@ -444,9 +456,7 @@ def _scatter_rows(pg, out_list, recv):
     def finish():
         for i, t in enumerate(out_list):
             _store(t, recv[i])
-            from .._ops import inplace
-
-            inplace.bump(t)
+            _inplace.bump(t)
 
     return finish
 
@@ -458,7 +468,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
         return None
     _check_list(pg, "allgather", tensor_list, tensor, "output")
     _debug_check(pg, "ALLGATHER", [tensor])
-    b = _Buf(pg, tensor)
+    b = _Buf(pg, tensor, writes=False)
     recv = pg.empty((pg.size(),) + tuple(b.arr.shape), b.arr.dtype, b.arr)
     work = pg.allgather(b.arr, recv)
     return _done(_then(work, _scatter_rows(pg, tensor_list, recv)), async_op)
@@ -477,9 +487,10 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
             f"hold world_size ({n}) times the input tensor {_shape(input_tensor)} {input_tensor.dtype}"
         )
     _debug_check(pg, "_ALLGATHER_BASE", [input_tensor])
-    src = _Buf(pg, input_tensor)
+    src = _Buf(pg, input_tensor, writes=False)
     out = _Buf(pg, output_tensor)
-    return _done(_then(pg.allgather(src.arr, out.arr), out.commit), async_op)
+    work = pg.allgather(src.arr, out.arr)
+    return _done(_then(work, out.commit) if out.copied else work, async_op)
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
@@ -496,13 +507,13 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
             f"world_size ({n}) times the output tensor {_shape(output)} {output.dtype}"
         )
     _debug_check(pg, "_REDUCE_SCATTER_BASE", [input], f", Op={op.name}")
-    src = _Buf(pg, input)
+    src = _Buf(pg, input, writes=False)
     out = _Buf(pg, output)
     work = pg.reduce_scatter(src.arr, out.arr, op.name)
     if op is RedOpType.AVG:
         arr = out.arr
         _then(work, lambda: _divide(arr, n))
-    return _done(_then(work, out.commit), async_op)
+    return _done(_then(work, out.commit) if out.copied else work, async_op)
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
@@ -516,7 +527,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     elif gather_list:
         raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
     _debug_check(pg, "GATHER", [tensor])
-    b = _Buf(pg, tensor)
+    b = _Buf(pg, tensor, writes=False)
     recv = pg.empty((pg.size(),) + tuple(b.arr.shape), b.arr.dtype, b.arr) if pg.rank() == root else None
     work = pg.gather(b.arr, recv, root)
     if recv is not None:
@@ -539,12 +550,13 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
                 f"{pg.size()}, same as size of the process group."
             )
         _check_list(pg, "scatter", scatter_list, tensor, "input")
-        send = pg.stack([_Buf(pg, t).arr for t in scatter_list])
+        send = pg.stack([_Buf(pg, t, writes=False).arr for t in scatter_list])
     elif scatter_list:
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
     _debug_check(pg, "SCATTER", [tensor])
     b = _Buf(pg, tensor)
-    return _done(_then(pg.scatter(send, b.arr, root), b.commit), async_op)
+    work = pg.scatter(send, b.arr, root)
+    return _done(_then(work, b.commit) if b.copied else work, async_op)
 
 
 def barrier(group=None, async_op=False, device_ids=None):
@@ -571,7 +583,7 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     if pg is None:
         return None
     peer = group_dst if group_dst is not None else _peer(pg, dst, "destination")
-    b = _Buf(pg, tensor)
+    b = _Buf(pg, tensor, writes=False)
     return pg.send(b.arr, peer, tag)
 
 
@@ -589,7 +601,7 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     peer = group_src if group_src is not None else (None if src is None else _peer(pg, src, "source"))
     b = _Buf(pg, tensor)
     work, _ = pg.recv(b.arr, peer, tag)
-    return _then(work, b.commit)
+    return _then(work, b.commit) if b.copied else work
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
@@ -601,7 +613,7 @@ def recv(tensor, src=None, group=None, tag=0, group_src=None):
     peer = group_src if group_src is not None else (None if src is None else _peer(pg, src, "source"))
     b = _Buf(pg, tensor)
     work, req = pg.recv(b.arr, peer, tag)
-    _then(work, b.commit).wait()
+    (_then(work, b.commit) if b.copied else work).wait()
     return _state.groups[pg][pg.recv_source(req) if peer is None else peer]
 
 
@@ -653,5 +665,5 @@ __all__ = [
     "get_world_size", "get_backend", "get_process_group_ranks", "get_global_rank", "get_group_rank",
     "all_reduce", "reduce", "broadcast", "all_gather", "all_gather_into_tensor", "reduce_scatter_tensor",
     "gather", "scatter", "barrier", "send", "recv", "isend", "irecv", "all_gather_object",
-    "broadcast_object_list", "gather_object", "completed_work",
+    "broadcast_object_list", "gather_object", "completed_work", "set_debug_level_from_env",
 ]

@@ -178,6 +178,7 @@ def _():
 @rep.check("debug_detects_mismatch")
 def _():
     os.environ["TORCH_DISTRIBUTED_DEBUG"] = "DETAIL"
+    dist.set_debug_level_from_env()
     try:
         dist.all_reduce(torch.ones(2 if rank == 0 else 3))
     except RuntimeError as e:
@@ -185,6 +186,7 @@ def _():
         return str(e)
     finally:
         del os.environ["TORCH_DISTRIBUTED_DEBUG"]
+        dist.set_debug_level_from_env()
     raise AssertionError("no mismatch reported")
 
 
