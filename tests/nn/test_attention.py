@@ -220,3 +220,52 @@ def test_training_mode_applies_dropout():
     np.testing.assert_array_equal(to_numpy(m(x)), to_numpy(m(x)))
     m.train()
     assert not np.allclose(to_numpy(m(x)), to_numpy(m(x)))
+
+
+# ---- decoder and the full Transformer ---------------------------------------------------------------
+TGT, MEM = _arr(3, 2, 8), _arr(4, 2, 8)
+CAUSAL3 = np.triu(np.full((3, 3), -np.inf, dtype="float32"), 1)
+
+
+@pytest.mark.parametrize("make, inputs, call", [
+    (lambda lib: lib.nn.TransformerDecoderLayer(8, 2, 16), [TGT, MEM], lambda m, t, mem: m(t, mem)),
+    (lambda lib: lib.nn.TransformerDecoderLayer(8, 2, 16, activation="gelu", norm_first=True, batch_first=True),
+     [TGT.transpose(1, 0, 2).copy(), MEM.transpose(1, 0, 2).copy()], lambda m, t, mem: m(t, mem)),
+    (lambda lib: lib.nn.TransformerDecoder(lib.nn.TransformerDecoderLayer(8, 2, 16), 2, norm=lib.nn.LayerNorm(8)),
+     [TGT, MEM, CAUSAL3 < 0, PAD[:, :4]],
+     lambda m, t, mem, c, p: m(t, mem, tgt_mask=c, memory_key_padding_mask=p, tgt_is_causal=True)),
+    (lambda lib: lib.nn.Transformer(8, 2, 2, 1, 16), [MEM, TGT, CAUSAL3],
+     lambda m, s, t, c: m(s, t, tgt_mask=c.detach())),
+    (lambda lib: lib.nn.Transformer(8, 2, 1, 2, 16, batch_first=True, norm_first=True),
+     [MEM.transpose(1, 0, 2).copy(), TGT.transpose(1, 0, 2).copy()], lambda m, s, t: m(s, t)),
+])
+def test_transformer_decoder_matches_torch(make, inputs, call):
+    compare_module(make, inputs, call)
+
+
+def test_transformer_on_device(device):
+    compare_module(lambda lib: lib.nn.Transformer(8, 2, 1, 1, 16), [MEM, TGT], lambda m, s, t: m(s, t),
+                   device=device)
+
+
+def test_transformer_repr_init_mask_and_errors():
+    for make in (lambda lib: lib.nn.Transformer(8, 2, 1, 1, 16),
+                 lambda lib: lib.nn.TransformerDecoderLayer(8, 2, 16, bias=False)):
+        got = {}
+        for lib in (torch, xptorch):
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                m = make(lib)
+            got[lib] = ([(x.category, str(x.message)) for x in w], repr(m).replace("torch", "xptorch"),
+                        [(n, tuple(p.shape)) for n, p in m.named_parameters()])
+        assert got[xptorch] == got[torch]
+    same_repr(lambda lib: lib.nn.Transformer.generate_square_subsequent_mask(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t, x = torch.nn.Transformer(8, 2, 1, 1, 16), nn.Transformer(8, 2, 1, 1, 16)
+    check_error(lambda: t(torch.ones(4, 2, 8), torch.ones(3, 3, 8)), lambda: x(xptorch.ones(4, 2, 8), xptorch.ones(3, 3, 8)))
+    check_error(lambda: t(torch.ones(4, 2, 8), torch.ones(3, 2, 7)), lambda: x(xptorch.ones(4, 2, 8), xptorch.ones(3, 2, 7)))
+    # Every matrix is re-drawn by xavier_uniform_; vectors keep their layers' init.
+    w = to_numpy(x.decoder.layers[0].linear1.weight)
+    bound = np.sqrt(6 / (8 + 16))
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound

@@ -291,3 +291,55 @@ def test_pickle_round_trip_of_a_lazy_model():
     assert repr(net[0].weight) == "<UninitializedParameter>" and repr(net[1].running_mean) == "<UninitializedBuffer>"
     net(xptorch.ones(2, 3))
     assert type(net[0]) is nn.Linear and net[0].weight.shape == (4, 3) and net[1].running_mean.shape == (4,)
+
+
+def _custom_lazy(lib):
+    mixin = lib.nn.modules.lazy.LazyModuleMixin
+
+    class MyLazy(mixin, lib.nn.Module):
+        def __init__(self, out):
+            super().__init__()
+            self.out = out
+            self.weight = lib.nn.parameter.UninitializedParameter()
+            self.register_buffer("scale", lib.nn.parameter.UninitializedBuffer())
+
+        def initialize_parameters(self, x):
+            if self.has_uninitialized_params():
+                with lib.no_grad():
+                    self.weight.materialize((x.shape[-1], self.out))
+                    self.scale.materialize((self.out,))
+                    self.weight.fill_(0.5)
+                    self.scale.fill_(2.0)
+
+        def forward(self, x):
+            return (x @ self.weight) * self.scale
+
+    return MyLazy
+
+
+def test_user_defined_lazy_module_like_torch():
+    same_repr(lambda lib: _custom_lazy(lib)(3).state_dict())
+    same_repr(lambda lib: _custom_lazy(lib)(3)(lib.ones(2, 4)))
+    m = _custom_lazy(xptorch)(3)
+    m(xptorch.ones(2, 4))
+    assert type(m).__name__ == "MyLazy" and not m._forward_pre_hooks and m.scale.shape == (3,)
+
+    def missing(lib):
+        class Bad(lib.nn.modules.lazy.LazyModuleMixin, lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w = lib.nn.parameter.UninitializedParameter()
+
+            def forward(self, x):
+                return x
+        return Bad
+
+    check_error(lambda: missing(torch)()(torch.ones(1)), lambda: missing(xptorch)()(xptorch.ones(1)))
+
+    def incomplete(lib):
+        class Half(missing(lib)):
+            def initialize_parameters(self, x):
+                pass
+        return Half
+
+    check_error(lambda: incomplete(torch)()(torch.ones(1)), lambda: incomplete(xptorch)()(xptorch.ones(1)))

@@ -19,6 +19,6 @@ from .instancenorm import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
-from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: F401
+from .transformer import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
