@@ -264,3 +264,43 @@ def test_class_hierarchy_matches_torch():
         for base in ("RNN", "RNNBase", "GRU", "LSTM"):
             assert isinstance(getattr(nn, name)(2, 3), getattr(nn, base)) == isinstance(
                 getattr(torch.nn, name)(2, 3), getattr(torch.nn, base)), (name, base)
+
+
+@pytest.mark.parametrize("kw", [{}, dict(batch_first=True), dict(batch_first=True, padding_value=-1.0,
+                                                                  padding_side="left"), dict(padding_side="up")])
+def test_pad_sequence_matches_torch(kw):
+    shapes = [(3, 2), (1, 2), (4, 2)]
+    arrs = [np.random.default_rng(i).standard_normal(s).astype("float32") for i, s in enumerate(shapes)]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrs]
+    xs = [xptorch.tensor(a, requires_grad=True) for a in arrs]
+    try:
+        t = torch.nn.utils.rnn.pad_sequence(ts, **kw)
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError, match=str(e).replace(".", r"\.")):
+            nn.utils.rnn.pad_sequence(xs, **kw)
+        return
+    x = nn.utils.rnn.pad_sequence(xs, **kw)
+    np.testing.assert_array_equal(to_numpy(x), t.detach().numpy())
+    g = np.random.default_rng(9).standard_normal(tuple(t.shape)).astype("float32")
+    t.backward(torch.tensor(g))
+    x.backward(xptorch.tensor(g))
+    for a, b in zip(xs, ts):
+        np.testing.assert_array_equal(to_numpy(a.grad), b.grad.numpy())
+    back = nn.utils.rnn.unpad_sequence(x, xptorch.tensor([3, 1, 4]), batch_first=kw.get("batch_first", False))
+    if kw.get("padding_side", "right") == "right":
+        for a, b in zip(back, arrs):
+            np.testing.assert_array_equal(to_numpy(a), b)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.nn.utils.rnn.pad_sequence([]),
+    lambda lib: lib.nn.utils.rnn.pad_sequence([lib.ones(3, 2), lib.ones(2, 3)]),
+])
+def test_pad_sequence_errors(call):
+    check_error(lambda: call(torch), lambda: call(xptorch))
+
+
+def test_padded_batch_through_an_lstm():
+    seqs = [xptorch.rand(n, 3) for n in (5, 2, 4)]
+    out, (h, c) = nn.LSTM(3, 4, batch_first=True)(nn.utils.rnn.pad_sequence(seqs, batch_first=True))
+    assert out.shape == (3, 5, 4) and h.shape == (1, 3, 4)
