@@ -7,7 +7,7 @@ pytestmark = needs_mpi
 
 CHECKS = ["broadcast_from_rank0_and_prefix", "tied_weights_equal_full_batch", "training_steps_stay_in_sync",
           "no_sync_accumulates", "find_unused_parameters", "unused_without_detection_errors_next_forward",
-          "marked_ready_twice", "broadcast_buffers", "sync_batchnorm_equals_full_batch"]
+          "marked_ready_twice", "second_backward_without_forward_stays_local", "broadcast_buffers", "sync_batchnorm_equals_full_batch"]
 
 
 @pytest.fixture(scope="module", params=[2, 4])

@@ -140,16 +140,42 @@ def _():
 
 @rep.check("marked_ready_twice")
 def _():
-    ddp = DDP(shared_mlp(0))
-    out = ddp(X[mine]).sum()
-    out.backward(retain_graph=True)
+    # Reentrant backward passes inside the outer one hit the last layer twice before the
+    # iteration's reduction is complete: PyTorch's error (same scenario checked on torch 2.13).
+    torch.manual_seed(0)
+    a, c = nn.Linear(2, 2), nn.Linear(2, 1)
+    ddp = DDP(nn.Sequential(a, c))
+    x = torch.ones(1, 2)
+
+    def reenter(g):
+        with torch.enable_grad():
+            c(x).sum().backward()
+            c(x).sum().backward()
+
+    hooked = []
+    a.register_forward_hook(lambda m, i, o: hooked or (hooked.append(1), o.register_hook(reenter)) and None)
+    out = ddp(x)
     try:
-        out.backward()
+        out.sum().backward()
     except RuntimeError as e:
         assert str(e).startswith("Expected to mark a variable ready only once.")
-        assert "has been marked as ready twice" in str(e)
+        assert "with name 1.bias has been marked as ready twice" in str(e)
         return str(e)
     raise AssertionError("no error")
+
+
+@rep.check("second_backward_without_forward_stays_local")
+def _():
+    model = shared_mlp(0)
+    ddp = DDP(model)
+    out = ddp(X[mine]).sum()
+    out.backward(retain_graph=True)
+    first = [p.grad.numpy().copy() for p in model.parameters()]
+    out.backward()  # after the reduction: nothing more is reduced (PyTorch ignores these hooks)
+    local = shared_mlp(0)
+    local(X[mine]).sum().backward()
+    for p, f, q in zip(model.parameters(), first, local.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), f + q.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @rep.check("broadcast_buffers")

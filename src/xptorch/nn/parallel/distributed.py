@@ -81,8 +81,8 @@ class DistributedDataParallel(Module):
                                               for i, p in enumerate(self._params)])
         object.__setattr__(self, "_ready", [False] * len(self._params))
         self._next = 0
-        self._callback_queued = False
-        self._unfinished = None
+        self._expect_hooks = False  # between a forward that needs a reduction and its finalize
+        self._finalize_queued = False
         self._unused_local = ()
         self.timings = {}
 
@@ -122,8 +122,10 @@ class DistributedDataParallel(Module):
 
     # ---- forward -----------------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
-        if self._unfinished is not None:
-            missing, self._unfinished = self._unfinished, None
+        if self._expect_hooks and any(self._ready) and not all(self._ready):
+            # Some gradients were reduced last iteration, others never arrived.
+            missing = [i for i, r in enumerate(self._ready) if not r]
+            self._expect_hooks = False
             raise RuntimeError(_UNFINISHED.format(rank=dist.get_rank(), indices=" ".join(map(str, missing)),
                                                   names=", ".join(self._names[i] for i in missing)))
         if self.broadcast_buffers and self.process_group.size() > 1:
@@ -150,13 +152,16 @@ class DistributedDataParallel(Module):
             b.work = None
         self._ready[:] = [False] * len(self._params)
         self._next = 0
-        self._callback_queued = False
+        self._expect_hooks = True
+        self._finalize_queued = False
         self._unused_local = ()
 
     # ---- backward -----------------------------------------------------------------------------------
     def _hook(self, i):
         def hook(p):
-            if self.require_backward_grad_sync:
+            # Outside an iteration (no_sync, a second backward after the reduction) the
+            # gradient stays local, as in PyTorch.
+            if self.require_backward_grad_sync and self._expect_hooks:
                 self._mark_ready(i, p)
 
         return hook
@@ -165,9 +170,8 @@ class DistributedDataParallel(Module):
         if self._ready[i]:
             raise RuntimeError(_MARKED_TWICE.format(index=i, name=self._names[i]))
         self._ready[i] = True
-        if not self._callback_queued and p is not None:
-            self._callback_queued = True
-            self.timings["backward_start"] = time.perf_counter()
+        if self._finalize_queued is None and p is not None:  # all buckets went at forward time
+            self._finalize_queued = True
             _graph.queue_callback(self._finalize)
         b, j = self._bucket_of[i]
         bucket = self._buckets[b]
@@ -199,13 +203,17 @@ class DistributedDataParallel(Module):
                 self.timings["first_launch"] = time.perf_counter()
             bucket.work = dist.all_reduce(bucket.buffer, group=self.process_group, async_op=True)
             self._next += 1
+        if self._next == len(buckets) and not self._finalize_queued:
+            # Every bucket is on its way: wait for them at the end of the backward now running.
+            try:
+                _graph.queue_callback(self._finalize)
+                self._finalize_queued = True
+            except RuntimeError:  # launched from forward (unused parameters): queue at the first hook
+                self._finalize_queued = None
 
     def _finalize(self):
-        t0 = time.perf_counter()
-        self.timings["backward_end"] = t0
-        missing = [i for i, r in enumerate(self._ready) if not r]
-        if missing:  # reported at the next forward, as PyTorch does
-            self._unfinished = missing
+        self.timings["backward_end"] = time.perf_counter()
+        self._expect_hooks = False
         globally_used = None
         if self.find_unused_parameters:
             from ... import _factories
@@ -215,10 +223,10 @@ class DistributedDataParallel(Module):
                 used._data[i] = 0
             dist.all_reduce(used, op=dist.ReduceOp.MAX, group=self.process_group)
             globally_used = used._data
-        for bucket in self._buckets[:self._next]:
+        for bucket in self._buckets:
             bucket.work.wait()
         self.timings["wait_end"] = time.perf_counter()
-        for bucket in self._buckets[:self._next]:
+        for bucket in self._buckets:
             flat = bucket.buffer._data
             for j, i in enumerate(bucket.params):
                 if globally_used is not None and not globally_used[i]:
@@ -230,7 +238,6 @@ class DistributedDataParallel(Module):
                     p._accumulate_grad(avg.copy())
                 else:
                     p._grad._data[...] = avg
-        self._callback_queued = False
 
     # ---- gradient accumulation ---------------------------------------------------------------------------
     @contextlib.contextmanager
