@@ -1,15 +1,27 @@
-"""Benchmarks pair xptorch with torch in one run; `python bench/ratios.py` prints the ratio table.
+"""Benchmarks pair xptorch with torch in one process; `python bench/ratios.py` prints the table.
 
-Both libraries get the same number of threads: XPTORCH_BENCH_THREADS (ratios.py sets it, and the
-BLAS thread variables, before NumPy loads; default 1, which is also what a loaded 2-core machine
-measures most repeatably).
+Both libraries get the same number of threads: XPTORCH_BENCH_THREADS (default 1, which is also what a
+loaded 2-core machine measures most repeatably) for torch's intra-op pool, xptorch.set_num_threads
+and the BLAS thread variables (ratios.py sets those before NumPy loads).
 """
 import os
+import sys
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 torch = pytest.importorskip("torch")
-torch.set_num_threads(int(os.environ.get("XPTORCH_BENCH_THREADS", "1")))
+THREADS = int(os.environ.get("XPTORCH_BENCH_THREADS", "1"))
+torch.set_num_threads(THREADS)
+
+import xptorch  # noqa: E402
+
+if hasattr(xptorch, "set_num_threads"):
+    try:
+        xptorch.set_num_threads(THREADS)
+    except ImportError:  # threadpoolctl missing: the BLAS variables set by ratios.py still apply
+        pass
 
 
 @pytest.fixture(params=["xptorch", "torch"])

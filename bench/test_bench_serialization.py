@@ -14,6 +14,8 @@ import pytest
 import xptorch
 from xptorch.serialization import load, save
 
+from sidebyside import compare
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
@@ -50,37 +52,46 @@ def files(state_dicts, tmp_path_factory):
     return d
 
 
-def _run(benchmark, group, size_mb, fn):
-    benchmark.group = f"{group} {size_mb} MB state_dict"
-    benchmark.extra_info["MB"] = size_mb
-    return benchmark.pedantic(fn, rounds=5, warmup_rounds=1, iterations=1)
+def _lib_sd(lib, state_dicts):
+    return state_dicts[0] if lib is xptorch else state_dicts[1]
 
 
-def test_save_xptorch(benchmark, state_dicts, size_mb, tmp_path):
-    path = tmp_path / "sd.safetensors"
-    _run(benchmark, "save", size_mb, lambda: save(state_dicts[0], path))
-    assert path.stat().st_size >= size_mb * 2 ** 20 * 0.99
+def test_save(benchmark, state_dicts, size_mb, tmp_path):
+    def build(lib):
+        path = tmp_path / ("sd.safetensors" if lib is xptorch else "sd.pt")
+        sd = _lib_sd(lib, state_dicts)
+        fn = (lambda: save(sd, path)) if lib is xptorch else (lambda: torch.save(sd, path))
+        return lambda: (fn(), path.stat().st_size)[1]
+
+    def check(a, b):
+        assert a >= size_mb * 2 ** 20 * 0.99 and b >= size_mb * 2 ** 20 * 0.99
+
+    compare(benchmark, f"save {size_mb} MB state_dict", build, rounds=3, round_s=1e-3, check=check)
 
 
-def test_save_torch(benchmark, state_dicts, size_mb, tmp_path):
-    path = tmp_path / "sd.pt"
-    _run(benchmark, "save", size_mb, lambda: torch.save(state_dicts[1], path))
-    assert path.stat().st_size >= size_mb * 2 ** 20 * 0.99
+def test_load(benchmark, state_dicts, files, size_mb):
+    def build(lib):
+        if lib is xptorch:
+            return lambda: load(files / "sd.safetensors")
+        return lambda: torch.load(files / "sd.pt", weights_only=True)
+
+    def check(a, b):
+        for k, v in state_dicts[0].items():
+            np.testing.assert_array_equal(a[k].numpy(), v.numpy())
+            np.testing.assert_array_equal(b[k].numpy(), v.numpy())
+
+    compare(benchmark, f"load {size_mb} MB state_dict", build, rounds=3, round_s=1e-3, check=check)
 
 
-def test_load_xptorch(benchmark, state_dicts, files, size_mb):
-    out = _run(benchmark, "load", size_mb, lambda: load(files / "sd.safetensors"))
-    for k, v in state_dicts[0].items():
-        np.testing.assert_array_equal(out[k].numpy(), v.numpy())
+def test_load_torch_checkpoint(benchmark, state_dicts, files, size_mb):
+    def build(lib):
+        if lib is xptorch:
+            return lambda: load(files / "sd.pt")
+        return lambda: torch.load(files / "sd.pt", weights_only=True)
 
+    def check(a, b):
+        for k, v in state_dicts[0].items():
+            np.testing.assert_array_equal(a[k].numpy(), v.numpy())
 
-def test_load_torch(benchmark, state_dicts, files, size_mb):
-    out = _run(benchmark, "load", size_mb, lambda: torch.load(files / "sd.pt", weights_only=True))
-    for k, v in state_dicts[1].items():
-        assert torch.equal(out[k], v)
-
-
-def test_load_torch_checkpoint_with_xptorch(benchmark, state_dicts, files, size_mb):
-    out = _run(benchmark, "load", size_mb, lambda: load(files / "sd.pt"))
-    for k, v in state_dicts[0].items():
-        np.testing.assert_array_equal(out[k].numpy(), v.numpy())
+    compare(benchmark, f"load {size_mb} MB torch .pt checkpoint (xptorch.load vs torch.load)", build, rounds=3,
+            round_s=1e-3, check=check)

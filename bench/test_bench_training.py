@@ -3,10 +3,12 @@ optimiser; `python bench/ratios.py` prints the ratios), and the cost of a Monito
 
 Monitor overhead is its own group, parametrised by `monitor`: compare the medians of
 `off`, `default` (every=DEFAULT_EVERY) and `every1`; the default sampling is chosen so that
-`default` stays within 10% of `off`.
+`default` stays within 10% of `off`; these rounds time xptorch alone.
 """
 import numpy as np
 import pytest
+
+from sidebyside import compare, one_sided
 
 STEPS = 50
 BATCH = 64
@@ -63,32 +65,36 @@ def _loop(lib, opt_name="Adam", monitor=None):
 
 
 @pytest.mark.parametrize("opt_name", ["Adam", "SGD"])
-def test_tour_training_loop(benchmark, lib, opt_name):
-    benchmark.group = f"training: tour MLP (tied layer), {opt_name}, {STEPS} steps of batch {BATCH}"
-    run, _ = _loop(lib, opt_name)
-    loss = benchmark(run)
-    assert loss.item() < 10
+def test_tour_training_loop(benchmark, opt_name):
+    def build(lib):
+        return _loop(lib, opt_name)[0]
+
+    compare(benchmark, f"training: tour MLP (tied layer), {opt_name}, {STEPS} steps of batch {BATCH}", build,
+            check=lambda a, b: a.item() < 10 and b.item() < 10 or pytest.fail("loss diverged"))
 
 
-def test_tour_loop_with_dataloader(benchmark, lib):
-    benchmark.group = f"training: tour loop with DataLoader(shuffle=True), Adam, one epoch of {512 // BATCH} batches"
-    data = lib.utils.data if lib.__name__ == "xptorch" else __import__("torch.utils.data").utils.data
-    x_np, y_np = _data()
-    ds = data.TensorDataset(lib.tensor(x_np), lib.tensor(y_np))
-    loader = data.DataLoader(ds, batch_size=BATCH, shuffle=True, generator=lib.Generator().manual_seed(0))
-    model = _model(lib)
-    opt = lib.optim.Adam(model.parameters(), lr=1e-2)
-    loss_fn = lib.nn.MSELoss()
+def test_tour_loop_with_dataloader(benchmark):
+    def build(lib):
+        data = lib.utils.data
+        x_np, y_np = _data()
+        ds = data.TensorDataset(lib.tensor(x_np), lib.tensor(y_np))
+        loader = data.DataLoader(ds, batch_size=BATCH, shuffle=True, generator=lib.Generator().manual_seed(0))
+        model = _model(lib)
+        opt = lib.optim.Adam(model.parameters(), lr=1e-2)
+        loss_fn = lib.nn.MSELoss()
 
-    def epoch():
-        for xb, yb in loader:
-            opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
-        return loss
+        def epoch():
+            for xb, yb in loader:
+                opt.zero_grad()
+                loss = loss_fn(model(xb), yb)
+                loss.backward()
+                opt.step()
+            return loss
 
-    assert benchmark(epoch).item() < 10
+        return epoch
+
+    compare(benchmark, f"training: tour loop with DataLoader(shuffle=True), Adam, one epoch of {512 // BATCH} batches",
+            build, check=lambda a, b: a.item() < 10 and b.item() < 10 or pytest.fail("loss diverged"))
 
 
 @pytest.mark.parametrize("monitor", ["off", "default", "every1"])
@@ -96,19 +102,20 @@ def test_monitor_overhead(benchmark, monitor):
     import xptorch
     from xptorch.monitor import DEFAULT_EVERY
 
-    benchmark.group = f"training: Monitor overhead on the tour loop, Adam, {STEPS} steps"
     every = {"off": None, "default": DEFAULT_EVERY, "every1": 1}[monitor]
     run, mon = _loop(xptorch, "Adam", every)
-    benchmark(run)
+    one_sided(benchmark, f"training: Monitor overhead on the tour loop, Adam, {STEPS} steps", run, f"monitor {monitor}")
     if mon is not None:
         assert mon.records and mon.records[0]["names"] in (["0.weight"],)
         assert any(r["names"] == ["2.weight", "4.weight"] for r in mon.records)
 
 
-def test_adam_step_alone(benchmark, lib):
-    benchmark.group = "training: Adam.step() on the tour MLP's 6 parameters"
-    model = _model(lib)
-    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    for p in model.parameters():
-        p.grad = lib.ones_like(p)
-    benchmark(opt.step)
+def test_adam_step_alone(benchmark):
+    def build(lib):
+        model = _model(lib)
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+        for p in model.parameters():
+            p.grad = lib.ones_like(p)
+        return opt.step
+
+    compare(benchmark, "training: Adam.step() on the tour MLP's 6 parameters", build)

@@ -1,0 +1,46 @@
+"""Optimiser steps over 1M parameters: plain and momentum SGD, Adam, AdamW (default and foreach)."""
+import pytest
+
+from sidebyside import compare
+
+# 1,048,576 parameters in a realistic mix of shapes (weights and biases of an MLP).
+SHAPES = [(1024, 784), (1024,), (224, 1024), (224,), (10, 224), (10,)]
+CONFIGS = {
+    "SGD": ("SGD", dict(lr=0.01)),
+    "SGD momentum": ("SGD", dict(lr=0.01, momentum=0.9)),
+    "Adam": ("Adam", dict(lr=1e-3)),
+    "AdamW": ("AdamW", dict(lr=1e-3)),
+}
+
+
+def _params(lib):
+    lib.manual_seed(0)
+    ps = [lib.nn.Parameter(lib.randn(*s)) for s in SHAPES]
+    for p in ps:
+        p.grad = lib.randn(*p.shape)
+    return ps
+
+
+def test_param_count():
+    total = 0
+    for s in SHAPES:
+        n = 1
+        for d in s:
+            n *= d
+        total += n
+    assert 1_000_000 <= total <= 1_100_000
+
+
+@pytest.mark.parametrize("foreach", [None, True], ids=["default", "foreach"])
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_optimizer_step(benchmark, name, foreach):
+    cls, kw = CONFIGS[name]
+
+    def build(lib):
+        ps = _params(lib)
+        opt = getattr(lib.optim, cls)(ps, foreach=foreach, **kw)
+        opt.step()
+        return opt.step
+
+    label = "foreach=True" if foreach else "default"
+    compare(benchmark, f"optim: {name} step, 1M parameters in 6 tensors ({label})", build)
