@@ -30,6 +30,10 @@ CASES = [
     (3, (2, 4, 5, 6, 7), (6, 2, 3, 2, 3), dict(stride=(1, 2, 3), padding=1, groups=2)),
     (3, (1, 2, 6, 5, 7), (3, 2, 2, 3, 2), dict(padding="same", dilation=(1, 2, 1))),
     (3, (2, 5, 6, 7), (3, 2, 3, 3, 3), dict(dilation=2)),
+    # Stride 1 with padding wider than the kernel's reach: the input gradient takes the scatter path.
+    (2, (2, 3, 5, 5), (4, 3, 1, 1), dict(padding=1)),
+    (2, (2, 4, 6, 5), (4, 2, 3, 3), dict(padding=(3, 1), groups=2)),
+    (1, (2, 3, 8), (4, 3, 3), dict(padding=4, dilation=1)),
 ]
 
 CONV = {1: (TF.conv1d, XF.conv1d), 2: (TF.conv2d, XF.conv2d), 3: (TF.conv3d, XF.conv3d)}
@@ -72,12 +76,14 @@ def test_uneven_same_padding_warns_once(monkeypatch):
         XF.conv1d(x, xptorch.randn(3, 2, 3), padding="same")
 
 
-def test_large_columns_are_rebuilt_in_backward(monkeypatch):
+def test_columns_in_chunks_of_one_image(monkeypatch):
     from xptorch._ops import conv as conv_ops
 
-    monkeypatch.setattr(conv_ops, "KEEP_COLS_BYTES", 0)
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
     check_op([(2, 4, 7, 6), (6, 2, 3, 2), (6,)], lambda *a: TF.conv2d(*a, stride=(2, 1), padding=1, groups=2),
              lambda *a: XF.conv2d(*a, stride=(2, 1), padding=1, groups=2), dtype="float64")
+    check_op([(3, 4, 7, 6), (6, 4, 3, 3), (6,)], lambda *a: TF.conv2d(*a, padding=1),
+             lambda *a: XF.conv2d(*a, padding=1), dtype="float64")
 
 
 def test_float32_lenet_shapes():
@@ -359,3 +365,27 @@ def test_cupy_matches_numpy():
         out[dev] = [to_numpy(t) for t in (y, x.grad, k.grad)]
     for c, g in zip(out["cpu"], out["cuda"]):
         np.testing.assert_allclose(g, c, rtol=1e-5, atol=1e-5)
+
+
+def test_scratch_columns_do_not_leak_between_calls():
+    """Frozen weights and no-grad forwards use reusable column buffers: results must stay independent."""
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((2, 3, 6, 6)) for _ in range(2)]
+    w1, w2 = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal((5, 4, 3, 3))
+    ours, theirs = [], []
+    for x in xs:
+        xx = xptorch.tensor(x, requires_grad=True)
+        yx = XF.conv2d(XF.conv2d(xx, xptorch.tensor(w1), padding=1), xptorch.tensor(w2), padding=1)
+        tx = torch.tensor(x, requires_grad=True)
+        yt = TF.conv2d(TF.conv2d(tx, torch.tensor(w1), padding=1), torch.tensor(w2), padding=1)
+        ours.append((xx, yx))
+        theirs.append((tx, yt))
+    with xptorch.no_grad():
+        nx = [XF.conv2d(xptorch.tensor(x), xptorch.tensor(w1)) for x in xs]
+    for (xx, yx), (tx, yt) in zip(ours, theirs):
+        yx.sum().backward()
+        yt.sum().backward()
+        np.testing.assert_allclose(yx.detach().numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(xx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-10)
+    for a, x in zip(nx, xs):
+        np.testing.assert_allclose(a.numpy(), TF.conv2d(torch.tensor(x), torch.tensor(w1)).numpy(), rtol=1e-10)

@@ -52,6 +52,13 @@ AVG = [
     ("avg_pool1d", (2, 3, 9), (3, 2, 1), dict(ceil_mode=True)),
     ("avg_pool1d", (3, 9), (3, 2, 1), dict(count_include_pad=False)),
     ("avg_pool1d", (2, 3, 9), (4,), {}),
+    # Windows that tile the input (stride == kernel, no padding) take the reshape-and-sum path.
+    ("avg_pool2d", (2, 3, 7, 9), (2,), {}),
+    ("avg_pool2d", (2, 3, 8, 6), ((2, 3),), dict(ceil_mode=True)),
+    ("avg_pool2d", (2, 3, 8, 8), (2,), dict(divisor_override=3)),
+    ("avg_pool2d", (3, 6, 6), (3,), dict(count_include_pad=False)),
+    ("avg_pool3d", (2, 2, 4, 6, 5), (2,), {}),
+    ("avg_pool1d", (2, 3, 10), (5,), {}),
 ]
 
 

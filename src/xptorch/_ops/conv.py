@@ -12,6 +12,7 @@ import numpy as np
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
 from ..amp import _state as _amp
+from ..backend.workspace import scratch
 from . import _common as C
 from ._common import edge, get_xp, save_check, wrap, wrap_grad
 
@@ -49,6 +50,24 @@ def same_padding(kernel, dilation):
     return tuple(out)
 
 
+def columns(xpd, kernel, stride, dilation, out, groups, role=None):
+    """im2col: (N, groups, C/groups * prod(kernel), prod(out)) copy of xpd's windows.
+
+    With a role (CPU only), the columns live in that scratch buffer and must not outlive the caller.
+    """
+    xp = get_xp(xpd)
+    win = windows(xpd, kernel, stride, dilation, out)
+    n = xpd.shape[0]
+    L = 1
+    for o in out:
+        L *= o
+    if role is None or xp is not np:
+        return win.reshape(n, groups, -1, L)
+    buf = scratch(role, win.shape, xpd.dtype)
+    np.copyto(buf, win)
+    return buf.reshape(n, groups, -1, L)
+
+
 def windows(xpd, kernel, stride, dilation, out, lead=2):
     """Strided view (*lead, *kernel, *out) of xpd's trailing spatial dims; nothing is copied."""
     xp = get_xp(xpd)
@@ -59,14 +78,21 @@ def windows(xpd, kernel, stride, dilation, out, lead=2):
     return xp.lib.stride_tricks.as_strided(xpd, shape, strides)
 
 
-def pad_zeros(xd, pads, value=0):
-    """xd with (left, right) pads on its trailing len(pads) dims, filled with value."""
+def pad_zeros(xd, pads, value=0, role=None):
+    """xd with (left, right) pads on its trailing len(pads) dims, filled with value.
+
+    With a role (CPU only), the result lives in that scratch buffer and must not outlive the caller.
+    """
     if not any(lo or hi for lo, hi in pads):
         return xd
     xp = get_xp(xd)
     lead = xd.ndim - len(pads)
     shape = xd.shape[:lead] + tuple(n + lo + hi for n, (lo, hi) in zip(xd.shape[lead:], pads))
-    out = xp.full(shape, value, dtype=xd.dtype) if value else xp.zeros(shape, dtype=xd.dtype)
+    if role is not None and xp is np:
+        out = scratch(role, shape, xd.dtype)
+        out.fill(value)
+    else:
+        out = xp.full(shape, value, dtype=xd.dtype) if value else xp.zeros(shape, dtype=xd.dtype)
     out[(Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(xd.shape[lead:], pads))] = xd
     return out
 
@@ -108,15 +134,25 @@ def crop(gx, pads):
     return gx[(slice(None),) * lead + tuple(slice(lo, n - hi) for n, (lo, hi) in zip(gx.shape[lead:], pads))]
 
 
-# Columns up to this size are kept for backward; larger ones are rebuilt from the padded input.
-KEEP_COLS_BYTES = 1 << 26
+# Images per im2col chunk are chosen so one chunk's columns stay near this size: the columns are
+# written and read back while still in cache, and never kept for backward (rebuilt from the padded
+# input there, which is the cheaper trip through memory).
+CHUNK_BYTES = 1 << 20
+
+
+def _chunks(xp, n, per_image_bytes):
+    """Batch slices for chunked im2col (one slice on the GPU, where the columns stay on the device)."""
+    if xp is not np:
+        return [slice(0, n)]
+    step = max(1, CHUNK_BYTES // max(per_image_bytes, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
 class ConvolutionBackward0(Node):
-    """Saves the columns or the padded input (for the weight's gradient) and the weight (for the input's)."""
+    """Saves the padded input (for the weight's gradient) and the weight (for the input's)."""
 
-    __slots__ = ("cols", "xpd", "wmat", "geom")
-    saves = ("cols", "xpd", "wmat")
+    __slots__ = ("xpd", "wmat", "geom")
+    saves = ("xpd", "wmat")
 
     def backward(self, g):
         xp = get_xp(g)
@@ -127,22 +163,21 @@ class ConvolutionBackward0(Node):
         nx, nw, nb = self.next
         gx = gw = gb = None
         if nx is not None:
-            # Batch-last columns (*out, C, *kernel, N): each small matmul is one output position, and the
-            # scatter below adds runs of out[-1] * N contiguous elements instead of out[-1].
-            nd = len(out)
-            gt = xp.ascontiguousarray(g.reshape(n, oc, L).transpose(2, 1, 0)).reshape(L, groups, oc // groups, n)
-            gcols = xp.matmul(self.wmat.swapaxes(1, 2), gt).reshape(tuple(out) + (xshape[1],) + tuple(kernel) + (n,))
-            order = (nd,) + tuple(range(nd + 1, 2 * nd + 1)) + tuple(range(nd)) + (2 * nd + 1,)
-            padded = (xshape[1],) + tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], pads)) + (n,)
-            gx = scatter_windows(gcols.transpose(order), padded, kernel, stride, dilation, out, lead=1)
-            gx = _crop_mid(gx, pads)
-            gx = xp.ascontiguousarray(xp.moveaxis(gx, -1, 0))
+            full = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+            if all(t == 1 for t in stride) and all(lo <= f and hi <= f for (lo, hi), f in zip(pads, full)):
+                gx = _input_grad_gather(xp, g, self.wmat, xshape, pads, kernel, dilation, groups, full)
+            else:
+                gx = _input_grad_scatter(xp, g, self.wmat, xshape, pads, kernel, stride, dilation, out, groups)
         if nw is not None:
-            cols = self.cols
-            if cols is None:
-                cols = windows(self.xpd, kernel, stride, dilation, out).reshape(n, groups, -1, L)
-            gw = xp.matmul(g4, cols.swapaxes(2, 3)).sum(axis=0)
-            gw = gw.reshape((oc, xshape[1] // groups) + tuple(kernel))
+            xpd = self.xpd
+            ck = self.wmat.shape[2] if self.wmat is not None else xshape[1] // groups * int(np.prod(kernel))
+            gw = None
+            for sl in _chunks(xp, n, groups * ck * L * g.itemsize):
+                cols = columns(xpd[sl], kernel, stride, dilation, out, groups, role="conv.cols")
+                # (ck, L) @ (L, oc): BLAS runs this orientation about twice as fast as (oc, L) @ (L, ck).
+                part = xp.matmul(cols, g4[sl].swapaxes(2, 3)).sum(axis=0)
+                gw = part if gw is None else gw.__iadd__(part)
+            gw = gw.swapaxes(1, 2).reshape((oc, xshape[1] // groups) + tuple(kernel))
         if nb is not None:
             gb = g4.sum(axis=(0, 3)).reshape(oc)
         return (gx, gw, gb)
@@ -179,6 +214,45 @@ class ConvolutionBackward0(Node):
         if nb is not None:
             gb = g.sum(dim=(0,) + tuple(range(2, g.dim())))
         return (gx, gw, gb)
+
+
+def _input_grad_gather(xp, g, wmat, xshape, pads, kernel, dilation, groups, full):
+    """Stride 1: the input's gradient is the full convolution of g with the flipped, transposed kernel.
+
+    That is a gather (windows of the padded gradient, one batched matmul), the same data movement as
+    the forward, instead of a scatter-add of columns.
+    """
+    n, oc = g.shape[:2]
+    nd = len(kernel)
+    cg = xshape[1] // groups
+    ocg = oc // groups
+    w = wmat.reshape((groups, ocg, cg) + tuple(kernel))
+    flip = (slice(None),) * 3 + (slice(None, None, -1),) * nd
+    wt = xp.ascontiguousarray(w[flip].swapaxes(1, 2)).reshape(groups, cg, -1)
+    gpd = pad_zeros(g, tuple((f - lo, f - hi) for f, (lo, hi) in zip(full, pads)), role="conv.pad")
+    size = tuple(xshape[2:])
+    Lx = int(np.prod(size))
+    gx = xp.empty((n, groups, cg, Lx), dtype=g.dtype)
+    for sl in _chunks(xp, n, oc * int(np.prod(kernel)) * Lx * g.itemsize):
+        cols = columns(gpd[sl], kernel, (1,) * nd, dilation, size, groups, role="conv.cols")
+        xp.matmul(wt, cols, out=gx[sl])
+    return gx.reshape(xshape)
+
+
+def _input_grad_scatter(xp, g, wmat, xshape, pads, kernel, stride, dilation, out, groups):
+    """Strided convolutions: multiply by the transposed weight, then add the columns back (col2im)."""
+    n, oc = g.shape[:2]
+    L = int(np.prod(out))
+    # Batch-last columns (*out, C, *kernel, N): each small matmul is one output position, and the
+    # scatter below adds runs of out[-1] * N contiguous elements instead of out[-1].
+    nd = len(out)
+    gt = xp.ascontiguousarray(g.reshape(n, oc, L).transpose(2, 1, 0)).reshape(L, groups, oc // groups, n)
+    gcols = xp.matmul(wmat.swapaxes(1, 2), gt).reshape(tuple(out) + (xshape[1],) + tuple(kernel) + (n,))
+    order = (nd,) + tuple(range(nd + 1, 2 * nd + 1)) + tuple(range(nd)) + (2 * nd + 1,)
+    padded = (xshape[1],) + tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], pads)) + (n,)
+    gx = scatter_windows(gcols.transpose(order), padded, kernel, stride, dilation, out, lead=1)
+    gx = _crop_mid(gx, pads)
+    return xp.ascontiguousarray(xp.moveaxis(gx, -1, 0))
 
 
 def _check(x, w, b, nd, stride, padding, dilation, groups):
@@ -289,23 +363,27 @@ def _conv_arrays(x, w, b, stride, pads, dilation, groups):
     kernel = wd.shape[2:]
     n = xd.shape[0]
     oc = wd.shape[0]
-    xpd = pad_zeros(xd, pads)
-    out = tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(xpd.shape[2:], kernel, stride, dilation))
+    needs_grad = (x._rg or w._rg or (b is not None and b._rg)) and _grad_state.enabled
+    out = tuple((n_ + lo + hi - d * (k - 1) - 1) // s + 1
+                for n_, (lo, hi), k, s, d in zip(xd.shape[2:], pads, kernel, stride, dilation))
     L = 1
     for o in out:
         L *= o
     ck = wd[0].size
-    cols = windows(xpd, kernel, stride, dilation, out).reshape(n, groups, ck, L)
+    keep_xpd = needs_grad and w._rg
+    xpd = pad_zeros(xd, pads, role=None if keep_xpd else "conv.pad")
     wmat = wd.reshape(groups, oc // groups, ck)
-    y = xp.matmul(wmat, cols).reshape((n, oc) + out)
+    y = xp.empty((n, groups, oc // groups, L), dtype=xd.dtype)
+    for sl in _chunks(xp, n, groups * ck * L * xd.itemsize):
+        cols = columns(xpd[sl], kernel, stride, dilation, out, groups, role="conv.cols")
+        xp.matmul(wmat, cols, out=y[sl])
+    y = y.reshape((n, oc) + out)
     if b is not None:
         y += b._data.reshape((1, oc) + (1,) * len(out))
-    if (x._rg or w._rg or (b is not None and b._rg)) and _grad_state.enabled:
+    if needs_grad:
         ex, ew = edge(x), edge(w)
         node = ConvolutionBackward0((ex, ew, edge(b) if b is not None else None))
-        keep = ew is not None and cols.nbytes <= KEEP_COLS_BYTES
-        node.cols = cols if keep else None
-        node.xpd = xpd if ew is not None and not keep else None
+        node.xpd = xpd if keep_xpd else None
         node.wmat = wmat if ex is not None else None
         node.geom = (xd.shape, pads, kernel, stride, dilation, out, groups)
         save_check(node, (x, xd), (w, wd))

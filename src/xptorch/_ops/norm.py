@@ -20,35 +20,56 @@ def _vec(t):
 
 
 class NativeBatchNormBackward0(Node):
-    __slots__ = ("xhat", "invstd", "w", "training")
-    saves = ("xhat", "invstd", "w")
+    """Saves the centred input xc = x - mean (xhat = xc * invstd) as (N, C, L), invstd and weight.
+
+    With s = weight * invstd and M elements per channel, training mode's input gradient is
+    gx = s * g - (s * invstd^2 * sum(g * xc) / M) * xc - s * sum(g) / M, three passes over memory.
+    """
+
+    __slots__ = ("xc", "invstd", "w", "training")
+    saves = ("xc", "invstd", "w")
 
     def backward(self, g):
-        xhat, invstd = self.xhat, self.invstd
-        axes = (0,) + tuple(range(2, g.ndim))
-        bshape = (1, -1) + (1,) * (g.ndim - 2)
+        xp = get_xp(g)
+        xc, invstd = self.xc, self.invstd
+        shape = g.shape
+        g3 = g.reshape(xc.shape)
         nx, nw, nb = self.next
         gx = gw = gb = None
+        need_gxc = nw is not None or (nx is not None and self.training)
+        sum_g = g3.sum(axis=(0, 2)) if nb is not None or (nx is not None and self.training) else None
+        if need_gxc:
+            tmp = _tmp(xp, xc.shape, xc.dtype)
+            xp.multiply(g3, xc, out=tmp)
+            sum_gxc = tmp.sum(axis=(0, 2))
         if nw is not None:
-            gw = (g * xhat).sum(axis=axes)
+            gw = sum_gxc * invstd
         if nb is not None:
-            gb = g.sum(axis=axes)
+            gb = sum_g
         if nx is not None:
             scale = invstd if self.w is None else invstd * self.w
-            scale = scale.reshape(bshape)
+            gx = xp.multiply(g3, scale[:, None])
             if self.training:
-                gm = g.mean(axis=axes, keepdims=True)
-                gxm = (g * xhat).mean(axis=axes, keepdims=True)
-                gx = scale * (g - gm - xhat * gxm)
-            else:
-                gx = g * scale
-            gx = gx.astype(g.dtype, copy=False)
+                m = xc.shape[0] * xc.shape[2]
+                tmp = _tmp(xp, xc.shape, xc.dtype)
+                xp.multiply(xc, (scale * invstd * invstd * sum_gxc / m)[:, None], out=tmp)
+                gx -= tmp
+                gx -= (scale * sum_g / m)[:, None]
+            gx = gx.reshape(shape)
         return (gx, gw, gb)
 
     def backward_graph(self, g):
         axes = (0,) + tuple(range(2, g.dim()))
         bshape = (1, -1) + (1,) * (g.dim() - 2)
         return _norm_grads_t(self, g, axes, axes, self.invstd.reshape(bshape), bshape, self.training)
+
+
+def _tmp(xp, shape, dtype):
+    if xp is np:
+        from ..backend.workspace import scratch
+
+        return scratch("batch_norm.tmp", shape, dtype)
+    return xp.empty(shape, dtype)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
@@ -77,12 +98,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean must be defined in evaluation mode")
-    axes = (0,) + tuple(range(2, xd.ndim))
-    bshape = (1, c) + (1,) * (xd.ndim - 2)
+    # (N, C, L) so every per-channel statistic is one reduction over axes 0 and 2.
+    x3 = xd.reshape(xd.shape[0], c, -1)
     if training:
-        mean = xd.mean(axis=axes)
-        centered = xd - mean.reshape(bshape)
-        var = (centered * centered).mean(axis=axes)
+        mean = x3.mean(axis=(0, 2))
+        xc = x3 - mean[:, None]
+        sq = _tmp(xp, xc.shape, xc.dtype)
+        xp.multiply(xc, xc, out=sq)
+        var = sq.mean(axis=(0, 2))
         if running_mean is not None:
             n = xd.size // c
             rm, rv = running_mean._data, running_var._data
@@ -93,20 +116,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     else:
         mean = running_mean._data.astype(xd.dtype, copy=False)
         var = running_var._data.astype(xd.dtype, copy=False)
-        centered = xd - mean.reshape(bshape)
+        xc = x3 - mean[:, None]
     invstd = (1 / xp.sqrt(var + eps)).astype(xd.dtype, copy=False)
-    xhat = centered * invstd.reshape(bshape)
-    out = xhat
-    if weight is not None:
-        out = out * weight._data.reshape(bshape)
+    scale = invstd if weight is None else invstd * weight._data.astype(xd.dtype, copy=False)
+    out = xp.multiply(xc, scale[:, None])
     if bias is not None:
-        out = out + bias._data.reshape(bshape)
-    if out is xhat:
-        out = xhat.copy()
+        out += bias._data.astype(xd.dtype, copy=False)[:, None]
+    out = out.reshape(xd.shape)
     if (input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)) and _grad_state.enabled:
         node = NativeBatchNormBackward0((edge(input), edge(weight) if weight is not None else None,
                                          edge(bias) if bias is not None else None))
-        node.xhat, node.invstd, node.w, node.training = xhat, invstd, _vec(weight), bool(training)
+        node.xc, node.invstd, node.w, node.training = xc, invstd, _vec(weight), bool(training)
         checks = [(input, xd)] + ([(weight, weight._data)] if weight is not None else [])
         save_check(node, *checks)
         return wrap_grad(out, input._device, node)

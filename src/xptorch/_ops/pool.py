@@ -82,15 +82,6 @@ def _geometry(xd, nd, kernel, stride, padding, dilation, ceil_mode, op):
     return out, pads
 
 
-def _kernel_last(xpd, kernel, stride, dilation, out):
-    """View (B, *out, *kernel) of xpd (B, *S)."""
-    xp = get_xp(xpd)
-    s = xpd.strides
-    shape = xpd.shape[:1] + tuple(out) + tuple(kernel)
-    strides = s[:1] + tuple(a * t for a, t in zip(s[1:], stride)) + tuple(a * d for a, d in zip(s[1:], dilation))
-    return xp.lib.stride_tricks.as_strided(xpd, shape, strides)
-
-
 # ---- max pooling --------------------------------------------------------------------------------
 
 
@@ -311,6 +302,67 @@ class AvgPool3DBackward0(AvgPool2DBackward0):
     __slots__ = ()
 
 
+class _TiledAvgPoolBackward(Node):
+    """Windows tile the input: each output's gradient, divided by its window size, repeats over its block."""
+
+    __slots__ = ("div", "tiled", "xshape", "_name")
+
+    def name(self):
+        return self._name
+
+    def backward(self, g):
+        xp = get_xp(g)
+        b, out, kernel = self.tiled
+        nd = len(out)
+        spread = g.reshape((b,) + out) / self.div
+        for i, k in enumerate(kernel):
+            if k > 1:
+                spread = xp.repeat(spread, k, axis=i + 1)
+        covered = spread.shape
+        sizes = self.xshape[-nd:]
+        if covered[1:] != tuple(sizes):
+            gx = xp.zeros((b,) + tuple(sizes), dtype=g.dtype)
+            gx[(slice(None),) + tuple(slice(0, c) for c in covered[1:])] = spread
+            spread = gx
+        return (spread.reshape(self.xshape).astype(g.dtype, copy=False),)
+
+
+def _sum_axis(a, ax, k):
+    """a summed over axis ax (length k) as k - 1 elementwise adds."""
+    xp = get_xp(a)
+    head = (slice(None),) * ax
+    if k == 1:
+        return a[head + (0,)]
+    acc = xp.add(a[head + (0,)], a[head + (1,)])
+    for j in range(2, k):
+        acc += a[head + (j,)]
+    return acc
+
+
+def _tiled_avg(x, xb, nd, kernel, out, div, lead):
+    """Average pooling whose windows tile the input (stride == kernel, no padding): a reshape and a sum."""
+    xd = x._data
+    b = xb.shape[0]
+    covered = tuple(o * k for o, k in zip(out, kernel))
+    if covered != tuple(xb.shape[1:]):
+        xb = xb[(slice(None),) + tuple(slice(0, c) for c in covered)]
+    blocks = (b,) + tuple(v for o, k in zip(out, kernel) for v in (o, k))
+    total = xb.reshape(blocks)
+    # One kernel axis at a time, last first, as k - 1 adds of strided views: NumPy's reductions over
+    # short non-contiguous axes cost far more per element.
+    for i in range(nd - 1, -1, -1):
+        ax = 2 + 2 * i
+        total = _sum_axis(total, ax, kernel[i])
+    vals = (total / div).astype(xd.dtype, copy=False) if xd.dtype.kind == "f" else (total / div).astype(xd.dtype)
+    vals = vals.reshape(lead + out)
+    if x._rg and _grad_state.enabled:
+        node = _TiledAvgPoolBackward((edge(x),))
+        node._name = "AvgPool2DBackward0" if nd == 2 else "AvgPool3DBackward0"
+        node.div, node.tiled, node.xshape = div, (b, out, kernel), xd.shape
+        return wrap_grad(vals, x._device, node)
+    return wrap(vals, x._device)
+
+
 def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, op):
     xd = x._data
     xp = get_xp(xd)
@@ -329,9 +381,18 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
     sizes = xd.shape[-nd:]
     lead = xd.shape[:-nd]
     xb = xd.reshape((-1,) + sizes)
+    if stride == kernel and not any(lo or hi for lo, hi in pads):
+        div = int(divisor_override) if divisor_override is not None else int(np.prod(kernel))
+        return _tiled_avg(x, xb, nd, kernel, out, div, lead)
     xpd = pad_zeros(xb, pads)
-    win = _kernel_last(xpd, kernel, stride, (1,) * nd, out)
-    total = win.sum(axis=tuple(range(nd + 1, 2 * nd + 1)))
+    # A sum of one strided view per kernel offset (as max pooling does).
+    total = None
+    for off in np.ndindex(*kernel):
+        v = xpd[(slice(None),) + tuple(slice(k, k + s * (o - 1) + 1, s) for k, s, o in zip(off, stride, out))]
+        if total is None:
+            total = v.astype(xd.dtype if xd.dtype.kind == "f" else np.int64)
+        else:
+            total += v
     if divisor_override is not None:
         div = int(divisor_override)
     elif count_include_pad and not ceil_mode:
