@@ -9,14 +9,17 @@
  *   float64  element i: word i, u = (w >> 11) * 2^-53
  *   uniform  x = u * span + lo with span = T((double)hi - (double)lo); x >= hi -> lo
  *   masked   uniform(-a, a) then x * (|x| >= threshold ? 1 : 0), so dropped negatives are -0
- *   normal   pair p: u1 = word 2p, u2 = word 2p + 1 as float64 uniforms,
- *            r = sqrt(-2 * log(1 - u1)), t = u2 * 2pi, z = (r cos t, r sin t),
- *            x = z * std + mean in double, rounded to the output type
+ *   normal   float32: pair p: u1, u2 = float32 uniforms of word p (low half, high half),
+ *            r = sqrtf(-2 * logf(1 - u1)), t = u2 * float(2pi), z = (r cosf t, r sinf t),
+ *            x = z * std + mean (mean added only when nonzero), every step rounded to float;
+ *            float64: pair p: u1 = word 2p, u2 = word 2p + 1 as float64 uniforms,
+ *            r = sqrt(-2 * log(1 - u1)), t = u2 * 2pi, z = (r cos t, r sin t), x = z * std + mean
  *   randint  low + mulhi64(w, range) with range = high - low (0 encodes 2^64)
  *   bernoulli float32 u < p ? 1 : 0
  *
  * Every kernel loops over Philox blocks with a grid-stride loop: launch any grid, ideally one
- * thread per block.  Blocks per fill: float32 outputs ceil(n / 8), everything else ceil(n / 4).
+ * thread per block.  Blocks per fill: float32 outputs ceil(n / 8) (normal included), everything
+ * else ceil(n / 4).
  * (key0, key1, ctr0) come from Generator._reserve(stream_words(kind, n, dtype)).
  * From CuPy pass n as numpy.int64, key0/key1/ctr0 (and randint's range) as numpy.uint64 and
  * each floating argument as the exact numpy type of its parameter (float32 or float64).
@@ -51,6 +54,10 @@ double log(double);
 double sqrt(double);
 double sin(double);
 double cos(double);
+float logf(float);
+float sqrtf(float);
+float sinf(float);
+float cosf(float);
 double fabs(double);
 float fabsf(float);
 
@@ -69,6 +76,7 @@ typedef unsigned long long xpt_u64;
 #define XPT_TWO_M24 5.9604644775390625e-08f
 #define XPT_TWO_M53 1.1102230246251565404236316680908203125e-16
 #define XPT_TWO_PI 6.283185307179586
+#define XPT_TWO_PI_F 6.28318548202514648f
 
 XPT_FN void xpt_philox4x64_10(const xpt_u64 ctr[4], xpt_u64 k0, xpt_u64 k1, xpt_u64 out[4])
 {
@@ -229,20 +237,24 @@ XPT_KERNEL(xpt_masked_uniform_f64)(double* out, long long n, xpt_u64 key0, xpt_u
     }
 }
 
-XPT_KERNEL(xpt_normal_f32)(float* out, long long n, xpt_u64 key0, xpt_u64 key1, xpt_u64 ctr0, double mean, double std)
+XPT_KERNEL(xpt_normal_f32)(float* out, long long n, xpt_u64 key0, xpt_u64 key1, xpt_u64 ctr0, float mean, float std)
 {
-    long long nb = (n + 3) / 4;
+    long long nb = (n + 7) / 8;
     XPT_FOR_BLOCKS(b, nb)
     {
         xpt_u64 w[4];
         xpt_stream_block(key0, key1, ctr0, b, w);
-        for (int p = 0; p < 2; ++p) {
-            double z[2];
-            xpt_box_muller(w[2 * p], w[2 * p + 1], &z[0], &z[1]);
+        for (int p = 0; p < 4; ++p) {
+            float u1 = xpt_u01_f32_at(w, 2 * p), u2 = xpt_u01_f32_at(w, 2 * p + 1);
+            float r = sqrtf(__fmul_rn(logf(__fadd_rn(1.0f, -u1)), -2.0f));
+            float t = __fmul_rn(u2, XPT_TWO_PI_F);
+            float z[2];
+            z[0] = __fmul_rn(r, cosf(t));
+            z[1] = __fmul_rn(r, sinf(t));
             for (int q = 0; q < 2; ++q) {
-                long long i = b * 4 + 2 * p + q;
+                long long i = b * 8 + 2 * p + q;
                 if (i < n)
-                    out[i] = (float)__dadd_rn(__dmul_rn(z[q], std), mean);
+                    out[i] = mean != 0.0f ? __fadd_rn(__fmul_rn(z[q], std), mean) : __fmul_rn(z[q], std);
             }
         }
     }

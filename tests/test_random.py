@@ -65,7 +65,7 @@ class Kernels:
         "xpt_uniform_f64": (np.float64, [_D, _D]),
         "xpt_masked_uniform_f32": (np.float32, [_F, _F]),
         "xpt_masked_uniform_f64": (np.float64, [_D, _D]),
-        "xpt_normal_f32": (np.float32, [_D, _D]),
+        "xpt_normal_f32": (np.float32, [_F, _F]),
         "xpt_normal_f64": (np.float64, [_D, _D]),
         "xpt_randint_i64": (np.int64, [_LL, _U]),
         "xpt_bernoulli_f32": (np.float32, [_F]),
@@ -230,8 +230,11 @@ def test_masked_uniform_keeps_the_sign_of_dropped_values():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mean,std", [(0.0, 1.0), (0.5, 2.0), (-3.0, 1e-3)])
-def test_normal_matches_kernel_within_two_ulp(kernels, dtype, mean, std):
+def test_normal_matches_kernel_within_documented_ulp(kernels, dtype, mean, std):
     name = "xpt_normal_f32" if dtype == np.float32 else "xpt_normal_f64"
+    # float64: glibc's and NumPy's libm agree within 2 ulp; float32: NumPy's SIMD logf/sinf/cosf
+    # against glibc's, after the Box-Muller products, within the documented bound.
+    ulp = R.NORMAL_F32_ULP if dtype == np.float32 else 2
     identical = total = 0
     for seed in SEEDS:
         gen = R.Generator().manual_seed(seed)
@@ -239,18 +242,26 @@ def test_normal_matches_kernel_within_two_ulp(kernels, dtype, mean, std):
             twin = _twin(gen)
             key = twin._reserve(R.stream_words("normal", n, dtype))
             got = gen.normal((n,), mean, std, dtype=dtype)
-            ref = kernels(name, n, key, mean, std)
+            ref = kernels(name, n, key, dtype(mean), dtype(std))
             np.testing.assert_array_equal(gen.get_state(), twin.get_state())
             # Near mean the result is a difference, so the ulp is taken at the larger of it and its terms.
             scale = np.maximum(np.abs(ref), np.abs(ref.astype(np.float64) - mean)).astype(dtype)
-            tol = 2 * np.spacing(scale)
+            tol = ulp * np.spacing(scale) + (np.spacing(np.abs(ref)) if mean else 0)
             assert np.all(np.abs(got.astype(np.float64) - ref.astype(np.float64)) <= tol), f"seed={seed} n={n}"
             if mean == 0.0:
-                assert _ulp_distance(got, ref).max() <= 2
+                assert _ulp_distance(got, ref).max() <= ulp
             identical += int(np.sum(_bits(got) == _bits(ref)))
             total += n
-    # Only log/sin/cos differ between glibc and numpy, and rarely by more than rounding.
-    assert identical / total > 0.99
+    # Only log/sin/cos differ between glibc and numpy, and mostly by no more than rounding.
+    assert identical / total > (0.99 if dtype == np.float64 else 0.6)
+
+
+def test_float32_normal_uses_one_word_per_pair():
+    assert R.stream_words("normal", 7, np.float32) == 4
+    assert R.stream_words("normal", 7, np.float64) == 8
+    g = R.Generator().manual_seed(3)
+    g.normal((16,))
+    assert g.get_state().view("<u8")[1] == 2  # 8 words, 2 blocks
 
 
 @pytest.mark.parametrize("low,high", [(0, 10), (-5, 5), (0, 1), (-(2**40), 2**40 + 7), (-(2**63), 2**63 - 1), (-(2**63), 2**63)])
@@ -298,6 +309,7 @@ def test_kernel_source_is_header_free_and_its_cuda_branch_parses(tmp_path):
         "static inline double __dmul_rn(double a, double b) { return a * b; }\n"
         "static inline double __dadd_rn(double a, double b) { return a + b; }\n"
         'extern "C" { double log(double); double sqrt(double); double sin(double); double cos(double);'
+        " float logf(float); float sqrtf(float); float sinf(float); float cosf(float);"
         " double fabs(double); float fabsf(float); }\n"
     )
     cmd = [gxx, "-x", "c++", "-std=c++11", "-D__CUDACC__", "-include", str(stub), "-Wall", "-Wno-unknown-pragmas",

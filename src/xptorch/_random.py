@@ -20,11 +20,20 @@ Stream definition (kernels/philox.cu implements exactly the same):
 * ``masked_uniform(a, threshold)``: ``uniform(-a, a)`` then ``x = x * (|x| >= T(threshold))``
   with the comparison as 1.0/0.0, so dropped negatives become ``-0.0`` exactly as torch's
   ``w *= w.abs() >= t``.  Words as ``uniform``.
-* ``normal(mean, std)``: Box-Muller in float64 for both dtypes.  Output pair ``p`` (elements
-  ``2p``, ``2p + 1``) uses float64 uniforms ``u1`` from word ``2p`` and ``u2`` from word ``2p + 1``:
-  ``r = sqrt(-2.0 * log(1.0 - u1))`` (argument in (0, 1]), ``t = u2 * 6.283185307179586``,
-  ``z0 = r * cos(t)``, ``z1 = r * sin(t)``, ``x = z * std + mean`` in float64, then rounded to
-  the dtype.  Words: ``2 * ceil(n / 2)``.  Only log/sin/cos may differ between libraries.
+* ``normal(mean, std)``, float32: Box-Muller in float32, every operation rounded to float32, no
+  fused multiply-add.  Output pair ``p`` (elements ``2p``, ``2p + 1``) uses the float32 unit
+  uniforms of word ``p``: ``u1`` from its low half, ``u2`` from its high half (float32 uniform
+  elements ``2p`` and ``2p + 1``); ``r = sqrt(-2 * log(1 - u1))`` (argument in [2**-24, 1]),
+  ``t = u2 * float32(2 pi)``, ``z0 = r * cos(t)``, ``z1 = r * sin(t)``,
+  ``x = z * float32(std) + float32(mean)`` (the mean added only when nonzero, so a zero mean
+  keeps the sign of a zero).  Words: ``ceil(n / 2)``.  Only log/sin/cos differ
+  between libraries (NumPy's SIMD float32 functions, glibc's and CUDA's libm): CPU and CUDA
+  agree within ``NORMAL_F32_ULP`` ulp of ``z * std`` before the mean is added.
+* ``normal(mean, std)``, float64: Box-Muller in float64.  Output pair ``p`` uses float64 uniforms
+  ``u1`` from word ``2p`` and ``u2`` from word ``2p + 1``: ``r = sqrt(-2.0 * log(1.0 - u1))``
+  (argument in (0, 1]), ``t = u2 * 6.283185307179586``, ``z0 = r * cos(t)``, ``z1 = r * sin(t)``,
+  ``x = z * std + mean``.  Words: ``2 * ceil(n / 2)``.  Only log/sin/cos may differ between
+  libraries (within 2 ulp).
 * ``randint(low, high)``: word ``i`` gives ``low + mulhi64(w, high - low)`` (high 64 bits of the
   128-bit product), bias at most ``(high - low) / 2**64``.  Words: ``n``.
 * ``bernoulli(p)``: float32 ``uniform(0, 1)`` ``u`` then ``1`` where ``u < float32(p)``.
@@ -58,6 +67,9 @@ _M256 = (1 << 256) - 1
 _WORDS_PER_BLOCK = 4
 _STATE_BYTES = 16
 TWO_PI = 6.283185307179586
+TWO_PI_F32 = np.float32(TWO_PI)
+# Largest distance, in ulp of z * std, between CPU and CUDA float32 normals (documented above).
+NORMAL_F32_ULP = 8
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -76,7 +88,7 @@ def stream_words(kind, n, dtype=np.float32):
             return (n + 1) // 2
         return n
     if kind == "normal":
-        return 2 * ((n + 1) // 2)
+        return (n + 1) // 2 if dtype == _F32 else 2 * ((n + 1) // 2)
     if kind in ("randint", "permutation", "raw"):
         return n
     raise ValueError(f"unknown fill kind {kind!r}")
@@ -215,9 +227,13 @@ class Generator:
             raise ValueError(f"normal expects std >= 0.0, but found std {std}")
         out = np.empty(math.prod(shape), dtype)
         key = self._reserve(stream_words("normal", out.size, dtype))
-        fill = lambda g, x: _normal_chunk(g, x, mean, std)
-        # Four words per block, one word per output.
-        _fill(out, 4, key, fill)
+        if dtype == _F32:
+            m32, s32 = np.float32(mean), np.float32(std)
+            # Four words per block, one word per pair of outputs.
+            _fill(out, 8, key, lambda g, x: _normal_f32_chunk(g, x, m32, s32))
+        else:
+            # Four words per block, one word per output.
+            _fill(out, 4, key, lambda g, x: _normal_chunk(g, x, mean, std))
         return out.reshape(shape)
 
     def randint(self, shape, low, high):
@@ -300,8 +316,30 @@ def _uniform_params(low, high, dtype):
     return hit
 
 
+_TWO_M24 = np.float32(2.0**-24)
+_TWO_M53 = np.float64(2.0**-53)
+
+
+def _u01(gen, x):
+    """x filled with the stream's unit uniforms of x's dtype (numpy's Generator.random, in bulk).
+
+    Raw words first, then vector shifts and scales: the same values as Generator.random, without
+    its call per element.
+    """
+    n = x.size
+    if x.dtype == _F32:
+        h = gen.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+        np.right_shift(h, np.uint32(8), out=h)
+        np.multiply(h, _TWO_M24, out=x, dtype=np.float32, casting="unsafe")
+    else:
+        w = gen.bit_generator.random_raw(n)
+        np.right_shift(w, np.uint64(11), out=w)
+        np.multiply(w, _TWO_M53, out=x, dtype=np.float64, casting="unsafe")
+    return x
+
+
 def _uniform_chunk(gen, x, lo, span, hi, remap):
-    gen.random(dtype=x.dtype, out=x)
+    _u01(gen, x)
     if span != 1 or lo != 0:
         x *= span
         x += lo
@@ -323,6 +361,34 @@ def _normal_chunk(gen, x, mean, std):
     z *= std
     z += mean
     x[...] = z[: x.size]
+
+
+def _normal_f32_chunk(gen, x, mean, std):
+    pairs = (x.size + 1) // 2
+    h = gen.bit_generator.random_raw(pairs).view(np.uint32).reshape(pairs, 2)
+    # Contiguous operands keep NumPy's SIMD float32 log/sin/cos on their vector paths.
+    # u1 = (low >> 8) * 2**-24, so 1 - u1 = (2**24 - (low >> 8)) * 2**-24 exactly.
+    hi = np.right_shift(h[:, 1], np.uint32(8))
+    lo = np.right_shift(h[:, 0], np.uint32(8))
+    np.subtract(np.uint32(1 << 24), lo, out=lo)
+    r = np.multiply(lo, _TWO_M24, dtype=np.float32, casting="unsafe")
+    t = np.multiply(hi, _TWO_M24, dtype=np.float32, casting="unsafe")
+    t *= TWO_PI_F32
+    np.log(r, out=r)
+    r *= np.float32(-2.0)
+    np.sqrt(r, out=r)
+    c = np.cos(t)
+    np.sin(t, out=t)
+    direct = x.size % 2 == 0
+    z = x.reshape(-1, 2) if direct else np.empty((pairs, 2), np.float32)
+    np.multiply(r, c, out=z[:, 0])
+    np.multiply(r, t, out=z[:, 1])
+    if std != 1:
+        z *= std
+    if mean != 0:
+        z += mean
+    if not direct:
+        x[...] = z.reshape(-1)[: x.size]
 
 
 def _mulhi64(w, span):

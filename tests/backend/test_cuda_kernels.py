@@ -269,10 +269,11 @@ def test_non_contiguous_targets_fill_in_logical_order():
     lambda t: init.kaiming_normal_(t),
     lambda t: init.xavier_normal_(t),
 ], ids=["normal", "kaiming_normal", "xavier_normal"])
-def test_normal_is_within_two_ulp_on_cpu_and_cuda(dtype, fn):
-    # Only log/sin/cos may differ between CUDA's libm and NumPy's.
+def test_normal_is_within_the_documented_ulp_on_cpu_and_cuda(dtype, fn):
+    # Only log/sin/cos may differ between CUDA's libm and NumPy's (float32: NumPy's SIMD versions).
     cpu, gpu = both(lambda d: host(fn(xptorch.empty(257, 129, dtype=dtype, device=d))))
-    assert ulp_distance(cpu.ravel(), gpu.ravel()).max() <= 2
+    ulp = R.NORMAL_F32_ULP if dtype == xptorch.float32 else 2
+    assert ulp_distance(cpu.ravel(), gpu.ravel()).max() <= ulp
     assert cpu.std() > 0
 
 
@@ -280,8 +281,10 @@ def test_normal_is_within_two_ulp_on_cpu_and_cuda(dtype, fn):
 def test_normal_with_a_mean_differs_only_by_the_libm_error_before_the_shift(dtype):
     mean, std = 0.5, 2.0
     cpu, gpu = both(lambda d: host(xptorch.empty(257, 129, dtype=dtype, device=d).normal_(mean, std)))
-    # 2 ulp of std * z, then one rounding of the sum (cancellation near -mean makes plain ulps meaningless).
-    bound = 2 * np.spacing(np.abs(cpu - cpu.dtype.type(mean))) + np.spacing(np.abs(cpu))
+    # The documented ulp of std * z, then one rounding of the sum (cancellation near -mean makes plain
+    # ulps meaningless).
+    ulp = R.NORMAL_F32_ULP if dtype == xptorch.float32 else 2
+    bound = ulp * np.spacing(np.abs(cpu - cpu.dtype.type(mean))) + np.spacing(np.abs(cpu))
     assert np.all(np.abs(cpu - gpu) <= bound)
 
 

@@ -454,9 +454,10 @@ def test_random_fill_launch_equals_the_host_stream(fake, dtype, kind, args, shap
     K.random_fill(_T(d), kind, args, gen)
     got = np.asarray(d)
     if kind == "normal":
-        # glibc's and NumPy's log/sin/cos may differ by an ulp or two before the mean shift.
+        # glibc's and NumPy's log/sin/cos differ by a few ulp before the mean shift (documented bound).
         mean = dtype(args[0])
-        bound = 2 * np.spacing(np.abs(want - mean)) + np.spacing(np.abs(want))
+        ulp = R.NORMAL_F32_ULP if np.dtype(dtype) == np.float32 else 2
+        bound = ulp * np.spacing(np.abs(want - mean)) + np.spacing(np.abs(want))
         assert np.all(np.abs(got - want) <= bound)
     else:
         np.testing.assert_array_equal(bits(got), bits(want))
@@ -562,7 +563,8 @@ def test_elementwise_program_compiles_without_fma_or_flushing(programs):
 def test_philox_program_only_fuses_inside_libm(programs):
     entries, _ = programs[1][("philox.cu",)]
     for name, body in entries.items():
-        assert ".ftz.f32" not in body and "fma.rn.f32" not in body, name
+        assert ".ftz.f32" not in body, name
         if not name.startswith("xpt_normal"):
-            # Box-Muller's log/sin/cos are the only place FMA may appear (inside CUDA's libm).
+            # Box-Muller's log/sin/cos (logf/sinf/cosf for float32) are the only place FMA may appear,
+            # inside CUDA's libm; the stream's own arithmetic is separately rounded.
             assert "fma." not in body, name

@@ -297,7 +297,10 @@ def random_fill(d, kind, args, gen):
         mean, std = float(args[0]), float(args[1])
         if not std >= 0.0:
             return False
-        kernel, scalars, out_dtype, per_block = NORMAL, (np.float64(mean), np.float64(std)), dtype, 4
+        if dtype == _F32:
+            kernel, scalars, out_dtype, per_block = NORMAL, (np.float32(mean), np.float32(std)), dtype, 8
+        else:
+            kernel, scalars, out_dtype, per_block = NORMAL, (np.float64(mean), np.float64(std)), dtype, 4
     elif kind == "bernoulli":
         p = args[0]
         if not isinstance(p, (int, float, np.integer, np.floating)) or not 0.0 <= float(p) <= 1.0:
