@@ -798,6 +798,8 @@ NOT_OPS = (
     # global state, RNG state, printing, I/O: covered by their own test files
     "get_default_dtype", "get_printoptions", "set_printoptions", "printoptions", "get_rng_state", "set_rng_state",
     "initial_seed", "manual_seed", "seed", "is_grad_enabled", "load", "save",
+    # thread counts: tests/test_threads.py
+    "get_num_threads", "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
     # autograd API on a tensor (tests/test_autograd.py)
     "Tensor.backward", "Tensor.register_hook", "Tensor.retain_grad", "Tensor.retains_grad", "Tensor.requires_grad",
     "Tensor.requires_grad_", "Tensor.grad", "Tensor.grad_fn", "Tensor.is_leaf", "Tensor.data", "Tensor.detach_",

@@ -49,6 +49,7 @@ from ._factories import (
 from ._functions import *  # noqa: F401,F403  (sum, cat, where, ...: plain forms of Tensor methods)
 from ._functions import max, min, sum, abs, pow, t, all, any  # noqa: F401  (shadowed builtins, exported on purpose)
 from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from ._threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
 from . import autograd, backend, cuda  # noqa: E402
 from .serialization import load, save  # noqa: E402
 

@@ -459,6 +459,16 @@ def _get_pool():
         return _pool
 
 
+def set_fill_threads(n):
+    """Use n threads (the caller's included) for large fills; the next fill builds a pool that size."""
+    global _N_WORKERS, _pool
+    with _pool_lock:
+        _N_WORKERS = max(1, min(int(n), 64))
+        old, _pool = _pool, None
+    if old is not None:
+        old.shutdown(wait=False)
+
+
 def _forget_pool():
     global _pool, _pool_lock
     # Pool threads do not survive fork; the child builds its own.
