@@ -5,6 +5,7 @@ from .._device import CPU
 from .._ops import _common as C
 from .._ops.inplace import bump
 from ..backend import use_device
+from ..backend.blas import axpy
 from .optimizer import Optimizer
 from .sgd import _check_flags
 
@@ -109,9 +110,13 @@ class Adam(Optimizer):
                 m = m_t._data
                 v = v_t._data
                 # m <- m + (1 - beta1) (g - m): the lerp form keeps m exact when g == m.
-                xp.add(m, xp.multiply(xp.subtract(g, m, out=tmp2), 1 - beta1, out=tmp2), out=m)
+                diff = xp.subtract(g, m, out=tmp2)
+                if not axpy(1 - beta1, diff, m):
+                    xp.add(m, xp.multiply(diff, 1 - beta1, out=tmp2), out=m)
                 xp.multiply(v, beta2, out=v)
-                xp.add(v, xp.multiply(xp.multiply(g, g, out=tmp2), 1 - beta2, out=tmp2), out=v)
+                sq = xp.multiply(g, g, out=tmp2)
+                if not axpy(1 - beta2, sq, v):
+                    xp.add(v, xp.multiply(sq, 1 - beta2, out=tmp2), out=v)
                 bump(m_t)
                 bump(v_t)
                 bias_correction1 = 1 - beta1 ** t
@@ -126,6 +131,7 @@ class Adam(Optimizer):
                 xp.divide(denom, bc2_sqrt, out=denom)
                 xp.add(denom, eps, out=denom)
                 upd = xp.divide(m, denom, out=tmp2)
-                xp.subtract(d, xp.multiply(upd, step_size, out=upd), out=d)
+                if not axpy(-step_size, upd, d):
+                    xp.subtract(d, xp.multiply(upd, step_size, out=upd), out=d)
                 bump(p)
         return loss

@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 from .._ops import _common as C
 from .._ops.inplace import bump
+from ..backend.blas import axpy
 from .optimizer import Optimizer, required
 
 __all__ = ["SGD"]
@@ -69,8 +70,9 @@ class SGD(Optimizer):
                 d = p._data
                 ga = grad._data
                 if wd == 0 and momentum == 0 and not maximize:
-                    # Plain SGD: one fused multiply into the scratch array and one subtract.
-                    d -= ga * lr if d.size < _SMALL else C.get_xp(d).multiply(ga, lr, out=self._buffers(p)[0])
+                    # Plain SGD: one pass through BLAS's axpy, else a multiply into scratch and a subtract.
+                    if not axpy(-lr, ga, d):
+                        d -= ga * lr if d.size < _SMALL else C.get_xp(d).multiply(ga, lr, out=self._buffers(p)[0])
                     bump(p)
                     continue
                 xp = C.get_xp(d)
@@ -92,15 +94,17 @@ class SGD(Optimizer):
                     else:
                         b = buf._data
                         xp.multiply(b, momentum, out=b)
-                        if dampening != 0:
-                            xp.add(b, xp.multiply(g, 1 - dampening, out=tmp2), out=b)
-                        else:
-                            xp.add(b, g, out=b)
+                        if not axpy(1 - dampening, g, b):
+                            if dampening != 0:
+                                xp.add(b, xp.multiply(g, 1 - dampening, out=tmp2), out=b)
+                            else:
+                                xp.add(b, g, out=b)
                         bump(buf)
                     if nesterov:
                         g = xp.add(g, xp.multiply(b, momentum, out=tmp2), out=tmp2)
                     else:
                         g = b
-                xp.subtract(d, xp.multiply(g, lr, out=tmp), out=d)
+                if not axpy(-lr, g, d):
+                    xp.subtract(d, xp.multiply(g, lr, out=tmp), out=d)
                 bump(p)
         return loss
