@@ -1,9 +1,11 @@
 """DataLoader: batches from a dataset through a sampler and a collate function.
 
-Loading runs in the calling process (num_workers is accepted and ignored). A TensorDataset with
-the default collate is batched by one fancy-indexing op per tensor instead of stacking samples.
+With num_workers=0 loading runs in the calling process, and a TensorDataset with the default collate
+is batched by one fancy-indexing op per tensor instead of stacking samples. With num_workers=N, N
+worker processes load the same batches in the same order (_worker.py).
 """
 import collections.abc
+import functools
 import math
 
 import numpy as np
@@ -181,6 +183,30 @@ def default_convert(data):
     return data
 
 
+# ---- what a worker runs ---------------------------------------------------------------------------
+def _fetch_batch(dataset, indices, auto, collate_fn):
+    if not auto:
+        return collate_fn(dataset[indices])
+    many = getattr(dataset, "__getitems__", None)
+    return collate_fn(many(indices) if many is not None else [dataset[i] for i in indices])
+
+
+def _stream_batches(dataset, batch_size, drop_last, collate_fn):
+    it = iter(dataset)
+    if batch_size is None:
+        for sample in it:
+            yield collate_fn(sample)
+        return
+    batch = []
+    for sample in it:
+        batch.append(sample)
+        if len(batch) == batch_size:
+            yield collate_fn(batch)
+            batch = []
+    if batch and not drop_last:
+        yield collate_fn(batch)
+
+
 # ---- loader --------------------------------------------------------------------------------------
 class DataLoader:
     """Iterate a dataset in batches: `for x, y in DataLoader(ds, batch_size=32, shuffle=True)`.
@@ -197,11 +223,28 @@ class DataLoader:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 to enable "
+                "multiprocessing, otherwise set prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         self.dataset = dataset
         self.num_workers = num_workers
-        self.pin_memory = pin_memory
+        self.pin_memory = pin_memory  # accepted: CPU arrays need no pinning here
+        self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.generator = generator
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = persistent_workers
+        self.in_order = in_order
+        self._workers_iter = None
         iterable = isinstance(dataset, IterableDataset)
         if iterable:
             if shuffle not in (False, None):
@@ -249,6 +292,8 @@ class DataLoader:
         return len(self.sampler)
 
     def __iter__(self):
+        if self.num_workers > 0:
+            return self._iter_workers()
         if isinstance(self.dataset, IterableDataset):
             return self._iter_stream()
         if not self._auto_collation:
@@ -257,6 +302,33 @@ class DataLoader:
                 and isinstance(self.batch_sampler, BatchSampler) and hasattr(self.sampler, "_order")):
             return self._iter_tensor_batches()
         return self._iter_batches()
+
+    def _iter_workers(self):
+        from ._worker import MultiProcessIter
+
+        stream = isinstance(self.dataset, IterableDataset)
+        it = self._workers_iter
+        if self.persistent_workers and it is not None and not it._closed and not stream and it._finished:
+            it.reset()
+            return it
+        if it is not None:
+            it._shutdown()
+            self._workers_iter = None
+        if stream:
+            fetch = functools.partial(_stream_batches, batch_size=self.batch_size, drop_last=self.drop_last,
+                                      collate_fn=self.collate_fn)
+        else:
+            fetch = functools.partial(_fetch_batch, auto=self._auto_collation, collate_fn=self.collate_fn)
+        it = MultiProcessIter(self, fetch, stream)
+        if self.persistent_workers:
+            self._workers_iter = it
+        return it
+
+    def _batch_indices(self):
+        """What one epoch sends to the workers: index lists (auto-collation) or single indices."""
+        if self._auto_collation:
+            return iter(self.batch_sampler)
+        return iter(self.sampler)
 
     def _iter_batches(self):
         ds = self.dataset
