@@ -50,20 +50,26 @@ def same_padding(kernel, dilation):
     return tuple(out)
 
 
-def columns(xpd, kernel, stride, dilation, out, groups, role=None):
+def columns(xpd, kernel, stride, dilation, out, groups, role=None, win=None):
     """im2col: (N, groups, C/groups * prod(kernel), prod(out)) copy of xpd's windows.
 
-    With a role (CPU only), the columns live in that scratch buffer and must not outlive the caller.
+    win, when given, is windows(...) of a larger array that xpd is a batch slice of (sl), passed as
+    (win, sl) so chunked callers build the strided view once. With a role (CPU only), the columns
+    live in that scratch buffer and must not outlive the caller.
     """
-    xp = get_xp(xpd)
-    win = windows(xpd, kernel, stride, dilation, out)
-    n = xpd.shape[0]
+    if win is None:
+        win = windows(xpd, kernel, stride, dilation, out)
+    else:
+        win, sl = win
+        win = win[sl]
+    xp = get_xp(win)
+    n = win.shape[0]
     L = 1
     for o in out:
         L *= o
     if role is None or xp is not np:
         return win.reshape(n, groups, -1, L)
-    buf = scratch(role, win.shape, xpd.dtype)
+    buf = scratch(role, win.shape, win.dtype)
     np.copyto(buf, win)
     return buf.reshape(n, groups, -1, L)
 
@@ -172,8 +178,9 @@ class ConvolutionBackward0(Node):
             xpd = self.xpd
             ck = self.wmat.shape[2] if self.wmat is not None else xshape[1] // groups * int(np.prod(kernel))
             gw = None
+            win = windows(xpd, kernel, stride, dilation, out)
             for sl in _chunks(xp, n, groups * ck * L * g.itemsize):
-                cols = columns(xpd[sl], kernel, stride, dilation, out, groups, role="conv.cols")
+                cols = columns(None, kernel, stride, dilation, out, groups, role="conv.cols", win=(win, sl))
                 # (ck, L) @ (L, oc): BLAS runs this orientation about twice as fast as (oc, L) @ (L, ck).
                 part = xp.matmul(cols, g4[sl].swapaxes(2, 3)).sum(axis=0)
                 gw = part if gw is None else gw.__iadd__(part)
@@ -233,8 +240,9 @@ def _input_grad_gather(xp, g, wmat, xshape, pads, kernel, dilation, groups, full
     size = tuple(xshape[2:])
     Lx = int(np.prod(size))
     gx = xp.empty((n, groups, cg, Lx), dtype=g.dtype)
+    win = windows(gpd, kernel, (1,) * nd, dilation, size)
     for sl in _chunks(xp, n, oc * int(np.prod(kernel)) * Lx * g.itemsize):
-        cols = columns(gpd[sl], kernel, (1,) * nd, dilation, size, groups, role="conv.cols")
+        cols = columns(None, kernel, (1,) * nd, dilation, size, groups, role="conv.cols", win=(win, sl))
         xp.matmul(wt, cols, out=gx[sl])
     return gx.reshape(xshape)
 
@@ -374,8 +382,9 @@ def _conv_arrays(x, w, b, stride, pads, dilation, groups):
     xpd = pad_zeros(xd, pads, role=None if keep_xpd else "conv.pad")
     wmat = wd.reshape(groups, oc // groups, ck)
     y = xp.empty((n, groups, oc // groups, L), dtype=xd.dtype)
+    win = windows(xpd, kernel, stride, dilation, out)
     for sl in _chunks(xp, n, groups * ck * L * xd.itemsize):
-        cols = columns(xpd[sl], kernel, stride, dilation, out, groups, role="conv.cols")
+        cols = columns(None, kernel, stride, dilation, out, groups, role="conv.cols", win=(win, sl))
         xp.matmul(wmat, cols, out=y[sl])
     y = y.reshape((n, oc) + out)
     if b is not None:

@@ -61,7 +61,8 @@ class NativeBatchNormBackward0(Node):
     def backward_graph(self, g):
         axes = (0,) + tuple(range(2, g.dim()))
         bshape = (1, -1) + (1,) * (g.dim() - 2)
-        return _norm_grads_t(self, g, axes, axes, self.invstd.reshape(bshape), bshape, self.training)
+        xhat = (self.xc * self.invstd[:, None]).reshape(tuple(g.shape))
+        return _norm_grads_t(self, g, axes, axes, self.invstd.reshape(bshape), bshape, self.training, xhat)
 
 
 def _tmp(xp, shape, dtype):
@@ -161,14 +162,14 @@ class NativeLayerNormBackward0(Node):
         return _norm_grads_t(self, g, inner, outer, self.invstd, None, True)
 
 
-def _norm_grads_t(node, g, axes, waxes, invstd, wshape, training):
+def _norm_grads_t(node, g, axes, waxes, invstd, wshape, training, xhat=None):
     """The closed-form normalisation backward in Tensor ops (second-order rule of both norms).
 
     The input is rebuilt as xhat / invstd: it differs from x by the mean (a constant shift in eval
     mode), and normalisation does not see shifts, so every derivative through it is x's.
     """
     dev = g._device
-    xhat_a = node.xhat
+    xhat_a = node.xhat if xhat is None else xhat
     nx, nw, nb = node.next
     x = wrap_grad(xhat_a / invstd, dev, nx) if nx is not None else wrap(xhat_a / invstd, dev)
     if training:
