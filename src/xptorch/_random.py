@@ -194,11 +194,12 @@ class Generator:
             key0 = self._seed
         return key0, 0, ctr0
 
-    def uniform(self, shape, low=0.0, high=1.0, dtype=np.float32):
+    def uniform(self, shape, low=0.0, high=1.0, dtype=np.float32, out=None):
+        """out, when given, is a C-contiguous array of shape and dtype filled in place."""
         dtype = _float_dtype(dtype, "uniform")
         shape = _as_shape(shape)
         lo, hi, span, remap = _uniform_params(low, high, dtype)
-        out = np.empty(math.prod(shape), dtype)
+        out = np.empty(math.prod(shape), dtype) if out is None else out.reshape(-1)
         key = self._reserve(stream_words("uniform", out.size, dtype))
         fill = lambda g, x: _uniform_chunk(g, x, lo, span, hi, remap)
         _fill(out, _elems_per_block(dtype), key, fill)
@@ -219,13 +220,13 @@ class Generator:
         _fill(out, _elems_per_block(dtype), key, fill)
         return out.reshape(shape)
 
-    def normal(self, shape, mean=0.0, std=1.0, dtype=np.float32):
+    def normal(self, shape, mean=0.0, std=1.0, dtype=np.float32, out=None):
         dtype = _float_dtype(dtype, "normal")
         shape = _as_shape(shape)
         mean, std = float(mean), float(std)
         if not std >= 0.0:
             raise ValueError(f"normal expects std >= 0.0, but found std {std}")
-        out = np.empty(math.prod(shape), dtype)
+        out = np.empty(math.prod(shape), dtype) if out is None else out.reshape(-1)
         key = self._reserve(stream_words("normal", out.size, dtype))
         if dtype == _F32:
             m32, s32 = np.float32(mean), np.float32(std)
@@ -339,9 +340,23 @@ def _u01(gen, x):
 
 
 def _uniform_chunk(gen, x, lo, span, hi, remap):
-    _u01(gen, x)
-    if span != 1 or lo != 0:
+    n = x.size
+    # (h * 2**-k) * span == h * (span * 2**-k) exactly (a power-of-two scale), so the unit uniform
+    # and the span take one rounded multiply, as the definition's u * span does.
+    if x.dtype == _F32:
+        h = gen.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+        np.right_shift(h, np.uint32(8), out=h)
+        scale = span * _TWO_M24
+    else:
+        h = gen.bit_generator.random_raw(n)
+        np.right_shift(h, np.uint64(11), out=h)
+        scale = span * _TWO_M53
+    if span == 0 or abs(scale) >= np.finfo(x.dtype).tiny:
+        np.multiply(h, scale, out=x, dtype=x.dtype, casting="unsafe")
+    else:  # span so small that the scaled factor is subnormal: scale in two steps
+        np.multiply(h, _TWO_M24 if x.dtype == _F32 else _TWO_M53, out=x, dtype=x.dtype, casting="unsafe")
         x *= span
+    if lo != 0:
         x += lo
     if remap:
         np.putmask(x, x >= hi, lo)

@@ -103,6 +103,12 @@ def random_fill(t, kind, args, gen):
 
         if cuda_kernels.random_fill(d, kind, args, gen):
             return
+    if type(d) is np.ndarray and kind in ("uniform", "normal") and d.dtype in _KERNEL_DTYPES and \
+            d.flags.c_contiguous and d.flags.writeable:
+        # Filled in place: no second pass copying a fresh array in.
+        fill = gen.uniform if kind == "uniform" else gen.normal
+        fill(d.shape, args[0], args[1], dtype=d.dtype, out=d)
+        return
     host = _host_random(d.shape, d.dtype, kind, args, gen)
     if type(d) is np.ndarray:
         d[...] = host
