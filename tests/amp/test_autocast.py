@@ -54,6 +54,8 @@ OPS = {
     "prelu": lambda L, F, v, y: F.prelu(v["x"], L.tensor([0.25])),
     "sdpa": lambda L, F, v, y: F.scaled_dot_product_attention(v["seq"], v["seq"], v["seq"]),
     "group_norm_of_half": lambda L, F, v, y: F.group_norm(y, 1),
+    "normalize_of_half": lambda L, F, v, y: F.normalize(y),
+    "cosine_similarity_of_half": lambda L, F, v, y: F.cosine_similarity(y, y),
 }
 
 

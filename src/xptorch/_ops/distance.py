@@ -1,6 +1,8 @@
 """F.normalize, F.cosine_similarity, F.pairwise_distance and F.rms_norm, composed of differentiable ops."""
 import numpy as np
 
+from ..amp import _state as _amp
+
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance", "rms_norm"]
 
 
@@ -12,11 +14,15 @@ def _clamped(norm, eps):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p along dim, eps)."""
+    if _amp.active:
+        input, = _amp.cast("normalize", input)
     return input / input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """Sum over dim of (x1 / ||x1||) (x2 / ||x2||), each norm clamped below at eps."""
+    if _amp.active:
+        x1, x2 = _amp.cast("cosine_similarity", x1, x2)
     from .._functions import broadcast_tensors
 
     a, b = broadcast_tensors(x1, x2)
