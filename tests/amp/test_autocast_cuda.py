@@ -53,6 +53,15 @@ def test_cuda_lists(simulated_cuda, name):
         assert F.linear(xptorch.ones(2, 8), xptorch.ones(3, 8)).dtype == xptorch.float32
 
 
+def test_binary_cross_entropy_is_refused_in_cuda_regions(simulated_cuda):
+    p = xptorch.full((2,), 0.5, device=simulated_cuda)
+    with xptorch.autocast("cuda"):
+        with pytest.raises(RuntimeError, match="binary_cross_entropy and xptorch.nn.BCELoss are unsafe to autocast"):
+            F.binary_cross_entropy(p, p)
+        assert F.binary_cross_entropy_with_logits(p, p).dtype == xptorch.float32
+    assert F.binary_cross_entropy(p, p).dtype == xptorch.float32
+
+
 def test_grad_scaler_on_cuda(simulated_cuda):
     dev = simulated_cuda
     p = xptorch.nn.Parameter(xptorch.ones(3, device=dev))

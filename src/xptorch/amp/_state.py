@@ -59,6 +59,13 @@ def cast(op, *tensors):
     mode = s.get(dt)
     if mode is None or not mode[0]:
         return tensors
+    if op == "binary_cross_entropy" and dt == "cuda":
+        raise RuntimeError(
+            "xptorch.nn.functional.binary_cross_entropy and xptorch.nn.BCELoss are unsafe to autocast.\n"
+            "Many models use a sigmoid layer right before the binary cross entropy layer.\n"
+            "In this case, combine the two layers using xptorch.nn.functional.binary_cross_entropy_with_logits\n"
+            "or xptorch.nn.BCEWithLogitsLoss.  binary_cross_entropy_with_logits and BCEWithLogits are\n"
+            "safe to autocast.")
     if op in LOWER:
         target = mode[1]
     elif op in FLOAT32[dt]:
