@@ -375,8 +375,4 @@ def __getattr__(name):
         from . import _cuda_graphs
 
         return getattr(_cuda_graphs, name)
-    if name == "amp":
-        import importlib
-
-        return importlib.import_module(".amp", "xptorch")
     raise AttributeError(f"module 'xptorch.cuda' has no attribute '{name}'")
