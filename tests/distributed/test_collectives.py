@@ -7,7 +7,7 @@ pytestmark = needs_mpi
 
 CHECKS = ["queries", "all_reduce", "all_reduce_async_and_noncontiguous", "broadcast", "all_gather",
           "reduce_scatter_tensor", "gather_scatter_reduce", "send_recv_barrier", "objects", "new_group",
-          "local_errors", "debug_detects_mismatch", "timeout"]
+          "local_errors", "debug_detects_mismatch", "timeout", "new_group_waits_with_a_deadline"]
 
 
 @pytest.fixture(scope="module", params=[2, 4])

@@ -62,8 +62,14 @@ class ProcessGroupMPI:
         return np.stack(arrays)
 
     def subgroup(self, ranks, timeout):
-        """The communicator of some ranks (collective over this group); None on non-members."""
+        """The communicator of some ranks (collective over this group); None on non-members.
+
+        MPI_Comm_create blocks until every rank calls it, so a barrier with the deadline goes first:
+        a rank that never calls new_group gives a timeout error, not a hang.
+        """
         MPI = self.MPI
+        req = self._call(self.comm.Ibarrier)
+        Work(req.Test, None, timeout, f"new_group on rank {self.ranks[self.rank()]}").wait()
         members = [self.ranks.index(r) for r in ranks]
         comm = self.comm.Create(self.comm.Get_group().Incl(members))
         if comm == MPI.COMM_NULL:

@@ -239,7 +239,11 @@ def _init_mpi(rank, world_size, seconds):
     if rank is not None and rank != r:
         raise RuntimeError(f"RANK is {rank} but this process is MPI rank {r}: ranks come from mpiexec for the 'mpi' backend")
     install_abort_hook(world)
-    return _mpi.ProcessGroupMPI(world.Dup(), list(range(n)), seconds)
+    comm, req = world.Idup()  # non-blocking: a rank that never calls init gives a timeout, not a hang
+    from ._work import Work
+
+    Work(req.Test, None, seconds, f"init_process_group on rank {r}").wait()
+    return _mpi.ProcessGroupMPI(comm, list(range(n)), seconds)
 
 
 def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False,

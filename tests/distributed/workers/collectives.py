@@ -205,6 +205,25 @@ def _():
         raise AssertionError("no timeout")
 
 
+@rep.check("new_group_waits_with_a_deadline")
+def _():
+    import time
+
+    dist.barrier()  # start together: rank 0 alone then calls new_group
+    if rank == 0:
+        t0 = time.monotonic()
+        try:
+            dist.new_group([0, 1], timeout=datetime.timedelta(seconds=1))
+        except dist.DistBackendError as e:
+            assert "new_group" in str(e) and time.monotonic() - t0 < 5, str(e)
+            dist.barrier()  # the others' barrier below completes rank 0's pending one
+            return str(e)
+        raise AssertionError("no timeout")
+    time.sleep(3)
+    dist.barrier()
+    dist.barrier()
+
+
 dist.barrier()
 rep.save()
 dist.destroy_process_group()
