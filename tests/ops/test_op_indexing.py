@@ -205,3 +205,15 @@ def test_gather_large_blocks(device, dim):
     rng = np.random.default_rng(3)
     index = rng.integers(0, (150, 300, 2)[dim], size=(150, 300, 2))
     check(device, [(150, 300, 2), dim, index], torch.gather, xptorch.gather)
+
+
+@pytest.mark.parametrize("shape,dim", [((3, 4), 1), ((3, 4), 0), ((5,), 0), ((200, 300), 1)])
+def test_index_unchanged_by_forward_and_backward(device, shape, dim):
+    rng = np.random.default_rng(0)
+    index = rng.integers(0, shape[dim], size=shape)
+    x = xptorch.ones(shape, requires_grad=True)
+    i = xptorch.tensor(index, device=device)
+    for fn in (lambda: xptorch.gather(x.to(device), dim, i), lambda: xptorch.sort(x.to(device), dim).values,
+               lambda: xptorch.zeros(shape, device=device).scatter_add(dim, i, x.to(device))):
+        fn().sum().backward()
+        np.testing.assert_array_equal(i.cpu().numpy(), index)

@@ -46,13 +46,15 @@ def _offsets(xp, idx_shape, d, strides):
 
 
 def _positions(idx, stride, base):
-    lin = idx.astype(np.int64, copy=False) if stride == 1 else idx * np.int64(stride)
+    """idx * stride + base as a new int64 array; idx itself is never written (it may be saved)."""
+    if stride != 1:
+        lin = idx * np.int64(stride)  # a fresh array: safe to add into
+        if base is not None:
+            lin += base
+        return lin
     if base is None:
-        return lin.copy() if lin is idx else lin
-    if lin is idx:
-        return idx + base
-    lin += base
-    return lin
+        return idx.astype(np.int64, copy=True)
+    return idx.astype(np.int64, copy=False) + base
 
 
 def linear_index(idx, d, shape):
