@@ -66,26 +66,17 @@ def linear_index(idx, d, shape):
 _CHUNK = 1 << 15
 
 
-def _gather_flat(flat, idx, d, shape):
-    """flat (a C-ordered array of `shape`, raveled) read at the positions idx names along d, after
-    checking them.
-
-    On the CPU this runs a block of rows at a time through one small reused buffer: a full-size
-    int64 temporary costs more in fresh pages than the gather itself, and a block's check and
-    positions stay in cache."""
-    size = shape[d]
-    if not isinstance(idx, np.ndarray) or idx.size <= _CHUNK or idx.ndim == 0:
-        _check_bounds(idx, size, d)
-        return _take(flat, linear_index(idx, d, shape))
+def _blocks(idx, d, shape):
+    """(rows, positions) per block of idx's leading rows: flat C-order positions in an array of
+    `shape`, built into one small reused buffer (a full-size int64 temporary costs more in fresh
+    pages than the gather or scatter itself)."""
     strides = _c_strides(shape)
     base = _offsets(np, idx.shape, d, strides)
-    out = np.empty(idx.shape, dtype=flat.dtype)
     rows = idx.shape[0]
     step = max(1, _CHUNK * rows // idx.size)
     buf = np.empty((step,) + idx.shape[1:], dtype=np.int64)
     for i in range(0, rows, step):
         part = idx[i:i + step]
-        _check_bounds(part, size, d)
         lin = buf[:part.shape[0]]
         b = None if base is None else (base[i:i + step] if base.ndim == idx.ndim else base)
         if strides[d] != 1:
@@ -96,8 +87,35 @@ def _gather_flat(flat, idx, d, shape):
             np.add(part, b, out=lin)
         else:
             lin[...] = part
-        np.take(flat, lin, mode="clip", out=out[i:i + step])
+        yield slice(i, i + step), part, lin
+
+
+def _blockwise(idx):
+    return isinstance(idx, np.ndarray) and idx.size > _CHUNK and idx.ndim > 0
+
+
+def _gather_flat(flat, idx, d, shape):
+    """flat (a C-ordered array of `shape`, raveled) read at the positions idx names along d, after
+    checking them; block by block on the CPU, where each block's check and positions stay in cache."""
+    size = shape[d]
+    if not _blockwise(idx):
+        _check_bounds(idx, size, d)
+        return _take(flat, linear_index(idx, d, shape))
+    out = np.empty(idx.shape, dtype=flat.dtype)
+    for rows, part, lin in _blocks(idx, d, shape):
+        _check_bounds(part, size, d)
+        np.take(flat, lin, mode="clip", out=out[rows])
     return out
+
+
+def _scatter_add_flat(out, idx, d, shape, vals):
+    """out (a raveled C-ordered array of `shape`) += vals at the positions idx names along d."""
+    xp = get_xp(out)
+    if not _blockwise(idx):
+        xp.add.at(out, linear_index(idx, d, shape).reshape(-1), vals.reshape(-1))
+        return
+    for rows, _, lin in _blocks(idx, d, shape):
+        np.add.at(out, lin.reshape(-1), vals[rows].reshape(-1))
 
 
 def _check_bounds(idx, size, d):
@@ -120,17 +138,6 @@ def _take(arr, idx, axis=None):
 
 def _flat(ad):
     return ad.reshape(-1) if ad.flags.c_contiguous else get_xp(ad).ascontiguousarray(ad).reshape(-1)
-
-
-def _scatter_sum(lin, vals, size, dtype):
-    """Sum vals into a zero array of `size` elements at flat positions lin (repeats accumulate)."""
-    xp = get_xp(vals)
-    if vals.dtype.kind == "f" and lin.size:
-        # bincount accumulates in float64: faster than add.at, and at least as accurate.
-        return xp.bincount(lin.reshape(-1), weights=vals.reshape(-1), minlength=size).astype(dtype, copy=False)
-    out = xp.zeros(size, dtype=dtype)
-    xp.add.at(out, lin.reshape(-1), vals.reshape(-1))
-    return out
 
 
 def _gathered_grad(g, lin, shape):
@@ -158,8 +165,9 @@ class GatherBackward0(Node):
         n = 1
         for s in shape1:
             n *= s
-        lin = linear_index(self.idx, self.dim, shape1)
-        return (_scatter_sum(lin, g, n, self.dtype).reshape(self.shape),)
+        out = get_xp(g).zeros(n, dtype=self.dtype)
+        _scatter_add_flat(out, self.idx, self.dim, shape1, g.reshape(self.idx.shape))
+        return (out.reshape(self.shape),)
 
 
 def _nonempty_dims(n):
