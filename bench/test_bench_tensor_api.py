@@ -1,0 +1,43 @@
+"""Tensor API: einsum, gather and sort on 1M-element inputs, forward and forward+backward.
+
+`python bench/tensor_api_interleaved.py` measures the same workloads in alternating rounds and
+prints the median ratio with its spread.
+"""
+import numpy as np
+import pytest
+
+from sidebyside import compare
+
+RNG = np.random.default_rng(0)
+A = RNG.standard_normal((100, 100, 100)).astype("float32")
+B = RNG.standard_normal((100, 100, 100)).astype("float32")
+M = RNG.standard_normal((1000, 1000)).astype("float32")
+IDX = RNG.integers(0, 1000, size=(1000, 1000))
+FLAT = RNG.standard_normal(1_000_000).astype("float32")
+
+WORKLOADS = {
+    "einsum bij,bjk->bik": lambda lib, t: lib.einsum("bij,bjk->bik", t(A), t(B)),
+    "gather dim 1": lambda lib, t: lib.gather(t(M), 1, t(IDX)),
+    "sort": lambda lib, t: lib.sort(t(FLAT)).values,
+}
+
+
+@pytest.mark.parametrize("backward", [False, True], ids=["fwd", "fwd+bwd"])
+@pytest.mark.parametrize("name", sorted(WORKLOADS))
+def test_tensor_api(benchmark, name, backward):
+    def build(lib):
+        leaves = {}
+
+        def t(arr):
+            if id(arr) not in leaves:
+                leaves[id(arr)] = lib.tensor(arr, requires_grad=backward and arr.dtype.kind == "f")
+            return leaves[id(arr)]
+
+        def step():
+            out = WORKLOADS[name](lib, t)
+            if backward:
+                out.sum().backward()
+
+        return step
+
+    compare(benchmark, f"tensor api: {name} (1M), {'fwd+bwd' if backward else 'fwd'}", build)
