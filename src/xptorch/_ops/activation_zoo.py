@@ -9,6 +9,7 @@ import numpy as np
 from ..amp import _state as _amp
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
+from . import _common as C
 from ._common import edge, get_xp, save_check, unbroadcast, wrap, wrap_grad
 
 __all__ = ["silu", "elu", "selu", "celu", "softplus", "hardtanh", "relu6", "mish", "hardswish", "hardsigmoid",
@@ -74,8 +75,47 @@ class _Null:
         return False
 
 
-def _mark(name, derivative):
-    return type(name, (_PointwiseBackward,), {"__slots__": (), "derivative": staticmethod(derivative)})
+class _SecondDerivativeBackward(Node):
+    """The first derivative d(x) as an op of its own, so that create_graph gradients can be differentiated
+    again: its backward multiplies by the second derivative."""
+
+    __slots__ = ("x", "y", "args", "second")
+
+    def name(self):
+        return "DerivativeBackward"
+
+    def backward(self, g):
+        xp = get_xp(g)
+        return ((g * self.second(xp, self.x, self.y, *self.args)).astype(g.dtype, copy=False),)
+
+
+def _graph_rule(second):
+    """backward_graph for a pointwise op: g * d(x), with d(x) differentiable through `second` (or constant
+    where the derivative is piecewise constant, second=None)."""
+
+    def backward_graph(self, g):
+        dev = g._device
+        x = self.x
+        d = self.derivative(get_xp(x), x, self.y, *self.args).astype(x.dtype, copy=False)
+        if second is None or self.next[0] is None:
+            return (g * C.const(d, dev),)
+        node = _SecondDerivativeBackward((self.next[0],))
+        node.x, node.y, node.args, node.second = x, self.y, self.args, second
+        return (g * wrap_grad(d, dev, node),)
+
+    return backward_graph
+
+
+_PIECEWISE = object()
+
+
+def _mark(name, derivative, second=None):
+    attrs = {"__slots__": (), "derivative": staticmethod(derivative)}
+    if second is _PIECEWISE:
+        attrs["backward_graph"] = _graph_rule(None)
+    elif second is not None:
+        attrs["backward_graph"] = _graph_rule(second)
+    return type(name, (_PointwiseBackward,), attrs)
 
 
 # ---- SiLU: x * sigmoid(x) -------------------------------------------------------------------------
@@ -88,7 +128,12 @@ def _d_silu(xp, x, y):
     return s * (1 + x * (1 - s))
 
 
-SiluBackward0 = _mark("SiluBackward0", _d_silu)
+def _d2_silu(xp, x, y):
+    s = _sigmoid(xp, x)
+    return s * (1 - s) * (2 + x * (1 - 2 * s))
+
+
+SiluBackward0 = _mark("SiluBackward0", _d_silu, _d2_silu)
 
 
 def silu(input, inplace=False):
@@ -105,8 +150,12 @@ def _d_elu(xp, x, y, alpha, scale, input_scale):
     return scale * xp.where(x > 0, 1, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale))
 
 
-EluBackward0 = _mark("EluBackward0", _d_elu)
-CeluBackward0 = _mark("CeluBackward0", _d_elu)
+def _d2_elu(xp, x, y, alpha, scale, input_scale):
+    return scale * xp.where(x > 0, 0, alpha * input_scale * input_scale * xp.exp(xp.minimum(x, 0) * input_scale))
+
+
+EluBackward0 = _mark("EluBackward0", _d_elu, _d2_elu)
+CeluBackward0 = _mark("CeluBackward0", _d_elu, _d2_elu)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -144,7 +193,12 @@ def _d_sp(xp, x, y, beta, threshold):
     return xp.where(x * beta > threshold, 1, _sigmoid(xp, x * beta))
 
 
-SoftplusBackward0 = _mark("SoftplusBackward0", _d_sp)
+def _d2_sp(xp, x, y, beta, threshold):
+    s = _sigmoid(xp, x * beta)
+    return xp.where(x * beta > threshold, 0, beta * s * (1 - s))
+
+
+SoftplusBackward0 = _mark("SoftplusBackward0", _d_sp, _d2_sp)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -160,7 +214,7 @@ def _d_ht(xp, x, y, lo, hi):
     return (x > lo) & (x < hi)
 
 
-HardtanhBackward0 = _mark("HardtanhBackward0", _d_ht)
+HardtanhBackward0 = _mark("HardtanhBackward0", _d_ht, _PIECEWISE)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -187,7 +241,15 @@ def _d_mish(xp, x, y):
     return t + x * _sigmoid(xp, x) * (1 - t * t)
 
 
-MishBackward0 = _mark("MishBackward0", _d_mish)
+def _d2_mish(xp, x, y):
+    # mish' = t + x s (1 - t^2), t = tanh(softplus(x)), s = sigmoid(x); t' = s (1 - t^2).
+    t = xp.tanh(_softplus(xp, x))
+    s = _sigmoid(xp, x)
+    dt = s * (1 - t * t)
+    return dt + s * (1 - t * t) + x * s * (1 - s) * (1 - t * t) - x * s * 2 * t * dt
+
+
+MishBackward0 = _mark("MishBackward0", _d_mish, _d2_mish)
 
 
 def mish(input, inplace=False):
@@ -203,7 +265,11 @@ def _d_hswish(xp, x, y):
     return xp.where(x < -3, 0, xp.where(x <= 3, x / 3 + 0.5, 1))
 
 
-HardswishBackward0 = _mark("HardswishBackward0", _d_hswish)
+def _d2_hswish(xp, x, y):
+    return ((x >= -3) & (x <= 3)) / 3
+
+
+HardswishBackward0 = _mark("HardswishBackward0", _d_hswish, _d2_hswish)
 
 
 def hardswish(input, inplace=False):
@@ -221,7 +287,7 @@ def _d_hsig(xp, x, y):
     return ((x > -3) & (x < 3)) * _ONE_SIXTH
 
 
-HardsigmoidBackward0 = _mark("HardsigmoidBackward0", _d_hsig)
+HardsigmoidBackward0 = _mark("HardsigmoidBackward0", _d_hsig)  # torch has no second-order rule either
 
 
 def hardsigmoid(input, inplace=False):
@@ -237,7 +303,12 @@ def _d_logsig(xp, x, y):
     return _sigmoid(xp, -x)
 
 
-LogSigmoidBackward0 = _mark("LogSigmoidBackward0", _d_logsig)
+def _d2_logsig(xp, x, y):
+    s = _sigmoid(xp, -x)
+    return -s * (1 - s)
+
+
+LogSigmoidBackward0 = _mark("LogSigmoidBackward0", _d_logsig, _d2_logsig)
 
 
 def logsigmoid(input):
@@ -257,8 +328,8 @@ def _d_shrink(xp, x, y, lambd):
     return xp.abs(x) > lambd
 
 
-SoftshrinkBackward0 = _mark("SoftshrinkBackward0", _d_shrink)
-HardshrinkBackward0 = _mark("HardshrinkBackward0", _d_shrink)
+SoftshrinkBackward0 = _mark("SoftshrinkBackward0", _d_shrink, _PIECEWISE)
+HardshrinkBackward0 = _mark("HardshrinkBackward0", _d_shrink, _PIECEWISE)
 
 
 def softshrink(input, lambd=0.5):
@@ -280,7 +351,7 @@ def _d_threshold(xp, x, y, th, value):
     return x > th
 
 
-ThresholdBackward0 = _mark("ThresholdBackward0", _d_threshold)
+ThresholdBackward0 = _mark("ThresholdBackward0", _d_threshold, _PIECEWISE)
 
 
 def threshold(input, threshold, value, inplace=False):
