@@ -21,7 +21,7 @@ WITHOUT_SECOND_ORDER = {
     "F.adaptive_avg_pool1d", "F.adaptive_avg_pool3d",
     "F.avg_pool1d", "F.avg_pool2d", "F.avg_pool3d",
     "F.conv_transpose1d", "F.conv_transpose2d", "F.conv_transpose3d",
-    "F.cross_entropy_probs", "F.embedding",
+    "F.cross_entropy_probs",
 }
 # Ops with a rule that covers only some inputs; elsewhere they refuse like the ops above.
 PARTIAL = {"prod": "inputs containing a zero", "F.adaptive_avg_pool2d": "output sizes other than (1, 1)",

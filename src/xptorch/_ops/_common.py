@@ -164,6 +164,17 @@ def saved_in(node, i, arr, dev):
     return wrap_grad(arr, dev, e)
 
 
+def on_edge(arr, dev, e):
+    """A Tensor holding arr whose gradient goes to edge e (a node, a leaf, or None: a constant)."""
+    if e is None:
+        return wrap(arr, dev)
+    if isinstance(e, Tensor):
+        from .shape import AliasBackward0
+
+        return wrap_grad(arr, dev, AliasBackward0((e,)))
+    return wrap_grad(arr, dev, e)
+
+
 def saved_out(node, arr, dev):
     """The node's own output as a Tensor whose gradient flows back through node."""
     return wrap_grad(arr, dev, node)

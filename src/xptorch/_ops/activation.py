@@ -225,6 +225,22 @@ class EmbeddingBackward0(Node):
             gw[self.padding_idx] = 0
         return (gw,)
 
+    def backward_graph(self, g):
+        # Linear in g with the indices as constants: a scatter-add whose own gradient gathers rows.
+        from .shape import _scatter_t
+
+        xp = get_xp(self.idx)
+        idx = self.idx.ravel()
+        rows = g.reshape(idx.size, -1)
+        scale = xp.ones(idx.size, dtype=g._data.dtype)
+        if self.scale:
+            scale = scale / xp.bincount(idx, minlength=self.num)[idx]
+        if self.padding_idx is not None:
+            scale = scale * (idx != self.padding_idx)
+        if self.scale or self.padding_idx is not None:
+            rows = rows * C.const(scale.astype(g._data.dtype)[:, None], g._device)
+        return (_scatter_t(rows, (self.num, rows.shape[1]), (idx,), True),)
+
 
 def _renorm_rows(weight, idx, max_norm, norm_type):
     """Scale the looked-up rows whose norm exceeds max_norm back onto it, in place and untracked."""

@@ -540,7 +540,7 @@ class NllLossBackward0(Node):
             from .reduce import softmax
 
             logp = logp.reshape(self.shape)
-            x = wrap_grad(logp, dev, self.next[0]) if self.next[0] is not None else wrap(logp, dev)
+            x = C.on_edge(logp, dev, self.next[0])
             p = softmax(x.reshape(n, c, s), 1)
             if self.eps:
                 v = gi * C.const(self.valid.astype(wt.dtype), dev) * (self.eps / c)

@@ -171,7 +171,7 @@ def _norm_grads_t(node, g, axes, waxes, invstd, wshape, training, xhat=None):
     dev = g._device
     xhat_a = node.xhat if xhat is None else xhat
     nx, nw, nb = node.next
-    x = wrap_grad(xhat_a / invstd, dev, nx) if nx is not None else wrap(xhat_a / invstd, dev)
+    x = C.on_edge(xhat_a / invstd, dev, nx)
     if training:
         d = x - x.mean(dim=axes, keepdim=True)
         var_a = ((xhat_a / invstd) ** 2).mean(axis=axes, keepdims=True)
