@@ -15,6 +15,7 @@ P = RNG.random((3, 4)) + 0.5
 W = RNG.standard_normal((5, 4))
 BIAS = RNG.standard_normal(5)
 A3 = RNG.standard_normal((2, 3, 4))
+WC = RNG.standard_normal((2, 3, 2))
 
 
 def _derivatives(lib, fn, arrs):
@@ -81,6 +82,9 @@ CASES = {
                               ** 2, A),
     "nll_log_softmax": (lambda L, x: L.nn.functional.nll_loss(L.log_softmax(x, 1), L.tensor([0, 3, 1])) ** 2, A),
     "norm": (lambda L, x: x.norm(2, dim=1).pow(3).sum() + x.norm(), A),
+    "conv1d_conv_transpose1d": (lambda L, x, w: L.nn.functional.conv1d(x, w, stride=2, padding=1).tanh().sum()
+                                + L.nn.functional.conv_transpose1d(x, w.transpose(0, 1), stride=2, padding=1,
+                                                                   dilation=2).pow(3).sum(), A3, WC),
     "embedding": (lambda L, w: (L.nn.functional.embedding(L.tensor([[0, 1, 1], [2, 1, 0]]), w, padding_idx=1)
                                 ** 3).sum(), A),
     "gelu_layer_norm": (lambda L, x, w: L.nn.functional.gelu(L.nn.functional.layer_norm(x, (4,), w[0], w[1]))
@@ -293,7 +297,7 @@ def test_is_grads_batched_matches_torch():
 
 @pytest.mark.parametrize("stride,padding,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 1), (1, "same", 2, 2), (2, 2, 2, 2)])
 def test_conv_gradient_penalty_matches_torch(stride, padding, dilation, groups):
-    """Second derivatives through conv2d (a conv critic's gradient penalty); the third refuses."""
+    """Second derivatives through conv2d: a conv critic's gradient penalty."""
     rng = np.random.default_rng(5)
     xa, wa = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((6, 4 // groups, 3, 2))
     res = []

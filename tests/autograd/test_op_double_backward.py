@@ -17,15 +17,9 @@ from test_op_db import cases
 
 # Ops whose backward has no second-order rule yet (their create_graph gradients refuse to be
 # differentiated again). Keep in sorted order.
-WITHOUT_SECOND_ORDER = {
-    "F.adaptive_avg_pool1d", "F.adaptive_avg_pool3d",
-    "F.avg_pool1d", "F.avg_pool2d", "F.avg_pool3d",
-    "F.conv_transpose1d", "F.conv_transpose2d", "F.conv_transpose3d",
-    "F.cross_entropy_probs",
-}
+WITHOUT_SECOND_ORDER = set()
 # Ops with a rule that covers only some inputs; elsewhere they refuse like the ops above.
-PARTIAL = {"prod": "inputs containing a zero", "F.adaptive_avg_pool2d": "output sizes other than (1, 1)",
-           "F.pad": "the reflect, replicate and circular modes"}
+PARTIAL = {"prod": "inputs containing a zero"}
 
 _NO_RULE = "is not implemented: xptorch has no second-order rule"
 

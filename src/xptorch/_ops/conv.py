@@ -194,7 +194,6 @@ class ConvolutionBackward0(Node):
         the weight, the weight's a convolution of the padded input with g (stride and dilation swap)."""
         from .conv_transpose import conv_transpose
         from .pad import pad
-        from .shape import cat
 
         xshape, pads, kernel, stride, dilation, out, groups = self.geom
         x, w = self._checks[0][2], self._checks[1][2]  # the inputs, version-checked just before
@@ -208,16 +207,8 @@ class ConvolutionBackward0(Node):
                 widths += [-lo, lo + n - f]
             gx = pad(full, widths)
         if nw is not None:
-            xp_ = pad(x, [v for lo_hi in reversed(pads) for v in lo_hi])
-            cg, og = xshape[1] // groups, g.shape[1] // groups
-            keep = (slice(None), slice(None)) + tuple(slice(0, k) for k in kernel)
-            parts = []
-            for i in range(groups):
-                xi = xp_[:, i * cg:(i + 1) * cg].transpose(0, 1)
-                gi = g[:, i * og:(i + 1) * og].transpose(0, 1)
-                r = _conv_arrays(xi, gi, None, dilation, ((0, 0),) * nd, stride, 1)
-                parts.append(r[keep].transpose(0, 1))
-            gw = parts[0] if groups == 1 else cat(parts, 0)
+            gw = weight_grad_t(pad(x, [v for lo_hi in reversed(pads) for v in lo_hi]), g, kernel, stride, dilation,
+                               groups)
         if nb is not None:
             gb = g.sum(dim=(0,) + tuple(range(2, g.dim())))
         return (gx, gw, gb)
@@ -261,6 +252,23 @@ def _input_grad_scatter(xp, g, wmat, xshape, pads, kernel, stride, dilation, out
     gx = scatter_windows(gcols.transpose(order), padded, kernel, stride, dilation, out, lead=1)
     gx = _crop_mid(gx, pads)
     return xp.ascontiguousarray(xp.moveaxis(gx, -1, 0))
+
+
+def weight_grad_t(xp_, g, kernel, stride, dilation, groups):
+    """A convolution's weight gradient as a convolution of Tensors: the zero-padded input xp_ (batch and
+    channels swapped) convolved with g as the kernel, stride and dilation exchanged, cropped to kernel."""
+    from .shape import cat
+
+    nd = len(kernel)
+    cg, og = xp_.shape[1] // groups, g.shape[1] // groups
+    keep = (slice(None), slice(None)) + tuple(slice(0, k) for k in kernel)
+    parts = []
+    for i in range(groups):
+        xi = xp_[:, i * cg:(i + 1) * cg].transpose(0, 1)
+        gi = g[:, i * og:(i + 1) * og].transpose(0, 1)
+        r = _conv_arrays(xi, gi, None, dilation, ((0, 0),) * nd, stride, 1)
+        parts.append(r[keep].transpose(0, 1))
+    return parts[0] if groups == 1 else cat(parts, 0)
 
 
 def _check(x, w, b, nd, stride, padding, dilation, groups):
@@ -440,6 +448,20 @@ class ReflectionPadBackward(Node):
             ax = lead + i
             g = xp.moveaxis(xp.moveaxis(g, ax, -1) @ xp.asarray(m, dtype=g.dtype), -1, ax)
         return (g,)
+
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        return (linear_map(lambda a: self.backward(a)[0], self._pad, g),)
+
+    def _pad(self, x):
+        """The forward as a linear map: each padded position copies its input position."""
+        xp = get_xp(x)
+        lead = x.ndim - len(self.maps)
+        for i, m in enumerate(self.maps):
+            ax = lead + i
+            x = xp.moveaxis(xp.moveaxis(x, ax, -1) @ xp.asarray(m, dtype=x.dtype).T, -1, ax)
+        return x
 
 
 _PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",

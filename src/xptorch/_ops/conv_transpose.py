@@ -46,6 +46,26 @@ class ConvolutionBackward0(Node):
             gb = g.reshape(n, oc, -1).sum(axis=(0, 2))
         return (gx, gw, gb)
 
+    def backward_graph(self, g):
+        """Convolutions of Tensors: the input's gradient convolves g with the weight, the weight's is a
+        convolution's weight gradient with g (padded) as the input and x as the upstream gradient."""
+        from .conv import _conv_arrays, weight_grad_t
+        from .pad import pad
+
+        pads, kernel, stride, dilation, groups, full, xshape, wshape = self.geom
+        x, w = self._checks[0][2], self._checks[1][2]  # the inputs, version-checked just before
+        nx, nw, nb = self.next
+        gx = gw = gb = None
+        if nx is not None:
+            gx = _conv_arrays(g, w, None, stride, pads, dilation, groups)
+        if nw is not None:
+            widths = [v for (lo, _), f, o in zip(reversed(pads), reversed(full), reversed(g.shape[2:]))
+                      for v in (lo, f - o - lo)]
+            gw = weight_grad_t(pad(g, widths), x, kernel, stride, dilation, groups)
+        if nb is not None:
+            gb = g.sum(dim=(0,) + tuple(range(2, g.dim())))
+        return (gx, gw, gb)
+
 
 def _check(x, w, b, nd, stride, padding, output_padding, dilation, groups):
     xd, wd = x._data, w._data

@@ -710,6 +710,34 @@ class _SoftCrossEntropyBackward(Node):
             gw = (-(logp * y * gi).sum(axis=other)).astype(self.dtypes[2], copy=False)
         return (gx, gy, gw)
 
+    def backward_graph(self, g):
+        """The same formulas in Tensor ops; the logits are rebuilt as log-probabilities (a per-sample
+        shift of them, which softmax and log_softmax do not see)."""
+        from .reduce import softmax
+
+        dev, axis = g._device, self.axis
+        x = C.on_edge(self.logp, dev, self.next[0])
+        logp = softmax(x, axis, log=True)
+        y = C.saved_in(self, 1, self.y, dev)
+        gi = g.unsqueeze(axis) if self.reduction == "none" else (
+            g / self.n if self.reduction == "mean" and self.n else g)
+        wb = None
+        if self.w is not None:
+            wb = C.saved_in(self, 2, self.w, dev).reshape((-1,) + (1,) * (self.logp.ndim - axis - 1))
+        gx = gy = gw = None
+        if self.next[0] is not None:
+            a = y * gi if wb is None else y * wb * gi
+            gx = _to_np_dtype(softmax(x, axis) * a.sum(dim=axis, keepdim=True) - a, self.dtypes[0])
+        if self.next[1] is not None:
+            gy = -(logp * gi if wb is None else logp * wb * gi)
+            if self.eps:
+                gy = gy * (1 - self.eps)
+            gy = _to_np_dtype(gy, self.dtypes[1])
+        if self.next[2] is not None:
+            other = tuple(i for i in range(self.logp.ndim) if i != axis)
+            gw = _to_np_dtype(-(logp * y * gi).sum(dim=other), self.dtypes[2])
+        return (gx, gy, gw)
+
 
 def _soft_cross_entropy(input, target, weight, ignore_index, reduction, eps):
     if target._data.dtype.kind != "f":

@@ -297,6 +297,19 @@ class AvgPool2DBackward0(Node):
         gx = crop(scatter_windows(spread, padded, kernel, stride, (1,) * nd, out, lead=1), pads)
         return (gx.reshape(self.xshape),)
 
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        return (linear_map(lambda a: self.backward(a)[0], self._pool, g),)
+
+    def _pool(self, x):
+        """The forward as a linear map of x: window sums over the zero-padded input, divided."""
+        shape, pads, kernel, stride, out = self.geom
+        nd = len(out)
+        win = _kernel_last(pad_zeros(x.reshape(shape), pads), kernel, stride, (1,) * nd, out)
+        vals = (win.sum(axis=tuple(range(nd + 1, 2 * nd + 1))) / self.div).astype(x.dtype, copy=False)
+        return vals.reshape(self.xshape[:-nd] + tuple(out))
+
 
 class AvgPool3DBackward0(AvgPool2DBackward0):
     __slots__ = ()
@@ -470,6 +483,11 @@ class AdaptiveAvgPool2DBackward0(Node):
 
     def backward(self, g):
         return (_apply_axes(g, self.mats, get_xp(g), transpose=True),)
+
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        return (linear_map(lambda a: self.backward(a)[0], lambda a: _apply_axes(a, self.mats, get_xp(a)), g),)
 
 
 class AdaptiveAvgPool3DBackward0(AdaptiveAvgPool2DBackward0):

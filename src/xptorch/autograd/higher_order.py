@@ -33,6 +33,32 @@ class NoSecondOrderBackward(Node):
     backward_graph = backward
 
 
+class LinearMapBackward(Node):
+    """An op y = A x given only as array functions (op for A, adj for its adjoint): the usual
+    second-order rule of a linear op's gradient, whose own derivative is the op again."""
+
+    __slots__ = ("op", "adj")
+
+    def name(self):
+        return "LinearMapBackward"
+
+    def backward(self, g):
+        return (self.adj(g),)
+
+    def backward_graph(self, g):
+        return (linear_map(self.adj, self.op, g),)
+
+
+def linear_map(op, adj, t):
+    """op applied to Tensor t's array, recorded so that gradients flow back through adj."""
+    out = op(t._data)
+    if t._rg and grad_mode.state.enabled:
+        node = LinearMapBackward((C.edge(t),))
+        node.op, node.adj = op, adj
+        return C.wrap_grad(out, t._device, node)
+    return C.wrap(out, t._device)
+
+
 _warned = []
 
 
