@@ -301,6 +301,9 @@ class ZeroGradBackward(Node):
         xp = _xp(g)
         return tuple(None if s is None else xp.zeros(s, dtype=g.dtype) for s in self.shapes)
 
+    def backward_graph(self, g):
+        return tuple(None if a is None else C.const(a, g._device) for a in self.backward(g._data))
+
     def name(self):
         return self._name
 
