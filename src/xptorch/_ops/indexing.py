@@ -169,6 +169,14 @@ class GatherBackward0(Node):
         _scatter_add_flat(out, self.idx, self.dim, shape1, g.reshape(self.idx.shape))
         return (out.reshape(self.shape),)
 
+    def backward_graph(self, g):
+        # Linear in g with constant indices: the scatter's own gradient gathers at the same places.
+        from ..autograd.higher_order import linear_map
+
+        lin = linear_index(self.idx, self.dim, self.shape or (1,)).reshape(-1)
+        gshape = g._data.shape
+        return (linear_map(lambda a: self.backward(a)[0], lambda a: a.reshape(-1)[lin].reshape(gshape), g),)
+
 
 def _nonempty_dims(n):
     return max(n, 1)
@@ -334,6 +342,16 @@ class IndexSelectBackward0(Node):
         out = xp.zeros((shape[d],) + gm.shape[1:], dtype=self.dtype)
         xp.add.at(out, self.idx, gm)
         return (xp.moveaxis(out, 0, d).reshape(self.shape),)
+
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        gshape = g._data.shape
+
+        def forward(a):
+            return get_xp(a).take(a.reshape(self.shape or (1,)), self.idx, axis=self.dim).reshape(gshape)
+
+        return (linear_map(lambda a: self.backward(a)[0], forward, g),)
 
 
 def index_select(a, dim, index):

@@ -33,6 +33,12 @@ class FlipBackward0(Node):
     def backward(self, g):
         return (get_xp(g).flip(g, self.axes) if self.axes else g,)
 
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        f = lambda a: self.backward(a)[0]  # noqa: E731  (a flip is its own adjoint)
+        return (linear_map(f, f, g),)
+
 
 def flip(a, *dims):
     ad = a._data
@@ -52,6 +58,17 @@ class RollBackward0(Node):
         if self.axes is None:
             return (xp.roll(g.reshape(-1), neg[0]).reshape(g.shape),)
         return (xp.roll(g, neg, self.axes),)
+
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        def forward(a):
+            xp = get_xp(a)
+            if self.axes is None:
+                return xp.roll(a.reshape(-1), self.shifts[0]).reshape(a.shape)
+            return xp.roll(a, self.shifts, self.axes)
+
+        return (linear_map(lambda a: self.backward(a)[0], forward, g),)
 
 
 def roll(a, shifts, dims=None):
@@ -89,12 +106,24 @@ class TrilBackward0(Node):
     def backward(self, g):
         return (_tri(g, self.diagonal, True),)
 
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        f = lambda a: self.backward(a)[0]  # noqa: E731  (a mask: its own adjoint)
+        return (linear_map(f, f, g),)
+
 
 class TriuBackward0(Node):
     __slots__ = ("diagonal",)
 
     def backward(self, g):
         return (_tri(g, self.diagonal, False),)
+
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        f = lambda a: self.backward(a)[0]  # noqa: E731  (a mask: its own adjoint)
+        return (linear_map(f, f, g),)
 
 
 def tril(a, diagonal=0):

@@ -639,6 +639,11 @@ class CumsumBackward0(Node):
         rev = xp.flip(g, self.axis)
         return (xp.flip(rev.cumsum(axis=self.axis), self.axis).astype(self.dtype, copy=False),)
 
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        return (linear_map(lambda a: self.backward(a)[0], lambda a: a.cumsum(axis=self.axis) if a.ndim else a, g),)
+
 
 def cumsum(a, dim, dtype=None):
     if _amp.active:

@@ -906,6 +906,13 @@ class RepeatBackward0(Node):
         g = g.reshape(split).sum(axis=tuple(range(0, 2 * len(full), 2)))
         return (g.reshape(self.shape),)
 
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        lead = len(self.reps) - len(self.shape)
+        full = (1,) * lead + tuple(self.shape)
+        return (linear_map(lambda a: self.backward(a)[0], lambda a: get_xp(a).tile(a.reshape(full), self.reps), g),)
+
 
 def repeat(a, reps):
     ad = a._data
