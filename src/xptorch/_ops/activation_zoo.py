@@ -42,11 +42,6 @@ class _PointwiseBackward(Node):
         xp = get_xp(g)
         return ((g * self.derivative(xp, self.x, self.y, *self.args)).astype(g.dtype, copy=False),)
 
-    def backward_graph(self, g):
-        from ..autograd.higher_order import pointwise_rule
-
-        return pointwise_rule(self, g)
-
 
 def _run(node_cls, forward, input, *args, inplace=False):
     xd = input._data

@@ -59,69 +59,6 @@ def linear_map(op, adj, t):
     return C.wrap(out, t._device)
 
 
-class _TensorNamespace:
-    """The few array functions pointwise derivatives are written with, on Tensors: a derivative
-    written once as `derivative(xp, x, ...)` then yields a differentiable Tensor as well."""
-
-    @staticmethod
-    def abs(t):
-        return t.abs()
-
-    @staticmethod
-    def exp(t):
-        return t.exp()
-
-    @staticmethod
-    def expm1(t):
-        return t.exp() - 1
-
-    @staticmethod
-    def tanh(t):
-        return t.tanh()
-
-    @staticmethod
-    def clip(t, lo, hi):
-        return t.clamp(lo, hi)
-
-    @staticmethod
-    def minimum(a, b):
-        if isinstance(b, C.Tensor):
-            from .._ops.pointwise import minimum
-
-            return minimum(a, b)
-        return a.clamp(max=b)
-
-    @staticmethod
-    def logaddexp(a, b):
-        if isinstance(a, C.Tensor) or a != 0:
-            raise TypeError("only logaddexp(0, x) (softplus) has a Tensor form here")
-        return b.clamp(min=0) + ((-b.abs()).exp() + 1).log()
-
-    @staticmethod
-    def where(c, a, b):
-        from .._ops.pointwise import where
-
-        return where(c, a, b)
-
-
-TENSOR_XP = _TensorNamespace()
-
-
-def pointwise_rule(node, g):
-    """Second-order rule of a pointwise op whose node has derivative(xp, x, y, *args): the same
-    function evaluated on Tensors. Ops whose derivative needs more refuse as usual."""
-    dev = g._device
-    x = C.saved_in(node, 0, node.x, dev)
-    y = C.saved_out(node, node.y, dev)
-    try:
-        d = node.derivative(TENSOR_XP, x, y, *node.args)
-    except (AttributeError, TypeError):
-        return _first_order_fallback(node, g)
-    if not isinstance(d, C.Tensor):
-        d = C.const(C.get_xp(node.x).asarray(d, dtype=node.x.dtype), dev)
-    return (g * d,)
-
-
 _warned = []
 
 
