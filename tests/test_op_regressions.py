@@ -220,3 +220,28 @@ def test_float32_std_var_do_not_overflow(fn):
 def test_softmax_of_row_with_inf():
     both(lambda lib: lib.tensor([[1.0, float("inf"), 0.0], [1.0, 2.0, 3.0]]).softmax(1))
     both(lambda lib: lib.tensor([[-float("inf"), -float("inf")]]).log_softmax(1))
+
+
+# ---- thread-safe accumulation -------------------------------------------------------------------------
+
+def test_concurrent_backward_into_shared_parameter_loses_no_update():
+    w = xptorch.nn.Parameter(xptorch.zeros(256))
+    n_threads, reps = 8, 30
+    barrier = threading.Barrier(n_threads)
+    errors = []
+
+    def work():
+        try:
+            barrier.wait(timeout=30)
+            for _ in range(reps):
+                (w * 1.0).sum().backward()
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and not any(t.is_alive() for t in threads)
+    assert w.grad.tolist() == [float(n_threads * reps)] * 256

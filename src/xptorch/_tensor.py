@@ -1,4 +1,6 @@
 """Tensor: one backend array plus autograd metadata."""
+import threading as _threading
+
 import numpy as np
 
 from . import _dtype, _tensor_str
@@ -21,6 +23,9 @@ from .autograd import engine as _engine
 from .autograd.grad_mode import state as _grad_state
 
 _BY_NP = _dtype._BY_NP
+
+
+_GRAD_LOCK = _threading.Lock()
 
 
 class Tensor:
@@ -133,14 +138,15 @@ class Tensor:
             g = g.astype(self._data.dtype)
         if g.shape != self._data.shape:
             g = C.get_xp(g).broadcast_to(g, self._data.shape)
-        cur = self._grad
-        if cur is None:
-            if not g.flags.writeable or g.base is not None or g is self._data:
-                g = g.copy()
-            self._grad = C.wrap(g, self._device)
-        else:
-            cur._data += g
-            _inplace.bump(cur)
+        with _GRAD_LOCK:  # backward in several threads into one leaf: no lost updates (as PyTorch)
+            cur = self._grad
+            if cur is None:
+                if not g.flags.writeable or g.base is not None or g is self._data:
+                    g = g.copy()
+                self._grad = C.wrap(g, self._device)
+            else:
+                cur._data += g
+                _inplace.bump(cur)
 
     def _set_grad_array(self, g):
         self._grad = C.wrap(g.copy(), self._device)
