@@ -245,3 +245,72 @@ def test_concurrent_backward_into_shared_parameter_loses_no_update():
         t.join(timeout=60)
     assert not errors and not any(t.is_alive() for t in threads)
     assert w.grad.tolist() == [float(n_threads * reps)] * 256
+
+
+# ---- more refusals and crashes --------------------------------------------------------------------------
+
+CASES = {
+    "arange_int_fraction": lambda lib: lib.arange(0, 5, 0.5, dtype=lib.int64),
+    "arange_inf": lambda lib: lib.arange(0, float("inf")),
+    "split_sizes_sum": lambda lib: lib.zeros(5, 2).split([2, 2]),
+    "split_negative": lambda lib: lib.zeros(5, 2).split(-1),
+    "chunk_zero": lambda lib: lib.zeros(5, 2).chunk(0),
+    "chunk_empty": lambda lib: lib.zeros(0, 2).chunk(2),
+    "chunk_empty_dim1": lambda lib: lib.zeros(2, 0).chunk(2, 1),
+    "split_empty": lambda lib: lib.zeros(0, 2).split(2),
+    "linear_f64_bias": lambda lib: lib.nn.functional.linear(lib.zeros(2, 3), lib.zeros(4, 3), lib.zeros(4, dtype=lib.float64)),
+    "dot_2d": lambda lib: lib.zeros(2, 3).dot(lib.zeros(3, 2)),
+    "dot_sizes": lambda lib: lib.zeros(3).dot(lib.zeros(4)),
+    "random_leaf": lambda lib: lib.zeros(3, requires_grad=True).random_(0, 5),
+    "int8_add_wraps": lambda lib: lib.tensor([1, 2], dtype=lib.int8) + 300,
+    "int8_mul_wraps": lambda lib: lib.tensor([1, 2], dtype=lib.int8) * 1000,
+    "int8_tensor_overflow": lambda lib: lib.tensor(300, dtype=lib.int8),
+    "tensor_of_str": lambda lib: lib.tensor("abc"),
+    "full_of_str": lambda lib: lib.full((2,), "a"),
+    "relu_inplace_kwarg": lambda lib: lib.nn.functional.relu(lib.tensor([-1.0, 2.0]), inplace=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_refusals_and_crashes(name):
+    t, x = both(CASES[name])
+    if name.startswith(("chunk", "split_empty")) and t is not None:
+        assert [tuple(a.shape) for a in x] == [tuple(b.shape) for b in t]
+
+
+@pytest.mark.parametrize("fill", ["uniform_", "normal_", "bernoulli_"])
+def test_random_fill_of_tensor_in_graph(fill):
+    x = xptorch.ones(3, requires_grad=True)
+    y = x * 2
+    getattr(y, fill)()
+    (y * 3).sum().backward()
+    assert y.grad_fn is not None and x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_huge_allocation_is_a_fast_runtime_error():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(RuntimeError, match="you tried to allocate 400000000000000 bytes"):
+        xptorch.empty(10 ** 7, 10 ** 7)
+    assert time.perf_counter() - t0 < 5
+
+
+@pytest.mark.parametrize("prog", ["clamp_input", "amax_output", "std_output"])
+def test_saved_tensors_edited_in_place_are_caught(prog):
+    def run(lib):
+        x = lib.tensor([[0.5, -1.0, 2.0], [1.0, 0.2, -0.3]], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        if prog == "clamp_input":
+            z = y.clamp(-0.5, 0.8)
+            y.add_(1)
+        elif prog == "amax_output":
+            z = y.amax(0)
+            z.clamp_(-0.3, 0.6)
+        else:
+            z = y.std()
+            z.mul_(2)
+        (z.sum() + y.sum()).backward()
+        return x.grad
+
+    both(run)

@@ -1,4 +1,5 @@
 """Tensor factories: tensor, zeros/ones/empty/full(_like), arange, linspace, eye, rand*."""
+import math
 import numbers
 
 import numpy as np
@@ -72,6 +73,8 @@ def _infer_dtype(data):
             kinds.add("f")
         elif isinstance(x, C.Tensor):
             kinds.add({"b": "b", "i": "i", "u": "i", "f": "f"}[x._data.dtype.kind])
+        elif isinstance(x, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
         else:
             raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
     if "f" in kinds:
@@ -137,6 +140,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         except ValueError:
             _ragged_error(data)
             raise
+        except OverflowError:
+            raise RuntimeError(f"value cannot be converted to type {dt.np.name} without overflow") from None
     xp = array_module(dev)
     with use_device(dev):
         out = xp.array(arr, dtype=dt.np, copy=True)
@@ -171,14 +176,29 @@ def _filled(size, fill, dtype, device, requires_grad, default=None, name="empty"
     dt = _dtype.to_dtype(dtype) if dtype is not None else (default or _dtype.float32)
     xp = array_module(dev)
     shape = _size(size, name)
-    with use_device(dev):
-        if fill is None:
-            arr = xp.empty(shape, dtype=dt.np)
-        elif fill == 0:
-            arr = xp.zeros(shape, dtype=dt.np)
-        else:
-            arr = xp.full(shape, fill, dtype=dt.np)
+    if fill is not None and not isinstance(fill, (bool, numbers.Number)):
+        raise TypeError(f"{name}(): argument 'fill_value' (position 2) must be Number, not {type(fill).__name__}")
+    try:
+        with use_device(dev):
+            if fill is None:
+                arr = xp.empty(shape, dtype=dt.np)
+            elif fill == 0:
+                arr = xp.zeros(shape, dtype=dt.np)
+            else:
+                arr = xp.full(shape, fill, dtype=dt.np)
+    except MemoryError:
+        raise allocation_error(shape, dt.np) from None
     return _finish(arr, dev, requires_grad)
+
+
+def allocation_error(shape, np_dtype):
+    """PyTorch's RuntimeError for an allocation the machine cannot hold, naming the size in bytes."""
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return RuntimeError(
+        f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {n * np.dtype(np_dtype).itemsize} bytes."
+    )
 
 
 def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -251,8 +271,13 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         start, end = 0, start
     vals = [v.item() if isinstance(v, C.Tensor) else v for v in (start, end, step)]
     start, end, step = vals
+    for v in (start, end):
+        if isinstance(v, float) and not math.isfinite(v):
+            raise RuntimeError(f"unsupported range: {_num(start)} -> {_num(end)}")
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if dtype is not None and not _dtype.to_dtype(dtype).is_floating_point and int(step) == 0:
+        raise ValueError("step must be nonzero")  # PyTorch casts the step to the integer dtype first
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
@@ -265,6 +290,10 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     with use_device(dev):
         arr = (xp.arange(n, dtype=np.float64) * step + start).astype(dt.np) if dt.is_floating_point else xp.arange(start, end, step, dtype=dt.np)
     return _finish(arr, dev, requires_grad)
+
+
+def _num(v):
+    return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):

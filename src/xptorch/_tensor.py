@@ -829,6 +829,18 @@ class Tensor:
         return _la.bmm(self, other)
 
     def dot(self, other):
+        a, b = self._data, other._data
+        if a.ndim != 1 or b.ndim != 1:
+            raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+        if a.dtype != b.dtype:
+            raise RuntimeError(
+                f"dot : expected both vectors to have same dtype, but found {_la._dn(a)} and {_la._dn(b)}"
+            )
+        if a.shape != b.shape:
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have the same "
+                f"number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively"
+            )
         return _la.matmul(self, other)
 
     def mv(self, vec):
@@ -885,14 +897,34 @@ class Tensor:
         return _sh.repeat(self, _sh._shape_args(sizes))
 
     def chunk(self, chunks, dim=0):
-        n = self._data.shape[_red.norm_dim(dim, self._data.ndim)]
-        step = -(-n // chunks)
-        return self.split(step, dim)
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        d = _red.norm_dim(dim, self._data.ndim)
+        n = self._data.shape[d]
+        if n == 0:  # PyTorch gives `chunks` empty pieces
+            return tuple(self[(slice(None),) * d + (slice(0, 0),)] for _ in range(chunks))
+        return self.split(-(-n // chunks), dim)
 
     def split(self, split_size, dim=0):
         d = _red.norm_dim(dim, self._data.ndim)
         n = self._data.shape[d]
-        sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) if isinstance(split_size, int) else list(split_size)
+        if isinstance(split_size, int):
+            if split_size < 0:
+                raise RuntimeError(f"split expects split_size be non-negative, but got split_size={split_size}")
+            if split_size == 0 and n:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            sizes = [0] if n == 0 else [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
+        else:
+            sizes = [int(s) for s in split_size]
+            if any(s < 0 for s in sizes):
+                raise RuntimeError(
+                    f"split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes={sizes}"
+                )
+            if sum(sizes) != n:
+                raise RuntimeError(
+                    f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension {d}), "
+                    f"but got split_sizes={sizes}"
+                )
         out, start = [], 0
         for s in sizes:
             idx = (slice(None),) * d + (slice(start, start + s),)
@@ -1140,7 +1172,7 @@ class Tensor:
         if self._rg and _grad_state.enabled:  # a fresh draw has no gradient path to the old values
             node = _inplace.FillBackward((C.edge(self),))
             node._name = self._RANDOM_NODE[kind]
-            _inplace._rebase(self, node)
+            _inplace.rebase(self, node)
         _inplace.bump(self)
         return self
 
@@ -1160,6 +1192,7 @@ class Tensor:
     def random_(self, low=0, high=None, *, generator=None):
         from . import _random
 
+        _inplace.check_inplace(self)
         gen = generator or _random.default_generator_for(str(self._device))
         if high is None:
             low, high = 0, low if low else 2 ** 24

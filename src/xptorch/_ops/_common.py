@@ -64,6 +64,13 @@ def save_output_check(node, out):
     node._checks = ((vcounter(out), out._vc[0], info),)
 
 
+def add_output_check(node, out):
+    """Also version-check the node's own output (nodes that keep it as well as their inputs)."""
+    info = (out._data.dtype, out._data.shape, node.name(), out._device.type == "cuda")
+    node._checks = (node._checks or ()) + ((vcounter(out), out._vc[0], info),)
+    return out
+
+
 def unbroadcast(g, shape):
     """Reduce a broadcast gradient back to an input's shape."""
     if g.shape == shape:
@@ -118,7 +125,13 @@ def operands(a, b):
         if ad.dtype.kind != "f":
             ad = ad.astype(np.float32)
         return ad, b
-    if t is int or t is bool:
+    if t is int:
+        if (b > 127 or b < -128) and ad.dtype.kind in "iu" and ad.dtype.itemsize < 8:
+            info = np.iinfo(ad.dtype)
+            if not info.min <= b <= info.max:  # PyTorch wraps the scalar into the tensor's integer type
+                b = int(np.array(b, dtype=np.int64).astype(ad.dtype))
+        return ad, b
+    if t is bool:
         return ad, b
     if isinstance(b, np.generic):
         return operands(a, b.item())

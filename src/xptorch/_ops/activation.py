@@ -180,7 +180,7 @@ def leaky_relu_(input, negative_slope=0.01):
         node = LeakyReluBackward1((edge(input),))
         node.x, node.slope = xd, negative_slope
         save_check(node, (input, xd))
-        input.grad_fn = node
+        _ip.rebase(input, node)  # also points views taken earlier at the new history
     return input
 
 

@@ -322,6 +322,8 @@ def linear(x, w, b=None):
         if b._device is not x._device:
             C.device_mismatch(x, b)
         bd = b._data
+        if bd.dtype is not xd.dtype and bd.dtype != xd.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dn(bd)} and {_dn(xd)}")
     out = kernels.linear_forward(xd, wd, bd, relu=False)
     if (x._rg or w._rg or (b is not None and b._rg)) and _grad_state.enabled:
         if b is None:

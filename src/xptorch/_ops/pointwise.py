@@ -883,6 +883,7 @@ def clamp(a, min=None, max=None, _which="both"):
         if tensor_bounds:
             _clamp_bound_masks(node, ad, lo, hi, min, max)
         node._name = _CLAMP_NAMES[(tensor_bounds, _which)]
+        save_check(node, (a, ad))  # PyTorch saves the input: an in-place edit of it is refused at backward
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
 

@@ -251,7 +251,7 @@ def prod(a, dim=None, keepdim=False, dtype=None):
         node = (ProdBackward0 if dim is None else ProdBackward1)((edge(a),))
         node.a, node.out, node.axes, node.keepdim = ad, out, axes, keepdim and dim is not None
         save_check(node, (a, ad))
-        return wrap_grad(out, a._device, node)
+        return C.add_output_check(node, wrap_grad(out, a._device, node))
     return wrap(out, a._device)
 
 
@@ -341,7 +341,7 @@ def var(a, dim=None, unbiased=None, keepdim=False, correction=None, _std=False):
             node.out = out
         save_check(node, (a, ad))
         t = wrap_grad(out, a._device, node)
-        return t
+        return C.add_output_check(node, t) if _std else t
     return wrap(out, a._device)
 
 
@@ -447,7 +447,7 @@ def extremum(a, dim=None, keepdim=False, take_max=True):
             node = (MaxBackward1 if take_max else MinBackward1)((edge(a),))
             node.a, node.out = ad, out
             save_check(node, (a, ad))
-            return wrap_grad(out, a._device, node)
+            return C.add_output_check(node, wrap_grad(out, a._device, node))
         return wrap(out, a._device)
     if hasattr(dim, "_data"):  # max(other): the elementwise form
         from .pointwise import maximum, minimum
@@ -495,7 +495,7 @@ def amax(a, dim=(), keepdim=False, take_max=True):
         node = (AmaxBackward0 if take_max else AminBackward0)((edge(a),))
         node.a, node.out, node.axes, node.keepdim = ad, out, axes, keepdim
         save_check(node, (a, ad))
-        return wrap_grad(out, a._device, node)
+        return C.add_output_check(node, wrap_grad(out, a._device, node))
     return wrap(out, a._device)
 
 
@@ -623,7 +623,7 @@ def logsumexp(a, dim, keepdim=False):
         node.a, node.out, node.axes, node.keepdim = ad, out, axes, keepdim
         t = wrap_grad(out, a._device, node)
         save_check(node, (a, ad))
-        return t
+        return C.add_output_check(node, t)
     return wrap(out, a._device)
 
 
@@ -757,5 +757,5 @@ def vector_norm(a, p=2, dim=None, keepdim=False):
         node = LinalgVectorNormBackward0((edge(a),))
         node.a, node.out, node.p, node.axes, node.keepdim = ad, out, p, axes, keepdim
         save_check(node, (a, ad))
-        return wrap_grad(out, a._device, node)
+        return C.add_output_check(node, wrap_grad(out, a._device, node))
     return wrap(out, a._device)

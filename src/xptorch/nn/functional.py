@@ -1,7 +1,7 @@
 """nn.functional: stateless forms of the layers and losses."""
 import warnings
 
-from .._functions import relu, sigmoid, tanh  # noqa: F401
+from .._functions import sigmoid, tanh  # noqa: F401
 from .._ops.linalg import linear, linear_relu  # noqa: F401
 from .._ops.activation import *  # noqa: F401,F403
 from .._ops.activation_zoo import *  # noqa: F401,F403
@@ -42,6 +42,13 @@ def _implicit_dim(x, name, stacklevel):
         stacklevel=stacklevel,
     )
     return 0 if x.dim() in (0, 1, 3) else 1
+
+
+def relu(input, inplace=False):
+    """max(input, 0), elementwise; inplace=True edits input."""
+    from .._functions import relu as _relu
+
+    return input.relu_() if inplace else _relu(input)
 
 
 def relu_(input):
