@@ -314,3 +314,11 @@ def test_saved_tensors_edited_in_place_are_caught(prog):
         return x.grad
 
     both(run)
+
+
+def test_bad_index_reported_before_leaf_refusal():
+    def run(lib):
+        x = lib.tensor(1.0, requires_grad=True)
+        x[..., 0:1] = 0.5
+
+    both(run)

@@ -646,10 +646,10 @@ def setitem(a, idx, value):
     from .inplace import bump, check_inplace
 
     nidx, advanced = _convert_index(a, idx)
-    check_inplace(a, view=not advanced)
     ad = a._data
-    if not advanced:
+    if not advanced:  # a bad index is reported before the in-place refusal, as in PyTorch
         _check_bounds(ad.shape, nidx, idx.__class__ is not tuple)
+    check_inplace(a, view=not advanced)
     v_t = isinstance(value, C.Tensor)
     if v_t:
         v = value._data
