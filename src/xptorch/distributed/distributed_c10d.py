@@ -2,9 +2,11 @@
 
 Collectives work in place on tensors. Ranks given to a collective (`src`, `dst`) are global ranks,
 as in PyTorch. Arguments are checked before anything is sent: a bad tensor, rank or list raises on
-the calling rank only. Mismatches that only show across ranks (shapes, dtypes, a collective
-called on some ranks only) end in a timeout error (every wait has one), or, with
-TORCH_DISTRIBUTED_DEBUG=DETAIL, in an error naming both sides before the collective starts.
+the calling rank only. A collective called on some ranks only ends in a timeout error (every
+wait has one). Shapes or dtypes that differ across ranks cannot be seen locally: MPICH may then
+finish the collective without an error and undefined contents, as NCCL does; with
+TORCH_DISTRIBUTED_DEBUG=DETAIL every collective first compares all ranks' shapes and dtypes and
+raises naming both sides (one extra small all-gather per collective).
 """
 import datetime
 import enum
