@@ -13,13 +13,21 @@ pytest.importorskip("torch")
 pytestmark = needs_mpi
 
 
+def _free_port():
+    import socket
+
+    with socket.socket() as s:  # other test runs may share this machine: never a fixed port
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_five_steps_match_torch_ddp_on_gloo(tmp_path):
     script = os.path.join(HERE, "workers", "ddp_vs_torch.py")
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
     if not os.path.exists(torchrun):
         torchrun = shutil.which("torchrun")
-    rc, out, err = run([torchrun, "--nproc-per-node", "2", "--master-port", "29611", script, str(tmp_path), "torch"],
-                       120, env(TORCH_CPP_LOG_LEVEL="ERROR"))
+    cmd = [torchrun, "--nproc-per-node", "2", "--master-port", str(_free_port()), script, str(tmp_path), "torch"]
+    rc, out, err = run(cmd, 120, env(TORCH_CPP_LOG_LEVEL="ERROR"))
     assert rc == 0, err
     rc, out, err = run([mpiexec(), "-n", "2", sys.executable, script, str(tmp_path), "xptorch"], 60)
     assert rc == 0, err

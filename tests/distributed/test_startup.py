@@ -133,7 +133,7 @@ def test_object_serialisation_is_json_only():
 def test_nccl_world_of_one_on_a_gpu(monkeypatch):
     """The whole nccl path at world size 1: TCP store, id exchange, communicator, collectives."""
     monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
-    monkeypatch.setenv("MASTER_PORT", "29655")
+    monkeypatch.setenv("MASTER_PORT", "0")  # rank 0 serves the store on a free port
     monkeypatch.delenv("PMI_RANK", raising=False)
     dist.init_process_group("nccl", rank=0, world_size=1, timeout=datetime.timedelta(seconds=60))
     try:
