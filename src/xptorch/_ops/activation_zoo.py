@@ -389,8 +389,8 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 # ---- PReLU: a learnt slope per channel ----------------------------------------------------------
 class PreluKernelBackward0(Node):
-    __slots__ = ("x", "w", "wshape")
-    saves = ("x", "w")
+    __slots__ = ("x", "w", "wd", "wshape")
+    saves = ("x", "w", "wd")
 
     def backward(self, g):
         xp = get_xp(g)
@@ -402,6 +402,18 @@ class PreluKernelBackward0(Node):
         if self.next[1] is not None:
             gw = unbroadcast(xp.where(pos, 0, g * x).astype(g.dtype, copy=False), w.shape).reshape(self.wshape)
         return (gx, gw)
+
+    def backward_graph(self, g):
+        dev = g._device
+        x = C.saved_in(self, 0, self.x, dev)
+        w = C.saved_in(self, 1, self.wd, dev).reshape(self.w.shape)
+        neg = C.const((self.x <= 0).astype(self.x.dtype), dev)
+        gx = g * (1 - neg) + g * neg * w
+        gw = g * x * neg
+        axes = tuple(i for i in range(gw.dim()) if i >= len(self.w.shape) or self.w.shape[i] == 1)
+        if axes:
+            gw = gw.sum(axes)
+        return (gx, gw.reshape(self.wshape))
 
 
 def prelu(input, weight):
@@ -428,7 +440,7 @@ def prelu(input, weight):
     out = xp.where(xd > 0, xd, xd * w).astype(xd.dtype, copy=False)
     if (input._rg or weight._rg) and _grad_state.enabled:
         node = PreluKernelBackward0((edge(input), edge(weight)))
-        node.x, node.w, node.wshape = xd, w, wd.shape
+        node.x, node.w, node.wd, node.wshape = xd, w, wd, wd.shape
         save_check(node, (input, xd), (weight, wd))
         return wrap_grad(out, input._device, node)
     return wrap(out, input._device)

@@ -70,13 +70,30 @@ def _apply(a, mats, xp, transpose=False):
 
 
 class UpsampleBackward(Node):
-    __slots__ = ("mats", "fn_name")
+    """Backward of a resize by matrices: the transposed matrices. Itself linear, so its own rule is the
+    forward resize again (second order comes for free)."""
+
+    __slots__ = ("mats", "fn_name", "transposed")
 
     def name(self):
         return self.fn_name
 
     def backward(self, g):
-        return (_apply(g, self.mats, get_xp(g), transpose=True).astype(g.dtype, copy=False),)
+        return (_apply(g, self.mats, get_xp(g), transpose=not self.transposed).astype(g.dtype, copy=False),)
+
+    def backward_graph(self, g):
+        return (_resize(g, self.mats, not self.transposed, self.fn_name),)
+
+
+def _resize(t, mats, transposed, fn_name):
+    """t resized by mats (or their transposes), recorded for autograd."""
+    xd = t._data
+    y = _apply(xd, mats, get_xp(xd), transpose=transposed).astype(xd.dtype, copy=False)
+    if t._rg and _grad_state.enabled:
+        node = UpsampleBackward((edge(t),))
+        node.mats, node.fn_name, node.transposed = mats, fn_name, transposed
+        return wrap_grad(y, t._device, node)
+    return wrap(y, t._device)
 
 
 def _node_name(mode, nd):
@@ -139,12 +156,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     xp = get_xp(xd)
     mats = [xp.asarray(_matrix(n, o, mode, align_corners, s).astype(xd.dtype))
             for n, o, s in zip(spatial, out, scales)]
-    y = _apply(xd, mats, xp).astype(xd.dtype, copy=False)
-    if input._rg and _grad_state.enabled:
-        node = UpsampleBackward((edge(input),))
-        node.mats, node.fn_name = mats, _node_name(mode, nd)
-        return wrap_grad(y, input._device, node)
-    return wrap(y, input._device)
+    return _resize(input, mats, False, _node_name(mode, nd))
 
 
 def _deprecated(name):
