@@ -298,6 +298,12 @@ def _num(v):
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     """steps values evenly spaced from start to end, both included."""
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        raise TypeError(
+            "linspace() received an invalid combination of arguments - got "
+            f"({type(start).__name__}, {type(end).__name__}, {type(steps).__name__}), but expected one of:\n"
+            " * (Number start, Number end, int steps, *, dtype=None, device=None, requires_grad=False)"
+        )
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.float32
@@ -415,6 +421,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1."""
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dev = _dev(device)
     vals = _gen(generator, dev).permutation(n)
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64

@@ -860,10 +860,19 @@ def clamp(a, min=None, max=None, _which="both"):
         ad = _clamp_operand(a, ad, lo, hi, min, max)
     xp = _xp(ad)
     out = ad
-    if lo is not None:
-        out = xp.maximum(out, lo)
-    if hi is not None:
-        out = xp.minimum(out, hi)
+    try:
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+    except ValueError:  # tensor bounds that do not broadcast: PyTorch's RuntimeError, not NumPy's
+        for bound in (lo, hi):
+            if bound is not None and np.shape(bound) != ():
+                try:
+                    np.broadcast_shapes(ad.shape, np.shape(bound))
+                except ValueError:
+                    broadcast_error(ad.shape, np.shape(bound))
+        raise
     if out is ad:
         out = ad.copy()
     out = out.astype(ad.dtype, copy=False)

@@ -507,7 +507,7 @@ def argext(a, dim=None, keepdim=False, take_max=True):
     xp = _xp(ad)
     if dim is None:
         if ad.size == 0:
-            raise RuntimeError(
+            raise IndexError(
                 f"{what}(): Expected reduction dim to be specified for input.numel() == 0."
             )
         out = xp.asarray(ad.argmax() if take_max else ad.argmin(), dtype=np.int64)

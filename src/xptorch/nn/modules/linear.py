@@ -63,7 +63,15 @@ class Bilinear(Module):
                 self.bias.uniform_(-bound, bound)
 
     def forward(self, x1, x2):
-        y = ((x1.unsqueeze(1).unsqueeze(-1) * self.weight.unsqueeze(0)) * x2.unsqueeze(1).unsqueeze(2)).sum((2, 3))
+        # Any number of leading (batch) dims: flatten them, contract, restore.
+        lead = tuple(x1.shape[:-1])
+        if tuple(x2.shape[:-1]) != lead:
+            raise RuntimeError(
+                f"bilinear(): input batch dimensions do not match: got {list(lead)} and {list(x2.shape[:-1])}"
+            )
+        a, b = x1.reshape(-1, x1.shape[-1]), x2.reshape(-1, x2.shape[-1])
+        y = ((a.unsqueeze(1).unsqueeze(-1) * self.weight.unsqueeze(0)) * b.unsqueeze(1).unsqueeze(2)).sum((2, 3))
+        y = y.reshape(*lead, self.out_features)
         return y + self.bias if self.bias is not None else y
 
     def extra_repr(self):
