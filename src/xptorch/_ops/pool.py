@@ -306,9 +306,12 @@ class AvgPool2DBackward0(Node):
         """The forward as a linear map of x: window sums over the zero-padded input, divided."""
         shape, pads, kernel, stride, out = self.geom
         nd = len(out)
-        win = _kernel_last(pad_zeros(x.reshape(shape), pads), kernel, stride, (1,) * nd, out)
-        vals = (win.sum(axis=tuple(range(nd + 1, 2 * nd + 1))) / self.div).astype(x.dtype, copy=False)
-        return vals.reshape(self.xshape[:-nd] + tuple(out))
+        xpd = pad_zeros(x.reshape(shape), pads)
+        total = None
+        for off in np.ndindex(*kernel):  # one strided view per kernel offset, as the forward sums
+            v = xpd[(slice(None),) + tuple(slice(k, k + s * (o - 1) + 1, s) for k, s, o in zip(off, stride, out))]
+            total = v.copy() if total is None else total + v
+        return (total / self.div).astype(x.dtype, copy=False).reshape(tuple(self.xshape[:-nd]) + tuple(out))
 
 
 class AvgPool3DBackward0(AvgPool2DBackward0):
@@ -338,6 +341,21 @@ class _TiledAvgPoolBackward(Node):
             gx[(slice(None),) + tuple(slice(0, c) for c in covered[1:])] = spread
             spread = gx
         return (spread.reshape(self.xshape).astype(g.dtype, copy=False),)
+
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        return (linear_map(lambda a: self.backward(a)[0], self._pool, g),)
+
+    def _pool(self, x):
+        """The forward as a linear map of x: block sums over the tiled input, divided."""
+        b, out, kernel = self.tiled
+        nd = len(out)
+        xb = x.reshape((b,) + tuple(self.xshape[-nd:]))
+        xb = xb[(slice(None),) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+        total = xb.reshape((b,) + tuple(v for o, k in zip(out, kernel) for v in (o, k)))
+        total = total.sum(axis=tuple(2 + 2 * i for i in range(nd)))
+        return (total / self.div).astype(x.dtype, copy=False).reshape(tuple(self.xshape[:-nd]) + tuple(out))
 
 
 def _sum_axis(a, ax, k):
