@@ -1,4 +1,9 @@
-"""Shared test fixtures: device parametrisation, GPU markers, the oracle helper on sys.path."""
+"""Shared test fixtures: device parametrisation, GPU markers, the oracle helper on sys.path.
+
+Without a GPU, 'cuda' is the strict CuPy stand-in of strict_cupy.py, installed through
+``xptorch.backend.simulate_cuda``: CuPy's rules (no NumPy operands, no implicit host conversion,
+wrapping integer indices, CuPy's flags) and a count of device-to-host syncs.
+"""
 import os
 import sys
 
@@ -9,9 +14,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 import xptorch  # noqa: E402
 from xptorch import backend  # noqa: E402
 
+import strict_cupy  # noqa: E402
+
 
 def _real_cuda():
     return xptorch.cuda.is_available() and backend._simulated is None
+
+
+if not _real_cuda():
+    # The stand-in 'compiles' kernels/*.cu to their source text: keep that out of CuPy's disk cache.
+    os.environ.setdefault("CUPY_CACHE_IN_MEMORY", "1")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -24,30 +36,39 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture
-def simulated_cuda():
-    """'cuda:0' backed by NumPy: exercises device bookkeeping where no GPU exists."""
+def _simulated():
     if _real_cuda():
         yield "cuda"
         return
-    backend.simulate_cuda(True)
+    backend.simulate_cuda(strict_cupy)
     try:
         yield "cuda"
     finally:
-        backend.simulate_cuda(False)
+        backend.simulate_cuda(None)
+
+
+@pytest.fixture
+def simulated_cuda():
+    """'cuda:0' on the real GPU when present, else on the strict CuPy stand-in."""
+    yield from _simulated()
 
 
 @pytest.fixture(params=["cpu", "cuda"])
 def device(request):
-    """Every device test runs on CPU, and on CUDA: the real GPU when present, else the NumPy stand-in."""
+    """Every device test runs on CPU, and on CUDA: the real GPU when present, else the strict CuPy stand-in."""
     if request.param == "cpu":
         yield "cpu"
         return
-    if _real_cuda():
-        yield "cuda"
-        return
-    backend.simulate_cuda(True)
+    yield from _simulated()
+
+
+@pytest.fixture
+def strict_cuda():
+    """The strict stand-in itself (never the real GPU): for tests that count host syncs."""
+    if backend._simulated is not None:
+        pytest.skip("another CUDA simulation is active")
+    backend.simulate_cuda(strict_cupy)
     try:
-        yield "cuda"
+        yield strict_cupy
     finally:
-        backend.simulate_cuda(False)
+        backend.simulate_cuda(None)

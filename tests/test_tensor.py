@@ -448,12 +448,8 @@ def test_op_errors(name):
 # ---- devices (simulated CUDA) ------------------------------------------------------------------
 
 @pytest.fixture
-def fake_cuda():
-    xptorch.backend.simulate_cuda(True)
-    try:
-        yield
-    finally:
-        xptorch.backend.simulate_cuda(False)
+def fake_cuda(simulated_cuda):
+    yield
 
 
 MIXED = {

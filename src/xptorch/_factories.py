@@ -7,7 +7,7 @@ import numpy as np
 from . import _dtype
 from ._device import CPU, canonical
 from ._ops import _common as C
-from .backend import array_module, use_device
+from .backend import array_module, is_device_array, use_device
 
 
 def _dev(device):
@@ -126,7 +126,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         )
         arr = data.numpy(force=True)
         dt = _dtype.to_dtype(dtype) if dtype is not None else data.dtype
-    elif isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
+    elif isinstance(data, np.ndarray) or is_device_array(data):
         host = data if isinstance(data, np.ndarray) else data.get()
         dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(host.dtype)
         arr = host
@@ -153,7 +153,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, C.Tensor):
         dev = data._device if device is None else canonical(device)
         return data.to(dev, dtype) if dtype is not None else data.to(dev)
-    if isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
+    if isinstance(data, np.ndarray) or is_device_array(data):
         t = C.Tensor._from_array(data)
         _dtype.from_numpy_dtype(data.dtype)
         dev = t._device if device is None else canonical(device)

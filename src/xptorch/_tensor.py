@@ -7,6 +7,8 @@ from . import _dtype, _tensor_str
 from ._device import CPU, canonical
 from ._size import Size
 from ._ops import _common as C
+from .backend import is_device_array
+from .backend.device_assert import raise_pending as _device_checks
 from ._ops import inplace as _inplace
 from ._ops import linalg as _la
 from ._ops import pointwise as _pw
@@ -65,7 +67,7 @@ class Tensor:
         """Wrap an array; the device is inferred from the array when not given."""
         if dev is None:
             dev = CPU
-            if type(arr).__module__.startswith("cupy"):
+            if is_device_array(arr):
                 from ._device import device
 
                 dev = device("cuda", arr.device.id)
@@ -141,7 +143,8 @@ class Tensor:
         with _GRAD_LOCK:  # backward in several threads into one leaf: no lost updates (as PyTorch)
             cur = self._grad
             if cur is None:
-                if not g.flags.writeable or g.base is not None or g is self._data:
+                # A view (a broadcast included) or the data itself is copied; CuPy's flags have no 'writeable'.
+                if g.base is not None or g is self._data or (type(g) is np.ndarray and not g.flags.writeable):
                     g = g.copy()
                 self._grad = C.wrap(g, self._device)
             else:
@@ -268,7 +271,12 @@ class Tensor:
                 f"Boolean value of Tensor with more than one value is ambiguous"
                 if self._data.size > 1 else "Boolean value of Tensor with no values is ambiguous"
             )
-        return bool(self._data.reshape(()))
+        d = self._data
+        if isinstance(d, np.ndarray):
+            return bool(d.reshape(()))
+        v = bool(d.reshape(()))
+        _device_checks()
+        return v
 
     def __float__(self):
         return float(self.item())
@@ -292,7 +300,11 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {d.size} elements cannot be converted to Scalar"
             )
-        return d.reshape(()).item() if isinstance(d, np.ndarray) else d.reshape(()).get().item()
+        if isinstance(d, np.ndarray):
+            return d.reshape(()).item()
+        v = d.reshape(()).get().item()
+        _device_checks()
+        return v
 
     def tolist(self):
         return self.numpy(force=True).tolist()
@@ -310,7 +322,9 @@ class Tensor:
         d = self._data
         if isinstance(d, np.ndarray):
             return d
-        return d.get()
+        host = d.get()
+        _device_checks()
+        return host
 
     def detach(self):
         t = C.wrap(self._data, self._device)
@@ -471,6 +485,8 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None):
         d = self._data
         host = d if isinstance(d, np.ndarray) else d.get()
+        if host is not d:
+            _device_checks()
         fn = self.grad_fn
         return _tensor_str.format_tensor(
             host,
@@ -591,10 +607,10 @@ class Tensor:
         return C.wrap(~(self._data.astype(bool)), self._device)
 
     def logical_and(self, other):
-        return _pw.logical(self, other, lambda a, b: a.astype(bool) & np.asarray(b).astype(bool) if isinstance(a, np.ndarray) else a.astype(bool) & b.astype(bool))
+        return _pw.logical(self, other, lambda a, b: C.get_xp(a).logical_and(a, b))
 
     def logical_or(self, other):
-        return _pw.logical(self, other, lambda a, b: a.astype(bool) | np.asarray(b).astype(bool) if isinstance(a, np.ndarray) else a.astype(bool) | b.astype(bool))
+        return _pw.logical(self, other, lambda a, b: C.get_xp(a).logical_or(a, b))
 
     def add(self, other, *, alpha=1):
         return _pw.add(self, other, alpha)

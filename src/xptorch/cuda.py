@@ -130,10 +130,12 @@ def is_bf16_supported(including_emulation=True):
 
 
 def synchronize(device=None):
-    """Wait for all work queued on device (default: the current CUDA device)."""
+    """Wait for all work queued on device (default: the current CUDA device); raises for a failed
+    device-side check (see backend.device_assert)."""
     if not is_available():
         return
     _cp().cuda.Device(_index(device)).synchronize()
+    backend.device_assert.raise_pending()
 
 
 # ---------------------------------------------------------------- streams and events

@@ -313,6 +313,7 @@ def _fake_cupy():
     cp.matmul = lambda a, b, out=None: np.matmul(a, b, out=out)
     runtime = types.SimpleNamespace(getDeviceProperties=lambda dev: {"multiProcessorCount": 132})
     cp.cuda = types.SimpleNamespace(Device=lambda dev=0: FakeDevice(), runtime=runtime)
+    cp.ndarray = FakeArray
     return cp
 
 
@@ -328,7 +329,10 @@ def aligned(a, offset=0):
 
 def _import_against_fake_cupy(monkeypatch):
     name = "xptorch.backend.cuda_kernels"
-    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
+    cp = _fake_cupy()
+    monkeypatch.setitem(sys.modules, "cupy", cp)
+    # cuda_kernels finds CuPy through the backend's testing hook (the module is swapped back on teardown).
+    monkeypatch.setattr(B, "_simulated", cp)
     # Recorded first, so teardown puts back exactly what was there (the real module, or nothing).
     monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setattr(B, "cuda_kernels", None, raising=False)

@@ -4,6 +4,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import get_array_module as _array_module
+from ..backend import is_device_array
 
 Tensor = None  # set by _tensor at import time, to avoid an import cycle
 _new = object.__new__
@@ -135,8 +136,9 @@ def operands(a, b):
         return ad, b
     if isinstance(b, np.generic):
         return operands(a, b.item())
-    if isinstance(b, (np.ndarray,)) or type(b).__module__.startswith("cupy"):
-        return operands(a, Tensor._from_array(b, a._device))
+    if isinstance(b, np.ndarray) or is_device_array(b):
+        # Wrapped on the array's own device: a host array joins a CUDA op only as PyTorch allows (0-d).
+        return operands(a, Tensor._from_array(b))
     raise TypeError(f"unsupported operand type: '{type(b).__name__}'")
 
 

@@ -212,15 +212,13 @@ class EmbeddingBackward0(Node):
         idx = self.idx.ravel()
         rows = g.reshape(idx.size, -1)
         if self.scale:
-            counts = xp.bincount(idx, minlength=self.num)
-            rows = rows / counts[idx][:, None].astype(g.dtype)
+            # Counted with add.at, not bincount: CuPy's bincount reads the largest index back to the host.
+            counts = xp.zeros(self.num, dtype=g.dtype)
+            xp.add.at(counts, idx, 1)
+            rows = rows / counts[idx][:, None]
         gw = xp.zeros((self.num, rows.shape[1]), dtype=g.dtype)
-        if xp is np:
-            np.add.at(gw, idx, rows)
-        else:
-            import cupyx
-
-            cupyx.scatter_add(gw, idx, rows)
+        # add.at on both backends (cupyx.scatter_add is deprecated since CuPy 12).
+        xp.add.at(gw, idx, rows)
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return (gw,)

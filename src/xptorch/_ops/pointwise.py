@@ -1070,8 +1070,14 @@ def compare(a, b, op):
 
 
 def logical(a, b, fn):
+    """fn(a, b) on the arrays: b a tensor on a's device (or a 0-d CPU one), or a Python scalar."""
     ad = a._data
-    bd = b._data if isinstance(b, C.Tensor) else b
+    if isinstance(b, C.Tensor):
+        bd = b._data
+        if b._device is not a._device:
+            bd = C._scalar_from_other_device(a, b)
+    else:
+        bd = b
     return wrap(fn(ad, bd), a._device)
 
 

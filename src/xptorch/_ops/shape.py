@@ -535,6 +535,23 @@ def _check_bounds_slow(shape, idx, single):
                 raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
 
 
+def _device_bounds(shape, idx):
+    """Integer index arrays on a CUDA device: CuPy wraps them silently, so each gets a queued device-side
+    check (backend.device_assert) instead of NumPy's IndexError; no host sync."""
+    from ..backend.device_assert import index_in_range
+
+    for i, dim in _walk(shape, idx):
+        if i is None or i.__class__ in (int, slice, bool) or i.dtype.kind not in "iu" or dim >= len(shape):
+            continue
+        index_in_range(i, shape[dim], f"index out of bounds for dimension {dim} with size {shape[dim]}")
+
+
+def _host_index(idx):
+    """idx with device arrays copied to the host (error paths only)."""
+    return tuple(i if i is None or i.__class__ in (int, slice, bool) or i is Ellipsis or isinstance(i, np.ndarray)
+                 else i.get() for i in idx)
+
+
 def _advanced_error(shape, idx, exc):
     """PyTorch's wording for an advanced index NumPy refused (an index array is named by its position)."""
     position = -1
@@ -606,6 +623,8 @@ def getitem(a, idx):
         arr = ad[nidx]
     except IndexError as exc:
         _advanced_error(ad.shape, nidx, exc)
+    if type(ad) is not np.ndarray:
+        _device_bounds(ad.shape, nidx)
     if a._rg and _grad_state.enabled:
         node = IndexBackward0((edge(a),))
         node.shape, node.index = ad.shape, nidx
@@ -663,6 +682,9 @@ def setitem(a, idx, value):
             _check_overlap(ad[nidx], v)
     elif isinstance(value, (bool, int, float)):
         v = C.fit_scalar(value, ad.dtype, "__setitem__")
+    elif type(ad) is not np.ndarray and isinstance(value, (list, tuple, np.ndarray)):
+        # A host sequence is copied to the device first (CuPy refuses to fill from one).
+        v = get_xp(ad).asarray(np.asarray(value, dtype=ad.dtype))
     else:
         v = value
     graph = ((v_t and value._rg) or a._rg) and _grad_state.enabled
@@ -670,10 +692,12 @@ def setitem(a, idx, value):
         from .inplace import check_rebase
 
         check_rebase(a)
+    if advanced and type(ad) is not np.ndarray:
+        _device_bounds(ad.shape, nidx)
     try:
         ad[nidx] = v
     except ValueError:
-        _setitem_shape_error(ad, nidx, np.shape(v), advanced)
+        _setitem_shape_error(ad, _host_index(nidx), v.shape if hasattr(v, "shape") else np.shape(v), advanced)
         raise
     except IndexError as exc:
         _advanced_error(ad.shape, nidx, exc)
@@ -686,9 +710,14 @@ def setitem(a, idx, value):
     bump(a)
 
 
+def _address(a):
+    """The address of a's first element (CuPy arrays have no __array_interface__)."""
+    return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
+
+
 def _check_overlap(target, v):
     """A value that partly overlaps its destination (x[1:] = x[:-1]) is refused as in PyTorch."""
-    if target.shape == v.shape and target.strides == v.strides and target.__array_interface__["data"][0] == v.__array_interface__["data"][0]:
+    if target.shape == v.shape and target.strides == v.strides and _address(target) == _address(v):
         return  # the very same elements: a no-op copy
     if get_xp(v).shares_memory(target, v):
         raise RuntimeError(

@@ -65,6 +65,8 @@ def _roots(tensors, grad_tensors):
     return roots
 
 
+from numpy import ndarray as _ndarray  # noqa: E402
+
 from ..backend import get_array_module as _xp  # noqa: E402
 
 
@@ -147,7 +149,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
-        if g is not None and (not g.flags.writeable or g.shape != t._data.shape or g.dtype != t._data.dtype):
+        if g is not None and (g.base is not None or g.shape != t._data.shape or g.dtype != t._data.dtype
+                              or (type(g) is _ndarray and not g.flags.writeable)):
             g = _xp(g).array(_xp(g).broadcast_to(g, t._data.shape), dtype=t._data.dtype)
         out.append(None if g is None else Tensor._from_array(g, t._device))
     return tuple(out)

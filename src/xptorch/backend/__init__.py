@@ -43,7 +43,9 @@ def cuda_status():
 
 
 def cupy_module():
-    """CuPy, or RuntimeError naming what is missing (CuPy, the driver or a GPU)."""
+    """CuPy (or the module installed by simulate_cuda), or RuntimeError naming what is missing."""
+    if _simulated is not None:
+        return _simulated
     ok, reason = cuda_status()
     if not ok:
         raise RuntimeError(f"CUDA is not available: {reason}")
@@ -96,7 +98,7 @@ def array_module(dev):
     return _simulated or cupy_module()
 
 
-# Tests may map 'cuda' to a NumPy stand-in to exercise device logic on machines without a GPU.
+# The module standing in for CuPy while simulate_cuda is on (None: the real CuPy, if any).
 _simulated = None
 # How many devices the simulation offers; tests of several GPUs set it higher.
 SIMULATED_DEVICES = 1
@@ -104,15 +106,40 @@ _real_count = [0]
 _sim_thread = __import__("threading").local()
 
 
-def simulate_cuda(enabled):
-    """Let 'cuda:0' tensors live in NumPy arrays: device bookkeeping without a GPU (tests only)."""
+def simulate_cuda(module):
+    """Testing hook: serve 'cuda:0' from a CuPy-like module instead of CuPy and a GPU.
+
+    ``simulate_cuda(m)`` makes ``m`` the array module of every 'cuda' tensor (``m.ndarray`` its array type,
+    ``m.cuda``, ``m.asnumpy`` and the routines xptorch calls, with CuPy's signatures), and the kernel
+    launches of cuda_kernels.py go through ``m.cuda.nvrtc`` and ``m.cuda.function``. The test suite installs
+    a strict CPU stand-in (tests/strict_cupy.py) that enforces CuPy's rules and counts host syncs.
+    ``simulate_cuda(None)`` (or False) goes back to the real CuPy. Arrays made under one module must not be
+    used after switching to another.
+    """
     global _simulated
-    _simulated = numpy if enabled else None
+    if module is True or (module is not None and module is not False and not hasattr(module, "ndarray")):
+        raise TypeError("simulate_cuda() takes a CuPy-like module (with an ndarray type) or None")
+    _simulated = module or None
+
+
+def is_device_array(array):
+    """Whether array lives on a CUDA device (a CuPy array, or the simulated module's)."""
+    t = type(array)
+    if t is numpy.ndarray:
+        return False
+    if _simulated is not None and t is _simulated.ndarray:
+        return True
+    return t.__module__.startswith("cupy")
 
 
 def get_array_module(array):
-    """numpy or cupy, from an array instance."""
-    if type(array).__module__.startswith("cupy"):
+    """numpy or cupy (or the simulated module), from an array instance."""
+    t = type(array)
+    if t is numpy.ndarray:
+        return numpy
+    if _simulated is not None and t is _simulated.ndarray:
+        return _simulated
+    if t.__module__.startswith("cupy"):
         return _cupy
     return numpy
 
@@ -121,18 +148,22 @@ def transfer(array, src, dst):
     """Copy an array from device src to device dst (same device returns the input)."""
     if src is dst:
         return array
-    if _simulated is not None:
-        return array.copy()
     cp = cupy_module()
     if dst.type == "cpu":
-        return cp.asnumpy(array)
+        out = cp.asnumpy(array)
+        if _checks._pending:
+            _checks.raise_pending()
+        return out
+    if src.type != "cpu":  # between GPUs: a device-to-device copy
+        with cp.cuda.Device(dst.index):
+            return array.copy()
     with cp.cuda.Device(dst.index):
         return cp.asarray(array)
 
 
 def use_device(dev):
     """Context manager making dev current for array allocation (no-op on CPU)."""
-    if dev.type == "cpu" or _simulated is not None:
+    if dev.type == "cpu":
         return _NULL
     return cupy_module().cuda.Device(dev.index)
 
@@ -178,3 +209,6 @@ def pinned_copy(array):
     out = numpy.frombuffer(mem, array.dtype, array.size).reshape(array.shape)
     out[...] = array
     return out
+
+
+from . import device_assert as _checks  # noqa: E402

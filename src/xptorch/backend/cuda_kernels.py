@@ -11,11 +11,22 @@ import re
 import tempfile
 import threading
 
-import cupy as cp
 import numpy as np
 
 from .. import _random
-from . import kernel_source
+from . import cupy_module, kernel_source
+
+
+class _CuPy:
+    """CuPy, looked up on use: backend.simulate_cuda can stand a CuPy-like module in for it."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        return getattr(cupy_module(), name)
+
+
+cp = _CuPy()
 
 # Separately rounded IEEE operations, denormals kept: the same bits as the host twins.
 OPTIONS = ("--fmad=false", "-ftz=false", "--prec-div=true", "--prec-sqrt=true")
@@ -37,8 +48,7 @@ def nvrtc_target(cc, supported):
 
 def supported_archs():
     """Compute capabilities this NVRTC emits SASS for (empty when it cannot say)."""
-    from cupy.cuda import nvrtc
-
+    nvrtc = cp.cuda.nvrtc
     return tuple(nvrtc.getSupportedArchs()) if hasattr(nvrtc, "getSupportedArchs") else ()
 
 
@@ -55,8 +65,7 @@ def cache_key(src, options, version):
 
 def build(src, cc, name="xptorch.cu"):
     """Compile src for compute capability cc, bypassing the cache: (binary, NVRTC log, options, cache key)."""
-    from cupy.cuda import nvrtc
-
+    nvrtc = cp.cuda.nvrtc
     options, cubin = build_options(cc, supported_archs())
     key = cache_key(src, options, nvrtc.getVersion())
     prog = nvrtc.createProgram(src, name, (), ())
@@ -74,8 +83,7 @@ def build(src, cc, name="xptorch.cu"):
 
 def compile_program(src, cc, name="xptorch.cu"):
     """Compile src for compute capability cc (an int such as 90); returns the cubin or PTX bytes, cached on disk."""
-    from cupy.cuda import nvrtc
-
+    nvrtc = cp.cuda.nvrtc
     options, _ = build_options(cc, supported_archs())
     key = cache_key(src, options, nvrtc.getVersion())
     cached = _cache_read(key)
@@ -144,8 +152,7 @@ class Program:
         return mod.get_function(name)
 
     def _load(self, dev):
-        from cupy.cuda import function
-
+        function = cp.cuda.function
         d = cp.cuda.Device(dev)
         binary = self.binary(int(d.compute_capability))
         with d:

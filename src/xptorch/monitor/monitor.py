@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .._ops import _common as C
+from ..backend import is_device_array
 from .._tensor import Tensor
 from ..nn.utils.ties import parameter_names
 
@@ -272,7 +273,7 @@ def _to_host(values):
     out = [0.0] * len(values)
     groups = {}
     for i, v in enumerate(values):
-        if type(v).__module__.startswith("cupy"):
+        if is_device_array(v):
             groups.setdefault(v.device.id, []).append(i)
         else:
             out[i] = float(v)
