@@ -4,6 +4,7 @@ Without a GPU, 'cuda' is the strict CuPy stand-in of strict_cupy.py, installed t
 ``xptorch.backend.simulate_cuda``: CuPy's rules (no NumPy operands, no implicit host conversion,
 wrapping integer indices, CuPy's flags) and a count of device-to-host syncs.
 """
+import contextlib
 import os
 import sys
 
@@ -21,11 +22,6 @@ def _real_cuda():
     return xptorch.cuda.is_available() and backend._simulated is None
 
 
-if not _real_cuda():
-    # The stand-in 'compiles' kernels/*.cu to their source text: keep that out of CuPy's disk cache.
-    os.environ.setdefault("CUPY_CACHE_IN_MEMORY", "1")
-
-
 def pytest_collection_modifyitems(config, items):
     if _real_cuda():
         return
@@ -36,15 +32,28 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@contextlib.contextmanager
+def _strict():
+    """The stand-in installed; it 'compiles' kernels/*.cu to their source text, kept out of CuPy's disk cache."""
+    prev = os.environ.get("CUPY_CACHE_IN_MEMORY")
+    os.environ["CUPY_CACHE_IN_MEMORY"] = "1"
+    backend.simulate_cuda(strict_cupy)
+    try:
+        yield strict_cupy
+    finally:
+        backend.simulate_cuda(None)
+        if prev is None:
+            del os.environ["CUPY_CACHE_IN_MEMORY"]
+        else:
+            os.environ["CUPY_CACHE_IN_MEMORY"] = prev
+
+
 def _simulated():
     if _real_cuda():
         yield "cuda"
         return
-    backend.simulate_cuda(strict_cupy)
-    try:
+    with _strict():
         yield "cuda"
-    finally:
-        backend.simulate_cuda(None)
 
 
 @pytest.fixture
@@ -67,8 +76,5 @@ def strict_cuda():
     """The strict stand-in itself (never the real GPU): for tests that count host syncs."""
     if backend._simulated is not None:
         pytest.skip("another CUDA simulation is active")
-    backend.simulate_cuda(strict_cupy)
-    try:
-        yield strict_cupy
-    finally:
-        backend.simulate_cuda(None)
+    with _strict() as module:
+        yield module

@@ -14,16 +14,18 @@ import threading
 import numpy as np
 
 from .. import _random
-from . import cupy_module, kernel_source
+from . import kernel_source
+from .. import backend as _backend
 
 
 class _CuPy:
-    """CuPy, looked up on use: backend.simulate_cuda can stand a CuPy-like module in for it."""
+    """The cupy module, looked up on use: backend.simulate_cuda can stand a CuPy-like module in for it.
+    Like a plain ``import cupy``, it needs no GPU (NVRTC works without one)."""
 
     __slots__ = ()
 
     def __getattr__(self, name):
-        return getattr(cupy_module(), name)
+        return getattr(_backend._simulated or _backend._load_cupy() or _backend.cupy_module(), name)
 
 
 cp = _CuPy()
