@@ -283,8 +283,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         elif padding_idx < 0:
             assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
             padding_idx = num + padding_idx
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num):
-        raise IndexError("index out of range in self")
+    if idx.size:
+        bad = (idx.min() < 0) | (idx.max() >= num)
+        if type(idx) is not np.ndarray:
+            # A device-side check (PyTorch's CUDA kernel asserts too): raised at the next sync.
+            from ..backend.device_assert import expect_false
+
+            expect_false(bad, "embedding: index out of range in self")
+        elif bad:
+            raise IndexError("index out of range in self")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     out = wd[idx]

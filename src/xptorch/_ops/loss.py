@@ -334,9 +334,18 @@ class BinaryCrossEntropyBackward0(Node):
         return (gx, gy)
 
 
-def _in_unit_interval(a):
-    # NaN fails both comparisons, as it should.
-    return a.size == 0 or bool(a.min() >= 0) and bool(a.max() <= 1)
+def _in_unit_interval(a, what):
+    """Raise unless 0 <= a <= 1 (NaN fails both comparisons, as it should); a device-side check on CUDA."""
+    if a.size == 0:
+        return
+    ok = (a.min() >= 0) & (a.max() <= 1)
+    message = f"all elements of {what} should be between 0 and 1"
+    if type(a) is not np.ndarray:
+        from ..backend.device_assert import expect_false
+
+        expect_false(~ok, message)
+    elif not ok:
+        raise RuntimeError(message)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -362,10 +371,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         _same_device(input, weight)
         _no_weight_grad(weight, "binary_cross_entropy", "weight")
         w = _broadcast_to_input(weight._data, x.shape).astype(x.dtype, copy=False)
-    if not _in_unit_interval(x):
-        raise RuntimeError("all elements of input should be between 0 and 1")
-    if not _in_unit_interval(y):
-        raise RuntimeError("all elements of target should be between 0 and 1")
+    _in_unit_interval(x, "input")
+    _in_unit_interval(y, "target")
     logx, log1mx = _clamped_logs(x)
     loss = (y - 1) * log1mx - y * logx
     if w is not None:
@@ -626,7 +633,12 @@ def _class_nll(input, target, weight, ignore_index, reduction, eps, fused, fname
     t = target._data.reshape(n, s).astype(np.int64, copy=False)
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= n_classes))
-    if bool(bad.any()):
+    if type(t) is not np.ndarray:
+        # On CUDA, PyTorch asserts this on the device: checked at the next sync, no host round trip here.
+        from ..backend.device_assert import expect_false
+
+        expect_false(bad.any(), "nll_loss: Assertion `t >= 0 && t < n_classes` failed (a target is out of bounds)")
+    elif bad.any():
         raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
     t = xp.where(valid, t, 0)
     wt = valid.astype(ad.dtype) if w is None else w[t] * valid

@@ -159,7 +159,8 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, op):
         xp.maximum(vals, v, out=vals)
     shift = [int(sum(k * d * p for k, d, p in zip(off, dilation, plane))) for off in offsets]
     pick = _first_hit(views, vals, shift, xp)
-    if any(lo or hi for lo, hi in pads) and bool((vals == low).any()):
+    on_host = xp is np
+    if any(lo or hi for lo, hi in pads) and (not on_host or (vals == low).any()):
         # A maximum equal to the padding value must still point at a real element.
         inside = []
         for off in offsets:
@@ -171,7 +172,7 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, op):
         pick = _first_hit(views, vals, shift, xp, inside)
     if xd.dtype.kind == "f":
         nan = xp.isnan(vals)
-        if bool(nan.any()):
+        if not on_host or nan.any():
             # A window holding NaN reports its last NaN, as PyTorch's scan does.
             for v, sh in zip(views, shift):
                 pick = xp.where(nan & xp.isnan(v), sh, pick)
