@@ -41,6 +41,7 @@ def _strict():
     try:
         yield strict_cupy
     finally:
+        backend.device_assert.clear()  # a test's unreported device-side checks never reach the next test
         backend.simulate_cuda(None)
         if prev is None:
             del os.environ["CUPY_CACHE_IN_MEMORY"]

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
+from ..backend.constants import constant
 from ..autograd.node import Node
 from ..amp import _state as _amp
 from ..backend.workspace import scratch
@@ -483,12 +484,13 @@ def pad_mode(x, pads, mode):
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
     idx = [_source_index(n, lo, hi, mode) for n, (lo, hi) in zip(sizes, pads)]
-    grids = np.ix_(*idx)
-    out = xd[(Ellipsis,) + tuple(xp.asarray(gi) for gi in grids)]
+    key = ("pad", mode, tuple(sizes), tuple(pads))
+    out = xd[(Ellipsis,) + tuple(constant(xp, xd, key, lambda: tuple(np.ix_(*idx))))]
     if x._rg and _grad_state.enabled:
         node = ReflectionPadBackward((edge(x),))
         # One-hot (padded, input) matrices turn the scatter-add into a matmul per axis.
-        node.maps = tuple(np.eye(n, dtype=np.float64)[i] for n, i in zip(sizes, idx))
+        node.maps = constant(xp, xd, key + ("maps", xd.dtype.str),
+                             lambda: tuple(np.eye(n, dtype=xd.dtype)[i] for n, i in zip(sizes, idx)))
         node._name = _PAD_NAMES[mode].format(nd)
         return wrap_grad(out, x._device, node)
     return wrap(out, x._device)

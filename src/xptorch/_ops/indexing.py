@@ -119,8 +119,14 @@ def _scatter_add_flat(out, idx, d, shape, vals):
 
 
 def _check_bounds(idx, size, d):
-    """PyTorch's refusal of an index outside [0, size); syncs once on CUDA."""
+    """PyTorch's refusal of an index outside [0, size); a device-side assert on CUDA (no sync)."""
     if idx.size == 0:
+        return
+    if type(idx) is not np.ndarray:
+        # A device-side check, as PyTorch's CUDA kernels assert: raised at the next sync, no round trip here.
+        from ..backend.device_assert import expect_false
+
+        expect_false((idx.min() < 0) | (idx.max() >= size), f"index out of bounds for dimension {d} with size {size}")
         return
     # Read as unsigned, a negative index is huge: one max() finds both kinds of stray index.
     if int(idx.view(_UNSIGNED[idx.dtype.itemsize]).max()) >= size:
@@ -428,7 +434,12 @@ def one_hot(t, num_classes=-1):
         if td.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(td.max()) + 1
-    if td.size:
+    if td.size and type(td) is not np.ndarray:
+        # On CUDA PyTorch leaves these to a device-side assert: checked at the next sync, no round trip here.
+        from ..backend.device_assert import expect_false
+
+        expect_false((td.min() < 0) | (td.max() >= num_classes), "one_hot: class values must be in [0, num_classes)")
+    elif td.size:
         if int(td.min()) < 0:
             raise RuntimeError("Class values must be non-negative.")
         if int(td.max()) >= num_classes:

@@ -199,7 +199,7 @@ def write(a, values):
     try:
         a._data[...] = values
     except ValueError:
-        if not a._data.flags.writeable:
+        if _expanded(a._data):
             raise RuntimeError(_OVERLAP_MSG) from None
         raise
 
@@ -313,7 +313,7 @@ def binary(a, other, op, alpha=1):
     ad = a._data
     if alpha != 1:
         bd = bd * alpha
-    if not ad.flags.writeable:
+    if _expanded(ad):
         raise RuntimeError(_OVERLAP_MSG)
     ufunc = getattr(C.get_xp(ad), _UFUNCS[op])
     if op == "div":
@@ -363,21 +363,34 @@ def fill(a, value, name="FillBackward2"):
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
             )
-        value = value.item()
+        # A value on a's CUDA device is copied there, not read back to the host.
+        value = value._data if value._device is a._device and a._device.type != "cpu" else value.item()
     ad = a._data
     xp = C.get_xp(ad)
-    v = C.fit_scalar(value, ad.dtype)
+    v = value if type(value) is type(ad) else C.fit_scalar(value, ad.dtype)
     if a._rg and _grad_state.enabled:
         if a._base is not None:
             check_rebase(a)
         node = FillBackward((C.edge(a),))
         node._name = name
         rebase(a, node)
-    if not ad.flags.writeable:  # an expanded tensor: fill the memory it repeats
+    # An expanded tensor: fill the memory it repeats (CuPy's flags have no 'writeable'; its views all are).
+    if type(ad) is np.ndarray and not ad.flags.writeable:
         ad = _writable_alias(ad)
-    ad.fill(v)
+    if type(v) is type(ad):
+        ad[...] = v
+    else:
+        ad.fill(v)
     bump(a)
     return a
+
+
+def _expanded(ad):
+    """Whether ad repeats memory (an expanded tensor): NumPy marks such views read-only; CuPy's flags have no
+    'writeable', so there a stride of 0 over more than one element tells."""
+    if type(ad) is np.ndarray:
+        return not ad.flags.writeable
+    return any(s == 0 and n > 1 for s, n in zip(ad.strides, ad.shape))
 
 
 def _writable_alias(arr):

@@ -498,8 +498,14 @@ def pow(a, e):
         a, = _amp.cast("pow", a)
     if isinstance(e, C.Tensor):
         ad, ed = operands(a, e)
-        if ad.dtype.kind in "iu" and ed.dtype.kind in "iu" and bool((ed < 0).any()):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if ad.dtype.kind in "iu" and ed.dtype.kind in "iu" and ed.size:
+            message = "Integers to negative integer powers are not allowed."
+            if type(ed) is not np.ndarray:
+                from ..backend.device_assert import expect_false
+
+                expect_false(ed.min() < 0, message)  # on the device: raised at the next sync
+            elif (ed < 0).any():
+                raise RuntimeError(message)
         try:
             out = quiet(operator.pow, ad, ed)
         except ValueError:

@@ -7,6 +7,7 @@ SqueezeBackward1, as PyTorch does.
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
+from ..backend.constants import constant
 from ..autograd.node import Node
 from ._common import edge, get_xp, wrap, wrap_grad
 from .conv import crop, pad_zeros, scatter_windows
@@ -102,7 +103,11 @@ class MaxPool2DWithIndicesBackward0(Node):
             gx[xp.arange(b)[:, None], idx] = gf
         else:
             flat = (idx + xp.arange(b, dtype=idx.dtype)[:, None] * plane).ravel()
-            gx = xp.bincount(flat, weights=gf.ravel(), minlength=b * plane).astype(g.dtype, copy=False)
+            if xp is np:
+                gx = xp.bincount(flat, weights=gf.ravel(), minlength=b * plane).astype(g.dtype, copy=False)
+            else:  # CuPy's bincount reads the largest index back to the host
+                gx = xp.zeros(b * plane, dtype=g.dtype)
+                xp.add.at(gx, flat, gf.ravel())
         return (gx.reshape(self.xshape),)
 
     def backward_graph(self, g):
@@ -162,25 +167,32 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, op):
     on_host = xp is np
     if any(lo or hi for lo, hi in pads) and (not on_host or (vals == low).any()):
         # A maximum equal to the padding value must still point at a real element.
-        inside = []
-        for off in offsets:
-            m = True
-            for i, (k, d, s, p, o, n) in enumerate(zip(off, dilation, stride, padding, out, sizes)):
-                pos = np.arange(o) * s - p + k * d
-                m = m & ((pos >= 0) & (pos < n)).reshape((-1,) + (1,) * (nd - 1 - i))
-            inside.append(xp.asarray(m))
-        pick = _first_hit(views, vals, shift, xp, inside)
+        def masks():
+            inside = []
+            for off in offsets:
+                m = True
+                for i, (k, d, s, p, o, n) in enumerate(zip(off, dilation, stride, padding, out, sizes)):
+                    pos = np.arange(o) * s - p + k * d
+                    m = m & ((pos >= 0) & (pos < n)).reshape((-1,) + (1,) * (nd - 1 - i))
+                inside.append(np.asarray(m))
+            return tuple(inside)
+
+        key = ("maxpool-inside", tuple(kernel), dilation, stride, padding, out, tuple(sizes))
+        pick = _first_hit(views, vals, shift, xp, constant(xp, xd, key, masks))
     if xd.dtype.kind == "f":
         nan = xp.isnan(vals)
         if not on_host or nan.any():
             # A window holding NaN reports its last NaN, as PyTorch's scan does.
             for v, sh in zip(views, shift):
                 pick = xp.where(nan & xp.isnan(v), sh, pick)
-    base = 0
-    for i in range(nd):
-        grid = (np.arange(out[i]) * stride[i] - padding[i]) * int(plane[i])
-        base = base + grid.reshape((-1,) + (1,) * (nd - 1 - i))
-    idx = pick + xp.asarray(base)
+    def grid():
+        base = 0
+        for i in range(nd):
+            g = (np.arange(out[i]) * stride[i] - padding[i]) * int(plane[i])
+            base = base + g.reshape((-1,) + (1,) * (nd - 1 - i))
+        return np.asarray(base)
+
+    idx = pick + constant(xp, xd, ("maxpool-base", out, stride, padding, tuple(plane.tolist())), grid)
     vals = vals.reshape(lead + out)
     idx = idx.reshape(lead + out)
     if x._rg and _grad_state.enabled:
@@ -430,9 +442,12 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
     elif count_include_pad and not ceil_mode:
         div = int(np.prod(kernel))
     else:
-        div = xp.asarray(_divisor(sizes, out, kernel, stride, padding, count_include_pad, xp).astype(xd.dtype)
-                         if xd.dtype.kind == "f" else _divisor(sizes, out, kernel, stride, padding,
-                                                               count_include_pad, xp))
+        def divisor():
+            d = _divisor(sizes, out, kernel, stride, padding, count_include_pad, np)
+            return d.astype(xd.dtype) if xd.dtype.kind == "f" else d
+
+        key = ("avgpool-div", tuple(sizes), out, kernel, stride, padding, count_include_pad, xd.dtype.str)
+        div = constant(xp, xd, key, divisor)
     if xd.dtype.kind == "f":
         vals = total / div
         vals = vals.astype(xd.dtype, copy=False)
@@ -543,7 +558,8 @@ def _adaptive_avg(x, output_size, nd):
 
         return mean(x, tuple(range(-nd, 0)), keepdim=True)
     xp = get_xp(xd)
-    mats = tuple(_averaging_matrix(n, o) for n, o in zip(sizes, out))
+    mats = tuple(constant(xp, xd, ("adaptive-avg", n, o, xd.dtype.str),
+                          lambda n=n, o=o: _averaging_matrix(n, o).astype(xd.dtype)) for n, o in zip(sizes, out))
     y = _apply_axes(xd, mats, xp)
     y = xp.ascontiguousarray(y)
     if x._rg and _grad_state.enabled:

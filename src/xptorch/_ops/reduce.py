@@ -214,7 +214,8 @@ class ProdBackward0(Node):
         a = self.a
         shape = a.shape
         g = _restore(g, shape, self.axes, self.keepdim)
-        if a.size and bool((a != 0).all()):
+        # out / a needs to know there is no zero: asked on the host only (on CUDA that would be a sync).
+        if a.size and type(a) is np.ndarray and (a != 0).all():
             return (g * _restore(self.out, shape, self.axes, self.keepdim) / a,)
         if not a.size:
             return (_xp(a).zeros(shape, dtype=g.dtype),)
