@@ -45,8 +45,8 @@ class Call:
         return fn(self.lib, *self.args, **self.kwargs)
 
 
-def materialise(sample, dtype, seed, requires_grad):
-    """(torch Call, xptorch Call) on identical data."""
+def materialise(sample, dtype, seed, requires_grad, device=None):
+    """(torch Call, xptorch Call) on identical data; device: where xptorch's tensors are made (default cpu)."""
     rng = np.random.default_rng(seed)
     arrays = []
 
@@ -68,7 +68,10 @@ def materialise(sample, dtype, seed, requires_grad):
             if p[0] == "T":
                 arr, spec = arrays[p[1]], p[2]
                 rg = requires_grad and spec.grad and arr.dtype.kind == "f"
-                leaf = lib.tensor(arr.copy(), requires_grad=rg)
+                if device is None or lib is torch:
+                    leaf = lib.tensor(arr.copy(), requires_grad=rg)
+                else:
+                    leaf = lib.tensor(arr.copy(), requires_grad=rg, device=device)
                 leaves.append(leaf)
                 specs.append(spec)
                 return view_of(leaf, spec)
@@ -134,7 +137,7 @@ def backward_both(x_out, t_out, seed):
             tr.append(t)
             tg.append(torch.tensor(g))
             xr.append(x)
-            xg.append(xptorch.tensor(g))
+            xg.append(xptorch.tensor(g, device=x.device if isinstance(x, xptorch.Tensor) else None))
     if not tr:
         return False
     try:
