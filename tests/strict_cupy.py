@@ -467,7 +467,8 @@ class ndarray:
 
     # --- methods
     def astype(self, dtype, order="K", casting=None, subok=None, copy=True):
-        return _wrap(self._a.astype(dtype, order=order, copy=copy))
+        r = self._a.astype(dtype, order=order, copy=copy)
+        return self if r is self._a else _wrap(r)  # copy=False with nothing to do returns the array itself
 
     def copy(self, order="C"):
         return _wrap(self._a.copy(order=order))

@@ -151,6 +151,7 @@ def test_views_keep_cupy_base_identity():
     v = a.reshape(2, 3)
     assert v.base is a and v.T.base is a and a.base is None
     assert S.ascontiguousarray(a) is a
+    assert a.astype(a.dtype, copy=False) is a and a.astype(a.dtype) is not a
 
 
 def test_kernel_launches_check_the_c_signature(strict_cuda):

@@ -113,8 +113,9 @@ def simulate_cuda(module):
     ``m.cuda``, ``m.asnumpy`` and the routines xptorch calls, with CuPy's signatures), and the kernel
     launches of cuda_kernels.py go through ``m.cuda.nvrtc`` and ``m.cuda.function``. The test suite installs
     a strict CPU stand-in (tests/strict_cupy.py) that enforces CuPy's rules and counts host syncs.
-    ``simulate_cuda(None)`` (or False) goes back to the real CuPy. Arrays made under one module must not be
-    used after switching to another.
+    ``simulate_cuda(numpy)`` keeps 'cuda' tensors in plain NumPy arrays (device bookkeeping only, no CuPy
+    rules; tests of several simulated GPUs use it). ``simulate_cuda(None)`` goes back to the real CuPy.
+    Arrays made under one module must not be used after switching to another.
     """
     global _simulated
     if module is True or (module is not None and module is not False and not hasattr(module, "ndarray")):
@@ -148,6 +149,8 @@ def transfer(array, src, dst):
     """Copy an array from device src to device dst (same device returns the input)."""
     if src is dst:
         return array
+    if _simulated is numpy:
+        return array.copy()
     cp = cupy_module()
     if dst.type == "cpu":
         out = cp.asnumpy(array)
@@ -163,7 +166,7 @@ def transfer(array, src, dst):
 
 def use_device(dev):
     """Context manager making dev current for array allocation (no-op on CPU)."""
-    if dev.type == "cpu":
+    if dev.type == "cpu" or _simulated is numpy:
         return _NULL
     return cupy_module().cuda.Device(dev.index)
 
