@@ -92,3 +92,11 @@ def test_anomaly_mode_raises_at_the_failing_op(cuda):
         with pytest.raises(RuntimeError, match="index out of bounds"):
             x[t([2])]
     assert device_assert.pending() == 0
+
+
+def test_overlapping_slice_assignment_is_refused_on_cuda(cuda):
+    x = t([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        x[1:] = x[:-1]
+    x[...] = x
+    assert x.tolist() == [1.0, 2.0, 3.0]

@@ -216,7 +216,7 @@ def write_masked(a, mask, v):
     try:
         a._data[mask] = v
     except ValueError:
-        if not a._data.flags.writeable:
+        if _expanded(a._data):
             raise RuntimeError(_OVERLAP_MSG) from None
         raise
 
