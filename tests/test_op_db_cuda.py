@@ -12,18 +12,9 @@ HOST_ONLY = {"cpu", "numpy", "array", "dlpack", "tensor", "zeros", "ones", "full
              "rand", "randn", "randint", "randperm"}
 # Found by this test on the strict stand-in and not fixed yet: each is a CUDA-path bug.
 CUDA_XFAIL = {
-    "pow_zero_base": "gradient at a zero base is nan/-inf on cuda (0/-0 on cpu and in torch)",
-    "std": "overflowing sample gives inf on cuda, torch 1.4e30",
-    "max": "gradient with NaN values is all nan on cuda",
-    "min": "gradient with NaN values is all nan on cuda",
-    "softmax": "row holding inf: cuda gives 0/nan mix, torch all nan",
-    "norm": "gradient at special values differs on cuda",
-    "norm_p0": "ZeroDivisionError on cuda",
-    "norm_ninf": "value differs on cuda",
     "__rmatmul__": "a host operand is refused on cuda (torch converts it)",
     "chunk": "ZeroDivisionError for an empty tensor on cuda",
     "split": "no output for an empty tensor on cuda",
-    "setitem": "gradient of the assigned value is wrong on cuda",
     "F.relu_inplace_arg": "the fused cuda ReLU path does not take inplace=",
 }
 
