@@ -304,13 +304,21 @@ class FakeArray(np.ndarray):
         return FakeDevice()
 
 
+def _fake_matmul(a, b, out=None):
+    # OpenBLAS's small float32 kernels now and then leave a spurious 'invalid' flag on finite
+    # operands (seen once in a full run, never alone); CuPy raises no FP warnings, and the
+    # tests compare every value with the twin, so a real NaN still fails them.
+    with np.errstate(invalid="ignore"):
+        return np.matmul(a, b, out=out)
+
+
 def _fake_cupy():
     cp = types.ModuleType("cupy")
     cp.empty = lambda shape, dtype=np.float64, order="C": np.empty(shape, dtype, order).view(FakeArray)
     cp.empty_like = lambda a: np.empty_like(a)
     cp.ascontiguousarray = lambda a: a if a.flags.c_contiguous else np.ascontiguousarray(a).view(FakeArray)
     cp.broadcast_to = lambda a, shape: np.broadcast_to(a, shape, subok=True)
-    cp.matmul = lambda a, b, out=None: np.matmul(a, b, out=out)
+    cp.matmul = _fake_matmul
     runtime = types.SimpleNamespace(getDeviceProperties=lambda dev: {"multiProcessorCount": 132})
     cp.cuda = types.SimpleNamespace(Device=lambda dev=0: FakeDevice(), runtime=runtime)
     cp.ndarray = FakeArray

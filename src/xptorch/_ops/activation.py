@@ -279,9 +279,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     num = wd.shape[0]
     if padding_idx is not None:
         if padding_idx > 0:
-            assert padding_idx < num, "Padding_idx must be within num_embeddings"
+            if not (padding_idx < num):
+                raise AssertionError("Padding_idx must be within num_embeddings")
         elif padding_idx < 0:
-            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+            if not (padding_idx >= -num):
+                raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx = num + padding_idx
     if idx.size:
         bad = (idx.min() < 0) | (idx.max() >= num)
