@@ -82,3 +82,16 @@ def test_non_tensor_arguments_and_several_outputs():
     y = xptorch.tensor(np.linspace(-1.0, 1.0, 4), requires_grad=True)
     assert xptorch.autograd.gradcheck(lambda a, k, b: (a * k * b, (a + b).exp()), (x, 3.0, y))
     assert xptorch.autograd.gradgradcheck(lambda a, k, b: (a * k * b, (a + b).exp()), (x, 3.0, y))
+
+
+def test_scatter_with_src_larger_than_index_by_finite_differences():
+    # torch 2.13's own double backward of scatter/scatter_add fails on this shape, so no oracle there.
+    rng = np.random.default_rng(4)
+    idx = xptorch.tensor([[2, 0, 2], [1, 1, 0]])
+
+    def f(x, src):
+        return (x.scatter(0, idx, src) ** 3).sum() + (x.scatter_add(1, idx, src) ** 3).sum()
+
+    args = (xptorch.tensor(rng.standard_normal((3, 4)), requires_grad=True),
+            xptorch.tensor(rng.standard_normal((3, 5)), requires_grad=True))
+    assert xptorch.autograd.gradgradcheck(f, args, eps=1e-6, atol=1e-5, rtol=1e-3)

@@ -95,6 +95,20 @@ CASES = {
     "bce": (lambda L, x, y: L.nn.functional.binary_cross_entropy(x.sigmoid(), y.sigmoid()) ** 2
             + L.nn.functional.binary_cross_entropy_with_logits(x, y.sigmoid(), pos_weight=L.tensor(
                 [1.0, 2.0, 0.5, 1.0], dtype=L.float64)) ** 2, A, B),
+    "sort_topk_kthvalue": (lambda L, x: (x.sort(1)[0].pow(3) * L.arange(4.0, dtype=L.float64)).sum()
+                           + (x.sort(0, descending=True)[0][0] ** 3).sum() + (x.topk(2, 1)[0] ** 3).sum()
+                           + (x.kthvalue(2, 0)[0] ** 3).sum(), A),
+    "masked_select": (lambda L, x: (L.masked_select(x, x > 0.1) ** 3).sum()
+                      + (x.masked_select(L.tensor([True, False, True, True])) ** 3).sum(), A),
+    "scatter_scatter_add": (lambda L, x, y: (L.scatter(x, 0, L.tensor([[2, 0, 1, 0], [1, 2, 0, 1]]), y[:2]) ** 3).sum()
+                            + (L.scatter_add(x, 1, L.tensor([[3, 3, 0], [1, 1, 1], [0, 2, 0]]), y[:, 1:]) ** 3).sum()
+                            + (x.scatter(1, L.tensor([[1], [0], [3]]), 0.5) ** 3).sum(), A, B),
+    "einsum": (lambda L, x, y: L.einsum("ij,kj->ik", x, y).pow(2).sum() + L.einsum("ii->i", x[:, :3]).pow(3).sum()
+               + L.einsum("ij,ij,j->", x, y, x[0]) ** 2, A, B),
+    "mv": (lambda L, x, y: (L.mv(x, y[0]) ** 3).sum() + (x.t().mv(y[:, 1]) ** 2).sum(), A, B),
+    "diag": (lambda L, x: (L.diag(x[0], 1) ** 3 * L.arange(25.0, dtype=L.float64).reshape(5, 5)).sum()
+             + (L.diag(x, -1) ** 3).sum() + (L.diag(x) ** 2).sum(), A),
+    "remainder": (lambda L, x, y: ((x % y) ** 3).sum() + ((x % 0.7) ** 3).sum() + ((x % y[0]) ** 3).sum(), A, P),
 }
 
 

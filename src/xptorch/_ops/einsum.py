@@ -146,39 +146,65 @@ class EinsumBackward(Node):
     def name(self):
         return self._name
 
-    def backward(self, g):
-        xp = get_xp(g)
-        arrays, subs = self.arrays, self.subs
+    def _terms(self, i, g, operands, eye, ones):
+        """Operand i's gradient as one contraction: its operands, their subscripts and the result's."""
+        subs, shape = self.subs, self.arrays[i].shape
         used = set("".join(subs) + self.out)
         spare = [c for c in _LETTERS if c not in used]
+        s = subs[i]
+        ops = [g] + [operands[j] for j in range(len(operands)) if j != i]
+        op_subs = [self.out] + [subs[j] for j in range(len(operands)) if j != i]
+        have = set("".join(op_subs))
+        target = []
+        for k, c in enumerate(s):
+            if c in s[:k]:  # a diagonal: a fresh letter tied to c by an identity matrix
+                f = spare.pop()
+                ops.append(eye(shape[k]))
+                op_subs.append(c + f)
+                target.append(f)
+                continue
+            if c not in have:  # summed within operand i only: every element got the same gradient
+                ops.append(ones(shape[k]))
+                op_subs.append(c)
+                have.add(c)
+            target.append(c)
+        return ops, op_subs, "".join(target)
+
+    def backward(self, g):
+        xp = get_xp(g)
+        arrays = self.arrays
         grads = []
         for i, nxt in enumerate(self.next):
             if nxt is None:
                 grads.append(None)
                 continue
-            s = subs[i]
             shape = arrays[i].shape
-            ops = [g] + [arrays[j] for j in range(len(arrays)) if j != i]
-            op_subs = [self.out] + [subs[j] for j in range(len(arrays)) if j != i]
-            have = set("".join(op_subs))
-            target = []
-            for k, c in enumerate(s):
-                if c in s[:k]:  # a diagonal: a fresh letter tied to c by an identity matrix
-                    f = spare.pop()
-                    ops.append(xp.eye(shape[k], dtype=g.dtype))
-                    op_subs.append(c + f)
-                    target.append(f)
-                    continue
-                if c not in have:  # summed within operand i only: every element got the same gradient
-                    ops.append(xp.ones(shape[k], dtype=g.dtype))
-                    op_subs.append(c)
-                    have.add(c)
-                target.append(c)
-            gi = contract(xp, ops, op_subs, "".join(target))
+            ops, op_subs, target = self._terms(i, g, arrays, lambda n: xp.eye(n, dtype=g.dtype),
+                                               lambda n: xp.ones(n, dtype=g.dtype))
+            gi = contract(xp, ops, op_subs, target)
             if gi.shape != shape:  # broadcast size-1 dims of operand i
                 axes = tuple(k for k, (m, n) in enumerate(zip(gi.shape, shape)) if m != n)
                 gi = gi.sum(axis=axes, keepdims=True)
             grads.append(gi.astype(arrays[i].dtype, copy=False))
+        return tuple(grads)
+
+    def backward_graph(self, g):
+        # Each gradient is itself an einsum of g and the other operands, differentiable as such.
+        xp, dev, dt = get_xp(g._data), g._device, g._data.dtype
+        operands = [C.saved_in(self, j, a, dev) for j, a in enumerate(self.arrays)]
+        grads = []
+        for i, nxt in enumerate(self.next):
+            if nxt is None:
+                grads.append(None)
+                continue
+            shape = self.arrays[i].shape
+            ops, op_subs, target = self._terms(i, g, operands, lambda n: C.const(xp.eye(n, dtype=dt), dev),
+                                               lambda n: C.const(xp.ones(n, dtype=dt), dev))
+            gi = einsum(",".join(op_subs) + "->" + target, *ops)
+            if tuple(gi._data.shape) != shape:
+                axes = tuple(k for k, (m, n) in enumerate(zip(gi._data.shape, shape)) if m != n)
+                gi = gi.sum(dim=axes, keepdim=True)
+            grads.append(gi)
         return tuple(grads)
 
 

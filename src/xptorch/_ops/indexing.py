@@ -239,6 +239,42 @@ class ScatterBackward0(Node):
             gs = _pad_to(_gathered_grad(g, self.lin, self.idx_shape).reshape(self.idx_shape), self.src_shape)
         return (ga, gs)
 
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        lin = self.lin.reshape(-1)
+        ga = gs = None
+        if self.next[0] is not None:
+            def keep(a):  # zero at the written positions: its own adjoint
+                a = a.copy()
+                a.reshape(-1)[lin] = 0
+                return a
+
+            ga = linear_map(keep, keep, g)
+        if len(self.next) > 1 and self.next[1] is not None:
+            gs = _src_grad(g, lin, self.idx_shape, self.src_shape)
+        return (ga, gs)
+
+
+def _src_grad(g, lin, idx_shape, src_shape):
+    """src's gradient: g read at the written positions, in src's shape; recorded."""
+    from ..autograd.higher_order import linear_map
+
+    gshape = g._data.shape
+    region = tuple(slice(0, s) for s in idx_shape)
+
+    def read(a):
+        return _pad_to(_gathered_grad(a, lin, idx_shape).reshape(idx_shape), src_shape)
+
+    def add_back(b):  # read's adjoint: a position named twice gets both
+        xp = get_xp(b)
+        out = xp.zeros(gshape, dtype=b.dtype)
+        part = b.reshape(src_shape or (1,))[region] if src_shape != idx_shape else b
+        xp.add.at(out.reshape(-1), lin, part.reshape(-1))
+        return out
+
+    return linear_map(read, add_back, g)
+
 
 class ScatterBackward1(ScatterBackward0):
     __slots__ = ()
@@ -251,6 +287,12 @@ class ScatterAddBackward0(ScatterBackward0):
         gs = None
         if self.next[1] is not None:
             gs = _pad_to(_gathered_grad(g, self.lin, self.idx_shape).reshape(self.idx_shape), self.src_shape)
+        return (g if self.next[0] is not None else None, gs)
+
+    def backward_graph(self, g):
+        gs = None
+        if self.next[1] is not None:
+            gs = _src_grad(g, self.lin.reshape(-1), self.idx_shape, self.src_shape)
         return (g if self.next[0] is not None else None, gs)
 
 
@@ -397,6 +439,13 @@ class MaskedSelectBackward0(Node):
         full = xp.zeros(self.mask.shape, dtype=self.dtype)
         full[self.mask] = g
         return (C.unbroadcast(full, self.shape),)
+
+    def backward_graph(self, g):
+        from ..autograd.higher_order import put_at
+
+        mask = self.mask
+        full = put_at(g, get_xp(mask).flatnonzero(mask), mask.shape)
+        return (C.sum_to(full, self.shape),)
 
 
 def masked_select(a, mask):

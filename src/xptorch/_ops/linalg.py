@@ -445,6 +445,12 @@ class MvBackward0(Node):
         gv = g.dot(self.a) if self.next[1] is not None else None
         return (ga, gv)
 
+    def backward_graph(self, g):
+        dev = g._device
+        ga = C.saved_in(self, 1, self.v, dev) * g.reshape(-1, 1) if self.next[0] is not None else None
+        gv = g @ C.saved_in(self, 0, self.a, dev) if self.next[1] is not None else None
+        return (ga, gv)
+
 
 def mv(a, v):
     """Matrix (n, m) times vector (m,)."""

@@ -158,6 +158,20 @@ class DiagEmbedBackward0(Node):
         i = xp.arange(n)
         return (g[r0 + i, c0 + i],)
 
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        k, shape = self.k, g._data.shape
+
+        def embed(a):  # the diagonal's adjoint: a back on diagonal k of a zero matrix
+            out = get_xp(a).zeros(shape, dtype=a.dtype)
+            r0, c0, n = _diag_positions(shape[0], shape[1], k)
+            i = get_xp(a).arange(n)
+            out[r0 + i, c0 + i] = a
+            return out
+
+        return (linear_map(lambda a: DiagEmbedBackward0.backward(self, a)[0], embed, g),)
+
 
 class DiagonalBackward0(Node):
     __slots__ = ("k", "shape")
@@ -169,6 +183,17 @@ class DiagonalBackward0(Node):
         i = xp.arange(n)
         out[r0 + i, c0 + i] = g
         return (out,)
+
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        r0, c0, n = _diag_positions(self.shape[0], self.shape[1], self.k)
+
+        def read(a):  # placing on the diagonal has reading it back as adjoint
+            i = get_xp(a).arange(n)
+            return a[r0 + i, c0 + i]
+
+        return (linear_map(lambda a: DiagonalBackward0.backward(self, a)[0], read, g),)
 
     def name(self):
         return "DiagonalBackward0_copy"

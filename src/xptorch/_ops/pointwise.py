@@ -361,6 +361,12 @@ class RemainderBackward(Node):
         gb = unbroadcast(-g * self.q, self.sb) if self.next[1] is not None else None
         return (ga, gb)
 
+    def backward_graph(self, g):
+        # floor(a / b) is piecewise constant: its own derivative is zero.
+        ga = C.sum_to(g, self.sa) if self.next[0] is not None else None
+        gb = C.sum_to(-g * C.const(self.q, g._device), self.sb) if self.next[1] is not None else None
+        return (ga, gb)
+
     def name(self):
         return self._name
 

@@ -28,6 +28,12 @@ class SortBackward0(Node):
         out[self.lin.reshape(-1)] = g.reshape(-1)
         return (out.reshape(self.shape),)
 
+    def backward_graph(self, g):
+        # Linear in g with constant indices: the scatter's own gradient gathers at the same places.
+        from ..autograd.higher_order import put_at
+
+        return (put_at(g, self.lin, self.shape),)
+
 
 class SortBackward1(SortBackward0):
     """sort called with stable= (PyTorch's other overload)."""
