@@ -37,12 +37,14 @@ def _strict():
     """The stand-in installed; it 'compiles' kernels/*.cu to their source text, kept out of CuPy's disk cache."""
     prev = os.environ.get("CUPY_CACHE_IN_MEMORY")
     os.environ["CUPY_CACHE_IN_MEMORY"] = "1"
+    strict_cupy.set_device_count(1)
     backend.simulate_cuda(strict_cupy)
     try:
         yield strict_cupy
     finally:
         backend.device_assert.clear()  # a test's unreported device-side checks never reach the next test
         backend.simulate_cuda(None)
+        strict_cupy.set_device_count(1)
         if prev is None:
             del os.environ["CUPY_CACHE_IN_MEMORY"]
         else:

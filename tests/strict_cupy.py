@@ -15,14 +15,26 @@ Its arrays hold NumPy arrays but behave as CuPy's do where a plain NumPy simulat
 - Slice assignment from a non-scalar NumPy array or a list raises ValueError.
 - Reductions give 0-d arrays, never NumPy scalars.
 - Only names CuPy has exist (tests/backend/test_strict_cupy.py checks them against the installed CuPy).
+- Several devices (``set_device_count(n)``): arrays are allocated on the current device (``cuda.Device(i)``
+  as a context manager, or ``use()``) and remember it (``.device``); a kernel given an array of another
+  device raises CuPy's ValueError (a machine without peer access); views, ``copy()`` (onto the current
+  device), ``get()`` and same-shape ``copyto`` work across devices, as in CuPy.
+- Streams, events and memory pools as ``cupy.cuda`` has them. Stream capture records the device work
+  without running it: after ``end_capture`` memory that existed before holds its old contents, memory
+  allocated while capturing holds garbage (NaN), and ``Graph.launch()`` replays the work. Syncs and
+  host-to-device copies while capturing raise, as CUDA's do.
 - ``cuda.nvrtc`` and ``cuda.function`` run xptorch's kernels/*.cu launches on the host: each launch is
   checked against the kernel's C parameter list (pointer dtypes, contiguity, 16-byte alignment of the
   vector kernels, exact NumPy scalar types for ``int``/``long long``/``float``/``double``/``u64``).
 """
 import builtins
+import functools
+import gc
+import itertools
 import re
 import sys
 import threading
+import time
 import traceback
 import types
 
@@ -43,13 +55,36 @@ class _Counts(threading.local):
 _counts = _Counts()
 
 
+class _DevState(threading.local):
+    """The current device, each device's current stream, and the stream capture in progress (per thread)."""
+
+    def __init__(self):
+        self.device = 0
+        self.stream = {}
+        self.capture = None
+        self.depth = 0
+
+
+_st = _DevState()
+_n_devices = [1]
+
+
+def _capture_error(what):
+    return _runtime.CUDARuntimeError(
+        f"cudaErrorStreamCaptureUnsupported: operation not permitted when stream is capturing ({what})")
+
+
 def _sync(kind):
+    if _st.capture is not None:
+        raise _capture_error(kind)
     _counts.syncs += 1
     if _counts.log is not None:
         _counts.log.append((kind, "".join(traceback.format_stack(limit=14)[:-2])))
 
 
 def _upload():
+    if _st.capture is not None:
+        raise _capture_error("a synchronous host-to-device copy")
     _counts.uploads += 1
 
 
@@ -88,9 +123,23 @@ def _scalar_ok(x):
     return isinstance(x, (builtins.bool, int, float, complex, np.generic))
 
 
+def _peer_error(x):
+    return ValueError(f"The device where the array resides ({x._dev}) is different from the current device "
+                      f"({_st.device}). Peer access is unavailable between these devices.")
+
+
+def _here(x):
+    """x's host array, for a kernel on the current device: CuPy refuses arrays of another device."""
+    if x._dev != _st.device:
+        raise _peer_error(x)
+    return x._a
+
+
 def _operand(x):
     """A ufunc operand: a device array or a scalar; anything else is refused as CuPy does."""
     if type(x) is ndarray:
+        if x._dev != _st.device:
+            raise _peer_error(x)
         return x._a
     if _scalar_ok(x) or x is None:
         return x
@@ -101,6 +150,8 @@ def _arg(x):
     """A routine's argument: device arrays unwrapped (also inside lists/tuples); NumPy arrays refused."""
     t = type(x)
     if t is ndarray:
+        if x._dev != _st.device:
+            raise _peer_error(x)
         return x._a
     if t is np.ndarray:
         raise _unsupported(x)
@@ -110,9 +161,11 @@ def _arg(x):
 
 
 def _wrap(a):
+    """A new device array around host array a, on the current device."""
     o = object.__new__(ndarray)
     o._a = a
     o._base = None
+    o._dev = _st.device
     return o
 
 
@@ -124,6 +177,7 @@ def _derived(r, srcs):
         for src in srcs:
             if type(src) is ndarray and _root(src._a) is root:
                 o._base = src if src._base is None else src._base
+                o._dev = src._dev
                 break
     return o
 
@@ -141,6 +195,24 @@ def _out(r):
 
 def _kw(kwargs, fn=_arg):
     return {k: fn(v) for k, v in kwargs.items()} if kwargs else kwargs
+
+
+def _arg_any(x):
+    """_arg for routines that only make views or read metadata: no kernel, so any device's arrays."""
+    t = type(x)
+    if t is ndarray:
+        return x._a
+    if t is list or t is tuple:
+        return t(_arg_any(v) for v in x)
+    return _arg(x)
+
+
+# Routines and methods that return views (or metadata) without launching a kernel: any device's arrays.
+_VIEWS = frozenset({
+    "broadcast_to", "broadcast_arrays", "expand_dims", "moveaxis", "rollaxis", "squeeze", "swapaxes", "transpose",
+    "ravel", "reshape", "atleast_1d", "atleast_2d", "diagonal", "real", "imag", "split", "array_split", "flip",
+    "fliplr", "flipud", "shape", "ndim", "size", "result_type", "iscomplexobj", "isrealobj", "can_cast",
+    "min_scalar_type", "common_type", "isscalar"})
 
 
 # ------------------------------------------------------------------------------- indexing rules
@@ -185,7 +257,7 @@ def _index(key, shape, what):
             _upload()
             k = _wrap(np.asarray(k))
         if type(k) is ndarray:
-            a = k._a
+            a = _here(k)
             if a.dtype == np.bool_:
                 if what == "get":
                     _sync("boolean-mask indexing")
@@ -240,37 +312,48 @@ def _root(a):
 class _MemoryPointer:
     """cupy.cuda.MemoryPointer: an address into an allocation; ``+ n`` moves it n bytes."""
 
-    __slots__ = ("owner", "ptr")
+    __slots__ = ("owner", "ptr", "device_id")
 
-    def __init__(self, owner, ptr):
-        self.owner, self.ptr = owner, ptr
+    def __init__(self, owner, ptr, device_id=0):
+        self.owner, self.ptr, self.device_id = owner, ptr, device_id
 
     def __add__(self, n):
-        return _MemoryPointer(self.owner, self.ptr + int(n))
+        return _MemoryPointer(self.owner, self.ptr + int(n), self.device_id)
+
+
+def _check_ordinal(dev):
+    if not 0 <= dev < _n_devices[0]:
+        raise _runtime.CUDARuntimeError("cudaErrorInvalidDevice: invalid device ordinal")
 
 
 class _Device:
-    """cupy.cuda.Device: the one simulated GPU, id 0."""
+    """cupy.cuda.Device: one of the simulated GPUs (``set_device_count`` says how many); a context manager
+    making it current, as CuPy's is."""
 
     def __init__(self, device=None):
-        dev = 0 if device is None else int(device)
-        if dev != 0:
-            raise _runtime.CUDARuntimeError("cudaErrorInvalidDevice: invalid device ordinal")
+        dev = _st.device if device is None else int(device)
+        _check_ordinal(dev)
         self.id = dev
+        self._prev = []
 
     compute_capability = "90"
 
     def __enter__(self):
+        self._prev.append(_st.device)
+        _st.device = self.id
         return self
 
     def __exit__(self, *exc):
+        _st.device = self._prev.pop()
         return False
 
     def use(self):
-        pass
+        _st.device = self.id
 
     def synchronize(self):
-        pass
+        if _st.capture is not None:
+            raise _capture_error("device synchronize")
+        events.append(("sync", self.id))
 
     def __eq__(self, other):
         return isinstance(other, _Device) and other.id == self.id
@@ -282,17 +365,34 @@ class _Device:
         return f"<CUDA Device {self.id}>"
 
 
-_DEVICE0 = _Device(0)
+def _kernel(fn):
+    """A routine that launches device work: while a stream is capturing, also recorded for the graph's replay."""
+
+    @functools.wraps(fn)
+    def launch(*args, **kwargs):
+        cap = _st.capture
+        if cap is None or _st.depth:
+            return fn(*args, **kwargs)
+        _st.depth += 1
+        try:
+            r = fn(*args, **kwargs)
+        finally:
+            _st.depth -= 1
+        cap.tape.append((fn, args, kwargs, r))
+        return r
+
+    return launch
 
 
 class ndarray:
     """cupy.ndarray stand-in: a NumPy array behind CuPy's rules."""
 
-    __slots__ = ("_a", "_base", "__weakref__")
+    __slots__ = ("_a", "_base", "_dev", "__weakref__")
     __array_priority__ = 100.0
     __hash__ = None
 
     def __init__(self, shape, dtype=float, memptr=None, strides=None, order="C"):
+        self._dev = _st.device if memptr is None else memptr.device_id
         if memptr is None:
             self._a = np.empty(shape, dtype, order=order)
             self._base = None
@@ -324,8 +424,8 @@ class ndarray:
     T = property(lambda self: _derived(self._a.T, (self,)))
     mT = property(lambda self: _derived(np.swapaxes(self._a, -1, -2), (self,)))
     flags = property(lambda self: _Flags(self._a))
-    data = property(lambda self: _MemoryPointer(_root(self._a), self._a.__array_interface__["data"][0]))
-    device = property(lambda self: _DEVICE0)
+    data = property(lambda self: _MemoryPointer(_root(self._a), self._a.__array_interface__["data"][0], self._dev))
+    device = property(lambda self: _Device(self._dev))
 
     @property
     def base(self):
@@ -417,11 +517,12 @@ class ndarray:
     def __reduce__(self):
         raise TypeError("the strict CuPy stand-in does not pickle device arrays; move them to the host first")
 
+    @_kernel
     def __copy__(self):
-        return _wrap(self._a.copy())
+        return _wrap(_here(self).copy())
 
     def __deepcopy__(self, memo):
-        return _wrap(self._a.copy())
+        return self.__copy__()
 
     # --- NumPy protocols: dispatch to this module's names, as CuPy does
     def __array_ufunc__(self, uf, method, *inputs, **kwargs):
@@ -446,59 +547,77 @@ class ndarray:
         return mine(*args, **kwargs)
 
     # --- indexing
+    @_kernel
     def __getitem__(self, key):
         if type(key) is ndarray and key._a.dtype == np.bool_:
             _sync("boolean-mask indexing")
-            return _wrap(self._a[key._a])
-        if type(key) is int or type(key) is slice:
+            return _wrap(_here(self)[_here(key)])
+        if type(key) is int or type(key) is slice:  # a view: no kernel, any device
             return _derived(self._a[key], (self,))
-        r = self._a[_index(key, self._a.shape, "get")]
-        return _derived(r, (self,))
+        k = _index(key, self._a.shape, "get")
+        a = self._a if builtins.all(type(i) is not np.ndarray for i in k) else _here(self)
+        return _derived(a[k], (self,))
 
+    @_kernel
     def __setitem__(self, key, value):
         v = _setvalue(value)
+        a = _here(self)
         if type(key) is int or type(key) is slice:
-            self._a[key] = v
+            a[key] = v
             return
-        k = _index(key, self._a.shape, "set")
+        k = _index(key, a.shape, "set")
         if type(v) is np.ndarray and v.size != 1 and builtins.any(type(i) is np.ndarray and i.dtype == np.bool_ for i in k):
             _sync("boolean-mask assignment of an array")
-        self._a[k] = v
+        a[k] = v
 
     # --- methods
+    @_kernel
     def astype(self, dtype, order="K", casting=None, subok=None, copy=True):
         r = self._a.astype(dtype, order=order, copy=copy)
-        return self if r is self._a else _wrap(r)  # copy=False with nothing to do returns the array itself
+        if r is self._a:
+            return self  # copy=False with nothing to do returns the array itself
+        _here(self)
+        return _wrap(r)
 
+    @_kernel
     def copy(self, order="C"):
+        # CuPy's copy works across devices (a peer copy): the copy is on the current device.
         return _wrap(self._a.copy(order=order))
 
     def view(self, *args, **kwargs):
         return _derived(self._a.view(*args, **kwargs), (self,))
 
+    @_kernel
     def fill(self, value):
-        self._a.fill(_operand(value) if type(value) is ndarray else _scalar_value(value))
+        _here(self).fill(_operand(value) if type(value) is ndarray else _scalar_value(value))
 
+    @_kernel
     def reshape(self, *shape, order="C"):
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
             shape = shape[0]
-        return _derived(self._a.reshape(shape, order=order), (self,))
+        r = self._a.reshape(shape, order=order)
+        if not np.shares_memory(r, self._a):
+            _here(self)  # a copy: a kernel on the current device
+        return _derived(r, (self,))
 
     def take(self, indices, axis=None, out=None):
         return take(self, indices, axis, out)
 
+    @_kernel
     def put(self, indices, values, mode="wrap"):
-        np.put(self._a, _arg(indices), _arg(values), mode="wrap" if mode == "wrap" else "raise")
+        np.put(_here(self), _arg(indices), _arg(values), mode="wrap" if mode == "wrap" else "raise")
 
     def nonzero(self):
         _sync("nonzero")
-        return _out(self._a.nonzero())
+        return _out(_here(self).nonzero())
 
+    @_kernel
     def sort(self, axis=-1, kind=None):
-        self._a.sort(axis=axis)
+        _here(self).sort(axis=axis)
 
+    @_kernel
     def dot(self, b, out=None):
-        return _out(self._a.dot(_operand(b), **({} if out is None else {"out": _operand(out)})))
+        return _out(_here(self).dot(_operand(b), **({} if out is None else {"out": _operand(out)})))
 
     def __matmul__(self, other):
         return matmul(self, other)
@@ -506,8 +625,9 @@ class ndarray:
     def __rmatmul__(self, other):
         return matmul(other, self)
 
+    @_kernel
     def __imatmul__(self, other):
-        self._a[...] = matmul(self, other)._a
+        _here(self)[...] = matmul(self, other)._a
         return self
 
 
@@ -531,11 +651,18 @@ def _setvalue(value):
 
 
 def _method(name):
+    view = name in _VIEWS
+
+    @_kernel
     def m(self, *args, **kwargs):
         out = kwargs.get("out")
         if out is not None:
             kwargs["out"] = _operand(out)
-        return _derived(getattr(self._a, name)(*_arg(args), **_kw(kwargs)), (self,))
+        a = self._a if view else _here(self)
+        r = getattr(a, name)(*_arg(args), **_kw(kwargs))
+        if view and not np.shares_memory(r, a):
+            _here(self)
+        return _derived(r, (self,))
 
     m.__name__ = name
     return m
@@ -603,32 +730,38 @@ class ufunc:
             kwargs["where"] = _operand(w)
         return kwargs
 
+    @_kernel
     def __call__(self, *args, **kwargs):
         return _out(self._u(*[_operand(a) for a in args], **self._outs(kwargs)))
 
+    @_kernel
     def reduce(self, array, axis=0, dtype=None, out=None, keepdims=False):
         kw = self._outs({"out": out}) if out is not None else {}
         return _out(self._u.reduce(_operand(array), axis=axis, dtype=dtype, keepdims=keepdims, **kw))
 
+    @_kernel
     def accumulate(self, array, axis=0, dtype=None, out=None):
         kw = self._outs({"out": out}) if out is not None else {}
         return _out(self._u.accumulate(_operand(array), axis=axis, dtype=dtype, **kw))
 
+    @_kernel
     def reduceat(self, array, indices, axis=0, dtype=None, out=None):
         kw = self._outs({"out": out}) if out is not None else {}
         return _out(self._u.reduceat(_operand(array), _operand(indices), axis=axis, dtype=dtype, **kw))
 
+    @_kernel
     def outer(self, A, B, **kwargs):
         return _out(self._u.outer(_operand(A), _operand(B), **self._outs(kwargs)))
 
+    @_kernel
     def at(self, a, indices, b=None):
         if type(a) is not ndarray:
             raise _unsupported(a)
         idx = _index(indices, a.shape, "set")
         if b is None:
-            self._u.at(a._a, idx)
+            self._u.at(_here(a), idx)
         else:
-            self._u.at(a._a, idx, _operand(b))
+            self._u.at(_here(a), idx, _operand(b))
 
 
 _UFUNC_NAMES = (
@@ -656,9 +789,11 @@ mod = _UFUNCS["remainder"]
 
 def _routine(name, np_fn=None):
     fn = np_fn or getattr(np, name)
+    unwrap = _arg_any if name in _VIEWS else _arg
 
+    @_kernel
     def r(*args, **kwargs):
-        return _derived(fn(*_arg(args), **_kw(kwargs)), args)
+        return _derived(fn(*unwrap(args), **_kw(kwargs, unwrap)), args)
 
     r.__name__ = r.__qualname__ = name
     r.__doc__ = f"cupy.{name} stand-in (NumPy's {name} under CuPy's operand rules)."
@@ -685,6 +820,7 @@ for _n in _ROUTINES:
         globals()[_n] = _routine(_n)
 
 
+@_kernel
 def where(condition, x=None, y=None):
     if x is None and y is None:
         _sync("where (nonzero)")
@@ -726,9 +862,10 @@ def may_share_memory(a, b, max_work=None):
     return np.may_share_memory(_operand(a), _operand(b))
 
 
+@_kernel
 def take(a, indices, axis=None, out=None):
     a = _operand(a)
-    idx = indices._a if type(indices) is ndarray else _host_index(indices)
+    idx = _here(indices) if type(indices) is ndarray else _host_index(indices)
     n = a.size if axis is None else a.shape[axis]
     r = np.take(a, _wrap_index(idx, n) if isinstance(idx, np.ndarray) else idx, axis=axis)
     if out is not None:
@@ -746,6 +883,7 @@ def _host_index(i):
     raise _unsupported(i)
 
 
+@_kernel
 def take_along_axis(a, indices, axis):
     a, i = _operand(a), _operand(indices)
     if axis is None:
@@ -753,16 +891,18 @@ def take_along_axis(a, indices, axis):
     return _wrap(np.take_along_axis(a, _wrap_index(i, a.shape[axis]), axis))
 
 
+@_kernel
 def put_along_axis(arr, indices, values, axis):
     if type(arr) is not ndarray:
         raise _unsupported(arr)
     i = _operand(indices)
-    np.put_along_axis(arr._a, _wrap_index(i, arr._a.shape[axis]), _operand(values), axis)
+    np.put_along_axis(_here(arr), _wrap_index(i, arr._a.shape[axis]), _operand(values), axis)
 
 
 def _creation(name):
     fn = getattr(np, name)
 
+    @_kernel
     def r(*args, **kwargs):
         return _wrap(fn(*args, **kwargs))
 
@@ -774,29 +914,32 @@ for _n in ("empty", "zeros", "ones", "eye", "identity", "arange", "linspace", "l
     globals()[_n] = _creation(_n)
 
 
+@_kernel
 def full(shape, fill_value, dtype=None, order="C"):
     if type(fill_value) is ndarray:
         a = np.empty(shape, dtype if dtype is not None else fill_value.dtype, order=order)
-        a[...] = fill_value._a
+        a[...] = _here(fill_value)
         return _wrap(a)
     return _wrap(np.full(shape, _scalar_value(fill_value) if not isinstance(fill_value, np.ndarray)
                          else _setvalue(fill_value), dtype, order=order))
 
 
+@_kernel
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, *, blocking=False):
     if type(obj) is ndarray:
-        return _wrap(np.array(obj._a, dtype=dtype, copy=copy, order=order, ndmin=ndmin))
+        return _wrap(np.array(_here(obj), dtype=dtype, copy=copy, order=order, ndmin=ndmin))
     if isinstance(obj, (list, tuple)) and builtins.any(type(v) is ndarray for v in obj):
         return stack([asarray(v, dtype) for v in obj])
     _upload()
     return _wrap(np.array(obj, dtype=dtype, copy=True, order=order, ndmin=ndmin))
 
 
+@_kernel
 def asarray(a, dtype=None, order=None, copy=None, *, blocking=False):
     if type(a) is ndarray:
         if (dtype is None or np.dtype(dtype) == a.dtype) and not copy:
-            return a
-        return _wrap(a._a.astype(a.dtype if dtype is None else dtype))
+            return a  # as CuPy: the same array, even when it lives on another device
+        return _wrap(_here(a).astype(a.dtype if dtype is None else dtype))
     if isinstance(a, (list, tuple)) and builtins.any(type(v) is ndarray for v in a):
         return stack([asarray(v, dtype) for v in a])
     _upload()
@@ -806,14 +949,16 @@ def asarray(a, dtype=None, order=None, copy=None, *, blocking=False):
 asanyarray = asarray
 
 
+@_kernel
 def ascontiguousarray(a, dtype=None):
     if type(a) is not ndarray:
         raise _unsupported(a)
     if a._a.flags.c_contiguous and (dtype is None or np.dtype(dtype) == a.dtype):
         return a
-    return _wrap(np.ascontiguousarray(a._a, dtype=dtype))
+    return _wrap(np.ascontiguousarray(_here(a), dtype=dtype))
 
 
+@_kernel
 def asfortranarray(a, dtype=None):
     return _wrap(np.asfortranarray(_operand(a), dtype=dtype))
 
@@ -828,14 +973,22 @@ def get_array_module(*args):
     return _THIS if builtins.any(type(a) is ndarray for a in args) else np
 
 
+@_kernel
 def copyto(dst, src, casting="same_kind", where=None):
     if type(dst) is not ndarray:
         raise _unsupported(dst)
-    np.copyto(dst._a, _operand(src), casting=casting, where=True if where is None else _operand(where))
+    if type(src) is ndarray and src._dev != dst._dev:
+        # CuPy copies between devices only without casting, masking or broadcasting.
+        if src.dtype != dst.dtype or src.shape != dst.shape or where is not None:
+            raise _peer_error(src if src._dev != _st.device else dst)
+        dst._a[...] = src._a
+        return
+    np.copyto(_here(dst), _operand(src), casting=casting, where=True if where is None else _operand(where))
 
 
+@_kernel
 def copy(a, order="K"):
-    return _wrap(np.array(_operand(a), order=order, copy=True))
+    return _wrap(np.array(_arg_any(a), order=order, copy=True))  # across devices too, as ndarray.copy
 
 
 def isscalar(element):
@@ -854,35 +1007,13 @@ for _n in ("bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint3
 bool = np.bool_  # noqa: A001
 
 
-class _Pool:
-    def used_bytes(self):
-        return 0
-
-    def total_bytes(self):
-        return 0
-
-    def free_all_blocks(self):
-        pass
-
-
-_POOL = _Pool()
-
-
-def get_default_memory_pool():
-    return _POOL
-
-
-def get_default_pinned_memory_pool():
-    return _POOL
-
-
 # submodules: lib.stride_tricks, linalg, cuda (runtime, nvrtc, function)
 lib = types.ModuleType("strict_cupy.lib")
 lib.stride_tricks = types.ModuleType("strict_cupy.lib.stride_tricks")
 
 
 def _as_strided(x, shape=None, strides=None):
-    return _derived(np.lib.stride_tricks.as_strided(_operand(x), shape, strides), (x,))
+    return _derived(np.lib.stride_tricks.as_strided(_arg_any(x), shape, strides), (x,))
 
 
 lib.stride_tricks.as_strided = _as_strided
@@ -894,6 +1025,10 @@ for _n in ("norm", "inv", "det", "solve", "qr", "svd", "eigh", "cholesky", "pinv
 
 cuda = types.ModuleType("strict_cupy.cuda")
 cuda.Device = _Device
+
+# Device work the runtime saw, for tests to inspect: ("sync", device), ("record", stream ptr), ("wait", ...),
+# ("launch", stream ptr), ("begin_capture", ptr), ("end_capture", ptr). Not a CuPy name.
+events = []
 
 
 def _is_available():
@@ -909,21 +1044,28 @@ class _Runtime(types.ModuleType):
 
     @staticmethod
     def getDeviceCount():
-        return 1
+        return _n_devices[0]
 
     @staticmethod
     def getDevice():
-        return 0
+        return _st.device
+
+    @staticmethod
+    def setDevice(device):
+        _check_ordinal(device)
+        _st.device = device
 
     @staticmethod
     def getDeviceProperties(device):
-        _Device(device)
-        return {"name": b"Strict CuPy stand-in (host)", "multiProcessorCount": 4, "totalGlobalMem": 1 << 34,
-                "major": 9, "minor": 0}
+        _check_ordinal(device)
+        return {"name": b"Strict CuPy stand-in (host)", "multiProcessorCount": 4, "totalGlobalMem": (16 + device) << 30,
+                "major": 9, "minor": 0, "l2CacheSize": 50 << 20}
 
     @staticmethod
     def deviceSynchronize():
-        pass
+        if _st.capture is not None:
+            raise _capture_error("device synchronize")
+        events.append(("sync", _st.device))
 
     @staticmethod
     def runtimeGetVersion():
@@ -935,15 +1077,275 @@ class _Runtime(types.ModuleType):
 
 
 _runtime = cuda.runtime = _Runtime("strict_cupy.cuda.runtime")
+_ptrs = itertools.count(0x7000, 0x100)
 
 
 class _Stream:
+    """cupy.cuda.Stream: work is ordered on the host anyway; begin_capture/end_capture record a graph."""
+
+    null = None
+
+    def __init__(self, null=False, non_blocking=False, ptr=0, priority=None):
+        self.ptr = 0 if null else next(_ptrs)
+        self.device_id = _st.device
+        self._prev = []
+
+    done = property(lambda self: True)
+
     def synchronize(self):
+        if _st.capture is not None:
+            raise _capture_error("stream synchronize")
+        events.append(("stream_sync", self.ptr))
+
+    def use(self):
+        _st.stream[_st.device] = self
+        return self
+
+    def __enter__(self):
+        self._prev.append(_st.stream.get(_st.device))
+        return self.use()
+
+    def __exit__(self, *exc):
+        prev = self._prev.pop()
+        if prev is None:
+            _st.stream.pop(_st.device, None)
+        else:
+            _st.stream[_st.device] = prev
+        return False
+
+    def record(self, event=None):
+        event = _Event() if event is None else event
+        event.record(self)
+        return event
+
+    def wait_event(self, event):
+        events.append(("wait", self.ptr, event))
+
+    def is_capturing(self):
+        cap = _st.capture
+        return cap is not None and cap.stream is self
+
+    def begin_capture(self, mode=None):
+        if self.ptr == 0:
+            raise _runtime.CUDARuntimeError("cudaErrorStreamCaptureUnsupported: the legacy null stream cannot capture")
+        if _st.capture is not None:
+            raise _runtime.CUDARuntimeError("cudaErrorIllegalState: a stream is already capturing on this thread")
+        _st.capture = _Capture(self)
+        events.append(("begin_capture", self.ptr))
+
+    def end_capture(self):
+        cap = _st.capture
+        if cap is None or cap.stream is not self:
+            raise _runtime.CUDARuntimeError("cudaErrorIllegalState: the stream is not capturing")
+        _st.capture = None
+        cap.undo()
+        events.append(("end_capture", self.ptr))
+        return _Graph(cap.tape)
+
+
+_Stream.null = _Stream(null=True)
+
+
+def _live_arrays():
+    return [o for o in gc.get_objects() if type(o) is ndarray]
+
+
+class _Capture:
+    """Stream capture: the device work between begin and end is recorded, not run. The stand-in runs it (so
+    shapes and the Python side behave) and undoes it at the end: memory that existed before capture gets its
+    contents back, memory allocated during capture holds garbage (NaN, or 0x5A bytes) until a replay."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.tape = []
+        self.saved = {}
+        for o in _live_arrays():
+            root = _root(o._a)
+            if id(root) not in self.saved:
+                self.saved[id(root)] = (root, root.copy())
+
+    def undo(self):
+        for root, before in self.saved.values():
+            if root.flags.writeable:
+                np.copyto(root, before)
+        for o in _live_arrays():
+            root = _root(o._a)
+            if id(root) not in self.saved and root.flags.writeable:
+                if root.dtype.kind in "fc":
+                    root.fill(np.nan)
+                else:
+                    root.view(np.uint8).fill(0x5A)
+
+
+def _replace_into(old, new):
+    if type(old) is ndarray and type(new) is ndarray:
+        if new._a is not old._a:
+            old._a[...] = new._a
+    elif type(old) in (tuple, list) and type(new) is type(old):
+        for o, n in zip(old, new):
+            _replace_into(o, n)
+
+
+class _Graph:
+    """cupy.cuda.graph.Graph: launch() replays the captured work, writing into the memory it captured."""
+
+    def __init__(self, tape):
+        self._tape = tape
+
+    def launch(self, stream=None):
+        if _st.capture is not None:
+            raise _capture_error("graph launch")
+        events.append(("launch", None if stream is None else stream.ptr))
+        for fn, args, kwargs, out in self._tape:
+            _replace_into(out, fn(*args, **kwargs))
+
+    def upload(self, stream=None):
         pass
 
+    def debug_dot_str(self, flags=0):
+        return "digraph G {\n" + "".join(f'  n{i} [label="{fn.__name__}"];\n' for i, (fn, *_r) in
+                                          enumerate(self._tape)) + "}\n"
 
-cuda.get_current_stream = lambda device=None: _Stream()
+
+cuda.graph = types.ModuleType("strict_cupy.cuda.graph")
+cuda.graph.Graph = _Graph
+
+
+def _current_stream(device_id=-1):
+    return _st.stream.get(_st.device if device_id == -1 else device_id, _Stream.null)
+
+
+cuda.get_current_stream = _current_stream
 cuda.Stream = _Stream
+
+
+class _Event:
+    """cupy.cuda.Event: a host clock reading at record()."""
+
+    def __init__(self, block=False, disable_timing=False, interprocess=False):
+        self._timing = not disable_timing
+        self._t = None
+
+    done = property(lambda self: True)
+
+    def record(self, stream=None):
+        if _st.capture is not None and self._timing:
+            raise _capture_error("recording a timing event")
+        self._t = time.perf_counter()
+        s = _current_stream() if stream is None else stream
+        events.append(("record", s.ptr))
+
+    def synchronize(self):
+        if _st.capture is not None:
+            raise _capture_error("event synchronize")
+        events.append(("event_sync",))
+
+
+def _elapsed(start_event, end_event):
+    if not (start_event._timing and end_event._timing) or start_event._t is None or end_event._t is None:
+        raise _runtime.CUDARuntimeError("cudaErrorInvalidResourceHandle: invalid resource handle")
+    return (end_event._t - start_event._t) * 1e3
+
+
+cuda.Event = _Event
+cuda.get_elapsed_time = _elapsed
+
+
+class _PooledMemory:
+    """What MemoryPool.malloc returns: its bytes go back to the pool when it is collected."""
+
+    def __init__(self, pool, size, device_id):
+        self.pool, self.size, self.device_id = pool, size, device_id
+        self.ptr = next(_ptrs)
+
+    def __del__(self):
+        self.pool._used[self.device_id] -= self.size
+
+
+class _MemoryPool:
+    """cupy.cuda.MemoryPool: counts the bytes malloc hands out, per device, in CuPy's 512-byte blocks. (The
+    stand-in's arrays live in host memory and are not counted.)"""
+
+    def __init__(self, allocator=None):
+        self._used, self._total = {}, {}
+
+    def malloc(self, size):
+        d = _st.device
+        size = -(-int(size) // 512) * 512
+        self._used[d] = self._used.get(d, 0) + size
+        self._total[d] = builtins.max(self._total.get(d, 0), self._used[d])
+        return _PooledMemory(self, size, d)
+
+    def used_bytes(self):
+        return self._used.get(_st.device, 0)
+
+    def total_bytes(self):
+        return self._total.get(_st.device, 0)
+
+    def free_bytes(self):
+        return self.total_bytes() - self.used_bytes()
+
+    def free_all_blocks(self, stream=None):
+        self._total[_st.device] = self.used_bytes()
+
+
+_POOL = _MemoryPool()
+_allocator = [_POOL.malloc]
+
+
+class _AllocatorState(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_alloc_state = _AllocatorState()
+
+
+def _alloc(size):
+    fn = _alloc_state.stack[-1] if _alloc_state.stack else _allocator[0]
+    return fn(size)
+
+
+def _set_allocator(allocator=None):
+    _allocator[0] = _POOL.malloc if allocator is None else allocator
+
+
+class _UsingAllocator:
+    def __init__(self, allocator=None):
+        self.allocator = _POOL.malloc if allocator is None else allocator
+
+    def __enter__(self):
+        _alloc_state.stack.append(self.allocator)
+
+    def __exit__(self, *exc):
+        _alloc_state.stack.pop()
+        return False
+
+
+cuda.MemoryPool = _MemoryPool
+cuda.alloc = _alloc
+cuda.set_allocator = _set_allocator
+cuda.using_allocator = _UsingAllocator
+
+
+def get_default_memory_pool():
+    return _POOL
+
+
+def get_default_pinned_memory_pool():
+    return _POOL
+
+
+def set_device_count(n):
+    """How many simulated GPUs there are (1 by default); resets the current device, streams, memory pool,
+    allocator and event log. Not a CuPy name."""
+    global _POOL
+    _n_devices[0] = int(n)
+    _st.device, _st.stream, _st.capture, _st.depth = 0, {}, None, 0
+    _POOL = _MemoryPool()
+    _allocator[0] = _POOL.malloc
+    _alloc_state.stack = []
+    del events[:]
 
 
 # ------------------------------------------------------------------ kernels/*.cu on the host
@@ -1020,6 +1422,7 @@ class _Function:
         if self.impl is None:
             raise RuntimeError(f"the stand-in has no host implementation of kernel {name}")
 
+    @_kernel
     def __call__(self, grid, block, args, shared_mem=0, stream=None):
         for dims, what in ((grid, "grid"), (block, "block")):
             if not isinstance(dims, tuple) or not 1 <= len(dims) <= 3 or not builtins.all(
@@ -1040,6 +1443,7 @@ class _Function:
                     raise TypeError(f"{self.name}: pointer {pname} needs a device array, got {type(a)}")
                 if a.dtype != want:
                     raise TypeError(f"{self.name}: pointer {pname} is {ctype}, got {a.dtype}")
+                _here(a)
                 if not (a._a.flags.c_contiguous or a._a.flags.f_contiguous):
                     raise ValueError(f"{self.name}: {pname} is not contiguous (raw kernels ignore strides)")
                 if vec and a.data.ptr % 16:
@@ -1143,4 +1547,4 @@ _HOST_KERNELS["xpt_random_raw"] = _philox("raw")
 _THIS = sys.modules[__name__]
 
 # Names private to the stand-in are not part of the CuPy surface the signature test checks.
-STANDIN_ONLY = frozenset({"sync_count", "count_syncs", "STANDIN_ONLY"})
+STANDIN_ONLY = frozenset({"sync_count", "count_syncs", "STANDIN_ONLY", "events", "set_device_count"})

@@ -14,7 +14,8 @@ from xptorch import backend
 
 cupy = pytest.importorskip("cupy")
 
-_NOT_CUPY = {"builtins", "np", "re", "sys", "threading", "traceback", "types", "weakref"}
+_NOT_CUPY = {"builtins", "functools", "gc", "itertools", "np", "re", "sys", "threading", "time", "traceback", "types",
+             "weakref"}
 
 
 def _public(ns):
@@ -64,10 +65,21 @@ def test_every_stand_in_name_exists_in_cupy_with_its_signature():
         m, mm = _check_namespace(mine, real, where)
         missing += m
         mismatched += mm
-    for name in ("Device", "runtime", "nvrtc", "function", "is_available", "get_current_stream", "Stream"):
+    for name in ("Device", "runtime", "nvrtc", "function", "is_available", "get_current_stream", "Stream", "Event",
+                 "MemoryPool", "alloc", "set_allocator", "using_allocator", "get_elapsed_time", "graph"):
         if not hasattr(cupy.cuda, name):
             missing.append(f"cupy.cuda.{name}")
-    for name in ("getDeviceCount", "getDevice", "getDeviceProperties", "deviceSynchronize", "CUDARuntimeError"):
+    for cls, names in ((cupy.cuda.Stream, ("null", "done", "synchronize", "use", "record", "wait_event",
+                                           "begin_capture", "end_capture", "is_capturing")),
+                       (cupy.cuda.Event, ("done", "record", "synchronize")),
+                       (cupy.cuda.Device, ("id", "use", "synchronize", "compute_capability")),
+                       (cupy.cuda.MemoryPool, ("malloc", "used_bytes", "total_bytes", "free_bytes", "free_all_blocks")),
+                       (cupy.cuda.graph.Graph, ("launch", "upload", "debug_dot_str"))):
+        for name in names:
+            if not hasattr(cls, name):
+                missing.append(f"{cls.__name__}.{name}")
+    for name in ("getDeviceCount", "getDevice", "setDevice", "getDeviceProperties", "deviceSynchronize",
+                 "CUDARuntimeError"):
         if not hasattr(cupy.cuda.runtime, name):
             missing.append(f"cupy.cuda.runtime.{name}")
     for name in ("createProgram", "compileProgram", "getCUBIN", "getPTX", "destroyProgram", "getVersion",
@@ -191,3 +203,42 @@ def test_import_with_cupy_but_no_driver_reports_unavailable():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "CuPy is installed but no CUDA driver could be used" in run.stdout or "no CUDA GPU" in run.stdout
+
+
+def test_arrays_remember_their_device_and_kernels_refuse_another_devices_arrays():
+    S.set_device_count(2)
+    try:
+        a = S.ones(3, dtype=np.float32)
+        with S.cuda.Device(1):
+            b = S.ones(3, dtype=np.float32)
+            assert (a.device.id, b.device.id, b.data.device_id) == (0, 1, 1)
+            with pytest.raises(ValueError, match=r"resides \(0\) is different from the current device \(1\)"):
+                a + 1
+            assert a.copy().device.id == 1  # CuPy's copy works across devices, onto the current one
+            assert a.T.device.id == 0 and a[1:].device.id == 0  # views launch nothing
+            assert a.get().tolist() == [1.0] * 3  # reading back works from any device
+        with pytest.raises(ValueError, match="Peer access is unavailable"):
+            a + b
+        with pytest.raises(S.cuda.runtime.CUDARuntimeError, match="invalid device ordinal"):
+            S.cuda.Device(2)
+    finally:
+        S.set_device_count(1)
+
+
+def test_stream_capture_records_without_running_and_replay_runs():
+    a = S.ones(3, dtype=np.float32)
+    s = S.cuda.Stream(non_blocking=True)
+    with s:
+        s.begin_capture()
+        y = a * 2
+        a += 1
+        with pytest.raises(S.cuda.runtime.CUDARuntimeError, match="operation not permitted when stream is capturing"):
+            y.get()
+        with pytest.raises(S.cuda.runtime.CUDARuntimeError, match="capturing"):
+            S.asarray(np.ones(3))  # a synchronous upload
+        g = s.end_capture()
+    assert a.get().tolist() == [1.0] * 3 and np.isnan(y.get()).all()
+    g.launch()
+    assert a.get().tolist() == [2.0] * 3 and y.get().tolist() == [2.0] * 3
+    g.launch(s)
+    assert a.get().tolist() == [3.0] * 3 and y.get().tolist() == [4.0] * 3

@@ -1,32 +1,54 @@
-"""xptorch.cuda.CUDAGraph / graph / make_graphed_callables: the bookkeeping around CuPy's stream capture on
-a simulated runtime (capture, replay, the reallocated-input refusal), and the real thing on a GPU."""
+"""xptorch.cuda.CUDAGraph / graph / make_graphed_callables over CuPy's stream capture, on the strict CuPy
+stand-in (capture records the device work without running it, replay runs it, host syncs while capturing
+are refused) and on a GPU."""
+import math
+
 import pytest
 
-import two_gpus as fake_runtime
 import xptorch
-from xptorch import _cuda_graphs as cuda_graphs
-from xptorch import backend, nn
+from xptorch import nn
 
 
 @pytest.fixture
-def gpu(monkeypatch):
-    if xptorch.cuda.is_available() and backend._simulated is None:
-        pytest.skip("a real GPU is present: the cuda-marked tests below cover it")
-    import numpy as np
-
-    fake = fake_runtime.make(1)
-    backend.simulate_cuda(np)
-    # Only xptorch.cuda's runtime calls go to the stand-in; tensors use the backend's own simulation.
-    monkeypatch.setattr(xptorch.cuda, "_cp", lambda: fake)
-    monkeypatch.setattr(cuda_graphs, "_cp", lambda: fake)
-    try:
-        yield fake
-    finally:
-        backend.simulate_cuda(None)
+def gpu(strict_cuda):
+    yield strict_cuda
 
 
 def _events(fake, *kinds):
-    return [e[0] for e in fake.log if e[0] in kinds]
+    return [e[0] for e in fake.events if e[0] in kinds]
+
+
+def _train_step_graph_matches_eager():
+    def make():
+        xptorch.manual_seed(0)
+        net = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4)).to("cuda")
+        return net, xptorch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+
+    x = xptorch.randn(8, 16, device="cuda")
+    y = xptorch.randn(8, 4, device="cuda")
+
+    def step(net, opt):
+        opt.zero_grad(set_to_none=False)
+        nn.functional.mse_loss(net(x), y).backward()
+        opt.step()
+
+    eager, eager_opt = make()
+    graphed, graphed_opt = make()
+    for _ in range(3):  # warm-up: optimizer state and gradients exist before capture
+        step(eager, eager_opt)
+        step(graphed, graphed_opt)
+    g = xptorch.cuda.CUDAGraph()
+    with xptorch.cuda.graph(g):
+        step(graphed, graphed_opt)
+    # Capturing records the kernels without running them: both models are still 3 steps in.
+    for a, b in zip(graphed.parameters(), eager.parameters()):
+        xptorch.testing.assert_close(a.detach().cpu(), b.detach().cpu())
+    for _ in range(5):
+        g.replay()
+        step(eager, eager_opt)
+    xptorch.cuda.synchronize()
+    for a, b in zip(graphed.parameters(), eager.parameters()):
+        xptorch.testing.assert_close(a.detach().cpu(), b.detach().cpu())
 
 
 def test_capture_and_replay(gpu):
@@ -34,9 +56,13 @@ def test_capture_and_replay(gpu):
     g = xptorch.cuda.CUDAGraph()
     with xptorch.cuda.graph(g):
         y = x * 2
+    # Captured work has not run: y's memory holds whatever was there.
+    assert all(math.isnan(v) for v in y.tolist())
+    g.replay()
     assert y.tolist() == [2.0] * 4
+    x.fill_(3.0)
     g.replay()
-    g.replay()
+    assert y.tolist() == [6.0] * 4
     assert _events(gpu, "begin_capture", "end_capture", "launch") == ["begin_capture", "end_capture", "launch",
                                                                       "launch"]
     with pytest.raises(RuntimeError, match="already owns a captured graph"):
@@ -47,10 +73,10 @@ def test_in_place_update_of_an_input_is_allowed(gpu):
     x = xptorch.zeros(3, device="cuda")
     g = xptorch.cuda.CUDAGraph()
     with xptorch.cuda.graph(g):
-        x + 1
+        y = x + 1
     x.copy_(xptorch.ones(3, device="cuda"))
     g.replay()
-    assert _events(gpu, "launch") == ["launch"]
+    assert _events(gpu, "launch") == ["launch"] and y.tolist() == [2.0] * 3
 
 
 @pytest.mark.parametrize("how", ["data", "module_to", "parameter_data"])
@@ -59,8 +85,9 @@ def test_replay_after_inputs_were_reallocated_is_refused(gpu, how):
     x = xptorch.ones(5, 3, device="cuda")
     g = xptorch.cuda.CUDAGraph()
     with xptorch.no_grad(), xptorch.cuda.graph(g):
-        net(x)
+        y = net(x)
     g.replay()
+    before = y.tolist()
     if how == "data":
         x.data = xptorch.zeros(5, 3, device="cuda")
     elif how == "module_to":
@@ -69,7 +96,7 @@ def test_replay_after_inputs_were_reallocated_is_refused(gpu, how):
         net.weight.data = net.weight.data.clone()
     with pytest.raises(RuntimeError, match="CUDA graph replayed after one of its inputs was reallocated"):
         g.replay()
-    assert _events(gpu, "launch") == ["launch"]  # the refused replay launched nothing
+    assert _events(gpu, "launch") == ["launch"] and y.tolist() == before  # the refused replay launched nothing
 
 
 def test_replay_and_capture_errors(gpu):
@@ -90,6 +117,8 @@ def test_make_graphed_callables(gpu):
     out = graphed(new)
     assert sample.tolist() == new.tolist()  # copied into the captured input
     assert out is graphed.static_out
+    with xptorch.no_grad():
+        xptorch.testing.assert_close(out, net(new))
     assert _events(gpu, "launch") == ["launch"]
     with pytest.raises(TypeError, match="sample_args for each callable must contain only Tensors"):
         xptorch.cuda.make_graphed_callables(net, (3.0,))
@@ -133,33 +162,19 @@ def test_graph_refuses_replay_after_reallocation_on_the_gpu():
         g.replay()
 
 
-@pytest.mark.cuda
-def test_whole_training_step_captured_matches_eager():
-    def make():
-        xptorch.manual_seed(0)
-        net = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4)).to("cuda")
-        return net, xptorch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+def test_whole_training_step_captured_matches_eager(gpu):
+    _train_step_graph_matches_eager()
 
-    x = xptorch.randn(8, 16, device="cuda")
-    y = xptorch.randn(8, 4, device="cuda")
 
-    def step(net, opt):
-        opt.zero_grad(set_to_none=False)
-        nn.functional.mse_loss(net(x), y).backward()
-        opt.step()
-
-    eager, eager_opt = make()
-    graphed, graphed_opt = make()
-    for _ in range(3):  # warm-up: optimizer state and gradients exist before capture
-        step(eager, eager_opt)
-        step(graphed, graphed_opt)
+def test_host_syncs_while_capturing_are_refused(gpu):
+    x = xptorch.ones(4, device="cuda")
     g = xptorch.cuda.CUDAGraph()
-    with xptorch.cuda.graph(g):
-        step(graphed, graphed_opt)
-    # Capturing records the kernels without running them: both models are still 3 steps in.
-    for _ in range(5):
-        g.replay()
-        step(eager, eager_opt)
-    xptorch.cuda.synchronize()
-    for a, b in zip(graphed.parameters(), eager.parameters()):
-        xptorch.testing.assert_close(a.detach().cpu(), b.detach().cpu())
+    with pytest.raises(RuntimeError, match="operation not permitted when stream is capturing"):
+        with xptorch.cuda.graph(g):
+            (x * 2).sum().item()
+    assert not gpu.cuda.get_current_stream().is_capturing()
+
+
+@pytest.mark.cuda
+def test_whole_training_step_captured_matches_eager_on_the_gpu():
+    _train_step_graph_matches_eager()

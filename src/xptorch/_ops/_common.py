@@ -1,4 +1,6 @@
 """Helpers every op uses: wrapping arrays, graph edges, broadcasting and operand checks."""
+import sys
+
 import numpy as np
 
 from .. import _dtype
@@ -104,6 +106,9 @@ def broadcast_error(sa, sb):
             raise RuntimeError(
                 f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {n}"
             )
+    exc = sys.exc_info()[1]
+    if exc is not None:  # the shapes broadcast: the array library failed for another reason (CuPy's device check)
+        raise exc
     raise RuntimeError(f"shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together")
 
 

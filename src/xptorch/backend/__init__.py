@@ -53,25 +53,23 @@ def cupy_module():
 
 
 def device_count():
+    if _simulated is numpy:
+        return 1
     if _simulated is not None:
-        return SIMULATED_DEVICES
+        return _simulated.cuda.runtime.getDeviceCount()
     ok, _ = cuda_status()
     return _cupy.cuda.runtime.getDeviceCount() if ok else 0
 
 
 def current_cuda_index():
-    if _simulated is not None:
-        return getattr(_sim_thread, "index", 0)
-    cp = cupy_module()
-    return cp.cuda.runtime.getDevice()
+    if _simulated is numpy:
+        return 0
+    return cupy_module().cuda.runtime.getDevice()
 
 
 def set_current_cuda_index(idx):
     """Make CUDA device idx current for this thread (as cudaSetDevice does)."""
     check_cuda_index(idx)
-    if _simulated is not None:
-        _sim_thread.index = idx
-        return
     cupy_module().cuda.runtime.setDevice(idx)
 
 
@@ -100,21 +98,19 @@ def array_module(dev):
 
 # The module standing in for CuPy while simulate_cuda is on (None: the real CuPy, if any).
 _simulated = None
-# How many devices the simulation offers; tests of several GPUs set it higher.
-SIMULATED_DEVICES = 1
 _real_count = [0]
-_sim_thread = __import__("threading").local()
 
 
 def simulate_cuda(module):
     """Testing hook: serve 'cuda:0' from a CuPy-like module instead of CuPy and a GPU.
 
     ``simulate_cuda(m)`` makes ``m`` the array module of every 'cuda' tensor (``m.ndarray`` its array type,
-    ``m.cuda``, ``m.asnumpy`` and the routines xptorch calls, with CuPy's signatures), and the kernel
-    launches of cuda_kernels.py go through ``m.cuda.nvrtc`` and ``m.cuda.function``. The test suite installs
-    a strict CPU stand-in (tests/strict_cupy.py) that enforces CuPy's rules and counts host syncs.
-    ``simulate_cuda(numpy)`` keeps 'cuda' tensors in plain NumPy arrays (device bookkeeping only, no CuPy
-    rules; tests of several simulated GPUs use it). ``simulate_cuda(None)`` goes back to the real CuPy.
+    ``m.cuda`` with its runtime, devices and streams, ``m.asnumpy`` and the routines xptorch calls, with CuPy's
+    signatures), and the kernel launches of cuda_kernels.py go through ``m.cuda.nvrtc`` and
+    ``m.cuda.function``. The test suite installs a strict CPU stand-in (tests/strict_cupy.py) that enforces
+    CuPy's rules, counts host syncs and can offer several devices. ``simulate_cuda(numpy)`` keeps 'cuda:0'
+    tensors in plain NumPy arrays (one device, no CuPy rules). ``simulate_cuda(None)`` goes back to the
+    real CuPy.
     Arrays made under one module must not be used after switching to another.
     """
     global _simulated
