@@ -16,6 +16,8 @@ W = RNG.standard_normal((5, 4))
 BIAS = RNG.standard_normal(5)
 A3 = RNG.standard_normal((2, 3, 4))
 WC = RNG.standard_normal((2, 3, 2))
+Z = A.copy()  # zeros: one in a row, two in another
+Z[0, 1] = Z[1, 2] = Z[1, 3] = Z[2, 0] = 0.0
 
 
 def _derivatives(lib, fn, arrs):
@@ -108,6 +110,13 @@ CASES = {
     "mv": (lambda L, x, y: (L.mv(x, y[0]) ** 3).sum() + (x.t().mv(y[:, 1]) ** 2).sum(), A, B),
     "diag": (lambda L, x: (L.diag(x[0], 1) ** 3 * L.arange(25.0, dtype=L.float64).reshape(5, 5)).sum()
              + (L.diag(x, -1) ** 3).sum() + (L.diag(x) ** 2).sum(), A),
+    "cumprod": (lambda L, x: (x.cumprod(1) ** 2).sum() + (x.cumprod(0) * L.arange(12.0, dtype=L.float64).reshape(3, 4))
+                .sum(), A),
+    "cumprod_zeros": (lambda L, x: (x.cumprod(1) ** 2).sum() + (x.cumprod(0) * L.arange(12.0, dtype=L.float64)
+                                                                 .reshape(3, 4)).sum(), Z),
+    "prod": (lambda L, x: (x.prod(1) ** 2).sum() + x.prod() + (x.prod(0, keepdim=True) ** 3).sum(), A),
+    "prod_zeros": (lambda L, x: (x.prod(1) ** 2).sum() + x.prod() + (x.prod(0, keepdim=True) ** 3).sum()
+                   + (x[0] * 0).prod(), Z),
     "remainder": (lambda L, x, y: ((x % y) ** 3).sum() + ((x % 0.7) ** 3).sum() + ((x % y[0]) ** 3).sum(), A, P),
 }
 
@@ -231,21 +240,23 @@ def test_hessian_vector_product_of_mlp_matches_torch():
 
 
 def test_op_without_second_order_rule_raises_when_differentiated_again():
-    # prod's rule covers inputs without zeros; with a zero it falls back to first order only.
-    x = xptorch.tensor([[0.0, 2.0, 3.0], [1.0, -1.0, 0.5]], requires_grad=True)
+    # hardsigmoid has no second-order rule, in torch neither; its first-order gradient is still right.
+    x = xptorch.tensor([[-4.0, 2.0, 0.3], [1.0, -1.0, 0.5]], requires_grad=True)
     w = xptorch.tensor([1.5, -0.5, 2.0], requires_grad=True)
 
-    def f():
-        return (x * w).prod(1).pow(2).sum()
+    def f(lib, x, w):
+        return lib.nn.functional.hardsigmoid(x * w).pow(2).sum()
 
-    (gx,) = xptorch.autograd.grad(f(), x, create_graph=True)
-    (ref,) = xptorch.autograd.grad(f(), x)  # first-order values are still right
+    (gx,) = xptorch.autograd.grad(f(xptorch, x, w), x, create_graph=True)
+    (ref,) = xptorch.autograd.grad(f(xptorch, x, w), x)
     np.testing.assert_allclose(to_numpy(gx.detach()), to_numpy(ref), rtol=1e-6)
-    tx = torch.tensor([[0.0, 2.0, 3.0], [1.0, -1.0, 0.5]], requires_grad=True)
-    (tg,) = torch.autograd.grad(((tx * torch.tensor([1.5, -0.5, 2.0])).prod(1) ** 2).sum(), tx)
-    np.testing.assert_allclose(to_numpy(ref), tg.numpy(), rtol=1e-6)
+    tx = torch.tensor([[-4.0, 2.0, 0.3], [1.0, -1.0, 0.5]], requires_grad=True)
+    (tg,) = torch.autograd.grad(f(torch, tx, torch.tensor([1.5, -0.5, 2.0])), tx, create_graph=True)
+    np.testing.assert_allclose(to_numpy(ref), tg.detach().numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="derivative for aten::hardsigmoid_backward is not implemented"):
+        tg.sum().backward()
     assert gx.requires_grad
-    with pytest.raises(RuntimeError, match="the derivative for 'ProdBackward1' is not implemented"):
+    with pytest.raises(RuntimeError, match="the derivative for 'HardsigmoidBackward0' is not implemented"):
         gx.sum().backward()
     assert x.grad is None  # its only path runs through the refusing node (w may finish first, as in torch)
 

@@ -19,7 +19,7 @@ from test_op_db import cases
 # differentiated again). Keep in sorted order.
 WITHOUT_SECOND_ORDER = set()
 # Ops with a rule that covers only some inputs; elsewhere they refuse like the ops above.
-PARTIAL = {"prod": "inputs containing a zero"}
+PARTIAL = {}
 
 _NO_RULE = "is not implemented: xptorch has no second-order rule"
 

@@ -206,6 +206,23 @@ def _others_product(a, axes):
     return xp.transpose(res, tuple(int(i) for i in inv))
 
 
+def _others_product_t(x, axes):
+    """_others_product in differentiable Tensor ops: exclusive running products from both ends."""
+    from .shape import cat
+
+    nd = x.dim()
+    rest = tuple(i for i in range(nd) if i not in axes)
+    order = rest + tuple(axes)
+    moved = x.permute(*order) if nd else x
+    lead = tuple(moved.shape[: len(rest)])
+    flat = moved.reshape(lead + (-1,))
+    ones = C.const(_xp(x._data).ones(lead + (1,), dtype=x._data.dtype), x._device)
+    prefix = cat([ones, flat[..., :-1].cumprod(-1)], -1)
+    suffix = cat([ones, flat[..., 1:].flip(-1).cumprod(-1)], -1).flip(-1)
+    res = (prefix * suffix).reshape(tuple(moved.shape))
+    return res.permute(*(int(i) for i in np.argsort(order))) if nd else res
+
+
 class ProdBackward0(Node):
     __slots__ = ("a", "out", "axes", "keepdim")
     saves = ("a", "out")
@@ -223,13 +240,15 @@ class ProdBackward0(Node):
 
     def backward_graph(self, g):
         a = self.a
-        if not a.size or not bool((a != 0).all()):
-            from ..autograd.higher_order import _first_order_fallback
-
-            return _first_order_fallback(self, g)  # zeros in the input: no second-order rule
         dev = g._device
+        x = C.saved_in(self, 0, a, dev)
+        g = _restore_t(g, a.shape, self.axes, self.keepdim)
+        if not a.size:
+            return (g * x,)  # empty: no element to differentiate, but the shapes still meet
+        if not bool((a != 0).all()):
+            return (g * _others_product_t(x, self.axes),)
         out = _restore_t(C.saved_out(self, self.out, dev), a.shape, self.axes, self.keepdim)
-        return (_restore_t(g, a.shape, self.axes, self.keepdim) * out / C.saved_in(self, 0, a, dev),)
+        return (g * out / x,)
 
 
 class ProdBackward1(ProdBackward0):

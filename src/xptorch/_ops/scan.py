@@ -35,6 +35,41 @@ class CumprodBackward0(Node):
         res = xp.where(before, g_before, xp.where(first_zero, g_at, xp.zeros((), dtype=x.dtype)))
         return (res.astype(self.dtype, copy=False).reshape(self.shape),)
 
+    def backward_graph(self, g):
+        from . import _common as C
+
+        dev, x_arr, d = g._device, self.x, self.d
+        x = C.saved_in(self, 0, x_arr, dev).reshape(x_arr.shape)
+        g = g.reshape(x_arr.shape)
+        if bool((x_arr != 0).all()):
+            out = C.saved_out(self, self.out.reshape(self.shape), dev).reshape(x_arr.shape)
+            res = (g * out).flip(d).cumsum(d).flip(d) / x
+        else:
+            res = exclusive_cumprod_grad(x, g, d)
+        if self.dtype != x_arr.dtype:  # cumprod(dtype=) cast the input
+            from .._dtype import from_numpy_dtype
+
+            res = res.to(from_numpy_dtype(self.dtype))
+        return (res.reshape(self.shape),)
+
+
+def exclusive_cumprod_grad(x, g, d):
+    """sum_{j>=k} g[j] prod_{i<=j, i!=k} x[i] for every k, with zeros anywhere in x: row k of an
+    n x n table holds x with x[k] read as one, and its running product gives every term. Built of
+    differentiable ops (the running product again), so it can be differentiated once more."""
+    from . import _common as C
+    from .pointwise import where
+
+    xp = get_xp(x._data)
+    n = x._data.shape[d]
+    xm = x.transpose(d, -1) if x.dim() > 1 else x
+    gm = g.transpose(d, -1) if g.dim() > 1 else g
+    eye = C.const(xp.eye(n, dtype=bool), x._device)
+    upper = C.const(xp.triu(xp.ones((n, n), dtype=x._data.dtype)), x._device)  # [k, j]: j >= k
+    table = where(eye, 1.0, xm.unsqueeze(-2)).cumprod(-1)
+    res = (table * gm.unsqueeze(-2) * upper).sum(-1)
+    return res.transpose(d, -1) if x.dim() > 1 else res
+
 
 def cumprod(a, dim, dtype=None):
     ad = a._data
