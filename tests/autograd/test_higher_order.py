@@ -117,8 +117,21 @@ CASES = {
     "prod": (lambda L, x: (x.prod(1) ** 2).sum() + x.prod() + (x.prod(0, keepdim=True) ** 3).sum(), A),
     "prod_zeros": (lambda L, x: (x.prod(1) ** 2).sum() + x.prod() + (x.prod(0, keepdim=True) ** 3).sum()
                    + (x[0] * 0).prod(), Z),
+    "inplace_views": (lambda L, x, y: _inplace_views(x, y), A, B),
     "remainder": (lambda L, x, y: ((x % y) ** 3).sum() + ((x % 0.7) ** 3).sum() + ((x % y[0]) ** 3).sum(), A, P),
 }
+
+
+def _inplace_views(x, y):
+    z = x * 1
+    v = z[0]
+    v.mul_(y[0])  # through a view: CopySlices on z
+    z[:, 1].copy_(y[:, 2] ** 2)
+    z[2, :2].zero_()
+    z[1].fill_(0.5)
+    w = z[1:]  # a view whose base is then edited: its history is regenerated
+    z.mul_(y)
+    return (w ** 3).sum() + (z ** 2).sum() + (v ** 3).sum()
 
 
 def _setitem(x, y):

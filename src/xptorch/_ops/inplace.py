@@ -89,6 +89,30 @@ class ViewCopySlices(Node):
         _region(xp, g_old, self.region)[...] = 0
         return (g_old, g_new)
 
+    def backward_graph(self, g):
+        from ..autograd.higher_order import linear_map
+
+        region, shape = self.region, g._data.shape
+
+        def read(a):
+            xp = C.get_xp(a)
+            return _region(xp, xp.ascontiguousarray(a), region).copy()
+
+        def place(b):  # read's adjoint
+            xp = C.get_xp(b)
+            out = xp.zeros(shape, dtype=b.dtype)
+            _region(xp, out, region)[...] = b
+            return out
+
+        def clear(a):  # its own adjoint
+            xp = C.get_xp(a)
+            a = xp.ascontiguousarray(a).copy()
+            _region(xp, a, region)[...] = 0
+            return a
+
+        return (linear_map(clear, clear, g) if self.next[0] is not None else None,
+                linear_map(read, place, g) if self.next[1] is not None else None)
+
     def name(self):
         return "CopySlices"
 
@@ -152,6 +176,11 @@ class AsStridedBackward0(Node):
 
             cupyx.scatter_add(out, self.index, g)
         return (out.reshape(self.shape),)
+
+    def backward_graph(self, g):
+        from ..autograd.higher_order import put_at
+
+        return (put_at(g, self.index, self.shape),)
 
 
 def _refresh_views(root, edited):
@@ -334,6 +363,9 @@ class FillBackward(Node):
     def backward(self, g):
         return (C.get_xp(g).zeros_like(g),)
 
+    def backward_graph(self, g):
+        return (C.const(C.get_xp(g._data).zeros_like(g._data), g._device),)
+
     def name(self):
         return self._name
 
@@ -353,6 +385,18 @@ class CopyBackwards(Node):
                 from ..backend import transfer
 
                 gs = transfer(gs, self.ddev, self.sdev)
+        return (gd, gs)
+
+    def backward_graph(self, g):
+        gd = gs = None
+        if self.next[0] is not None:
+            gd = C.const(C.get_xp(g._data).zeros_like(g._data), g._device)
+        if self.next[1] is not None:
+            gs = C.sum_to(g, self.sshape)
+            if gs._data.dtype != self.sdtype:
+                gs = gs.to(_dtype._BY_NP[self.sdtype])
+            if self.sdev is not self.ddev:
+                gs = gs.to(self.sdev)
         return (gd, gs)
 
 

@@ -59,44 +59,36 @@ def linear_map(op, adj, t):
     return C.wrap(out, t._device)
 
 
-def _put(flat_shape_size, lin, shape):
-    def put(a):
-        out = C.get_xp(a).zeros(flat_shape_size, dtype=a.dtype)
-        out[lin] = a.reshape(-1)
-        return out.reshape(shape)
-
-    return put
-
-
 def _take(lin, shape, size, acc):
     def take(a):
         return a.reshape(-1)[lin].reshape(shape)
 
-    def take_adj(b):  # take's adjoint: positions may repeat, so their gradients add up
-        out = C.get_xp(b).zeros(size, dtype=b.dtype)
-        C.get_xp(b).add.at(out, lin, b.reshape(-1))
+    def add(b):  # take's adjoint: positions may repeat, so their gradients add up
+        xp = C.get_xp(b)
+        out = xp.zeros(size, dtype=b.dtype)
+        xp.add.at(out, lin, b.reshape(-1))
         return out.reshape(acc)
 
-    return take, take_adj
+    return take, add
 
 
 def put_at(t, lin, shape):
-    """zeros(shape) holding t's elements at the distinct flat positions lin, recorded: its gradient
-    reads them back."""
+    """zeros(shape) with t's elements added at flat positions lin, recorded: its gradient reads
+    them back."""
     lin = lin.reshape(-1)
     size = 1
     for s in shape:
         size *= s
-    take, _ = _take(lin, t._data.shape, size, shape)
-    return linear_map(_put(size, lin, tuple(shape)), take, t)
+    take, add = _take(lin, t._data.shape, size, tuple(shape))
+    return linear_map(add, take, t)
 
 
 def take_at(t, lin, shape):
     """The elements of t at flat positions lin (which may repeat), shaped `shape`, recorded: its
     gradient adds them back where they came from."""
     lin = lin.reshape(-1)
-    take, adj = _take(lin, tuple(shape), t._data.size, t._data.shape)
-    return linear_map(take, adj, t)
+    take, add = _take(lin, tuple(shape), t._data.size, t._data.shape)
+    return linear_map(take, add, t)
 
 
 _warned = []
