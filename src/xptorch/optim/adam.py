@@ -6,6 +6,7 @@ from .._ops import _common as C
 from .._ops.inplace import bump
 from ..backend import use_device
 from ..backend.blas import axpy
+from ._multi_tensor import flat_group
 from .optimizer import Optimizer
 from .sgd import _check_flags
 
@@ -73,7 +74,7 @@ class Adam(Optimizer):
         """One update of every parameter that has a gradient; returns closure's loss if given."""
         loss = self._closure_loss(closure)
         state = self.state
-        for group in self.param_groups:
+        for index, group in enumerate(self.param_groups):
             lr = float(group["lr"])
             beta1, beta2 = group["betas"]
             eps = group["eps"]
@@ -81,9 +82,15 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
+            names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if amsgrad else ("exp_avg", "exp_avg_sq")
+            fg = flat_group(self, index, group, names, step=True)
+            flat = ()
+            if fg is not None:
+                _step_flat(fg, lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled)
+                flat = fg.ids
             for p in group["params"]:
                 grad = p._grad
-                if grad is None:
+                if grad is None or id(p) in flat:
                     continue
                 d = p._data
                 ga = grad._data
@@ -135,3 +142,49 @@ class Adam(Optimizer):
                     xp.subtract(d, xp.multiply(upd, step_size, out=upd), out=d)
                 bump(p)
         return loss
+
+
+def _step_flat(fg, lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled):
+    """Adam.step's loop over a whole group at once: the same operations on flat buffers."""
+    xp = fg.xp
+    tmp, tmp2 = fg.tmp, fg.tmp2
+    g = fg.gather_grads()
+    t = fg.bump_steps()
+    if maximize:
+        xp.negative(g, out=g)
+    params = None
+    if wd != 0:
+        if decoupled:
+            params = fg.gather_params(tmp)  # written back at the end
+            xp.multiply(params, 1 - lr * wd, out=params)
+        else:
+            xp.multiply(fg.gather_params(tmp2), wd, out=tmp2)
+            xp.add(g, tmp2, out=tmp)
+            g = tmp
+    m = fg.bufs["exp_avg"]
+    v = fg.bufs["exp_avg_sq"]
+    xp.subtract(g, m, out=tmp2)
+    fg.axpy(1 - beta1, tmp2, m, tmp2)
+    xp.multiply(v, beta2, out=v)
+    xp.multiply(g, g, out=tmp2)
+    fg.axpy(1 - beta2, tmp2, v, tmp2)
+    fg.bump_state("exp_avg")
+    fg.bump_state("exp_avg_sq")
+    bias_correction1 = 1 - beta1 ** t
+    bias_correction2 = 1 - beta2 ** t
+    step_size = lr / bias_correction1
+    bc2_sqrt = bias_correction2 ** 0.5
+    if amsgrad:
+        vmax = fg.bufs["max_exp_avg_sq"]
+        xp.maximum(vmax, v, out=vmax)
+        fg.bump_state("max_exp_avg_sq")
+        v = vmax
+    xp.sqrt(v, out=tmp2)
+    xp.divide(tmp2, bc2_sqrt, out=tmp2)
+    xp.add(tmp2, eps, out=tmp2)
+    xp.divide(m, tmp2, out=tmp2)  # the update direction
+    if params is None:
+        fg.apply(-step_size, tmp2, tmp)
+        return
+    fg.axpy(-step_size, tmp2, params, tmp2)
+    fg.scatter_params(params)

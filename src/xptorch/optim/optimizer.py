@@ -85,6 +85,7 @@ class Optimizer:
         self._step_pre_hooks = {}
         self._step_post_hooks = {}
         self._scratch = {}
+        self._flat = {}  # group index -> _FlatGroup (multi-tensor updates)
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or dicts, "
@@ -263,12 +264,14 @@ class Optimizer:
     def __getstate__(self):
         d = dict(self.__dict__)
         d["_scratch"] = {}
+        d["_flat"] = {}
         d["_step_pre_hooks"] = {}
         d["_step_post_hooks"] = {}
         return d
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("_flat", {})
 
     # ---- scratch space for updates ---------------------------------------------------------------
     def _buffers(self, p):

@@ -2,6 +2,7 @@
 from .._ops import _common as C
 from .._ops.inplace import bump
 from ..backend.blas import axpy
+from ._multi_tensor import flat_group
 from .optimizer import Optimizer, required
 
 __all__ = ["SGD"]
@@ -56,16 +57,24 @@ class SGD(Optimizer):
         """One update of every parameter that has a gradient; returns closure's loss if given."""
         loss = self._closure_loss(closure)
         state = self.state
-        for group in self.param_groups:
+        for index, group in enumerate(self.param_groups):
             lr = float(group["lr"])
             momentum = group["momentum"]
             dampening = group["dampening"]
             wd = group["weight_decay"]
             nesterov = group["nesterov"]
             maximize = group["maximize"]
+            # Plain SGD is one update per tensor either way: only the others gather small tensors.
+            fg = None
+            if momentum != 0 or wd != 0 or maximize:
+                fg = flat_group(self, index, group, ("momentum_buffer",) if momentum != 0 else ())
+            flat = ()
+            if fg is not None:
+                _step_flat(fg, lr, momentum, dampening, wd, nesterov, maximize)
+                flat = fg.ids
             for p in group["params"]:
                 grad = p._grad
-                if grad is None:
+                if grad is None or id(p) in flat:
                     continue
                 d = p._data
                 ga = grad._data
@@ -108,3 +117,30 @@ class SGD(Optimizer):
                     xp.subtract(d, xp.multiply(g, lr, out=tmp), out=d)
                 bump(p)
         return loss
+
+
+def _step_flat(fg, lr, momentum, dampening, wd, nesterov, maximize):
+    """The loop above over a whole group at once: the same operations on flat buffers."""
+    xp = fg.xp
+    tmp, tmp2 = fg.tmp, fg.tmp2
+    g = fg.gather_grads()
+    if wd == 0 and momentum == 0 and not maximize:
+        fg.apply(-lr, g, tmp)
+        return
+    if wd != 0:
+        xp.multiply(fg.gather_params(tmp), wd, out=tmp)
+        (xp.subtract if maximize else xp.add)(tmp, g, out=tmp)
+        g = tmp
+    elif maximize:
+        xp.negative(g, out=g)
+    if momentum != 0:
+        b = fg.bufs["momentum_buffer"]
+        xp.multiply(b, momentum, out=b)
+        fg.axpy(1 - dampening, g, b, tmp2)
+        fg.bump_state("momentum_buffer")
+        if nesterov:
+            xp.add(g, xp.multiply(b, momentum, out=tmp2), out=tmp2)
+            g = tmp2
+        else:
+            g = b
+    fg.apply(-lr, g, tmp if g is not tmp else tmp2)
