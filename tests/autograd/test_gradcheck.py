@@ -95,3 +95,20 @@ def test_scatter_with_src_larger_than_index_by_finite_differences():
     args = (xptorch.tensor(rng.standard_normal((3, 4)), requires_grad=True),
             xptorch.tensor(rng.standard_normal((3, 5)), requires_grad=True))
     assert xptorch.autograd.gradgradcheck(f, args, eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("mode", ["RNN_TANH", "GRU", "LSTM"])
+def test_fused_rnn_layer_gradgradcheck(mode):
+    from xptorch._ops.rnn import rnn_layer
+
+    rng = np.random.default_rng(6)
+    gates = {"RNN_TANH": 1, "GRU": 3, "LSTM": 4}[mode]
+    shapes = [(3, 2, 2), (2, 3), (2, 3), (3 * gates, 2), (3 * gates, 3), (3 * gates,), (3 * gates,)]
+    args = [xptorch.tensor(rng.uniform(-0.8, 0.8, s), requires_grad=True) for s in shapes]
+    if mode != "LSTM":
+        args[2] = None
+
+    def f(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        return rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=True) ** 2
+
+    assert xptorch.autograd.gradgradcheck(f, tuple(args), eps=1e-6, atol=1e-5, rtol=1e-3)

@@ -353,3 +353,42 @@ def test_conv_gradient_penalty_matches_torch(stride, padding, dilation, groups):
         res.append([to_numpy(gp.detach()), to_numpy(x.grad), to_numpy(w.grad), to_numpy(b.grad), to_numpy(b.detach())])
     for a, c in zip(res[1][:4], res[0][:4]):
         np.testing.assert_allclose(a, c, rtol=1e-9, atol=1e-12)
+
+
+def _rnn_derivatives(lib, kind, kw, weights, xa, ha, ca):
+    mod = getattr(lib.nn, kind)(3, 4, dtype=lib.float64, **kw)
+    params = list(mod.parameters())
+    with lib.no_grad():
+        for p, w in zip(params, weights):
+            p.copy_(lib.tensor(w))
+    x = lib.tensor(xa, requires_grad=True)
+    h = lib.tensor(ha, requires_grad=True)
+    hx = (h, lib.tensor(ca, requires_grad=True)) if kind == "LSTM" else h
+    out, state = mod(x, hx)
+    last = state[0] if kind == "LSTM" else state
+    loss = (out ** 2).sum() + (last * out[-1, :, : last.shape[-1]]).sum() + (state[1] ** 3).sum() if kind == "LSTM" \
+        else (out ** 2).sum() + (last ** 3).sum()
+    xs = [x, h] + ([hx[1]] if kind == "LSTM" else []) + params
+    g1 = lib.autograd.grad(loss, xs, create_graph=True)
+    g2 = lib.autograd.grad(sum((g * g).sum() for g in g1), xs, create_graph=True)
+    g3 = lib.autograd.grad(sum(g.sin().sum() for g in g2), xs)
+    return [to_numpy(g.detach()) for g in g1 + g2 + g3]
+
+
+@pytest.mark.parametrize("kind,kw", [
+    ("RNN", {}), ("RNN", {"nonlinearity": "relu", "bias": False}), ("GRU", {"num_layers": 2}),
+    ("LSTM", {}), ("LSTM", {"proj_size": 2, "bidirectional": True, "num_layers": 2}), ("GRU", {"bidirectional": True}),
+], ids=["rnn_tanh", "rnn_relu_nobias", "gru_2layers", "lstm", "lstm_proj_bidir_2layers", "gru_bidir"])
+def test_rnn_second_and_third_derivatives_match_torch(kind, kw):
+    """The fused layer node differentiates again through its layer rebuilt from cell ops."""
+    rng = np.random.default_rng(7)
+    ref = getattr(torch.nn, kind)(3, 4, dtype=torch.float64, **kw)
+    weights = [rng.uniform(-0.6, 0.6, tuple(p.shape)) for p in ref.parameters()]
+    d = (2 if kw.get("bidirectional") else 1) * kw.get("num_layers", 1)
+    hout = kw.get("proj_size", 4)
+    xa, ha, ca = rng.standard_normal((5, 2, 3)), rng.standard_normal((d, 2, hout)) * 0.5, rng.standard_normal((d, 2, 4))
+    got = _rnn_derivatives(xptorch, kind, kw, weights, xa, ha, ca)
+    want = _rnn_derivatives(torch, kind, kw, weights, xa, ha, ca)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-7, atol=1e-9)

@@ -30,8 +30,17 @@ def _prev_states(hs, h0, reverse):
 
 class RnnLayerBackward0(Node):
     __slots__ = ("mode", "reverse", "x", "h0", "c0", "w_ih", "w_hh", "w_hr", "hs", "acts", "cs", "tcs", "hpre",
-                 "extra", "has_bias")
-    saves = ("x", "h0", "c0", "w_ih", "w_hh", "w_hr", "hs", "acts", "cs", "tcs", "hpre", "extra")
+                 "extra", "has_bias", "b_ih", "b_hh")
+    saves = ("x", "h0", "c0", "w_ih", "w_hh", "w_hr", "hs", "acts", "cs", "tcs", "hpre", "extra", "b_ih", "b_hh")
+
+    def backward_graph(self, G):
+        # The fused steps have no differentiable form: rebuild the layer from its cell ops and
+        # differentiate that graph instead.
+        from ..autograd.higher_order import grad_by_recompute
+
+        mode, reverse = self.mode, self.reverse
+        arrays = (self.x, self.h0, self.c0, self.w_ih, self.w_hh, self.b_ih, self.b_hh, self.w_hr)
+        return grad_by_recompute(self, lambda *ins: layer_from_cells(mode, reverse, *ins), arrays, G)
 
     def backward(self, G):
         xp = get_xp(G)
@@ -132,6 +141,44 @@ class RnnLayerBackward0(Node):
                 dwr)
 
 
+def layer_from_cells(mode, reverse, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+    """rnn_layer's output built step by step from differentiable Tensor ops."""
+    from .shape import cat, stack
+
+    T = x.shape[0]
+    gi = x @ w_ih.t()
+    if b_ih is not None:
+        gi = gi + b_ih
+    wt = w_hh.t()
+    h, c = h0, c0
+    hs = [None] * T
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        gh = h @ wt
+        if b_hh is not None:
+            gh = gh + b_hh
+        if mode == "LSTM":
+            H = c.shape[1]
+            a = gi[t] + gh
+            i, f, o = a[:, :H].sigmoid(), a[:, H:2 * H].sigmoid(), a[:, 3 * H:].sigmoid()
+            c = f * c + i * a[:, 2 * H:3 * H].tanh()
+            h = o * c.tanh()
+            if w_hr is not None:
+                h = h @ w_hr.t()
+        elif mode == "GRU":
+            H = h.shape[1]
+            g = gi[t]
+            r = (g[:, :H] + gh[:, :H]).sigmoid()
+            z = (g[:, H:2 * H] + gh[:, H:2 * H]).sigmoid()
+            n = (g[:, 2 * H:] + r * gh[:, 2 * H:]).tanh()
+            h = (h - n) * z + n
+        else:
+            a = gi[t] + gh
+            h = a.relu() if mode == "RNN_RELU" else a.tanh()
+        hs[t] = h
+    out = stack(hs, 0).reshape(-1)
+    return out if mode != "LSTM" else cat([out, c.reshape(-1)])
+
+
 def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr=None, reverse=False):
     """Run one layer over x (T, B, I) from h0 (B, Hout) [and c0 (B, H)].
 
@@ -230,6 +277,8 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr=None, reverse=False)
         node.c0 = c0._data if c0 is not None else None
         node.w_hr = w_hr._data if w_hr is not None else None
         node.acts, node.cs, node.tcs, node.hpre = acts, cs, tcs, hpre
+        node.b_ih = b_ih._data if b_ih is not None else None
+        node.b_hh = bh
         save_check(node, *((t, t._data) for t in inputs if t is not None))
         return wrap_grad(out, x._device, node)
     return wrap(out, x._device)

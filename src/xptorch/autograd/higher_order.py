@@ -91,6 +91,55 @@ def take_at(t, lin, shape):
     return linear_map(take, add, t)
 
 
+class StandIn(Node):
+    """An input of a node whose forward is being recomputed: the recomputed graph's gradient stops
+    here, and afterwards `join` links it to the input's own edge, so that the gradient taken
+    through the recomputation can be differentiated on into the input's history."""
+
+    __slots__ = ()
+
+    def name(self):
+        return "AliasBackward0"
+
+    def backward(self, g):
+        return (g,)
+
+    backward_graph = backward
+
+
+def stand_ins(edges, arrays, dev):
+    """One Tensor per input array: on a StandIn where its edge wants a gradient, else a constant."""
+    ins = []
+    for e, arr in zip(edges, arrays):
+        if arr is None:
+            ins.append(None)
+        elif e is None:
+            ins.append(C.wrap(arr, dev))
+        else:
+            ins.append(C.wrap_grad(arr, dev, StandIn(())))
+    return ins
+
+
+def join(edges, ins):
+    for e, t in zip(edges, ins):
+        if t is not None and t._rg:
+            t.grad_fn.next = (e,)
+
+
+def grad_by_recompute(node, forward, arrays, g):
+    """A second-order rule for a fused node: forward(*inputs) rebuilds the node's output from its
+    inputs with differentiable ops, and the gradient through that graph, itself recorded, is the
+    node's. Returns one gradient (or None) per edge of node."""
+    ins = stand_ins(node.next, arrays, g._device)
+    try:
+        out = forward(*ins)
+        wanted = [t for t in ins if t is not None and t._rg]
+        got = run_backward_graph([(out.grad_fn, g)], True, capture=wanted, accumulate=False)
+    finally:
+        join(node.next, ins)
+    return tuple(got.get(id(t)) if t is not None and t._rg else None for t in ins)
+
+
 _warned = []
 
 
