@@ -107,10 +107,11 @@ class StandIn(Node):
     backward_graph = backward
 
 
-def stand_ins(edges, arrays, dev):
-    """One Tensor per input array: on a StandIn where its edge wants a gradient, else a constant."""
+def stand_ins(edges, arrays, devs):
+    """One Tensor per input array (on devs, one device per array): on a StandIn where its edge
+    wants a gradient, else a constant."""
     ins = []
-    for e, arr in zip(edges, arrays):
+    for e, arr, dev in zip(edges, arrays, devs):
         if arr is None:
             ins.append(None)
         elif e is None:
@@ -130,7 +131,7 @@ def grad_by_recompute(node, forward, arrays, g):
     """A second-order rule for a fused node: forward(*inputs) rebuilds the node's output from its
     inputs with differentiable ops, and the gradient through that graph, itself recorded, is the
     node's. Returns one gradient (or None) per edge of node."""
-    ins = stand_ins(node.next, arrays, g._device)
+    ins = stand_ins(node.next, arrays, [g._device] * len(arrays))
     try:
         out = forward(*ins)
         wanted = [t for t in ins if t is not None and t._rg]

@@ -49,9 +49,10 @@ class CheckpointBackward(Node):
     def name(self):
         return "CheckpointBackward"
 
-    def _recompute(self):
-        args = tuple(a.detach().requires_grad_(a.requires_grad) if isinstance(a, C.Tensor) else a
-                     for a in self.args)
+    def _recompute(self, args=None):
+        if args is None:
+            args = tuple(a.detach().requires_grad_(a.requires_grad) if isinstance(a, C.Tensor) else a
+                         for a in self.args)
         state = grad_mode.state
         prev = state.enabled
         saved = _get_states([d for d, _ in self.rng]) if self.rng else None
@@ -93,6 +94,33 @@ class CheckpointBackward(Node):
         res += [got.get(id(leaf)) for leaf in leaves]
         return tuple(res)
 
+    def backward_graph(self, g):
+        # As backward, with the gradient through the recomputed graph recorded: each input is a
+        # stand-in joined to its own edge afterwards, so the result differentiates on past the segment.
+        from ..autograd.higher_order import join, run_backward_graph, stand_ins
+
+        edges = self.next[: self.n_in]
+        tensors = [a for a in self.args if isinstance(a, C.Tensor)]
+        ins = iter(stand_ins(edges, [a._data for a in tensors], [a._device for a in tensors]))
+        args = tuple(next(ins) if isinstance(a, C.Tensor) else a for a in self.args)
+        inputs = [a for a in args if isinstance(a, C.Tensor)]
+        try:
+            args, outs = self._recompute(args)
+            roots = []
+            for o, gi in zip(outs, self._grads(g)):
+                if gi is None or not isinstance(o, C.Tensor) or not o.requires_grad:
+                    continue
+                roots.append((o.grad_fn if o.grad_fn is not None else o, gi))
+            leaves = _leaves(outs, args)
+            wanted = [a for a in inputs if a.requires_grad]
+            got = run_backward_graph(roots, True, capture=wanted + leaves, accumulate=False) if roots else {}
+        finally:
+            join(edges, inputs)
+        self.next = edges + tuple(leaves)
+        res = [got.get(id(a)) if a.requires_grad else None for a in inputs]
+        res += [got.get(id(leaf)) for leaf in leaves]
+        return tuple(res)
+
 
 def _leaves(outs, args):
     """Leaves requiring grad reachable from the recomputed outputs, other than the inputs."""
@@ -125,6 +153,8 @@ class _CheckpointOutput(Node):
 
     def backward(self, g):
         return (_Grads.one(self.n, self.idx, g),)
+
+    backward_graph = backward
 
 
 def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism_check="default", debug=False,
