@@ -23,6 +23,9 @@ class _ZeroGrad(Node):
         xp = get_xp(g)
         return tuple(None if e is None else xp.zeros(s, dtype=g.dtype) for e, s in zip(self.next, self.shapes))
 
+    def backward_graph(self, g):
+        return tuple(None if z is None else wrap(z, g._device) for z in self.backward(g._data))
+
 
 def _graph(out, dev, params, name):
     tensors = [p for p in params if isinstance(p, C.Tensor)]
