@@ -820,6 +820,13 @@ for _n in _ROUTINES:
         globals()[_n] = _routine(_n)
 
 
+def broadcast_to(array, shape):
+    """A view repeating memory, writable as CuPy's are (NumPy's are read-only)."""
+    a = _arg_any(array)
+    r = np.broadcast_to(a, shape)
+    return _derived(np.lib.stride_tricks.as_strided(a, r.shape, r.strides), (array,))
+
+
 @_kernel
 def where(condition, x=None, y=None):
     if x is None and y is None:

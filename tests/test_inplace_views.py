@@ -95,3 +95,15 @@ def test_refused_view_assignment_changes_nothing():
     with pytest.raises(RuntimeError, match="more than one element"):
         e[1] = xptorch.tensor(5.0, requires_grad=True)
     np.testing.assert_array_equal(y.detach().numpy(), before)
+
+
+def test_masked_fill_into_an_expanded_tensor_warns_and_writes_as_torch(device):
+    torch = pytest.importorskip("torch")
+    tb = torch.zeros(3)
+    with pytest.warns(UserWarning) as t_warn:
+        tb[None].expand(2, 3).masked_fill_(torch.tensor([True, False, True]), 1.0)
+    base = xptorch.zeros(3, device=device)
+    with pytest.warns(UserWarning) as x_warn:
+        base[None].expand(2, 3).masked_fill_(xptorch.tensor([True, False, True], device=device), 1.0)
+    assert str(x_warn[0].message) == str(t_warn[0].message).split(" (Triggered internally")[0]
+    assert base.cpu().tolist() == tb.tolist() == [1.0, 0.0, 1.0]

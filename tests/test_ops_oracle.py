@@ -1,4 +1,5 @@
-"""Every op against torch 2.13 through one helper: shape, dtype, values, grad_fn, gradients."""
+"""Every op against torch 2.13 through one helper: shape, dtype, values, grad_fn, gradients; on the CPU and on
+CUDA (the strict CuPy stand-in without a GPU), inputs moved there and results compared on the CPU."""
 import operator
 
 import numpy as np
@@ -9,7 +10,8 @@ import xptorch
 torch = pytest.importorskip("torch")
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from oracle import SETTINGS, broadcastable, check_error, check_op, dtypes, gradcheck, shapes  # noqa: E402
+from devices import check, on  # noqa: E402
+from oracle import SETTINGS, broadcastable, dtypes, gradcheck, shapes  # noqa: E402
 
 # ---- binary ops with broadcasting ------------------------------------------------------------
 
@@ -36,22 +38,22 @@ BINARY = {
 @pytest.mark.parametrize("name", sorted(BINARY))
 @SETTINGS
 @given(shps=broadcastable(2), dtype=dtypes)
-def test_binary_broadcast(name, shps, dtype):
+def test_binary_broadcast(device, name, shps, dtype):
     tf, xf = BINARY[name]
-    check_op(list(shps), tf, xf, dtype=dtype)
+    check(device, list(shps), tf, xf, dtype=dtype)
 
 
 @SETTINGS
 @given(shps=broadcastable(2), dtype=dtypes)
-def test_pow_tensor_exponent(shps, dtype):
-    check_op(list(shps), torch.pow, xptorch.pow, dtype=dtype, low=0.5, high=2.0)
+def test_pow_tensor_exponent(device, shps, dtype):
+    check(device, list(shps), torch.pow, xptorch.pow, dtype=dtype, low=0.5, high=2.0)
 
 
 @SETTINGS
 @given(shps=broadcastable(3), dtype=dtypes)
-def test_where_broadcast(shps, dtype):
+def test_where_broadcast(device, shps, dtype):
     cond = np.random.default_rng(1).integers(0, 2, size=shps[0]).astype(bool)
-    check_op([cond, shps[1], shps[2]], torch.where, xptorch.where, dtype=dtype)
+    check(device, [cond, shps[1], shps[2]], torch.where, xptorch.where, dtype=dtype)
 
 
 SCALAR = {
@@ -89,35 +91,35 @@ SCALAR = {
 @pytest.mark.parametrize("name", sorted(SCALAR))
 @SETTINGS
 @given(shp=shapes(), dtype=dtypes)
-def test_unary_and_scalar(name, shp, dtype):
+def test_unary_and_scalar(device, name, shp, dtype):
     tf, xf = SCALAR[name]
-    check_op([shp], tf, xf, dtype=dtype)
+    check(device, [shp], tf, xf, dtype=dtype)
 
 
 @pytest.mark.parametrize("name", ["log", "sqrt", "rsqrt"])
 @SETTINGS
 @given(shp=shapes(), dtype=dtypes)
-def test_positive_domain(name, shp, dtype):
-    check_op([shp], getattr(torch.Tensor, name), getattr(xptorch.Tensor, name), dtype=dtype, low=0.1, high=3.0)
+def test_positive_domain(device, name, shp, dtype):
+    check(device, [shp], getattr(torch.Tensor, name), getattr(xptorch.Tensor, name), dtype=dtype, low=0.1, high=3.0)
 
 
-def test_activation_extremes():
+def test_activation_extremes(device):
     big = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0], dtype=np.float32)
     for name in ("sigmoid", "tanh", "exp", "relu", "abs"):
-        check_op([big], getattr(torch, name), getattr(xptorch, name))
+        check(device, [big], getattr(torch, name), getattr(xptorch, name))
 
 
-def test_ties_split_gradient():
+def test_ties_split_gradient(device):
     a = np.array([1.0, 2.0, 3.0, 2.0])
     b = np.array([1.0, 1.0, 3.0, 5.0])
-    check_op([a, b], torch.maximum, xptorch.maximum, dtype="float64")
-    check_op([a, b], torch.minimum, xptorch.minimum, dtype="float64")
-    check_op([a], lambda x: x.clamp(1.0, 2.0), lambda x: x.clamp(1.0, 2.0), dtype="float64")
-    check_op([a], torch.relu, xptorch.relu)
-    check_op([np.array([0.0, -1.0, 2.0])], torch.abs, xptorch.abs)
-    check_op([np.array([0.0, 1.0, 2.0])], lambda x: x ** 2.0, lambda x: x ** 2.0)
-    check_op([np.array([[1.0, 3.0], [3.0, 2.0]])], torch.max, xptorch.max)
-    check_op([np.array([[1.0, 3.0], [3.0, 2.0]])], torch.min, xptorch.min)
+    check(device, [a, b], torch.maximum, xptorch.maximum, dtype="float64")
+    check(device, [a, b], torch.minimum, xptorch.minimum, dtype="float64")
+    check(device, [a], lambda x: x.clamp(1.0, 2.0), lambda x: x.clamp(1.0, 2.0), dtype="float64")
+    check(device, [a], torch.relu, xptorch.relu)
+    check(device, [np.array([0.0, -1.0, 2.0])], torch.abs, xptorch.abs)
+    check(device, [np.array([0.0, 1.0, 2.0])], lambda x: x ** 2.0, lambda x: x ** 2.0)
+    check(device, [np.array([[1.0, 3.0], [3.0, 2.0]])], torch.max, xptorch.max)
+    check(device, [np.array([[1.0, 3.0], [3.0, 2.0]])], torch.min, xptorch.min)
 
 
 # ---- type promotion ------------------------------------------------------------------------
@@ -127,38 +129,63 @@ PROMO_OPS = {"add": operator.add, "mul": operator.mul, "div": operator.truediv, 
              "lt": operator.lt, "maximum": None}
 
 
-@pytest.mark.parametrize("op", sorted(PROMO_OPS))
-@pytest.mark.parametrize("da", DT)
-@pytest.mark.parametrize("db", DT)
-@pytest.mark.parametrize("dims", [(1, 1), (0, 1), (1, 0), (0, 0)])
-def test_type_promotion_tensors(op, da, db, dims):
+def _promotion_tensors(device, op, da, db, dims):
     rng = np.random.default_rng(0)
     a = rng.integers(1, 4, size=(3,) * dims[0]).astype(da)
     b = rng.integers(1, 4, size=(3,) * dims[1]).astype(db)
     f = PROMO_OPS[op]
     if f is None:
-        check_op([a, b], torch.maximum, xptorch.maximum, grad=False)
+        check(device, [a, b], torch.maximum, xptorch.maximum, grad=False)
     else:
-        check_op([a, b], f, f, grad=False)
+        check(device, [a, b], f, f, grad=False)
+
+
+def _promotion_scalars(device, da, scalar, op):
+    a = np.array([1, 2, 3]).astype(da)
+    f = (lambda x: getattr(x, f"__{op}__")(scalar))
+    check(device, [a], f, f, grad=False)
+
+
+PROMO_DIMS = [(1, 1), (0, 1), (1, 0), (0, 0)]
+SCALAR_OPS = ["add", "mul", "truediv", "sub", "rsub", "radd", "rtruediv", "pow", "lt"]
+
+
+@pytest.mark.parametrize("op", sorted(PROMO_OPS))
+@pytest.mark.parametrize("da", DT)
+@pytest.mark.parametrize("db", DT)
+@pytest.mark.parametrize("dims", PROMO_DIMS)
+def test_type_promotion_tensors(op, da, db, dims):
+    _promotion_tensors("cpu", op, da, db, dims)
 
 
 @pytest.mark.parametrize("da", DT)
 @pytest.mark.parametrize("scalar", [2, 2.5, True])
-@pytest.mark.parametrize("op", ["add", "mul", "truediv", "sub", "rsub", "radd", "rtruediv", "pow", "lt"])
+@pytest.mark.parametrize("op", SCALAR_OPS)
 def test_type_promotion_scalars(da, scalar, op):
-    a = np.array([1, 2, 3]).astype(da)
-    f = (lambda x: getattr(x, f"__{op}__")(scalar))
-    check_op([a], f, f, grad=False)
+    _promotion_scalars("cpu", da, scalar, op)
 
 
-def test_documented_promotions():
+def test_type_promotion_on_cuda(simulated_cuda):
+    """The same grids on CUDA, in one test (a thousand near-identical tests would cost more than they tell)."""
+    for op in sorted(PROMO_OPS):
+        for da in DT:
+            for db in DT:
+                for dims in PROMO_DIMS:
+                    _promotion_tensors("cuda", op, da, db, dims)
+    for da in DT:
+        for scalar in (2, 2.5, True):
+            for op in SCALAR_OPS:
+                _promotion_scalars("cuda", da, scalar, op)
+
+
+def test_documented_promotions(device):
     """The promotion cases users meet most often."""
-    check_op([np.array([1, 2], dtype=np.int64)], lambda x: x + 1.5, lambda x: x + 1.5, grad=False)
-    check_op([np.array([1, 2], dtype=np.int64), np.array([2, 4], dtype=np.int64)],
+    check(device, [np.array([1, 2], dtype=np.int64)], lambda x: x + 1.5, lambda x: x + 1.5, grad=False)
+    check(device, [np.array([1, 2], dtype=np.int64), np.array([2, 4], dtype=np.int64)],
              operator.truediv, operator.truediv, grad=False)
-    check_op([np.array([1.0, 2.0], dtype=np.float32), np.array([True, False])], operator.mul, operator.mul)
-    check_op([np.array([1.0, 2.0], dtype=np.float32), np.array(3.0, dtype=np.float64)], operator.add, operator.add)
-    check_op([np.array([1, 2], dtype=np.int32), np.array(3.5, dtype=np.float64)], operator.add, operator.add,
+    check(device, [np.array([1.0, 2.0], dtype=np.float32), np.array([True, False])], operator.mul, operator.mul)
+    check(device, [np.array([1.0, 2.0], dtype=np.float32), np.array(3.0, dtype=np.float64)], operator.add, operator.add)
+    check(device, [np.array([1, 2], dtype=np.int32), np.array(3.5, dtype=np.float64)], operator.add, operator.add,
              grad=False)
 
 
@@ -174,7 +201,7 @@ def _dims(shp):
 @pytest.mark.parametrize("name", REDUCTIONS)
 @SETTINGS
 @given(data=st.data(), dtype=dtypes)
-def test_reduction_dim(name, data, dtype):
+def test_reduction_dim(device, name, data, dtype):
     shp = data.draw(shapes(min_side=1))
     dim = data.draw(_dims(shp))
     keepdim = data.draw(st.booleans())
@@ -182,55 +209,55 @@ def test_reduction_dim(name, data, dtype):
         tf = lambda x: getattr(x, name)()  # noqa: E731
     else:
         tf = lambda x: getattr(x, name)(dim, keepdim=keepdim)  # noqa: E731
-    check_op([shp], tf, tf, dtype=dtype, low=0.5, high=1.5)
+    check(device, [shp], tf, tf, dtype=dtype, low=0.5, high=1.5)
 
 
 @pytest.mark.parametrize("name", ["sum", "mean"])
 @SETTINGS
 @given(shp=shapes(min_dims=2), dtype=dtypes, keepdim=st.booleans())
-def test_reduction_dim_tuple(name, shp, dtype, keepdim):
+def test_reduction_dim_tuple(device, name, shp, dtype, keepdim):
     f = lambda x: getattr(x, name)((0, -1), keepdim=keepdim)  # noqa: E731
-    check_op([shp], f, f, dtype=dtype)
+    check(device, [shp], f, f, dtype=dtype)
 
 
 @pytest.mark.parametrize("name", ["sum", "mean", "prod", "var", "std"])
 @SETTINGS
 @given(shp=shapes(min_side=0), dtype=dtypes)
-def test_reduction_empty_and_scalar(name, shp, dtype):
+def test_reduction_empty_and_scalar(device, name, shp, dtype):
     f = lambda x: getattr(x, name)()  # noqa: E731
-    check_op([shp], f, f, dtype=dtype)
+    check(device, [shp], f, f, dtype=dtype)
 
 
 @pytest.mark.parametrize("unbiased", [True, False])
-def test_var_std_unbiased(unbiased):
+def test_var_std_unbiased(device, unbiased):
     for name in ("var", "std"):
         f = lambda x: getattr(x, name)(1, unbiased=unbiased)  # noqa: E731
-        check_op([(3, 4)], f, f)
+        check(device, [(3, 4)], f, f)
         g = lambda x: getattr(x, name)(dim=0, correction=0, keepdim=True)  # noqa: E731
-        check_op([(3, 4)], g, g)
+        check(device, [(3, 4)], g, g)
 
 
-def test_prod_with_zeros():
+def test_prod_with_zeros(device):
     a = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 1.0], [1.0, 2.0, 4.0]])
     for f in (lambda x: x.prod(), lambda x: x.prod(1), lambda x: x.prod(0, keepdim=True)):
-        check_op([a], f, f, dtype="float64")
+        check(device, [a], f, f, dtype="float64")
 
 
-def test_integer_reductions():
+def test_integer_reductions(device):
     a = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.int32)
     for f in (lambda x: x.sum(), lambda x: x.sum(0), lambda x: x.prod(1), lambda x: x.max(), lambda x: x.argmax(1),
               lambda x: x.max(1)):
-        check_op([a], f, f)
+        check(device, [a], f, f)
     b = np.array([True, False, True])
-    check_op([b], lambda x: x.sum(), lambda x: x.sum())
+    check(device, [b], lambda x: x.sum(), lambda x: x.sum())
 
 
 @SETTINGS
 @given(shp=shapes(min_dims=1, min_side=1), dtype=dtypes)
-def test_softmax_logsumexp(shp, dtype):
-    check_op([shp], lambda x: x.softmax(-1), lambda x: x.softmax(-1), dtype=dtype)
-    check_op([shp], lambda x: x.log_softmax(0), lambda x: x.log_softmax(0), dtype=dtype)
-    check_op([shp], lambda x: x.logsumexp(-1), lambda x: x.logsumexp(-1), dtype=dtype, check_grad_fn=False)
+def test_softmax_logsumexp(device, shp, dtype):
+    check(device, [shp], lambda x: x.softmax(-1), lambda x: x.softmax(-1), dtype=dtype)
+    check(device, [shp], lambda x: x.log_softmax(0), lambda x: x.log_softmax(0), dtype=dtype)
+    check(device, [shp], lambda x: x.logsumexp(-1), lambda x: x.logsumexp(-1), dtype=dtype, check_grad_fn=False)
 
 
 # ---- matrix products -----------------------------------------------------------------------
@@ -244,45 +271,45 @@ MATMUL_SHAPES = [
 
 @pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_matmul(sa, sb, dtype):
-    check_op([sa, sb], torch.matmul, xptorch.matmul, dtype=dtype)
-    check_op([sa, sb], operator.matmul, operator.matmul, dtype=dtype)
+def test_matmul(device, sa, sb, dtype):
+    check(device, [sa, sb], torch.matmul, xptorch.matmul, dtype=dtype)
+    check(device, [sa, sb], operator.matmul, operator.matmul, dtype=dtype)
 
 
 @SETTINGS
 @given(n=st.integers(0, 4), k=st.integers(0, 4), m=st.integers(0, 4), b=st.integers(1, 3), dtype=dtypes)
-def test_mm_bmm(n, k, m, b, dtype):
-    check_op([(n, k), (k, m)], torch.mm, xptorch.mm, dtype=dtype)
-    check_op([(b, n, k), (b, k, m)], torch.bmm, xptorch.bmm, dtype=dtype)
+def test_mm_bmm(device, n, k, m, b, dtype):
+    check(device, [(n, k), (k, m)], torch.mm, xptorch.mm, dtype=dtype)
+    check(device, [(b, n, k), (b, k, m)], torch.bmm, xptorch.bmm, dtype=dtype)
 
 
-def test_linear_addmm_name():
+def test_linear_addmm_name(device):
     import torch.nn.functional as F
 
-    check_op([(2, 4), (3, 4), (3,)], F.linear, xptorch._ops.linalg.linear)
-    check_op([(5, 2, 4), (3, 4), (3,)], F.linear, xptorch._ops.linalg.linear)
-    check_op([(2, 4), (3, 4)], F.linear, xptorch._ops.linalg.linear)
+    check(device, [(2, 4), (3, 4), (3,)], F.linear, xptorch._ops.linalg.linear)
+    check(device, [(5, 2, 4), (3, 4), (3,)], F.linear, xptorch._ops.linalg.linear)
+    check(device, [(2, 4), (3, 4)], F.linear, xptorch._ops.linalg.linear)
 
 
 # ---- joining -------------------------------------------------------------------------------
 
 @SETTINGS
 @given(shp=shapes(min_dims=1), dtype=dtypes, data=st.data())
-def test_cat_stack(shp, dtype, data):
+def test_cat_stack(device, shp, dtype, data):
     dim = data.draw(st.integers(-len(shp), len(shp) - 1))
     other = list(shp)
     other[dim] = data.draw(st.integers(0, 3))
-    check_op([shp, tuple(other)], lambda a, b: torch.cat([a, b], dim), lambda a, b: xptorch.cat([a, b], dim),
+    check(device, [shp, tuple(other)], lambda a, b: torch.cat([a, b], dim), lambda a, b: xptorch.cat([a, b], dim),
              dtype=dtype)
     sdim = data.draw(st.integers(-len(shp) - 1, len(shp)))
-    check_op([shp, shp, shp], lambda *t: torch.stack(t, sdim), lambda *t: xptorch.stack(t, sdim), dtype=dtype)
+    check(device, [shp, shp, shp], lambda *t: torch.stack(t, sdim), lambda *t: xptorch.stack(t, sdim), dtype=dtype)
 
 
-def test_cat_mixed_dtype_and_grad_subset():
+def test_cat_mixed_dtype_and_grad_subset(device):
     a = np.ones((2, 2), dtype=np.float32)
     b = np.arange(4).reshape(2, 2)
-    check_op([a, b], lambda x, y: torch.cat((x, y)), lambda x, y: xptorch.cat((x, y)))
-    check_op([a, b], lambda x, y: torch.stack((x, y), 1), lambda x, y: xptorch.stack((x, y), 1))
+    check(device, [a, b], lambda x, y: torch.cat((x, y)), lambda x, y: xptorch.cat((x, y)))
+    check(device, [a, b], lambda x, y: torch.stack((x, y), 1), lambda x, y: xptorch.stack((x, y), 1))
 
 
 # ---- views and indexing ----------------------------------------------------------------------
@@ -325,29 +352,29 @@ VIEWS = {
 
 @pytest.mark.parametrize("name", sorted(VIEWS))
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_views_and_indexing(name, dtype):
+def test_views_and_indexing(device, name, dtype):
     tf, xf = VIEWS[name]
-    check_op([(4, 3)], tf, xf, dtype=dtype)
+    check(device, [(4, 3)], tf, xf, dtype=dtype)
 
 
 @SETTINGS
 @given(shp=shapes(min_dims=1), data=st.data())
-def test_shape_ops_random(shp, data):
+def test_shape_ops_random(device, shp, data):
     n = len(shp)
     perm = data.draw(st.permutations(range(n)))
-    check_op([shp], lambda x: x.permute(*perm), lambda x: x.permute(*perm))
+    check(device, [shp], lambda x: x.permute(*perm), lambda x: x.permute(*perm))
     d0, d1 = data.draw(st.integers(-n, n - 1)), data.draw(st.integers(-n, n - 1))
-    check_op([shp], lambda x: x.transpose(d0, d1), lambda x: x.transpose(d0, d1))
+    check(device, [shp], lambda x: x.transpose(d0, d1), lambda x: x.transpose(d0, d1))
     u = data.draw(st.integers(-n - 1, n))
-    check_op([shp], lambda x: x.unsqueeze(u), lambda x: x.unsqueeze(u))
-    check_op([shp], lambda x: x.reshape(-1), lambda x: x.reshape(-1))
+    check(device, [shp], lambda x: x.unsqueeze(u), lambda x: x.unsqueeze(u))
+    check(device, [shp], lambda x: x.reshape(-1), lambda x: x.reshape(-1))
     s = data.draw(st.integers(0, n - 1))
-    check_op([shp], lambda x: x.flatten(s), lambda x: x.flatten(s))
+    check(device, [shp], lambda x: x.flatten(s), lambda x: x.flatten(s))
 
 
 @SETTINGS
 @given(shp=shapes(min_dims=1, min_side=1), data=st.data())
-def test_basic_indexing_random(shp, data):
+def test_basic_indexing_random(device, shp, data):
     idx = []
     for s in shp:
         kind = data.draw(st.sampled_from(["int", "slice", "full"]))
@@ -361,7 +388,7 @@ def test_basic_indexing_random(shp, data):
         else:
             idx.append(slice(None))
     idx = tuple(idx)
-    check_op([shp], lambda x: x[idx], lambda x: x[idx])
+    check(device, [shp], lambda x: x[idx], lambda x: x[idx])
 
 
 # ---- finite differences in float64 ------------------------------------------------------------
@@ -385,10 +412,10 @@ FD = {
 
 
 @pytest.mark.parametrize("name", sorted(FD))
-def test_finite_differences(name):
+def test_finite_differences(device, name):
     fn, shps = FD[name]
     rng = np.random.default_rng(3)
-    gradcheck(fn, [rng.uniform(-1.5, 1.5, size=s) for s in shps])
+    gradcheck(on(device, fn), [rng.uniform(-1.5, 1.5, size=s) for s in shps])
 
 
 # ---- special values: no NumPy warnings, PyTorch's inf/nan ---------------------------------------
@@ -421,19 +448,19 @@ SPECIAL_OPS = {
 
 
 @pytest.mark.parametrize("name", sorted(SPECIAL_OPS))
-def test_special_values(name):
+def test_special_values(device, name):
     f = SPECIAL_OPS[name]
-    check_op([SPECIAL], f, f)
+    check(device, [SPECIAL], f, f)
 
 
 @pytest.mark.parametrize("name", ["pow_tensor", "maximum", "div", "where"])
-def test_special_values_binary(name):
+def test_special_values_binary(device, name):
     a = np.array([0.0, 0.0, 2.0, -1.0, np.inf, np.nan, 1.0], dtype=np.float32)
     b = np.array([0.0, 2.0, 0.0, 0.5, 0.0, 1.0, np.nan], dtype=np.float32)
     f = {"pow_tensor": lambda x, y: x ** y, "maximum": torch.maximum, "div": lambda x, y: x / y,
          "where": lambda x, y: (torch if isinstance(x, torch.Tensor) else xptorch).where(x > y, x, y)}[name]
     g = f if name not in ("maximum",) else xptorch.maximum
-    check_op([a, b], f, g if name == "maximum" else f)
+    check(device, [a, b], f, g if name == "maximum" else f)
 
 
 WHERE_SCALARS = {
@@ -448,24 +475,24 @@ WHERE_SCALARS = {
 
 @pytest.mark.parametrize("name", sorted(WHERE_SCALARS))
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
-def test_where_with_scalars(name, dtype):
+def test_where_with_scalars(device, name, dtype):
     cond = np.array([[True, False, True], [False, False, True]])
     tf, xf = WHERE_SCALARS[name]
-    check_op([cond, (2, 3)], tf, xf, dtype=dtype)
+    check(device, [cond, (2, 3)], tf, xf, dtype=dtype)
 
 
-def test_clamp_with_tensor_bounds():
+def test_clamp_with_tensor_bounds(device):
     lo = np.array([-0.5, 0.0, 0.5], dtype=np.float32)
-    check_op([(4, 3), lo], lambda x, m: x.clamp(min=m), lambda x, m: x.clamp(min=m))
-    check_op([(4, 3), lo], lambda x, m: torch.clamp(x, m, m + 1), lambda x, m: xptorch.clamp(x, m, m + 1))
-    check_op([(4, 3)], lambda x: x.clamp_min(0.1), lambda x: x.clamp_min(0.1))
-    check_op([(4, 3)], lambda x: x.clamp_max(0.1), lambda x: x.clamp_max(0.1))
-    check_op([np.array([1, 5, 9])], lambda x: x.clamp(2, 6), lambda x: x.clamp(2, 6))
-    check_op([np.array([1, 5, 9])], lambda x: x.clamp(2.5), lambda x: x.clamp(2.5))
-    check_op([np.array([True, False])], lambda x: x.clamp(max=2), lambda x: x.clamp(max=2))
+    check(device, [(4, 3), lo], lambda x, m: x.clamp(min=m), lambda x, m: x.clamp(min=m))
+    check(device, [(4, 3), lo], lambda x, m: torch.clamp(x, m, m + 1), lambda x, m: xptorch.clamp(x, m, m + 1))
+    check(device, [(4, 3)], lambda x: x.clamp_min(0.1), lambda x: x.clamp_min(0.1))
+    check(device, [(4, 3)], lambda x: x.clamp_max(0.1), lambda x: x.clamp_max(0.1))
+    check(device, [np.array([1, 5, 9])], lambda x: x.clamp(2, 6), lambda x: x.clamp(2, 6))
+    check(device, [np.array([1, 5, 9])], lambda x: x.clamp(2.5), lambda x: x.clamp(2.5))
+    check(device, [np.array([True, False])], lambda x: x.clamp(max=2), lambda x: x.clamp(max=2))
 
 
-def test_inplace_ops_in_graph_against_torch():
+def test_inplace_ops_in_graph_against_torch(device):
     """In-place ops on a non-leaf: same values, grad_fn names and gradients as torch."""
     def f(lib):
         def run(x, w):
@@ -480,29 +507,29 @@ def test_inplace_ops_in_graph_against_torch():
             return h.sigmoid()
         return run
 
-    check_op([(3, 4), (4,)], f(torch), f(xptorch))
+    check(device, [(3, 4), (4,)], f(torch), f(xptorch))
 
 
 @pytest.mark.parametrize("xs", [(4,), (2, 4), (5, 2, 4), (0, 4)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear_shapes(xs, bias):
+def test_linear_shapes(device, xs, bias):
     import torch.nn.functional as F
 
     shapes_in = [xs, (3, 4)] + ([(3,)] if bias else [])
-    check_op(shapes_in, F.linear, xptorch._ops.linalg.linear)
+    check(device, shapes_in, F.linear, xptorch._ops.linalg.linear)
 
 
 @pytest.mark.parametrize("name", ["sin", "cos"])
-def test_trigonometric_values_and_gradients(name):
+def test_trigonometric_values_and_gradients(device, name):
     torch = pytest.importorskip("torch")
     x = np.linspace(-7, 7, 29).reshape(29)
     for dtype in (np.float32, np.float64):
-        xt = xptorch.tensor(x.astype(dtype), requires_grad=True)
+        xt = xptorch.tensor(x.astype(dtype), requires_grad=True, device=device)
         tt = torch.tensor(x.astype(dtype), requires_grad=True)
         yx, yt = getattr(xptorch, name)(xt), getattr(torch, name)(tt)
-        np.testing.assert_allclose(yx.detach().numpy(), yt.detach().numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(yx.detach().cpu().numpy(), yt.detach().numpy(), rtol=1e-6, atol=1e-6)
         assert yx.grad_fn.name() == yt.grad_fn.name()
         (yx * yx).sum().backward()
         (yt * yt).sum().backward()
-        np.testing.assert_allclose(xt.grad.numpy(), tt.grad.numpy(), rtol=1e-5, atol=1e-6)
-    assert getattr(xptorch.tensor([1, 2]), name)().dtype == xptorch.float32
+        np.testing.assert_allclose(xt.grad.cpu().numpy(), tt.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert getattr(xptorch.tensor([1, 2], device=device), name)().dtype == xptorch.float32

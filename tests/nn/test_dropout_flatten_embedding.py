@@ -128,18 +128,19 @@ IDX = np.array([[1, 2, 4, 2], [4, 3, 2, 9]])
     dict(padding_idx=0, scale_grad_by_freq=True), dict(max_norm=1.0), dict(max_norm=0.5, norm_type=1.0),
 ])
 @pytest.mark.parametrize("idx_dtype", [np.int64, np.int32])
-def test_embedding_matches_torch(kw, idx_dtype):
+def test_embedding_matches_torch(kw, idx_dtype, device):
     tm, xm = _pair(10, 3, **kw)
+    xm.to(device)
     assert repr(xm) == repr(tm)
     assert xm.padding_idx == tm.padding_idx
     idx = IDX.astype(idx_dtype)
-    ty, xy = tm(torch.tensor(idx)), xm(xptorch.tensor(idx))
+    ty, xy = tm(torch.tensor(idx)), xm(xptorch.tensor(idx, device=device))
     np.testing.assert_allclose(to_numpy(xy), to_numpy(ty), rtol=1e-12)
     np.testing.assert_allclose(to_numpy(xm.weight), to_numpy(tm.weight), rtol=1e-12, err_msg="renormed weight")
     assert xy.grad_fn.name() == ty.grad_fn.name() == "EmbeddingBackward0"
     g = np.random.default_rng(0).standard_normal(tuple(ty.shape))
     ty.backward(torch.tensor(g))
-    xy.backward(xptorch.tensor(g))
+    xy.backward(xptorch.tensor(g, device=device))
     np.testing.assert_allclose(to_numpy(xm.weight.grad), to_numpy(tm.weight.grad), rtol=1e-12)
 
 

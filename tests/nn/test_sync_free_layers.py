@@ -39,3 +39,28 @@ def test_training_step_has_no_host_sync(request, make, shape):
     with strict.count_syncs() as counted:
         step()
     assert counted.syncs == 0, f"{counted.syncs} host syncs in a training step:\n{counted.report()}"
+
+
+def test_embedding_max_norm_and_zero_d_indices_make_no_host_sync(strict_cuda):
+    xptorch.manual_seed(0)
+    cpu = nn.Embedding(10, 4, max_norm=1.0, scale_grad_by_freq=True)
+    emb = nn.Embedding(10, 4, max_norm=1.0, scale_grad_by_freq=True).to("cuda")
+    emb.load_state_dict(cpu.state_dict())
+    idx = xptorch.tensor([[1, 2, 2], [3, 1, 9]])
+    x = xptorch.randn(5, 4)
+    xc, idxc, i0 = x.to("cuda"), idx.to("cuda"), xptorch.tensor(2, device="cuda")
+    with strict_cuda.count_syncs() as counted:
+        out = emb(idxc)
+        out.square().sum().backward()
+        xc[i0] = 0.0
+        xc[i0] = xc[1] * 2
+    assert counted.syncs == 0, counted.report()
+    with strict_cuda.count_syncs() as counted:
+        row = xc[i0]  # a view, as in PyTorch: its offset is read back (PyTorch syncs here too)
+    assert counted.syncs == 1 and row._base is xc
+    want = cpu(idx)
+    want.square().sum().backward()
+    xptorch.testing.assert_close(out.cpu(), want)
+    xptorch.testing.assert_close(emb.weight.cpu(), cpu.weight)
+    xptorch.testing.assert_close(emb.weight.grad.cpu(), cpu.weight.grad)
+    assert xc[2].cpu().tolist() == (x[1] * 2).tolist()

@@ -232,7 +232,9 @@ class EmbeddingBackward0(Node):
         rows = g.reshape(idx.size, -1)
         scale = xp.ones(idx.size, dtype=g._data.dtype)
         if self.scale:
-            scale = scale / xp.bincount(idx, minlength=self.num)[idx]
+            counts = xp.zeros(self.num, dtype=g._data.dtype)
+            xp.add.at(counts, idx, 1)  # not bincount: a host sync on CUDA
+            scale = scale / counts[idx]
         if self.padding_idx is not None:
             scale = scale * (idx != self.padding_idx)
         if self.scale or self.padding_idx is not None:
@@ -244,7 +246,8 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
     """Scale the looked-up rows whose norm exceeds max_norm back onto it, in place and untracked."""
     wd = weight._data
     xp = get_xp(wd)
-    rows = xp.unique(idx.ravel())
+    # A row looked up twice is rescaled twice to the same values, so no unique() (a host sync on CUDA).
+    rows = idx.ravel()
     sel = wd[rows]
     if norm_type == math.inf:
         norms = xp.abs(sel).max(axis=1)

@@ -1,5 +1,7 @@
 """In-place ops: checked first, written second, so a failing op leaves the tensor unchanged."""
 
+import warnings
+
 import numpy as np
 
 from .. import _dtype
@@ -223,8 +225,15 @@ _OVERLAP_MSG = (
 )
 
 
+def _refuse_device_expanded(ad):
+    # NumPy refuses writes into its read-only broadcast views; CuPy writes, so a device array is checked first.
+    if type(ad) is not np.ndarray and _expanded(ad):
+        raise RuntimeError(_OVERLAP_MSG)
+
+
 def write(a, values):
     """a's memory takes values; an expanded (stride-0) tensor is refused as PyTorch does."""
+    _refuse_device_expanded(a._data)
     try:
         a._data[...] = values
     except ValueError:
@@ -241,13 +250,20 @@ def check_mask(mask, op):
         raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype {_CPP_NAMES.get(mask._data.dtype.name, mask._data.dtype.name)}")
 
 
+_MASKED_EXPANDED_MSG = (
+    "Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing this "
+    "operation. This also applies to advanced indexing e.g. tensor[mask] = scalar"
+)
+
+
 def write_masked(a, mask, v):
-    try:
-        a._data[mask] = v
-    except ValueError:
-        if _expanded(a._data):
-            raise RuntimeError(_OVERLAP_MSG) from None
-        raise
+    """a[mask] = v; into an expanded tensor PyTorch still writes (every alias of a location), with a warning."""
+    ad = a._data
+    if _expanded(ad):
+        warnings.warn(_MASKED_EXPANDED_MSG, UserWarning, stacklevel=3)
+        if type(ad) is np.ndarray:
+            ad = _writable_alias(ad)
+    ad[mask] = v
 
 
 def _store(a, res, cpp_names=False):

@@ -412,8 +412,11 @@ def _gather_t(g, index, accumulate):
     return wrap(out.copy() if not accumulate else out, g._device)
 
 
-def _convert_index(a, idx):
-    """Translate an index into one NumPy understands; report whether it is advanced."""
+def _convert_index(a, idx, write=False):
+    """Translate an index into one NumPy understands; report whether it is advanced.
+
+    A 0-d integer tensor selects like an int (a view, as in PyTorch, which reads it back from the device);
+    for a write (x[i] = v) a device one stays on the device as an index array: same effect, no host sync."""
     c = idx.__class__
     if c is int:
         return (idx,), False
@@ -426,11 +429,13 @@ def _convert_index(a, idx):
     for i in idx:
         if isinstance(i, C.Tensor):
             d = i._data
-            if i._device is not a._device and d.ndim:
-                C.device_mismatch(a, i)
+            if i._device is not a._device and d.ndim and i._device.type != "cpu":
+                # CPU indices may index any device's tensor (copied over, as PyTorch does); others may not.
+                raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor "
+                                   f"({a._device})")
             if d.dtype.kind not in "iub":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            if d.ndim == 0 and d.dtype.kind in "iu":
+            if d.ndim == 0 and d.dtype.kind in "iu" and not (write and i._device.type == "cuda"):
                 out.append(int(d))
                 continue
             if i._device is not a._device:
@@ -664,7 +669,7 @@ def setitem(a, idx, value):
     """In-place assignment; the tensor is untouched if anything about the value is wrong."""
     from .inplace import bump, check_inplace
 
-    nidx, advanced = _convert_index(a, idx)
+    nidx, advanced = _convert_index(a, idx, write=True)
     ad = a._data
     if not advanced:  # a bad index is reported before the in-place refusal, as in PyTorch
         _check_bounds(ad.shape, nidx, idx.__class__ is not tuple)
