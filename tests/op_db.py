@@ -468,6 +468,7 @@ add(
        errors=[S(T(2, dtype="int64"))]),
     Op("__len__", lambda lib, x: len(x), [S(T(3, 2))], ("Tensor.__len__",), grad=False, errors=[S(T())]),
     Op("__iter__", lambda lib, x: list(x), [S(T(3, 2))], ("Tensor.__iter__",)),
+    Op("__reversed__", lambda lib, x: reversed(x), [S(T(3, 2)), S(T())], ("Tensor.__reversed__",)),
     Op("numel", lambda lib, x: lib.numel(x), [S(T(3, 2)), S(T())], ("numel", "Tensor.numel", "Tensor.nelement"), grad=False),
     Op("dim", lambda lib, x: (x.dim(), x.ndim, x.ndimension()), [S(T(3, 2)), S(T())],
        ("Tensor.dim", "Tensor.ndim", "Tensor.ndimension"), grad=False),
@@ -798,6 +799,7 @@ NOT_OPS = (
     # global state, RNG state, printing, I/O: covered by their own test files
     "get_default_dtype", "get_printoptions", "set_printoptions", "printoptions", "get_rng_state", "set_rng_state",
     "initial_seed", "manual_seed", "seed", "is_grad_enabled", "load", "save",
+    "get_default_device", "set_default_device",  # tests/test_dtype_device.py
     # thread counts: tests/test_threads.py
     "get_num_threads", "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
     # autograd API on a tensor (tests/test_autograd.py)

@@ -128,3 +128,63 @@ def test_size(dims):
     assert pickle.loads(pickle.dumps(x)) == x and type(pickle.loads(pickle.dumps(x))) is xptorch.Size
     assert repr(xptorch.zeros(dims).shape) == xp_message(repr(torch.zeros(dims).shape))
     assert repr(xptorch.zeros(dims).size()) == xp_message(repr(torch.zeros(dims).size()))
+
+
+# Factories that take device= and so follow the default device; a tensor made from another follows that one.
+_DEFAULT_FOLLOWERS = {
+    "tensor": lambda lib: lib.tensor([1.0, 2.0]),
+    "zeros": lambda lib: lib.zeros(2, 3),
+    "ones": lambda lib: lib.ones((2,)),
+    "empty": lambda lib: lib.empty(2),
+    "full": lambda lib: lib.full((2,), 7.0),
+    "arange": lambda lib: lib.arange(4),
+    "linspace": lambda lib: lib.linspace(0, 1, 3),
+    "eye": lambda lib: lib.eye(2),
+    "rand": lambda lib: lib.rand(2),
+    "randn": lambda lib: lib.randn(2),
+    "randint": lambda lib: lib.randint(0, 5, (3,)),
+    "randperm": lambda lib: lib.randperm(4),
+    "normal": lambda lib: lib.normal(0.0, 1.0, (2,)),
+    "linear": lambda lib: lib.nn.Linear(2, 3).weight,
+}
+
+
+@pytest.fixture
+def default_device_reset():
+    yield
+    xptorch.set_default_device(None)
+    torch.set_default_device(None)
+
+
+def test_default_device_starts_on_cpu_and_resets(default_device_reset):
+    assert repr(xptorch.get_default_device()) == repr(torch.get_default_device())
+    for lib in (xptorch, torch):
+        lib.set_default_device("cpu")
+    assert repr(xptorch.get_default_device()) == repr(torch.get_default_device())
+    for lib in (xptorch, torch):
+        lib.set_default_device(None)
+    assert repr(xptorch.get_default_device()) == repr(torch.get_default_device())
+
+
+@pytest.mark.parametrize("name", sorted(_DEFAULT_FOLLOWERS))
+def test_factories_follow_the_default_device(name, simulated_cuda, default_device_reset):
+    make = _DEFAULT_FOLLOWERS[name]
+    xptorch.set_default_device("cuda")
+    assert make(xptorch).device.type == "cuda"
+    assert str(xptorch.get_default_device()) == "cuda:0"
+    assert xptorch.from_numpy(np.zeros(2)).device.type == "cpu"  # wraps host memory, as in PyTorch
+    assert xptorch.zeros_like(xptorch.zeros(2, device="cpu")).device.type == "cpu"
+    assert make(xptorch).to("cpu").shape == make(torch).shape
+    xptorch.set_default_device(None)
+    assert make(xptorch).device.type == "cpu"
+
+
+def test_default_device_is_per_thread(simulated_cuda, default_device_reset):
+    import threading
+
+    xptorch.set_default_device("cuda")
+    seen = []
+    th = threading.Thread(target=lambda: seen.append(xptorch.zeros(1).device.type))
+    th.start()
+    th.join()
+    assert seen == ["cpu"] and xptorch.zeros(1).device.type == "cuda"

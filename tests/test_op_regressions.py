@@ -343,3 +343,22 @@ def test_bilinear_any_leading_dims(lead):
         return m(x1, x2)
 
     both(run)
+
+
+def _setitem_leading_ones(lib, target_shape, idx, value_shape):
+    a = lib.zeros(target_shape, dtype=lib.float64)
+    w = lib.arange(1.0, 1.0 + int(np.prod(value_shape)), dtype=lib.float64).reshape(value_shape).requires_grad_()
+    a[idx] = w * 2
+    (a * lib.arange(1.0, 1.0 + a.numel(), dtype=lib.float64).reshape(target_shape)).sum().backward()
+    return a.detach(), w.grad
+
+
+@pytest.mark.parametrize("target_shape,idx,value_shape", [
+    ((5,), 2, (1, 1)),                      # a (1, 1) model output written into one element (D2L's sequence chapter)
+    ((5, 3), slice(1, 3), (1, 1, 2, 3)),
+    ((5, 3), (slice(None), 0), (1, 5)),
+    ((5, 3), [0, 2], (1, 2, 3)),            # advanced index
+    ((5, 3), slice(1, 3), (2, 1, 3)),       # refused: only leading ones are dropped
+])
+def test_setitem_drops_leading_ones_of_value(target_shape, idx, value_shape):
+    both(lambda lib: _setitem_leading_ones(lib, target_shape, idx, value_shape))

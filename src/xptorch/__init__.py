@@ -19,7 +19,7 @@ from ._dtype import (
     short,
     uint8,
 )
-from ._device import device
+from ._device import device, get_default_device, set_default_device
 from ._size import Size
 from ._tensor import Tensor
 from ._tensor_str import set_printoptions, get_printoptions, printoptions

@@ -1,5 +1,6 @@
 """xptorch.device: a (type, index) pair, interned so hot paths compare by identity."""
 import re
+import threading
 
 _SPEC = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
 _INTERNED = {}
@@ -66,6 +67,25 @@ class device:
 
 
 CPU = device("cpu")
+
+# Per thread, as in PyTorch: where factories put a tensor when no device is given.
+_default = threading.local()
+
+
+def set_default_device(d):
+    """Factories called without device= create their tensors on d from now on (None: back to the CPU)."""
+    _default.device = None if d is None else device(d) if type(d) is not device else d
+
+
+def get_default_device():
+    """The device factories use when none is given ('cuda' resolved to the current CUDA device)."""
+    return canonical(getattr(_default, "device", None))
+
+
+def default_device():
+    """The default device, or CPU fast when none was set."""
+    d = getattr(_default, "device", None)
+    return CPU if d is None else canonical(d)
 
 
 def canonical(d):

@@ -5,13 +5,13 @@ import numbers
 import numpy as np
 
 from . import _dtype
-from ._device import CPU, canonical
+from ._device import CPU, canonical, default_device
 from ._ops import _common as C
 from .backend import array_module, is_device_array, use_device
 
 
 def _dev(device):
-    return CPU if device is None else canonical(device)
+    return default_device() if device is None else canonical(device)
 
 
 def _dims(dims, size):

@@ -265,6 +265,10 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
+    def __reversed__(self):
+        # As PyTorch: reversed(t) is t flipped along dim 0 (a 0-d tensor is returned as is).
+        return self if self._data.ndim == 0 else self.flip(0)
+
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(

@@ -640,12 +640,12 @@ def getitem(a, idx):
 class CopySlices(Node):
     """x[idx] = v on a tensor in the graph: x's old values get no gradient where v was written."""
 
-    __slots__ = ("index", "vshape", "advanced")
+    __slots__ = ("index", "vshape", "oshape", "advanced")
 
     def backward(self, g):
         gx = gv = None
         if self.next[1] is not None:
-            gv = C.unbroadcast(g[self.index], self.vshape)
+            gv = C.unbroadcast(g[self.index], self.vshape).reshape(self.oshape)
         if self.next[0] is not None:
             gx = g.copy()
             gx[self.index] = 0
@@ -654,7 +654,7 @@ class CopySlices(Node):
     def backward_graph(self, g):
         gx = gv = None
         if self.next[1] is not None:
-            gv = C.sum_to(_gather_t(g, self.index, self.advanced), self.vshape)
+            gv = C.sum_to(_gather_t(g, self.index, self.advanced), self.vshape).reshape(self.oshape)
         if self.next[0] is not None:
             keep = get_xp(g._data).ones(g._data.shape, dtype=g._data.dtype)
             keep[self.index] = 0
@@ -692,6 +692,11 @@ def setitem(a, idx, value):
         v = get_xp(ad).asarray(np.asarray(value, dtype=ad.dtype))
     else:
         v = value
+    oshape = np.shape(v)
+    if len(oshape) and oshape[0] == 1 and hasattr(v, "reshape"):
+        # PyTorch drops a value's leading size-1 dims before broadcasting it (x[i] = t of shape (1, 1)).
+        lead = next((k for k, s in enumerate(oshape) if s != 1), len(oshape))
+        v = v.reshape(oshape[lead:])
     graph = ((v_t and value._rg) or a._rg) and _grad_state.enabled
     if graph:
         from .inplace import check_rebase
@@ -710,7 +715,7 @@ def setitem(a, idx, value):
         from .inplace import rebase
 
         node = CopySlices((edge(a), edge(value) if v_t else None))
-        node.index, node.vshape, node.advanced = nidx, np.shape(v), advanced
+        node.index, node.vshape, node.oshape, node.advanced = nidx, np.shape(v), oshape, advanced
         rebase(a, node)
     bump(a)
 
