@@ -1,5 +1,6 @@
 """Tensor attributes, conversions, memory-sharing views, in-place ops and errors, against torch 2.13."""
 import operator
+import os
 
 import numpy as np
 import pytest
@@ -592,3 +593,29 @@ def test_legacy_constructor_matches_torch():
     assert tuple(xptorch.Tensor(xptorch.Size([4])).shape) == (4,)
     with pytest.raises(TypeError, match="data must be a sequence"):
         xptorch.Tensor(2.5)
+
+
+_FLOAT_OF_GRAD = """
+import warnings, sys
+lib = __import__(sys.argv[1])
+t = lib.tensor(2.0, requires_grad=True)
+out = []
+for v in (t.detach(), t * 3, t, t):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        out.append(float(v))
+    out.append([(x.category.__name__, str(x.message).split(" (Triggered")[0], x.filename) for x in w])
+print(out)
+"""
+
+
+def test_float_of_a_tensor_requiring_grad_warns_once_per_process():
+    import subprocess
+    import sys
+
+    def run(lib):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+        return subprocess.run([sys.executable, "-c", _FLOAT_OF_GRAD, lib], capture_output=True, text=True,
+                              env=env, check=True).stdout
+
+    assert run("xptorch") == xp_message(run("torch"))

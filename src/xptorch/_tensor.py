@@ -30,6 +30,19 @@ _BY_NP = _dtype._BY_NP
 _GRAD_LOCK = _threading.Lock()
 
 
+_scalar_of_grad_warned = []
+
+
+def _warn_scalar_of_grad():
+    """PyTorch's once-per-process warning for float() of a tensor that requires grad."""
+    if not _scalar_of_grad_warned:
+        _scalar_of_grad_warned.append(True)
+        import warnings
+
+        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
+
+
 class Tensor:
     """A multi-dimensional array on a device, recording the ops applied to it for autograd."""
 
@@ -283,6 +296,8 @@ class Tensor:
         return v
 
     def __float__(self):
+        if self._rg:
+            _warn_scalar_of_grad()
         return float(self.item())
 
     def __int__(self):
