@@ -1,0 +1,93 @@
+"""2-D stride-1 convolutions through whole-row columns (conv.py's pad_rows/row_windows path) against
+torch and against the plain im2col path: values and all three gradients, non-finite inputs included."""
+import numpy as np
+import pytest
+
+import xptorch
+from xptorch._ops import conv as conv_ops
+from xptorch.nn import functional as XF
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+# (input, weight, kwargs): LeNet's and ResNet's layers in small, odd sizes, dilation, groups, padding.
+CASES = [
+    ((3, 1, 12, 11), (6, 1, 5, 5), dict(padding=2)),
+    ((3, 6, 9, 12), (16, 6, 5, 5), {}),
+    ((2, 8, 10, 9), (8, 8, 3, 3), dict(padding=1)),
+    ((2, 4, 9, 10), (4, 2, 3, 2), dict(padding=(2, 1), dilation=(1, 2), groups=2)),
+    ((2, 3, 7, 9), (5, 3, 2, 4), dict(padding=(0, 3))),
+]
+
+
+def _run(lib, xs, ws, kw, rng_seed=0, x_edit=None):
+    rng = np.random.default_rng(rng_seed)
+    x = rng.standard_normal(xs)
+    if x_edit is not None:
+        x_edit(x)
+    w = rng.standard_normal(ws)
+    b = rng.standard_normal(ws[0])
+    tensors = [lib.tensor(a, requires_grad=True) for a in (x, w, b)]
+    y = (TF.conv2d if lib is torch else XF.conv2d)(*tensors, **kw)
+    g = np.random.default_rng(rng_seed + 1).standard_normal(tuple(y.shape))
+    y.backward(lib.tensor(g))
+    return [y.detach().numpy()] + [t.grad.numpy() for t in tensors]
+
+
+@pytest.mark.parametrize("xs,ws,kw", CASES, ids=[str(c) for c in CASES])
+def test_rows_path_matches_torch_and_im2col(xs, ws, kw, monkeypatch):
+    n, c, h, w = xs
+    pads = kw.get("padding", 0)
+    pw = pads[1] if isinstance(pads, tuple) else pads
+    dw = kw.get("dilation", (1, 1))[1]
+    ow = w + 2 * pw - dw * (ws[3] - 1)
+    groups = kw.get("groups", 1)
+    assert conv_ops._rows_pay(np, ws[2:], (1, 1), ws[0] // groups, ws[1] * ws[2] * ws[3], ow, w + 2 * pw)
+    ours = _run(xptorch, xs, ws, kw)
+    for a, b in zip(ours, _run(torch, xs, ws, kw)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    monkeypatch.setattr(conv_ops, "_ROWS", False)
+    for a, b in zip(ours, _run(xptorch, xs, ws, kw)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_rows_path_in_chunks_of_one_image(monkeypatch):
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
+    xs, ws, kw = CASES[2]
+    for a, b in zip(_run(xptorch, xs, ws, kw), _run(torch, xs, ws, kw)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_non_finite_inputs_give_torchs_non_finite_pattern(value):
+    """The extra positions of the row columns read neighbouring rows; with an inf there, the weight's
+    gradient must not pick up 0 * inf where torch has none."""
+    xs, ws, kw = (2, 3, 8, 8), (4, 3, 3, 3), {}
+
+    def edit(x):
+        x[0, 1, 3, 0] = value  # the first column: what a row's extra positions read
+        x[1, 2, 7, 7] = value  # the plane's last element
+
+    ours = _run(xptorch, xs, ws, kw, x_edit=edit)
+    theirs = _run(torch, xs, ws, kw, x_edit=edit)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
+        fin = np.isfinite(b)
+        np.testing.assert_allclose(a[fin], b[fin], rtol=1e-10, atol=1e-10)
+
+
+def test_float32_lenet_layers_match_torch():
+    rng = np.random.default_rng(3)
+    for xs, ws, pad in (((16, 1, 28, 28), (6, 1, 5, 5), 2), ((16, 6, 14, 14), (16, 6, 5, 5), 0)):
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = (rng.standard_normal(ws) * 0.2).astype(np.float32)
+        outs = []
+        for lib, f in ((xptorch, XF.conv2d), (torch, TF.conv2d)):
+            xt = lib.tensor(x, requires_grad=True)
+            wt = lib.tensor(w, requires_grad=True)
+            y = f(xt, wt, padding=pad)
+            y.sigmoid().sum().backward()
+            outs.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
+        for a, b in zip(*outs):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
