@@ -244,3 +244,18 @@ def test_cupy_matches_numpy():
         out[dev] = [t.detach().cpu().numpy() for t in (v, i, x.grad)]
     for c, g in zip(out["cpu"], out["cuda"]):
         np.testing.assert_allclose(g, c, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape,kernel", [((2, 3, 8, 9), (2, 3)), ((5, 4, 6), (3, 2)), ((1, 2, 4, 4), 1),
+                                          ((2, 1, 10, 10), (5, 5))])
+def test_tiled_avg_pool2d_backward_matches_torch(shape, kernel):
+    """Windows that tile the input exactly: the gradient is each block's share, filled block by block."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    grads = []
+    for lib in (xptorch, torch):
+        t = lib.tensor(x, requires_grad=True)
+        y = lib.nn.functional.avg_pool2d(t, kernel)
+        y.backward(lib.tensor(np.arange(y.numel(), dtype=np.float32).reshape(tuple(y.shape))))
+        grads.append(t.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)

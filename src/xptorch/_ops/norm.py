@@ -37,11 +37,9 @@ class NativeBatchNormBackward0(Node):
         nx, nw, nb = self.next
         gx = gw = gb = None
         need_gxc = nw is not None or (nx is not None and self.training)
-        sum_g = g3.sum(axis=(0, 2)) if nb is not None or (nx is not None and self.training) else None
+        sum_g = _channel_sum(xp, g3) if nb is not None or (nx is not None and self.training) else None
         if need_gxc:
-            tmp = _tmp(xp, xc.shape, xc.dtype)
-            xp.multiply(g3, xc, out=tmp)
-            sum_gxc = tmp.sum(axis=(0, 2))
+            sum_gxc = _channel_sum(xp, g3, xc)
         if nw is not None:
             gw = sum_gxc * invstd
         if nb is not None:
@@ -63,6 +61,38 @@ class NativeBatchNormBackward0(Node):
         bshape = (1, -1) + (1,) * (g.dim() - 2)
         xhat = (self.xc * self.invstd[:, None]).reshape(tuple(g.shape))
         return _norm_grads_t(self, g, axes, axes, self.invstd.reshape(bshape), bshape, self.training, xhat)
+
+
+def _channel_sum(xp, a, b=None):
+    """Per-channel sums of a (or of a * b) over axes 0 and 2 of (N, C, L) arrays.
+
+    On the CPU as per-row dot products through BLAS (a matmul of length-L rows), which reads each
+    operand once and writes no (N, C, L) temporary: several times faster than NumPy's reduction
+    over two axes."""
+    if not _blas_sums(xp, a):
+        return (a if b is None else a * b).sum(axis=(0, 2))
+    if b is None:
+        b = _ones(a.shape[2], a.dtype)[:, None]
+        return np.matmul(a, b).sum(axis=(0, 2))
+    return np.matmul(a[:, :, None, :], b[:, :, :, None]).sum(axis=(0, 2, 3))
+
+
+def _blas_sums(xp, a):
+    return xp is np and (a.dtype == np.float32 or a.dtype == np.float64) and a.shape[2] >= 16
+
+
+_ONES = {}
+
+
+def _ones(n, dtype):
+    key = (n, dtype)
+    v = _ONES.get(key)
+    if v is None:
+        v = np.ones(n, dtype)
+        v.flags.writeable = False
+        if len(_ONES) < 64:
+            _ONES[key] = v
+    return v
 
 
 def _tmp(xp, shape, dtype):
@@ -102,11 +132,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     # (N, C, L) so every per-channel statistic is one reduction over axes 0 and 2.
     x3 = xd.reshape(xd.shape[0], c, -1)
     if training:
-        mean = x3.mean(axis=(0, 2))
-        xc = x3 - mean[:, None]
-        sq = _tmp(xp, xc.shape, xc.dtype)
-        xp.multiply(xc, xc, out=sq)
-        var = sq.mean(axis=(0, 2))
+        if _blas_sums(xp, x3):
+            m = x3.shape[0] * x3.shape[2]
+            mean = _channel_sum(xp, x3) / x3.dtype.type(m)
+            xc = x3 - mean[:, None]
+            var = _channel_sum(xp, xc, xc) / x3.dtype.type(m)
+        else:
+            mean = x3.mean(axis=(0, 2))
+            xc = x3 - mean[:, None]
+            sq = _tmp(xp, xc.shape, xc.dtype)
+            xp.multiply(xc, xc, out=sq)
+            var = sq.mean(axis=(0, 2))
         if running_mean is not None:
             n = xd.size // c
             rm, rv = running_mean._data, running_var._data

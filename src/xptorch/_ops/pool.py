@@ -344,11 +344,21 @@ class _TiledAvgPoolBackward(Node):
         b, out, kernel = self.tiled
         nd = len(out)
         spread = g.reshape((b,) + out) / self.div
+        sizes = self.xshape[-nd:]
+        if nd == 2 and tuple(o * k for o, k in zip(out, kernel)) == tuple(sizes):
+            # Fill one row of each block per kernel column, then copy that row down the block:
+            # kh + kw - 1 strided copies, against two repeats' fresh arrays.
+            (oh, ow), (kh, kw) = out, kernel
+            gx = xp.empty((b, oh, kh, ow, kw), dtype=spread.dtype)
+            for j in range(kw):
+                gx[:, :, 0, :, j] = spread
+            for i in range(1, kh):
+                gx[:, :, i] = gx[:, :, 0]
+            return (gx.reshape(self.xshape).astype(g.dtype, copy=False),)
         for i, k in enumerate(kernel):
             if k > 1:
                 spread = xp.repeat(spread, k, axis=i + 1)
         covered = spread.shape
-        sizes = self.xshape[-nd:]
         if covered[1:] != tuple(sizes):
             gx = xp.zeros((b,) + tuple(sizes), dtype=g.dtype)
             gx[(slice(None),) + tuple(slice(0, c) for c in covered[1:])] = spread
