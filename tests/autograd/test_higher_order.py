@@ -117,6 +117,11 @@ CASES = {
     "prod": (lambda L, x: (x.prod(1) ** 2).sum() + x.prod() + (x.prod(0, keepdim=True) ** 3).sum(), A),
     "prod_zeros": (lambda L, x: (x.prod(1) ** 2).sum() + x.prod() + (x.prod(0, keepdim=True) ** 3).sum()
                    + (x[0] * 0).prod(), Z),
+    "zoo_activations": (lambda L, x: (L.nn.functional.silu(x) ** 2).sum() + (L.nn.functional.elu(x, 0.7) ** 2).sum()
+                        + (L.nn.functional.selu(x) ** 2).sum() + (L.nn.functional.celu(x) ** 2).sum()
+                        + (L.nn.functional.softplus(x, 2.0, 1.5) ** 2).sum() + (L.nn.functional.mish(x) ** 2).sum()
+                        + (L.nn.functional.hardswish(x * 3) ** 2).sum() + (L.nn.functional.logsigmoid(x) ** 2).sum(),
+                        A),
     "inplace_views": (lambda L, x, y: _inplace_views(x, y), A, B),
     "remainder": (lambda L, x, y: ((x % y) ** 3).sum() + ((x % 0.7) ** 3).sum() + ((x % y[0]) ** 3).sum(), A, P),
 }

@@ -75,33 +75,18 @@ class _Null:
         return False
 
 
-class _SecondDerivativeBackward(Node):
-    """The first derivative d(x) as an op of its own, so that create_graph gradients can be differentiated
-    again: its backward multiplies by the second derivative."""
-
-    __slots__ = ("x", "y", "args", "second")
-
-    def name(self):
-        return "DerivativeBackward"
-
-    def backward(self, g):
-        xp = get_xp(g)
-        return ((g * self.second(xp, self.x, self.y, *self.args)).astype(g.dtype, copy=False),)
-
-
-def _graph_rule(second):
-    """backward_graph for a pointwise op: g * d(x), with d(x) differentiable through `second` (or constant
-    where the derivative is piecewise constant, second=None)."""
+def _graph_rule(tensor_derivative):
+    """backward_graph for a pointwise op: g * d(x), with d(x) written in differentiable Tensor ops by
+    tensor_derivative (so it differentiates to any order), or constant where the derivative is
+    piecewise constant (tensor_derivative=None)."""
 
     def backward_graph(self, g):
         dev = g._device
         x = self.x
-        d = self.derivative(get_xp(x), x, self.y, *self.args).astype(x.dtype, copy=False)
-        if second is None or self.next[0] is None:
+        if tensor_derivative is None or self.next[0] is None:
+            d = self.derivative(get_xp(x), x, self.y, *self.args).astype(x.dtype, copy=False)
             return (g * C.const(d, dev),)
-        node = _SecondDerivativeBackward((self.next[0],))
-        node.x, node.y, node.args, node.second = x, self.y, self.args, second
-        return (g * wrap_grad(d, dev, node),)
+        return (g * tensor_derivative(C.saved_in(self, 0, x, dev), *self.args),)
 
     return backward_graph
 
@@ -109,13 +94,21 @@ def _graph_rule(second):
 _PIECEWISE = object()
 
 
-def _mark(name, derivative, second=None):
+def _mark(name, derivative, graph=None):
+    """The node class of an op whose derivative is derivative(xp, x, y, *args); graph: the same in
+    Tensor ops for create_graph, or _PIECEWISE (a constant derivative), or None (no second-order rule)."""
     attrs = {"__slots__": (), "derivative": staticmethod(derivative)}
-    if second is _PIECEWISE:
+    if graph is _PIECEWISE:
         attrs["backward_graph"] = _graph_rule(None)
-    elif second is not None:
-        attrs["backward_graph"] = _graph_rule(second)
+    elif graph is not None:
+        attrs["backward_graph"] = _graph_rule(graph)
     return type(name, (_PointwiseBackward,), attrs)
+
+
+def _where(cond, a, b):
+    from .pointwise import where
+
+    return where(cond, a, b)
 
 
 # ---- SiLU: x * sigmoid(x) -------------------------------------------------------------------------
@@ -128,12 +121,12 @@ def _d_silu(xp, x, y):
     return s * (1 + x * (1 - s))
 
 
-def _d2_silu(xp, x, y):
-    s = _sigmoid(xp, x)
-    return s * (1 - s) * (2 + x * (1 - 2 * s))
+def _dt_silu(x):
+    s = x.sigmoid()
+    return s * (1 + x * (1 - s))
 
 
-SiluBackward0 = _mark("SiluBackward0", _d_silu, _d2_silu)
+SiluBackward0 = _mark("SiluBackward0", _d_silu, _dt_silu)
 
 
 def silu(input, inplace=False):
@@ -150,12 +143,12 @@ def _d_elu(xp, x, y, alpha, scale, input_scale):
     return scale * xp.where(x > 0, 1, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale))
 
 
-def _d2_elu(xp, x, y, alpha, scale, input_scale):
-    return scale * xp.where(x > 0, 0, alpha * input_scale * input_scale * xp.exp(xp.minimum(x, 0) * input_scale))
+def _dt_elu(x, alpha, scale, input_scale):
+    return scale * _where(x > 0, 1.0, alpha * input_scale * (x.clamp(max=0) * input_scale).exp())
 
 
-EluBackward0 = _mark("EluBackward0", _d_elu, _d2_elu)
-CeluBackward0 = _mark("CeluBackward0", _d_elu, _d2_elu)
+EluBackward0 = _mark("EluBackward0", _d_elu, _dt_elu)
+CeluBackward0 = _mark("CeluBackward0", _d_elu, _dt_elu)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -193,12 +186,11 @@ def _d_sp(xp, x, y, beta, threshold):
     return xp.where(x * beta > threshold, 1, _sigmoid(xp, x * beta))
 
 
-def _d2_sp(xp, x, y, beta, threshold):
-    s = _sigmoid(xp, x * beta)
-    return xp.where(x * beta > threshold, 0, beta * s * (1 - s))
+def _dt_sp(x, beta, threshold):
+    return _where(x * beta > threshold, 1.0, (x * beta).sigmoid())
 
 
-SoftplusBackward0 = _mark("SoftplusBackward0", _d_sp, _d2_sp)
+SoftplusBackward0 = _mark("SoftplusBackward0", _d_sp, _dt_sp)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -241,15 +233,12 @@ def _d_mish(xp, x, y):
     return t + x * _sigmoid(xp, x) * (1 - t * t)
 
 
-def _d2_mish(xp, x, y):
-    # mish' = t + x s (1 - t^2), t = tanh(softplus(x)), s = sigmoid(x); t' = s (1 - t^2).
-    t = xp.tanh(_softplus(xp, x))
-    s = _sigmoid(xp, x)
-    dt = s * (1 - t * t)
-    return dt + s * (1 - t * t) + x * s * (1 - s) * (1 - t * t) - x * s * 2 * t * dt
+def _dt_mish(x):
+    t = softplus(x).tanh()
+    return t + x * x.sigmoid() * (1 - t * t)
 
 
-MishBackward0 = _mark("MishBackward0", _d_mish, _d2_mish)
+MishBackward0 = _mark("MishBackward0", _d_mish, _dt_mish)
 
 
 def mish(input, inplace=False):
@@ -265,11 +254,11 @@ def _d_hswish(xp, x, y):
     return xp.where(x < -3, 0, xp.where(x <= 3, x / 3 + 0.5, 1))
 
 
-def _d2_hswish(xp, x, y):
-    return ((x >= -3) & (x <= 3)) / 3
+def _dt_hswish(x):
+    return _where(x < -3, 0.0, _where(x <= 3, x / 3 + 0.5, 1.0))
 
 
-HardswishBackward0 = _mark("HardswishBackward0", _d_hswish, _d2_hswish)
+HardswishBackward0 = _mark("HardswishBackward0", _d_hswish, _dt_hswish)
 
 
 def hardswish(input, inplace=False):
@@ -303,12 +292,11 @@ def _d_logsig(xp, x, y):
     return _sigmoid(xp, -x)
 
 
-def _d2_logsig(xp, x, y):
-    s = _sigmoid(xp, -x)
-    return -s * (1 - s)
+def _dt_logsig(x):
+    return (-x).sigmoid()
 
 
-LogSigmoidBackward0 = _mark("LogSigmoidBackward0", _d_logsig, _d2_logsig)
+LogSigmoidBackward0 = _mark("LogSigmoidBackward0", _d_logsig, _dt_logsig)
 
 
 def logsigmoid(input):
