@@ -323,3 +323,32 @@ def test_backward_hook_on_device(device):
     x = xptorch.ones(2, 3, device=device, requires_grad=True)
     m(x).sum().backward()
     assert seen == [(device, device)] and x.grad.device.type == device
+
+
+def test_full_backward_hooks_under_create_graph_match_torch():
+    """Under create_graph the hooks see gradients with their graphs, and what they return is differentiated
+    again; the second backward runs them once more, on plain gradients, as in torch."""
+    from oracle import to_numpy
+
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    res = []
+    for lib in (torch, xptorch):
+        lin = lib.nn.Linear(4, 2).double()
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor(np.arange(8.0).reshape(2, 4) / 10))
+            lin.bias.fill_(0.1)
+        seen = []
+
+        def hook(m, gi, go):
+            seen.append((gi[0].requires_grad, go[0].requires_grad))
+            return (gi[0] * 2,)
+
+        lin.register_full_backward_hook(hook)
+        lin.register_full_backward_pre_hook(lambda m, go: (go[0] * go[0],))
+        x = lib.tensor(a, requires_grad=True)
+        (g,) = lib.autograd.grad((lin(x).tanh() ** 2).sum(), x, create_graph=True)
+        g2 = lib.autograd.grad((g ** 2).sum(), [x, lin.weight, lin.bias])
+        res.append((seen, [to_numpy(t) for t in g2]))
+    assert res[1][0] == res[0][0] == [(True, True), (False, False)]
+    for u, v in zip(res[1][1], res[0][1]):
+        np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-12)

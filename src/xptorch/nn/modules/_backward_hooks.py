@@ -22,6 +22,10 @@ class BackwardHookFunctionBackward(Node):
         self.group.grads[self.slot] = g
         return (_TOKEN,)
 
+    def backward_graph(self, g):
+        self.group.grads[self.slot] = g
+        return (C.const(array_module(g._device).zeros(()), g._device),)
+
 
 class _HookGroup(Node):
     """Runs after every port of one boundary, so a hook sees all of its gradients together."""
@@ -31,6 +35,8 @@ class _HookGroup(Node):
     def backward(self, _):
         grads, self.grads = self.grads, [None] * len(self.grads)
         return self.fire(grads)
+
+    backward_graph = backward  # under create_graph the gradients are Tensors, and the hooks' answers stay so
 
 
 def _through_group(tensors, fire):
@@ -121,7 +127,7 @@ class _BackwardHook:
                         "or None for all gradients."
                     )
             self.grad_outputs = None
-        return _unpack(self.outputs, go)
+        return _unpack(self.outputs, go, _is_graph(grads))
 
     def _on_inputs(self, grads):
         if self.grad_outputs is None:  # the gradient reached the inputs without passing the outputs
@@ -137,7 +143,11 @@ class _BackwardHook:
                 )
             gi = out
         self.grad_outputs = None
-        return _unpack(self.inputs, gi)
+        return _unpack(self.inputs, gi, _is_graph(grads))
+
+
+def _is_graph(grads):
+    return any(isinstance(g, Tensor) for g in grads)
 
 
 def _pack(entries, grads, n, zeros):
@@ -148,10 +158,13 @@ def _pack(entries, grads, n, zeros):
         if g is None and zeros:
             with use_device(dev):
                 g = array_module(dev).zeros(shape, dtype)
-        out[i] = None if g is None else C.wrap(g, dev)
+        out[i] = None if g is None else g if isinstance(g, Tensor) else C.wrap(g, dev)
     return tuple(out)
 
 
-def _unpack(entries, values):
-    """The hooks' answers for the routed tensors, copied: a hook may keep what it saw or returned."""
+def _unpack(entries, values, graph):
+    """The hooks' answers for the routed tensors, copied: a hook may keep what it saw or returned.
+    Under create_graph (graph) they stay Tensors, with their graphs; nothing edits those in place."""
+    if graph:
+        return [values[i] for i, _, slot in entries if slot is not None]
     return [None if values[i] is None else values[i]._data.copy() for i, _, slot in entries if slot is not None]
