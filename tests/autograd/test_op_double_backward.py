@@ -5,6 +5,8 @@ itself requires grad, then the gradient of a random projection of them with resp
 and the upstream gradient. Either the result matches torch, or xptorch raises its clear "no second-order rule" error (never a
 wrong value). Ops known to refuse are listed in WITHOUT_SECOND_ORDER (an op there that starts to
 work fails the test, so the list stays exact); a newly added op that refuses shows as xfail.
+The same runs on CUDA (the strict CuPy stand-in without a GPU), and third derivatives are compared
+with torch's on the CPU.
 """
 import numpy as np
 import pytest
@@ -107,3 +109,56 @@ def _check(op, device):
         assert refused, f"{op.name} is listed without a second-order rule but never refused"
     elif not checked:
         pytest.skip(f"{op.name}: no float64 sample with a differentiable output")
+
+
+def _third(lib, call, fn, seed):
+    """Third derivatives: of the sine of the second derivatives of the squared first ones."""
+    out = call.run(fn)
+    outs = [o for o in flat(out) if isinstance(o, lib.Tensor) and o.requires_grad and o.is_floating_point()]
+    if not outs:
+        return None
+    rng = np.random.default_rng(seed + 3)
+    ups = [lib.tensor(rng.uniform(-1, 1, tuple(o.shape)), dtype=o.dtype, requires_grad=True) for o in outs]
+    leaves = [t for t in call.leaves if t.requires_grad]
+    xs = leaves + ups
+    g1 = lib.autograd.grad(outs, leaves, ups, create_graph=True, allow_unused=True)
+    terms = [(g * g).sum() for g in g1 if g is not None and g.requires_grad]
+    if not terms:
+        return None
+    g2 = lib.autograd.grad(sum(terms[1:], terms[0]), xs, create_graph=True, allow_unused=True)
+    terms = [g.sin().sum() for g in g2 if g is not None and g.requires_grad]
+    if not terms:
+        return None
+    g3 = lib.autograd.grad(sum(terms[1:], terms[0]), xs, allow_unused=True)
+    return [to_numpy(g) if g is not None else np.zeros(tuple(x.shape)) for g, x in zip(g3, xs)]
+
+
+# torch's hand-written double backward of the normalisations is not itself differentiated correctly
+# (test_higher_order.py checks xptorch's third derivatives there against finite differences).
+TORCH_THIRD_ORDER_OFF = {"F.batch_norm", "F.layer_norm", "F.instance_norm"}
+
+
+@pytest.mark.parametrize("op", [p for p in _grad_ops() if p.values[0].name not in TORCH_THIRD_ORDER_OFF])
+def test_third_derivatives_match_torch(op):
+    checked = 0
+    for label, s, dt, seed in cases(op):
+        if dt != "float64":
+            continue
+        tc, xc = materialise(s, dt, seed, True)
+        try:
+            want = _third(torch, tc, op.fn, seed)
+        except Exception:  # noqa: BLE001  (torch refuses: nothing to compare)
+            continue
+        if want is None:
+            continue
+        try:
+            got = _third(xptorch, xc, op.fn, seed)
+        except RuntimeError as e:
+            if _NO_RULE not in str(e) or op.name not in WITHOUT_SECOND_ORDER and op.name not in PARTIAL:
+                raise
+            continue
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9, err_msg=f"{label}: third derivative")
+        checked += 1
+    if not checked:
+        pytest.skip(f"{op.name}: no float64 sample with a third derivative in torch")
