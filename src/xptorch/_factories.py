@@ -8,6 +8,7 @@ from . import _dtype
 from ._device import CPU, canonical, default_device
 from ._ops import _common as C
 from .backend import array_module, is_device_array, use_device
+from ._ops._common import tensor_args
 
 
 def _dev(device):
@@ -241,26 +242,34 @@ def _like(t, dtype, device):
     return (dtype if dtype is not None else t.dtype), (device if device is not None else t._device)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+@tensor_args
+def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
     """zeros with input's shape (and dtype and device unless given)."""
+    t = input
     dt, dev = _like(t, dtype, device)
     return _filled((t._data.shape,), 0, dt, dev, requires_grad)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+@tensor_args
+def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
     """ones with input's shape (and dtype and device unless given)."""
+    t = input
     dt, dev = _like(t, dtype, device)
     return _filled((t._data.shape,), 1, dt, dev, requires_grad)
 
 
-def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+@tensor_args
+def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
     """empty with input's shape (and dtype and device unless given)."""
+    t = input
     dt, dev = _like(t, dtype, device)
     return _filled((t._data.shape,), None, dt, dev, requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
+@tensor_args
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
     """full with input's shape (and dtype and device unless given)."""
+    t = input
     dt, dev = _like(t, dtype, device)
     return _filled((t._data.shape,), fill_value, dt, dev, requires_grad)
 
@@ -388,14 +397,18 @@ def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_gr
     return t
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False):
+@tensor_args
+def rand_like(input, dtype=None, device=None, requires_grad=False):
     """rand with input's shape (and dtype and device unless given)."""
+    t = input
     dt, dev = _like(t, dtype, device)
     return rand(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False):
+@tensor_args
+def randn_like(input, dtype=None, device=None, requires_grad=False):
     """randn with input's shape (and dtype and device unless given)."""
+    t = input
     dt, dev = _like(t, dtype, device)
     return randn(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 

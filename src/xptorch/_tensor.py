@@ -178,6 +178,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if not self._data.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_red.norm_dim(dim, self._data.ndim)]
 
     def dim(self):
@@ -235,6 +237,7 @@ class Tensor:
                 UserWarning,
                 stacklevel=2,
             )
+            return self.view(())
         return self.transpose(-2, -1)
 
     def element_size(self):
@@ -296,11 +299,15 @@ class Tensor:
         return v
 
     def __float__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         if self._rg:
             _warn_scalar_of_grad()
         return float(self.item())
 
     def __int__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self):
@@ -428,6 +435,7 @@ class Tensor:
         return self._cast(_dtype.uint8)
 
     def type_as(self, other):
+        C.need_tensor(other, "type_as", "other", 1)
         return self._cast(other.dtype)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
@@ -568,6 +576,8 @@ class Tensor:
         return _pw.neg(self)
 
     def __pos__(self):
+        if self._data.dtype.kind == "b":
+            raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
         return self
 
     def __abs__(self):
@@ -626,9 +636,11 @@ class Tensor:
         return C.wrap(~(self._data.astype(bool)), self._device)
 
     def logical_and(self, other):
+        C.need_tensor(other, "logical_and", "other", 1)
         return _pw.logical(self, other, lambda a, b: C.get_xp(a).logical_and(a, b))
 
     def logical_or(self, other):
+        C.need_tensor(other, "logical_or", "other", 1)
         return _pw.logical(self, other, lambda a, b: C.get_xp(a).logical_or(a, b))
 
     def add(self, other, *, alpha=1):
@@ -722,18 +734,25 @@ class Tensor:
         return _pw.sign(self)
 
     def floor(self):
+        C.no_kernel(self, "floor_vml_cpu", ints=True)
         return _pw.rounding(self, lambda xp, d: xp.floor(d), "FloorBackward0")
 
     def ceil(self):
+        C.no_kernel(self, "ceil_vml_cpu", ints=True)
         return _pw.rounding(self, lambda xp, d: xp.ceil(d), "CeilBackward0")
 
     def round(self, decimals=0):
+        if decimals:
+            C.no_kernel(self, "round_cpu")
+        else:
+            C.no_kernel(self, "round_vml_cpu", ints=True)
         return _pw.rounding(self, lambda xp, d: xp.round(d, decimals), "RoundBackward1" if decimals else "RoundBackward0")
 
     def where(self, condition, other):
         return _pw.where(condition, self, other)
 
     def lerp(self, end, weight):
+        _pw.check_lerp(self, end)
         return self + (end - self) * weight
 
     # ---- reductions --------------------------------------------------------------------------
@@ -858,12 +877,15 @@ class Tensor:
         return _la.matmul(self, other)
 
     def mm(self, other):
+        C.need_tensor(other, "mm", "mat2", 1)
         return _la.mm(self, other)
 
     def bmm(self, other):
+        C.need_tensor(other, "bmm", "mat2", 1)
         return _la.bmm(self, other)
 
     def dot(self, other):
+        C.need_tensor(other, "dot", "tensor", 1)
         a, b = self._data, other._data
         if a.ndim != 1 or b.ndim != 1:
             raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
@@ -879,9 +901,11 @@ class Tensor:
         return _la.matmul(self, other)
 
     def mv(self, vec):
+        C.need_tensor(vec, "mv", "vec", 1)
         return _la.mv(self, vec)
 
     def outer(self, vec2):
+        C.need_tensor(vec2, "outer", "vec2", 1)
         return _la.outer(self, vec2)
 
     ger = outer
@@ -891,12 +915,14 @@ class Tensor:
         return _sh.view(self, *shape)
 
     def view_as(self, other):
+        C.need_tensor(other, "view_as", "other", 1)
         return _sh.view(self, other._data.shape)
 
     def reshape(self, *shape):
         return _sh.reshape(self, *shape)
 
     def reshape_as(self, other):
+        C.need_tensor(other, "reshape_as", "other", 1)
         return _sh.reshape(self, other._data.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
@@ -926,12 +952,15 @@ class Tensor:
         return _sh.expand(self, *sizes)
 
     def expand_as(self, other):
+        C.need_tensor(other, "expand_as", "other", 1)
         return _sh.expand(self, other._data.shape)
 
     def repeat(self, *sizes):
         return _sh.repeat(self, _sh._shape_args(sizes))
 
     def chunk(self, chunks, dim=0):
+        if not self._data.ndim:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         d = _red.norm_dim(dim, self._data.ndim)
@@ -941,6 +970,8 @@ class Tensor:
         return self.split(-(-n // chunks), dim)
 
     def split(self, split_size, dim=0):
+        if not self._data.ndim:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
         d = _red.norm_dim(dim, self._data.ndim)
         n = self._data.shape[d]
         if isinstance(split_size, int):
@@ -968,6 +999,8 @@ class Tensor:
         return tuple(out)
 
     def unbind(self, dim=0):
+        if not self._data.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = _red.norm_dim(dim, self._data.ndim)
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d]))
 
@@ -1135,6 +1168,7 @@ class Tensor:
         return self.add_(t1 / t2 * value)
 
     def lerp_(self, end, weight):
+        _pw.check_lerp(self, end)
         return self.add_((end - self) * weight)
 
     __iadd__ = add_

@@ -277,3 +277,64 @@ def fit_scalar(value, np_dtype, op="fill_"):
     if value < 0 and info.min == 0:
         value += info.max + 1
     return int(value)
+
+
+# Parameters that take a tensor in PyTorch's signatures (Python numbers pass where torch takes a Scalar too).
+_TENSOR_PARAMS = frozenset(("input", "other", "weight", "bias", "tensor", "index", "src", "mask", "query", "key",
+                            "value", "x1", "x2", "target", "end", "mat2", "vec", "vec2", "condition", "pos_weight",
+                            "indices"))
+_NUMBERS = (int, float, bool, complex)
+_SCALAR_OK = frozenset(("other", "value", "end", "weight", "src"))  # torch takes a Number there too
+
+
+def tensor_args(fn):
+    """fn with PyTorch's TypeError for a non-tensor where a tensor goes ("relu(): argument 'input' (position 1)
+    must be Tensor, not str"); checked only once fn has failed, so a good call pays one frame."""
+    import functools
+
+    code = fn.__code__
+    names = code.co_varnames[:code.co_argcount]
+    defaults = fn.__defaults__ or ()
+    optional = set(names[len(names) - len(defaults):]) | set(code.co_varnames[code.co_argcount:][:code.co_kwonlyargcount])
+    spots = [(i, n) for i, n in enumerate(names) if n in _TENSOR_PARAMS]
+    fname = fn.__name__
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            for i, n in spots:
+                if i < len(args):
+                    v = args[i]
+                elif n in kwargs:
+                    v = kwargs[n]
+                else:
+                    continue
+                if isinstance(v, Tensor) or (isinstance(v, _NUMBERS) and n in _SCALAR_OK) or (v is None and n in optional):
+                    continue
+                raise TypeError(f"{fname}(): argument '{n}' (position {i + 1}) must be Tensor, "
+                                f"not {type(v).__name__}") from None
+            raise
+
+    return call
+
+
+def need_tensor(x, fname, name, pos):
+    """PyTorch's TypeError when x, argument `name` of fname, is not a tensor."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+def need_tensors(seq, argpos):
+    """PyTorch's TypeError for a non-tensor element of a tensor sequence (argument argpos, 0-based)."""
+    for i, x in enumerate(seq):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument {argpos}, but got {type(x).__name__}")
+
+
+def no_kernel(t, kernel, ints=False):
+    """PyTorch's NotImplementedError for a dtype its CPU kernel lacks: bool, and integers unless ints=True."""
+    k = t._data.dtype.kind
+    if k == "b" or (k in "iu" and not ints):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{t.dtype._legacy[:-6]}'")

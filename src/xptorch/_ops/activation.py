@@ -7,6 +7,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
 from . import _common as C
 from ._common import edge, get_xp, save_check, wrap, wrap_grad
+from ._common import tensor_args
 
 __all__ = ["gelu", "leaky_relu", "leaky_relu_", "dropout", "embedding"]
 
@@ -94,8 +95,10 @@ class GeluDerivativeBackward(Node):
         return (g * _INV_SQRT_2PI * (-0.5 * x * x).exp() * (2 - x * x),)
 
 
+@tensor_args
 def gelu(input, approximate="none"):
     """x * Phi(x), or its tanh approximation."""
+    C.no_kernel(input, "GeluKernelImpl")
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     xd = input._data
@@ -151,7 +154,9 @@ def _leaky(xd, slope):
     return xp.where(xd > 0, xd, xd * slope).astype(xd.dtype, copy=False)
 
 
+@tensor_args
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    C.no_kernel(input, "leaky_relu_cpu")
     if inplace:
         return leaky_relu_(input, negative_slope)
     xd = input._data
@@ -164,7 +169,9 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return wrap(out, input._device)
 
 
+@tensor_args
 def leaky_relu_(input, negative_slope=0.01):
+    C.no_kernel(input, "leaky_relu_cpu")
     from . import inplace as _ip
 
     _ip.check_inplace(input)
@@ -184,12 +191,15 @@ def leaky_relu_(input, negative_slope=0.01):
     return input
 
 
+@tensor_args
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p); identity when not training."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
+    if p < 1 and input._data.dtype.kind in "biu":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {input.dtype._legacy[:-6]}")
     from .._factories import empty_like
     from .pointwise import mul
 
@@ -261,6 +271,7 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
     bump(weight)
 
 
+@tensor_args
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """weight[input]: rows of weight picked by integer indices."""

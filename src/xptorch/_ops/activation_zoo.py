@@ -11,6 +11,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
 from . import _common as C
 from ._common import edge, get_xp, save_check, unbroadcast, wrap, wrap_grad
+from ._common import tensor_args
 
 __all__ = ["silu", "elu", "selu", "celu", "softplus", "hardtanh", "relu6", "mish", "hardswish", "hardsigmoid",
            "logsigmoid", "softshrink", "hardshrink", "threshold", "prelu", "softsign", "tanhshrink", "glu",
@@ -129,7 +130,9 @@ def _dt_silu(x):
 SiluBackward0 = _mark("SiluBackward0", _d_silu, _dt_silu)
 
 
+@tensor_args
 def silu(input, inplace=False):
+    C.no_kernel(input, "silu_cpu")
     return _run(SiluBackward0, _silu, input, inplace=inplace)
 
 
@@ -151,29 +154,41 @@ EluBackward0 = _mark("EluBackward0", _d_elu, _dt_elu)
 CeluBackward0 = _mark("CeluBackward0", _d_elu, _dt_elu)
 
 
+@tensor_args
 def elu(input, alpha=1.0, inplace=False):
+    C.no_kernel(input, "elu_cpu")
     return _run(EluBackward0, _elu, input, alpha, 1.0, 1.0, inplace=inplace)
 
 
+@tensor_args
 def elu_(input, alpha=1.0):
+    C.no_kernel(input, "elu_cpu")
     return elu(input, alpha, True)
 
 
+@tensor_args
 def selu(input, inplace=False):
+    C.no_kernel(input, "elu_cpu")
     return _run(EluBackward0, _elu, input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace=inplace)
 
 
+@tensor_args
 def selu_(input):
+    C.no_kernel(input, "elu_cpu")
     return selu(input, True)
 
 
+@tensor_args
 def celu(input, alpha=1.0, inplace=False):
+    C.no_kernel(input, "elu_cpu")
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     return _run(CeluBackward0, _elu, input, alpha, 1.0, 1.0 / alpha, inplace=inplace)
 
 
+@tensor_args
 def celu_(input, alpha=1.0):
+    C.no_kernel(input, "elu_cpu")
     return celu(input, alpha, True)
 
 
@@ -193,7 +208,9 @@ def _dt_sp(x, beta, threshold):
 SoftplusBackward0 = _mark("SoftplusBackward0", _d_sp, _dt_sp)
 
 
+@tensor_args
 def softplus(input, beta=1.0, threshold=20.0):
+    C.no_kernel(input, "softplus_cpu")
     return _run(SoftplusBackward0, _sp, input, beta, threshold)
 
 
@@ -209,16 +226,21 @@ def _d_ht(xp, x, y, lo, hi):
 HardtanhBackward0 = _mark("HardtanhBackward0", _d_ht, _PIECEWISE)
 
 
+@tensor_args
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     return _run(HardtanhBackward0, _ht, input, min_val, max_val, inplace=inplace)
 
 
+@tensor_args
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
     return hardtanh(input, min_val, max_val, True)
 
 
+@tensor_args
 def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
@@ -241,7 +263,9 @@ def _dt_mish(x):
 MishBackward0 = _mark("MishBackward0", _d_mish, _dt_mish)
 
 
+@tensor_args
 def mish(input, inplace=False):
+    C.no_kernel(input, "mish_cpu")
     return _run(MishBackward0, _mish, input, inplace=inplace)
 
 
@@ -261,7 +285,9 @@ def _dt_hswish(x):
 HardswishBackward0 = _mark("HardswishBackward0", _d_hswish, _dt_hswish)
 
 
+@tensor_args
 def hardswish(input, inplace=False):
+    C.no_kernel(input, "hardswish_cpu")
     return _run(HardswishBackward0, _hswish, input, inplace=inplace)
 
 
@@ -279,7 +305,9 @@ def _d_hsig(xp, x, y):
 HardsigmoidBackward0 = _mark("HardsigmoidBackward0", _d_hsig)  # torch has no second-order rule either
 
 
+@tensor_args
 def hardsigmoid(input, inplace=False):
+    C.no_kernel(input, "hardsigmoid_cpu")
     return _run(HardsigmoidBackward0, _hsig, input, inplace=inplace)
 
 
@@ -299,7 +327,9 @@ def _dt_logsig(x):
 LogSigmoidBackward0 = _mark("LogSigmoidBackward0", _d_logsig, _dt_logsig)
 
 
+@tensor_args
 def logsigmoid(input):
+    C.no_kernel(input, "log_sigmoid_cpu")
     return _run(LogSigmoidBackward0, _logsig, input)
 
 
@@ -320,14 +350,18 @@ SoftshrinkBackward0 = _mark("SoftshrinkBackward0", _d_shrink, _PIECEWISE)
 HardshrinkBackward0 = _mark("HardshrinkBackward0", _d_shrink, _PIECEWISE)
 
 
+@tensor_args
 def softshrink(input, lambd=0.5):
+    C.no_kernel(input, "softshrink_check")
     if lambd < 0:
         top, name = ("1.79769e+308", "Double") if input._data.dtype.itemsize == 8 else ("3.40282e+38", "Float")
         raise RuntimeError(f"lambda must be in range [0, {top}] for input dtype {name}, but found {lambd:g}")
     return _run(SoftshrinkBackward0, _softshrink, input, lambd)
 
 
+@tensor_args
 def hardshrink(input, lambd=0.5):
+    C.no_kernel(input, "hardshrink_cpu")
     return _run(HardshrinkBackward0, _hardshrink, input, lambd)
 
 
@@ -342,24 +376,32 @@ def _d_threshold(xp, x, y, th, value):
 ThresholdBackward0 = _mark("ThresholdBackward0", _d_threshold, _PIECEWISE)
 
 
+@tensor_args
 def threshold(input, threshold, value, inplace=False):
+    C.no_kernel(input, "threshold_cpu", ints=True)
     return _run(ThresholdBackward0, _threshold, input, threshold, value, inplace=inplace)
 
 
+@tensor_args
 def threshold_(input, threshold, value):
+    C.no_kernel(input, "threshold_cpu", ints=True)
     return _run(ThresholdBackward0, _threshold, input, threshold, value, inplace=True)
 
 
 # ---- compositions -------------------------------------------------------------------------------
+@tensor_args
 def softsign(input):
     return input / (input.abs() + 1)
 
 
+@tensor_args
 def tanhshrink(input):
     return input - input.tanh()
 
 
+@tensor_args
 def glu(input, dim=-1):
+    C.no_kernel(input, "glu_cpu")
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     n = input.shape[dim]
@@ -369,6 +411,7 @@ def glu(input, dim=-1):
     return a * b.sigmoid()
 
 
+@tensor_args
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     from ..nn.functional import softmax
 
@@ -404,10 +447,14 @@ class PreluKernelBackward0(Node):
         return (gx, gw.reshape(self.wshape))
 
 
+@tensor_args
 def prelu(input, weight):
     if _amp.active:
         input, weight = _amp.cast("prelu", input, weight)
     xd, wd = input._data, weight._data
+    if xd.dtype != wd.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {input.dtype._legacy[:-6]} and "
+                           f"{weight.dtype._legacy[:-6]}")
     n = wd.size
     if wd.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {wd.ndim}")

@@ -6,6 +6,7 @@ the mask itself when it is a float tensor, and a lower-triangular -inf pattern w
 import math
 
 from ..amp import _state as _amp
+from ._common import tensor_args
 
 
 __all__ = ["scaled_dot_product_attention"]
@@ -35,6 +36,7 @@ def _causal_bias(L, S, like):
     return Tensor._from_array(xp.where(keep, 0.0, -math.inf).astype(like._data.dtype), like._device)
 
 
+@tensor_args
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     if _amp.active:

@@ -18,6 +18,7 @@ from ..amp import _state as _amp
 from ..backend.workspace import scratch
 from . import _common as C
 from ._common import edge, get_xp, save_check, wrap, wrap_grad
+from ._common import tensor_args
 
 __all__ = ["conv1d", "conv2d", "conv3d"]
 
@@ -529,14 +530,17 @@ def _conv_arrays(x, w, b, stride, pads, dilation, groups):
     return wrap(y, x._device)
 
 
+@tensor_args
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return convolution(input, weight, bias, stride, padding, dilation, groups, 1)
 
 
+@tensor_args
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return convolution(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+@tensor_args
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return convolution(input, weight, bias, stride, padding, dilation, groups, 3)
 

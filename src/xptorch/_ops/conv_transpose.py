@@ -12,6 +12,7 @@ from ..amp import _state as _amp
 from . import _common as C
 from ._common import edge, get_xp, save_check, wrap, wrap_grad
 from .conv import _expand, _type_name, crop, pad_zeros, scatter_windows, windows
+from ._common import tensor_args
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -182,13 +183,22 @@ def conv_transpose(x, w, b, stride, padding, output_padding, groups, dilation, n
     return wrap(y, x._device)
 
 
+@tensor_args
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if input._data.dtype.kind == "b":
+        C.no_kernel(input, "slow_conv_transpose2d_out_cpu")
     return conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
 
 
+@tensor_args
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if input._data.dtype.kind == "b":
+        C.no_kernel(input, "slow_conv_transpose2d_out_cpu")
     return conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
 
 
+@tensor_args
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if input._data.dtype.kind == "b":
+        C.no_kernel(input, "slow_conv_transpose3d_out_cpu")
     return conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)

@@ -217,6 +217,8 @@ def einsum(equation, *operands):
             "its subscripts list"
         )
     first = operands[0]
+    if len(operands) > 1:
+        C.no_kernel(first, "bmm", ints=True)
     for t in operands[1:]:
         if t._device is not first._device:
             C.device_mismatch(first, t)

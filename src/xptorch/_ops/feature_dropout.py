@@ -1,13 +1,19 @@
 """Channel-wise dropout: dropout1d, dropout2d, dropout3d zero whole channels, scaling the rest by 1/(1-p)."""
 import warnings
+from ._common import tensor_args
 
 __all__ = ["dropout1d", "dropout2d", "dropout3d", "feature_dropout"]
 
 
+@tensor_args
 def feature_dropout(input, p, training, inplace=False):
     """One Bernoulli draw per (sample, channel) of an (N, C, *) input."""
     if not training or p == 0:
         return input
+    if input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if p < 1 and input._data.dtype.kind in "biu":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {input.dtype._legacy[:-6]}")
     from .._factories import empty
     from .pointwise import mul
 
@@ -26,6 +32,7 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+@tensor_args
 def dropout1d(input, p=0.5, training=True, inplace=False):
     _check_p(p)
     nd = input.dim()
@@ -40,6 +47,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     return feature_dropout(input, p, training, inplace)
 
 
+@tensor_args
 def dropout2d(input, p=0.5, training=True, inplace=False):
     _check_p(p)
     nd = input.dim()
@@ -62,6 +70,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return feature_dropout(input, p, training, inplace)
 
 
+@tensor_args
 def dropout3d(input, p=0.5, training=True, inplace=False):
     _check_p(p)
     nd = input.dim()

@@ -5,7 +5,8 @@ fused node for the statistics; the per-channel affine is a broadcast multiply-ad
 """
 from ..autograd.grad_mode import no_grad
 from ..amp import _state as _amp
-from .norm import batch_norm, layer_norm
+from .norm import batch_norm, check_dtypes, layer_norm
+from ._common import tensor_args
 
 __all__ = ["group_norm", "instance_norm"]
 
@@ -19,6 +20,7 @@ def _affine(y, weight, bias):
     return y
 
 
+@tensor_args
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if _amp.active:
         input, weight, bias = _amp.cast("group_norm", input, weight, bias)
@@ -38,6 +40,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                 f"Expected {name} to be a vector of size equal to the number of channels in input, but got {name} "
                 f"of shape [{', '.join(map(str, t.shape))}] and input of shape [{', '.join(map(str, shape))}]"
             )
+    check_dtypes(input, (weight, bias), "GroupNormKernelImpl")
     per_group = 1
     for s in shape[1:]:
         per_group *= s
@@ -46,19 +49,21 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _affine(y, weight, bias)
 
 
+@tensor_args
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     shape = tuple(input.shape)
+    spatial = 1
+    for s in shape[2:]:
+        spatial *= s
     if use_input_stats:
-        spatial = 1
-        for s in shape[2:]:
-            spatial *= s
         if spatial <= 1:
             raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     n, c = shape[:2]
-    flat = input.reshape(n, c, -1)
+    check_dtypes(input, (weight, bias, running_mean, running_var), "batch_norm", kernel_first=True)
+    flat = input.reshape(n, c, spatial)
     y = layer_norm(flat, (flat.shape[-1],), None, None, eps).reshape(shape)
     if running_mean is not None or running_var is not None:
         with no_grad():

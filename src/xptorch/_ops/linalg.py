@@ -7,6 +7,7 @@ from ..autograd.node import Node
 from ..amp import _state as _amp
 from . import _common as C
 from ._common import edge, save_check, wrap, wrap_grad
+from ._common import tensor_args
 
 
 def _shape_str(s):
@@ -65,6 +66,7 @@ def mm(a, b):
     if bd.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     _check_same(a, b)
+    C.no_kernel(a, "addmm_impl_cpu_", ints=True)
     if ad.shape[1] != bd.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(ad.shape)} and {_shape_str(bd.shape)})"
@@ -102,6 +104,7 @@ def bmm(a, b):
         raise RuntimeError("batch1 must be a 3D tensor")
     if bd.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
+    C.no_kernel(a, "bmm", ints=True)
     _check_same(a, b, "bmm")
     if ad.shape[0] != bd.shape[0] or ad.shape[2] != bd.shape[1]:
         raise RuntimeError(
@@ -252,6 +255,9 @@ def matmul(a, b):
     if k1 != k2:
         _matmul_shape_error(ad, bd)
     _check_same(a, b, "dot" if ad.ndim == 1 and bd.ndim == 1 else "bmm" if ad.ndim > 2 and bd.ndim > 2 else "mm")
+    if ad.dtype.kind == "b":
+        C.no_kernel(a, "dot" if ad.ndim == 1 and bd.ndim == 1 else "bmm" if ad.ndim > 2 and bd.ndim > 2 else
+                    "addmv_impl_cpu" if bd.ndim == 1 else "addmm_impl_cpu_")
     out = ad @ bd
     if (a._rg or b._rg) and _grad_state.enabled:
         node = MatmulBackward((edge(a), edge(b)))
@@ -301,8 +307,10 @@ class AddmmBackward0(Node):
         return (gb, gx, gw)
 
 
-def linear(x, w, b=None):
+@tensor_args
+def linear(input, weight, bias=None):
     """x @ w.T + b with PyTorch's error for mismatched features."""
+    x, w, b = input, weight, bias
     if _amp.active:
         x, w, b = _amp.cast("linear", x, w, b)
     xd, wd = x._data, w._data
@@ -405,11 +413,13 @@ class LinearReluBackward(AddmmBackward0):
         return AddmmBackward0.backward_graph(self, where(C.const(~(self.out <= 0), g._device), g, 0.0))
 
 
-def linear_relu(x, w, b=None):
+@tensor_args
+def linear_relu(input, weight, bias=None):
     """relu(x @ w.T + b): the GEMM, then one epilogue pass for bias and ReLU; one graph node.
 
     Values are bit-identical to `relu(linear(x, w, b))`; the result shows grad_fn ReluBackward0.
     """
+    x, w, b = input, weight, bias
     if _amp.active:
         x, w, b = _amp.cast("linear", x, w, b)
     xd, wd = x._data, w._data
@@ -455,6 +465,8 @@ class MvBackward0(Node):
 def mv(a, v):
     """Matrix (n, m) times vector (m,)."""
     ad, vd = a._data, v._data
+    if ad.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if ad.ndim != 2 or vd.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {ad.ndim}, {vd.ndim}")
     if v._device is not a._device:

@@ -66,6 +66,20 @@ def _same_size(input, target):
         )
 
 
+def _broadcast_pair(input, target):
+    """PyTorch's pointwise losses warn about a target of another size, then broadcast the pair (or fail to)."""
+    if input._data.shape == target._data.shape:
+        return input, target
+    warnings.warn(
+        f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). This will "
+        "likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+        stacklevel=3,
+    )
+    from .._functions import broadcast_tensors
+
+    return broadcast_tensors(input, target)
+
+
 def _no_weight_grad(w, fname, name):
     if w is not None and w._rg and _grad_state.enabled:
         raise RuntimeError(
@@ -202,7 +216,6 @@ def _to_np_dtype(t, np_dtype):
 
 
 def _pair_loss(cls, fname, input, target, reduction, param=None, promote=True):
-    _same_size(input, target)
     if promote:
         ad, bd = operands(input, target)
     else:
@@ -243,6 +256,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is not None:
         _same_size(input, target)
         return _weighted((input - target) ** 2, weight, input, red)
+    input, target = _broadcast_pair(input, target)
     return _pair_loss(MseLossBackward0, "mse_loss", input, target, red)
 
 
@@ -253,7 +267,10 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     _tensor_arg(input, "l1_loss", "input", 1)
     _tensor_arg(target, "l1_loss", "target", 2)
     red = _reduction(reduction, size_average, reduce)
-    _same_size(input, target)
+    if weight is not None:
+        _same_size(input, target)
+    else:
+        input, target = _broadcast_pair(input, target)
     loss = (input - target).abs()
     if weight is not None:
         return _weighted(loss, weight, input, red)
@@ -271,6 +288,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is not None:
         return _weighted(huber_loss(input, target, "none", delta), weight, input, red, mean_by_weight=False)
+    input, target = _broadcast_pair(input, target)
     return _pair_loss(HuberLossBackward0, "huber_loss", input, target, red, float(delta), promote=False)
 
 
@@ -283,6 +301,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     red = _reduction(reduction, size_average, reduce)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    input, target = _broadcast_pair(input, target)
     if beta == 0:
         return l1_loss(input, target, reduction=red)
     return _pair_loss(SmoothL1LossBackward0, "smooth_l1_loss", input, target, red, float(beta))
@@ -445,6 +464,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     red = _reduction(reduction, size_average, reduce)
     if input._data.shape != target._data.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    C.no_kernel(input, "log_sigmoid_cpu")
     if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
         raise RuntimeError(
             "binary_cross_entropy_with_logits expects floating point input and target, but got input dtype "
@@ -803,6 +823,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _tensor_arg(input, "cross_entropy_loss", "input", 1)
     _tensor_arg(target, "cross_entropy_loss", "target", 2)
     red = _reduction(reduction, size_average, reduce)
+    if input._data.ndim == 0:  # PyTorch's log_softmax over dim 1 comes first
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     eps = float(label_smoothing) if label_smoothing > 0 else 0.0

@@ -287,6 +287,8 @@ def _counts_arg(rd):
 def repeat_interleave(a, repeats=None, dim=None, output_size=None):
     """repeat_interleave(input, repeats, dim=None) or repeat_interleave(repeats) (the indices form)."""
     if repeats is None:  # repeat_interleave(repeats): index i repeated repeats[i] times
+        if a._data.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         rd = _repeat_counts(a)
         xp = get_xp(rd)
         return wrap(xp.repeat(xp.arange(rd.size, dtype=np.int64), _counts_arg(rd)), a._device)

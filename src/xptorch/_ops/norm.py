@@ -11,6 +11,7 @@ from ..autograd.node import Node
 from ..amp import _state as _amp
 from . import _common as C
 from ._common import edge, get_xp, save_check, wrap, wrap_grad
+from ._common import tensor_args
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -103,16 +104,38 @@ def _tmp(xp, shape, dtype):
     return xp.empty(shape, dtype)
 
 
+def check_dtypes(input, params, kernel, kernel_first=False):
+    """PyTorch's CPU rules for a normalisation's input and parameters: one dtype (a half input may take float32
+    parameters), and a floating input."""
+    if kernel_first:
+        C.no_kernel(input, kernel)
+    xd = input._data.dtype
+    for t in params:
+        if t is not None and t._data.dtype != xd and not (xd == np.float16 and t._data.dtype == np.float32):
+            if xd == np.float32 and t._data.dtype.kind == "f":
+                raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    C.no_kernel(input, kernel)
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5):
     """Normalise over every dim but 1 (channels); training updates the running statistics in place."""
+    # positions as in PyTorch's message (those of torch.batch_norm underneath)
+    for v, name, pos in ((input, "input", 1), (running_mean, "running_mean", 4), (running_var, "running_var", 5),
+                         (weight, "weight", 2), (bias, "bias", 3)):
+        if v is not None and not isinstance(v, C.Tensor):
+            raise TypeError(f"batch_norm(): argument '{name}' (position {pos}) must be Tensor, not {type(v).__name__}")
+    if input is None:
+        raise TypeError("batch_norm(): argument 'input' (position 1) must be Tensor, not NoneType")
     xd = input._data
     xp = get_xp(xd)
     from .reduce import norm_dim
 
-    norm_dim(1, xd.ndim)
-    c = xd.shape[1]
-    if training:
+    if xd.ndim < 2 and (training or (running_mean is None and running_var is None and weight is None and bias is None)):
+        norm_dim(1, xd.ndim)
+    c = xd.shape[1] if xd.ndim > 1 else 0  # PyTorch counts no channels below 2 dims
+    if training and xd.ndim > 1:
         per_channel = xd.shape[0] * int(np.prod(xd.shape[2:]))
         if per_channel == 1:
             from .._size import Size
@@ -129,6 +152,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean must be defined in evaluation mode")
+    check_dtypes(input, (weight, bias, running_mean, running_var), "batch_norm", kernel_first=True)
+    if xd.size == 0:  # an empty batch: nothing to normalise, the running statistics stay
+        return input.clone()
     # (N, C, L) so every per-channel statistic is one reduction over axes 0 and 2.
     x3 = xd.reshape(xd.shape[0], c, -1)
     if training:
@@ -238,6 +264,7 @@ def _dims(shape):
     return "[" + ", ".join(map(str, shape)) + "]"
 
 
+@tensor_args
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing dims given by normalized_shape."""
     if _amp.active:
@@ -269,6 +296,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"Given normalized_shape={_dims(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
             f"but got input of size{_dims(xd.shape)}"
         )
+    check_dtypes(input, (weight, bias), "LayerNormKernelImpl")
     inner = tuple(range(xd.ndim - k, xd.ndim))
     mean = xd.mean(axis=inner, keepdims=True)
     centered = xd - mean

@@ -3,6 +3,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
 from ._common import edge, wrap, wrap_grad
 from .conv import pad_mode, pad_zeros
+from ._common import tensor_args
 
 __all__ = ["pad"]
 
@@ -47,6 +48,7 @@ def _pairs(pad, ndim):
     return tuple(reversed(pairs))
 
 
+@tensor_args
 def pad(input, pad, mode="constant", value=None):
     pairs = _pairs(pad, input.dim())
     if mode != "constant":

@@ -1,8 +1,10 @@
 """pixel_shuffle and pixel_unshuffle: channels to space and back, as a reshape, a permute and a reshape."""
+from ._common import tensor_args
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle"]
 
 
+@tensor_args
 def pixel_shuffle(input, upscale_factor):
     """(*, C r^2, H, W) -> (*, C, H r, W r)."""
     r = upscale_factor
@@ -24,6 +26,7 @@ def pixel_shuffle(input, upscale_factor):
     return x.reshape(*lead, c // (r * r), h * r, w * r)
 
 
+@tensor_args
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H r, W r) -> (*, C r^2, H, W)."""
     r = downscale_factor

@@ -343,6 +343,8 @@ def rounding(a, fn, name):
 
 def sign(a):
     def f(xp, d):
+        if d.dtype.kind == "b":
+            return d.copy()
         out = xp.sign(d)
         if d.dtype.kind == "f":
             out = xp.where(d == d, out, 0).astype(d.dtype)  # sign(nan) is 0 in PyTorch
@@ -544,7 +546,18 @@ def rpow(a, base):
     """base ** a for a Python scalar base."""
     base = C.scalar_of(base)
     ad, bd = operands(a, base)
-    out = quiet(operator.pow, bd, ad)
+    try:
+        out = quiet(operator.pow, bd, ad)
+    except ValueError:  # NumPy refuses negative integer exponents; PyTorch gives 1, +-1 for base -1, else 0
+        xp = _xp(ad)
+        neg = ad < 0
+        out = bd ** xp.where(neg, 0, ad)
+        b = int(bd)
+        if b == -1:
+            out = xp.where(neg, xp.where(ad % 2 == 0, 1, -1), out)
+        elif b != 1:
+            out = xp.where(neg, 0, out)
+        out = out.astype(ad.dtype, copy=False)
     if a._rg and _grad_state.enabled:
         node = PowBackward2((edge(a),))
         # A Python float keeps the gradient in the output's dtype.
@@ -1090,11 +1103,32 @@ def logical(a, b, fn):
             bd = C._scalar_from_other_device(a, b)
     else:
         bd = b
-    return wrap(fn(ad, bd), a._device)
+    try:
+        out = fn(ad, bd)
+    except ValueError:
+        C.broadcast_error(ad.shape, getattr(bd, "shape", ()))
+        raise
+    return wrap(out, a._device)
 
 
 def bitwise(a, b, fn, name):
     ad, bd = operands(a, b)
     if ad.dtype.kind == "f":
-        raise RuntimeError(f"\"{name}_cpu\" not implemented for '{_dtype_legacy(ad.dtype)}'")
-    return wrap(fn(ad, bd), a._device)
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype_legacy(ad.dtype)}'")
+    try:
+        out = fn(ad, bd)
+    except ValueError:
+        C.broadcast_error(ad.shape, getattr(bd, "shape", ()))
+        raise
+    return wrap(out, a._device)
+
+
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def check_lerp(a, end):
+    """lerp takes `end` (a tensor) of the input's dtype only."""
+    if isinstance(end, C.Tensor) and end._data.dtype != a._data.dtype:
+        raise RuntimeError(f"expected dtype {_CPP_NAMES[a._data.dtype.name]} for `end` but got dtype "
+                           f"{_CPP_NAMES[end._data.dtype.name]}")

@@ -11,6 +11,8 @@ from ..backend.constants import constant
 from ..autograd.node import Node
 from ._common import edge, get_xp, wrap, wrap_grad
 from .conv import crop, pad_zeros, scatter_windows
+from . import _common as C
+from ._common import tensor_args
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_pool3d",
@@ -247,32 +249,44 @@ def _one(value, what):
     return int(value[0])
 
 
+@tensor_args
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
+    C.no_kernel(input, "max_pool2d", ints=True)
     return _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
+@tensor_args
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
+    C.no_kernel(input, "max_pool2d", ints=True)
     return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
 
 
+@tensor_args
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
+    C.no_kernel(input, "max_pool3d", ints=True)
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d")
 
 
+@tensor_args
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    C.no_kernel(input, "max_pool1d_impl")
     v, i = _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (v, i) if return_indices else v
 
 
+@tensor_args
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    C.no_kernel(input, "max_pool2d", ints=True)
     v, i = _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     return (v, i) if return_indices else v
 
 
+@tensor_args
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    C.no_kernel(input, "max_pool3d", ints=True)
     v, i = _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d")
     return (v, i) if return_indices else v
 
@@ -473,7 +487,9 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
     return wrap(vals, x._device)
 
 
+@tensor_args
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    C.no_kernel(input, "avg_pool2d", ints=True)
     from .shape import squeeze, unsqueeze
 
     xd = input._data
@@ -489,14 +505,18 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return squeeze(out, -2)
 
 
+@tensor_args
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
+    C.no_kernel(input, "avg_pool2d", ints=True)
     return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
                      "avg_pool2d")
 
 
+@tensor_args
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
+    C.no_kernel(input, "avg_pool3d_out_frame", ints=True)
     return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
                      "avg_pool3d")
 
@@ -579,7 +599,9 @@ def _adaptive_avg(x, output_size, nd):
     return wrap(y, x._device)
 
 
+@tensor_args
 def adaptive_avg_pool1d(input, output_size):
+    C.no_kernel(input, "adaptive_avg_pool2d")
     from .shape import squeeze, unsqueeze
 
     xd = input._data
@@ -598,9 +620,15 @@ def adaptive_avg_pool1d(input, output_size):
     return squeeze(_adaptive_avg(unsqueeze(input, -2), (1, output_size), 2), -2)
 
 
+@tensor_args
 def adaptive_avg_pool2d(input, output_size):
+    if input.dim() < 3:  # PyTorch's Python wrapper checks this first, with a ValueError
+        raise ValueError("Input dimension should be at least 3")
+    C.no_kernel(input, "adaptive_avg_pool2d")
     return _adaptive_avg(input, output_size, 2)
 
 
+@tensor_args
 def adaptive_avg_pool3d(input, output_size):
+    C.no_kernel(input, "adaptive_avg_pool3d_cpu")
     return _adaptive_avg(input, output_size, 3)

@@ -503,13 +503,12 @@ def amax(a, dim=(), keepdim=False, take_max=True):
     ad = a._data
     what = "amax" if take_max else "amin"
     axes = norm_dims(dim, ad.ndim)
+    if ad.size == 0 and ad.ndim and (dim is None or (isinstance(dim, (tuple, list)) and not dim)):
+        raise RuntimeError(f"{what}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
     for ax in axes:
         if ad.shape[ax] == 0:
-            raise IndexError(
-                f"{what}(): Expected reduction dim {ax} to have non-zero size."
-            )
-    if ad.size == 0 and not axes and ad.ndim:
-        raise IndexError(f"{what}(): Expected reduction dim 0 to have non-zero size.")
+            raise IndexError(f"{what}(): Expected reduction dim {ax} to have non-zero size.")
     out = ad.max(axis=axes, keepdims=keepdim) if take_max else ad.min(axis=axes, keepdims=keepdim)
     if a._rg and _grad_state.enabled:
         node = (AmaxBackward0 if take_max else AminBackward0)((edge(a),))
@@ -581,9 +580,10 @@ def softmax(a, dim, log=False):
     if _amp.active:
         a, = _amp.cast("log_softmax" if log else "softmax", a)
     ad = a._data
-    if ad.dtype.kind != "f":
-        ad = ad.astype(np.float32)
     axis = norm_dim(dim, ad.ndim)
+    if ad.dtype.kind != "f":
+        kernel = ("log_softmax" if log else "softmax") + ("_lastdim" if axis == max(ad.ndim - 1, 0) else "")
+        C.no_kernel(a, kernel + "_kernel_impl")
     xp = _xp(ad)
     src = ad if ad.ndim else ad.reshape(1)
     if src.size:

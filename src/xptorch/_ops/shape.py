@@ -309,6 +309,9 @@ def _expand_error(shape, sizes, legacy):
                 f"non-singleton dimension {i}.  Target sizes: [{_dims_str(sizes)}].  "
                 f"Tensor sizes: [{_dims_str(shape)}]"
             )
+    for i, s in enumerate(sizes):
+        if s < -1:  # PyTorch reports "numel: integer multiplication overflow" here
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must be non-negative at dimension {i}")
 
 
 def expand(a, *sizes):
@@ -669,6 +672,8 @@ def setitem(a, idx, value):
     """In-place assignment; the tensor is untouched if anything about the value is wrong."""
     from .inplace import bump, check_inplace
 
+    if value is None or isinstance(value, (str, bytes, list, tuple, dict, set)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a {a.type()}")
     nidx, advanced = _convert_index(a, idx, write=True)
     ad = a._data
     if not advanced:  # a bad index is reported before the in-place refusal, as in PyTorch

@@ -8,6 +8,7 @@ import numpy as np
 from .. import return_types
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
+from . import _common as C
 from ._common import edge, get_xp, wrap, wrap_grad
 from .indexing import linear_index
 from .reduce import norm_dim
@@ -159,6 +160,8 @@ def argsort(a, dim=-1, descending=False, stable=False):
 
 def topk(a, k, dim=-1, largest=True, sorted=True):
     ad = a._data
+    if ad.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = norm_dim(dim, ad.ndim)
     n = ad.shape[d] if ad.ndim else 1
     if not 0 <= k <= n:
@@ -178,6 +181,7 @@ def topk(a, k, dim=-1, largest=True, sorted=True):
 
 def kthvalue(a, k, dim=-1, keepdim=False):
     ad = a._data
+    C.no_kernel(a, "kthvalue_cpu", ints=True)
     d = norm_dim(dim, ad.ndim)
     n = ad.shape[d] if ad.ndim else 1
     if not 1 <= k <= n:

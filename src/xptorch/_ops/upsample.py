@@ -10,7 +10,9 @@ import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
+from . import _common as C
 from ._common import edge, get_xp, wrap, wrap_grad
+from ._common import tensor_args
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
@@ -104,6 +106,18 @@ def _node_name(mode, nd):
     return f"Upsample{kind}{nd}DBackward0"
 
 
+# The CPU kernel PyTorch names when it refuses an integer or bool input, by (spatial dims, mode) or mode.
+_KERNELS = {
+    (2, "nearest"): "upsample_nearest2d_channels_last", (2, "nearest-exact"): "upsample_nearest2d_channels_last",
+    (2, "bilinear"): "upsample_bilinear2d_channels_last", (1, "area"): "adaptive_avg_pool2d",
+    (2, "area"): "adaptive_avg_pool2d", (3, "area"): "adaptive_avg_pool3d_cpu",
+    "nearest": "compute_indices_weights_nearest", "nearest-exact": "compute_indices_weights_nearest",
+    "linear": "compute_indices_weights_linear", "trilinear": "compute_indices_weights_linear",
+    "bicubic": "compute_indices_weights_cubic",
+}
+
+
+@tensor_args
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     nd = input.dim() - 2
@@ -152,7 +166,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         scales = (None,) * nd if recompute_scale_factor else factors
     else:
         raise ValueError("either size or scale_factor should be defined")
+    if any(o <= 0 for o in out):
+        names = ("D", "H", "W")[3 - nd:]
+        sin = ", ".join(f"{k}: {n}" for k, n in zip(names, spatial))
+        sout = ", ".join(f"{k}: {n}" for k, n in zip(names, out))
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({sin})"
+                           f"{' and' if nd == 1 else ''} output ({sout})")
     xd = input._data
+    if xd.dtype.kind != "f":
+        C.no_kernel(input, _KERNELS.get((nd, mode)) or _KERNELS[mode])
     xp = get_xp(xd)
     mats = [xp.asarray(_matrix(n, o, mode, align_corners, s).astype(xd.dtype))
             for n, o, s in zip(spatial, out, scales)]
@@ -163,16 +185,19 @@ def _deprecated(name):
     warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=3)
 
 
+@tensor_args
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     _deprecated("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+@tensor_args
 def upsample_nearest(input, size=None, scale_factor=None):
     _deprecated("upsample_nearest")
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
+@tensor_args
 def upsample_bilinear(input, size=None, scale_factor=None):
     _deprecated("upsample_bilinear")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
