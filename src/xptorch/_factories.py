@@ -88,11 +88,25 @@ def _infer_dtype(data):
 
 
 def _unwrap_nested(data):
+    """Nested lists with their tensors as Python scalars (PyTorch takes only one-element tensors there)."""
     if isinstance(data, C.Tensor):
-        return data.numpy(force=True)
+        if data._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data.item()
     if isinstance(data, (list, tuple)):
         return [_unwrap_nested(x) for x in data]
     return data
+
+
+def _beyond_int64(data):
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, int) and not -2 ** 63 <= x < 2 ** 63:
+            return True
+    return False
 
 
 def _ragged_error(data):
@@ -135,6 +149,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
         arr = np.asarray(data)
     else:
+        if dtype is not None and not isinstance(dtype, _dtype.dtype):
+            raise TypeError(f"tensor(): argument 'dtype' must be xptorch.dtype, not {type(dtype).__name__}")
         dt = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
         try:
             arr = np.array(_unwrap_nested(data), dtype=dt.np)
@@ -142,6 +158,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             _ragged_error(data)
             raise
         except OverflowError:
+            if _beyond_int64(data):
+                raise ValueError("Overflow when unpacking long long") from None
             raise RuntimeError(f"value cannot be converted to type {dt.np.name} without overflow") from None
     xp = array_module(dev)
     with use_device(dev):
@@ -189,6 +207,8 @@ def _filled(size, fill, dtype, device, requires_grad, default=None, name="empty"
                 arr = xp.full(shape, fill, dtype=dt.np)
     except MemoryError:
         raise allocation_error(shape, dt.np) from None
+    except ValueError:  # NumPy: "array is too big", a byte count past what an index can hold
+        raise RuntimeError(f"Storage size calculation overflowed with sizes=[{', '.join(map(str, shape))}]") from None
     return _finish(arr, dev, requires_grad)
 
 

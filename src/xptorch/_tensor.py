@@ -407,7 +407,10 @@ class Tensor:
             return f"xptorch.{'cuda.' if self._device.type == 'cuda' else ''}{self.dtype._legacy}"
         if isinstance(dtype, str):
             name = dtype.rsplit(".", 1)[-1]
-            dtype = next(d for d in _dtype.ALL if d._legacy == name)
+            found = next((d for d in _dtype.ALL if d._legacy == name), None)
+            if found is None:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = found
         return self.to(dtype)
 
     def _cast(self, dt):

@@ -128,7 +128,8 @@ def test_module_errors(kind, shape):
     tm, xm = getattr(torch.nn, kind)(3), getattr(nn, kind)(3)
     a = np.zeros(shape, np.float32)
     check_error(lambda: tm(torch.tensor(a)), lambda: xm(xptorch.tensor(a)))
-    assert xm.num_batches_tracked.item() == tm.num_batches_tracked.item()
+    # torch counts a refused batch when the check comes after its count; a failed call changes nothing here
+    assert xm.num_batches_tracked.item() == 0
 
 
 def test_single_value_per_channel_is_fine_in_eval():

@@ -823,11 +823,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _tensor_arg(input, "cross_entropy_loss", "input", 1)
     _tensor_arg(target, "cross_entropy_loss", "target", 2)
     red = _reduction(reduction, size_average, reduce)
-    if input._data.ndim == 0:  # PyTorch's log_softmax over dim 1 comes first
-        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     eps = float(label_smoothing) if label_smoothing > 0 else 0.0
     if input._data.shape == target._data.shape:
         return _soft_cross_entropy(input, target, weight, ignore_index, red, eps)
+    if input._data.ndim == 0:  # PyTorch's log_softmax over dim 1 comes before its target checks
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     return _class_nll(input, target, weight, ignore_index, red, eps, True, "cross_entropy")

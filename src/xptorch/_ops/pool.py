@@ -620,15 +620,21 @@ def adaptive_avg_pool1d(input, output_size):
     return squeeze(_adaptive_avg(unsqueeze(input, -2), (1, output_size), 2), -2)
 
 
+def _wrapper_dims(input, output_size):
+    """PyTorch's Python wrapper refuses a sequence output_size as long as the input's dims."""
+    if isinstance(output_size, (list, tuple)) and input.dim() <= len(output_size):
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+
+
 @tensor_args
 def adaptive_avg_pool2d(input, output_size):
-    if input.dim() < 3:  # PyTorch's Python wrapper checks this first, with a ValueError
-        raise ValueError("Input dimension should be at least 3")
+    _wrapper_dims(input, output_size)
     C.no_kernel(input, "adaptive_avg_pool2d")
     return _adaptive_avg(input, output_size, 2)
 
 
 @tensor_args
 def adaptive_avg_pool3d(input, output_size):
+    _wrapper_dims(input, output_size)
     C.no_kernel(input, "adaptive_avg_pool3d_cpu")
     return _adaptive_avg(input, output_size, 3)

@@ -1,4 +1,5 @@
 """Shape ops that return views sharing memory, indexing, and joining."""
+import operator
 from weakref import ref as _weakref
 
 import numpy as np
@@ -122,10 +123,24 @@ def _infer_shape(shape, numel):
     return tuple(shape)
 
 
-def _shape_args(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+def _shape_args(shape, fname="view", argname="size"):
+    """A tuple of ints from varargs or one sequence, with PyTorch's TypeError for anything else."""
+    nested = len(shape) == 1 and isinstance(shape[0], (tuple, list))
+    if nested:
         shape = shape[0]
-    return tuple(map(int, shape))
+    try:
+        return tuple(map(operator.index, shape))
+    except TypeError:
+        for i, s in enumerate(shape):
+            try:
+                operator.index(s)
+            except TypeError:
+                if len(shape) == 1 and not nested:
+                    raise TypeError(f"{fname}(): argument '{argname}' (position 1) must be tuple of ints, not "
+                                    f"{type(s).__name__}") from None
+                raise TypeError(f"{fname}(): argument '{argname}' failed to unpack the object at pos {i + 1} with "
+                                f"error \"type must be tuple of ints,but got {type(s).__name__}\"") from None
+        raise
 
 
 def _as_view(ad, shape):
@@ -145,10 +160,10 @@ def _as_view(ad, shape):
 
 def view(a, *shape):
     ad = a._data
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, str)):
         from .._dtype import to_dtype
 
-        return wrap(ad.view(to_dtype(shape[0]).np), a._device)
+        return _view_dtype(a, to_dtype(shape[0]))
     shape = _infer_shape(_shape_args(shape), ad.size)
     arr = _as_view(ad, shape)
     if arr is None:
@@ -159,9 +174,23 @@ def view(a, *shape):
     return _view_result(a, arr, ViewBackward0, shape=ad.shape)
 
 
+def _view_dtype(a, dt):
+    """The same bytes read as dt; a larger element needs a last dim (of stride 1) it divides."""
+    ad = a._data
+    old, new = ad.dtype.itemsize, dt.np.itemsize
+    if new > old and (not ad.ndim or ad.shape[-1] % (new // old)):
+        raise RuntimeError(f"self.size(-1) must be divisible by {new // old} to view {a.dtype._legacy[:-6]} as "
+                           f"{dt._legacy[:-6]} (different element sizes), but got {ad.shape[-1] if ad.ndim else 1}")
+    try:
+        return wrap(ad.view(dt.np), a._device)
+    except ValueError:
+        raise RuntimeError(f"self.stride(-1) must be 1 to view {a.dtype._legacy[:-6]} as {dt._legacy[:-6]} "
+                           "(different element sizes)") from None
+
+
 def reshape(a, *shape):
     ad = a._data
-    shape = _infer_shape(_shape_args(shape), ad.size)
+    shape = _infer_shape(_shape_args(shape, "reshape", "shape"), ad.size)
     arr = _as_view(ad, shape)
     if arr is not None:
         return _view_result(a, arr, ViewBackward0, shape=ad.shape)
@@ -468,6 +497,8 @@ def _convert_index(a, idx, write=False):
             out.append(i)
         elif i is None or i is Ellipsis:
             out.append(i)
+        elif isinstance(i, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(i).__name__}'")
         elif isinstance(i, float):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "

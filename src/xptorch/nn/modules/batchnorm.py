@@ -66,13 +66,16 @@ class _BatchNorm(Module):
     def forward(self, input):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
-            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        counting = self.training and self.track_running_stats and self.num_batches_tracked is not None
+        if counting and self.momentum is None:
+            factor = 1.0 / (float(self.num_batches_tracked) + 1)
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         keep = not self.training or self.track_running_stats
-        return batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
-                          self.weight, self.bias, use_batch, factor, self.eps)
+        out = batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
+                         self.weight, self.bias, use_batch, factor, self.eps)
+        if counting:  # counted once the batch went through: a refused input changes nothing (torch counts it)
+            self.num_batches_tracked.add_(1)
+        return out
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
