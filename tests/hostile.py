@@ -85,7 +85,8 @@ def mutations(op):
         yield "int_dtype", _with(s, fslots[0], _t(first, dtype="int64", values=_finite(first.values)))
         yield "bool_dtype", _with(s, fslots[0], _t(first, dtype="bool", values=_finite(first.values)))
         if len(fslots) > 1:
-            yield "mixed_dtype", _with(s, fslots[1], _t(_get(s, fslots[1]), dtype="float64" if "float32" in op.dtypes[:1] else "float32"))
+            other = "float64" if op.dtypes[0] == "float32" else "float32"
+            yield "mixed_dtype", _with(s, fslots[1], _t(_get(s, fslots[1]), dtype=other))
     if len(tslots) > 1:
         a, b = _get(s, tslots[0]), _get(s, tslots[1])
         used = {d for sl in tslots for d in _get(s, sl).shape}

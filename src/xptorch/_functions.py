@@ -189,7 +189,8 @@ def where(condition, input=None, other=None):
     indices of True elements, one tensor per dim.
     """
     if input is None and other is None:
-        return tuple(C.wrap(i, condition._device) for i in C.get_xp(condition._data).atleast_1d(condition._data).nonzero())
+        xp = C.get_xp(condition._data)
+        return tuple(C.wrap(i, condition._device) for i in xp.nonzero(xp.atleast_1d(condition._data)))
     return _pw.where(condition, input, other)
 
 

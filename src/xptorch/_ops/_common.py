@@ -1,4 +1,5 @@
 """Helpers every op uses: wrapping arrays, graph edges, broadcasting and operand checks."""
+import functools
 import sys
 
 import numpy as np
@@ -290,12 +291,11 @@ _SCALAR_OK = frozenset(("other", "value", "end", "weight", "src"))  # torch take
 def tensor_args(fn):
     """fn with PyTorch's TypeError for a non-tensor where a tensor goes ("relu(): argument 'input' (position 1)
     must be Tensor, not str"); checked only once fn has failed, so a good call pays one frame."""
-    import functools
-
     code = fn.__code__
     names = code.co_varnames[:code.co_argcount]
     defaults = fn.__defaults__ or ()
-    optional = set(names[len(names) - len(defaults):]) | set(code.co_varnames[code.co_argcount:][:code.co_kwonlyargcount])
+    kwonly = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+    optional = set(names[len(names) - len(defaults):]) | set(kwonly)
     spots = [(i, n) for i, n in enumerate(names) if n in _TENSOR_PARAMS]
     fname = fn.__name__
 
@@ -311,7 +311,9 @@ def tensor_args(fn):
                     v = kwargs[n]
                 else:
                     continue
-                if isinstance(v, Tensor) or (isinstance(v, _NUMBERS) and n in _SCALAR_OK) or (v is None and n in optional):
+                if isinstance(v, Tensor) or (v is None and n in optional):
+                    continue
+                if isinstance(v, _NUMBERS) and n in _SCALAR_OK:
                     continue
                 raise TypeError(f"{fname}(): argument '{n}' (position {i + 1}) must be Tensor, "
                                 f"not {type(v).__name__}") from None

@@ -703,7 +703,7 @@ def setitem(a, idx, value):
     """In-place assignment; the tensor is untouched if anything about the value is wrong."""
     from .inplace import bump, check_inplace
 
-    if value is None or isinstance(value, (str, bytes, list, tuple, dict, set)):
+    if value is None or isinstance(value, (str, bytes, dict, set)):
         raise TypeError(f"can't assign a {type(value).__name__} to a {a.type()}")
     nidx, advanced = _convert_index(a, idx, write=True)
     ad = a._data
