@@ -639,11 +639,13 @@ class Tensor:
         return C.wrap(~(self._data.astype(bool)), self._device)
 
     def logical_and(self, other):
-        C.need_tensor(other, "logical_and", "other", 1)
+        if not isinstance(other, (bool, int, float)):  # Python scalars too, beyond torch
+            C.need_tensor(other, "logical_and", "other", 1)
         return _pw.logical(self, other, lambda a, b: C.get_xp(a).logical_and(a, b))
 
     def logical_or(self, other):
-        C.need_tensor(other, "logical_or", "other", 1)
+        if not isinstance(other, (bool, int, float)):  # Python scalars too, beyond torch
+            C.need_tensor(other, "logical_or", "other", 1)
         return _pw.logical(self, other, lambda a, b: C.get_xp(a).logical_or(a, b))
 
     def add(self, other, *, alpha=1):
