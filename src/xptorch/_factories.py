@@ -258,7 +258,9 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=Non
                    name="full")
 
 
-def _like(t, dtype, device):
+def _like(t, dtype, device, name="empty_like"):
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"{name}(): argument 'dtype' must be xptorch.dtype, not {type(dtype).__name__}")
     return (dtype if dtype is not None else t.dtype), (device if device is not None else t._device)
 
 
@@ -266,7 +268,7 @@ def _like(t, dtype, device):
 def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
     """zeros with input's shape (and dtype and device unless given)."""
     t = input
-    dt, dev = _like(t, dtype, device)
+    dt, dev = _like(t, dtype, device, "zeros_like")
     return _filled((t._data.shape,), 0, dt, dev, requires_grad)
 
 
@@ -274,7 +276,7 @@ def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_forma
 def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
     """ones with input's shape (and dtype and device unless given)."""
     t = input
-    dt, dev = _like(t, dtype, device)
+    dt, dev = _like(t, dtype, device, "ones_like")
     return _filled((t._data.shape,), 1, dt, dev, requires_grad)
 
 
@@ -282,7 +284,7 @@ def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format
 def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
     """empty with input's shape (and dtype and device unless given)."""
     t = input
-    dt, dev = _like(t, dtype, device)
+    dt, dev = _like(t, dtype, device, "empty_like")
     return _filled((t._data.shape,), None, dt, dev, requires_grad)
 
 
@@ -290,7 +292,7 @@ def empty_like(input, dtype=None, device=None, requires_grad=False, memory_forma
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
     """full with input's shape (and dtype and device unless given)."""
     t = input
-    dt, dev = _like(t, dtype, device)
+    dt, dev = _like(t, dtype, device, "full_like")
     return _filled((t._data.shape,), fill_value, dt, dev, requires_grad)
 
 
@@ -300,6 +302,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         start, end = 0, start
     vals = [v.item() if isinstance(v, C.Tensor) else v for v in (start, end, step)]
     start, end, step = vals
+    if any(isinstance(v, int) and not -2 ** 63 <= v < 2 ** 63 for v in vals):
+        raise OverflowError("int too big to convert")  # PyTorch's, reading the Python int
     for v in (start, end):
         if isinstance(v, float) and not math.isfinite(v):
             raise RuntimeError(f"unsupported range: {_num(start)} -> {_num(end)}")
@@ -316,8 +320,14 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     n = max(int(np.ceil((end - start) / step)), 0)
     dev = _dev(device)
     xp = array_module(dev)
-    with use_device(dev):
-        arr = (xp.arange(n, dtype=np.float64) * step + start).astype(dt.np) if dt.is_floating_point else xp.arange(start, end, step, dtype=dt.np)
+    try:
+        with use_device(dev):
+            arr = (xp.arange(n, dtype=np.float64) * step + start).astype(dt.np) if dt.is_floating_point else \
+                xp.arange(start, end, step, dtype=dt.np)
+    except ValueError:  # NumPy: a count past what an index can hold
+        raise RuntimeError(f"Storage size calculation overflowed with sizes=[{n}]") from None
+    except MemoryError:
+        raise allocation_error((n,), dt.np) from None
     return _finish(arr, dev, requires_grad)
 
 
@@ -338,8 +348,13 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.float32
     dev = _dev(device)
     xp = array_module(dev)
-    with use_device(dev):
-        arr = _linspace(xp, start, end, steps, dt.np)
+    try:
+        with use_device(dev):
+            arr = _linspace(xp, start, end, steps, dt.np)
+    except ValueError:  # NumPy: a count past what an index can hold
+        raise RuntimeError(f"Storage size calculation overflowed with sizes=[{steps}]") from None
+    except MemoryError:
+        raise allocation_error((steps,), dt.np) from None
     return _finish(arr, dev, requires_grad)
 
 
@@ -421,7 +436,7 @@ def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_gr
 def rand_like(input, dtype=None, device=None, requires_grad=False):
     """rand with input's shape (and dtype and device unless given)."""
     t = input
-    dt, dev = _like(t, dtype, device)
+    dt, dev = _like(t, dtype, device, "rand_like")
     return rand(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
@@ -429,7 +444,7 @@ def rand_like(input, dtype=None, device=None, requires_grad=False):
 def randn_like(input, dtype=None, device=None, requires_grad=False):
     """randn with input's shape (and dtype and device unless given)."""
     t = input
-    dt, dev = _like(t, dtype, device)
+    dt, dev = _like(t, dtype, device, "randn_like")
     return randn(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 

@@ -4,7 +4,7 @@ from ._ops import pointwise as _pw
 from ._ops import reduce as _red
 from ._ops import shape as _sh
 from ._ops import _common as C
-from ._ops._common import tensor_args
+from ._ops._common import tensor_args as _tensor_args
 
 
 def _t(x, like):
@@ -15,31 +15,31 @@ def _t(x, like):
     return tensor(x, device=like._device if like is not None else None)
 
 
-@tensor_args
+@_tensor_args
 def add(input, other, *, alpha=1):
     """input + alpha * other, elementwise with broadcasting and type promotion."""
     return _pw.add(_t(input, other if isinstance(other, C.Tensor) else None), other, alpha)
 
 
-@tensor_args
+@_tensor_args
 def sub(input, other, *, alpha=1):
     """input - alpha * other, elementwise with broadcasting and type promotion."""
     return _pw.sub(_t(input, None), other, alpha)
 
 
-@tensor_args
+@_tensor_args
 def mul(input, other):
     """input * other, elementwise with broadcasting and type promotion."""
     return _pw.mul(_t(input, None), other)
 
 
-@tensor_args
+@_tensor_args
 def div(input, other, *, rounding_mode=None):
     """input / other elementwise; rounding_mode None (true division), 'trunc' or 'floor'."""
     return _pw.div(_t(input, None), other, rounding_mode)
 
 
-@tensor_args
+@_tensor_args
 def pow(input, exponent):
     """input ** exponent elementwise; either may be a Python number."""
     if not isinstance(input, C.Tensor):
@@ -53,43 +53,43 @@ def pow(input, exponent):
     return _pw.pow(input, exponent)
 
 
-@tensor_args
+@_tensor_args
 def neg(input):
     """-input, elementwise."""
     return _pw.neg(input)
 
 
-@tensor_args
+@_tensor_args
 def abs(input):
     """|input|, elementwise."""
     return _pw.abs(input)
 
 
-@tensor_args
+@_tensor_args
 def exp(input):
     """e ** input, elementwise."""
     return _pw.exp(input)
 
 
-@tensor_args
+@_tensor_args
 def log(input):
     """Natural logarithm, elementwise."""
     return _pw.log(input)
 
 
-@tensor_args
+@_tensor_args
 def sin(input):
     """Sine, elementwise (radians)."""
     return _pw.sin(input)
 
 
-@tensor_args
+@_tensor_args
 def cos(input):
     """Cosine, elementwise (radians)."""
     return _pw.cos(input)
 
 
-@tensor_args
+@_tensor_args
 def sinh(input):
     """Hyperbolic sine, elementwise."""
     from ._ops.hyperbolic import sinh as _sinh
@@ -97,7 +97,7 @@ def sinh(input):
     return _sinh(input)
 
 
-@tensor_args
+@_tensor_args
 def cosh(input):
     """Hyperbolic cosine, elementwise."""
     from ._ops.hyperbolic import cosh as _cosh
@@ -105,43 +105,43 @@ def cosh(input):
     return _cosh(input)
 
 
-@tensor_args
+@_tensor_args
 def sqrt(input):
     """Square root, elementwise."""
     return _pw.sqrt(input)
 
 
-@tensor_args
+@_tensor_args
 def rsqrt(input):
     """1 / sqrt(input), elementwise."""
     return _pw.rsqrt(input)
 
 
-@tensor_args
+@_tensor_args
 def reciprocal(input):
     """1 / input, elementwise."""
     return _pw.reciprocal(input)
 
 
-@tensor_args
+@_tensor_args
 def sigmoid(input):
     """1 / (1 + exp(-input)), elementwise."""
     return _pw.sigmoid(input)
 
 
-@tensor_args
+@_tensor_args
 def tanh(input):
     """Hyperbolic tangent, elementwise."""
     return _pw.tanh(input)
 
 
-@tensor_args
+@_tensor_args
 def relu(input):
     """max(input, 0), elementwise."""
     return _pw.relu(input)
 
 
-@tensor_args
+@_tensor_args
 def clamp(input, min=None, max=None):
     """input limited to [min, max] elementwise; either bound may be None or a tensor."""
     return _pw.clamp(input, min, max)
@@ -150,19 +150,19 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-@tensor_args
+@_tensor_args
 def clamp_min(input, min):
     """max(input, min) elementwise; min is a number or a tensor."""
     return input.clamp_min(min)
 
 
-@tensor_args
+@_tensor_args
 def clamp_max(input, max):
     """min(input, max) elementwise; max is a number or a tensor."""
     return input.clamp_max(max)
 
 
-@tensor_args
+@_tensor_args
 def clamp_(input, min=None, max=None):
     """In-place clamp: input limited to [min, max]; returns input."""
     return input.clamp_(min, max)
@@ -171,19 +171,19 @@ def clamp_(input, min=None, max=None):
 clip_ = clamp_
 
 
-@tensor_args
+@_tensor_args
 def maximum(input, other):
     """The larger of input and other, elementwise (NaN propagates)."""
     return _pw.maximum(input, other)
 
 
-@tensor_args
+@_tensor_args
 def minimum(input, other):
     """The smaller of input and other, elementwise (NaN propagates)."""
     return _pw.minimum(input, other)
 
 
-@tensor_args
+@_tensor_args
 def where(condition, input=None, other=None):
     """where(condition, input, other): input where condition is True, else other. where(condition) alone: the
     indices of True elements, one tensor per dim.
@@ -194,7 +194,7 @@ def where(condition, input=None, other=None):
     return _pw.where(condition, input, other)
 
 
-@tensor_args
+@_tensor_args
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Sum of all elements, or over dim (an int or a tuple); keepdim keeps reduced dims as size 1. NumPy's axis=
     and keepdims= are accepted.
@@ -204,7 +204,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     return _red.sum(input, dim, keepdim, dtype)
 
 
-@tensor_args
+@_tensor_args
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Mean of all elements, or over dim; floating-point (or complex) input only."""
     if axis is not None or keepdims is not None:
@@ -212,7 +212,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     return _red.mean(input, dim, keepdim, dtype)
 
 
-@tensor_args
+@_tensor_args
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Product of all elements, or over dim."""
     if axis is not None or keepdims is not None:
@@ -220,7 +220,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     return _red.prod(input, dim, keepdim, dtype)
 
 
-@tensor_args
+@_tensor_args
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Variance over dim (all elements when None), with Bessel's correction unless correction=0 or
     unbiased=False.
@@ -230,7 +230,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return _red.var(input, dim, unbiased, keepdim, correction)
 
 
-@tensor_args
+@_tensor_args
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Standard deviation over dim (all elements when None), with Bessel's correction by default."""
     if axis is not None or keepdims is not None:
@@ -238,7 +238,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return _red.std(input, dim, unbiased, keepdim, correction)
 
 
-@tensor_args
+@_tensor_args
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """max(input): the largest element. max(input, dim, keepdim=False): (values, indices) along dim. max(input,
     other): elementwise maximum.
@@ -248,7 +248,7 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _red.extremum(input, dim, keepdim, True)
 
 
-@tensor_args
+@_tensor_args
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """min(input): the smallest element. min(input, dim, keepdim=False): (values, indices) along dim. min(input,
     other): elementwise minimum.
@@ -258,19 +258,19 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _red.extremum(input, dim, keepdim, False)
 
 
-@tensor_args
+@_tensor_args
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Largest values over dim (all dims by default); ties share the gradient evenly."""
     return input.amax(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-@tensor_args
+@_tensor_args
 def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Smallest values over dim (all dims by default); ties share the gradient evenly."""
     return input.amin(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-@tensor_args
+@_tensor_args
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the largest value, of the flattened input or along dim."""
     if axis is not None or keepdims is not None:
@@ -278,7 +278,7 @@ def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _red.argext(input, dim, keepdim, True)
 
 
-@tensor_args
+@_tensor_args
 def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the smallest value, of the flattened input or along dim."""
     if axis is not None or keepdims is not None:
@@ -286,37 +286,37 @@ def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _red.argext(input, dim, keepdim, False)
 
 
-@tensor_args
+@_tensor_args
 def softmax(input, dim=None, dtype=None, *, axis=None):
     """exp(x) / sum(exp(x)) along dim."""
     return input.softmax(dim, dtype, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def log_softmax(input, dim=None, dtype=None, *, axis=None):
     """log(softmax(x)) along dim, computed stably."""
     return input.log_softmax(dim, dtype, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """log(sum(exp(x))) over dim, computed stably."""
     return input.logsumexp(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-@tensor_args
+@_tensor_args
 def matmul(input, other):
     """Matrix product with broadcasting over batch dims; 1-D operands are vectors."""
     return _la.matmul(input, other)
 
 
-@tensor_args
+@_tensor_args
 def mm(input, mat2):
     """Matrix product of two 2-D tensors (n x m) @ (m x p)."""
     return _la.mm(input, mat2)
 
 
-@tensor_args
+@_tensor_args
 def bmm(input, mat2):
     """Batched matrix product of two 3-D tensors (b x n x m) @ (b x m x p)."""
     return _la.bmm(input, mat2)
@@ -335,55 +335,55 @@ def stack(tensors, dim=0):
     return _sh.stack(tensors, dim)
 
 
-@tensor_args
+@_tensor_args
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims start_dim..end_dim into one (a view when possible)."""
     return _sh.flatten(input, start_dim, end_dim)
 
 
-@tensor_args
+@_tensor_args
 def reshape(input, shape):
     """The same elements in a new shape (a view when possible); one dim may be -1."""
     return _sh.reshape(input, shape)
 
 
-@tensor_args
+@_tensor_args
 def transpose(input, dim0, dim1):
     """Swap dims dim0 and dim1 (a view)."""
     return _sh.transpose(input, dim0, dim1)
 
 
-@tensor_args
+@_tensor_args
 def permute(input, dims):
     """Reorder the dims (a view)."""
     return _sh.permute(input, dims)
 
 
-@tensor_args
+@_tensor_args
 def unsqueeze(input, dim):
     """Insert a dim of size 1 at position dim (a view)."""
     return _sh.unsqueeze(input, dim)
 
 
-@tensor_args
+@_tensor_args
 def squeeze(input, dim=None):
     """Remove dims of size 1: all of them, or only those in dim (a view)."""
     return _sh.squeeze(input, dim)
 
 
-@tensor_args
+@_tensor_args
 def t(input):
     """Transpose of a tensor with at most 2 dims (a view)."""
     return _sh.t(input)
 
 
-@tensor_args
+@_tensor_args
 def clone(input):
     """A copy with its own memory; gradients flow back to input."""
     return _sh.clone(input)
 
 
-@tensor_args
+@_tensor_args
 def numel(input):
     """Number of elements."""
     return input.numel()
@@ -394,43 +394,43 @@ def is_tensor(obj):
     return isinstance(obj, C.Tensor)
 
 
-@tensor_args
+@_tensor_args
 def is_floating_point(input):
     """True if input's dtype is a floating-point type."""
     return input.is_floating_point()
 
 
-@tensor_args
+@_tensor_args
 def equal(input, other):
     """True if both tensors have the same shape and elements."""
     return input.equal(other)
 
 
-@tensor_args
+@_tensor_args
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True if isclose(input, other, rtol, atol, equal_nan) holds everywhere."""
     return input.allclose(other, rtol, atol, equal_nan)
 
 
-@tensor_args
+@_tensor_args
 def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """True where every element (over dim, or all of them) is nonzero."""
     return input.all(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-@tensor_args
+@_tensor_args
 def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """True where some element (over dim, or all of them) is nonzero."""
     return input.any(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-@tensor_args
+@_tensor_args
 def count_nonzero(input, dim=None, *, axis=None):
     """Number of nonzero elements, over dim or in total."""
     return input.count_nonzero(dim, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def isnan(input):
     """True where input is NaN."""
     return input.isnan()
@@ -466,31 +466,31 @@ def ge(a, b):
     return a >= b
 
 
-@tensor_args
+@_tensor_args
 def norm(input, p="fro", dim=None, keepdim=False):
     """Vector p-norm of all elements, or over dim: 'fro' and 2 (Euclidean), 1, inf, or any real p."""
     return input.norm(p, dim, keepdim)
 
 
-@tensor_args
+@_tensor_args
 def chunk(input, chunks, dim=0):
     """Split into `chunks` pieces of equal size along dim (the last may be smaller); views."""
     return input.chunk(chunks, dim)
 
 
-@tensor_args
+@_tensor_args
 def split(input, split_size, dim=0):
     """Split along dim into pieces of split_size (an int) or of the listed sizes; views."""
     return input.split(split_size, dim)
 
 
-@tensor_args
+@_tensor_args
 def unbind(input, dim=0):
     """The slices along dim, as a tuple of views."""
     return input.unbind(dim)
 
 
-@tensor_args
+@_tensor_args
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, the affine map of nn.Linear."""
     return _la.linear(input, weight, bias)
@@ -498,25 +498,25 @@ def linear(input, weight, bias=None):
 
 # ---- the tensor API beyond the basics: products, ordering, indexing, moving elements --------------
 
-@tensor_args
+@_tensor_args
 def dot(input, tensor):
     """Inner product of two 1-D tensors of the same size and dtype."""
     return input.dot(tensor)
 
 
-@tensor_args
+@_tensor_args
 def vdot(input, other):
     """Inner product of two 1-D tensors (real tensors: the same as dot)."""
     return input.dot(other)
 
 
-@tensor_args
+@_tensor_args
 def mv(input, vec):
     """Matrix (n x m) times vector (m): a vector of n."""
     return _la.mv(input, vec)
 
 
-@tensor_args
+@_tensor_args
 def outer(input, vec2):
     """Outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j]."""
     return _la.outer(input, vec2)
@@ -536,7 +536,7 @@ def einsum(equation, *operands):
     return _einsum(equation, *operands)
 
 
-@tensor_args
+@_tensor_args
 def sort(input, dim=-1, descending=False, stable=None, *, axis=None):
     """(values, indices) sorted along dim (ascending unless descending=True); ties keep their order with
     stable=True.
@@ -544,25 +544,25 @@ def sort(input, dim=-1, descending=False, stable=None, *, axis=None):
     return input.sort(dim, descending, stable, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
     """Indices that sort input along dim."""
     return input.argsort(dim, descending, stable, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def topk(input, k, dim=-1, largest=True, sorted=True, *, axis=None):
     """(values, indices) of the k largest (or smallest, largest=False) elements along dim, sorted."""
     return input.topk(k, dim, largest, sorted, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def kthvalue(input, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     """(values, indices) of the k-th smallest element along dim (k counts from 1)."""
     return input.kthvalue(k, dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-@tensor_args
+@_tensor_args
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None, axis=None):
     """Each element repeated `repeats` times along dim (flattened input when dim is None); repeats may be a
     tensor of per-element counts. repeat_interleave(repeats) alone gives the indices 0..n-1 repeated.
@@ -570,13 +570,13 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None, axis=N
     return input.repeat_interleave(repeats, dim, output_size=output_size, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def gather(input, dim, index, *, sparse_grad=False, axis=None):
     """out[i][j] = input[index[i][j]][j] for dim=0 (likewise for other dims); index has input's number of dims."""
     return input.gather(dim, index, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """A copy of input with src's elements (or value) written at the positions index names along dim:
     out[index[i][j]][j] = src[i][j] for dim=0.
@@ -584,7 +584,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     return input.scatter(dim, index, src, value, reduce=reduce)
 
 
-@tensor_args
+@_tensor_args
 def scatter_add(input, dim, index, src):
     """A copy of input with src's elements added at the positions index names along dim; repeated positions
     accumulate.
@@ -592,43 +592,43 @@ def scatter_add(input, dim, index, src):
     return input.scatter_add(dim, index, src)
 
 
-@tensor_args
+@_tensor_args
 def index_select(input, dim, index, *, axis=None):
     """The slices along dim at the positions in a 1-D index tensor."""
     return input.index_select(dim, index, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def masked_select(input, mask):
     """The elements where the boolean mask (broadcast with input) is True, as a 1-D tensor."""
     return input.masked_select(mask)
 
 
-@tensor_args
+@_tensor_args
 def tril(input, diagonal=0):
     """The lower triangle of the last two dims (elements with column - row <= diagonal); the rest zero."""
     return input.tril(diagonal)
 
 
-@tensor_args
+@_tensor_args
 def triu(input, diagonal=0):
     """The upper triangle of the last two dims (elements with column - row >= diagonal); the rest zero."""
     return input.triu(diagonal)
 
 
-@tensor_args
+@_tensor_args
 def cumsum(input, dim=None, *, dtype=None, axis=None):
     """Running sums along dim."""
     return input.cumsum(dim, dtype=dtype, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def cumprod(input, dim=None, *, dtype=None, axis=None):
     """Running products along dim."""
     return input.cumprod(dim, dtype=dtype, axis=axis)
 
 
-@tensor_args
+@_tensor_args
 def diag(input, diagonal=0):
     """A 1-D input becomes a square matrix with it on diagonal `diagonal`; a 2-D input gives that diagonal as a
     1-D tensor.
@@ -648,7 +648,7 @@ def meshgrid(*tensors, indexing=None):
     return _meshgrid(tensors, indexing)
 
 
-@tensor_args
+@_tensor_args
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol * |other| elementwise (equal values, infinities included, are always close;
     NaN only with equal_nan).
@@ -656,7 +656,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return input.isclose(other, rtol, atol, equal_nan)
 
 
-@tensor_args
+@_tensor_args
 def broadcast_to(input, size):
     """A view of input broadcast to `size` (-1 keeps a dim)."""
     return input.broadcast_to(size)
@@ -680,25 +680,25 @@ def broadcast_tensors(*tensors):
     return tuple(t if t._data.shape == shape else t.expand(shape) for t in tensors)
 
 
-@tensor_args
+@_tensor_args
 def flip(input, dims):
     """A copy with the order of elements reversed along each dim in dims."""
     return input.flip(dims)
 
 
-@tensor_args
+@_tensor_args
 def fliplr(input):
     """A copy with the columns (dim 1) in reverse order."""
     return input.fliplr()
 
 
-@tensor_args
+@_tensor_args
 def flipud(input):
     """A copy with the rows (dim 0) in reverse order."""
     return input.flipud()
 
 
-@tensor_args
+@_tensor_args
 def roll(input, shifts, dims=None):
     """Elements shifted along dims with wrap-around; with dims=None the flattened tensor is rolled."""
     return input.roll(shifts, dims)
@@ -714,7 +714,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return _normal(mean, std, size, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-@tensor_args
+@_tensor_args
 def bernoulli(input, p=None, *, generator=None):
     """1 with probability input (or p, when given), else 0, in input's shape and dtype."""
     from ._ops.sampling import bernoulli as _bernoulli
@@ -722,7 +722,7 @@ def bernoulli(input, p=None, *, generator=None):
     return _bernoulli(input, p, generator=generator)
 
 
-@tensor_args
+@_tensor_args
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """num_samples category indices per row of non-negative weights (1-D or 2-D), with or without replacement."""
     from ._ops.sampling import multinomial as _multinomial

@@ -501,21 +501,24 @@ class PowBackward2(Node):
         return (g * out * self.log_base,)
 
 
+def _int_pow(xp, base, exp):
+    """Integer powers as PyTorch takes them: a negative exponent gives 1 for base 1, +-1 for base -1, else 0."""
+    neg = exp < 0
+    out = base ** xp.where(neg, 0, exp)
+    special = xp.where(base == 1, 1, xp.where(base == -1, xp.where(exp % 2 == 0, 1, -1), 0))
+    return xp.where(neg, special, out).astype(out.dtype, copy=False)
+
+
 def pow(a, e):
     if _amp.active:
         a, = _amp.cast("pow", a)
     if isinstance(e, C.Tensor):
         ad, ed = operands(a, e)
-        if ad.dtype.kind in "iu" and ed.dtype.kind in "iu" and ed.size:
-            message = "Integers to negative integer powers are not allowed."
-            if type(ed) is not np.ndarray:
-                from ..backend.device_assert import expect_false
-
-                expect_false(ed.min() < 0, message)  # on the device: raised at the next sync
-            elif (ed < 0).any():
-                raise RuntimeError(message)
         try:
-            out = quiet(operator.pow, ad, ed)
+            if ad.dtype.kind in "iu" and ed.dtype.kind in "iu":
+                out = _int_pow(_xp(ad), ad, ed)
+            else:
+                out = quiet(operator.pow, ad, ed)
         except ValueError:
             broadcast_error(ad.shape, ed.shape)
         if _wants_grad(a, e):
@@ -546,18 +549,10 @@ def rpow(a, base):
     """base ** a for a Python scalar base."""
     base = C.scalar_of(base)
     ad, bd = operands(a, base)
-    try:
+    if ad.dtype.kind in "iu" and isinstance(bd, (int, np.integer)):
+        out = _int_pow(_xp(ad), bd, ad)
+    else:
         out = quiet(operator.pow, bd, ad)
-    except ValueError:  # NumPy refuses negative integer exponents; PyTorch gives 1, +-1 for base -1, else 0
-        xp = _xp(ad)
-        neg = ad < 0
-        out = bd ** xp.where(neg, 0, ad)
-        b = int(bd)
-        if b == -1:
-            out = xp.where(neg, xp.where(ad % 2 == 0, 1, -1), out)
-        elif b != 1:
-            out = xp.where(neg, 0, out)
-        out = out.astype(ad.dtype, copy=False)
     if a._rg and _grad_state.enabled:
         node = PowBackward2((edge(a),))
         # A Python float keeps the gradient in the output's dtype.

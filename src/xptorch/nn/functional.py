@@ -17,10 +17,10 @@ from .._ops.norm import *  # noqa: F401,F403
 from .._ops.pad import pad  # noqa: F401
 from .._ops.pool import *  # noqa: F401,F403
 from .._ops.upsample import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
-from .._ops._common import tensor_args
+from .._ops._common import tensor_args as _tensor_args
 
 
-@tensor_args
+@_tensor_args
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     from .._ops.reduce import softmax as _s
 
@@ -28,7 +28,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _s(x, dim if dim is not None else _implicit_dim(x, "softmax", _stacklevel))
 
 
-@tensor_args
+@_tensor_args
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     from .._ops.reduce import softmax as _s
 
@@ -46,7 +46,7 @@ def _implicit_dim(x, name, stacklevel):
     return 0 if x.dim() in (0, 1, 3) else 1
 
 
-@tensor_args
+@_tensor_args
 def relu(input, inplace=False):
     """max(input, 0), elementwise; inplace=True edits input."""
     from .._functions import relu as _relu
@@ -54,12 +54,12 @@ def relu(input, inplace=False):
     return input.relu_() if inplace else _relu(input)
 
 
-@tensor_args
+@_tensor_args
 def relu_(input):
     return input.relu_()
 
 
-@tensor_args
+@_tensor_args
 def one_hot(tensor, num_classes=-1):
     """int64 class labels to one-hot rows: a new last dimension of size num_classes (max + 1 when -1)."""
     from .._ops.indexing import one_hot as _one_hot
@@ -67,7 +67,7 @@ def one_hot(tensor, num_classes=-1):
     return _one_hot(tensor, num_classes)
 
 
-@tensor_args
+@_tensor_args
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input))) along dim, computed stably."""
     from .._ops.reduce import logsumexp as _lse

@@ -14,10 +14,10 @@ def _grads(parameters):
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     from ..._factories import tensor
 
+    norm_type = float(norm_type)
     grads = _grads(parameters)
     if not grads:
         return tensor(0.0)
-    norm_type = float(norm_type)
     if grads[0]._device.type != "cpu":
         return _clip_on_device(grads, float(max_norm), norm_type, error_if_nonfinite)
     with no_grad():
