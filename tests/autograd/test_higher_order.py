@@ -397,3 +397,27 @@ def test_rnn_second_and_third_derivatives_match_torch(kind, kw):
     assert len(got) == len(want)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "GRUCell", "LSTMCell"])
+def test_rnn_cell_second_and_third_derivatives_match_torch(kind):
+    rng = np.random.default_rng(8)
+    weights = [rng.uniform(-0.6, 0.6, tuple(p.shape)) for p in getattr(torch.nn, kind)(3, 4).parameters()]
+    xa, ha, ca = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)) * 0.5, rng.standard_normal((2, 4))
+    res = []
+    for lib in (torch, xptorch):
+        cell = getattr(lib.nn, kind)(3, 4, dtype=lib.float64)
+        params = list(cell.parameters())
+        with lib.no_grad():
+            for p, w in zip(params, weights):
+                p.copy_(lib.tensor(w))
+        xs = [lib.tensor(a, requires_grad=True) for a in (xa, ha, ca)]
+        out = cell(xs[0], (xs[1], xs[2])) if kind == "LSTMCell" else cell(xs[0], xs[1])
+        loss = (out[0] ** 2).sum() + (out[1] ** 3).sum() if kind == "LSTMCell" else (out ** 3).sum()
+        xs = (xs if kind == "LSTMCell" else xs[:2]) + params
+        g1 = lib.autograd.grad(loss, xs, create_graph=True)
+        g2 = lib.autograd.grad(sum((g * g).sum() for g in g1), xs, create_graph=True)
+        g3 = lib.autograd.grad(sum(g.sin().sum() for g in g2), xs)
+        res.append([to_numpy(g.detach()) for g in g1 + g2 + g3])
+    for g, w in zip(*res):
+        np.testing.assert_allclose(g, w, rtol=1e-7, atol=1e-9)
