@@ -241,3 +241,19 @@ def test_uniform_bounds_message_matches_torch():
     with pytest.raises(RuntimeError) as theirs:
         torch.empty(3).uniform_(2, 1)
     assert str(ours.value) == str(theirs.value)
+
+
+# Ranges whose values PyTorch's vectorised CPU kernel rounds differently from start + i * step: zero
+# crossings (D2L's activation plots use arange(-8.0, 8.0, 0.1)), long ranges, negative and inexact steps.
+_FLOAT_RANGES = [(-8.0, 8.0, 0.1), (-2.5, 2.5, 0.1), (0, 1, 0.01), (-7, 7, 0.01), (0.5, 10, 0.3), (1, 2, 1 / 3),
+                 (5, -3, -0.3), (0.1, 0.9, 0.013), (-1e3, 1e3, 0.37), (0, 3)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("args", _FLOAT_RANGES)
+def test_float_arange_is_bitwise_torch(args, dtype, device):
+    t = torch.arange(*args, dtype=getattr(torch, dtype))
+    x = xptorch.arange(*args, dtype=getattr(xptorch, dtype), device=device)
+    assert x.device.type == device
+    np.testing.assert_array_equal(x.cpu().numpy(), t.numpy())
+    assert repr(x.cpu()) == xp_message(repr(t))
