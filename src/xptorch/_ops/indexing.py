@@ -66,18 +66,18 @@ def linear_index(idx, d, shape):
 _CHUNK = 1 << 15
 
 
-def _blocks(idx, d, shape):
+def _blocks(idx, d, shape, keep=None):
     """(rows, positions) per block of idx's leading rows: flat C-order positions in an array of
     `shape`, built into one small reused buffer (a full-size int64 temporary costs more in fresh
-    pages than the gather or scatter itself)."""
+    pages than the gather or scatter itself), or into `keep` (idx's shape) when the caller keeps them."""
     strides = _c_strides(shape)
     base = _offsets(np, idx.shape, d, strides)
     rows = idx.shape[0]
     step = max(1, _CHUNK * rows // idx.size)
-    buf = np.empty((step,) + idx.shape[1:], dtype=np.int64)
+    buf = np.empty((step,) + idx.shape[1:], dtype=np.int64) if keep is None else None
     for i in range(0, rows, step):
         part = idx[i:i + step]
-        lin = buf[:part.shape[0]]
+        lin = buf[:part.shape[0]] if keep is None else keep[i:i + step]
         b = None if base is None else (base[i:i + step] if base.ndim == idx.ndim else base)
         if strides[d] != 1:
             np.multiply(part, strides[d], out=lin)
@@ -94,15 +94,16 @@ def _blockwise(idx):
     return isinstance(idx, np.ndarray) and idx.size > _CHUNK and idx.ndim > 0
 
 
-def _gather_flat(flat, idx, d, shape):
+def _gather_flat(flat, idx, d, shape, keep=None):
     """flat (a C-ordered array of `shape`, raveled) read at the positions idx names along d, after
-    checking them; block by block on the CPU, where each block's check and positions stay in cache."""
+    checking them; block by block on the CPU, where each block's check and positions stay in cache.
+    The positions are also written to `keep` when given (a backward that scatters to them)."""
     size = shape[d]
     if not _blockwise(idx):
         _check_bounds(idx, size, d)
         return _take(flat, linear_index(idx, d, shape))
     out = np.empty(idx.shape, dtype=flat.dtype)
-    for rows, part, lin in _blocks(idx, d, shape):
+    for rows, part, lin in _blocks(idx, d, shape, keep):
         _check_bounds(part, size, d)
         np.take(flat, lin, mode="clip", out=out[rows])
     return out
@@ -163,8 +164,8 @@ def _pad_to(arr, shape):
 # ---- gather ----------------------------------------------------------------------------------
 
 class GatherBackward0(Node):
-    __slots__ = ("idx", "dim", "shape", "dtype")
-    saves = ("idx",)
+    __slots__ = ("idx", "dim", "shape", "dtype", "lin")
+    saves = ("idx", "lin")
 
     def backward(self, g):
         shape1 = self.shape or (1,)
@@ -172,7 +173,10 @@ class GatherBackward0(Node):
         for s in shape1:
             n *= s
         out = get_xp(g).zeros(n, dtype=self.dtype)
-        _scatter_add_flat(out, self.idx, self.dim, shape1, g.reshape(self.idx.shape))
+        if self.lin is not None:  # the forward's flat positions: one scatter-add, no index arithmetic
+            np.add.at(out, self.lin.reshape(-1), g.reshape(-1))
+        else:
+            _scatter_add_flat(out, self.idx, self.dim, shape1, g.reshape(self.idx.shape))
         return (out.reshape(self.shape),)
 
     def backward_graph(self, g):
@@ -213,10 +217,12 @@ def gather(a, dim, index, sparse_grad=False):
                 f"Size does not match at dimension {ax} expected index {_shape_str(idx.shape)} to be no larger "
                 f"than self {_shape_str(ad.shape)} apart from dimension {d}"
             )
-    out = _gather_flat(_flat(ad1), idx1, d, ad1.shape).reshape(out_shape)
-    if a._rg and _grad_state.enabled:
+    graph = a._rg and _grad_state.enabled
+    keep = np.empty(idx1.shape, dtype=np.int64) if graph and _blockwise(idx1) else None
+    out = _gather_flat(_flat(ad1), idx1, d, ad1.shape, keep).reshape(out_shape)
+    if graph:
         node = GatherBackward0((edge(a),))
-        node.idx, node.dim, node.shape, node.dtype = idx1, d, ad.shape, ad.dtype
+        node.idx, node.dim, node.shape, node.dtype, node.lin = idx1, d, ad.shape, ad.dtype, keep
         save_check(node, (index, idx))
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
