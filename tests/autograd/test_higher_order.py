@@ -360,15 +360,15 @@ def test_conv_gradient_penalty_matches_torch(stride, padding, dilation, groups):
         np.testing.assert_allclose(a, c, rtol=1e-9, atol=1e-12)
 
 
-def _rnn_derivatives(lib, kind, kw, weights, xa, ha, ca):
-    mod = getattr(lib.nn, kind)(3, 4, dtype=lib.float64, **kw)
+def _rnn_derivatives(lib, kind, kw, weights, xa, ha, ca, device="cpu"):
+    mod = getattr(lib.nn, kind)(3, 4, dtype=lib.float64, device=device, **kw)
     params = list(mod.parameters())
     with lib.no_grad():
         for p, w in zip(params, weights):
             p.copy_(lib.tensor(w))
-    x = lib.tensor(xa, requires_grad=True)
-    h = lib.tensor(ha, requires_grad=True)
-    hx = (h, lib.tensor(ca, requires_grad=True)) if kind == "LSTM" else h
+    x = lib.tensor(xa, device=device, requires_grad=True)
+    h = lib.tensor(ha, device=device, requires_grad=True)
+    hx = (h, lib.tensor(ca, device=device, requires_grad=True)) if kind == "LSTM" else h
     out, state = mod(x, hx)
     last = state[0] if kind == "LSTM" else state
     loss = (out ** 2).sum() + (last * out[-1, :, : last.shape[-1]]).sum() + (state[1] ** 3).sum() if kind == "LSTM" \
@@ -397,6 +397,20 @@ def test_rnn_second_and_third_derivatives_match_torch(kind, kw):
     assert len(got) == len(want)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind,kw", [("GRU", {"bidirectional": True}), ("LSTM", {"proj_size": 2, "num_layers": 2})])
+def test_rnn_second_derivatives_on_cuda(simulated_cuda, kind, kw):
+    """On CUDA (the strict CuPy stand-in without a GPU) the rebuilt layer runs on the layer's device."""
+    rng = np.random.default_rng(9)
+    weights = [rng.uniform(-0.6, 0.6, tuple(p.shape)) for p in getattr(torch.nn, kind)(3, 4, **kw).parameters()]
+    d = (2 if kw.get("bidirectional") else 1) * kw.get("num_layers", 1)
+    xa, ha, ca = rng.standard_normal((4, 2, 3)), rng.standard_normal((d, 2, kw.get("proj_size", 4))), \
+        rng.standard_normal((d, 2, 4))
+    got = _rnn_derivatives(xptorch, kind, kw, weights, xa, ha, ca, device="cuda")
+    want = _rnn_derivatives(xptorch, kind, kw, weights, xa, ha, ca)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["RNNCell", "GRUCell", "LSTMCell"])
