@@ -1269,7 +1269,9 @@ class Tensor:
         _inplace.check_inplace(self)
         gen = generator or _random.default_generator_for(str(self._device))
         if high is None:
-            low, high = 0, low if low else 2 ** 24
+            low, high = 0, low if low else (2 if self._data.dtype.kind == "b" else 2 ** 24)
+        if self._data.dtype.kind == "b" and (low < 0 or high - 1 > 1):
+            raise RuntimeError(f"{'from' if low < 0 else 'to - 1'} is out of bounds for bool")
         vals = gen.randint(self._data.shape, low, high)
         self._data[...] = self._device_array(vals)
         _inplace.bump(self)

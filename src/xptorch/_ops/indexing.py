@@ -308,6 +308,10 @@ _REDUCE = {"add": "add", "multiply": "multiply"}
 def scatter(a, dim, index, src=None, value=None, reduce=None, _fname="scatter", _add=False):
     """scatter(dim, index, src) or scatter(dim, index, value): a copy of a with the elements
     index names along dim replaced by src's (or added to them, for scatter_add)."""
+    if not isinstance(index, C.Tensor):
+        raise TypeError(f"{_fname}(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
+    if not isinstance(src, C.Tensor) and (_add or not (src is None or isinstance(src, (bool, int, float)))):
+        raise TypeError(f"{_fname}(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
     ad, idx, d = _prepare(a, dim, index, "scatter", True)
     src_t = isinstance(src, C.Tensor)
     if src_t:
