@@ -188,3 +188,19 @@ def test_default_device_is_per_thread(simulated_cuda, default_device_reset):
     th.start()
     th.join()
     assert seen == ["cpu"] and xptorch.zeros(1).device.type == "cuda"
+
+
+def test_as_tensor_moves_to_a_set_default_device(simulated_cuda, default_device_reset):
+    import numpy as np
+
+    host = np.zeros(2, dtype=np.float32)
+    assert xptorch.as_tensor(host).device.type == "cpu"  # nothing set: shares the array
+    xptorch.set_default_device("cuda")
+    assert xptorch.as_tensor(host).device.type == "cuda"
+    assert xptorch.as_tensor(xptorch.zeros(2, device="cpu")).device.type == "cuda"
+    assert xptorch.as_tensor([1, 2]).device.type == "cuda"
+    assert xptorch.from_numpy(host).device.type == "cpu"
+    # torch (CPU build) shows the same rules with its 'meta' device
+    torch.set_default_device("meta")
+    assert [torch.as_tensor(host).device.type, torch.as_tensor(torch.zeros(2, device="cpu")).device.type,
+            torch.from_numpy(host).device.type] == ["meta", "meta", "cpu"]

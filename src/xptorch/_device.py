@@ -82,6 +82,11 @@ def get_default_device():
     return canonical(getattr(_default, "device", None))
 
 
+def set_default():
+    """The device given to set_default_device, or None when none is set."""
+    return getattr(_default, "device", None)
+
+
 def default_device():
     """The default device, or CPU fast when none was set."""
     d = getattr(_default, "device", None)

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from . import _dtype
-from ._device import CPU, canonical, default_device
+from ._device import CPU, canonical, default_device, set_default
 from ._ops import _common as C
 from .backend import array_module, is_device_array, use_device
 from ._ops._common import tensor_args
@@ -169,6 +169,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 def as_tensor(data, dtype=None, device=None):
     """Share memory with data when it already lives on the requested device and dtype."""
+    if device is None:
+        device = set_default()  # as PyTorch: a set default device is requested even for tensors and arrays
     if isinstance(data, C.Tensor):
         dev = data._device if device is None else canonical(device)
         return data.to(dev, dtype) if dtype is not None else data.to(dev)
