@@ -124,6 +124,8 @@ def test_book_cells_print_as_torch(part, device, tmp_path):
     finally:
         xptorch.set_default_device(None)
     assert len(got) == len(expected)
+    if device != "cpu":  # the cells did run there
+        assert any("device='cuda:0'" in x for _, x in got)
     bad = []
     for n, ((tags, t), (_, x)) in enumerate(zip(expected, got)):
         if device != "cpu":
