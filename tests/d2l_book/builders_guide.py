@@ -187,3 +187,20 @@ torch.save(net.state_dict(), 'mlp.params')
 clone = MLP2()
 clone.load_state_dict(torch.load('mlp.params'))
 clone.eval(), clone(X) == Y
+# %% use-gpu
+def try_gpu(i=0):
+    return torch.device(f'cuda:{i}') if torch.cuda.device_count() >= i + 1 else torch.device('cpu')
+
+net = nn.Sequential(nn.LazyLinear(4), nn.ReLU(), nn.LazyLinear(1))
+X = torch.arange(12, dtype=torch.float32).reshape(3, 4) / 10
+net(X)
+det_init(net)
+net = net.to(device=try_gpu())
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+for step in range(3):
+    l = ((net(X.to(try_gpu())) - 1) ** 2).mean()
+    opt.zero_grad()
+    l.backward()
+    opt.step()
+    print(f'loss {l.item():.6f}')
+net[0].weight.data.device.type == try_gpu().type, net(X.to(try_gpu())).detach().cpu()
