@@ -1,7 +1,8 @@
 """Hostile calls derived from the op table: each entry's first sample, bent into the mistakes users make.
 
-`mutations(op)` yields (kind, sample) pairs; kinds are listed in KINDS. The calls are deterministic (the
-table's seeds) and cheap (one sample per entry, its first dtype).
+`mutations(op, base)` yields (kind, sample) pairs bent from one base sample (the entry's first by default;
+`bases(op)` lists them all); kinds are listed in KINDS. The calls are deterministic (seeded) and cheap (each
+sample's first dtype only).
 """
 import copy
 import math
@@ -25,7 +26,8 @@ def _t(spec, **changes):
 
 
 def _finite(values):
-    return None if values is None else [v if math.isfinite(v) else 0.0 for v in values]
+    """Literal values for an integer copy: small finite ones kept, the rest zero."""
+    return None if values is None else [v if math.isfinite(v) and abs(v) < 1e6 else 0.0 for v in values]
 
 
 def _slots(sample):
@@ -67,8 +69,15 @@ def _base(op):
     return op.samples[0] if op.samples else None
 
 
-def mutations(op):
-    s = _base(op)
+def bases(op):
+    """The samples hostile calls start from: the first with a tensor, then every other one with a tensor."""
+    first = _base(op)
+    out = [] if first is None else [first]
+    return out + [s for s in op.samples if s is not first and any(isinstance(_get(s, sl), T) for sl in _slots(s))]
+
+
+def mutations(op, base=None):
+    s = _base(op) if base is None else base
     if s is None:
         return
     slots = _slots(s)

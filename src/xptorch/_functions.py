@@ -7,9 +7,11 @@ from ._ops import _common as C
 from ._ops._common import tensor_args as _tensor_args
 
 
-def _t(x, like):
+def _t(x, like, name):
     if isinstance(x, C.Tensor):
         return x
+    if not isinstance(x, (bool, int, float, complex)):  # a Python number stands in for a tensor; nothing else
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     from ._factories import tensor
 
     return tensor(x, device=like._device if like is not None else None)
@@ -18,25 +20,25 @@ def _t(x, like):
 @_tensor_args
 def add(input, other, *, alpha=1):
     """input + alpha * other, elementwise with broadcasting and type promotion."""
-    return _pw.add(_t(input, other if isinstance(other, C.Tensor) else None), other, alpha)
+    return _pw.add(_t(input, other if isinstance(other, C.Tensor) else None, "add"), other, alpha)
 
 
 @_tensor_args
 def sub(input, other, *, alpha=1):
     """input - alpha * other, elementwise with broadcasting and type promotion."""
-    return _pw.sub(_t(input, None), other, alpha)
+    return _pw.sub(_t(input, None, "sub"), other, alpha)
 
 
 @_tensor_args
 def mul(input, other):
     """input * other, elementwise with broadcasting and type promotion."""
-    return _pw.mul(_t(input, None), other)
+    return _pw.mul(_t(input, None, "mul"), other)
 
 
 @_tensor_args
 def div(input, other, *, rounding_mode=None):
     """input / other elementwise; rounding_mode None (true division), 'trunc' or 'floor'."""
-    return _pw.div(_t(input, None), other, rounding_mode)
+    return _pw.div(_t(input, None, "div"), other, rounding_mode)
 
 
 @_tensor_args
@@ -188,6 +190,13 @@ def where(condition, input=None, other=None):
     """where(condition, input, other): input where condition is True, else other. where(condition) alone: the
     indices of True elements, one tensor per dim.
     """
+    if (input is None) != (other is None):
+        raise TypeError(f"where() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+                        " * (Tensor condition)\n * (Tensor condition, Tensor input, Tensor other, *, Tensor out)\n"
+                        " * (Tensor condition, Number self, Tensor other)\n"
+                        " * (Tensor condition, Tensor input, Number other)\n"
+                        " * (Tensor condition, Number self, Number other)\n")
     if input is None and other is None:
         xp = C.get_xp(condition._data)
         return tuple(C.wrap(i, condition._device) for i in xp.nonzero(xp.atleast_1d(condition._data)))
@@ -436,34 +445,40 @@ def isnan(input):
     return input.isnan()
 
 
-def eq(a, b):
+def eq(input, other):
     """input == other, elementwise (a bool tensor)."""
-    return a == b
+    C.need_tensor(input, "eq", "input", 1)
+    return input == other
 
 
-def ne(a, b):
+def ne(input, other):
     """input != other, elementwise (a bool tensor)."""
-    return a != b
+    C.need_tensor(input, "ne", "input", 1)
+    return input != other
 
 
-def lt(a, b):
+def lt(input, other):
     """input < other, elementwise (a bool tensor)."""
-    return a < b
+    C.need_tensor(input, "lt", "input", 1)
+    return input < other
 
 
-def le(a, b):
+def le(input, other):
     """input <= other, elementwise (a bool tensor)."""
-    return a <= b
+    C.need_tensor(input, "le", "input", 1)
+    return input <= other
 
 
-def gt(a, b):
+def gt(input, other):
     """input > other, elementwise (a bool tensor)."""
-    return a > b
+    C.need_tensor(input, "gt", "input", 1)
+    return input > other
 
 
-def ge(a, b):
+def ge(input, other):
     """input >= other, elementwise (a bool tensor)."""
-    return a >= b
+    C.need_tensor(input, "ge", "input", 1)
+    return input >= other
 
 
 @_tensor_args
@@ -711,6 +726,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     """
     from ._ops.sampling import normal as _normal
 
+    for v in (mean, std):
+        if not isinstance(v, (C.Tensor, bool, int, float)):
+            raise TypeError(f"normal() received an invalid combination of arguments - got ({type(mean).__name__}, "
+                            f"{type(std).__name__}), but expected a Tensor or a number for mean and std")
     return _normal(mean, std, size, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 

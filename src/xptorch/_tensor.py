@@ -861,7 +861,11 @@ class Tensor:
     def count_nonzero(self, dim=None, *, axis=None):
         if axis is not None:
             dim, _ = C.np_alias('count_nonzero', dim, False, axis, None)
-        return C.wrap(C.get_xp(self._data).asarray(C.get_xp(self._data).count_nonzero(self._data, axis=dim), dtype=np.int64), self._device)
+        if dim is not None:
+            dim = tuple(_red.norm_dims(dim, self._data.ndim)) if isinstance(dim, (tuple, list)) else \
+                _red.norm_dim(dim, self._data.ndim)
+        xp = C.get_xp(self._data)
+        return C.wrap(xp.asarray(xp.count_nonzero(self._data, axis=dim), dtype=np.int64), self._device)
 
     def cumsum(self, dim=None, *, dtype=None, axis=None):
         if axis is not None:

@@ -194,6 +194,7 @@ def leaky_relu_(input, negative_slope=0.01):
 @tensor_args
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p); identity when not training."""
+    C.need_tensor(input, "dropout", "input", 1)
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:

@@ -404,10 +404,13 @@ def glu(input, dim=-1):
     C.no_kernel(input, "glu_cpu")
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    from .reduce import norm_dim
+
+    dim = norm_dim(dim, input.dim())
     n = input.shape[dim]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.dim()} is size {n}")
-    a, b = input.split(n // 2, dim)
+    a, b = input.split(n // 2, dim) if n else (input, input)
     return a * b.sigmoid()
 
 

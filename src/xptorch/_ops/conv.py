@@ -471,6 +471,8 @@ def convolution(x, w, b, stride, padding, dilation, groups, nd):
     if _amp.active:
         x, w, b = _amp.cast("conv2d", x, w, b)
     xd = x._data
+    if xd.dtype.kind == "b" and nd < 3:
+        C.no_kernel(x, "slow_conv2d_cpu")
     if xd.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(
             f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to conv{nd}d, but got input of size: "

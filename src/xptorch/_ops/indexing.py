@@ -423,10 +423,16 @@ def index_select(a, dim, index):
     ad1 = ad.reshape(1) if ad.ndim == 0 else ad
     idx1 = idx.reshape(-1)
     size = ad1.shape[d]
+    if ad.ndim == 0 and idx1.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx1.size} value(s)")
+    if size == 0 and idx1.size:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if idx1.size:
         bad = (idx1 < 0) | (idx1 >= size)
         if bad.any():
             first = int(idx1[int(get_xp(bad).argmax(bad))])
+            if d == 0:  # PyTorch's two kernels word it differently
+                raise IndexError("index out of range in self")
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={first} axis_dim={size}")
     out = _take(ad1, idx1, axis=d)
     if ad.ndim == 0:

@@ -254,6 +254,8 @@ def matmul(a, b):
     k2 = bd.shape[0] if bd.ndim == 1 else bd.shape[-2]
     if k1 != k2:
         _matmul_shape_error(ad, bd)
+    if ad.ndim > 2 and ad.dtype.kind == "b":  # the batched kernel refuses bool before comparing dtypes
+        C.no_kernel(a, "bmm")
     _check_same(a, b, "dot" if ad.ndim == 1 and bd.ndim == 1 else "bmm" if ad.ndim > 2 and bd.ndim > 2 else "mm")
     if ad.dtype.kind == "b":
         C.no_kernel(a, "dot" if ad.ndim == 1 and bd.ndim == 1 else "bmm" if ad.ndim > 2 and bd.ndim > 2 else

@@ -461,6 +461,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         input, target, weight, pos_weight = _amp.cast("binary_cross_entropy_with_logits", input, target, weight, pos_weight)
     _tensor_arg(input, "binary_cross_entropy_with_logits", "input", 1)
     _tensor_arg(target, "binary_cross_entropy_with_logits", "target", 2)
+    for t, name, pos in ((weight, "weight", 3), (pos_weight, "pos_weight", 4)):
+        if t is not None:
+            _tensor_arg(t, "binary_cross_entropy_with_logits", name, pos)
     red = _reduction(reduction, size_average, reduce)
     if input._data.shape != target._data.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")

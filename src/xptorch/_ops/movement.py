@@ -80,6 +80,8 @@ def roll(a, shifts, dims=None):
         out = get_xp(ad).roll(ad.reshape(-1), shifts[0]).reshape(ad.shape)
         return _result(a, out, RollBackward0, shifts=shifts, axes=None)
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if ad.ndim == 0 and dims:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     axes = tuple(norm_dim(d, ad.ndim) for d in dims)

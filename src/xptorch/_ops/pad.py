@@ -56,6 +56,9 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument.')
         if mode not in ("reflect", "replicate", "circular"):
             raise NotImplementedError(f"Unrecognised padding mode {mode}")
+        if mode != "circular" and input._data.dtype.kind == "b":
+            kind = "reflection" if mode == "reflect" else "replication"
+            raise NotImplementedError(f"\"{kind}_pad{len(pairs)}d\" not implemented for 'Bool'")
         return pad_mode(input, pairs, mode)
     xd = input._data
     lead = xd.ndim - len(pairs)

@@ -282,6 +282,8 @@ def _div_rounded(a, b, mode, name="DivBackward2"):
         if mode == "floor":
             out = quiet(xp.floor_divide, ad, bd)
         elif integral:  # exact for integers past 2**53, where x / y in floating point is not
+            if ad.dtype.kind == "b":  # bool // int: NumPy has no sign() of bools
+                ad = ad.astype(np.int64)
             out = quiet(lambda x, y: xp.floor_divide(xp.abs(x), xp.abs(y)) * (xp.sign(x) * xp.sign(y)), ad, bd)
         else:
             out = quiet(lambda x, y: xp.trunc(x / y), ad, bd)

@@ -50,6 +50,10 @@ def _geometry(xd, nd, kernel, stride, padding, dilation, ceil_mode, op):
     """Validated output sizes and (left, right) pads; right pads cover ceil_mode's partial windows."""
     if any(s == 0 for s in stride):
         raise RuntimeError("stride should not be zero")
+    if any(s < 0 for s in stride):
+        names = "THW" if len(stride) == 3 else "HW"
+        raise RuntimeError("stride should be greater than zero, but got " +
+                           " ".join(f"d{a}: {s}" for a, s in zip(names, stride)))
     if any(p < 0 for p in padding):
         raise RuntimeError(f"pad must be non-negative, but got pad: {min(padding)}")
     if any(k <= 0 for k in kernel):

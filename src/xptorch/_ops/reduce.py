@@ -581,7 +581,7 @@ def softmax(a, dim, log=False):
         a, = _amp.cast("log_softmax" if log else "softmax", a)
     ad = a._data
     axis = norm_dim(dim, ad.ndim)
-    if ad.dtype.kind != "f":
+    if ad.dtype.kind != "f" and ad.size:  # PyTorch dispatches no kernel for an empty input
         kernel = ("log_softmax" if log else "softmax") + ("_lastdim" if axis == max(ad.ndim - 1, 0) else "")
         C.no_kernel(a, kernel + "_kernel_impl")
     xp = _xp(ad)

@@ -206,6 +206,8 @@ def reshape(a, *shape):
 def flatten(a, start_dim=0, end_dim=-1):
     ad = a._data
     if ad.ndim == 0:
+        norm_dim(start_dim, 0)
+        norm_dim(end_dim, 0)
         return reshape(a, 1)
     s = norm_dim(start_dim, ad.ndim)
     e = norm_dim(end_dim, ad.ndim)

@@ -168,7 +168,7 @@ def topk(a, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError("selected index k out of range")
     xp = get_xp(ad)
     if ad.ndim == 0:
-        idx = xp.zeros((1,)[:k], dtype=np.int64).reshape(() if k else (0,))
+        idx = xp.zeros((k,), dtype=np.int64).reshape(() if k else (0,))
         vals = ad.reshape(1)[:k].reshape(idx.shape)
         v, i = _selected(a, ad, vals, idx, 0, TopkBackward0, idx.reshape(-1))
         return return_types.topk(v, i)
@@ -181,9 +181,12 @@ def topk(a, k, dim=-1, largest=True, sorted=True):
 
 def kthvalue(a, k, dim=-1, keepdim=False):
     ad = a._data
-    C.no_kernel(a, "kthvalue_cpu", ints=True)
+    if ad.ndim:  # a 0-d input reaches no kernel in PyTorch
+        C.no_kernel(a, "kthvalue_cpu", ints=True)
     d = norm_dim(dim, ad.ndim)
     n = ad.shape[d] if ad.ndim else 1
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     xp = get_xp(ad)
