@@ -74,6 +74,96 @@ def device(request):
     yield from _simulated()
 
 
+# Test modules whose tests take no `device` but run twice: as written ([default-cpu]) and with xptorch's
+# default device set to CUDA ([default-cuda]: the strict stand-in without a GPU), so their modules, factories
+# and tensors land on CUDA while torch, their oracle, stays on the CPU (results are compared through .cpu()).
+DEFAULT_DEVICE_MODULES = {
+    "tests/nn/test_activations.py",
+    "tests/nn/test_attention.py",
+    "tests/nn/test_batchnorm.py",
+    "tests/nn/test_container.py",
+    "tests/nn/test_conv.py",
+    "tests/nn/test_conv_transpose.py",
+    "tests/nn/test_dropout_flatten_embedding.py",
+    "tests/nn/test_init.py",
+    "tests/nn/test_layer_norm.py",
+    "tests/nn/test_lazy.py",
+    "tests/nn/test_loss.py",
+    "tests/nn/test_module.py",
+    "tests/nn/test_module_hooks.py",
+    "tests/nn/test_module_to.py",
+    "tests/nn/test_pad.py",
+    "tests/nn/test_parameter.py",
+    "tests/nn/test_pooling.py",
+    "tests/nn/test_rnn.py",
+    "tests/nn/test_sequential_fusion.py",
+    "tests/nn/test_state_dict.py",
+    "tests/nn/test_tied.py",
+    "tests/nn/test_zoo_layers.py",
+}
+# Tests of those modules that run on the CPU only, and why.
+_REPR = "compares a repr or message with torch's on the CPU; on CUDA it names the device, as torch's does there"
+_DEFERRED = ("an immediate error on the CPU; on CUDA a deferred device-side check, reported at the next sync "
+             "(tests/test_cuda_rules.py)")
+_SLOW = "slow; its op runs on CUDA in the op table (tests/test_op_db_cuda.py) and in this file's other tests"
+_STATS = "a slow statistical test of the RNG-driven init; the init functions run on CUDA in this file's other tests"
+CPU_ONLY = {
+    "tests/nn/test_container.py::test_parameter_list": _REPR,
+    "tests/nn/test_container.py::test_parameter_dict": _REPR,
+    "tests/nn/test_module.py::test_assigning_a_non_parameter_to_a_parameter_name": _REPR,
+    "tests/nn/test_parameter.py::test_repr_and_flags": _REPR,
+    "tests/nn/test_tied.py::test_gradients_sum_over_uses_and_accumulate": _REPR,
+    "tests/nn/test_lazy.py::test_uninitialised_tensors_answer_what_torch_answers": _REPR,
+    "tests/nn/test_module_to.py::test_casts_only_floating_tensors_and_returns_self":
+        "compares each tensor's device with torch's on the CPU; device moves have their own tests in the file",
+    "tests/nn/test_dropout_flatten_embedding.py::test_embedding_lookup_errors": _DEFERRED,
+    "tests/nn/test_loss.py::test_class_errors_match_torch": _DEFERRED,
+    "tests/nn/test_loss.py::test_bce_errors_match_torch": _DEFERRED,
+    "tests/nn/test_loss.py::test_cross_entropy_weight_ignore_smoothing_match_torch": _SLOW,
+    "tests/nn/test_activations.py::test_gelu_matches_torch": _SLOW,
+    "tests/nn/test_attention.py::test_transformer_decoder_matches_torch":
+        "slow; its layers (self- and cross-attention, feed-forward, LayerNorm) run on CUDA in the encoder's test",
+    "tests/nn/test_conv.py::test_seed_lenet_parameters_forward_backward":
+        "slow; conv, pooling and linear forward/backward run on CUDA in test_module_matches_torch",
+    "tests/nn/test_activations.py::test_leaky_relu_matches_torch": _SLOW,
+    "tests/nn/test_conv_transpose.py::test_gradcheck_finite_differences":
+        "slow finite differences; on CUDA the gradients are compared with torch's in test_functional_matches_torch",
+    "tests/nn/test_init.py::test_orthogonal_is_haar_distributed": _STATS,
+    "tests/nn/test_init.py::test_trunc_normal_bounds_moments_and_cdf": _STATS,
+}
+_DEVICE_FIXTURES = {"device", "strict_cuda", "simulated_cuda", "default_device"}
+
+
+def pytest_generate_tests(metafunc):
+    path = os.path.relpath(str(metafunc.definition.path), os.path.dirname(os.path.dirname(__file__)))
+    if path not in DEFAULT_DEVICE_MODULES or _DEVICE_FIXTURES & set(metafunc.fixturenames):
+        return
+    if f"{path}::{metafunc.function.__name__}" in CPU_ONLY:
+        return
+    metafunc.fixturenames.append("default_device")
+    metafunc.parametrize("default_device", ["default-cpu", "default-cuda"], indirect=True)
+
+
+@pytest.fixture
+def default_device(request):
+    """'cpu' or 'cuda': the default device of xptorch's factories during the test (see DEFAULT_DEVICE_MODULES)."""
+    return request.param.split("-")[1]
+
+
+@pytest.fixture(autouse=True)
+def _run_on_default_device(request):
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is None or callspec.params.get("default_device") != "default-cuda":
+        yield
+        return
+    for dev in _simulated():
+        xptorch.set_default_device(dev)
+        try:
+            yield
+        finally:
+            xptorch.set_default_device(None)
+
+
 @pytest.fixture
 def strict_cuda():
     """The strict stand-in itself (never the real GPU): for tests that count host syncs."""

@@ -115,6 +115,26 @@ class count_syncs:
 # ----------------------------------------------------------------------------- operand handling
 
 
+try:  # CuPy never warns about floating-point errors: the host computation runs with NumPy's warnings off
+    from numpy._core.umath import _extobj_contextvar as _fp_state
+    from numpy._core.umath import _make_extobj
+
+    _FP_QUIET = _make_extobj(all="ignore")
+
+    def _quiet(fn, *args, **kwargs):
+        token = _fp_state.set(_FP_QUIET)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _fp_state.reset(token)
+
+except ImportError:  # pragma: no cover - other NumPy layouts
+
+    def _quiet(fn, *args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+
 def _unsupported(x):
     return TypeError(f"Unsupported type {type(x)}")
 
@@ -659,7 +679,7 @@ def _method(name):
         if out is not None:
             kwargs["out"] = _operand(out)
         a = self._a if view else _here(self)
-        r = getattr(a, name)(*_arg(args), **_kw(kwargs))
+        r = _quiet(getattr(a, name), *_arg(args), **_kw(kwargs))
         if view and not np.shares_memory(r, a):
             _here(self)
         return _derived(r, (self,))
@@ -732,12 +752,12 @@ class ufunc:
 
     @_kernel
     def __call__(self, *args, **kwargs):
-        return _out(self._u(*[_operand(a) for a in args], **self._outs(kwargs)))
+        return _out(_quiet(self._u, *[_operand(a) for a in args], **self._outs(kwargs)))
 
     @_kernel
     def reduce(self, array, axis=0, dtype=None, out=None, keepdims=False):
         kw = self._outs({"out": out}) if out is not None else {}
-        return _out(self._u.reduce(_operand(array), axis=axis, dtype=dtype, keepdims=keepdims, **kw))
+        return _out(_quiet(self._u.reduce, _operand(array), axis=axis, dtype=dtype, keepdims=keepdims, **kw))
 
     @_kernel
     def accumulate(self, array, axis=0, dtype=None, out=None):
@@ -793,7 +813,7 @@ def _routine(name, np_fn=None):
 
     @_kernel
     def r(*args, **kwargs):
-        return _derived(fn(*unwrap(args), **_kw(kwargs, unwrap)), args)
+        return _derived(_quiet(fn, *unwrap(args), **_kw(kwargs, unwrap)), args)
 
     r.__name__ = r.__qualname__ = name
     r.__doc__ = f"cupy.{name} stand-in (NumPy's {name} under CuPy's operand rules)."

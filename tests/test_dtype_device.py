@@ -204,3 +204,36 @@ def test_as_tensor_moves_to_a_set_default_device(simulated_cuda, default_device_
     torch.set_default_device("meta")
     assert [torch.as_tensor(host).device.type, torch.as_tensor(torch.zeros(2, device="cpu")).device.type,
             torch.from_numpy(host).device.type] == ["meta", "meta", "cpu"]
+
+
+def test_default_device_for_factories(simulated_cuda):
+    import numpy as np
+    from xptorch import nn
+
+    assert xptorch.get_default_device() == xptorch.device("cpu")
+    with xptorch.device("cuda") as d:
+        assert d == xptorch.device("cuda")
+        assert xptorch.get_default_device() == xptorch.device("cuda", 0)
+        for t in (xptorch.zeros(2), xptorch.tensor([1.0]), xptorch.arange(3), xptorch.rand(2), xptorch.eye(2),
+                  xptorch.full((2,), 1.0), xptorch.as_tensor(np.ones(2)), nn.Linear(2, 3).weight):
+            assert t.device == xptorch.device("cuda", 0)
+        assert xptorch.from_numpy(np.ones(2)).device.type == "cpu"  # shares the array's memory
+        assert xptorch.zeros(2, device="cpu").device.type == "cpu"  # an explicit device wins
+        assert xptorch.zeros_like(xptorch.ones(1, device="cpu")).device.type == "cpu"  # *_like follow the input
+        with xptorch.device("cpu"):
+            assert xptorch.ones(1).device.type == "cpu"
+        assert xptorch.ones(1).device.type == "cuda"
+    assert xptorch.ones(1).device.type == "cpu"
+    xptorch.set_default_device("cuda")
+    try:
+        assert xptorch.ones(1).device.type == "cuda" and xptorch.get_default_device().index == 0
+    finally:
+        xptorch.set_default_device(None)
+    assert xptorch.ones(1).device.type == "cpu" and xptorch.get_default_device() == xptorch.device("cpu")
+
+
+def test_default_device_matches_torch_on_the_cpu():
+    torch = pytest.importorskip("torch")
+    assert str(xptorch.get_default_device()) == str(torch.get_default_device())
+    with xptorch.device("cpu") as xd, torch.device("cpu") as td:
+        assert str(xd) == str(td) and str(xptorch.get_default_device()) == str(torch.get_default_device())

@@ -65,6 +65,19 @@ class device:
     def __reduce__(self):
         return (device, (self._str,))
 
+    def __enter__(self):
+        """`with xptorch.device('cuda'):` makes it the default device of factories inside the block."""
+        stack = getattr(_default, "stack", None)
+        if stack is None:
+            stack = _default.stack = []
+        stack.append(getattr(_default, "device", None))
+        _default.device = self
+        return self
+
+    def __exit__(self, *exc):
+        _default.device = _default.stack.pop()
+        return False
+
 
 CPU = device("cpu")
 

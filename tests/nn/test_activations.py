@@ -26,9 +26,9 @@ def test_erf_matches_torch_to_double_precision():
     from xptorch._ops.activation import erf
 
     x = np.concatenate([np.linspace(-9, 9, 4001), [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan]])
-    np.testing.assert_allclose(erf(x), torch.erf(torch.tensor(x)).numpy(), rtol=0, atol=4e-16, equal_nan=True)
+    np.testing.assert_allclose(erf(x), torch.erf(torch.tensor(x)).cpu().numpy(), rtol=0, atol=4e-16, equal_nan=True)
     x32 = x.astype(np.float32)
-    np.testing.assert_allclose(erf(x32), torch.erf(torch.tensor(x32)).numpy(), rtol=0, atol=3e-7, equal_nan=True)
+    np.testing.assert_allclose(erf(x32), torch.erf(torch.tensor(x32)).cpu().numpy(), rtol=0, atol=3e-7, equal_nan=True)
     assert erf(x32).dtype == np.float32
 
 

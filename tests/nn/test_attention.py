@@ -25,7 +25,7 @@ def compare_module(make, inputs, call, device="cpu", train=False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t, x = make(torch), make(xptorch)
-    x.load_state_dict({k: xptorch.tensor(v.numpy()) for k, v in t.state_dict().items()})
+    x.load_state_dict({k: xptorch.tensor(v.cpu().numpy()) for k, v in t.state_dict().items()})
     x.to(device)
     t.train(train)
     x.train(train)
@@ -40,7 +40,7 @@ def compare_module(make, inputs, call, device="cpu", train=False):
     to, xo = [o for o in to if o is not None], [o for o in xo if o is not None]
     for a, b in zip(xo, to):
         assert tuple(a.shape) == tuple(b.shape) and a.device.type == device
-        np.testing.assert_allclose(to_numpy(a), b.detach().numpy(), rtol=1e-5, atol=2e-6)
+        np.testing.assert_allclose(to_numpy(a), b.detach().cpu().numpy(), rtol=1e-5, atol=2e-6)
     gs = [RNG.standard_normal(tuple(o.shape)).astype("float32") for o in to]
     torch.autograd.backward(to, [torch.tensor(g) for g in gs])
     xptorch.autograd.backward(xo, [xptorch.tensor(g, device=device) for g in gs])
@@ -49,12 +49,12 @@ def compare_module(make, inputs, call, device="cpu", train=False):
             if b.grad is None:
                 assert a.grad is None, f"input {i}"
                 continue
-            np.testing.assert_allclose(to_numpy(a.grad), b.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=f"input {i}")
+            np.testing.assert_allclose(to_numpy(a.grad), b.grad.cpu().numpy(), rtol=1e-4, atol=1e-5, err_msg=f"input {i}")
     for (n, p), (_, q) in zip(x.named_parameters(), t.named_parameters()):
         if q.grad is None:
             assert p.grad is None, n
         else:
-            np.testing.assert_allclose(to_numpy(p.grad), q.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=n)
+            np.testing.assert_allclose(to_numpy(p.grad), q.grad.cpu().numpy(), rtol=1e-4, atol=1e-5, err_msg=n)
 
 
 # ---- scaled_dot_product_attention -----------------------------------------------------------------

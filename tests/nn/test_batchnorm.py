@@ -13,7 +13,7 @@ TF = torch.nn.functional
 
 
 def _load_from_torch(xm, tm):
-    xm.load_state_dict({k: xptorch.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
+    xm.load_state_dict({k: xptorch.tensor(v.detach().cpu().numpy().copy()) for k, v in tm.state_dict().items()})
 
 
 def _assert_state_equal(xm, tm, rtol=1e-10, atol=1e-12):
@@ -112,11 +112,11 @@ def test_repr(kind, args, kw):
 def test_reset_running_stats():
     m = nn.BatchNorm1d(3)
     m(xptorch.randn(4, 3) * 5)
-    assert m.num_batches_tracked.item() == 1 and not np.allclose(m.running_mean.numpy(), 0)
+    assert m.num_batches_tracked.item() == 1 and not np.allclose(m.running_mean.cpu().numpy(), 0)
     m.reset_running_stats()
     assert m.num_batches_tracked.item() == 0
-    assert np.array_equal(m.running_mean.numpy(), np.zeros(3, np.float32))
-    assert np.array_equal(m.running_var.numpy(), np.ones(3, np.float32))
+    assert np.array_equal(m.running_mean.cpu().numpy(), np.zeros(3, np.float32))
+    assert np.array_equal(m.running_var.cpu().numpy(), np.ones(3, np.float32))
 
 
 @pytest.mark.parametrize("kind,shape", [

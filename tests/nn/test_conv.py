@@ -98,7 +98,7 @@ def test_gradcheck_finite_differences():
 
 
 def _load_from_torch(xm, tm):
-    xm.load_state_dict({k: xptorch.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
+    xm.load_state_dict({k: xptorch.tensor(v.detach().cpu().numpy().copy()) for k, v in tm.state_dict().items()})
 
 
 def _compare_module(tm, xm, shape, dtype=np.float64, rtol=1e-10, atol=1e-12, seed=0):
@@ -171,11 +171,11 @@ def test_default_init_draws_weight_then_bias(nd, args, kw):
     bound = 1 / math.sqrt(fan_in)
     xptorch.manual_seed(7)
     w = xptorch.empty(tuple(m.weight.shape)).uniform_(-bound, bound)
-    assert np.array_equal(m.weight.detach().numpy(), w.numpy())
+    assert np.array_equal(m.weight.detach().cpu().numpy(), w.cpu().numpy())
     if m.bias is not None:
         b = xptorch.empty(args[1]).uniform_(-bound, bound)
-        assert np.array_equal(m.bias.detach().numpy(), b.numpy())
-    assert np.abs(m.weight.detach().numpy()).max() <= bound
+        assert np.array_equal(m.bias.detach().cpu().numpy(), b.cpu().numpy())
+    assert np.abs(m.weight.detach().cpu().numpy()).max() <= bound
     assert m.weight.requires_grad and m.weight.grad_fn is None
 
 
@@ -345,7 +345,7 @@ def test_seed_network_conv_bn_relu():
         pytest.skip("nn.init.kaiming_normal_ is not available yet")
     tnet, xnet = _network(torch.nn, torch.nn.init), _network(nn, init)
     assert list(xnet.state_dict()) == list(tnet.state_dict())
-    w = xnet.Conv2d.weight.detach().numpy()
+    w = xnet.Conv2d.weight.detach().cpu().numpy()
     # kaiming_normal_: std sqrt(2 / fan_in), fan_in = 3 * 3 * 3; 270 draws land well within 25%.
     assert abs(w.std() / math.sqrt(2 / 27) - 1) < 0.25
     _compare_module(tnet, xnet, (4, 3, 8, 8), dtype=np.float32, rtol=1e-4, atol=1e-5)
@@ -385,7 +385,7 @@ def test_scratch_columns_do_not_leak_between_calls():
     for (xx, yx), (tx, yt) in zip(ours, theirs):
         yx.sum().backward()
         yt.sum().backward()
-        np.testing.assert_allclose(yx.detach().numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(xx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(yx.detach().cpu().numpy(), yt.detach().cpu().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(xx.grad.cpu().numpy(), tx.grad.cpu().numpy(), rtol=1e-10, atol=1e-10)
     for a, x in zip(nx, xs):
-        np.testing.assert_allclose(a.numpy(), TF.conv2d(torch.tensor(x), torch.tensor(w1)).numpy(), rtol=1e-10)
+        np.testing.assert_allclose(a.cpu().numpy(), TF.conv2d(torch.tensor(x), torch.tensor(w1)).cpu().numpy(), rtol=1e-10)

@@ -59,9 +59,9 @@ def test_on_device(nd, device):
     assert y.device.type == device and y.grad_fn.name() == "ConvolutionBackward0"
     ty.square().sum().backward()
     y.square().sum().backward()
-    np.testing.assert_allclose(to_numpy(y), ty.detach().numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(to_numpy(xx.grad), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(to_numpy(xw.grad), tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(to_numpy(y), ty.detach().cpu().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(xx.grad), tx.grad.cpu().numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(to_numpy(xw.grad), tw.grad.cpu().numpy(), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("kind, args, kw", [
@@ -85,9 +85,9 @@ def test_repr_attributes_and_shapes(kind, args, kw):
 def test_module_matches_torch_with_its_weights():
     t = torch.nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
     m = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
-    m.load_state_dict({k: xptorch.tensor(v.numpy()) for k, v in t.state_dict().items()})
+    m.load_state_dict({k: xptorch.tensor(v.cpu().numpy()) for k, v in t.state_dict().items()})
     x = np.random.default_rng(3).standard_normal((2, 4, 5, 5)).astype("f4")
-    np.testing.assert_allclose(to_numpy(m(xptorch.tensor(x))), t(torch.tensor(x)).detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(to_numpy(m(xptorch.tensor(x))), t(torch.tensor(x)).detach().cpu().numpy(), atol=1e-5)
 
 
 def test_default_init_bound_uses_out_channels_times_kernel():

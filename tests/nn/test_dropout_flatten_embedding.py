@@ -116,7 +116,7 @@ def test_flatten_unflatten_errors():
 def _pair(*args, **kw):
     tm = torch.nn.Embedding(*args, **kw).double()
     xm = nn.Embedding(*args, **kw).double()
-    xm.load_state_dict({k: xptorch.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
+    xm.load_state_dict({k: xptorch.tensor(v.detach().cpu().numpy().copy()) for k, v in tm.state_dict().items()})
     return tm, xm
 
 
@@ -171,7 +171,7 @@ def test_tied_input_and_output_embeddings():
     tnet, xnet = _tied(torch.nn, torch), _tied(nn, xptorch)
     assert xnet.out.weight is xnet.emb.weight
     assert [n for n, _ in xnet.named_parameters()] == [n for n, _ in tnet.named_parameters()] == ["emb.weight"]
-    xnet.load_state_dict({k: xptorch.tensor(v.detach().numpy().copy()) for k, v in tnet.state_dict().items()})
+    xnet.load_state_dict({k: xptorch.tensor(v.detach().cpu().numpy().copy()) for k, v in tnet.state_dict().items()})
     idx = np.array([[0, 3, 6], [3, 3, 1]])
     ty, xy = tnet(torch.tensor(idx)), xnet(xptorch.tensor(idx))
     np.testing.assert_allclose(to_numpy(xy), to_numpy(ty), rtol=1e-5, atol=1e-6)

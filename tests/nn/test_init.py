@@ -198,7 +198,7 @@ def test_eye_matches_torch(shape, dtype):
     got = init.eye_(xptorch.full(shape, 9, dtype=getattr(xptorch, dtype)))
     want = tinit.eye_(torch.full(shape, 9, dtype=getattr(torch, dtype)))
     assert got.dtype == getattr(xptorch, dtype)
-    np.testing.assert_array_equal(_np(got), want.numpy())
+    np.testing.assert_array_equal(_np(got), want.cpu().numpy())
 
 
 DIRAC_CASES = [
@@ -211,7 +211,7 @@ DIRAC_CASES = [
 def test_dirac_matches_torch(shape, groups):
     got = init.dirac_(xptorch.full(shape, 9.0), groups=groups)
     want = tinit.dirac_(torch.full(shape, 9.0), groups=groups)
-    np.testing.assert_array_equal(_np(got), want.numpy())
+    np.testing.assert_array_equal(_np(got), want.cpu().numpy())
 
 
 def test_constant_ones_zeros_match_torch():
@@ -219,7 +219,7 @@ def test_constant_ones_zeros_match_torch():
         for dtype in ("float32", "int64"):
             got = getattr(init, fn)(xptorch.full((2, 3), 7, dtype=getattr(xptorch, dtype)), *args)
             want = getattr(tinit, fn)(torch.full((2, 3), 7, dtype=getattr(torch, dtype)), *args)
-            np.testing.assert_array_equal(_np(got), want.numpy())
+            np.testing.assert_array_equal(_np(got), want.cpu().numpy())
 
 
 # ---- random fills: bounds and moments ---------------------------------------------------------------
@@ -320,7 +320,7 @@ def test_trunc_normal_bounds_moments_and_cdf(mean, std, a, b, dtype):
     assert_moments(w, *_truncated_moments(mean, std, a, b))
     # Kolmogorov-Smirnov against the exact truncated CDF (Φ from torch's erfc, exact in both tails); 1.95/√n is α = 0.1%.
     s = np.sort(w.astype(np.float64))
-    phi = lambda z: 0.5 * torch.special.erfc(torch.tensor(-np.asarray(z) / math.sqrt(2), dtype=torch.float64)).numpy()
+    phi = lambda z: 0.5 * torch.special.erfc(torch.tensor(-np.asarray(z) / math.sqrt(2), dtype=torch.float64)).cpu().numpy()
     lo, hi = phi((a - mean) / std), phi((b - mean) / std)
     if (a - mean) / std > 0:  # upper tail: use the mirrored CDF, which keeps its precision there
         lo, hi = phi(-(a - mean) / std), phi(-(b - mean) / std)
@@ -350,7 +350,7 @@ def test_ndtri_matches_torch():
         [0.075, 0.0749999, 0.925, 0.925001, np.exp(-25.0), np.exp(-25.0001)],
     ])
     got = init._ndtri(p)
-    want = torch.special.ndtri(torch.tensor(p)).numpy()
+    want = torch.special.ndtri(torch.tensor(p)).cpu().numpy()
     np.testing.assert_allclose(got, want, rtol=4e-15, atol=0)
 
 
@@ -467,6 +467,6 @@ def test_same_values_on_every_device(name, kwargs, device):
 def test_exact_fills_on_device(device):
     x = init.dirac_(xptorch.empty(4, 2, 3, device=device), groups=2)
     assert x.device.type == device
-    np.testing.assert_array_equal(_np(x), tinit.dirac_(torch.empty(4, 2, 3), groups=2).numpy())
+    np.testing.assert_array_equal(_np(x), tinit.dirac_(torch.empty(4, 2, 3), groups=2).cpu().numpy())
     e = init.eye_(xptorch.empty(3, 4, device=device))
     np.testing.assert_array_equal(_np(e), np.eye(3, 4, dtype=np.float32))

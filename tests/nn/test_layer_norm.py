@@ -42,7 +42,7 @@ def test_module_matches_torch(args, kw):
     with torch.no_grad():
         for p in tm.parameters():
             p.copy_(torch.tensor(rng.standard_normal(tuple(p.shape))))
-    xm.load_state_dict({k: xptorch.tensor(v.numpy().copy()) for k, v in tm.state_dict().items()})
+    xm.load_state_dict({k: xptorch.tensor(v.cpu().numpy().copy()) for k, v in tm.state_dict().items()})
     shape = (2, 5) + tuple(tm.normalized_shape)
     a = rng.standard_normal(shape)
     tx, xx = torch.tensor(a, requires_grad=True), xptorch.tensor(a, requires_grad=True)
@@ -60,8 +60,8 @@ def test_module_matches_torch(args, kw):
 
 def test_defaults():
     m = nn.LayerNorm(4)
-    assert np.array_equal(m.weight.detach().numpy(), np.ones(4, np.float32))
-    assert np.array_equal(m.bias.detach().numpy(), np.zeros(4, np.float32))
+    assert np.array_equal(m.weight.detach().cpu().numpy(), np.ones(4, np.float32))
+    assert np.array_equal(m.bias.detach().cpu().numpy(), np.zeros(4, np.float32))
     assert list(m.state_dict()) == list(torch.nn.LayerNorm(4).state_dict())
 
 

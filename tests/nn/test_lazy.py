@@ -58,13 +58,13 @@ def test_lazy_layer_matches_torch(case, device):
     assert all(not is_lazy(b) and b.device.type == device for b in x.buffers())
     assert not x._forward_pre_hooks and not x._load_state_dict_pre_hooks
     # Same values as torch once both hold torch's parameters and buffers.
-    x.load_state_dict({k: xptorch.tensor(v.numpy()) for k, v in t.state_dict().items()})
+    x.load_state_dict({k: xptorch.tensor(v.cpu().numpy()) for k, v in t.state_dict().items()})
     t_out = t(torch.tensor(arr))
     out = x(xptorch.tensor(arr, device=device))
-    np.testing.assert_allclose(to_numpy(out), t_out.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(out), t_out.detach().cpu().numpy(), rtol=1e-5, atol=1e-5)
     for (kx, vx), (kt, vt) in zip(x.state_dict().items(), t.state_dict().items()):
         assert kx == kt
-        np.testing.assert_allclose(to_numpy(vx), vt.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(to_numpy(vx), vt.cpu().numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("eager, lazy, shape", [

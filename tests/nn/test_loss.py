@@ -142,7 +142,7 @@ def test_legacy_size_average_and_reduce_warn_and_map_like_torch():
             got = XF.mse_loss(xptorch.tensor(x), xptorch.tensor(y), **kw)
         assert str(ours[0].message) == str(theirs[0].message)
         assert ours[0].filename == __file__
-        np.testing.assert_allclose(got.numpy(), want.numpy())
+        np.testing.assert_allclose(got.cpu().numpy(), want.cpu().numpy())
 
 
 # ---- cross entropy and nll with class indices ----------------------------------------------------
@@ -423,7 +423,7 @@ def test_bce_with_logits_is_stable_for_huge_logits():
     for red in REDUCTIONS:
         _, out = run("binary_cross_entropy_with_logits", [x, y], "float32", reduction=red,
                      pos_weight=np.array(3.0, np.float32))
-        assert np.all(np.isfinite(out.detach().numpy()))
+        assert np.all(np.isfinite(out.detach().cpu().numpy()))
 
 
 def test_bce_with_logits_promotes_like_torch():
@@ -507,7 +507,7 @@ def test_losses_work_on_device(device):
     loss.backward()
     xt = torch.tensor(x, requires_grad=True)
     (TF.cross_entropy(xt, torch.tensor(t), weight=torch.ones(3)) + TF.mse_loss(xt, torch.zeros(4, 3))).backward()
-    np.testing.assert_allclose(xs.grad.cpu().numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(xs.grad.cpu().numpy(), xt.grad.cpu().numpy(), rtol=1e-5, atol=1e-6)
     if device != "cpu":
         with pytest.raises(RuntimeError, match="same device"):
             XF.cross_entropy(xs, xptorch.tensor(t))

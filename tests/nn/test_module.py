@@ -451,7 +451,7 @@ def test_linear_dtype_mismatch():
 def test_values_of_a_copied_net_match_torch():
     tnet = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
     xnet = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
-    xnet.load_state_dict({k: xptorch.tensor(v.numpy()) for k, v in tnet.state_dict().items()})
+    xnet.load_state_dict({k: xptorch.tensor(v.cpu().numpy()) for k, v in tnet.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
-    np.testing.assert_allclose(xnet(xptorch.tensor(x)).detach().numpy(), tnet(torch.tensor(x)).detach().numpy(),
+    np.testing.assert_allclose(xnet(xptorch.tensor(x)).detach().cpu().numpy(), tnet(torch.tensor(x)).detach().cpu().numpy(),
                                rtol=1e-6, atol=1e-6)

@@ -39,7 +39,7 @@ def mirror(lib, reference, build):
     if reference is not None:
         with xptorch.no_grad():
             for p, q in zip(m.parameters(), reference.parameters()):
-                p.copy_(xptorch.tensor(q.detach().numpy()))
+                p.copy_(xptorch.tensor(q.detach().cpu().numpy()))
     return m
 
 

@@ -66,10 +66,10 @@ def test_integer_dtype_raises_and_changes_nothing(call):
 
 def test_values_survive_a_round_trip_of_casts():
     net = tied_net(xptorch)
-    before = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+    before = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
     net.double().float()
     for k, v in net.state_dict().items():
-        assert v.numpy().tobytes() == before[k].tobytes(), k
+        assert v.cpu().numpy().tobytes() == before[k].tobytes(), k
     assert net.state_dict()["4.num_batches_tracked"].dtype == xptorch.int64
 
 
@@ -122,7 +122,7 @@ def test_optimizer_keeps_working_after_a_cast():
     net(x).sum().backward()
     opt.step()
     assert net[0].weight.dtype == xptorch.float64
-    np.testing.assert_allclose(net[0].weight.detach().numpy(), before.numpy() - 0.5 * 3, rtol=1e-12)
+    np.testing.assert_allclose(net[0].weight.detach().cpu().numpy(), before.cpu().numpy() - 0.5 * 3, rtol=1e-12)
 
 
 # ---- device moves -------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_to_device_keeps_objects_ties_and_grads(device):
     params = list(net.parameters())
     n_named = len(list(net.named_parameters()))
     grad = net[0].weight.grad
-    before = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+    before = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
     assert net.to(device) is net
     assert [id(p) for p in net.parameters()] == [id(p) for p in params]
     assert len(list(net.named_parameters())) == n_named
@@ -143,7 +143,7 @@ def test_to_device_keeps_objects_ties_and_grads(device):
     assert net.state_dict()["4.num_batches_tracked"].dtype == xptorch.int64
     assert net.cpu() is net
     for k, v in net.state_dict().items():
-        assert v.device.type == "cpu" and v.numpy().tobytes() == before[k].tobytes(), k
+        assert v.device.type == "cpu" and v.cpu().numpy().tobytes() == before[k].tobytes(), k
 
 
 def test_cuda_moves_and_training_continues_on_device(simulated_cuda):
@@ -153,7 +153,7 @@ def test_cuda_moves_and_training_continues_on_device(simulated_cuda):
     opt = xptorch.optim.SGD(net.parameters(), lr=0.1)
     x = xptorch.randn(5, 3)
     net(x).sum().backward()
-    ref = [p.grad.numpy().copy() for p in net.parameters()]
+    ref = [p.grad.cpu().numpy().copy() for p in net.parameters()]
     assert net.cuda() is net
     assert all(str(p.device) == "cuda:0" for p in net.parameters())
     assert all(str(p.grad.device) == "cuda:0" for p in net.parameters())
@@ -169,10 +169,10 @@ def test_cuda_moves_and_training_continues_on_device(simulated_cuda):
 
 def test_round_trip_through_cuda_is_bit_identical(simulated_cuda):
     net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
-    before = {k: v.numpy().copy() for k, v in net.state_dict().items()}
+    before = {k: v.cpu().numpy().copy() for k, v in net.state_dict().items()}
     net.to("cuda").to("cpu")
     for k, v in net.state_dict().items():
-        assert v.device.type == "cpu" and v.numpy().tobytes() == before[k].tobytes()
+        assert v.device.type == "cpu" and v.cpu().numpy().tobytes() == before[k].tobytes()
         assert str(v.dtype) == "xptorch." + str(before[k].dtype)
     net.cuda(0)
     assert str(net[0].weight.device) == "cuda:0"

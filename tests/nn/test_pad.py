@@ -23,11 +23,11 @@ def test_pad_values_and_gradients(shape, pad, mode, value):
     t = torch.tensor(data, requires_grad=True)
     kw = {} if value is None else {"value": value}
     ox, ot = F.pad(x, pad, mode=mode, **kw), torch.nn.functional.pad(t, pad, mode=mode, **kw)
-    np.testing.assert_array_equal(ox.detach().numpy(), ot.detach().numpy())
+    np.testing.assert_array_equal(ox.detach().cpu().numpy(), ot.detach().cpu().numpy())
     w = np.random.default_rng(1).standard_normal(ot.shape)
     (ox * xptorch.tensor(w)).sum().backward()
     (ot * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), t.grad.cpu().numpy(), rtol=1e-12, atol=1e-12)
     if mode == "constant":
         assert ox.grad_fn.name() == ot.grad_fn.name()
 

@@ -39,7 +39,7 @@ def compare(kind, kw, shape, with_hx=True, device="cpu", dtype="float32", seed=0
     x = getattr(nn, kind)(3, 5, **kw)
     if dtype == "float64":
         t, x = t.double(), x.double()
-    x.load_state_dict({k: xptorch.tensor(v.numpy()) for k, v in t.state_dict().items()})
+    x.load_state_dict({k: xptorch.tensor(v.cpu().numpy()) for k, v in t.state_dict().items()})
     x.to(device)
     a = rng.standard_normal(shape).astype(dtype)
     tin, xin = torch.tensor(a, requires_grad=True), xptorch.tensor(a, device=device, requires_grad=True)
@@ -59,16 +59,16 @@ def compare(kind, kw, shape, with_hx=True, device="cpu", dtype="float32", seed=0
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-10, atol=1e-12)
     for a_, b_ in zip(xf, tf):
         assert tuple(a_.shape) == tuple(b_.shape) and a_.device.type == device
-        np.testing.assert_allclose(to_numpy(a_), b_.detach().numpy(), **tol)
+        np.testing.assert_allclose(to_numpy(a_), b_.detach().cpu().numpy(), **tol)
     gs = [rng.standard_normal(tuple(o.shape)).astype(dtype) for o in tf]
     torch.autograd.backward(tf, [torch.tensor(g) for g in gs])
     xptorch.autograd.backward(xf, [xptorch.tensor(g, device=device) for g in gs])
     gtol = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else tol
     for what, a_, b_ in [("input", xin, tin)] + [(f"hx{i}", p, q) for i, (p, q) in enumerate(zip(xhs, ths))]:
-        np.testing.assert_allclose(to_numpy(a_.grad), b_.grad.numpy(), err_msg=what, **gtol)
+        np.testing.assert_allclose(to_numpy(a_.grad), b_.grad.cpu().numpy(), err_msg=what, **gtol)
     for (n, p), (m, q) in zip(x.named_parameters(), t.named_parameters()):
         assert n == m
-        np.testing.assert_allclose(to_numpy(p.grad), q.grad.numpy(), err_msg=n, **gtol)
+        np.testing.assert_allclose(to_numpy(p.grad), q.grad.cpu().numpy(), err_msg=n, **gtol)
 
 
 CASES = [
@@ -158,7 +158,7 @@ def test_state_dict_moves_from_xptorch_to_torch():
     t = torch.nn.LSTM(3, 5, num_layers=2, bidirectional=True)
     t.load_state_dict({k: torch.tensor(to_numpy(v)) for k, v in x.state_dict().items()})
     a = np.random.default_rng(0).standard_normal((4, 2, 3)).astype("float32")
-    np.testing.assert_allclose(to_numpy(x(xptorch.tensor(a))[0]), t(torch.tensor(a))[0].detach().numpy(),
+    np.testing.assert_allclose(to_numpy(x(xptorch.tensor(a))[0]), t(torch.tensor(a))[0].detach().cpu().numpy(),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -280,12 +280,12 @@ def test_pad_sequence_matches_torch(kw):
             nn.utils.rnn.pad_sequence(xs, **kw)
         return
     x = nn.utils.rnn.pad_sequence(xs, **kw)
-    np.testing.assert_array_equal(to_numpy(x), t.detach().numpy())
+    np.testing.assert_array_equal(to_numpy(x), t.detach().cpu().numpy())
     g = np.random.default_rng(9).standard_normal(tuple(t.shape)).astype("float32")
     t.backward(torch.tensor(g))
     x.backward(xptorch.tensor(g))
     for a, b in zip(xs, ts):
-        np.testing.assert_array_equal(to_numpy(a.grad), b.grad.numpy())
+        np.testing.assert_array_equal(to_numpy(a.grad), b.grad.cpu().numpy())
     back = nn.utils.rnn.unpad_sequence(x, xptorch.tensor([3, 1, 4]), batch_first=kw.get("batch_first", False))
     if kw.get("padding_side", "right") == "right":
         for a, b in zip(back, arrs):

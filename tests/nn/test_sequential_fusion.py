@@ -55,7 +55,7 @@ def test_subclassed_linear_keeps_its_own_forward():
     net = nn.Sequential(Doubled(3, 3), nn.ReLU(), nn.Linear(3, 2))
     x = xptorch.randn(4, 3)
     expected = net[2](net[1](net[0](x)))
-    np.testing.assert_array_equal(net(x).detach().numpy(), expected.detach().numpy())
+    np.testing.assert_array_equal(net(x).detach().cpu().numpy(), expected.detach().cpu().numpy())
     assert net[0](x).grad_fn.name() == "MulBackward0"
 
 
