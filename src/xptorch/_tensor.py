@@ -1224,8 +1224,17 @@ class Tensor:
         if (self._rg or (isinstance(value, Tensor) and value._rg)) and _grad_state.enabled:
             return _inplace.apply(self, lambda a: a.masked_fill(mask, value))
         if isinstance(value, Tensor):
-            value = value.item()
-        v = C.fit_scalar(value, self._data.dtype, "masked_fill_")
+            if value._data.ndim:
+                raise RuntimeError(
+                    "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                    f"{value._data.ndim} dimension(s)."
+                )
+            if value._device is self._device and self._device.type == "cuda":
+                v = value._data.astype(self._data.dtype)  # stays on the device: reading it would sync
+            else:
+                v = C.fit_scalar(value.item(), self._data.dtype, "masked_fill_")
+        else:
+            v = C.fit_scalar(value, self._data.dtype, "masked_fill_")
         m = mask._data
         if m.shape != self._data.shape:
             m = C.get_xp(m).broadcast_to(m, self._data.shape)
