@@ -257,5 +257,5 @@ def test_tiled_avg_pool2d_backward_matches_torch(shape, kernel):
         t = lib.tensor(x, requires_grad=True)
         y = lib.nn.functional.avg_pool2d(t, kernel)
         y.backward(lib.tensor(np.arange(y.numel(), dtype=np.float32).reshape(tuple(y.shape))))
-        grads.append(t.grad.numpy())
+        grads.append(t.grad.cpu().numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
