@@ -104,7 +104,7 @@ def test_regression_shape_mismatch_warns_and_broadcasts_as_torch(name, tshape, r
             try:
                 r = getattr(F, name)(xt, lib.tensor(y), reduction=reduction)
                 r.sum().backward()
-                out.append((r.detach().numpy(), xt.grad.numpy(), None, [str(m.message) for m in w]))
+                out.append((r.detach().cpu().numpy(), xt.grad.cpu().numpy(), None, [str(m.message) for m in w]))
             except RuntimeError as e:
                 out.append((None, None, str(e), [str(m.message) for m in w]))
     (tv, tg, te, tw), (xv, xg, xe, xw) = out
