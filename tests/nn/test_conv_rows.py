@@ -91,3 +91,54 @@ def test_float32_lenet_layers_match_torch():
             outs.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
         for a, b in zip(*outs):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+# Input gradients through row scatter-adds (few input channels per group): padding on one side only,
+# 'same' with an even kernel, dilation and groups.
+SCATTER_CASES = [
+    ((3, 1, 12, 11), (6, 1, 5, 5), dict(padding=2)),
+    ((3, 6, 9, 12), (16, 6, 5, 5), {}),
+    ((2, 4, 9, 10), (8, 2, 3, 2), dict(padding=(2, 1), dilation=(1, 2), groups=2)),
+    ((2, 3, 7, 9), (5, 3, 2, 4), dict(padding="same")),
+    ((2, 2, 8, 7), (6, 2, 3, 3), dict(padding=(0, 2), dilation=2)),
+]
+
+
+@pytest.mark.parametrize("xs,ws,kw", SCATTER_CASES, ids=[str(c) for c in SCATTER_CASES])
+@pytest.mark.parametrize("chunk", [None, 1])
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_input_grad_scatter_rows_matches_torch_and_gather(xs, ws, kw, chunk, monkeypatch):
+    groups = kw.get("groups", 1)
+    assert conv_ops._scatter_rows_pay(np, ws[2:], ws[0] // groups, xs[1] // groups)
+    if chunk is not None:
+        monkeypatch.setattr(conv_ops, "CHUNK_BYTES", chunk)
+    ours = _run(xptorch, xs, ws, kw)
+    for a, b in zip(ours, _run(torch, xs, ws, kw)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    monkeypatch.setattr(conv_ops, "_scatter_rows_pay", lambda *a: False)
+    np.testing.assert_allclose(ours[1], _run(xptorch, xs, ws, kw)[1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("value", [np.inf, np.nan])
+@pytest.mark.parametrize("ws,kw", [((6, 3, 3, 3), {}), ((3, 3, 3, 3), dict(padding=1))])
+# The forward's product of the inf weight with the zero padding warns (NumPy); only the input's gradient is compared.
+@pytest.mark.filterwarnings("ignore:invalid value encountered in matmul:RuntimeWarning")
+def test_input_grad_with_non_finite_weight_gives_torchs_pattern(value, ws, kw):
+    """The gather's padding and the row scatter's widened positions meet every weight: an inf weight
+    must not turn them into 0 * inf where torch has none."""
+    xs = (2, 3, 8, 8)
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    w[1, 2, 0, 0] = value
+    side = 8 + 2 * kw.get("padding", 0) - 2
+    g = rng.standard_normal((2, ws[0], side, side))
+    grads = []
+    for lib, f in ((xptorch, XF.conv2d), (torch, TF.conv2d)):
+        xt = lib.tensor(x, requires_grad=True)
+        f(xt, lib.tensor(w), **kw).backward(lib.tensor(g))
+        grads.append(xt.grad.numpy())
+    a, b = grads
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
+    fin = np.isfinite(b)
+    np.testing.assert_allclose(a[fin], b[fin], rtol=1e-10, atol=1e-10)
