@@ -45,8 +45,6 @@ def _deliberate(t_exc, x_exc):
 # (entry, kind): mismatches still open, each a bug. Strict: a fixed one fails until it is removed here.
 GAPS = {
     # found from the later samples; each the first failing call and what differs
-    ('unflatten', 'ndim_down'):
-        'S(T(), 0, (-1, 2)): torch raised RuntimeError: unflatten got an unexpected error:',
     ('F.conv_transpose2d', 'dim_hi'):
         'S(T(2, 3, 6, 5), T(3, 1, 2, 2), None, 2, 5): torch returns; xptorch raised RuntimeError: Given input',
     ('F.adaptive_avg_pool2d', 'ndim_up'):
@@ -71,10 +69,6 @@ GAPS = {
         'S(\'i,j\', T(3,),dtype=bool, T(2,)): torch returns; xptorch raised NotImplementedError: "bmm" not impl',
     ('einsum', 'mixed_dtype'):
         "S('i,j', T(3,), T(2,),dtype=float64): torch returns; xptorch raised RuntimeError: expected scalar ty",
-    ('repeat_interleave', 'none'):
-        'S(T(2, 3), None, 0): torch raised TypeError: repeat_interleave() received an invalid combination of ',
-    ('repeat_interleave', 'ndim_down'):
-        'S(T(), T(2,),dtype=int64,values, 0): torch raised IndexError: Dimension specified as 0 but tensor ha',
 }
 
 

@@ -1063,6 +1063,9 @@ class Tensor:
         if axis is not None:
             dim, _ = C.np_alias("repeat_interleave", dim, False, axis, None)
         if repeats is None:
+            if dim is not None:
+                raise TypeError(f"repeat_interleave() received an invalid combination of arguments - got (Tensor, "
+                                f"NoneType, {type(dim).__name__}), but expected repeats to be a Tensor or an int")
             return _movement.repeat_interleave(self)
         return _movement.repeat_interleave(self, repeats, dim, output_size)
 

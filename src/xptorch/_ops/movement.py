@@ -297,6 +297,8 @@ def repeat_interleave(a, repeats=None, dim=None, output_size=None):
     if dim is None:
         a = _sh.reshape(a, -1)
         dim = 0
+    elif a._data.ndim == 0 and isinstance(repeats, C.Tensor):
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     ad = a._data
     d = norm_dim(dim, ad.ndim)
     n = ad.shape[d] if ad.ndim else 1

@@ -223,6 +223,10 @@ def flatten(a, start_dim=0, end_dim=-1):
 
 def unflatten(a, dim, sizes):
     ad = a._data
+    if ad.ndim == 0:
+        norm_dim(dim, 0)
+        raise RuntimeError(f"unflatten got an unexpected error:\nDimension specified as {dim} but tensor has no "
+                           "dimensions")
     d = norm_dim(dim, ad.ndim)
     sizes = tuple(sizes)
     if -1 in sizes:
