@@ -12,7 +12,7 @@ __all__ = ["is_available", "device_count", "current_device", "set_device", "devi
            "stream", "current_stream", "default_stream", "memory_allocated", "max_memory_allocated",
            "reset_peak_memory_stats", "memory_reserved", "max_memory_reserved", "empty_cache", "manual_seed",
            "manual_seed_all", "seed", "initial_seed", "why_unavailable", "is_bf16_supported", "CUDAGraph", "graph",
-           "make_graphed_callables", "graph_pool_handle"]
+           "make_graphed_callables", "graph_pool_handle", "is_current_stream_capturing"]
 
 
 def is_available():
@@ -258,6 +258,13 @@ class StreamContext:
 
 def stream(stream):
     return StreamContext(stream)
+
+
+def is_current_stream_capturing():
+    """Whether the current CUDA stream is capturing a CUDA graph (False without CUDA)."""
+    if not is_available():
+        return False
+    return bool(_cp().cuda.get_current_stream().is_capturing())
 
 
 # ---------------------------------------------------------------- memory

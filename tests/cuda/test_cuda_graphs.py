@@ -175,6 +175,21 @@ def test_host_syncs_while_capturing_are_refused(gpu):
     assert not gpu.cuda.get_current_stream().is_capturing()
 
 
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_capturing_a_non_capturable_adam_step_is_refused(gpu, name):
+    net = nn.Linear(3, 2).to("cuda")
+    opt = getattr(xptorch.optim, name)(net.parameters())
+    net(xptorch.ones(4, 3, device="cuda")).sum().backward()
+    opt.step()
+    assert not xptorch.cuda.is_current_stream_capturing()
+    g = xptorch.cuda.CUDAGraph()
+    with pytest.raises(RuntimeError, match=f"Attempting CUDA graph capture of step\\(\\) for an instance of {name} "
+                                           "but param_groups' capturable is False."):
+        with xptorch.cuda.graph(g):
+            assert xptorch.cuda.is_current_stream_capturing()
+            opt.step()
+
+
 @pytest.mark.cuda
 def test_whole_training_step_captured_matches_eager_on_the_gpu():
     _train_step_graph_matches_eager()

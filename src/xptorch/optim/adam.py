@@ -57,6 +57,17 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def _refuse_graph_capture(self):
+        # The step count and bias corrections are host values: a captured step would replay them frozen.
+        first = next((p for g in self.param_groups for p in g["params"]), None)
+        if first is None or first._device.type != "cuda":
+            return
+        from .. import cuda
+
+        if cuda.is_current_stream_capturing():
+            raise RuntimeError(f"Attempting CUDA graph capture of step() for an instance of {type(self).__name__} "
+                               "but param_groups' capturable is False.")
+
     @staticmethod
     def _init_state(st, p, amsgrad):
         d = p._data
@@ -72,6 +83,7 @@ class Adam(Optimizer):
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss if given."""
+        self._refuse_graph_capture()
         loss = self._closure_loss(closure)
         state = self.state
         for index, group in enumerate(self.param_groups):
