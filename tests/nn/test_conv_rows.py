@@ -17,6 +17,9 @@ CASES = [
     ((2, 8, 10, 9), (8, 8, 3, 3), dict(padding=1)),
     ((2, 4, 9, 10), (4, 2, 3, 2), dict(padding=(2, 1), dilation=(1, 2), groups=2)),
     ((2, 3, 7, 9), (5, 3, 2, 4), dict(padding=(0, 3))),
+    # 8+ channels on both sides: the weight's gradient from shifted views instead of columns
+    ((2, 16, 9, 10), (16, 8, 3, 3), dict(padding=(1, 2), dilation=(1, 2), groups=2)),
+    ((3, 9, 6, 7), (10, 9, 2, 3), dict(padding=(1, 0))),
 ]
 
 
