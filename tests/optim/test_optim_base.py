@@ -85,7 +85,7 @@ def test_duplicates_within_a_group_are_kept_once():
     assert len(opt.param_groups[0]["params"]) == 1
     p.grad = xptorch.ones(3)
     opt.step()
-    np.testing.assert_allclose(p.detach().numpy(), np.full(3, 0.5))
+    np.testing.assert_allclose(p.detach().cpu().numpy(), np.full(3, 0.5))
 
 
 def test_group_defaults_and_named_params():
@@ -168,7 +168,7 @@ def test_step_hooks_and_closure():
     with xptorch.no_grad():
         loss = opt.step(closure)
     assert loss.item() == 5.0
-    np.testing.assert_allclose(p.detach().numpy(), [0.8, 1.6])
+    np.testing.assert_allclose(p.detach().cpu().numpy(), [0.8, 1.6])
     assert seen == [("pre", True), ("post", pytest.approx([0.8, 1.6]))]
     pre.remove()
     post.remove()

@@ -47,7 +47,7 @@ def _run(lib, name, kw, foreach, grads, shapes=SHAPES):
 
 
 def _np(ps):
-    return [p.detach().numpy().copy() for p in ps]
+    return [p.detach().cpu().numpy().copy() for p in ps]
 
 
 @pytest.mark.parametrize("name,kw", CASES, ids=IDS)
@@ -61,7 +61,7 @@ def test_foreach_gives_the_loops_bits_and_torchs_values(name, kw):
             np.testing.assert_array_equal(a, b)
         for i, st in opt.state_dict()["state"].items():
             for key, val in st.items():
-                np.testing.assert_array_equal(val.numpy(), loop_opt.state_dict()["state"][i][key].numpy())
+                np.testing.assert_array_equal(val.cpu().numpy(), loop_opt.state_dict()["state"][i][key].cpu().numpy())
     ref, ref_opt = _run(torch, name, kw, True, grads)
     for a, b in zip(_np(loop), _np(ref)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -72,7 +72,7 @@ def test_foreach_gives_the_loops_bits_and_torchs_values(name, kw):
         assert sorted(ours[i]) == sorted(theirs[i])
         for key, val in theirs[i].items():
             assert tuple(ours[i][key].shape) == tuple(val.shape)
-            np.testing.assert_allclose(ours[i][key].numpy(), val.numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(ours[i][key].cpu().numpy(), val.cpu().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_default_takes_the_flat_path_for_small_tensors():
@@ -115,10 +115,10 @@ def test_changes_under_the_flat_buffers(name, kw):
 def test_state_tensors_stay_the_users_and_are_followed():
     ps, opt = _run(xptorch, "Adam", dict(lr=0.05), True, _grads(2))
     held = opt.state[ps[1]]["exp_avg"]
-    before = held.numpy().copy()
+    before = held.cpu().numpy().copy()
     opt.step()
     assert opt.state[ps[1]]["exp_avg"] is held
-    assert not np.array_equal(held.numpy(), before), "the tensor a user holds sees the update"
+    assert not np.array_equal(held.cpu().numpy(), before), "the tensor a user holds sees the update"
     # A state tensor replaced by the user is used from then on.
     loop, loop_opt = _run(xptorch, "Adam", dict(lr=0.05), False, _grads(2))
     loop_opt.step()
@@ -143,7 +143,7 @@ def test_mixed_dtypes_fall_back_to_the_loop():
         topt.step()
     assert not opt._flat
     for p, q in zip(ps, tp):
-        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(p.detach().cpu().numpy(), q.detach().cpu().numpy(), rtol=1e-6)
 
 
 def test_pickled_and_saved_state_round_trips():

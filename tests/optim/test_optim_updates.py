@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 SHAPES = [(5, 3), (3,), (2, 2, 2), ()]
 
 
-def make_pair(shapes=SHAPES, seed=0, dtype=np.float32, device="cpu"):
+def make_pair(shapes=SHAPES, seed=0, dtype=np.float32, device=None):
     rng = np.random.default_rng(seed)
     arrays = [np.asarray(rng.standard_normal(s), dtype=dtype) for s in shapes]
     tp = [torch.nn.Parameter(torch.tensor(a)) for a in arrays]
@@ -36,7 +36,7 @@ def run(tp, xp, ot, ox, grads):
 
 def assert_params_close(tp, xp, rtol=1e-5, atol=1e-6):
     for p, q in zip(tp, xp):
-        np.testing.assert_allclose(q.detach().numpy(force=True), p.detach().numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(q.detach().numpy(force=True), p.detach().cpu().numpy(), rtol=rtol, atol=atol)
 
 
 SGD_CASES = [
@@ -115,7 +115,7 @@ def test_parameters_without_grad_are_skipped_and_get_no_state():
     for gs in make_grads(steps=3):
         for p, q, g in list(zip(tp, xp, gs))[:2]:
             p.grad = torch.tensor(g)
-            q.grad = xptorch.tensor(g)
+            q.grad = xptorch.tensor(g, device=q.device)
         ot.step()
         ox.step()
     assert_params_close(tp, xp)
@@ -143,7 +143,7 @@ def test_state_dict_round_trip_continues_like_torch(name, kw):
     for i in sd_t["state"]:
         assert sd_x["state"][i].keys() == sd_t["state"][i].keys()
         for k, v in sd_t["state"][i].items():
-            np.testing.assert_allclose(sd_x["state"][i][k].numpy(), v.numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(sd_x["state"][i][k].cpu().numpy(), v.cpu().numpy(), rtol=1e-5, atol=1e-6)
             assert sd_x["state"][i][k].dtype == getattr(xptorch, str(v.dtype).split(".")[1])
     # Fresh optimisers with other options; loading restores options and state.
     ot2 = getattr(torch.optim, name)(tp, lr=0.5)
@@ -224,7 +224,7 @@ def test_training_a_tied_mlp_matches_torch():
     tm, xm = build(torch), build(xptorch)
     with xptorch.no_grad():
         for (n, p), (_, q) in zip(tm.named_parameters(), xm.named_parameters()):
-            q.copy_(xptorch.tensor(p.detach().numpy()))
+            q.copy_(xptorch.tensor(p.detach().cpu().numpy()))
     rng = np.random.default_rng(0)
     X = rng.standard_normal((32, 4)).astype(np.float32)
     Y = rng.standard_normal((32, 1)).astype(np.float32)
@@ -239,7 +239,7 @@ def test_training_a_tied_mlp_matches_torch():
             loss.backward()
             o.step()
     for (n, p), (_, q) in zip(tm.named_parameters(), xm.named_parameters()):
-        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=n)
+        np.testing.assert_allclose(q.detach().cpu().numpy(), p.detach().cpu().numpy(), rtol=1e-4, atol=1e-5, err_msg=n)
 
 
 @pytest.mark.cuda
