@@ -148,6 +148,7 @@ CPU_ONLY = {
         "slow finite differences; on CUDA the gradients are compared with torch's in test_functional_matches_torch",
     "tests/nn/test_init.py::test_orthogonal_is_haar_distributed": _STATS,
     "tests/nn/test_init.py::test_trunc_normal_bounds_moments_and_cdf": _STATS,
+    "tests/autograd/test_function.py::test_saved_tensor_modified_in_place_raises_like_torch": _REPR,
 }
 _DEVICE_FIXTURES = {"device", "strict_cuda", "simulated_cuda", "default_device"}
 

@@ -60,7 +60,7 @@ def test_gradients_on_two_leaves_are_independent_arrays():
     (x + y).sum().backward()
     with xptorch.no_grad():
         x.grad.add_(100)
-    np.testing.assert_array_equal(y.grad.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(y.grad.cpu().numpy(), [2.0, 2.0, 2.0])
 
 
 def test_explicit_gradient_is_not_adopted():
@@ -68,8 +68,8 @@ def test_explicit_gradient_is_not_adopted():
     g = xptorch.tensor([1.0, 2.0, 3.0])
     (x * 1).backward(g)
     (x * 1).backward(g)
-    np.testing.assert_array_equal(g.numpy(), [1.0, 2.0, 3.0])
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(g.cpu().numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [2.0, 4.0, 6.0])
 
 
 def test_backward_with_gradient_argument_matches_torch():
@@ -87,7 +87,7 @@ def test_deep_graph_has_no_recursion_limit():
         y = y * 1.0001 + 0.0
     assert 10_000 * 2 > sys.getrecursionlimit()
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [1.0001 ** 10_000], rtol=1e-3)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [1.0001 ** 10_000], rtol=1e-3)
 
 
 def test_grad_fn_names_and_leafness():
@@ -282,7 +282,7 @@ def test_detach_and_data_share_memory_without_history():
     assert not d.requires_grad and d.grad_fn is None and not dd.requires_grad
     d[0] = 5.0
     dd[1] = 7.0
-    np.testing.assert_array_equal(x.detach().numpy(), [5.0, 7.0])
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), [5.0, 7.0])
     assert x._version == d._version  # detach shares the version counter, .data does not
     assert dd._version == 1
 

@@ -34,7 +34,7 @@ def test_inplace_through_a_view_matches_torch(name):
         edit(lib, y)
         (y * lib.tensor(weights)).sum().backward()
         name = y.grad_fn.name().replace("torch::autograd::", "")
-        results.append((y.detach().numpy().copy(), w.grad.numpy().copy(), name))
+        results.append((y.detach().cpu().numpy().copy(), w.grad.cpu().numpy().copy(), name))
     (yx, gx, nx), (yt, gt, nt) = results
     np.testing.assert_allclose(yx, yt, rtol=1e-12)
     np.testing.assert_allclose(gx, gt, rtol=1e-12)
@@ -50,7 +50,7 @@ def test_view_edit_with_another_graph_tensor():
         y = w * 1.5
         y[1].mul_(s)
         (y ** 2).sum().backward()
-        grads.append((w.grad.numpy().copy(), s.grad.numpy().copy()))
+        grads.append((w.grad.cpu().numpy().copy(), s.grad.cpu().numpy().copy()))
     np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-12)
     np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-12)
 
@@ -64,7 +64,7 @@ def test_both_the_view_and_the_base_used_afterwards():
         v = y[0]
         v.mul_(2)
         (v.sum() * 3 + (y * y).sum()).backward()
-        grads.append(w.grad.numpy().copy())
+        grads.append(w.grad.cpu().numpy().copy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
 
 
@@ -81,20 +81,20 @@ def test_writing_through_an_expanded_view_is_refused_unchanged():
     w = xptorch.rand(3, requires_grad=True)
     y = w * 2
     e = y[0:1].expand(4)
-    before = y.detach().numpy().copy()
+    before = y.detach().cpu().numpy().copy()
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         e.add_(1)
-    np.testing.assert_array_equal(y.detach().numpy(), before)
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), before)
 
 
 def test_refused_view_assignment_changes_nothing():
     w = xptorch.rand(3, requires_grad=True)
     y = w * 2
     e = y[0:1].expand(4)
-    before = y.detach().numpy().copy()
+    before = y.detach().cpu().numpy().copy()
     with pytest.raises(RuntimeError, match="more than one element"):
         e[1] = xptorch.tensor(5.0, requires_grad=True)
-    np.testing.assert_array_equal(y.detach().numpy(), before)
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), before)
 
 
 def test_masked_fill_into_an_expanded_tensor_warns_and_writes_as_torch(device):

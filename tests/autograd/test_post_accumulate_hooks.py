@@ -53,7 +53,7 @@ def _record(lib, net, batch):
     def hook(name):
         def fire(p):
             ready = sorted(n for n, q in params.items() if q.grad is not None)
-            log.append((name, p.grad.detach().numpy().copy(), ready))
+            log.append((name, p.grad.detach().cpu().numpy().copy(), ready))
             lib.autograd.Variable._execution_engine.queue_callback(lambda: log.append(("callback", None, None)))
 
         return fire
@@ -62,7 +62,7 @@ def _record(lib, net, batch):
         p.register_post_accumulate_grad_hook(hook(name))
     out = net(batch)
     (out * out).sum().backward()
-    final = {n: p.grad.detach().numpy() for n, p in params.items()}
+    final = {n: p.grad.detach().cpu().numpy() for n, p in params.items()}
     return log, final
 
 
