@@ -107,17 +107,8 @@ DEFAULT_DEVICE_MODULES = {
     "tests/autograd/test_function.py",
     "tests/autograd/test_functional.py",
     "tests/autograd/test_post_accumulate_hooks.py",
-    "tests/distributions/test_distributions.py",
-    "tests/utils/test_checkpoint.py",
-    "tests/monitor/test_monitor_changes.py",
-    "tests/monitor/test_monitor_figures.py",
-    "tests/monitor/test_monitor_hooks.py",
-    "tests/monitor/test_monitor_summary.py",
     "tests/test_autograd.py",
     "tests/test_inplace_views.py",
-    "tests/test_tensor.py",
-    "tests/test_deepcopy.py",
-    "tests/test_serialization.py",
 }
 # Tests of those modules that run on the CPU only, and why.
 _REPR = "compares a repr or message with torch's on the CPU; on CUDA it names the device, as torch's does there"
