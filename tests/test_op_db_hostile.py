@@ -45,30 +45,6 @@ def _deliberate(t_exc, x_exc):
 # (entry, kind): mismatches still open, each a bug. Strict: a fixed one fails until it is removed here.
 GAPS = {
     # found from the later samples; each the first failing call and what differs
-    ('F.conv_transpose2d', 'dim_hi'):
-        'S(T(2, 3, 6, 5), T(3, 1, 2, 2), None, 2, 5): torch returns; xptorch raised RuntimeError: Given input',
-    ('F.adaptive_avg_pool2d', 'ndim_up'):
-        'S(T(2, 2, 3, 6, 5, 2), 1): torch returns; xptorch raised RuntimeError: adaptive_avg_pool2d(): Expect',
-    ('F.adaptive_avg_pool2d', 'ndim_down'):
-        'S(T(), 1): torch raised IndexError: Dimension out of range (expected to be in range of [-1, 0], but ',
-    ('F.pad', 'ndim_up'):
-        "S(T(2, 1, 2, 3, 2), (1, 1), mode='reflect'): torch raised NotImplementedError: Padding size 2 is not",
-    ('F.interpolate', 'ndim_up'):
-        "S(T(2, 2, 3, 6, 5, 2), size=(3, 7), mode='bilinear'): torch raised ValueError: Input and output must",
-    ('F.interpolate', 'ndim_down'):
-        "S(T(), size=(3, 7), mode='bilinear'): torch raised ValueError: Input and output must have the same n",
-    ('F.scaled_dot_product_attention', 'empty'):
-        'S(T(0, 4), T(5, 4), T(5, 2), attn_mask=T(3, 5)): torch returns; xptorch raised RuntimeError: The siz',
-    ('gather', 'ndim_down'):
-        'S(T(), 0, T(3,),dtype=int64,values): torch raised RuntimeError: index 3 is out of bounds for dimensi',
-    ('gather', 'ndim_up'):
-        'S(T(2, 2, 3, 2), 1, T(0, 3),dtype=int64,values): torch returns; xptorch raised RuntimeError: Index t',
-    ('einsum', 'int_dtype'):
-        "S('i,j', T(3,),dtype=int64, T(2,)): torch returns; xptorch raised RuntimeError: expected scalar type",
-    ('einsum', 'bool_dtype'):
-        'S(\'i,j\', T(3,),dtype=bool, T(2,)): torch returns; xptorch raised NotImplementedError: "bmm" not impl',
-    ('einsum', 'mixed_dtype'):
-        "S('i,j', T(3,), T(2,),dtype=float64): torch returns; xptorch raised RuntimeError: expected scalar ty",
 }
 
 

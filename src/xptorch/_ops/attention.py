@@ -63,6 +63,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         key = key.repeat_interleave(reps, -3)
         value = value.repeat_interleave(reps, -3)
     L, S = query.shape[-2], key.shape[-2]
+    if 0 in query.shape[:-1]:  # no query rows: an empty result, the mask unread (as PyTorch)
+        return (query @ key.transpose(-2, -1)) @ value
     factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * factor
     if is_causal:

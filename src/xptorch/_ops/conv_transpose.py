@@ -128,7 +128,7 @@ def _check(x, w, b, nd, stride, padding, output_padding, dilation, groups):
             )
     out = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1
            for i, s, p, d, k, op in zip(xd.shape[2:], stride, padding, dilation, wd.shape[2:], output_padding)]
-    if any(o <= 0 for o in out):
+    if any(o < 0 for o in out):  # an output dim of 0 gives an empty result, as PyTorch
         raise RuntimeError(
             f"Given input size per channel: ({' x '.join(map(str, xd.shape[2:]))}). Calculated output size per "
             f"channel: ({' x '.join(map(str, out))}). Output size is too small"

@@ -208,6 +208,29 @@ class EinsumBackward(Node):
         return tuple(grads)
 
 
+def _promoted_product(equation, operands):
+    """Operands of a product that sums over no subscript (an outer or elementwise product: PyTorch
+    multiplies instead of calling bmm) promoted to their common dtype, as PyTorch's mul does; others as given.
+    Also whether it is such a product."""
+    for t in operands:
+        if not isinstance(t, C.Tensor):
+            return operands, False
+    try:
+        subs, out = parse(equation, [t._data.shape for t in operands])
+    except Exception:  # noqa: BLE001  (the call below raises PyTorch's error for it)
+        return operands, False
+    if any(c not in out for s in subs for c in s):
+        return operands, False
+    from .._dtype import promote_types
+
+    dt = operands[0].dtype
+    for t in operands[1:]:
+        if t._device is not operands[0]._device:
+            return operands, False
+        dt = promote_types(dt, t.dtype)
+    return tuple(t if t.dtype is dt else t.to(dt) for t in operands), True
+
+
 def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
@@ -217,7 +240,12 @@ def einsum(equation, *operands):
             "its subscripts list"
         )
     first = operands[0]
-    if len(operands) > 1:
+    if len(operands) > 1 and any(t._data.dtype != first._data.dtype or t._data.dtype == np.bool_ for t in operands):
+        operands, product = _promoted_product(equation, operands)
+        first = operands[0]
+    else:
+        product = False
+    if len(operands) > 1 and not product:
         C.no_kernel(first, "bmm", ints=True)
     for t in operands[1:]:
         if t._device is not first._device:

@@ -192,15 +192,16 @@ def _nonempty_dims(n):
     return max(n, 1)
 
 
-def _prepare(a, dim, index, fname, int32_ok):
-    """Shared checks of gather/scatter: the dim, the index dtype, then its rank."""
+def _prepare(a, dim, index, fname, int32_ok, empty_ok=False):
+    """Shared checks of gather/scatter: the dim, the index dtype, then its rank (not for an empty
+    index when empty_ok: gather checks no shapes then)."""
     ad, idx = a._data, index._data
     d = norm_dim(dim, ad.ndim)
     if idx.dtype not in _INT_INDEX or (idx.dtype != np.int64 and not int32_ok):
         want = "int32/int64" if int32_ok else "int64"
         raise RuntimeError(f"{fname}(): Expected dtype {want} for index")
     _same_device(a, index)
-    if _nonempty_dims(idx.ndim) != _nonempty_dims(ad.ndim):
+    if _nonempty_dims(idx.ndim) != _nonempty_dims(ad.ndim) and not (empty_ok and idx.size == 0):
         raise RuntimeError(
             f"Index tensor must have the same number of dimensions as {'input' if fname == 'gather' else 'self'} tensor"
         )
@@ -208,9 +209,13 @@ def _prepare(a, dim, index, fname, int32_ok):
 
 
 def gather(a, dim, index, sparse_grad=False):
-    ad, idx, d = _prepare(a, dim, index, "gather", True)
+    ad, idx, d = _prepare(a, dim, index, "gather", True, True)
     out_shape = idx.shape
-    ad1, idx1 = (ad.reshape(1), idx.reshape(1)) if ad.ndim == 0 or idx.ndim == 0 else (ad, idx)
+    # A 0-d input or index counts as one element along one dim.
+    ad1 = ad.reshape(1) if ad.ndim == 0 else ad
+    idx1 = idx.reshape(1) if idx.ndim == 0 else idx
+    if idx.size == 0:  # no shape checks, as PyTorch; an empty index of input's rank for the backward
+        idx1 = idx.reshape((0,) * ad1.ndim)
     for ax in range(ad1.ndim):
         if ax != d and idx1.shape[ax] > ad1.shape[ax]:
             raise RuntimeError(
@@ -511,3 +516,4 @@ def one_hot(t, num_classes=-1):
             raise RuntimeError("Class values must be smaller than num_classes.")
     out = (td[..., None] == xp.arange(num_classes, dtype=np.int64)).astype(np.int64)
     return wrap(out, t._device)
+

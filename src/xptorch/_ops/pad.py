@@ -48,6 +48,10 @@ def _pairs(pad, ndim):
     return tuple(reversed(pairs))
 
 
+# Input ranks each padding length takes in the non-constant modes.
+_MODE_DIMS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
+
+
 @tensor_args
 def pad(input, pad, mode="constant", value=None):
     pairs = _pairs(pad, input.dim())
@@ -56,6 +60,14 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument.')
         if mode not in ("reflect", "replicate", "circular"):
             raise NotImplementedError(f"Unrecognised padding mode {mode}")
+        if input.dim() not in _MODE_DIMS.get(len(pad), ()):
+            raise NotImplementedError(
+                f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+                "Supported combinations for non-constant padding:\n"
+                "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+            )
         if mode != "circular" and input._data.dtype.kind == "b":
             kind = "reflection" if mode == "reflect" else "replication"
             raise NotImplementedError(f"\"{kind}_pad{len(pairs)}d\" not implemented for 'Bool'")

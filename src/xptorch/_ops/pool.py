@@ -630,9 +630,19 @@ def _wrapper_dims(input, output_size):
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
 
 
+def _all_ones(output_size, k):
+    """An output of one element per plane: PyTorch takes the mean over the last k dims then, whatever
+    the input's rank (and mean's dtype rules)."""
+    if isinstance(output_size, (list, tuple)):
+        return len(output_size) == k and all(type(o) is int and o == 1 for o in output_size)
+    return type(output_size) is int and output_size == 1
+
+
 @tensor_args
 def adaptive_avg_pool2d(input, output_size):
     _wrapper_dims(input, output_size)
+    if _all_ones(output_size, 2):
+        return input.mean((-1, -2), keepdim=True)
     C.no_kernel(input, "adaptive_avg_pool2d")
     return _adaptive_avg(input, output_size, 2)
 
@@ -640,5 +650,7 @@ def adaptive_avg_pool2d(input, output_size):
 @tensor_args
 def adaptive_avg_pool3d(input, output_size):
     _wrapper_dims(input, output_size)
+    if _all_ones(output_size, 3):
+        return input.mean((-1, -2, -3), keepdim=True)
     C.no_kernel(input, "adaptive_avg_pool3d_cpu")
     return _adaptive_avg(input, output_size, 3)

@@ -129,13 +129,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             )
     elif align_corners is None:
         align_corners = False
-    if mode in _LINEAR and nd in (1, 2, 3) and _LINEAR[mode] != nd:
-        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_LINEAR[mode] + 2}D input")
-    if mode not in _MODES or nd not in (1, 2, 3) or (mode == "bicubic" and nd != 2):
-        raise NotImplementedError(
-            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
-            f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
-        )
     spatial = tuple(input.shape[2:])
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
@@ -166,6 +159,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         scales = (None,) * nd if recompute_scale_factor else factors
     else:
         raise ValueError("either size or scale_factor should be defined")
+    # The sizes' count is checked first, then the input's rank (PyTorch's order).
+    if mode in _LINEAR and nd in (1, 2, 3) and _LINEAR[mode] != nd:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_LINEAR[mode] + 2}D input")
+    if mode not in _MODES or nd not in (1, 2, 3) or (mode == "bicubic" and nd != 2):
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
+            f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
+        )
     if any(o <= 0 for o in out):
         names = ("D", "H", "W")[3 - nd:]
         sin = ", ".join(f"{k}: {n}" for k, n in zip(names, spatial))
