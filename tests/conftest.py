@@ -109,6 +109,10 @@ DEFAULT_DEVICE_MODULES = {
     "tests/autograd/test_post_accumulate_hooks.py",
     "tests/test_autograd.py",
     "tests/test_inplace_views.py",
+    "tests/utils/test_checkpoint.py",
+    "tests/test_tensor.py",
+    "tests/test_deepcopy.py",
+    "tests/test_serialization.py",
 }
 # Tests of those modules that run on the CPU only, and why.
 _REPR = "compares a repr or message with torch's on the CPU; on CUDA it names the device, as torch's does there"
@@ -116,6 +120,7 @@ _DEFERRED = ("an immediate error on the CPU; on CUDA a deferred device-side chec
              "(tests/test_cuda_rules.py)")
 _SLOW = "slow; its op runs on CUDA in the op table (tests/test_op_db_cuda.py) and in this file's other tests"
 _STATS = "a slow statistical test of the RNG-driven init; the init functions run on CUDA in this file's other tests"
+_NUMPY = ".numpy() shares a CPU tensor's memory; a CUDA tensor refuses it, as torch's does"
 CPU_ONLY = {
     "tests/nn/test_container.py::test_parameter_list": _REPR,
     "tests/nn/test_container.py::test_parameter_dict": _REPR,
@@ -140,6 +145,11 @@ CPU_ONLY = {
     "tests/nn/test_init.py::test_orthogonal_is_haar_distributed": _STATS,
     "tests/nn/test_init.py::test_trunc_normal_bounds_moments_and_cdf": _STATS,
     "tests/autograd/test_function.py::test_saved_tensor_modified_in_place_raises_like_torch": _REPR,
+    "tests/test_tensor.py::test_numpy_shares_memory_and_refuses_grad": _NUMPY,
+    "tests/test_serialization.py::test_map_location_forms_on_cpu":
+        "loads a CPU tensor onto the CPU; CUDA tensors' devices on load have their own tests in the file",
+    "tests/test_serialization.py::test_cuda_file_on_cpu_machine_suggests_map_location":
+        "checks the message of a machine without CUDA",
 }
 _DEVICE_FIXTURES = {"device", "strict_cuda", "simulated_cuda", "default_device"}
 

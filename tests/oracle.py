@@ -163,7 +163,7 @@ def check_op(inputs, torch_fn, xp_fn, *, dtype="float32", grad=True, rtol=None, 
         t_roots.append(t)
         t_grads.append(torch.tensor(g))
         x_roots.append(x)
-        x_grads.append(xptorch.tensor(g))
+        x_grads.append(xptorch.tensor(g, device=x.device))
     torch.autograd.backward(t_roots, t_grads)
     xptorch.autograd.backward(x_roots, x_grads)
     for i, (x, t) in enumerate(zip(x_in, t_in)):

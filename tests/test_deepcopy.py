@@ -29,10 +29,10 @@ def test_views_copied_together_stay_views_of_one_copy(build):
         a[(0,) * a.dim()] = -1.0 - i
         b[(0,) * b.dim()] = -1.0 - i
         for x, y in zip(ours_c, theirs_c):
-            np.testing.assert_array_equal(x.numpy(), y.numpy())
+            np.testing.assert_array_equal(x.cpu().numpy(), y.cpu().numpy())
     for o, c in zip(flat(ours), ours_c):  # and never in the originals
         assert not np.shares_memory(o._data, c._data)
-        assert (o.numpy() >= 0).all()
+        assert (o.cpu().numpy() >= 0).all()
 
 
 def test_separate_deepcopies_do_not_share():

@@ -194,9 +194,9 @@ def test_mlp_params_file_loads_into_module(tmp_path):
     save(net.state_dict(), tmp_path / "mlp.params")
     clone = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
     X = xptorch.randn(5, 4)
-    assert not np.allclose(clone(X).detach().numpy(), net(X).detach().numpy())
+    assert not np.allclose(clone(X).detach().cpu().numpy(), net(X).detach().cpu().numpy())
     clone.load_state_dict(load(tmp_path / "mlp.params"))
-    np.testing.assert_array_equal(clone(X).detach().numpy(), net(X).detach().numpy())
+    np.testing.assert_array_equal(clone(X).detach().cpu().numpy(), net(X).detach().cpu().numpy())
 
 
 def test_file_is_standard_safetensors_readable_by_the_library():
@@ -206,7 +206,7 @@ def test_file_is_standard_safetensors_readable_by_the_library():
     data = saved_bytes({"x": x, "t": x.t()})
     arrays = stn.load(data)
     assert list(arrays) == ["x"]
-    np.testing.assert_array_equal(arrays["x"], x.numpy())
+    np.testing.assert_array_equal(arrays["x"], x.cpu().numpy())
 
 
 # ---- shared memory -----------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def test_transposed_tensor_roundtrip_values():
     x = xptorch.arange(12.0).reshape(3, 4)
     t = x.t()
     data = saved_bytes({"t": t})
-    np.testing.assert_array_equal(stn.load(data)["t"], t.numpy())
+    np.testing.assert_array_equal(stn.load(data)["t"], t.cpu().numpy())
     assert_same(t, roundtrip(t))
     strided = x[:, ::2]
     assert_same(strided, roundtrip(strided))
@@ -258,7 +258,7 @@ def test_disjoint_slices_of_one_base_load_as_views_of_one_array():
     assert_same(obj, out)
     assert not shares(out[0], out[1])
     assert out[0]._data.base is out[1]._data.base
-    assert out[1]._data.ctypes.data - out[0]._data.ctypes.data == 7 * 4
+    assert out[1].data_ptr() - out[0].data_ptr() == 7 * 4
 
 
 def test_lone_slice_of_a_big_tensor_stores_only_the_slice():
@@ -272,7 +272,7 @@ def test_negative_strides_zero_strides_and_fortran_order():
     a = xptorch.from_numpy(base)
     rev = xptorch.from_numpy(base[::-1, ::2])
     f = xptorch.from_numpy(np.asfortranarray(base))
-    fview = xptorch.from_numpy(f.numpy()[1:, 2])
+    fview = xptorch.from_numpy(f.cpu().numpy()[1:, 2])
     row = xptorch.arange(4.0)
     wide = row.expand(3, 4)
     obj = [a, rev, f, fview, row, wide]
@@ -314,7 +314,7 @@ def test_tied_weights_in_state_dict_stored_once_and_shared_after_load(tmp_path):
     other = make()
     other.load_state_dict(load(tmp_path / "tied.params"))
     X = xptorch.randn(4, 3)
-    np.testing.assert_array_equal(other(X).detach().numpy(), net(X).detach().numpy())
+    np.testing.assert_array_equal(other(X).detach().cpu().numpy(), net(X).detach().cpu().numpy())
     assert other[0].weight is other[2].weight
 
 
@@ -429,8 +429,8 @@ def test_safetensors_torch_state_dict_loads_into_our_module(tmp_path):
     assert sorted(sd) == sorted(tnet.state_dict())
     assert all(type(v) is xptorch.Tensor and not v.requires_grad for v in sd.values())
     ours.load_state_dict(sd)
-    expected = tnet(torch.from_numpy(X)).detach().numpy()
-    np.testing.assert_allclose(ours(xptorch.from_numpy(X)).detach().numpy(), expected, rtol=1e-6, atol=1e-6)
+    expected = tnet(torch.from_numpy(X)).detach().cpu().numpy()
+    np.testing.assert_allclose(ours(xptorch.tensor(X)).detach().cpu().numpy(), expected, rtol=1e-6, atol=1e-6)
 
 
 def test_our_state_dict_loads_into_torch(tmp_path):
@@ -440,8 +440,8 @@ def test_our_state_dict_loads_into_torch(tmp_path):
     for writer, path in ((save, "ours.st"), (save_safetensors, "plain.st")):
         writer(ours.state_dict(), tmp_path / path)
         tnet.load_state_dict(load_file(tmp_path / path))
-        expected = ours(xptorch.from_numpy(X)).detach().numpy()
-        np.testing.assert_allclose(tnet(torch.from_numpy(X)).detach().numpy(), expected, rtol=1e-6, atol=1e-6)
+        expected = ours(xptorch.tensor(X)).detach().cpu().numpy()
+        np.testing.assert_allclose(tnet(torch.from_numpy(X)).detach().cpu().numpy(), expected, rtol=1e-6, atol=1e-6)
 
 
 def test_save_safetensors_writes_tied_entries_as_copies_torch_can_load(tmp_path):
@@ -455,7 +455,7 @@ def test_save_safetensors_writes_tied_entries_as_copies_torch_can_load(tmp_path)
     assert sorted(tsd) == ["0.bias", "0.weight", "1.bias", "1.weight"]
     tnet = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 3))
     tnet.load_state_dict(tsd)
-    np.testing.assert_array_equal(tnet[1].weight.detach().numpy(), net[0].weight.detach().numpy())
+    np.testing.assert_array_equal(tnet[1].weight.detach().cpu().numpy(), net[0].weight.detach().cpu().numpy())
     h, _ = header((tmp_path / "plain.st").read_bytes())
     assert h["__metadata__"] == {"format": "pt", "note": "tied"}
     # save() keeps the tie instead: PyTorch sees the storage once, under its first key.
@@ -482,7 +482,7 @@ def test_plain_file_without_our_metadata_gives_plain_tensors():
     assert type(out) is collections.OrderedDict and sorted(out) == ["a", "b"]
     for k, a in arrays.items():
         assert out[k].dtype.np == a.dtype
-        np.testing.assert_array_equal(out[k].numpy(), a)
+        np.testing.assert_array_equal(out[k].cpu().numpy(), a)
 
 
 # ---- errors on save ----------------------------------------------------------------------------------
@@ -702,7 +702,7 @@ def test_storage_names_follow_keys_and_never_collide():
     data = saved_bytes(obj)
     arrays = stn.load(data)
     assert sorted(arrays) == ["0", "0.1", "0.1.1", "tensor", "v.0.storage"]
-    np.testing.assert_array_equal(arrays["v.0.storage"].view(np.float32), x.numpy().reshape(-1))
+    np.testing.assert_array_equal(arrays["v.0.storage"].view(np.float32), x.cpu().numpy().reshape(-1))
     out = load(io.BytesIO(data))
     assert out[0].tolist() == [1.0, 1.0] and out["0"].tolist() == [0.0] * 3 and out["0.1"].tolist() == [5.0]
     assert_same(obj["v"], out["v"])

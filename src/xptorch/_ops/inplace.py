@@ -447,10 +447,11 @@ def fill(a, value, name="FillBackward2"):
 
 def _expanded(ad):
     """Whether ad repeats memory (an expanded tensor): NumPy marks such views read-only; CuPy's flags have no
-    'writeable', so there a stride of 0 over more than one element tells."""
+    'writeable', so there a stride of 0 over more than one element tells (an empty array, whose strides CuPy
+    may leave 0, repeats nothing)."""
     if type(ad) is np.ndarray:
         return not ad.flags.writeable
-    return any(s == 0 and n > 1 for s, n in zip(ad.strides, ad.shape))
+    return ad.size > 1 and any(s == 0 and n > 1 for s, n in zip(ad.strides, ad.shape))
 
 
 def _writable_alias(arr):
