@@ -32,7 +32,7 @@ def test_replaced_layer_is_recorded_instead_of_the_old_one():
     opt = optim.SGD(model.parameters(), lr=0.1)
     step(model, opt, mon)
     last = {r["name"]: r for r in mon.last()}
-    w = new.weight.detach().numpy().astype(np.float64)
+    w = new.weight.detach().cpu().numpy().astype(np.float64)
     assert last["0.weight"]["norm"] == pytest.approx(float(np.linalg.norm(w)), rel=1e-6)
     assert last["0.weight"]["max"] == pytest.approx(float(w.max()))
     # The replaced layer has no snapshot from the previous step: its update is unknown, not wrong.

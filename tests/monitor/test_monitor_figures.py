@@ -82,7 +82,7 @@ def test_tied_parameters_appear_once_with_every_name():
                                                               "6.weight", "6.bias"]
     # The shared layer's gradient is the sum of both uses: the recorded norm is that sum's.
     shared = model[2].weight
-    assert mon.records[2]["grad_norm"] == pytest.approx(float(np.linalg.norm(shared.grad.numpy())), rel=1e-5)
+    assert mon.records[2]["grad_norm"] == pytest.approx(float(np.linalg.norm(shared.grad.cpu().numpy())), rel=1e-5)
     assert mon.history("grad_norm", "4.weight") == mon.history("grad_norm", "2.weight")
 
 
@@ -95,13 +95,13 @@ def test_sampling_and_single_step_updates():
     before = None
     for step in range(1, 13):
         if step % 4 == 0:
-            before = w.detach().numpy().copy()
+            before = w.detach().cpu().numpy().copy()
         train_step(model, opt, x, y)
         mon.step()
         if step % 4 == 0:
             r = [r for r in mon.last() if r["name"] == "0.weight"][0]
             # The change made by this one step, not since the previous record.
-            assert r["update"] == pytest.approx(float(np.linalg.norm(w.detach().numpy() - before)), rel=1e-5)
+            assert r["update"] == pytest.approx(float(np.linalg.norm(w.detach().cpu().numpy() - before)), rel=1e-5)
     assert sorted({r["step"] for r in mon.records}) == [1, 4, 8, 12]
     assert len(mon.records) == 4 * 6
 
@@ -153,7 +153,7 @@ def test_std_stays_exact_for_a_large_mean():
     m = Offset()
     mon = Monitor(m, every=1)
     mon.step()
-    w = m.w.detach().numpy().astype(np.float64)
+    w = m.w.detach().cpu().numpy().astype(np.float64)
     r = mon.records[0]
     assert r["std"] == pytest.approx(w.std(ddof=1), rel=1e-3)
     assert r["norm"] == pytest.approx(np.linalg.norm(w), rel=1e-6)

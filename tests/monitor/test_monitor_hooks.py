@@ -79,6 +79,6 @@ def test_per_use_gradients_of_a_shared_layer_sum_to_its_grad():
         handle.remove()
         per_use = [u["g"].T @ u["x"] for u in uses]
         assert lib.allclose(per_use[0] + per_use[1], shared.weight.grad, atol=1e-5)
-        results[lib.__name__] = [p.detach().numpy() for p in per_use]
+        results[lib.__name__] = [p.detach().cpu().numpy() for p in per_use]
     for a, b in zip(results["xptorch"], results["torch"]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
