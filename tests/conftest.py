@@ -151,6 +151,8 @@ CPU_ONLY = {
     "tests/nn/test_init.py::test_trunc_normal_bounds_moments_and_cdf": _STATS,
     "tests/autograd/test_function.py::test_saved_tensor_modified_in_place_raises_like_torch": _REPR,
     "tests/test_tensor.py::test_numpy_shares_memory_and_refuses_grad": _NUMPY,
+    "tests/test_tensor.py::test_float_of_a_tensor_requiring_grad_warns_once_per_process":
+        "runs its case in a fresh process, whose default device is the CPU",
     "tests/test_serialization.py::test_map_location_forms_on_cpu":
         "loads a CPU tensor onto the CPU; CUDA tensors' devices on load have their own tests in the file",
     "tests/test_serialization.py::test_cuda_file_on_cpu_machine_suggests_map_location":
