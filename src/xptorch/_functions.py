@@ -608,6 +608,36 @@ def scatter_add(input, dim, index, src):
 
 
 @_tensor_args
+def index_add(input, dim, index, source, *, alpha=1):
+    """A copy of input with alpha * source's slices along dim added at the positions in the 1-D index
+    (repeated positions add up)."""
+    return input.index_add(dim, index, source, alpha=alpha)
+
+
+@_tensor_args
+def narrow(input, dim, start, length):
+    """The length elements along dim from start on (a view)."""
+    return input.narrow(dim, start, length)
+
+
+def select(input, dim, index):  # not @_tensor_args: index is an int here
+    """The slice at index along dim, that dim removed (a view)."""
+    from ._ops._common import need_tensor
+
+    need_tensor(input, "select", "input", 1)
+    return input.select(dim, index)
+
+
+@_tensor_args
+def movedim(input, source, destination):
+    """Dims moved from the positions in source to those in destination, the others keeping their order (a view)."""
+    return input.movedim(source, destination)
+
+
+moveaxis = movedim
+
+
+@_tensor_args
 def index_select(input, dim, index, *, axis=None):
     """The slices along dim at the positions in a 1-D index tensor."""
     return input.index_select(dim, index, axis=axis)

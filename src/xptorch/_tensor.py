@@ -1007,6 +1007,89 @@ class Tensor:
             start += s
         return tuple(out)
 
+    def narrow(self, dim, start, length):
+        """The length elements along dim from start on (a view)."""
+        nd = self._data.ndim
+        if isinstance(start, Tensor):
+            if start._data.ndim != 0 or start._data.dtype.kind not in "iu":
+                raise RuntimeError("start must be an 0-dim integral Tensor.")
+            start = int(start._data)
+        for v in (dim, start, length):
+            if not isinstance(v, int) and not hasattr(v, "__index__"):
+                got = ", ".join(type(a).__name__ for a in (dim, start, length))
+                raise TypeError(
+                    f"narrow() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                    " * (int dim, Tensor start, int length)\n * (int dim, int start, int length)"
+                )
+        dim, start, length = _op.index(dim), _op.index(start), _op.index(length)
+        if not nd:
+            raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+        if length < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
+        d = _red.norm_dim(dim, nd)
+        size = self._data.shape[d]
+        if not -size <= start <= size:
+            raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+        if start < 0:
+            start += size
+        if start + length > size:
+            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+        return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def select(self, dim, index):
+        """The slice at index along dim, that dim removed (a view)."""
+        if isinstance(index, bool) or not hasattr(index, "__index__"):
+            raise TypeError(f"select(): argument 'index' (position 2) must be int, not {type(index).__name__}")
+        if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+            raise TypeError(f"select(): argument 'dim' (position 1) must be int, not {type(dim).__name__}")
+        index = _op.index(index)
+        nd = self._data.ndim
+        if not nd:
+            raise IndexError("select() cannot be applied to a 0-dim tensor.")
+        d = _red.norm_dim(_op.index(dim), nd)
+        size = self._data.shape[d]
+        if not -size <= index < size:
+            raise IndexError(
+                f"select(): index {index} out of range for tensor of size [{', '.join(map(str, self._data.shape))}] "
+                f"at dimension {d}"
+            )
+        return self[(slice(None),) * d + (index,)]
+
+    def movedim(self, source, destination):
+        """Dims moved from the positions in source to those in destination, the others in order (a view)."""
+        one = hasattr(source, "__index__") and not isinstance(source, Tensor)
+        ok = (one and hasattr(destination, "__index__") and not isinstance(destination, Tensor)) or (
+            isinstance(source, (list, tuple)) and isinstance(destination, (list, tuple))
+            and all(hasattr(v, "__index__") for v in (*source, *destination)))
+        if not ok:
+            got = ", ".join(type(a).__name__ for a in (source, destination))
+            raise TypeError(
+                f"movedim() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                " * (int source, int destination)\n * (tuple of ints source, tuple of ints destination)"
+            )
+        src = [_op.index(source)] if one else [_op.index(v) for v in source]
+        dst = [_op.index(destination)] if one else [_op.index(v) for v in destination]
+        if len(src) != len(dst):
+            raise RuntimeError(
+                f"movedim: Invalid source or destination dims: source ({src} dims) should contain the same number "
+                f"of dims as destination ({dst} dims)"
+            )
+        nd = self._data.ndim
+        ns = [_red.norm_dim(v, nd) for v in src]
+        nt = [_red.norm_dim(v, nd) for v in dst]
+        if len(set(ns)) != len(ns):
+            raise RuntimeError(f"movedim: repeated dim in `source` ({src})")
+        if len(set(nt)) != len(nt):
+            raise RuntimeError(f"movedim: repeated dim in `destination` ({dst})")
+        order = [None] * max(nd, 1)
+        for s_, t_ in zip(ns, nt):
+            order[t_] = s_
+        rest = iter(i for i in range(nd) if i not in ns)
+        perm = tuple(o if o is not None else next(rest) for o in order[:nd])
+        return _sh.permute(self, perm)
+
+    moveaxis = movedim
+
     def unbind(self, dim=0):
         if not self._data.ndim:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
@@ -1030,6 +1113,12 @@ class Tensor:
 
     def scatter_add_(self, dim, index, src):
         return _inplace.apply(self, lambda a: _idx.scatter(a, dim, index, src, _fname="scatter_add", _add=True))
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _idx.index_add(self, dim, index, source, alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _inplace.apply(self, lambda a: _idx.index_add(a, dim, index, source, alpha))
 
     def index_select(self, dim, index, *, axis=None):
         if axis is not None:

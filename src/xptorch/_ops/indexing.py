@@ -517,3 +517,107 @@ def one_hot(t, num_classes=-1):
     out = (td[..., None] == xp.arange(num_classes, dtype=np.int64)).astype(np.int64)
     return wrap(out, t._device)
 
+
+# ---- index_add -------------------------------------------------------------------------------
+
+class IndexAddBackward0(Node):
+    """self's gradient passes through; source's is the gradient read at the indexed slices, times alpha."""
+
+    __slots__ = ("idx", "dim", "alpha", "src_shape")
+    saves = ("idx",)
+
+    def backward(self, g):
+        gs = None
+        if len(self.next) > 1 and self.next[1] is not None:
+            g1 = g.reshape(g.shape if g.ndim else (1,))
+            gs = get_xp(g).take(g1, self.idx, axis=self.dim)
+            if self.alpha != 1:
+                gs = gs * self.alpha
+            gs = gs.reshape(self.src_shape)
+        return (g if self.next[0] is not None else None, gs)
+
+    def backward_graph(self, g):
+        gs = None
+        if len(self.next) > 1 and self.next[1] is not None:
+            g1 = g if g._data.ndim else g.reshape(1)
+            gs = index_select(g1, self.dim, C.const(self.idx, g._device))
+            if self.alpha != 1:
+                gs = gs * self.alpha
+            gs = gs.reshape(self.src_shape)
+        return (g if self.next[0] is not None else None, gs)
+
+
+def index_add(a, dim, index, source, alpha=1):
+    """A copy of a with alpha * source's slices along dim added at the positions index names (repeats add up)."""
+    C.need_tensor(index, "index_add", "index", 2)
+    C.need_tensor(source, "index_add", "source", 3)
+    ad, idx, sd = a._data, index._data, source._data
+    d = norm_dim(dim, ad.ndim)
+    if idx.ndim > 1:
+        raise IndexError(
+            f"index_add_(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+            f"{index.dtype._legacy[:-6]} and size: [{', '.join(map(str, idx.shape))}]"
+        )
+    if idx.dtype not in _INT_INDEX:
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: {index.dtype._legacy[:-6]}")
+    if sd.dtype != ad.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({a.dtype._legacy[:-6]}) and source ({source.dtype._legacy[:-6]}) must have the same scalar type"
+        )
+    if d != 0 and d >= sd.ndim:
+        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor with dim {sd.ndim}")
+    n_src = 1 if sd.ndim == 0 else sd.shape[d]
+    if idx.size != n_src:
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): ({n_src}), for dim: {d}"
+        )
+    s_self, s_src = list(ad.shape), list(sd.shape)
+    if ad.ndim and sd.ndim:
+        del s_self[d], s_src[d]
+    if s_self != s_src:
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = "
+            f"[{', '.join(map(str, ad.shape))}] source.shape = [{', '.join(map(str, sd.shape))}]"
+        )
+    _same_device(a, index)
+    _same_device(a, source)
+    ad1 = ad.reshape(1) if ad.ndim == 0 else ad
+    idx1 = idx.reshape(-1)
+    xp = get_xp(ad)
+    kind = ad.dtype.kind
+    if kind == "f":
+        alpha = float(alpha)
+    elif kind in "iu":
+        alpha = int(alpha)
+    else:
+        alpha = bool(alpha)
+    if ad.ndim > 1 and alpha == 1 and idx.dtype == np.int64:  # PyTorch's index_put path and its words
+        if ad.size == 0:  # nothing to add to: the index is not read
+            idx1 = idx1[:0]
+            vals_shape = list(ad1.shape)
+            vals_shape[d] = 0
+            sd = xp.empty(vals_shape, dtype=ad.dtype)
+        else:
+            _check_bounds(idx1, ad1.shape[d], d)
+    elif idx1.size and type(idx1) is np.ndarray and bool(((idx1 < 0) | (idx1 >= ad1.shape[d])).any()):
+        raise IndexError("index out of range in self")  # PyTorch's loop over the index
+    elif idx1.size and type(idx1) is not np.ndarray:
+        from ..backend.device_assert import expect_false
+
+        expect_false((idx1.min() < 0) | (idx1.max() >= ad1.shape[d]), "index out of range in self")
+    vals = xp.moveaxis(sd.reshape(ad1.shape[:d] + (idx1.size,) + ad1.shape[d + 1:]), d, 0)
+    out = ad1.copy()
+    om = xp.moveaxis(out, d, 0)
+    if kind == "b":  # add on bool is a logical or
+        if alpha:
+            acc = xp.zeros(om.shape, dtype=np.int32)
+            xp.add.at(acc, idx1, vals.astype(np.int32))
+            om |= acc > 0
+    else:
+        xp.add.at(om, idx1, vals if alpha == 1 else (vals * alpha).astype(ad.dtype, copy=False))
+    out = out.reshape(ad.shape)
+    if (a._rg or source._rg) and _grad_state.enabled:
+        node = IndexAddBackward0((edge(a), edge(source)))
+        node.idx, node.dim, node.alpha, node.src_shape = idx1, d, alpha, sd.shape
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
