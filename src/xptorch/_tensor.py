@@ -1115,9 +1115,11 @@ class Tensor:
         return _inplace.apply(self, lambda a: _idx.scatter(a, dim, index, src, _fname="scatter_add", _add=True))
 
     def index_add(self, dim, index, source, *, alpha=1):
+        """A copy with alpha * source's slices along dim added at the positions in the 1-D index (repeats add up)."""
         return _idx.index_add(self, dim, index, source, alpha)
 
     def index_add_(self, dim, index, source, *, alpha=1):
+        """In place: alpha * source's slices along dim added at the positions in the 1-D index."""
         return _inplace.apply(self, lambda a: _idx.index_add(a, dim, index, source, alpha))
 
     def index_select(self, dim, index, *, axis=None):
