@@ -97,6 +97,21 @@ def test_refused_view_assignment_changes_nothing():
     np.testing.assert_array_equal(y.detach().cpu().numpy(), before)
 
 
+def test_empty_tensors_and_views_take_in_place_edits_as_torch():
+    """An empty tensor repeats no memory, whatever its strides (CuPy leaves an empty array's strides 0)."""
+    for lib in (torch, xptorch):
+        w = lib.ones(1, requires_grad=True)
+        y = lib.zeros(2, 0, requires_grad=True).clone()
+        y[:, :0].add_(1).mul_(w)
+        y.mul_(2)
+        e = lib.zeros(2, 0, 0)
+        e += 1.0
+        e.mul_(3)
+        (y.sum() + w.sum()).backward()
+        assert tuple(y.shape) == (2, 0) and tuple(e.shape) == (2, 0, 0) and w.grad.tolist() == [1.0]
+        assert y.grad_fn.name() == "MulBackward0"
+
+
 def test_masked_fill_into_an_expanded_tensor_warns_and_writes_as_torch(device):
     torch = pytest.importorskip("torch")
     tb = torch.zeros(3)

@@ -136,7 +136,7 @@ def check_rebase(a):
     bd, vd = base._data, a._data
     if not bd.flags.c_contiguous or bd.dtype != vd.dtype or (_ptr(vd) - _ptr(bd)) % bd.itemsize:
         raise RuntimeError(_VIEW_OF_GRAPH_MSG)
-    if any(st == 0 and n > 1 for st, n in zip(vd.strides, vd.shape)):
+    if vd.size > 1 and any(st == 0 and n > 1 for st, n in zip(vd.strides, vd.shape)):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single "
             "memory location. Please clone() the tensor before performing the operation."
