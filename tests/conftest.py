@@ -100,6 +100,7 @@ DEFAULT_DEVICE_MODULES = {
     "tests/nn/test_state_dict.py",
     "tests/nn/test_tied.py",
     "tests/nn/test_zoo_layers.py",
+    "tests/ops/test_op_narrow_select_movedim.py",
     "tests/optim/test_optim_base.py",
     "tests/optim/test_optim_foreach.py",
     "tests/optim/test_optim_load_shapes.py",
@@ -148,6 +149,7 @@ CPU_ONLY = {
     "tests/nn/test_conv_transpose.py::test_gradcheck_finite_differences":
         "slow finite differences; on CUDA the gradients are compared with torch's in test_functional_matches_torch",
     "tests/nn/test_init.py::test_orthogonal_is_haar_distributed": _STATS,
+    "tests/ops/test_op_narrow_select_movedim.py::test_index_add_refused_changes_nothing": _DEFERRED,
     "tests/nn/test_init.py::test_trunc_normal_bounds_moments_and_cdf": _STATS,
     "tests/autograd/test_function.py::test_saved_tensor_modified_in_place_raises_like_torch": _REPR,
     "tests/test_tensor.py::test_numpy_shares_memory_and_refuses_grad": _NUMPY,

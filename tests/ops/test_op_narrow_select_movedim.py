@@ -25,7 +25,7 @@ def _run(lib, fn, shape):
     v.mul_(3)  # through the view
     bumped = (b._version > v0, v._version == b._version)
     (b * b).sum().backward()
-    return b.detach().numpy(), v.detach().numpy(), base.grad.numpy(), bumped
+    return b.detach().cpu().numpy(), v.detach().cpu().numpy(), base.grad.cpu().numpy(), bumped
 
 
 @pytest.mark.parametrize("name,fn,shape", VIEWS, ids=[v[0] for v in VIEWS])
@@ -61,7 +61,7 @@ def test_index_add_values(dtype, alpha):
         a, s, i = lib.tensor(base), lib.tensor(src), lib.tensor(idx)
         r = lib.index_add(a.t(), 1, i, s.t(), alpha=alpha)  # non-contiguous, along dim 1
         a.index_add_(0, i, s, alpha=alpha)
-        out.append((r.numpy(), a.numpy(), str(r.dtype).split(".")[-1]))
+        out.append((r.cpu().numpy(), a.cpu().numpy(), str(r.dtype).split(".")[-1]))
     for t, x in zip(*out):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(t))
 
@@ -73,7 +73,7 @@ def test_index_add_grads_repeated_indices():
         s = lib.tensor(np.linspace(2, 3, 15).reshape(3, 5), requires_grad=True)
         y = lib.index_add(a, 1, lib.tensor([3, 0, 3, 3, 1]), s, alpha=-2.0)
         (y * y).sum().backward()
-        res.append((y.detach().numpy(), a.grad.numpy(), s.grad.numpy()))
+        res.append((y.detach().cpu().numpy(), a.grad.cpu().numpy(), s.grad.cpu().numpy()))
     for t, x in zip(*res):
         np.testing.assert_allclose(x, t, rtol=1e-6)
 
