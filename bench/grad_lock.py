@@ -45,11 +45,12 @@ def main(rounds=30, steps=200):
         return time.perf_counter() - t0
 
     ratios = []
-    for _ in range(rounds):
-        Tensor._accumulate_grad = unlocked
-        base = run()
-        Tensor._accumulate_grad = locked
-        ratios.append(run() / base)
+    for r in range(rounds):  # which one runs first alternates, so neither gains from going second
+        times = {}
+        for name, fn in (("unlocked", unlocked), ("locked", locked))[::1 if r % 2 else -1]:
+            Tensor._accumulate_grad = fn
+            times[name] = run()
+        ratios.append(times["locked"] / times["unlocked"])
     Tensor._accumulate_grad = locked
     q = statistics.quantiles(ratios, n=4)
     print(f"locked/unlocked step time: median {statistics.median(ratios):.4f}, quartiles {q[0]:.4f}-{q[2]:.4f}, "

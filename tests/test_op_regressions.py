@@ -247,6 +247,40 @@ def test_concurrent_backward_into_shared_parameter_loses_no_update():
     assert w.grad.tolist() == [float(n_threads * reps)] * 256
 
 
+def test_first_gradients_from_several_threads_are_all_kept():
+    """Threads that meet a leaf without .grad at once: one array goes in, the others add into it."""
+    n_threads, rounds = 4, 150
+    w = xptorch.zeros(64, requires_grad=True)
+    barrier = threading.Barrier(n_threads + 1)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(rounds):
+                barrier.wait(timeout=30)  # the main thread has just dropped .grad
+                (w * 1.0).sum().backward()
+                barrier.wait(timeout=30)
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(n_threads)]
+    for t in threads:
+        t.start()
+    lost = []
+    try:
+        for r in range(rounds):
+            w.grad = None
+            barrier.wait(timeout=30)
+            barrier.wait(timeout=30)
+            if w.grad is None or w.grad.tolist() != [float(n_threads)] * 64:
+                lost.append((r, None if w.grad is None else w.grad.tolist()[:2]))
+    finally:
+        for t in threads:
+            t.join(timeout=60)
+    assert not errors and not any(t.is_alive() for t in threads)
+    assert not lost, f"rounds with lost gradients: {lost[:5]}"
+
+
 # ---- more refusals and crashes --------------------------------------------------------------------------
 
 CASES = {

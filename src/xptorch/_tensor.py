@@ -28,6 +28,7 @@ _BY_NP = _dtype._BY_NP
 
 
 _GRAD_LOCK = _threading.Lock()
+_grad_lock_acquire, _grad_lock_release = _GRAD_LOCK.acquire, _GRAD_LOCK.release  # half the cost of `with`
 
 
 _scalar_of_grad_warned = []
@@ -145,7 +146,10 @@ class Tensor:
                     "to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
                     "gradient may break downstream systems that assume they match."
                 )
-        self._grad = value
+        if value is None:
+            self.__dict__.pop("_grad", None)  # absent, not None: the next backward's first gradient goes in lock-free
+        else:
+            self._grad = value
 
     def _accumulate_grad(self, g):
         """Add a backward's gradient into .grad, keeping dtype and shape."""
@@ -153,7 +157,19 @@ class Tensor:
             g = g.astype(self._data.dtype)
         if g.shape != self._data.shape:
             g = C.get_xp(g).broadcast_to(g, self._data.shape)
-        with _GRAD_LOCK:  # backward in several threads into one leaf: no lost updates (as PyTorch)
+        # Backward in several threads into one leaf loses no update (as in PyTorch). The first gradient of a
+        # leaf without .grad needs no lock: dict.setdefault stores it atomically, and only the thread whose
+        # array went in returns here; every other case (adding into .grad) takes the lock.
+        d = self.__dict__
+        if d.get("_grad") is None:
+            # A view (a broadcast included) or the data itself is copied; CuPy's flags have no 'writeable'.
+            if g.base is not None or g is self._data or (type(g) is np.ndarray and not g.flags.writeable):
+                g = g.copy()
+            w = C.wrap(g, self._device)
+            if d.setdefault("_grad", w) is w:
+                return
+        _grad_lock_acquire()
+        try:
             cur = self._grad
             if cur is None:
                 # A view (a broadcast included) or the data itself is copied; CuPy's flags have no 'writeable'.
@@ -163,6 +179,8 @@ class Tensor:
             else:
                 cur._data += g
                 _inplace.bump(cur)
+        finally:
+            _grad_lock_release()
 
     def _set_grad_array(self, g):
         self._grad = C.wrap(g.copy(), self._device)

@@ -165,7 +165,7 @@ class Optimizer:
                 if g is None:
                     continue
                 if set_to_none:
-                    p._grad = None
+                    p.__dict__.pop("_grad", None)
                 else:
                     g.grad_fn = None
                     g._rg = False

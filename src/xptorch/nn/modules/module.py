@@ -580,7 +580,7 @@ class Module:
             g = p._grad
             if g is not None:
                 if set_to_none:
-                    p._grad = None
+                    p.__dict__.pop("_grad", None)
                 else:
                     g.grad_fn = None
                     g._rg = False
