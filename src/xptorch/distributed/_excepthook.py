@@ -6,6 +6,7 @@ MPI_Abort on COMM_WORLD, which ends all ranks of the job (as ChainerMN's global 
 import json
 import os
 import sys
+import time
 import traceback
 
 
@@ -37,6 +38,9 @@ def install_abort_hook(comm):
             sys.stderr.write(f"xptorch.distributed: uncaught {exc_type.__name__} on rank {comm.Get_rank()}; "
                              "calling MPI_Abort to end every rank\n")
             sys.stderr.flush()
+            # MPI_Abort ends the launcher's forwarding of this rank's output with it: a moment first, so
+            # the traceback and this line reach the user's terminal.
+            time.sleep(0.25)
         finally:
             comm.Abort(1)
 
