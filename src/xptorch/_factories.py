@@ -398,20 +398,6 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _finish(arr, dev, requires_grad)
 
 
-def _fma64(xp, a, b, c):
-    """a * b + c with one rounding (Dekker's exact product, then a compensated sum)."""
-    p = a * b
-    split = 134217729.0  # 2**27 + 1
-    ac = split * a
-    ah = ac - (ac - a)
-    bc = split * b
-    bh = bc - (bc - b)
-    e = ((ah * bh - p) + ah * (b - bh) + (a - ah) * bh) + (a - ah) * (b - bh)
-    s = p + c
-    bb = s - p
-    return s + (((p - (s - bb)) + (c - bb)) + e)
-
-
 def _linspace(xp, start, end, steps, np_dtype):
     """PyTorch's values bit for bit: the first half fused-multiply-adds up from start, the rest down from end."""
     if np.dtype(np_dtype).kind != "f":  # integer output: the ends are truncated first
@@ -427,8 +413,8 @@ def _linspace(xp, start, end, steps, np_dtype):
         down = (-step * (steps - 1 - i) + np.float64(f(end))).astype(f)
     else:
         step = (float(end) - float(start)) / (steps - 1)
-        up = _fma64(xp, xp.full(steps, step), i, xp.full(steps, float(start)))
-        down = _fma64(xp, xp.full(steps, -step), steps - 1 - i, xp.full(steps, float(end)))
+        up = _fma(xp.full(steps, step), i, xp.full(steps, float(start)))
+        down = _fma(xp.full(steps, -step), steps - 1 - i, xp.full(steps, float(end)))
     return xp.where(i < steps // 2, up, down).astype(np_dtype)
 
 
