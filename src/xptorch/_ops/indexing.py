@@ -63,7 +63,7 @@ def linear_index(idx, d, shape):
     return _positions(idx, strides[d], _offsets(get_xp(idx), idx.shape, d, strides))
 
 
-_CHUNK = 1 << 15
+_CHUNK = 1 << 17
 
 
 def _blocks(idx, d, shape, keep=None):
