@@ -78,13 +78,14 @@ class CheckpointBackward(Node):
     def _grads(self, g):
         return g.grads if len(self.out_meta) != 1 else [g]
 
+    def _roots(self, outs, g):
+        """(node or leaf, gradient) of each recomputed output that takes part in the backward."""
+        return [(o.grad_fn if o.grad_fn is not None else o, gi) for o, gi in zip(outs, self._grads(g))
+                if gi is not None and isinstance(o, C.Tensor) and o.requires_grad]
+
     def backward(self, g):
         args, outs = self._recompute()
-        roots = []
-        for o, gi in zip(outs, self._grads(g)):
-            if gi is None or not isinstance(o, C.Tensor) or not o.requires_grad:
-                continue
-            roots.append((o.grad_fn if o.grad_fn is not None else o, gi))
+        roots = self._roots(outs, g)
         leaves = _leaves(outs, args)
         inputs = [a for a in args if isinstance(a, C.Tensor)]
         got = run_backward(roots, False, capture=inputs + leaves, accumulate=False) if roots else {}
@@ -106,11 +107,7 @@ class CheckpointBackward(Node):
         inputs = [a for a in args if isinstance(a, C.Tensor)]
         try:
             args, outs = self._recompute(args)
-            roots = []
-            for o, gi in zip(outs, self._grads(g)):
-                if gi is None or not isinstance(o, C.Tensor) or not o.requires_grad:
-                    continue
-                roots.append((o.grad_fn if o.grad_fn is not None else o, gi))
+            roots = self._roots(outs, g)
             leaves = _leaves(outs, args)
             wanted = [a for a in inputs if a.requires_grad]
             got = run_backward_graph(roots, True, capture=wanted + leaves, accumulate=False) if roots else {}
