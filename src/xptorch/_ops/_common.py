@@ -1,5 +1,6 @@
 """Helpers every op uses: wrapping arrays, graph edges, broadcasting and operand checks."""
 import functools
+import inspect
 import sys
 
 import numpy as np
@@ -299,27 +300,46 @@ def tensor_args(fn):
     spots = [(i, n) for i, n in enumerate(names) if n in _TENSOR_PARAMS]
     fname = fn.__name__
 
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except Exception:
-            for i, n in spots:
-                if i < len(args):
-                    v = args[i]
-                elif n in kwargs:
-                    v = kwargs[n]
-                else:
-                    continue
-                if isinstance(v, Tensor) or (v is None and n in optional):
-                    continue
-                if isinstance(v, _NUMBERS) and n in _SCALAR_OK:
-                    continue
-                raise TypeError(f"{fname}(): argument '{n}' (position {i + 1}) must be Tensor, "
-                                f"not {type(v).__name__}") from None
-            raise
+    def check(args, kwargs):
+        for i, n in spots:
+            if i < len(args):
+                v = args[i]
+            elif n in kwargs:
+                v = kwargs[n]
+            else:
+                continue
+            if isinstance(v, Tensor) or (v is None and n in optional):
+                continue
+            if isinstance(v, _NUMBERS) and n in _SCALAR_OK:
+                continue
+            raise TypeError(f"{fname}(): argument '{n}' (position {i + 1}) must be Tensor, "
+                            f"not {type(v).__name__}") from None
 
-    return call
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception:
+                check(args, kwargs)
+                raise
+
+        return call
+    # fn's own parameter list, so a good call passes its arguments on without packing them into a
+    # tuple and a dict (half the wrapper's cost); defaults are fn's own objects.
+    first = len(names) - len(defaults)
+    kwdefaults = fn.__kwdefaults__ or {}
+    params = [n if i < first else f"{n}=_d[{i - first}]" for i, n in enumerate(names)]
+    if kwonly:
+        params.append("*")
+        params += [f"{n}=_k[{n!r}]" if n in kwdefaults else n for n in kwonly]
+    passed = ", ".join([*names, *(f"{n}={n}" for n in kwonly)])
+    src = (f"def {fname}({', '.join(params)}):\n"
+           f"    try:\n        return _fn({passed})\n"
+           f"    except Exception:\n        _check(({''.join(n + ', ' for n in names)}), {{}})\n        raise\n")
+    scope = {"_fn": fn, "_d": defaults, "_k": kwdefaults, "_check": check}
+    exec(src, scope)  # noqa: S102  (our own parameter names only)
+    return functools.wraps(fn)(scope[fname])
 
 
 def need_tensor(x, fname, name, pos):
