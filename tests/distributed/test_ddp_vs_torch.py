@@ -28,7 +28,9 @@ def test_five_steps_match_torch_ddp_on_gloo(tmp_path):
         torchrun = shutil.which("torchrun")
     cmd = [torchrun, "--nproc-per-node", "2", "--master-port", str(_free_port()), script, str(tmp_path), "torch"]
     rc, out, err = run(cmd, 120, env(TORCH_CPP_LOG_LEVEL="ERROR"))
-    assert rc == 0, err
+    # torch's gloo ranks have been seen to abort at exit ("terminate called without an active exception")
+    # after writing their results; the reference is complete when both result files are there.
+    assert rc == 0 or all((tmp_path / f"torch{r}.json").exists() for r in range(2)), err
     rc, out, err = run([mpiexec(), "-n", "2", sys.executable, script, str(tmp_path), "xptorch"], 60)
     assert rc == 0, err
     for rank in range(2):
