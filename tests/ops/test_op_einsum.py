@@ -106,3 +106,46 @@ def test_outer(device):
 
 def test_dot_function(device):
     check(device, [(4,), (4,)], torch.dot, xptorch.dot)
+
+
+DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+DTYPE_EQUATIONS = [
+    ("ij->", [(2, 3)]), ("ij->i", [(2, 3)]), ("ii->", [(3, 3)]), ("ii->i", [(3, 3)]), ("ij->ji", [(2, 3)]),
+    ("ij,jk->ik", [(2, 3), (3, 2)]), ("ij,jk->", [(2, 3), (3, 2)]), ("ij,kl->i", [(2, 3), (3, 2)]),
+    ("ij,jk->ij", [(2, 3), (3, 2)]), ("ij,jk->ijk", [(2, 3), (3, 2)]), ("ij,ij->j", [(2, 3), (1, 3)]),
+    ("ij,ij->i", [(2, 3), (1, 3)]), ("ij,i->j", [(2, 3), (2,)]), ("ij,k->ik", [(2, 3), (2,)]),
+    ("ij,jk,k->", [(2, 3), (3, 2), (2,)]), ("ij,jk,k->i", [(2, 3), (3, 2), (2,)]),
+    ("ij->j", [(1, 3)]), ("ij,jk->ik", [(2, 1), (1, 2)]), ("ij,ij->j", [(1, 3), (1, 3)]),
+    ("ij,jk->", [(2, 1), (1, 2)]), ("ij,jk->k", [(2, 1), (1, 2)]), ("ij,k->ik", [(2, 1), (2,)]),
+    ("ij,jk->ik", [(2, 3), (1, 2)]), ("ij,jk,kl->", [(1, 3), (3, 1), (1, 1)]),
+]
+
+
+def _filled(lib, shape, dtype, seed):
+    # 100 for integers: a sum of 6 or 12 of them overflows int8 and uint8, as a narrow sum would
+    data = np.random.default_rng(seed).integers(0, 2, size=shape) * (100 if "int" in dtype else 1)
+    return lib.tensor(data.tolist(), dtype=getattr(lib, dtype))
+
+
+@pytest.mark.parametrize("eq,shapes", DTYPE_EQUATIONS)
+@pytest.mark.parametrize("dtypes", [(d, d) for d in DTYPES] + [("int32", "int64"), ("int64", "int32"),
+                                                                ("bool", "int64"), ("int32", "float32"),
+                                                                ("float32", "float64")])
+def test_einsum_result_dtype_and_refusals_as_torch(eq, shapes, dtypes):
+    """Summed subscripts add up in int64 for bool/integer operands (PyTorch's sum), a contraction
+    (bmm) refuses bool and mixed dtypes, a plain product promotes: value, dtype and error as torch."""
+    dts = [dtypes[min(k, 1)] for k in range(len(shapes))]
+
+    def run(lib):
+        return lib.einsum(eq, *[_filled(lib, s, d, k) for k, (s, d) in enumerate(zip(shapes, dts))])
+
+    try:
+        want = run(torch)
+    except Exception as e:  # noqa: BLE001
+        with pytest.raises(type(e)) as got:
+            run(xptorch)
+        assert str(got.value) == str(e)
+        return
+    got = run(xptorch)
+    assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+    np.testing.assert_allclose(got.numpy().astype(np.float64), want.numpy().astype(np.float64), rtol=1e-3)

@@ -85,12 +85,31 @@ def _sizes(subs, shapes):
     return size
 
 
+def _summable(a):
+    """a ready to be summed as PyTorch's sum does: bool and integer dtypes add up in int64."""
+    return a.astype(np.int64) if a.dtype.kind in "biu" else a
+
+
 def _single(xp, a, s, keep):
     """Take diagonals of repeated letters and sum letters not in keep: one operand, unique letters out."""
     target = "".join(c for i, c in enumerate(s) if c in keep and c not in s[:i])
     if target == s:
         return a, s
+    if any(c not in keep and a.shape[i] > 1 for i, c in enumerate(s)):  # a size-1 letter is only squeezed
+        a = _summable(a)
     return xp.einsum(f"{s}->{target}", a), target
+
+
+def _promote(da, db):
+    from .._dtype import from_numpy_dtype, promote_types
+
+    return promote_types(from_numpy_dtype(da), from_numpy_dtype(db)).np
+
+
+def _dtype_name(dt):
+    from .._dtype import from_numpy_dtype
+
+    return from_numpy_dtype(dt)._legacy[: -len("Tensor")]
 
 
 def _pair(xp, a, sa, b, sb, keep):
@@ -100,11 +119,21 @@ def _pair(xp, a, sa, b, sb, keep):
         na, nb = a.shape[sa.index(c)], b.shape[sb.index(c)]
         if na != nb and c not in keep:
             if na == 1:
-                b = b.sum(axis=sb.index(c), keepdims=True)
+                b = _summable(b).sum(axis=sb.index(c), keepdims=True)
             else:
-                a = a.sum(axis=sa.index(c), keepdims=True)
+                a = _summable(a).sum(axis=sa.index(c), keepdims=True)
     batch = [c for c in sa if c in sb and c in keep]
     contract = [c for c in sa if c in sb and c not in keep]
+    # PyTorch contracts with bmm where a summed letter has size above 1 (a plain product otherwise):
+    # one dtype, no bool.
+    if any(a.shape[sa.index(c)] > 1 for c in contract):
+        if a.dtype == np.bool_:  # the kernel is chosen by the left operand
+            raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"expected scalar type {_dtype_name(a.dtype)} but found {_dtype_name(b.dtype)}")
+    elif a.dtype != b.dtype:  # a product: PyTorch's type promotion (NumPy's would widen int32 * float32)
+        dt = _promote(a.dtype, b.dtype)
+        a, b = a.astype(dt, copy=False), b.astype(dt, copy=False)
     left = [c for c in sa if c not in sb]
     right = [c for c in sb if c not in sa]
     A = a.transpose([sa.index(c) for c in batch + left + contract])
@@ -124,7 +153,10 @@ def _pair(xp, a, sa, b, sb, keep):
 def contract(xp, arrays, subs, out):
     """The einsum of arrays (one subscript string each, explicit) into the letters of out."""
     if len(arrays) == 1:
-        return xp.einsum(f"{subs[0]}->{out}", arrays[0])
+        a = arrays[0]
+        if any(c not in out for c in subs[0]):
+            a = _summable(a)
+        return xp.einsum(f"{subs[0]}->{out}", a)
     ops = []
     for k, (a, s) in enumerate(zip(arrays, subs)):
         others = set(out).union(*(subs[j] for j in range(len(subs)) if j != k))
@@ -241,19 +273,11 @@ def einsum(equation, *operands):
         )
     first = operands[0]
     if len(operands) > 1 and any(t._data.dtype != first._data.dtype or t._data.dtype == np.bool_ for t in operands):
-        operands, product = _promoted_product(equation, operands)
+        operands, _ = _promoted_product(equation, operands)
         first = operands[0]
-    else:
-        product = False
-    if len(operands) > 1 and not product:
-        C.no_kernel(first, "bmm", ints=True)
     for t in operands[1:]:
         if t._device is not first._device:
             C.device_mismatch(first, t)
-        if t._data.dtype != first._data.dtype:
-            from .linalg import _ln
-
-            raise RuntimeError(f"expected scalar type {_ln(first)} but found {_ln(t)}")
     arrays = [t._data for t in operands]
     subs, out = parse(equation, [a.shape for a in arrays])
     _sizes(subs, [a.shape for a in arrays])
