@@ -58,13 +58,52 @@ def test_scalar_result_type(a, scalar):
 
 
 def test_to_dtype_accepts_python_and_numpy_types():
-    assert _dtype.to_dtype(float) is xptorch.float32
+    assert _dtype.to_dtype(float) is xptorch.float64  # Python's float is a double, as in PyTorch
     assert _dtype.to_dtype(int) is xptorch.int64
     assert _dtype.to_dtype(bool) is xptorch.bool
     assert _dtype.to_dtype(np.float64) is xptorch.float64
-    assert xptorch.ones(2, dtype=float).dtype is xptorch.float32 and torch.ones(2, dtype=float).dtype is torch.float64
+    with pytest.raises(TypeError, match="argument 'dtype' must be xptorch.dtype, not str"):
+        _dtype.to_dtype("float64")
     with pytest.raises(TypeError):
         xptorch.from_numpy(np.zeros(2, dtype=np.complex64))
+
+
+PY_DTYPE_CALLS = {
+    "zeros": lambda lib, d: lib.zeros(2, dtype=d),
+    "ones": lambda lib, d: lib.ones(2, 3, dtype=d),
+    "empty": lambda lib, d: lib.empty(2, dtype=d).zero_(),
+    "full": lambda lib, d: lib.full((2,), 1, dtype=d),
+    "tensor": lambda lib, d: lib.tensor([1, 0], dtype=d),
+    "arange": lambda lib, d: lib.arange(3, dtype=d),
+    "zeros_like": lambda lib, d: lib.zeros_like(lib.ones(2), dtype=d),
+    "ones_like": lambda lib, d: lib.ones_like(lib.ones(2), dtype=d),
+    "new_zeros": lambda lib, d: lib.ones(2).new_zeros(2, dtype=d),
+    "to": lambda lib, d: lib.tensor([1.5, 0.0]).to(d),
+    "to(dtype=)": lambda lib, d: lib.tensor([1.5, 0.0]).to(dtype=d),
+    "sum": lambda lib, d: lib.tensor([1.5, 2.0]).sum(dtype=d),
+    "sum narrow": lambda lib, d: lib.full((200,), 1, dtype=lib.int8).sum(dtype=d),
+    "prod": lambda lib, d: lib.tensor([1.5, 2.0]).prod(dtype=d),
+    "cumsum": lambda lib, d: lib.tensor([1.5, 2.0]).cumsum(0, dtype=d),
+}
+
+
+@pytest.mark.parametrize("call", sorted(PY_DTYPE_CALLS))
+@pytest.mark.parametrize("kind", ["float", "int", "bool", "str", "int8"])
+def test_python_types_and_strings_as_dtype_as_torch(call, kind):
+    """float/int/bool name float64/int64/bool wherever PyTorch takes a dtype; a string is a TypeError;
+    a narrow integer dtype given to sum is also its accumulator (it wraps around as PyTorch's)."""
+    pick = {"float": lambda lib: float, "int": lambda lib: int, "bool": lambda lib: bool,
+            "str": lambda lib: "float64", "int8": lambda lib: lib.int8}[kind]
+    fn = PY_DTYPE_CALLS[call]
+    try:
+        want = fn(torch, pick(torch))
+    except Exception as e:  # noqa: BLE001
+        with pytest.raises(type(e)):
+            fn(xptorch, pick(xptorch))
+        return
+    got = fn(xptorch, pick(xptorch))
+    assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+    assert got.tolist() == want.tolist()
 
 
 # ---- device -----------------------------------------------------------------------------------

@@ -60,11 +60,14 @@ def from_numpy_dtype(np_dtype):
 
 
 def to_dtype(d):
-    """Accept an xptorch dtype, a NumPy dtype or a Python type."""
+    """Accept an xptorch dtype, a NumPy dtype or a Python type (float, int and bool name float64, int64
+    and bool, as in PyTorch); a string is refused, as PyTorch does."""
     if type(d) is dtype:
         return d
     if d is _builtin_float:
-        return float32
+        return float64
+    if isinstance(d, str):
+        raise TypeError(f"argument 'dtype' must be xptorch.dtype, not {type(d).__name__}")
     if d is _builtin_int:
         return int64
     if d is _builtin_bool:
@@ -120,3 +123,8 @@ def scalar_result_type(d, scalar):
     if t is _builtin_bool:
         return d
     return d
+
+
+def is_dtype_arg(d):
+    """True for what PyTorch takes as a dtype argument: a dtype or the Python types float, int and bool."""
+    return type(d) is dtype or d is _builtin_float or d is _builtin_int or d is _builtin_bool

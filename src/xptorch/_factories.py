@@ -149,7 +149,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
         arr = np.asarray(data)
     else:
-        if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        if dtype is not None and not _dtype.is_dtype_arg(dtype):
             raise TypeError(f"tensor(): argument 'dtype' must be xptorch.dtype, not {type(dtype).__name__}")
         dt = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
         try:
@@ -261,9 +261,9 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=Non
 
 
 def _like(t, dtype, device, name="empty_like"):
-    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+    if dtype is not None and not _dtype.is_dtype_arg(dtype):
         raise TypeError(f"{name}(): argument 'dtype' must be xptorch.dtype, not {type(dtype).__name__}")
-    return (dtype if dtype is not None else t.dtype), (device if device is not None else t._device)
+    return (_dtype.to_dtype(dtype) if dtype is not None else t.dtype), (device if device is not None else t._device)
 
 
 @tensor_args
@@ -319,6 +319,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         dt = _dtype.int64 if all(isinstance(v, numbers.Integral) for v in vals) else _dtype.float32
     else:
         dt = _dtype.to_dtype(dtype)
+        if dt is _dtype.bool:
+            raise NotImplementedError(f"\"arange_{'cuda' if _dev(device).type == 'cuda' else 'cpu'}\" not implemented for 'Bool'")
     n = max(int(np.ceil((end - start) / step)), 0)
     dev = _dev(device)
     xp = array_module(dev)

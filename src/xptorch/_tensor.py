@@ -1483,7 +1483,7 @@ def _parse_to(t, args, kwargs):
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     for a in args:
-        if isinstance(a, _dtype.dtype):
+        if _dtype.is_dtype_arg(a):
             dt = a
         elif isinstance(a, Tensor):
             dev, dt = a._device, a.dtype

@@ -105,7 +105,8 @@ def sum(a, dim=None, keepdim=False, dtype=None):
         ad = _cast_dtype(ad, dtype)
     elif ad.dtype.kind in "biu" and ad.dtype != np.int64:
         ad = ad.astype(np.int64)
-    out = quiet(ad.sum, axes, None, None, keepdim)
+    # A requested narrow integer or bool dtype is also the accumulator's, as PyTorch's (NumPy would widen it).
+    out = quiet(ad.sum, axes, ad.dtype if dtype is not None and ad.dtype.kind in "biu" else None, None, keepdim)
     if a._rg and _grad_state.enabled:
         if dim is None:
             node = SumBackward0((edge(a),))
@@ -266,7 +267,8 @@ def prod(a, dim=None, keepdim=False, dtype=None):
     if dim is not None and isinstance(dim, (tuple, list)):
         raise TypeError("prod(): argument 'dim' must be int, not " + type(dim).__name__)
     axes = norm_dims(dim, ad.ndim)
-    out = quiet(ad.prod, axes, None, None, keepdim and dim is not None)
+    out = quiet(ad.prod, axes, ad.dtype if dtype is not None and ad.dtype.kind in "biu" else None, None,
+                keepdim and dim is not None)
     if a._rg and _grad_state.enabled:
         node = (ProdBackward0 if dim is None else ProdBackward1)((edge(a),))
         node.a, node.out, node.axes, node.keepdim = ad, out, axes, keepdim and dim is not None
@@ -671,10 +673,13 @@ def cumsum(a, dim, dtype=None):
     ad = a._data
     axis = norm_dim(dim, ad.ndim)
     if dtype is not None:
-        ad = ad.astype(dtype.np if hasattr(dtype, "np") else dtype)
+        ad = _cast_dtype(ad, dtype)
+        if ad.dtype == np.bool_:
+            raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
     elif ad.dtype.kind in "biu":
         ad = ad.astype(np.int64)  # integer sums are int64 in PyTorch
-    out = ad.copy() if ad.ndim == 0 else ad.cumsum(axis=axis)
+    # A requested narrow integer dtype is also the accumulator's, as PyTorch's (NumPy would widen it).
+    out = ad.copy() if ad.ndim == 0 else ad.cumsum(axis=axis, dtype=ad.dtype)
     if a._rg and _grad_state.enabled and out.dtype.kind == "f":
         node = CumsumBackward0((edge(a),))
         node.axis, node.dtype = axis, a._data.dtype
