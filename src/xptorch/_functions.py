@@ -108,6 +108,22 @@ def cosh(input):
 
 
 @_tensor_args
+def erf(input):
+    """The error function 2/sqrt(pi) * integral of exp(-t**2) from 0 to input, elementwise."""
+    from ._ops.special import erf as _erf
+
+    return _erf(input)
+
+
+@_tensor_args
+def erfinv(input):
+    """The inverse of erf on (-1, 1), elementwise: +-inf at +-1, nan outside."""
+    from ._ops.special import erfinv as _erfinv
+
+    return _erfinv(input)
+
+
+@_tensor_args
 def sqrt(input):
     """Square root, elementwise."""
     return _pw.sqrt(input)

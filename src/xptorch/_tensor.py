@@ -16,6 +16,7 @@ from ._ops import reduce as _red
 from ._ops import shape as _sh
 from ._ops import compare as _cmp
 from ._ops import hyperbolic as _hyp
+from ._ops import special as _special
 from ._ops import indexing as _idx
 from ._ops import movement as _movement
 from ._ops import scan as _scan
@@ -714,6 +715,12 @@ class Tensor:
 
     def cosh(self):
         return _hyp.cosh(self)
+
+    def erf(self):
+        return _special.erf(self)
+
+    def erfinv(self):
+        return _special.erfinv(self)
 
     def sqrt(self):
         return _pw.sqrt(self)
@@ -1514,7 +1521,7 @@ _SEE_FUNCTION = (
     "index_select", "is_floating_point", "isclose", "isnan", "kthvalue", "le", "log", "log_softmax", "logsumexp",
     "lt", "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "mv", "ne", "neg",
     "norm", "numel", "outer", "permute", "pow", "prod", "reciprocal", "relu", "repeat_interleave", "reshape", "roll",
-    "rsqrt", "scatter", "scatter_add", "sigmoid", "sin", "sinh", "cosh", "softmax", "sort", "split", "sqrt", "squeeze", "std", "sub",
+    "rsqrt", "scatter", "scatter_add", "sigmoid", "sin", "sinh", "cosh", "erf", "erfinv", "softmax", "sort", "split", "sqrt", "squeeze", "std", "sub",
     "sum", "t", "tanh", "topk", "transpose", "tril", "triu", "unbind", "unsqueeze", "var", "where",
 )
 for _name in _SEE_FUNCTION:
