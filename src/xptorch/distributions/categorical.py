@@ -27,6 +27,17 @@ class Categorical(Distribution):
         batch_shape = self._param.size()[:-1] if self._param.ndimension() > 1 else Size()
         super().__init__(batch_shape, validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Categorical, _instance)
+        batch_shape = Size(batch_shape)
+        param_shape = batch_shape + Size((self._num_events,))
+        if "probs" in self.__dict__:
+            new.probs = new._param = self.probs.expand(param_shape)
+        if "logits" in self.__dict__:
+            new.logits = new._param = self.logits.expand(param_shape)
+        new._num_events = self._num_events
+        return self._expanded(new, batch_shape)
+
     @constraints.dependent_property
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)

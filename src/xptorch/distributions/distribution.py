@@ -15,7 +15,6 @@ class Distribution:
     has_rsample = False
     has_enumerate_support = False
     arg_constraints = {}
-    support = None
 
     @staticmethod
     def set_default_validate_args(value):
@@ -51,6 +50,28 @@ class Distribution:
         return self._event_shape
 
     @property
+    def support(self):
+        raise NotImplementedError
+
+    def expand(self, batch_shape, _instance=None):
+        """A distribution of batch_shape whose parameters are expanded views of these (no new checks)."""
+        raise NotImplementedError
+
+    def _get_checked_instance(self, cls, _instance=None):
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(
+                f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom __init__ method "
+                "must also define a custom .expand() method."
+            )
+        return self.__new__(type(self)) if _instance is None else _instance
+
+    def _expanded(self, new, batch_shape, event_shape=Size()):
+        """Finish an expand: shapes set, validation inherited, no argument checks rerun."""
+        Distribution.__init__(new, batch_shape, event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
     def mean(self):
         raise NotImplementedError(f"{type(self).__name__} does not implement mean")
 
@@ -80,6 +101,12 @@ class Distribution:
         return self.sample(Size((n,)))
 
     def log_prob(self, value):
+        raise NotImplementedError
+
+    def cdf(self, value):
+        raise NotImplementedError
+
+    def icdf(self, value):
         raise NotImplementedError
 
     def entropy(self):

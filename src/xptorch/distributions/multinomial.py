@@ -20,6 +20,13 @@ class Multinomial(Distribution):
         event_shape = self._categorical.param_shape[-1:]
         super().__init__(batch_shape, event_shape, validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Multinomial, _instance)
+        batch_shape = Size(batch_shape)
+        new.total_count = self.total_count
+        new._categorical = self._categorical.expand(batch_shape)
+        return self._expanded(new, batch_shape, self.event_shape)
+
     @constraints.dependent_property
     def support(self):
         return constraints.multinomial(self.total_count)

@@ -23,6 +23,12 @@ class Uniform(Distribution):
         scalar = isinstance(low, numbers.Number) and isinstance(high, numbers.Number)
         super().__init__(Size() if scalar else self.low.size(), validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Uniform, _instance)
+        batch_shape = Size(batch_shape)
+        new.low, new.high = self.low.expand(batch_shape), self.high.expand(batch_shape)
+        return self._expanded(new, batch_shape)
+
     @property
     def mean(self):
         return (self.high + self.low) / 2
@@ -56,6 +62,9 @@ class Uniform(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
+
+    def icdf(self, value):
+        return value * (self.high - self.low) + self.low
 
     def entropy(self):
         return (self.high - self.low).log()

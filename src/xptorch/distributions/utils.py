@@ -66,3 +66,10 @@ class lazy_property:
         value = self.wrapped(instance)
         instance.__dict__[self.wrapped.__name__] = value
         return value
+
+
+def sum_rightmost(value, dim):
+    """value summed over its dim rightmost dims (log densities of reinterpreted batch dims)."""
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[: value.dim() - dim]) + (-1,)).sum(-1)
