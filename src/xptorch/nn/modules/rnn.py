@@ -13,6 +13,7 @@ from ..._ops.activation import dropout as _dropout
 from ..._ops.rnn import rnn_layer
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "GRUCell", "LSTMCell"]
@@ -172,11 +173,128 @@ class RNNBase(Module):
                 layer_in = _dropout(layer_in, self.dropout, True)
         return layer_in, stack(h_last, 0), (stack(c_last, 0) if cx is not None else None)
 
+    def _direction(self, layer, direction):
+        p, suffix = self._parameters, f"_l{layer}" + ("_reverse" if direction else "")
+        return (p["weight_ih" + suffix], p["weight_hh" + suffix], p.get("bias_ih" + suffix), p.get("bias_hh" + suffix),
+                p.get("weight_hr" + suffix))
+
+    def _run_packed(self, data, batch_sizes, hx, cx):
+        """data (N, I) packed (time-major, batch_sizes[t] sequences at step t); hx, cx as in _run.
+
+        Steps of equal batch size form one run, each run one fused layer call: a sequence that ends
+        leaves its state behind, and in the reverse direction a sequence joins with its own h0 at its
+        last step. Returns the packed output and the final states in sorted batch order."""
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {data.shape[-1]}"
+            )
+        sizes = [int(b) for b in batch_sizes.tolist()]
+        runs, t, off = [], 0, 0  # (steps, batch, first row)
+        while t < len(sizes):
+            t1 = t
+            while t1 < len(sizes) and sizes[t1] == sizes[t]:
+                t1 += 1
+            runs.append((t1 - t, sizes[t], off))
+            off += (t1 - t) * sizes[t]
+            t = t1
+        d = 2 if self.bidirectional else 1
+        layer_in = data
+        h_last, c_last = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(d):
+                k = layer * d + direction
+                out, h, c = self._packed_direction(layer_in, runs, hx[k], cx[k] if cx is not None else None,
+                                                   self._direction(layer, direction), bool(direction))
+                outs.append(out)
+                h_last.append(h)
+                c_last.append(c)
+            layer_in = outs[0] if d == 1 else cat(outs, 1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = _dropout(layer_in, self.dropout, True)
+        return layer_in, stack(h_last, 0), (stack(c_last, 0) if cx is not None else None)
+
+    def _packed_direction(self, x, runs, h0, c0, weights, reverse):
+        hout = self.proj_size if self.proj_size > 0 else self.hidden_size
+        lstm = c0 is not None
+        outs = [None] * len(runs)
+        if reverse:  # from the last run back: each run's new sequences start there from their h0 rows
+            h, c = h0[:runs[-1][1]], (c0[:runs[-1][1]] if lstm else None)
+            order = range(len(runs) - 1, -1, -1)
+        else:
+            h, c = h0, c0
+            order = range(len(runs))
+            done_h, done_c = [], []  # states of the sequences that ended, latest (lowest rows) last
+        for i in order:
+            steps, b, off = runs[i]
+            if h.shape[0] > b:
+                done_h.append(h[b:])
+                h = h[:b]
+                if lstm:
+                    done_c.append(c[b:])
+                    c = c[:b]
+            elif h.shape[0] < b:
+                h = cat([h, h0[h.shape[0]:b]], 0)
+                if lstm:
+                    c = cat([c, c0[c.shape[0]:b]], 0)
+            xs = x[off:off + steps * b].view(steps, b, x.shape[-1])
+            flat = rnn_layer(self.mode, xs, h, c, *weights, reverse=reverse)
+            n = steps * b * hout
+            seq = flat[:n].view(steps, b, hout)
+            outs[i] = flat[:n].view(steps * b, hout)
+            h = seq[0] if reverse else seq[steps - 1]
+            if lstm:
+                c = flat[n:].view(b, self.hidden_size)
+        if not reverse:
+            h = cat([h] + done_h[::-1], 0) if done_h else h
+            if lstm and done_c:
+                c = cat([c] + done_c[::-1], 0)
+        return cat(outs, 0) if len(outs) > 1 else outs[0], h, c
+
+    def _packed_hidden(self, packed, hx, cell=False):
+        """hx in sorted batch order (zeros when None), checked against the packed batch."""
+        B = int(packed.batch_sizes[0])
+        if hx is None:
+            return zeros(self._expected_hidden(B, cell), dtype=packed.data.dtype, device=packed.data.device)
+        if packed.sorted_indices is not None:
+            hx = hx.index_select(1, packed.sorted_indices)
+        return hx
+
+    def _check_packed(self, packed, hx, cx=None):
+        data = packed.data
+        if data.dim() != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
+        w = self._parameters[self._flat_weights_names[0]]
+        if data.dtype != w.dtype:
+            raise ValueError(
+                f"RNN input dtype ({data.dtype}) does not match weight dtype ({w.dtype}). Convert input: "
+                f"input.to({w.dtype}), or convert model: model.to({data.dtype})"
+            )
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {data.shape[-1]}"
+            )
+        B = int(packed.batch_sizes[0])
+        if cx is None:
+            self._check_hidden(hx, self._expected_hidden(B))
+        else:
+            self._check_hidden(hx, self._expected_hidden(B), "Expected hidden[0] size {}, got {}")
+            self._check_hidden(cx, self._expected_hidden(B, cell=True), "Expected hidden[1] size {}, got {}")
+
+    def _unsort(self, packed, h):
+        return h if packed.unsorted_indices is None else h.index_select(1, packed.unsorted_indices)
+
     def _zeros(self, input, batch, cell=False):
         return zeros(self._expected_hidden(batch, cell), dtype=input.dtype, device=input.device)
 
     def _forward_one_state(self, input, hx=None):
         """RNN and GRU: one state tensor h."""
+        if isinstance(input, PackedSequence):
+            hx = self._packed_hidden(input, hx)
+            self._check_packed(input, hx)
+            out, h, _ = self._run_packed(input.data, input.batch_sizes, hx, None)
+            return (PackedSequence(out, input.batch_sizes, input.sorted_indices, input.unsorted_indices),
+                    self._unsort(input, h))
         self._check_input(input)
         batched = input.dim() == 3
         if not batched:
@@ -246,6 +364,13 @@ class LSTM(RNNBase):
                          proj_size, device, dtype)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            h0 = self._packed_hidden(input, hx[0] if hx is not None else None)
+            c0 = self._packed_hidden(input, hx[1] if hx is not None else None, cell=True)
+            self._check_packed(input, h0, c0)
+            out, h, c = self._run_packed(input.data, input.batch_sizes, h0, c0)
+            return (PackedSequence(out, input.batch_sizes, input.sorted_indices, input.unsorted_indices),
+                    (self._unsort(input, h), self._unsort(input, c)))
         self._check_input(input)
         batched = input.dim() == 3
         if hx is not None:
