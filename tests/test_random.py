@@ -256,6 +256,29 @@ def test_normal_matches_kernel_within_documented_ulp(kernels, dtype, mean, std):
     assert identical / total > (0.99 if dtype == np.float64 else 0.6)
 
 
+def _normal_f32_by_the_definition(words, n, mean, std):
+    """The module docstring's float32 Box-Muller, one plain NumPy float32 operation per step."""
+    f = np.float32
+    h = words.view(np.uint32).reshape(-1, 2)
+    u1 = (h[:, 0] >> 8).astype(f) * f(2.0**-24)
+    u2 = (h[:, 1] >> 8).astype(f) * f(2.0**-24)
+    r = np.sqrt(f(-2.0) * np.log(np.ascontiguousarray(f(1.0) - u1)))
+    t = np.ascontiguousarray(u2 * R.TWO_PI_F32)
+    z = np.stack([r * np.cos(t), r * np.sin(t)], axis=1).reshape(-1)[:n] * f(std)
+    return z + f(mean) if mean else z
+
+
+@pytest.mark.parametrize("mean,std", [(0.0, 1.0), (0.0, 0.02), (-3.0, 1e-3)])
+@pytest.mark.parametrize("n", [1, 7, 1000, 3 * (1 << 15) + 5])
+def test_float32_normal_is_the_definition_bit_for_bit(mean, std, n):
+    # The fill's fused, in-place passes round exactly as the definition's steps (same libm: NumPy's).
+    gen = R.Generator().manual_seed(31)
+    key0, _, ctr0 = _twin(gen)._reserve(R.stream_words("normal", n))
+    words = R._positioned(key0, 0, ctr0).bit_generator.random_raw((n + 1) // 2)
+    want = _normal_f32_by_the_definition(words, n, mean, std)
+    np.testing.assert_array_equal(_bits(gen.normal((n,), mean, std)), _bits(want))
+
+
 def test_float32_normal_uses_one_word_per_pair():
     assert R.stream_words("normal", 7, np.float32) == 4
     assert R.stream_words("normal", 7, np.float64) == 8

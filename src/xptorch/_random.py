@@ -351,10 +351,13 @@ def _uniform_chunk(gen, x, lo, span, hi, remap):
         h = gen.bit_generator.random_raw(n)
         np.right_shift(h, np.uint64(11), out=h)
         scale = span * _TWO_M53
+    # The shifted words fit the signed type, whose conversion to float is one vector instruction
+    # (exact: fewer bits than the mantissa); the unsigned one is not.
+    np.copyto(x, h.view(np.int32 if x.dtype == _F32 else np.int64), casting="unsafe")
     if span == 0 or abs(scale) >= np.finfo(x.dtype).tiny:
-        np.multiply(h, scale, out=x, dtype=x.dtype, casting="unsafe")
+        x *= scale
     else:  # span so small that the scaled factor is subnormal: scale in two steps
-        np.multiply(h, _TWO_M24 if x.dtype == _F32 else _TWO_M53, out=x, dtype=x.dtype, casting="unsafe")
+        x *= _TWO_M24 if x.dtype == _F32 else _TWO_M53
         x *= span
     if lo != 0:
         x += lo
@@ -378,17 +381,28 @@ def _normal_chunk(gen, x, mean, std):
     x[...] = z[: x.size]
 
 
+_U64_40 = np.uint64(40)
+_U32_8 = np.uint32(8)
+_TWO_24 = np.uint32(1 << 24)
+# u2 * 2pi == h * (2**-24 * 2pi) exactly: a power-of-two scale, so one rounded multiply as defined.
+_TWO_PI_M24 = np.float32(TWO_PI_F32 * _TWO_M24)
+
+
 def _normal_f32_chunk(gen, x, mean, std):
     pairs = (x.size + 1) // 2
-    h = gen.bit_generator.random_raw(pairs).view(np.uint32).reshape(pairs, 2)
-    # Contiguous operands keep NumPy's SIMD float32 log/sin/cos on their vector paths.
+    w = gen.bit_generator.random_raw(pairs)
+    # Contiguous operands throughout: NumPy's SIMD float32 log/sin/cos leave their vector paths on
+    # strided ones, and casts from int32 (every value < 2**24) are one vector instruction.
+    lo = w.astype(np.uint32)  # low halves
+    np.right_shift(w, _U64_40, out=w)
+    hi = w.astype(np.uint32)  # high halves >> 8
     # u1 = (low >> 8) * 2**-24, so 1 - u1 = (2**24 - (low >> 8)) * 2**-24 exactly.
-    hi = np.right_shift(h[:, 1], np.uint32(8))
-    lo = np.right_shift(h[:, 0], np.uint32(8))
-    np.subtract(np.uint32(1 << 24), lo, out=lo)
-    r = np.multiply(lo, _TWO_M24, dtype=np.float32, casting="unsafe")
-    t = np.multiply(hi, _TWO_M24, dtype=np.float32, casting="unsafe")
-    t *= TWO_PI_F32
+    np.right_shift(lo, _U32_8, out=lo)
+    np.subtract(_TWO_24, lo, out=lo)
+    r = lo.view(np.int32).astype(np.float32)
+    r *= _TWO_M24
+    t = hi.view(np.int32).astype(np.float32)
+    t *= _TWO_PI_M24
     np.log(r, out=r)
     r *= np.float32(-2.0)
     np.sqrt(r, out=r)
