@@ -5,7 +5,7 @@ from .._device import CPU
 from .._ops import _common as C
 from .._ops.inplace import bump
 from ..backend import use_device
-from ..backend.blas import axpy
+from ..backend.blas import axpby, axpy
 from ._multi_tensor import flat_group
 from .optimizer import Optimizer
 from .sgd import _check_flags
@@ -119,39 +119,63 @@ class Adam(Optimizer):
                     g = xp.negative(ga, out=tmp)
                 else:
                     g = ga
+                decay = None  # AdamW's factor on p, applied with the update
                 if wd != 0:
                     if decoupled:
-                        xp.multiply(d, 1 - lr * wd, out=d)
+                        decay = 1 - lr * wd
                     else:
                         g = xp.add(g, xp.multiply(d, wd, out=tmp2), out=tmp)
                 m_t = st["exp_avg"]
                 v_t = st["exp_avg_sq"]
                 m = m_t._data
                 v = v_t._data
-                # m <- m + (1 - beta1) (g - m): the lerp form keeps m exact when g == m.
-                diff = xp.subtract(g, m, out=tmp2)
-                if not axpy(1 - beta1, diff, m):
-                    xp.add(m, xp.multiply(diff, 1 - beta1, out=tmp2), out=m)
-                xp.multiply(v, beta2, out=v)
-                sq = xp.multiply(g, g, out=tmp2)
-                if not axpy(1 - beta2, sq, v):
-                    xp.add(v, xp.multiply(sq, 1 - beta2, out=tmp2), out=v)
-                bump(m_t)
-                bump(v_t)
                 bias_correction1 = 1 - beta1 ** t
                 bias_correction2 = 1 - beta2 ** t
                 step_size = lr / bias_correction1
                 bc2_sqrt = bias_correction2 ** 0.5
+                vmax_t = st["max_exp_avg_sq"] if amsgrad else None
+                # Large tensors: each moment in one BLAS pass (axpby), AdamW's decay folded into the
+                # last one; the NumPy steps below are what the flat path repeats for small tensors.
+                if axpby(1 - beta1, g, beta1, m):
+                    sq = xp.multiply(g, g, out=tmp2)
+                    if not axpby(1 - beta2, sq, beta2, v):
+                        xp.multiply(v, beta2, out=v)
+                        xp.add(v, xp.multiply(sq, 1 - beta2, out=tmp2), out=v)
+                    if amsgrad:
+                        v = xp.maximum(vmax_t._data, v, out=vmax_t._data)
+                    # m / (sqrt(v) / c + eps) * step == m / (sqrt(v) + eps c) * (step c), c = bc2_sqrt:
+                    # one pass less.
+                    denom = xp.sqrt(v, out=tmp2)
+                    xp.add(denom, eps * bc2_sqrt, out=denom)
+                    upd = xp.divide(m, denom, out=tmp2)
+                    alpha = -step_size * bc2_sqrt
+                    if not (axpy(alpha, upd, d) if decay is None else axpby(alpha, upd, decay, d)):
+                        if decay is not None:
+                            xp.multiply(d, decay, out=d)
+                        xp.subtract(d, xp.multiply(upd, step_size * bc2_sqrt, out=upd), out=d)
+                else:
+                    # m <- m + (1 - beta1) (g - m): the lerp form keeps m exact when g == m.
+                    diff = xp.subtract(g, m, out=tmp2)
+                    if not axpy(1 - beta1, diff, m):
+                        xp.add(m, xp.multiply(diff, 1 - beta1, out=tmp2), out=m)
+                    xp.multiply(v, beta2, out=v)
+                    sq = xp.multiply(g, g, out=tmp2)
+                    if not axpy(1 - beta2, sq, v):
+                        xp.add(v, xp.multiply(sq, 1 - beta2, out=tmp2), out=v)
+                    if amsgrad:
+                        v = xp.maximum(vmax_t._data, v, out=vmax_t._data)
+                    denom = xp.sqrt(v, out=tmp2)
+                    xp.divide(denom, bc2_sqrt, out=denom)
+                    xp.add(denom, eps, out=denom)
+                    upd = xp.divide(m, denom, out=tmp2)
+                    if decay is not None:
+                        xp.multiply(d, decay, out=d)
+                    if not axpy(-step_size, upd, d):
+                        xp.subtract(d, xp.multiply(upd, step_size, out=upd), out=d)
+                bump(m_t)
+                bump(v_t)
                 if amsgrad:
-                    vmax_t = st["max_exp_avg_sq"]
-                    v = xp.maximum(vmax_t._data, v, out=vmax_t._data)
                     bump(vmax_t)
-                denom = xp.sqrt(v, out=tmp2)
-                xp.divide(denom, bc2_sqrt, out=denom)
-                xp.add(denom, eps, out=denom)
-                upd = xp.divide(m, denom, out=tmp2)
-                if not axpy(-step_size, upd, d):
-                    xp.subtract(d, xp.multiply(upd, step_size, out=upd), out=d)
                 bump(p)
         return loss
 

@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 from .._ops import _common as C
 from .._ops.inplace import bump
-from ..backend.blas import axpy
+from ..backend.blas import axpby, axpy
 from ._multi_tensor import flat_group
 from .optimizer import Optimizer, required
 
@@ -102,12 +102,14 @@ class SGD(Optimizer):
                         b = st["momentum_buffer"]._data
                     else:
                         b = buf._data
-                        xp.multiply(b, momentum, out=b)
-                        if not axpy(1 - dampening, g, b):
-                            if dampening != 0:
-                                xp.add(b, xp.multiply(g, 1 - dampening, out=tmp2), out=b)
-                            else:
-                                xp.add(b, g, out=b)
+                        # Large tensors: b <- momentum b + (1 - dampening) g in one BLAS pass.
+                        if not axpby(1 - dampening, g, momentum, b):
+                            xp.multiply(b, momentum, out=b)
+                            if not axpy(1 - dampening, g, b):
+                                if dampening != 0:
+                                    xp.add(b, xp.multiply(g, 1 - dampening, out=tmp2), out=b)
+                                else:
+                                    xp.add(b, g, out=b)
                         bump(buf)
                     if nesterov:
                         g = xp.add(g, xp.multiply(b, momentum, out=tmp2), out=tmp2)
