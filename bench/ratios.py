@@ -6,7 +6,8 @@
     python bench/ratios.py results.json      # table from an existing --benchmark-json file
 
 Ratios are xptorch time / torch time (lower is better): the median of per-round ratios from rounds
-that alternate the two libraries in one process (bench/sidebyside.py), with the quartiles as spread.
+that alternate the two libraries in one process (bench/sidebyside.py), with the quartiles as spread;
+rows marked ¹ time torch in a spawned process of its own, and list the in-process figure below.
 XPTORCH_BENCH_THREADS (default 1) sets both libraries' threads.
 """
 import datetime
@@ -66,8 +67,20 @@ def table(data):
             out.append("| workload | xptorch | torch | ratio | spread (q1-q3) | rounds |")
             out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
             for g, ex in sorted(pairs, key=lambda p: p[0]):
-                out.append(f"| {g} | {_fmt(ex['xptorch_s'])} | {_fmt(ex['torch_s'])} | {ex['ratio']:.2f} | "
+                mark = " ¹" if ex.get("torch_process") else ""
+                out.append(f"| {g}{mark} | {_fmt(ex['xptorch_s'])} | {_fmt(ex['torch_s'])} | {ex['ratio']:.2f} | "
                            f"{ex['ratio_q1']:.2f}-{ex['ratio_q3']:.2f} | {ex['rounds']} |")
+            spawned = [(g, ex) for g, ex in sorted(pairs, key=lambda p: p[0]) if ex.get("torch_process")]
+            if spawned:
+                out.append("")
+                out.append("¹ torch timed in its own spawned process, which never imports xptorch (glibc's stock "
+                           "malloc); the same rounds also timed torch inside xptorch's process:")
+                out.append("")
+                out.append("| workload | torch in xptorch's process | ratio | spread (q1-q3) |")
+                out.append("| --- | ---: | ---: | ---: |")
+                for g, ex in spawned:
+                    out.append(f"| {g} | {_fmt(ex['torch_inprocess_s'])} | {ex['ratio_inprocess']:.2f} | "
+                               f"{ex['ratio_inprocess_q1']:.2f}-{ex['ratio_inprocess_q3']:.2f} |")
         if solo:
             out.append("")
             out.append("| xptorch only | variant | median |")

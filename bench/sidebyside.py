@@ -6,11 +6,19 @@ time xptorch and torch back to back, swapping which goes first each round. A bur
 processes then hits both sides of a round alike, and the median of the per-round ratios, with its
 quartiles, is what the table reports (`python bench/ratios.py`).
 
+`compare(..., torch_process=True)` times torch in a spawned process that never imports xptorch, so
+torch runs with glibc's stock malloc behaviour (importing xptorch raises malloc's thresholds for the
+whole process, which speeds up torch's large-tensor workloads in the same process too). The rounds
+still alternate: the parent times xptorch, then asks the child to time torch (or the other way round),
+and torch in the parent's own process is timed in the same rounds for the second figure.
+
 Under plain pytest (`--benchmark-disable`) each workload runs a single short round as a smoke test.
 """
 import gc
+import multiprocessing
 import os
 import statistics
+import sys
 import time
 
 import pytest
@@ -19,6 +27,7 @@ torch = pytest.importorskip("torch")
 
 ROUNDS = int(os.environ.get("XPTORCH_BENCH_ROUNDS", "15"))
 ROUND_S = float(os.environ.get("XPTORCH_BENCH_ROUND_S", "0.02"))
+THREADS = int(os.environ.get("XPTORCH_BENCH_THREADS", "1"))
 
 
 def _libs():
@@ -45,12 +54,22 @@ def _time(fn, n):
     return (time.perf_counter() - t) / n
 
 
-def compare(benchmark, group, build, rounds=None, round_s=None, check=None):
+def _quartiles(ratios):
+    ratios = sorted(ratios)
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    return statistics.median(ratios), q[0], q[2]
+
+
+def compare(benchmark, group, build, rounds=None, round_s=None, check=None, torch_process=False):
     """Time build(xptorch)() against build(torch)() in alternating rounds; returns per-round ratios.
 
     build(lib) returns the zero-argument callable to time (setup happens in build, untimed).
     check(xptorch_result, torch_result), when given, runs once on the warm-up results.
+    torch_process=True: the reported torch side runs in its own spawned process (see the module
+    docstring); build must then be picklable (a module-level function or a functools.partial of one).
     """
+    if torch_process:
+        return _compare_spawned(benchmark, group, build, rounds, round_s, check)
     enabled = not benchmark.disabled
     rounds = (rounds or ROUNDS) if enabled else 1
     xpt, tch = _libs()
@@ -72,18 +91,98 @@ def compare(benchmark, group, build, rounds=None, round_s=None, check=None):
     benchmark.group = group
     benchmark.pedantic(one_round, rounds=rounds, iterations=1, warmup_rounds=0)
     ratios = sorted(a / b for a, b in zip(tx, tt))
-    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    med, q1, q3 = _quartiles(ratios)
     benchmark.extra_info.update(
         side_by_side=True,
         xptorch_s=statistics.median(tx),
         torch_s=statistics.median(tt),
-        ratio=statistics.median(ratios),
-        ratio_q1=q[0],
-        ratio_q3=q[2],
+        ratio=med,
+        ratio_q1=q1,
+        ratio_q3=q3,
         rounds=len(ratios),
         calls_per_round=n,
     )
     return ratios
+
+
+def _torch_worker(conn, build, threads):
+    """The spawned side: builds the torch workload and times it on request, never importing xptorch."""
+    torch.set_num_threads(threads)
+    fn = build(torch)
+    while True:
+        cmd, arg = conn.recv()
+        if cmd == "calibrate":
+            conn.send(_calls_per_round((fn,), arg))
+        elif cmd == "time":
+            gc.collect()
+            conn.send(_time(fn, arg))
+        else:
+            conn.send("xptorch" in sys.modules)
+            return
+
+
+def _compare_spawned(benchmark, group, build, rounds, round_s, check):
+    enabled = not benchmark.disabled
+    rounds = (rounds or ROUNDS) if enabled else 1
+    budget = round_s or ROUND_S
+    xpt, tch = _libs()
+    ctx = multiprocessing.get_context("spawn")
+    conn, child_conn = ctx.Pipe()
+    child = ctx.Process(target=_torch_worker, args=(child_conn, build, THREADS), daemon=True)
+    child.start()
+    try:
+        fx, ft = build(xpt), build(tch)
+        if check is not None:
+            check(fx(), ft())
+        if enabled:
+            conn.send(("calibrate", budget))
+            n_child = conn.recv()
+            # The same calls per round on every side: the fewest any side asks for.
+            n = min(_calls_per_round((fx, ft), budget), n_child)
+        else:
+            n = 1
+        tx, ts, tt = [], [], []
+
+        def spawned(k):
+            conn.send(("time", k))
+            return conn.recv()
+
+        def one_round():
+            gc.collect()
+            sides = [(lambda: _time(fx, n), tx), (lambda: spawned(n), ts), (lambda: _time(ft, n), tt)]
+            for run, out in sides[::-1] if len(tx) % 2 else sides:
+                if out is not ts:
+                    gc.collect()
+                out.append(run())
+
+        benchmark.group = group
+        benchmark.pedantic(one_round, rounds=rounds, iterations=1, warmup_rounds=0)
+        conn.send(("stop", None))
+        if conn.recv():
+            raise RuntimeError("the spawned torch process imported xptorch: its timings are not stock torch's")
+    finally:
+        child.join(timeout=30)
+        if child.is_alive():
+            child.kill()
+    ratios = [a / b for a, b in zip(tx, ts)]
+    med, q1, q3 = _quartiles(ratios)
+    imed, iq1, iq3 = _quartiles([a / b for a, b in zip(tx, tt)])
+    benchmark.extra_info.update(
+        side_by_side=True,
+        torch_process="spawned",
+        xptorch_s=statistics.median(tx),
+        torch_s=statistics.median(ts),
+        ratio=med,
+        ratio_q1=q1,
+        ratio_q3=q3,
+        torch_inprocess_s=statistics.median(tt),
+        ratio_inprocess=imed,
+        ratio_inprocess_q1=iq1,
+        ratio_inprocess_q3=iq3,
+        rounds=len(ratios),
+        calls_per_round=n,
+    )
+    return sorted(ratios)
 
 
 def one_sided(benchmark, group, fn, label, rounds=None):
