@@ -1,4 +1,5 @@
-"""Data loading: a dataset whose __getitem__ costs 1 ms, one epoch of 128 samples in batches of 8."""
+"""Data loading: a dataset whose __getitem__ costs 1 ms, one epoch of 128 samples in batches of 8; and
+3x224x224 float32 images in batches of 32 (19 MB a batch), where batches cross through shared memory."""
 import time
 
 import pytest
@@ -49,3 +50,40 @@ def test_dataloader_workers_speedup(benchmark, workers):
 
     one_sided(benchmark, f"data: xptorch DataLoader, 1 ms/sample, {N} samples", _epoch(xptorch, workers),
               f"num_workers={workers}", rounds=7)
+
+
+IMAGES, IMAGE_BATCH = 256, 32
+
+
+def _images(lib):
+    base = lib.utils.data.Dataset
+
+    class Images(base):
+        """Each sample a fresh 3x224x224 float32 image (one fill, no decoding)."""
+
+        def __len__(self):
+            return IMAGES
+
+        def __getitem__(self, i):
+            return lib.full((3, 224, 224), float(i)), i
+
+    return Images()
+
+
+def _image_epoch(lib, workers):
+    loader = lib.utils.data.DataLoader(_images(lib), batch_size=IMAGE_BATCH, num_workers=workers,
+                                       persistent_workers=True)
+
+    def run():
+        total = 0.0
+        for x, _ in loader:
+            total += float(x.sum()) / (3 * 224 * 224)  # reads the whole batch, as training would
+        assert abs(total - IMAGES * (IMAGES - 1) / 2) < 1e-3 * IMAGES ** 2
+        return total
+
+    return run
+
+
+def test_dataloader_images_two_workers(benchmark):
+    compare(benchmark, f"data: DataLoader(num_workers=2, persistent_workers=True), 3x224x224 float32 images, "
+            f"batch {IMAGE_BATCH}, {IMAGES} samples", lambda lib: _image_epoch(lib, 2), rounds=7, round_s=1e-3)

@@ -1,7 +1,11 @@
 """DataLoader(num_workers=N): real worker processes with PyTorch's semantics, the same batches as
-num_workers=0, errors raised in the main process and no process left behind."""
+num_workers=0 and as torch's loader, large arrays through shared memory, errors raised in the main
+process, and nothing left behind (processes, descriptors, mappings, /dev/shm entries)."""
+import gc
 import multiprocessing
 import os
+import random
+import signal
 import time
 
 import numpy as np
@@ -9,8 +13,84 @@ import pytest
 
 import xptorch
 from xptorch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
+from xptorch.utils.data import _transport
 
 torch = pytest.importorskip("torch")
+
+BIG = _transport.SHARE_MIN_BYTES // 4  # float32 elements of the smallest array that travels shared
+
+
+@pytest.fixture(autouse=True)
+def _time_limit():
+    """Each test here starts processes: a hang fails the test after 60 s instead of stalling the suite."""
+    def expire(signum, frame):
+        raise TimeoutError("DataLoader worker test took longer than 60 s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, 60)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _children():
+    """Processes whose parent is this one, zombies included (from /proc)."""
+    me, out = os.getpid(), set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == me:
+                out.add(int(d))
+    return out
+
+
+def _fds():
+    return set(os.listdir("/proc/self/fd"))
+
+
+def _link(fd):
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return "?"
+
+
+def _shm():
+    """/dev/shm entries of the kinds a loader could leave (multiprocessing's semaphores and shared memory,
+    torch's, ours); other programs on the machine (MPI jobs) come and go there meanwhile."""
+    if not os.path.isdir("/dev/shm"):
+        return set()
+    return {n for n in os.listdir("/dev/shm") if n.startswith(("sem.mp", "psm_", "torch_", "xptorch"))}
+
+
+def _batch_mappings():
+    with open("/proc/self/maps") as f:
+        return sum("xptorch-batch" in line for line in f)
+
+
+class _Leaks:
+    """What exists before; check() waits (up to 10 s) for the same again, ignoring what went away."""
+
+    def __init__(self):
+        gc.collect()
+        self.children, self.fds, self.shm = _children(), _fds(), _shm()
+
+    def check(self):
+        deadline = time.time() + 10
+        while True:
+            gc.collect()
+            extra = (_children() - self.children, _fds() - self.fds, _shm() - self.shm, _batch_mappings())
+            if not any(extra) or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        extra = (extra[0], {f"{fd}->{_link(fd)}" for fd in extra[1]}) + extra[2:]
+        assert extra == (set(), set(), set(), 0), "left behind: children, descriptors, /dev/shm entries, mappings"
 
 
 class Squares(Dataset):
@@ -37,7 +117,7 @@ class Slow(Dataset):
         return 4
 
     def __getitem__(self, i):
-        time.sleep(3)
+        time.sleep(1)
         return i
 
 
@@ -137,6 +217,84 @@ def test_iterable_dataset_split_by_worker_info_matches_torch():
     assert _no_children()
 
 
+class Mixed:
+    """Samples with a large array, a large tensor, a small array and a number: both paths of the transport."""
+
+    def __init__(self, lib, n=9):
+        self.lib, self.n = lib, n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        big = np.arange(BIG, dtype=np.float32) * (i + 1)
+        return {"image": big.reshape(-1, 4), "t": self.lib.full((BIG // 2,), float(i)),
+                "small": np.full((3,), i, np.int64), "label": i}
+
+
+class TorchMixed(Mixed, torch.utils.data.Dataset):
+    pass
+
+
+class XMixed(Mixed, Dataset):
+    pass
+
+
+def _as_np(x):
+    if isinstance(x, dict):
+        return {k: _as_np(v) for k, v in x.items()}
+    return x.numpy(force=True) if isinstance(x, xptorch.Tensor) else x.numpy()
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_batches_match_torch_with_shared_memory(shuffled):
+    leaks = _Leaks()
+    kw = dict(batch_size=2)
+    if shuffled:  # the same random order for both: a batch sampler given as lists of indices
+        order = np.random.default_rng(0).permutation(9).tolist()
+        kw = dict(batch_sampler=[order[i:i + 2] for i in range(0, 9, 2)])
+    ours = list(DataLoader(XMixed(xptorch), num_workers=2, **kw))
+    theirs = list(torch.utils.data.DataLoader(TorchMixed(torch), num_workers=2, **kw))
+    assert len(ours) == len(theirs) == 5
+    for a, b in zip(ours, theirs):
+        a, b = _as_np(a), _as_np(b)
+        assert a.keys() == b.keys()
+        for k in a:
+            assert a[k].dtype == b[k].dtype and a[k].shape == b[k].shape, k
+            np.testing.assert_array_equal(a[k], b[k])
+    # The large ones arrived as mappings of shared memory, the small one pickled; all writable.
+    first = ours[0]
+    assert _transport.shared_mapping(first["image"].numpy()) is not None
+    assert _transport.shared_mapping(first["t"].numpy()) is not None
+    assert _transport.shared_mapping(first["small"].numpy()) is None
+    first["image"].add_(1.0)
+    assert float(first["image"][0, 0, 0]) == 1.0 and float(ours[1]["image"][0, 0, 0]) == 0.0
+    del ours, theirs, first, a, b
+    leaks.check()
+
+
+def test_transport_shares_each_array_once_and_keeps_views_right():
+    conn, child = multiprocessing.Pipe(duplex=True)
+    s1, s2 = _transport.socket_of(conn), _transport.socket_of(child)
+    try:
+        big = np.arange(BIG * 2, dtype=np.float64).reshape(2, BIG)
+        t = xptorch.tensor(big[:, ::2].copy())
+        payload = {"a": big, "again": big, "strided": big[:, ::3], "t": t, "tt": [t, t]}
+        _transport.send(child, s2, 7, payload)
+        idx, got = _transport.recv(conn, s1)
+        assert idx == 7 and got["a"] is got["again"] and got["tt"][0] is got["tt"][1] is got["t"]
+        np.testing.assert_array_equal(got["strided"], big[:, ::3])
+        np.testing.assert_array_equal(got["t"].numpy(), t.numpy())
+        assert got["t"].dtype == t.dtype and not got["t"].requires_grad
+        assert _batch_mappings() == 3
+        del got
+        gc.collect()
+        assert _batch_mappings() == 0
+    finally:
+        for x in (s1, s2, conn, child):
+            x.close()
+
+
 def test_tensor_dataset_and_pin_memory():
     x = xptorch.arange(20.0).reshape(10, 2)
     dl = DataLoader(TensorDataset(x), batch_size=3, num_workers=2, pin_memory=True, prefetch_factor=1)
@@ -151,3 +309,178 @@ def test_option_errors_match_torch():
         with pytest.raises(ValueError) as ours:
             DataLoader([1, 2], **kw)
         assert str(ours.value) == str(theirs.value)
+
+
+# ---- seeds ------------------------------------------------------------------------------------------
+class Draws(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        info = get_worker_info()
+        return info.id, info.seed, random.random(), float(np.random.rand()), xptorch.rand(1).item()
+
+
+def test_numpy_seed_state_is_torchs():
+    from torch.utils.data._utils.worker import _generate_state as torch_state
+
+    from xptorch.utils.data._worker import _generate_state
+
+    for base in (0, 1, 12345, 2**32 + 7, 2**62 - 1, 2**63 - 1):
+        for wid in (0, 1, 5):
+            assert _generate_state(base, wid) == torch_state(base, wid)
+
+
+def test_each_worker_seeds_python_numpy_and_xptorch_as_torch():
+    leaks = _Leaks()
+    rows = list(DataLoader(Draws(), batch_size=None, num_workers=2, generator=xptorch.Generator().manual_seed(5)))
+    firsts = {}
+    for wid, seed, py, npv, xp in rows:
+        firsts.setdefault(wid, (seed, py, npv, xp))
+    assert sorted(firsts) == [0, 1] and firsts[1][0] == firsts[0][0] + 1
+    from xptorch.utils.data._worker import _generate_state
+
+    for wid, (seed, py, npv, xp) in firsts.items():
+        assert py == random.Random(seed).random()
+        assert npv == np.random.RandomState(_generate_state(seed - wid, wid)).rand()
+        assert xp == xptorch.rand(1, generator=xptorch.Generator().manual_seed(seed)).item()
+    # A new epoch draws a new base seed; a loader's generator seeded alike gives the same seeds.
+    again = list(DataLoader(Draws(), batch_size=None, num_workers=2, generator=xptorch.Generator().manual_seed(5)))
+    assert again == rows
+    leaks.check()
+
+
+# ---- errors -------------------------------------------------------------------------------------------
+class Raises(Dataset):
+    def __init__(self, exc):
+        self.exc = exc
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        if i == 2:
+            raise self.exc
+        return i
+
+
+class Local(Exception):
+    def __init__(self, a, b):
+        super().__init__(a, b)
+
+
+def test_key_error_message_reads_as_torchs():
+    with pytest.raises(KeyError) as ours:
+        list(DataLoader(Raises(KeyError("no 2")), num_workers=1))
+    with pytest.raises(KeyError) as theirs:  # torch's wrapper, without its processes
+        try:
+            Raises(KeyError("no 2"))[2]
+        except KeyError:
+            torch._utils.ExceptionWrapper(where="in DataLoader worker process 0").reraise()
+    for e in (ours, theirs):
+        text = str(e.value)
+        assert text.startswith("Caught KeyError in DataLoader worker process 0")
+        assert "\nOriginal Traceback (most recent call last):\n" in text and text.endswith("KeyError: 'no 2'\n")
+        assert "in __getitem__\n    raise self.exc\n" in text
+    assert _no_children()
+
+
+def test_exception_classes_that_cannot_travel_or_be_rebuilt():
+    leaks = _Leaks()
+    # A constructor with two arguments: RuntimeError carrying the text, as torch.
+    with pytest.raises(RuntimeError, match=r"(?s)Caught Local in DataLoader worker process 0.*Local: \('x', 'y'\)"):
+        list(DataLoader(Raises(Local("x", "y")), num_workers=1))
+
+    class Inner(ValueError):  # cannot be pickled back: the text still comes through
+        pass
+
+    with pytest.raises(RuntimeError, match=r"(?s)Caught Inner in DataLoader worker process 0.*Inner: deep"):
+        list(DataLoader(Raises(Inner("deep")), num_workers=1))
+
+    # A batch that cannot be pickled back: the error names the worker and the pickling failure.
+    with pytest.raises(AttributeError, match=r"(?s)Caught AttributeError in DataLoader worker process 0.*pickle"):
+        list(DataLoader(list(range(4)), batch_size=1, num_workers=2, collate_fn=lambda b: (lambda: b)))
+    leaks.check()
+
+
+def test_init_fn_error_is_raised():
+    def init(wid):
+        raise ValueError(f"bad init {wid}")
+
+    with pytest.raises(ValueError, match=r"(?s)Caught ValueError in DataLoader worker process 0 in worker_init_fn"
+                                         r".*bad init 0"):
+        list(DataLoader(Squares(), num_workers=1, worker_init_fn=init))
+    assert _no_children()
+
+
+# ---- cleanup ------------------------------------------------------------------------------------------
+class Big(Dataset):
+    """Large samples (shared memory) with a little work each."""
+
+    def __len__(self):
+        return 40
+
+    def __getitem__(self, i):
+        time.sleep(0.005)
+        return np.full(BIG, i, np.float32)
+
+
+def test_break_del_and_gc_leave_nothing_behind():
+    leaks = _Leaks()
+    for end in ("break", "del_loader", "gc_cycle"):
+        dl = DataLoader(Big(), batch_size=2, num_workers=2, persistent_workers=(end == "del_loader"))
+        for i, x in enumerate(dl):
+            if i == 3:
+                assert len(_children() - leaks.children) == 2
+                break
+        if end == "gc_cycle":
+            it = iter(dl)
+            next(it)
+            cycle = [it]
+            cycle.append(cycle)
+            del it, cycle
+        del dl, x
+    leaks.check()
+
+
+def test_worker_killed_by_signal():
+    leaks = _Leaks()
+    it = iter(DataLoader(Big(), batch_size=2, num_workers=2))
+    next(it)
+    os.kill(it._workers[0].pid, signal.SIGKILL)
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid \d+\) is killed by signal: Killed"):
+        for _ in it:
+            pass
+    del it, _
+    leaks.check()
+
+
+def test_worker_exiting_is_reported():
+    class Exits(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            os._exit(3)
+
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid \d+\) exited unexpectedly with exit code 3"):
+        list(DataLoader(Exits(), num_workers=1))
+    assert _no_children()
+
+
+# ---- persistent workers ------------------------------------------------------------------------------
+def test_persistent_workers_restart_an_iterable_dataset_and_a_broken_epoch():
+    leaks = _Leaks()
+    dl = DataLoader(Stream(), batch_size=2, num_workers=2, persistent_workers=True)
+    first = [b.tolist() for b in dl]
+    assert [b.tolist() for b in dl] == first and len(first) == 6
+    pids = {w.pid for w in dl._workers_iter._workers}
+    dl2 = DataLoader(Squares(), batch_size=3, num_workers=2, persistent_workers=True)
+    full = [x.tolist() for x, _ in dl2]
+    for i, _ in enumerate(dl2):
+        if i == 1:
+            break
+    assert [x.tolist() for x, _ in dl2] == full
+    assert {w.pid for w in dl._workers_iter._workers} == pids
+    del dl, dl2
+    leaks.check()

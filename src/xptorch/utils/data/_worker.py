@@ -2,26 +2,37 @@
 
 The main process keeps up to prefetch_factor batches per worker in flight, hands batch indices
 round-robin to the workers and yields results in the order it sent them, so the batches are those
-of num_workers=0. A worker seeds xptorch's and Python's generators with base_seed + worker_id
-(base_seed is drawn from the loader's generator once per epoch), exposes get_worker_info(), then
+of num_workers=0. Each worker has an index queue and its own socket back; large arrays come through
+shared memory (_transport.py). As in PyTorch, a worker seeds Python's `random` and xptorch's
+generators with base_seed + worker_id and NumPy's global generator with a state mixed from both
+(base_seed is drawn from the loader's generator once per iterator), exposes get_worker_info(), then
 runs worker_init_fn. An exception in a worker comes back with its traceback and is raised again in
-the main process, naming the worker and the batch. Workers end with their iterator: at the end of
-an epoch (unless persistent), on an exception, on `break` (when the iterator is dropped) and at
-interpreter exit; they are daemon processes, so they never outlive the main process.
+the main process, naming the worker. Workers end with their iterator: at the end of an epoch
+(unless persistent), on an exception, on `break` or `del` (when the iterator is dropped or
+collected), at interpreter exit, and on their own when the main process dies.
 """
 import atexit
 import itertools
 import multiprocessing
+import os
+import pickle
 import queue
 import random
+import signal
+import socket
 import traceback
 import weakref
+
+from . import _transport
 
 __all__ = ["WorkerInfo", "get_worker_info"]
 
 _worker_info = None
-# How often a waiting main process checks that its workers are still alive.
+# How often a waiting process checks that the other side is still alive.
 _POLL_S = 1.0
+# How long shutdown waits for workers to leave on their own before terminating them.
+_JOIN_S = 2.0
+_RESUME = -1  # task index telling an iterable dataset's worker to start its stream again
 
 
 class WorkerInfo:
@@ -46,6 +57,13 @@ def get_worker_info():
     return _worker_info
 
 
+class _KeyErrorMessage(str):
+    """KeyError shows repr() of its argument; this keeps a multi-line message readable (as torch)."""
+
+    def __repr__(self):
+        return self
+
+
 class _Failure:
     """An exception raised in a worker, carried back as its type and formatted traceback."""
 
@@ -55,57 +73,126 @@ class _Failure:
                      "Original " + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
 
     def reraise(self):
+        msg = _KeyErrorMessage(self.text) if self.exc_type is KeyError else self.text
         try:
-            err = self.exc_type(self.text)
+            err = self.exc_type(msg)
         except Exception:  # an exception class whose constructor wants other arguments
-            err = RuntimeError(self.text)
+            raise RuntimeError(self.text) from None
         raise err
+
+    def __getstate__(self):
+        try:
+            pickle.dumps(self.exc_type)
+        except Exception:  # e.g. a class defined inside a function: the text still says what it was
+            return {"exc_type": RuntimeError, "text": self.text}
+        return self.__dict__
 
 
 class _StreamEnd:
     """An iterable dataset's copy in this worker is exhausted."""
 
 
-def _loop(dataset, fetch, index_queue, result_queue, done, worker_id, num_workers, seed, init_fn):
-    global _worker_info
+def _generate_state(base_seed, worker_id):
+    """NumPy's global seed in a worker, as torch derives it (a SeedSequence-style hash of both)."""
+    mask = 0xFFFFFFFF
+    xshift = 16
+    mult_a, mult_b = 0x931E8875, 0x58F38DED
+    hash_a = [0x43B0D7E5]
+
+    def hash_(value):
+        value = (value ^ hash_a[0]) & mask
+        hash_a[0] = (hash_a[0] * mult_a) & mask
+        value = (value * hash_a[0]) & mask
+        return (value ^ (value >> xshift)) & mask
+
+    def mix(x, y):
+        r = ((0xCA01F9DD * x) & mask) - ((0x4973F715 * y) & mask) & mask
+        r &= mask
+        return (r ^ (r >> xshift)) & mask
+
+    pool = [hash_(e) for e in (worker_id, base_seed & mask, base_seed >> 32, 0)]
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                pool[dst] = mix(pool[dst], hash_(pool[src]))
+    hash_b = 0x8B51F9DD
+    state = []
+    for value in pool:
+        value = (value ^ hash_b) & mask
+        hash_b = (hash_b * mult_b) & mask
+        value = (value * hash_b) & mask
+        state.append((value ^ (value >> xshift)) & mask)
+    return state
+
+
+def _seed_worker(base_seed, worker_id):
+    import numpy as np
+
     from ... import _random
 
-    _random.manual_seed(seed)
+    seed = base_seed + worker_id
     random.seed(seed)
-    _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
-    init_error = None
+    _random.manual_seed(seed)
+    np.random.seed(_generate_state(base_seed, worker_id))
+    return seed
+
+
+def _loop(dataset, fetch, index_queue, conn, done, worker_id, num_workers, base_seed, init_fn, parent_pid):
+    global _worker_info
     try:
-        if init_fn is not None:
-            init_fn(worker_id)
-    except Exception as exc:
-        init_error = _Failure(worker_id, " in worker_init_fn", exc)
-    stream = None
-    while not done.is_set():
+        sock = _transport.socket_of(conn)
+        seed = _seed_worker(base_seed, worker_id)
+        _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
+        init_error = None
         try:
-            task = index_queue.get(timeout=_POLL_S)
-        except queue.Empty:
-            continue
-        if task is None:
-            break
-        send_idx, indices = task
-        if init_error is not None:
-            result_queue.put((send_idx, init_error))
-            continue
-        try:
-            if indices is None:  # iterable dataset: the next batch of this worker's stream
-                if stream is None:
-                    stream = fetch(dataset)
-                data = next(stream, _StreamEnd)
-                if data is _StreamEnd:
-                    data = _StreamEnd()
-            else:
-                data = fetch(dataset, indices)
+            if init_fn is not None:
+                init_fn(worker_id)
         except Exception as exc:
-            where = "" if indices is None else f" (batch {send_idx}, dataset indices {_short(indices)})"
-            data = _Failure(worker_id, where, exc)
-        result_queue.put((send_idx, data))
-        del data
-    result_queue.cancel_join_thread()
+            init_error = _Failure(worker_id, " in worker_init_fn", exc)
+        stream = None
+        while True:
+            try:
+                task = index_queue.get(timeout=_POLL_S)
+            except queue.Empty:
+                if done.is_set() or os.getppid() != parent_pid:
+                    break
+                continue
+            if task is None or done.is_set():
+                break
+            send_idx, indices = task
+            if send_idx == _RESUME:
+                stream = None
+                continue
+            if init_error is not None:
+                data = init_error
+            else:
+                try:
+                    if indices is not None:
+                        data = fetch(dataset, indices)
+                    else:  # iterable dataset: the next batch of this worker's stream
+                        if stream is None:
+                            stream = fetch(dataset)
+                        data = next(stream, _StreamEnd)
+                        if data is _StreamEnd:
+                            data = _StreamEnd()
+                except Exception as exc:
+                    data = _Failure(worker_id, _where(send_idx, indices), exc)
+            try:
+                _transport.send(conn, sock, send_idx, data)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            except Exception as exc:  # the batch cannot be pickled: say so in the main process
+                failure = _Failure(worker_id, _where(send_idx, indices), exc)
+                _transport.send(conn, sock, send_idx, failure, share=False)
+            del data
+    except KeyboardInterrupt:
+        pass  # the main process has it too
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the main process is gone or closed the loader
+
+
+def _where(send_idx, indices):
+    return "" if indices is None else f" (batch {send_idx}, dataset indices {_short(indices)})"
 
 
 def _short(indices):
@@ -115,7 +202,6 @@ def _short(indices):
 
 
 _live = weakref.WeakSet()
-_MISSING = object()
 
 
 @atexit.register
@@ -125,12 +211,17 @@ def _shutdown_all():
 
 
 class MultiProcessIter:
-    """Batches of one epoch (or several, with persistent workers) loaded by worker processes."""
+    """Batches of one epoch (or several, with persistent workers) loaded by worker processes.
+
+    It keeps what it needs from the loader but not the loader, so dropping a loader with
+    persistent workers ends them.
+    """
 
     def __init__(self, loader, fetch, stream):
-        self._loader = loader
-        self._fetch = fetch
         self._stream = stream  # True for an IterableDataset
+        self._index_source = None if stream else (
+            loader.batch_sampler if loader._auto_collation else loader.sampler)
+        self._persistent = loader.persistent_workers
         self._n = loader.num_workers
         self._prefetch = loader.prefetch_factor
         self._timeout = loader.timeout
@@ -139,29 +230,37 @@ class MultiProcessIter:
             ctx = multiprocessing.get_context()
         elif isinstance(ctx, str):
             ctx = multiprocessing.get_context(ctx)
-        self._done = ctx.Event()
-        self._results = ctx.Queue()
-        self._index_queues = []
-        self._workers = []
         self._closed = True
+        self._index_queues, self._workers, self._conns, self._socks = [], [], [], []
+        self._done = ctx.Event()
         # The epoch's order is drawn before the workers' seed, so the batches are those of num_workers=0.
         tasks = self._epoch_tasks()
         base_seed = _base_seed(loader)
-        for wid in range(self._n):
-            iq = ctx.Queue()
-            w = ctx.Process(target=_loop, args=(loader.dataset, fetch, iq, self._results, self._done, wid, self._n,
-                                                base_seed + wid, loader.worker_init_fn), daemon=True)
-            w.start()
-            self._index_queues.append(iq)
-            self._workers.append(w)
         self._closed = False
         _live.add(self)
+        try:
+            for wid in range(self._n):
+                iq = ctx.Queue()
+                conn, child = ctx.Pipe(duplex=True)
+                w = ctx.Process(target=_loop, args=(loader.dataset, fetch, iq, child, self._done, wid, self._n,
+                                                    base_seed, loader.worker_init_fn, os.getpid()), daemon=True)
+                self._index_queues.append(iq)
+                self._conns.append(conn)
+                self._socks.append(_transport.socket_of(conn))
+                try:
+                    w.start()
+                finally:
+                    child.close()  # so that a dead worker reads as end-of-file here
+                self._workers.append(w)
+        except BaseException:
+            self._shutdown()
+            raise
         self._start_epoch(tasks)
 
     def _epoch_tasks(self):
         if self._stream:
             return None
-        tasks = iter(self._loader._batch_indices())
+        tasks = iter(self._index_source)
         first = next(tasks, None)
         return iter(()) if first is None else itertools.chain((first,), tasks)
 
@@ -170,8 +269,7 @@ class MultiProcessIter:
         self._active = [True] * self._n
         self._send_idx = 0
         self._rcvd_idx = 0
-        self._pending = {}  # send_idx -> worker id, for batches in flight or received early
-        self._ready = {}
+        self._pending = {}  # send_idx -> worker id, for batches in flight
         self._turn = itertools.cycle(range(self._n))
         self._finished = False
         for _ in range(self._prefetch * self._n):
@@ -179,12 +277,14 @@ class MultiProcessIter:
                 break
 
     def reset(self):
-        """Next epoch on the same workers (persistent_workers)."""
-        if self._pending or not self._finished:
-            raise RuntimeError("reset of a worker iterator with batches still in flight")
+        """Next epoch on the same workers (persistent_workers); batches still in flight are dropped."""
+        while self._pending:
+            self._receive(self._rcvd_idx)
+            self._pending.pop(self._rcvd_idx)
+            self._rcvd_idx += 1
         if self._stream:
-            # An iterable dataset restarts in each worker: simplest done by fresh workers.
-            raise RuntimeError("persistent workers restart iterable datasets through a new iterator")
+            for q in self._index_queues:
+                q.put((_RESUME, None))
         self._start_epoch(self._epoch_tasks())
 
     def _dispatch(self):
@@ -210,15 +310,15 @@ class MultiProcessIter:
         return self
 
     def __next__(self):
+        if self._closed:
+            raise StopIteration
         while True:
             if self._rcvd_idx >= self._send_idx:
                 self._finished = True
-                if not self._loader.persistent_workers:
+                if not self._persistent:
                     self._shutdown()
                 raise StopIteration
-            data = self._ready.pop(self._rcvd_idx, _MISSING)
-            if data is _MISSING:
-                data = self._get(self._rcvd_idx)
+            data = self._receive(self._rcvd_idx)
             wid = self._pending.pop(self._rcvd_idx)
             self._rcvd_idx += 1
             if isinstance(data, _StreamEnd):
@@ -230,27 +330,48 @@ class MultiProcessIter:
             self._dispatch()
             return data
 
-    def _get(self, want):
-        """Receive results until batch `want` arrives (others are kept for their turn)."""
+    def _receive(self, want):
+        """Batch `want` from the worker it was sent to (each worker answers in the order it was asked)."""
+        wid = self._pending[want]
+        conn = self._conns[wid]
         waited = 0.0
         while True:
             step = _POLL_S if not self._timeout else min(_POLL_S, self._timeout - waited)
             try:
-                idx, data = self._results.get(timeout=max(step, 1e-3))
-            except queue.Empty:
-                waited += step
-                if self._timeout and waited >= self._timeout:
-                    self._shutdown()
-                    raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
-                dead = [w.pid for w in self._workers if not w.is_alive()]
-                if dead:
-                    self._shutdown()
-                    raise RuntimeError(
-                        f"DataLoader worker (pid(s) {', '.join(map(str, dead))}) exited unexpectedly") from None
-                continue
-            if idx == want:
-                return data
-            self._ready[idx] = data
+                ready = conn.poll(max(step, 1e-3))
+                if ready:
+                    idx, data = _transport.recv(conn, self._socks[wid])
+                    break
+            except (EOFError, ConnectionResetError, BrokenPipeError):
+                self._worker_died(wid)
+            waited += step
+            if self._timeout and waited >= self._timeout:
+                self._shutdown()
+                raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+            if not self._workers[wid].is_alive():
+                self._worker_died(wid)
+        if idx != want:
+            self._shutdown()
+            raise RuntimeError(f"DataLoader worker {wid} answered batch {idx} where batch {want} was due")
+        return data
+
+    def _worker_died(self, wid):
+        w = self._workers[wid]
+        w.join(timeout=_POLL_S)
+        code = w.exitcode
+        self._shutdown()
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+                text = signal.strsignal(-code) or name
+            except ValueError:
+                text = f"signal {-code}"
+            raise RuntimeError(f"DataLoader worker (pid {w.pid}) is killed by signal: {text}. ") from None
+        if code:
+            raise RuntimeError(f"DataLoader worker (pid {w.pid}) exited unexpectedly with exit code {code}. "
+                               "Details are lost due to multiprocessing. Rerunning with num_workers=0 may give "
+                               "better error trace.") from None
+        raise RuntimeError(f"DataLoader worker (pid(s) {w.pid}) exited unexpectedly") from None
 
     def _shutdown(self):
         if self._closed:
@@ -263,17 +384,36 @@ class MultiProcessIter:
                 q.put(None)
             except (OSError, ValueError):
                 pass
+        for s in self._socks:
+            try:  # wakes a worker blocked on sending, whatever other processes hold the socket
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        for c in self._conns:
+            c.close()
+        deadline = _now() + _JOIN_S
         for w in self._workers:
-            w.join(timeout=5)
+            w.join(timeout=max(deadline - _now(), 0.01))
+        for w in self._workers:
             if w.is_alive():
                 w.terminate()
-                w.join(timeout=5)
-        for q in self._index_queues + [self._results]:
+                w.join(timeout=_JOIN_S)
+            if w.is_alive():
+                w.kill()
+                w.join()
+        for q in self._index_queues:
             q.cancel_join_thread()
             q.close()
 
     def __del__(self):
         self._shutdown()
+
+
+def _now():
+    import time
+
+    return time.monotonic()
 
 
 def _base_seed(loader):

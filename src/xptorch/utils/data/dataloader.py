@@ -308,7 +308,7 @@ class DataLoader:
 
         stream = isinstance(self.dataset, IterableDataset)
         it = self._workers_iter
-        if self.persistent_workers and it is not None and not it._closed and not stream and it._finished:
+        if self.persistent_workers and it is not None and not it._closed:
             it.reset()
             return it
         if it is not None:
@@ -323,12 +323,6 @@ class DataLoader:
         if self.persistent_workers:
             self._workers_iter = it
         return it
-
-    def _batch_indices(self):
-        """What one epoch sends to the workers: index lists (auto-collation) or single indices."""
-        if self._auto_collation:
-            return iter(self.batch_sampler)
-        return iter(self.sampler)
 
     def _iter_batches(self):
         ds = self.dataset
