@@ -1,5 +1,4 @@
-"""Data loading: a dataset whose __getitem__ costs 1 ms, one epoch of 128 samples in batches of 8; and
-3x224x224 float32 images in batches of 32 (19 MB a batch), where batches cross through shared memory."""
+"""Data loading: 1 ms/sample (128 samples, batches of 8); 3x224x224 float32 images (batches of 32, 19 MB)."""
 import time
 
 import pytest
