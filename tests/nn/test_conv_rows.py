@@ -96,8 +96,8 @@ def test_float32_lenet_layers_match_torch():
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
-# Input gradients through row scatter-adds (few input channels per group): padding on one side only,
-# 'same' with an even kernel, dilation and groups.
+# Both gradients from the shifted whole-row output gradient (few input channels per group, conv.py's
+# _grads_row_shifts): padding on one side only, 'same' with an even kernel, dilation and groups.
 SCATTER_CASES = [
     ((3, 1, 12, 11), (6, 1, 5, 5), dict(padding=2)),
     ((3, 6, 9, 12), (16, 6, 5, 5), {}),
@@ -110,16 +110,42 @@ SCATTER_CASES = [
 @pytest.mark.parametrize("xs,ws,kw", SCATTER_CASES, ids=[str(c) for c in SCATTER_CASES])
 @pytest.mark.parametrize("chunk", [None, 1])
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
-def test_input_grad_scatter_rows_matches_torch_and_gather(xs, ws, kw, chunk, monkeypatch):
+def test_grads_row_shifts_match_torch_and_gather(xs, ws, kw, chunk, monkeypatch):
     groups = kw.get("groups", 1)
     assert conv_ops._scatter_rows_pay(np, ws[2:], ws[0] // groups, xs[1] // groups)
     if chunk is not None:
         monkeypatch.setattr(conv_ops, "CHUNK_BYTES", chunk)
+    calls = []
+    shifts = conv_ops._grads_row_shifts
+    monkeypatch.setattr(conv_ops, "_grads_row_shifts", lambda *a: calls.append(a[-1]) or shifts(*a))
     ours = _run(xptorch, xs, ws, kw)
+    assert calls == [True]
     for a, b in zip(ours, _run(torch, xs, ws, kw)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
     monkeypatch.setattr(conv_ops, "_scatter_rows_pay", lambda *a: False)
-    np.testing.assert_allclose(ours[1], _run(xptorch, xs, ws, kw)[1], rtol=1e-12, atol=1e-12)
+    plain = _run(xptorch, xs, ws, kw)
+    assert calls == [True]
+    for a, b in zip(ours[1:3], plain[1:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_grads_row_shifts_float32_batch_matches_torch(monkeypatch):
+    """LeNet's conv2 in float32, in chunks of one image and whole."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 6, 14, 14)).astype(np.float32)
+    w = (rng.standard_normal((16, 6, 5, 5)) * 0.2).astype(np.float32)
+    g = rng.standard_normal((5, 16, 10, 10)).astype(np.float32)
+    for chunk in (None, 1):
+        if chunk is not None:
+            monkeypatch.setattr(conv_ops, "CHUNK_BYTES", chunk)
+        grads = []
+        for lib, f in ((xptorch, XF.conv2d), (torch, TF.conv2d)):
+            xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+            f(xt, wt).backward(lib.tensor(g))
+            grads.append((xt.grad.numpy(), wt.grad.numpy()))
+        for a, b in zip(*grads):
+            assert a.dtype == np.float32
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("value", [np.inf, np.nan])

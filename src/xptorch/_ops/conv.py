@@ -297,16 +297,21 @@ class ConvolutionBackward0(Node):
         g4 = g.reshape(n, groups, oc // groups, L)
         nx, nw, nb = self.next
         gx = gw = gb = None
-        if nx is not None:
+        # The row shifts and the gather multiply the weight by zeros (widened rows, padding): a
+        # non-finite weight on the CPU takes the col2im path, whose products are torch's.
+        if (nx is not None and xp is np and len(kernel) == 2 and all(t == 1 for t in stride)
+                and _scatter_rows_pay(xp, kernel, oc // groups, xshape[1] // groups)
+                and np.isfinite(self.wmat.sum())):
+            need_w = nw is not None and np.isfinite(self.xpd.sum())
+            gx, gw = _grads_row_shifts(g, self.wmat, self.xpd, xshape, pads, kernel, dilation, groups, need_w)
+        if nx is not None and gx is None:
             full = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
-            # The gather and the row scatter multiply the weight by zeros (padding, widened rows): a
-            # non-finite weight on the CPU takes the col2im path, whose products are torch's.
             if (all(t == 1 for t in stride) and all(lo <= f and hi <= f for (lo, hi), f in zip(pads, full))
                     and (xp is not np or np.isfinite(self.wmat.sum()))):
                 gx = _input_grad_gather(xp, g, self.wmat, xshape, pads, kernel, dilation, groups, full)
             else:
                 gx = _input_grad_scatter(xp, g, self.wmat, xshape, pads, kernel, stride, dilation, out, groups)
-        if nw is not None:
+        if nw is not None and gw is None:
             xpd = self.xpd
             ck = self.wmat.shape[2] if self.wmat is not None else xshape[1] // groups * int(np.prod(kernel))
             if self.rows and np.isfinite(xpd.sum()):
@@ -369,8 +374,6 @@ def _input_grad_gather(xp, g, wmat, xshape, pads, kernel, dilation, groups, full
     w = wmat.reshape((groups, ocg, cg) + tuple(kernel))
     flip = (slice(None),) * 3 + (slice(None, None, -1),) * nd
     wt = xp.ascontiguousarray(w[flip].swapaxes(1, 2)).reshape(groups, cg, -1)
-    if nd == 2 and _scatter_rows_pay(xp, kernel, ocg, cg):
-        return _input_grad_scatter_rows(g, wmat, xshape, pads, kernel, dilation, groups)
     gpads = tuple((f - lo, f - hi) for f, (lo, hi) in zip(full, pads))
     size = tuple(xshape[2:])
     if nd == 2 and _rows_pay(xp, kernel, (1, 1), cg, wt.shape[2], size[1], size[1] + gpads[1][0] + gpads[1][1]):
@@ -388,50 +391,75 @@ def _input_grad_gather(xp, g, wmat, xshape, pads, kernel, dilation, groups, full
 
 
 def _scatter_rows_pay(xp, kernel, ocg, cg):
-    """Whether the stride-1 input gradient is cheaper as row scatter-adds than as the row gather:
-    the gather's product has only cg rows (the input channels) against ocg * kh * kw columns of
-    copied windows, which BLAS runs far below its peak when cg is small (LeNet's 6-channel conv2)."""
+    """Whether the stride-1 gradients pay as _grads_row_shifts rather than the row gather: the
+    gather's product has only cg rows (the input channels) against ocg * kh * kw columns of copied
+    windows, which BLAS runs far below its peak when cg is small (LeNet's 6-channel conv2)."""
     return _ROWS and xp is np and len(kernel) == 2 and cg < ocg and cg <= 8
 
 
-def _input_grad_scatter_rows(g, wmat, xshape, pads, kernel, dilation, groups):
-    """Stride 1 (CPU, 2-D): the transposed weight times the output gradient widened to whole padded
-    rows, then one shifted add of oh * Wp elements per kernel offset into the padded input's flattened
-    planes (the forward's row layout run backwards). Images sit inside the channel axis, so each
-    offset's product is one contiguous block and each add one 2-D pass; the widened positions are zero."""
+def _grads_row_shifts(g, wmat, xpd, xshape, pads, kernel, dilation, groups, need_w):
+    """Stride 1 (CPU, 2-D), few input channels per group: both gradients from one array A of the
+    output gradient widened to whole padded rows with zeros and shifted right by j * dw for each
+    kernel column j, (groups, kw, OC/groups, N * oh * Wp), images inside the rows.
+
+    The input's gradient on the padded plane is sum_i T_i shifted down i * dh rows, where
+    T = W' (kh * cg, kw * ocg) @ A: the product sums over the output channels and kernel columns
+    (K = kw * ocg rather than ocg for a scatter-add per offset), leaving kh whole-row adds. The
+    weight's is A @ B^T with B the padded input's rows at each kernel row (cg * kh, N * oh * Wp).
+    A shifted read that falls off a row's start lands in the previous row's widened zeros (or the
+    leading zeros), so every extra product has a zero factor: the weight (for the input's gradient)
+    and xpd (for the weight's, when need_w) must be finite.
+    """
     n, oc, oh, ow = g.shape
-    cg = xshape[1] // groups
-    ocg = oc // groups
+    c = xshape[1]
+    cg, ocg = c // groups, oc // groups
     kh, kw = kernel
     (t, b), (lft, r) = pads
     h, w = xshape[2], xshape[3]
     hp, wp = h + t + b, w + lft + r
     lr = oh * wp
-    m = hp * wp
-    plane = m + (kw - 1) * dilation[1]
-    # (groups, kh, kw, cg, ocg): offset-major rows, so each offset's product is one block
-    wt = np.ascontiguousarray(wmat.reshape(groups, ocg, cg, kh, kw).transpose(0, 3, 4, 2, 1))
-    wt = wt.reshape(groups, kh * kw * cg, ocg)
-    gx = np.empty((n, groups, cg, h, w), g.dtype)
-    # Chunks of about 4 * CHUNK_BYTES of products: the product's columns span the chunk's images, and
-    # BLAS runs this small-K product better the wider it is (measured 1.26 vs 1.86 ms on LeNet's conv2).
-    for sl in _chunks(np, n, groups * cg * kh * kw * lr * g.itemsize // 4):
+    lead = (kw - 1) * dilation[1]
+    dt = g.dtype
+    # (groups, kh * cg, kw * ocg): rows (i, c), columns (j, o)
+    w2 = np.ascontiguousarray(wmat.reshape(groups, ocg, cg, kh, kw).transpose(0, 3, 2, 4, 1))
+    w2 = w2.reshape(groups, kh * cg, kw * ocg)
+    gx = np.empty((n, c, h, w), dt)
+    gw = None
+    s = xpd.strides if need_w else None
+    for sl in _chunks(np, n, (kw * oc + kh * c) * lr * g.itemsize // 4):
         nb = sl.stop - sl.start
-        gr = scratch("conv.grows", (groups, ocg, nb, oh, wp), g.dtype)
-        gr[..., ow:] = 0
-        gr[..., :ow] = g[sl].reshape(nb, groups, ocg, oh, ow).transpose(1, 2, 0, 3, 4)
-        z = scratch("conv.cols", (groups, kh * kw * cg, nb * lr), g.dtype)
-        np.matmul(wt, gr.reshape(groups, ocg, nb * lr), out=z)
-        z = z.reshape(groups, kh, kw, cg, nb, lr)
-        acc = scratch("conv.pad", (groups, cg, nb, plane), g.dtype)
+        L = nb * lr
+        buf = scratch("conv.grows", (oc, lead + L), dt)
+        buf[:, :lead] = 0
+        body = buf[:, lead:].reshape(oc, nb, oh, wp)
+        body[..., ow:] = 0
+        body[..., :ow] = g[sl].transpose(1, 0, 2, 3)
+        buf = buf.reshape(groups, ocg, lead + L)
+        a = scratch("conv.cols", (groups, kw, ocg, L), dt)
+        for j in range(kw):
+            o0 = lead - j * dilation[1]
+            a[:, j] = buf[..., o0:o0 + L]
+        a = a.reshape(groups, kw * ocg, L)
+        z = scratch("conv.rows", (groups, kh * cg, L), dt)
+        np.matmul(w2, a, out=z)
+        z = z.reshape(groups, kh, cg, nb, oh, wp)
+        acc = scratch("conv.pad", (groups, cg, nb, hp, wp), dt)
         acc.fill(0)
         for i in range(kh):
-            for j in range(kw):
-                off = i * dilation[0] * wp + j * dilation[1]
-                acc[..., off:off + lr] += z[:, i, j]
-        src = acc[..., :m].reshape(groups, cg, nb, hp, wp)[..., t:t + h, lft:lft + w]
-        gx[sl] = src.transpose(2, 0, 1, 3, 4)
-    return gx.reshape(xshape)
+            y0 = i * dilation[0]
+            acc[:, :, :, y0:y0 + oh] += z[:, i]
+        gx[sl] = acc[..., t:t + h, lft:lft + w].reshape(c, nb, h, w).transpose(1, 0, 2, 3)
+        if need_w:
+            v = np.lib.stride_tricks.as_strided(xpd[sl], (groups, cg, kh, nb, oh, wp),
+                                                (s[1] * cg, s[1], s[2] * dilation[0], s[0], s[2], s[3]))
+            rows = scratch("conv.xrows", v.shape, dt)
+            np.copyto(rows, v)
+            part = np.matmul(a, rows.reshape(groups, cg * kh, L).swapaxes(1, 2))
+            gw = part if gw is None else gw.__iadd__(part)
+    if gw is not None:
+        # (groups, kw, ocg, cg, kh) -> (OC, cg, kh, kw)
+        gw = gw.reshape(groups, kw, ocg, cg, kh).transpose(0, 2, 3, 4, 1).reshape(oc, cg, kh, kw)
+    return gx, gw
 
 
 def _input_grad_scatter(xp, g, wmat, xshape, pads, kernel, stride, dilation, out, groups):

@@ -639,11 +639,16 @@ class SigmoidBackward0(_SavesOut):
 
     def backward(self, g):
         o = self.out
-        return (g * o * (1 - o),)
+        if type(g) is np.ndarray and type(o) is np.ndarray and g.dtype == o.dtype and g.shape == o.shape and o.ndim:
+            # torch's order, g * (1 - o) * o, in one buffer
+            t = np.subtract(1, o)
+            np.multiply(g, t, out=t)
+            return (np.multiply(t, o, out=t),)
+        return (g * (1 - o) * o,)
 
     def backward_graph(self, g):
         o = C.saved_out(self, self.out, g._device)
-        return (g * o * (1 - o),)
+        return (g * (1 - o) * o,)
 
 
 class TanhBackward0(_SavesOut):
@@ -755,6 +760,10 @@ def tanh(a):
     return _unary_saving_out(a, _xp(ad).tanh(ad), TanhBackward0)
 
 
+# -log2(e) in float32: exp(-x) as exp2(x * _NEG_LOG2E)
+_NEG_LOG2E = np.float32(-1.4426950408889634)
+
+
 def _sigmoid(x):
     xp = _xp(x)
 
@@ -762,6 +771,17 @@ def _sigmoid(x):
         # exp(-x) may overflow to inf for very negative x; 1 / inf is the right 0.
         if not x.ndim:
             return 1 / (1 + xp.exp(-x))
+        if xp is np and x.dtype == np.float16:
+            # torch computes half in float32 (exp(-x) overflows float16 for x < -11.1)
+            return _sigmoid(x.astype(np.float32)).astype(np.float16)
+        if xp is np and x.dtype == np.float32:
+            # NumPy's float32 exp2 runs about twice as fast as its exp here. Rounding x * log2(e) to
+            # float32 costs a relative error of at most |x| * 2**-24 in exp(-x) (about 30 ulp in the
+            # far tail, x < -20, where the result is below 2e-9; within 1e-7 absolute everywhere).
+            e = np.multiply(x, _NEG_LOG2E)
+            np.exp2(e, out=e)
+            e += 1
+            return np.divide(1, e, out=e)
         e = xp.negative(x)
         xp.exp(e, out=e)
         e += 1
