@@ -171,3 +171,21 @@ def test_input_grad_with_non_finite_weight_gives_torchs_pattern(value, ws, kw):
     np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
     fin = np.isfinite(b)
     np.testing.assert_allclose(a[fin], b[fin], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_bias_in_the_row_product_matches_torch_with_non_finite_bias(groups):
+    """The rows path adds a finite bias as a column of the product against a row of ones, a non-finite one
+    separately (no floating-point warning)."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 4, 7, 9)).astype(np.float32)
+    w = rng.standard_normal((6, 4 // groups, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    b[1], b[4] = np.inf, np.nan
+    assert conv_ops._rows_pay(np, (3, 3), (1, 1), 6 // groups, 4 // groups * 9, 9, 11)
+    ys = [f(lib.tensor(x), lib.tensor(w), lib.tensor(b), padding=1, groups=groups).numpy()
+          for lib, f in ((xptorch, XF.conv2d), (torch, TF.conv2d))]
+    np.testing.assert_array_equal(np.isnan(ys[0]), np.isnan(ys[1]))
+    np.testing.assert_array_equal(np.isinf(ys[0]), np.isinf(ys[1]))
+    fin = np.isfinite(ys[1])
+    np.testing.assert_allclose(ys[0][fin], ys[1][fin], rtol=1e-5, atol=1e-5)

@@ -15,13 +15,13 @@ def _float32_sweep():
     return np.concatenate([np.linspace(-110, 110, 400_001, dtype=np.float32), bits, special])
 
 
-def _both(x, g):
+def _both(x, g, device="cpu"):
     out = []
-    for lib in (xptorch, torch):
-        t = lib.tensor(x, requires_grad=True)
+    for lib, dev in ((xptorch, device), (torch, "cpu")):
+        t = lib.tensor(x, requires_grad=True, device=dev)
         y = lib.sigmoid(t)
-        y.backward(lib.tensor(g))
-        out.append((y.detach().numpy(), t.grad.numpy()))
+        y.backward(lib.tensor(g, device=dev))
+        out.append((y.detach().cpu().numpy(), t.grad.cpu().numpy()))
     return out
 
 
@@ -33,10 +33,10 @@ def _close(a, b, rtol, atol):
     np.testing.assert_allclose(a[fin], b[fin], rtol=rtol, atol=atol)
 
 
-def test_float32_range_values_and_gradients_match_torch():
+def test_float32_range_values_and_gradients_match_torch(device):
     x = _float32_sweep()
     g = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
-    (y, gx), (ty, tgx) = _both(x, g)
+    (y, gx), (ty, tgx) = _both(x, g, device)
     assert y.dtype == np.float32 and gx.dtype == np.float32
     _close(y, ty, rtol=1.3e-6, atol=1e-7)
     # 1 - out cancels near out = 1: one ulp of out (6e-8) moves the gradient by up to |g| * 6e-8
@@ -49,10 +49,10 @@ def test_float32_range_values_and_gradients_match_torch():
     np.testing.assert_array_equal(y[x > 17], 1)
 
 
-def test_large_inputs_raise_no_floating_point_warnings():
+def test_large_inputs_raise_no_floating_point_warnings(device):
     x = np.array([-1e30, -200, -100, 100, 1e30, np.inf, -np.inf, np.nan], np.float32)
     with np.errstate(all="raise"):
-        (y, gx), (ty, tgx) = _both(x, np.ones_like(x))
+        (y, gx), (ty, tgx) = _both(x, np.ones_like(x), device)
     _close(y, ty, 0, 0)
     _close(gx, tgx, 0, 0)
 

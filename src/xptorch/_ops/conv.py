@@ -195,25 +195,38 @@ def row_windows(xpd, kernel, dilation, oh):
     return np.lib.stride_tricks.as_strided(xpd, shape, strides)
 
 
-def _row_chunks(win, groups, ck, per_image):
-    """(batch slice, columns (nb, groups, ck, oh * Wp) in scratch) for each chunk of win's images."""
+def _row_chunks(win, groups, ck, per_image, ones=False):
+    """(batch slice, columns (nb, groups, ck, oh * Wp) in scratch) for each chunk of win's images;
+    with ones, each group's columns end in a row of ones (nb, groups, ck + 1, oh * Wp)."""
     n, lr = win.shape[0], win.shape[-1]
     for sl in _chunks(np, n, per_image):
         part = win[sl]
-        cols = scratch("conv.cols", part.shape, part.dtype)
-        np.copyto(cols, part)
-        yield sl, cols.reshape(part.shape[0], groups, ck, lr)
+        nb = part.shape[0]
+        if not ones:
+            cols = scratch("conv.cols", part.shape, part.dtype)
+            np.copyto(cols, part)
+            yield sl, cols.reshape(nb, groups, ck, lr)
+            continue
+        cols = scratch("conv.cols", (nb, groups, ck + 1, lr), part.dtype)
+        split = (nb, groups, part.shape[1] // groups) + part.shape[2:]
+        np.copyto(cols[:, :, :ck].reshape(split), part.reshape(split))
+        cols[:, :, ck] = 1
+        yield sl, cols
 
 
-def _conv_rows(xpd, wmat, kernel, dilation, out, groups, dtype):
-    """y (N, groups, OC/groups, oh, ow) of the stride-1 convolution of xpd (a pad_rows result)."""
+def _conv_rows(xpd, wmat, kernel, dilation, out, groups, dtype, bias=None):
+    """y (N, groups, OC/groups, oh, ow) of the stride-1 convolution of xpd (a pad_rows result), plus
+    bias (OC,) when given: a column of the product (against a row of ones), not another pass over y."""
     n, wp = xpd.shape[0], xpd.shape[3]
     oh, ow = out
     ocg, ck = wmat.shape[1], wmat.shape[2]
     lr = oh * wp
     y = np.empty((n, groups, ocg, oh, ow), dtype)
     win = row_windows(xpd, kernel, dilation, oh)
-    for sl, cols in _row_chunks(win, groups, ck, groups * ck * lr * y.itemsize):
+    ones = bias is not None
+    if ones:
+        wmat = np.concatenate([wmat, bias.reshape(groups, ocg, 1)], axis=2)
+    for sl, cols in _row_chunks(win, groups, ck, groups * (ck + ones) * lr * y.itemsize, ones):
         yr = scratch("conv.rows", (cols.shape[0], groups, ocg, lr), dtype)
         np.matmul(wmat, cols, out=yr)
         y[sl] = yr.reshape(cols.shape[0], groups, ocg, oh, wp)[..., :ow]
@@ -618,7 +631,10 @@ def _conv_arrays(x, w, b, stride, pads, dilation, groups):
                                           xd.shape[-1] + pads[-1][0] + pads[-1][1])
     if rows:
         xpd = pad_rows(xd, pads, (kernel[1] - 1) * dilation[1], role=None if keep_xpd else "conv.pad")
-        y = _conv_rows(xpd, wmat, kernel, dilation, out, groups, xd.dtype)
+        # A non-finite bias stays a separate add: in the product, BLAS's padding lanes would meet it
+        # with zeros and raise NumPy's invalid-value warning.
+        rows_b = b is not None and bool(np.isfinite(b._data).all())
+        y = _conv_rows(xpd, wmat, kernel, dilation, out, groups, xd.dtype, b._data if rows_b else None)
     else:
         xpd = pad_zeros(xd, pads, role=None if keep_xpd else "conv.pad")
         y = xp.empty((n, groups, oc // groups, L), dtype=xd.dtype)
@@ -627,7 +643,7 @@ def _conv_arrays(x, w, b, stride, pads, dilation, groups):
             cols = columns(None, kernel, stride, dilation, out, groups, role="conv.cols", win=(win, sl))
             xp.matmul(wmat, cols, out=y[sl])
     y = y.reshape((n, oc) + out)
-    if b is not None:
+    if b is not None and not (rows and rows_b):
         y += b._data.reshape((1, oc) + (1,) * len(out))
     if needs_grad:
         ex, ew = edge(x), edge(w)
