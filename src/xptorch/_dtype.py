@@ -128,3 +128,22 @@ def scalar_result_type(d, scalar):
 def is_dtype_arg(d):
     """True for what PyTorch takes as a dtype argument: a dtype or the Python types float, int and bool."""
     return type(d) is dtype or d is _builtin_float or d is _builtin_int or d is _builtin_bool
+
+
+# The dtype of floating tensors made from Python data or by factories without a dtype. Process-wide,
+# as in PyTorch (set_default_dtype affects every thread).
+_default_float = [float32]
+
+
+def get_default_dtype():
+    """The default floating-point dtype (float32 unless set_default_dtype changed it)."""
+    return _default_float[0]
+
+
+def set_default_dtype(d):
+    """Make d (float16, float32 or float64) the dtype of floating tensors built without one."""
+    if type(d) is not dtype:
+        raise TypeError("invalid dtype object: only floating-point types are supported as the default type")
+    if not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _default_float[0] = d

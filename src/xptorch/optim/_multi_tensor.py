@@ -62,8 +62,8 @@ class _FlatGroup:
             self.views[name] = list(self.split(buf))
         self.steps = None
         if step:
-            # 'step' stays one CPU float32 scalar per parameter, each a view of one array.
-            self.steps = np.empty(len(params), np.float32)
+            # 'step' stays one CPU scalar per parameter, each a view of one array.
+            self.steps = np.empty(len(params), state[params[0]]["step"]._data.dtype)
             self.step_tensors = []
             for i, p in enumerate(self.params):
                 t = state[p]["step"]

@@ -1,12 +1,11 @@
 """Adam (Kingma & Ba, 2015), with AMSGrad and either L2 or decoupled weight decay."""
-import numpy as np
 
-from .._device import CPU
 from .._ops import _common as C
 from .._ops.inplace import bump
 from ..backend import use_device
 from ..backend.blas import axpby, axpy
 from ._multi_tensor import flat_group
+from ._state import scalar_state
 from .optimizer import Optimizer
 from .sgd import _check_flags
 
@@ -73,8 +72,8 @@ class Adam(Optimizer):
         d = p._data
         xp = C.get_xp(d)
         dev = p._device
-        # 'step' lives on the CPU as a float32 scalar, as PyTorch keeps it.
-        st["step"] = C.wrap(np.zeros((), np.float32), CPU)
+        # 'step' lives on the CPU as a float32 scalar (float64 under that default dtype), as PyTorch keeps it.
+        st["step"] = scalar_state(0.0)
         with use_device(dev):
             st["exp_avg"] = C.wrap(xp.zeros_like(d), dev)
             st["exp_avg_sq"] = C.wrap(xp.zeros_like(d), dev)
