@@ -1,5 +1,5 @@
 """Pointwise activations of the model zoo: SiLU, ELU, SELU, CELU, Softplus, Hardtanh/ReLU6, Mish,
-Hardswish, Hardsigmoid, LogSigmoid, Softshrink, Hardshrink, Threshold, and PReLU.
+Hardswish, Hardsigmoid, LogSigmoid, Softshrink, Hardshrink, Threshold, PReLU and RReLU.
 
 Each op is its forward and, beside it, its derivative as a function of the saved input (and output).
 Sigmoids are written through tanh and exponentials are taken only where they cannot overflow.
@@ -15,7 +15,7 @@ from ._common import tensor_args
 
 __all__ = ["silu", "elu", "selu", "celu", "softplus", "hardtanh", "relu6", "mish", "hardswish", "hardsigmoid",
            "logsigmoid", "softshrink", "hardshrink", "threshold", "prelu", "softsign", "tanhshrink", "glu",
-           "softmin", "elu_", "selu_", "celu_", "hardtanh_", "threshold_"]
+           "softmin", "elu_", "selu_", "celu_", "hardtanh_", "threshold_", "rrelu", "rrelu_"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -482,3 +482,77 @@ def prelu(input, weight):
         save_check(node, (input, xd), (weight, wd))
         return wrap_grad(out, input._device, node)
     return wrap(out, input._device)
+
+
+# ---- randomized leaky ReLU ---------------------------------------------------------------------
+
+class RreluWithNoiseBackward0(Node):
+    """The gradient scaled by the saved slopes: 1 where the input was positive, its slope elsewhere."""
+
+    __slots__ = ("noise",)
+    saves = ("noise",)
+
+    def backward(self, g):
+        return (g * self.noise,)
+
+    def backward_graph(self, g):
+        return (g * C.const(self.noise, g._device),)
+
+
+class RreluWithNoiseBackward1(RreluWithNoiseBackward0):
+    __slots__ = ()
+
+
+def _rrelu_check(input, lower, upper, training):
+    C.need_tensor(input, "rrelu", "input", 1)
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    C.no_kernel(input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
+
+
+def _rrelu_noise(input, lower, upper, training):
+    """Per-element slopes: U(lower, upper) draws where x <= 0 when training, their mean otherwise; 1 where x > 0."""
+    xd = input._data
+    xp = get_xp(xd)
+    if training:
+        from .._factories import empty_like
+
+        slopes = empty_like(input).uniform_(lower, upper)._data
+    else:
+        slopes = xd.dtype.type((lower + upper) / 2)
+    return xp.where(xd > 0, xd.dtype.type(1), slopes).astype(xd.dtype, copy=False)
+
+
+@tensor_args
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """x where x > 0, else a * x with a ~ U(lower, upper) per element when training, (lower + upper) / 2 otherwise."""
+    if inplace:
+        return rrelu_(input, lower, upper, training)
+    _rrelu_check(input, lower, upper, training)
+    noise = _rrelu_noise(input, lower, upper, training)
+    out = input._data * noise
+    if input._rg and _grad_state.enabled:
+        node = RreluWithNoiseBackward0((edge(input),))
+        node.noise = noise
+        return wrap_grad(out, input._device, node)
+    return wrap(out, input._device)
+
+
+@tensor_args
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    from . import inplace as _ip
+
+    _rrelu_check(input, lower, upper, training)
+    _ip.check_inplace(input)
+    needs = input._rg and _grad_state.enabled
+    if needs and input._base is not None:  # copy_ carries the edit into the base's history
+        return input.copy_(rrelu(input, lower, upper, training))
+    noise = _rrelu_noise(input, lower, upper, training)
+    xd = input._data
+    xd *= noise
+    _ip.bump(input)
+    if needs:
+        node = RreluWithNoiseBackward1((edge(input),))
+        node.noise = noise
+        _ip.rebase(input, node)
+    return input

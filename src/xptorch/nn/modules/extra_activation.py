@@ -8,7 +8,7 @@ from .module import Module
 
 __all__ = ["GELU", "LeakyReLU", "Softmax", "LogSoftmax", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "SELU", "ELU",
            "CELU", "Softplus", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Tanhshrink", "Softshrink",
-           "Hardshrink", "Threshold", "GLU", "Softmin", "Softmax2d", "PReLU"]
+           "Hardshrink", "Threshold", "GLU", "Softmin", "Softmax2d", "PReLU", "RReLU"]
 
 
 class GELU(Module):
@@ -242,3 +242,19 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: slopes drawn from U(lower, upper) per element in training, their mean in eval."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input):
+        return _zoo.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
