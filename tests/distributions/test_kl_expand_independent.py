@@ -233,3 +233,37 @@ def _register_subclasses(D):
 
 def test_register_kl_dispatch_ambiguity_and_tie_break():
     assert _register_subclasses(XD) == _register_subclasses(TD)
+
+
+# ---- rsample gradients ---------------------------------------------------------------------------
+
+def test_rsample_gradients_are_the_reparameterisation(device):
+    """d sample / d loc = 1 and d sample / d scale = eps (Normal); d / d low = 1 - u, d / d high = u (Uniform),
+    as torch's rsample gives them; also through Independent and expand."""
+    xptorch.manual_seed(0)
+    loc = xptorch.tensor([0.0, 1.0], device=device, requires_grad=True)
+    scale = xptorch.tensor([1.0, 2.0], device=device, requires_grad=True)
+    for d in (XD.Normal(loc, scale), XD.Independent(XD.Normal(loc, scale), 1), XD.Normal(loc, scale).expand((3, 2))):
+        loc.grad = scale.grad = None
+        s = d.rsample((5,))
+        g = xptorch.rand(tuple(s.shape), device=device)
+        s.backward(g)
+        eps = (s.detach() - loc.detach()) / scale.detach()
+        axes = tuple(range(s.dim() - 1))
+        np.testing.assert_allclose(to(loc.grad), to(g.sum(axes)), rtol=1e-6)
+        np.testing.assert_allclose(to(scale.grad), to((g * eps).sum(axes)), rtol=1e-5, atol=1e-6)
+    low = xptorch.tensor([0.0, -1.0], device=device, requires_grad=True)
+    high = xptorch.tensor([1.0, 3.0], device=device, requires_grad=True)
+    s = XD.Uniform(low, high).rsample((6,))
+    g = xptorch.rand(6, 2, device=device)
+    s.backward(g)
+    u = (s.detach() - low.detach()) / (high.detach() - low.detach())
+    np.testing.assert_allclose(to(low.grad), to((g * (1 - u)).sum(0)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to(high.grad), to((g * u).sum(0)), rtol=1e-5, atol=1e-6)
+    for lib, D in ((torch, TD), (xptorch, XD)):
+        assert D.Normal(0.0, 1.0).has_rsample and D.Uniform(0.0, 1.0).has_rsample
+        assert not D.Bernoulli(0.5).has_rsample and not D.Categorical(lib.ones(2)).has_rsample
+
+
+def to(t):
+    return t.detach().cpu().numpy()
