@@ -264,35 +264,69 @@ def test_batches_match_torch_with_shared_memory(shuffled):
             np.testing.assert_array_equal(a[k], b[k])
     # The large ones arrived as mappings of shared memory, the small one pickled; all writable.
     first = ours[0]
-    assert _transport.shared_mapping(first["image"].numpy()) is not None
-    assert _transport.shared_mapping(first["t"].numpy()) is not None
-    assert _transport.shared_mapping(first["small"].numpy()) is None
+    assert _transport.shared_base(first["image"].numpy()) is not None
+    assert _transport.shared_base(first["t"].numpy()) is not None
+    assert _transport.shared_base(first["small"].numpy()) is None
     first["image"].add_(1.0)
     assert float(first["image"][0, 0, 0]) == 1.0 and float(ours[1]["image"][0, 0, 0]) == 0.0
     del ours, theirs, first, a, b
     leaks.check()
 
 
-def test_transport_shares_each_array_once_and_keeps_views_right():
+def test_transport_shares_each_array_once_and_reuses_released_files():
     conn, child = multiprocessing.Pipe(duplex=True)
-    s1, s2 = _transport.socket_of(conn), _transport.socket_of(child)
+    rx, tx = _transport.Receiver(conn), _transport.Sender(child, keep=1)
     try:
         big = np.arange(BIG * 2, dtype=np.float64).reshape(2, BIG)
         t = xptorch.tensor(big[:, ::2].copy())
         payload = {"a": big, "again": big, "strided": big[:, ::3], "t": t, "tt": [t, t]}
-        _transport.send(child, s2, 7, payload)
-        idx, got = _transport.recv(conn, s1)
+        tx.send(7, payload)
+        idx, got = rx.recv()
         assert idx == 7 and got["a"] is got["again"] and got["tt"][0] is got["tt"][1] is got["t"]
         np.testing.assert_array_equal(got["strided"], big[:, ::3])
         np.testing.assert_array_equal(got["t"].numpy(), t.numpy())
         assert got["t"].dtype == t.dtype and not got["t"].requires_grad
-        assert _batch_mappings() == 3
+        assert sorted(rx.files) == [0, 1, 2] and not rx.released
+        view = got["a"][1]
         del got
         gc.collect()
-        assert _batch_mappings() == 0
+        assert rx.released == [1, 2]  # "a" lives on in its view
+        tx.release(rx.take_released())
+        assert tx.free == [1, 2] and tx.per_batch == 3
+        tx.send(8, {"b": t + 1})  # the size of a free file: written into it, no new descriptor
+        idx, got = rx.recv()
+        np.testing.assert_array_equal(got["b"].numpy(), t.numpy() + 1)
+        np.testing.assert_array_equal(view, big[1])
+        assert _transport.shared_base(got["b"].numpy()).fid == 2 and tx.free == [1] and tx.per_batch == 1
+        del got
+        gc.collect()
+        tx.release(rx.take_released())  # keep=1 batch of one file: the older free file is closed
+        assert tx.free == [2] and tx.dropped == [1]
+        tx.send(9, "no arrays")
+        assert rx.recv() == (9, "no arrays") and sorted(rx.files) == [0, 2]
+        del view
     finally:
-        for x in (s1, s2, conn, child):
-            x.close()
+        rx.shutdown()
+        tx.close()
+        child.close()
+    gc.collect()
+    assert _batch_mappings() == 0
+
+
+def test_shared_files_are_reused_but_never_under_a_held_batch():
+    leaks = _Leaks()
+    kept, most = [], 0
+    for i, x in enumerate(DataLoader(Big(), batch_size=2, num_workers=2)):
+        np.testing.assert_array_equal(x.numpy()[:, :3], [[2 * i] * 3, [2 * i + 1] * 3])
+        if i % 3 == 0:
+            kept.append((i, x))
+        most = max(most, _batch_mappings())
+        del x
+    for i, x in kept:
+        np.testing.assert_array_equal(x.numpy(), np.repeat([[2 * i], [2 * i + 1]], BIG, axis=1))
+    assert most < 20  # 20 batches: files were reused
+    del kept, x
+    leaks.check()
 
 
 def test_tensor_dataset_and_pin_memory():

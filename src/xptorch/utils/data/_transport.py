@@ -1,18 +1,22 @@
 """How a DataLoader worker hands a batch to the main process: large arrays through shared memory.
 
 A worker pickles each result with NumPy arrays and xptorch CPU tensors of at least SHARE_MIN_BYTES
-replaced by references to anonymous shared-memory files (Linux memfd): the array is copied once into
-the file, whose descriptor travels over the worker's socket (SCM_RIGHTS, as PyTorch's
-file_descriptor strategy); the main process maps the file and wraps the mapping without a copy.
+replaced by references to anonymous shared-memory files (Linux memfd). The array is copied once into
+a file; the file's descriptor travels over the worker's socket (SCM_RIGHTS, as PyTorch's
+file_descriptor strategy) the first time; the main process maps it and wraps the mapping without a
+copy. When the last array over a file goes, the main process tells the worker (with its next task),
+which writes a later batch of the same size into it: pages already allocated and mapped on both
+sides, so a large batch costs one copy in the worker and nothing per page in the main process. A
+worker keeps a few such free files and closes the rest.
+
 The files have no name, so nothing is ever left in /dev/shm, whichever process dies when: the
-memory goes with the last mapping or descriptor. Smaller arrays are pickled (cheaper below the
-threshold), and so is everything where memfd is missing.
+memory goes with the last mapping or descriptor. Smaller arrays are pickled, and so is everything
+where memfd is missing.
 
 One message: a header (batch index, descriptor count), the descriptors, then the pickled body.
 """
 import ctypes
 import io
-import mmap
 import os
 import pickle
 import socket
@@ -24,38 +28,14 @@ import numpy as np
 from ..._device import CPU
 from ..._tensor import Tensor
 
-# Measured on a 2-core VM: below ~256 KiB a pickled array crosses the pipe as fast as a mapped one.
-SHARE_MIN_BYTES = 1 << 18
+# Pickled below this. With files reused, a shared array costs the main process less than a pickled one
+# from ~16 KiB on (2-core VM: 64 KiB 29 vs 47 us, 1 MiB 94 vs 324 us); 64 KiB keeps small arrays
+# from becoming many files.
+SHARE_MIN_BYTES = 1 << 16
 _HAS_MEMFD = hasattr(os, "memfd_create") and hasattr(socket, "CMSG_SPACE")
 _HEADER = struct.Struct("<qi")
 _MAX_FDS = 250  # descriptors per message (Linux allows 253)
-
-
-
-
-class _Mapping:
-    """A shared file mapped into this process, unmapped when the last array over it goes.
-
-    Through libc rather than the mmap module, which keeps a descriptor open per mapping (one per
-    batch held: a process holding a few thousand batches would run out of descriptors).
-    """
-
-    __slots__ = ("addr", "size", "__array_interface__")
-
-    def __init__(self, fd, size):
-        libc = _libc()
-        addr = libc.mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
-        if addr is None or addr == _MAP_FAILED:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err))
-        self.addr, self.size = addr, size
-        self.__array_interface__ = {"data": (addr, False), "shape": (size,), "typestr": "|u1", "version": 3}
-
-    def __del__(self):
-        _libc().munmap(self.addr, self.size)
-
-
-_MAP_FAILED = ctypes.c_void_p(-1).value
+_PROT_RW, _MAP_SHARED = 0x1 | 0x2, 0x01
 _LIBC = []
 
 
@@ -70,11 +50,44 @@ def _libc():
     return _LIBC[0]
 
 
-def shared_mapping(arr):
-    """The shared-memory mapping an array received from a worker lies in, else None."""
+class _File:
+    """A shared file mapped into this process, unmapped when the last reference goes.
+
+    Mapped through libc rather than the mmap module, which keeps a descriptor open per mapping.
+    """
+
+    __slots__ = ("addr", "size", "__array_interface__")
+
+    def __init__(self, fd, size):
+        addr = _libc().mmap(None, size, _PROT_RW, _MAP_SHARED, fd, 0)
+        if addr is None or addr == ctypes.c_void_p(-1).value:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+        self.addr, self.size = addr, size
+        self.__array_interface__ = {"data": (addr, False), "shape": (size,), "typestr": "|u1", "version": 3}
+
+    def __del__(self):
+        _libc().munmap(self.addr, self.size)
+
+
+class _Lease:
+    """The base of the arrays received in one file: when the last goes, the file may be written again."""
+
+    __slots__ = ("file", "fid", "released", "__array_interface__")
+
+    def __init__(self, file, fid, released):
+        self.file, self.fid, self.released = file, fid, released
+        self.__array_interface__ = file.__array_interface__
+
+    def __del__(self):
+        self.released.append(self.fid)  # list.append is atomic: __del__ may run in any thread
+
+
+def shared_base(arr):
+    """The lease of shared memory an array received from a worker lies in, else None."""
     while isinstance(arr, np.ndarray):
         arr = arr.base
-    return arr if isinstance(arr, _Mapping) else None
+    return arr if isinstance(arr, _Lease) else None
 
 
 def socket_of(conn):
@@ -82,31 +95,12 @@ def socket_of(conn):
     return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=os.dup(conn.fileno()))
 
 
-def _to_memfd(arr):
-    fd = os.memfd_create("xptorch-batch", os.MFD_CLOEXEC)
-    try:
-        os.ftruncate(fd, arr.nbytes)
-        if arr.flags.c_contiguous:
-            view = memoryview(arr.reshape(-1).view(np.uint8))
-            done = 0
-            while done < len(view):
-                done += os.pwrite(fd, view[done:], done)
-        else:
-            with mmap.mmap(fd, arr.nbytes) as mm:
-                dst = np.ndarray(arr.shape, arr.dtype, buffer=mm)
-                np.copyto(dst, arr, casting="no")
-                del dst
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
 class _Pickler(pickle.Pickler):
-    def __init__(self, file, fds, share_min):
+    def __init__(self, file, sender, fds):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._sender = sender
         self._fds = fds
-        self._share_min = share_min
+        self.taken = []
         self._seen = {}  # id -> (obj, pid): an array met twice is shared once
 
     def persistent_id(self, obj):
@@ -119,64 +113,153 @@ class _Pickler(pickle.Pickler):
             arr, kind, rg = obj, "a", False
         else:
             return None
-        if type(arr) is not np.ndarray or arr.nbytes < self._share_min or arr.dtype.hasobject:
+        if type(arr) is not np.ndarray or arr.nbytes < SHARE_MIN_BYTES or arr.dtype.hasobject:
             return None
         hit = self._seen.get(id(obj))
         if hit is not None:
             return hit[1]
-        pid = (kind, len(self._fds), arr.dtype, arr.shape, rg)
-        self._fds.append(_to_memfd(arr))
+        fid, fd, file = self._sender.file_for(arr.nbytes)
+        self.taken.append((fid, fd))
+        slot = -1
+        if fd is not None:  # a new file: its descriptor goes with this message
+            slot = len(self._fds)
+            self._fds.append(fd)
+        np.copyto(np.asarray(file).view(arr.dtype).reshape(arr.shape), arr, casting="no")
+        pid = (kind, fid, slot, arr.dtype, arr.shape, rg)
         self._seen[id(obj)] = (obj, pid)
         return pid
 
 
+class Sender:
+    """A worker's end: pickles results, with large arrays in shared files it reuses once released."""
+
+    def __init__(self, conn, keep):
+        self.conn, self.sock = conn, socket_of(conn)
+        self.keep = keep  # free files kept for reuse, counted in batches
+        self.per_batch = 1  # files the last batch took
+        self.files = {}  # fid -> _File, for files the main process may hold
+        self.free = []  # fids the main process released, oldest first
+        self.dropped = []  # fids closed here, to tell the main process
+        self.next_fid = 0
+
+    def release(self, fids):
+        self.free.extend(f for f in fids if f in self.files)
+        while len(self.free) > self.keep * self.per_batch:
+            self._drop(self.free.pop(0))
+
+    def _drop(self, fid):
+        del self.files[fid]
+        self.dropped.append(fid)
+
+    def file_for(self, nbytes):
+        """(fid, descriptor if the main process has not got it yet, _File) of nbytes."""
+        for j, fid in enumerate(self.free):
+            if self.files[fid].size == nbytes:
+                del self.free[j]
+                return fid, None, self.files[fid]
+        fd = os.memfd_create("xptorch-batch", os.MFD_CLOEXEC)
+        try:
+            os.ftruncate(fd, nbytes)
+            file = _File(fd, nbytes)
+        except BaseException:
+            os.close(fd)
+            raise
+        fid = self.next_fid
+        self.next_fid += 1
+        self.files[fid] = file
+        return fid, fd, file
+
+    def send(self, idx, obj, share=True):
+        """Send (idx, obj); raises what pickling raises before anything is sent."""
+        buf = io.BytesIO()
+        fds = []
+        try:
+            if share and _HAS_MEMFD:
+                pickler = _Pickler(buf, self, fds)
+                try:
+                    pickler.dump((self.dropped, obj))
+                except BaseException:
+                    for fid, fd in pickler.taken:  # files the main process has are free again
+                        if fd is None:
+                            self.free.append(fid)
+                        else:
+                            del self.files[fid]
+                    raise
+                self.per_batch = max(len(pickler.taken), 1)
+            else:
+                pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump((self.dropped, obj))
+            self.dropped = []
+            self.conn.send_bytes(_HEADER.pack(idx, len(fds)))
+            for i in range(0, len(fds), _MAX_FDS):
+                reduction.sendfds(self.sock, fds[i:i + _MAX_FDS])
+            self.conn.send_bytes(buf.getbuffer())
+        finally:
+            for fd in fds:  # the mapping here is enough to write the file again
+                os.close(fd)
+
+    def close(self):
+        self.sock.close()
+        self.files.clear()
+
+
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, fds):
+    def __init__(self, file, fds, receiver):
         super().__init__(file)
         self._fds = fds
+        self._rc = receiver
         self._loaded = {}
 
     def persistent_load(self, pid):
-        kind, i, dtype, shape, rg = pid
-        out = self._loaded.get(i)
+        kind, fid, slot, dtype, shape, rg = pid
+        out = self._loaded.get(fid)
         if out is None:
-            nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
-            # The array keeps the mapping alive (its base); views of it keep the array.
-            out = np.asarray(_Mapping(self._fds[i], nbytes)).view(dtype).reshape(shape)
+            if slot >= 0:
+                self._rc.files[fid] = _File(self._fds[slot], dtype.itemsize * int(np.prod(shape, dtype=np.int64)))
+            # The array's base is the lease; views of it keep the array.
+            lease = _Lease(self._rc.files[fid], fid, self._rc.released)
+            out = np.asarray(lease).view(dtype).reshape(shape)
             if kind == "t":
                 out = Tensor._from_array(out)
                 out._rg = rg
-            self._loaded[i] = out
+            self._loaded[fid] = out
         return out
 
 
-def send(conn, sock, idx, obj, share=True):
-    """Send (idx, obj); raises what pickling raises before anything is sent."""
-    buf = io.BytesIO()
-    fds = []
-    try:
-        if share and _HAS_MEMFD:
-            _Pickler(buf, fds, SHARE_MIN_BYTES).dump(obj)
-        else:
-            pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-        conn.send_bytes(_HEADER.pack(idx, len(fds)))
-        for i in range(0, len(fds), _MAX_FDS):
-            reduction.sendfds(sock, fds[i:i + _MAX_FDS])
-        conn.send_bytes(buf.getbuffer())
-    finally:
-        for fd in fds:
-            os.close(fd)
+class Receiver:
+    """The main process's end for one worker: its shared files, mapped once, and those released."""
 
+    def __init__(self, conn):
+        self.conn, self.sock = conn, socket_of(conn)
+        self.files = {}  # fid -> _File
+        self.released = []  # fids whose last array went
 
-def recv(conn, sock):
-    """Receive one (idx, obj) sent by send()."""
-    idx, n = _HEADER.unpack(conn.recv_bytes())
-    fds = []
-    try:
-        while len(fds) < n:
-            fds.extend(reduction.recvfds(sock, min(_MAX_FDS, n - len(fds))))
-        body = conn.recv_bytes()
-        return idx, _Unpickler(io.BytesIO(body), fds).load()
-    finally:
-        for fd in fds:  # mapped files stay mapped
-            os.close(fd)
+    def take_released(self):
+        out = self.released[:]
+        del self.released[:len(out)]  # what a __del__ appends meanwhile stays for next time
+        return out
+
+    def recv(self):
+        """Receive one (idx, obj) sent by Sender.send()."""
+        idx, n = _HEADER.unpack(self.conn.recv_bytes())
+        fds = []
+        try:
+            while len(fds) < n:
+                fds.extend(reduction.recvfds(self.sock, min(_MAX_FDS, n - len(fds))))
+            body = self.conn.recv_bytes()
+            dropped, obj = _Unpickler(io.BytesIO(body), fds, self).load()
+        finally:
+            for fd in fds:  # mapped files stay mapped
+                os.close(fd)
+        for fid in dropped:
+            self.files.pop(fid, None)
+        return idx, obj
+
+    def shutdown(self):
+        """Wake a worker blocked on sending, whatever other processes hold the socket, and let go."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self.conn.close()
+        self.files.clear()  # arrays still held keep their files

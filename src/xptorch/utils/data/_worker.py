@@ -3,13 +3,14 @@
 The main process keeps up to prefetch_factor batches per worker in flight, hands batch indices
 round-robin to the workers and yields results in the order it sent them, so the batches are those
 of num_workers=0. Each worker has an index queue and its own socket back; large arrays come through
-shared memory (_transport.py). As in PyTorch, a worker seeds Python's `random` and xptorch's
-generators with base_seed + worker_id and NumPy's global generator with a state mixed from both
-(base_seed is drawn from the loader's generator once per iterator), exposes get_worker_info(), then
-runs worker_init_fn. An exception in a worker comes back with its traceback and is raised again in
-the main process, naming the worker. Workers end with their iterator: at the end of an epoch
-(unless persistent), on an exception, on `break` or `del` (when the iterator is dropped or
-collected), at interpreter exit, and on their own when the main process dies.
+shared memory (_transport.py), and each task also says which shared files the worker may write
+again. As in PyTorch, a worker seeds Python's `random` and xptorch's generators with
+base_seed + worker_id and NumPy's global generator with a state mixed from both (base_seed is drawn
+from the loader's generator once per iterator), exposes get_worker_info(), then runs
+worker_init_fn. An exception in a worker comes back with its traceback and is raised again in the
+main process, naming the worker. Workers end with their iterator: at the end of an epoch (unless
+persistent), on an exception, on `break` or `del` (when the iterator is dropped or collected), at
+interpreter exit, and on their own when the main process dies.
 """
 import atexit
 import itertools
@@ -19,7 +20,6 @@ import pickle
 import queue
 import random
 import signal
-import socket
 import traceback
 import weakref
 
@@ -137,10 +137,10 @@ def _seed_worker(base_seed, worker_id):
     return seed
 
 
-def _loop(dataset, fetch, index_queue, conn, done, worker_id, num_workers, base_seed, init_fn, parent_pid):
+def _loop(dataset, fetch, index_queue, conn, done, worker_id, num_workers, base_seed, init_fn, parent_pid, keep):
     global _worker_info
     try:
-        sock = _transport.socket_of(conn)
+        sender = _transport.Sender(conn, keep)
         seed = _seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
         init_error = None
@@ -159,7 +159,8 @@ def _loop(dataset, fetch, index_queue, conn, done, worker_id, num_workers, base_
                 continue
             if task is None or done.is_set():
                 break
-            send_idx, indices = task
+            send_idx, indices, released = task
+            sender.release(released)
             if send_idx == _RESUME:
                 stream = None
                 continue
@@ -178,12 +179,12 @@ def _loop(dataset, fetch, index_queue, conn, done, worker_id, num_workers, base_
                 except Exception as exc:
                     data = _Failure(worker_id, _where(send_idx, indices), exc)
             try:
-                _transport.send(conn, sock, send_idx, data)
+                sender.send(send_idx, data)
             except (BrokenPipeError, ConnectionResetError):
                 break
             except Exception as exc:  # the batch cannot be pickled: say so in the main process
                 failure = _Failure(worker_id, _where(send_idx, indices), exc)
-                _transport.send(conn, sock, send_idx, failure, share=False)
+                sender.send(send_idx, failure, share=False)
             del data
     except KeyboardInterrupt:
         pass  # the main process has it too
@@ -231,7 +232,7 @@ class MultiProcessIter:
         elif isinstance(ctx, str):
             ctx = multiprocessing.get_context(ctx)
         self._closed = True
-        self._index_queues, self._workers, self._conns, self._socks = [], [], [], []
+        self._index_queues, self._workers, self._rx = [], [], []
         self._done = ctx.Event()
         # The epoch's order is drawn before the workers' seed, so the batches are those of num_workers=0.
         tasks = self._epoch_tasks()
@@ -243,10 +244,10 @@ class MultiProcessIter:
                 iq = ctx.Queue()
                 conn, child = ctx.Pipe(duplex=True)
                 w = ctx.Process(target=_loop, args=(loader.dataset, fetch, iq, child, self._done, wid, self._n,
-                                                    base_seed, loader.worker_init_fn, os.getpid()), daemon=True)
+                                                    base_seed, loader.worker_init_fn, os.getpid(), self._prefetch + 2),
+                                daemon=True)
                 self._index_queues.append(iq)
-                self._conns.append(conn)
-                self._socks.append(_transport.socket_of(conn))
+                self._rx.append(_transport.Receiver(conn))
                 try:
                     w.start()
                 finally:
@@ -284,7 +285,7 @@ class MultiProcessIter:
             self._rcvd_idx += 1
         if self._stream:
             for q in self._index_queues:
-                q.put((_RESUME, None))
+                q.put((_RESUME, None, []))
         self._start_epoch(self._epoch_tasks())
 
     def _dispatch(self):
@@ -301,7 +302,7 @@ class MultiProcessIter:
             wid = next(self._turn)
             if self._active[wid]:
                 break
-        self._index_queues[wid].put((self._send_idx, indices))
+        self._index_queues[wid].put((self._send_idx, indices, self._rx[wid].take_released()))
         self._pending[self._send_idx] = wid
         self._send_idx += 1
         return True
@@ -333,14 +334,14 @@ class MultiProcessIter:
     def _receive(self, want):
         """Batch `want` from the worker it was sent to (each worker answers in the order it was asked)."""
         wid = self._pending[want]
-        conn = self._conns[wid]
+        rx = self._rx[wid]
         waited = 0.0
         while True:
             step = _POLL_S if not self._timeout else min(_POLL_S, self._timeout - waited)
             try:
-                ready = conn.poll(max(step, 1e-3))
+                ready = rx.conn.poll(max(step, 1e-3))
                 if ready:
-                    idx, data = _transport.recv(conn, self._socks[wid])
+                    idx, data = rx.recv()
                     break
             except (EOFError, ConnectionResetError, BrokenPipeError):
                 self._worker_died(wid)
@@ -384,14 +385,8 @@ class MultiProcessIter:
                 q.put(None)
             except (OSError, ValueError):
                 pass
-        for s in self._socks:
-            try:  # wakes a worker blocked on sending, whatever other processes hold the socket
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-        for c in self._conns:
-            c.close()
+        for rx in self._rx:
+            rx.shutdown()
         deadline = _now() + _JOIN_S
         for w in self._workers:
             w.join(timeout=max(deadline - _now(), 0.01))
