@@ -267,3 +267,22 @@ def test_rsample_gradients_are_the_reparameterisation(device):
 
 def to(t):
     return t.detach().cpu().numpy()
+
+
+# ---- enumerate_support ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("expand", [True, False])
+def test_enumerate_support(device, expand):
+    for build in (lambda D, t: D.Bernoulli(t(P)), lambda D, t: D.Bernoulli(t(0.3)),
+                  lambda D, t: D.Categorical(t(P)), lambda D, t: D.Categorical(logits=t(P[0])),
+                  lambda D, t: D.Independent(D.Bernoulli(t(P)), 0), lambda D, t: D.Bernoulli(t(P)).expand((4, 2, 3))):
+        want = build(TD, torch.tensor).enumerate_support(expand=expand)
+        got = build(XD, lambda a: xptorch.tensor(a, device=device)).enumerate_support(expand=expand)
+        assert tuple(got.shape) == tuple(want.shape) and str(got.dtype) == str(want.dtype).replace("torch", "xptorch")
+        assert got.device.type == device
+        np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+    for D, lib in ((TD, torch), (XD, xptorch)):
+        with pytest.raises(NotImplementedError):
+            D.Normal(0.0, 1.0).enumerate_support()
+    check_error(lambda: TD.Independent(TD.Bernoulli(torch.tensor(P)), 1).enumerate_support(),
+                lambda: XD.Independent(XD.Bernoulli(xptorch.tensor(P)), 1).enumerate_support())

@@ -72,6 +72,9 @@ class Bernoulli(Distribution):
         with no_grad():
             return F.bernoulli(self.probs.expand(shape))
 
+    def enumerate_support(self, expand=True):
+        return self._enumerate(2, self._param.dtype, expand)
+
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)

@@ -73,6 +73,11 @@ class Categorical(Distribution):
         samples_2d = F.multinomial(probs_2d, sample_shape.numel(), True).T
         return samples_2d.reshape(self._extended_shape(sample_shape))
 
+    def enumerate_support(self, expand=True):
+        from .. import int64
+
+        return self._enumerate(self._num_events, int64, expand)
+
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)

@@ -106,6 +106,16 @@ class Distribution:
     def cdf(self, value):
         raise NotImplementedError
 
+    def enumerate_support(self, expand=True):
+        """Every value of a discrete distribution along dim 0, then batch_shape (size-1 dims unless expand)."""
+        raise NotImplementedError
+
+    def _enumerate(self, count, dtype, expand):
+        from .._factories import arange
+
+        values = arange(count, dtype=dtype, device=self._param.device).view((-1,) + (1,) * len(self._batch_shape))
+        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
     def icdf(self, value):
         raise NotImplementedError
 
