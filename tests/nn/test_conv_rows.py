@@ -20,6 +20,10 @@ CASES = [
     # 8+ channels on both sides: the weight's gradient from shifted views instead of columns
     ((2, 16, 9, 10), (16, 8, 3, 3), dict(padding=(1, 2), dilation=(1, 2), groups=2)),
     ((3, 9, 6, 7), (10, 9, 2, 3), dict(padding=(1, 0))),
+    # 'same' width: the weight's gradient reads the input gradient's padded rows in place (widened_rows),
+    # here with no padding rows below the gradient, so the last row runs into pad_rows' zero tail
+    ((2, 16, 9, 10), (16, 8, 3, 3), dict(padding=(2, 1), groups=2)),
+    ((3, 8, 7, 9), (8, 8, 3, 5), dict(padding=(0, 2), dilation=(2, 1))),
 ]
 
 
@@ -62,13 +66,17 @@ def test_rows_path_in_chunks_of_one_image(monkeypatch):
 
 
 @pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
-def test_non_finite_inputs_give_torchs_non_finite_pattern(value):
+@pytest.mark.parametrize("xs,ws,kw", [((2, 3, 8, 8), (4, 3, 3, 3), {}),
+                                      # the weight's gradient from shifted views, gradient rows in place
+                                      ((2, 8, 8, 8), (8, 8, 3, 3), dict(padding=1)),
+                                      ((2, 8, 8, 8), (8, 8, 3, 3), dict(padding=(2, 1)))])
+def test_non_finite_inputs_give_torchs_non_finite_pattern(value, xs, ws, kw):
     """The extra positions of the row columns read neighbouring rows; with an inf there, the weight's
     gradient must not pick up 0 * inf where torch has none."""
-    xs, ws, kw = (2, 3, 8, 8), (4, 3, 3, 3), {}
 
     def edit(x):
         x[0, 1, 3, 0] = value  # the first column: what a row's extra positions read
+        x[0, 2, 4, -1] = value  # the last column: what they read with padding
         x[1, 2, 7, 7] = value  # the plane's last element
 
     ours = _run(xptorch, xs, ws, kw, x_edit=edit)
@@ -189,3 +197,64 @@ def test_bias_in_the_row_product_matches_torch_with_non_finite_bias(groups):
     np.testing.assert_array_equal(np.isinf(ys[0]), np.isinf(ys[1]))
     fin = np.isfinite(ys[1])
     np.testing.assert_allclose(ys[0][fin], ys[1][fin], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("xs,ws,kw", CASES, ids=[str(c) for c in CASES])
+@pytest.mark.parametrize("rows", [1, 2])
+def test_row_blocks_match_torch_and_whole_rows(xs, ws, kw, rows, monkeypatch):
+    """Products over blocks of output rows (the forward and the input gradient's gather), down to one
+    row per block, chunks of one image included."""
+    ours = _run(xptorch, xs, ws, kw)
+    monkeypatch.setattr(conv_ops, "_block_rows", lambda mk, oh, wp: rows if oh % rows == 0 else 1)
+    blocked = _run(xptorch, xs, ws, kw)
+    for a, b in zip(blocked, _run(torch, xs, ws, kw)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    for a, b in zip(blocked, ours):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)
+    for a, b in zip(_run(xptorch, xs, ws, kw), ours):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("value", [np.inf, np.nan])
+def test_row_blocks_with_non_finite_input_give_torchs_pattern(value, monkeypatch):
+    monkeypatch.setattr(conv_ops, "_block_rows", lambda mk, oh, wp: 2)
+    xs, ws, kw = (2, 8, 8, 8), (8, 8, 3, 3), dict(padding=1)
+
+    def edit(x):
+        x[0, 1, 3, 0] = value
+        x[0, 2, 4, -1] = value
+        x[1, 2, 7, 7] = value
+
+    ours = _run(xptorch, xs, ws, kw, x_edit=edit)
+    theirs = _run(torch, xs, ws, kw, x_edit=edit)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
+        fin = np.isfinite(b)
+        np.testing.assert_allclose(a[fin], b[fin], rtol=1e-10, atol=1e-10)
+
+
+def test_block_rows_keeps_products_within_the_small_kernel_size():
+    # ResNet's 16-channel 3x3 layer on 32x32 (rows of 34): 8 rows, 16 * 144 * 272 multiply-adds
+    assert conv_ops._block_rows(16 * 144, 32, 34) == 8
+    # small enough whole: one block
+    assert conv_ops._block_rows(16 * 150, 10, 14) == 10
+    # blocks would be narrower than _MIN_BLOCK (32 channels): one block
+    assert conv_ops._block_rows(32 * 288, 32, 34) == 32
+    for mk, oh, wp in ((16 * 144, 32, 34), (16 * 400, 32, 36), (24 * 216, 32, 34), (64 * 27, 32, 34)):
+        r = conv_ops._block_rows(mk, oh, wp)
+        assert oh % r == 0 and (r == oh or mk * r * wp <= conv_ops.SMALL_GEMM)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_row_blocks_with_bias_column_match_torch(groups, monkeypatch):
+    """The blocked product carries the bias column too (a row of ones in each block's columns)."""
+    monkeypatch.setattr(conv_ops, "_block_rows", lambda mk, oh, wp: 1)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 4, 6, 9))
+    w = rng.standard_normal((6, 4 // groups, 3, 3))
+    b = rng.standard_normal(6)
+    ys = [f(lib.tensor(x), lib.tensor(w), lib.tensor(b), padding=1, groups=groups).numpy()
+          for lib, f in ((xptorch, XF.conv2d), (torch, TF.conv2d))]
+    np.testing.assert_allclose(ys[0], ys[1], rtol=1e-10, atol=1e-10)
