@@ -793,3 +793,232 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     from ._ops.sampling import multinomial as _multinomial
 
     return _multinomial(input, num_samples, replacement, generator=generator)
+
+
+# ---- more elementwise math (_ops/elementwise_math.py) ----------------------------------------
+from ._ops import elementwise_math as _em  # noqa: E402
+
+
+def _unary_fn(name, fn, doc):
+    def f(input):
+        return fn(input)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = doc
+    return _tensor_args(f)
+
+
+asin = _unary_fn("asin", _em.asin, "Arcsine, elementwise.")
+acos = _unary_fn("acos", _em.acos, "Arccosine, elementwise.")
+atan = _unary_fn("atan", _em.atan, "Arctangent, elementwise.")
+arcsin = _unary_fn("arcsin", _em.asin, "Alias of asin.")
+arccos = _unary_fn("arccos", _em.acos, "Alias of acos.")
+arctan = _unary_fn("arctan", _em.atan, "Alias of atan.")
+tan = _unary_fn("tan", _em.tan, "Tangent, elementwise (radians).")
+asinh = _unary_fn("asinh", _em.asinh, "Inverse hyperbolic sine, elementwise.")
+acosh = _unary_fn("acosh", _em.acosh, "Inverse hyperbolic cosine, elementwise.")
+atanh = _unary_fn("atanh", _em.atanh, "Inverse hyperbolic tangent, elementwise.")
+arcsinh = _unary_fn("arcsinh", _em.asinh, "Alias of asinh.")
+arccosh = _unary_fn("arccosh", _em.acosh, "Alias of acosh.")
+arctanh = _unary_fn("arctanh", _em.atanh, "Alias of atanh.")
+log10 = _unary_fn("log10", _em.log10, "Base-10 logarithm, elementwise.")
+log2 = _unary_fn("log2", _em.log2, "Base-2 logarithm, elementwise.")
+log1p = _unary_fn("log1p", _em.log1p, "log(1 + input), accurate for small input.")
+expm1 = _unary_fn("expm1", _em.expm1, "exp(input) - 1, accurate for small input.")
+exp2 = _unary_fn("exp2", _em.exp2, "2 ** input, elementwise.")
+erfc = _unary_fn("erfc", _em.erfc, "1 - erf(input), accurate where erf is near 1.")
+sinc = _unary_fn("sinc", _em.sinc, "sin(pi x) / (pi x), 1 at 0.")
+deg2rad = _unary_fn("deg2rad", _em.deg2rad, "Degrees to radians.")
+rad2deg = _unary_fn("rad2deg", _em.rad2deg, "Radians to degrees.")
+trunc = _unary_fn("trunc", _em.trunc, "Rounds toward zero.")
+fix = _unary_fn("fix", _em.trunc, "Alias of trunc.")
+frac = _unary_fn("frac", _em.frac, "input - trunc(input).")
+sign = _unary_fn("sign", _pw.sign, "-1, 0 or 1 by the sign of each element (0 for NaN).")
+sgn = _unary_fn("sgn", _em.sgn, "sign for real tensors.")
+signbit = _unary_fn("signbit", _em.signbit, "True where the sign bit is set (-0.0 too).")
+isinf = _unary_fn("isinf", _em.isinf, "True where input is +inf or -inf.")
+isposinf = _unary_fn("isposinf", _em.isposinf, "True where input is +inf.")
+isneginf = _unary_fn("isneginf", _em.isneginf, "True where input is -inf.")
+isreal = _unary_fn("isreal", _em.isreal, "True everywhere for real tensors.")
+isfinite = _unary_fn("isfinite", lambda t: t.isfinite(), "True where input is neither NaN nor infinite.")
+square = _unary_fn("square", lambda t: t.square(), "input * input, elementwise.")
+positive = _unary_fn("positive", lambda t: t.positive(), "input itself (refused for bool).")
+negative = _unary_fn("negative", _pw.neg, "-input, elementwise.")
+logical_not = _unary_fn("logical_not", lambda t: t.logical_not(), "True where input is zero.")
+bitwise_not = _unary_fn("bitwise_not", _em.bitwise_not, "~input for integer and bool tensors.")
+round = None  # defined below with its decimals argument
+
+
+def _inplace_fn(name, method):
+    def f(input):
+        return getattr(input, method)()
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"In-place {method[:-1]} of input; returns input."
+    return _tensor_args(f)
+
+
+for _n in ("sinh_", "cosh_", "tan_", "log10_", "log2_", "log1p_", "expm1_", "exp2_", "erfc_", "erf_", "trunc_",
+           "fix_", "frac_", "square_", "rsqrt_", "round_", "floor_", "ceil_", "deg2rad_", "rad2deg_", "sinc_",
+           "negative_", "neg_", "asin_", "acos_", "atan_", "arcsin_", "arccos_", "arctan_", "sin_", "cos_",
+           "exp_", "log_", "sqrt_", "sigmoid_", "tanh_", "relu_", "abs_", "reciprocal_"):
+    if hasattr(C.Tensor, _n):
+        globals()[_n] = _inplace_fn(_n, _n)
+del _n
+
+
+@_tensor_args
+def round(input, *, decimals=0):
+    """Rounds half to even; decimals places when given."""
+    return input.round(decimals)
+
+
+@_tensor_args
+def floor(input):
+    """Rounds down."""
+    return input.floor()
+
+
+@_tensor_args
+def ceil(input):
+    """Rounds up."""
+    return input.ceil()
+
+
+@_tensor_args
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values unless given)."""
+    return _em.nan_to_num(input, nan, posinf, neginf)
+
+
+@_tensor_args
+def xlogy_(input, other):
+    """In-place xlogy; returns input."""
+    return input.xlogy_(other)
+
+
+@_tensor_args
+def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):
+    """In-place nan_to_num; returns input."""
+    return input.nan_to_num_(nan, posinf, neginf)
+
+
+def _binary_fn(name, fn, doc, scalar_input=False, tensor_other=False):
+    def f(input, other):
+        if scalar_input and not isinstance(input, C.Tensor) and isinstance(other, C.Tensor):
+            return fn(_t(input, other, name), other)
+        C.need_tensor(input, name, "input", 1)
+        if tensor_other:
+            C.need_tensor(other, name, "other", 2)
+        return fn(input, other)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = doc
+    return f
+
+
+atan2 = _binary_fn("atan2", _em.atan2, tensor_other=True, doc="Quadrant-aware arctangent of input / other.")
+arctan2 = _binary_fn("arctan2", _em.atan2, tensor_other=True, doc="Alias of atan2.")
+hypot = _binary_fn("hypot", _em.hypot, tensor_other=True, doc="sqrt(input ** 2 + other ** 2) without overflow.")
+logaddexp = _binary_fn("logaddexp", _em.logaddexp, tensor_other=True, doc="log(exp(input) + exp(other)) without overflow.")
+logaddexp2 = _binary_fn("logaddexp2", _em.logaddexp2, tensor_other=True, doc="log2(2 ** input + 2 ** other) without overflow.")
+xlogy = _binary_fn("xlogy", _em.xlogy, "input * log(other), 0 where input is 0.", scalar_input=True)
+fmod = _binary_fn("fmod", _em.fmod, "C's fmod: the remainder takes the dividend's sign.")
+remainder = _binary_fn("remainder", _pw.remainder, "Python's %: the remainder takes the divisor's sign.",
+                       scalar_input=True)
+copysign = _binary_fn("copysign", _em.copysign, "|input| with the sign of other.")
+true_divide = _binary_fn("true_divide", _pw.div, "input / other (always a floating result).")
+multiply = _binary_fn("multiply", _pw.mul, "Alias of mul.")
+logical_xor = _binary_fn("logical_xor", lambda a, b: a.logical_xor(b), "True where exactly one side is nonzero.",
+                         tensor_other=True)
+logical_and = _binary_fn("logical_and", lambda a, b: a.logical_and(b), "True where both sides are nonzero.")
+logical_or = _binary_fn("logical_or", lambda a, b: a.logical_or(b), "True where either side is nonzero.")
+bitwise_and = _binary_fn("bitwise_and", lambda a, b: _em.bitwise(a, b, "and"), "input & other (integer/bool).")
+bitwise_or = _binary_fn("bitwise_or", lambda a, b: _em.bitwise(a, b, "or"), "input | other (integer/bool).")
+bitwise_xor = _binary_fn("bitwise_xor", lambda a, b: _em.bitwise(a, b, "xor"), "input ^ other (integer/bool).")
+bitwise_left_shift = _binary_fn("bitwise_left_shift", lambda a, b: _em.bitwise(a, b, "left_shift"),
+                                "input << other (integers).")
+bitwise_right_shift = _binary_fn("bitwise_right_shift", lambda a, b: _em.bitwise(a, b, "right_shift"),
+                                 "input >> other (arithmetic, integers).")
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+
+@_tensor_args
+def subtract(input, other, *, alpha=1):
+    """Alias of sub."""
+    return sub(input, other, alpha=alpha)
+
+
+@_tensor_args
+def divide(input, other, *, rounding_mode=None):
+    """Alias of div."""
+    return div(input, other, rounding_mode=rounding_mode)
+
+
+def float_power(input, exponent):
+    """input ** exponent in float64; either may be a Python number."""
+    if not isinstance(input, C.Tensor) and not isinstance(exponent, C.Tensor):
+        raise TypeError(f"float_power() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(exponent).__name__})")
+    return _em.float_power(input, exponent)
+
+
+def heaviside(input, values):
+    """0 where input < 0, 1 where input > 0, values where input == 0."""
+    C.need_tensor(input, "heaviside", "input", 1)
+    C.need_tensor(values, "heaviside", "values", 2)
+    return _em.heaviside(input, values)
+
+
+@_tensor_args
+def lerp(input, end, weight):
+    """input + weight * (end - input)."""
+    return _em.lerp(input, end, weight)
+
+
+@_tensor_args
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 * tensor2."""
+    return _em.addcmul(input, tensor1, tensor2, value)
+
+
+@_tensor_args
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 / tensor2."""
+    return _em.addcdiv(input, tensor1, tensor2, value)
+
+
+@_tensor_args
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2)."""
+    return _em.addmm(input, mat1, mat2, beta, alpha)
+
+
+@_tensor_args
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec)."""
+    return _em.addmv(input, mat, vec, beta, alpha)
+
+
+@_tensor_args
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta * input + alpha * outer(vec1, vec2)."""
+    return _em.addr(input, vec1, vec2, beta, alpha)
+
+
+@_tensor_args
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * bmm(batch1, batch2)."""
+    return _em.baddbmm(input, batch1, batch2, beta, alpha)
+
+
+@_tensor_args
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * sum over the batch of bmm(batch1, batch2)."""
+    return _em.addbmm(input, batch1, batch2, beta, alpha)
+
+
+@_tensor_args
+def addmv_(input, mat, vec, *, beta=1, alpha=1):
+    """In-place addmv; returns input."""
+    return input.addmv_(mat, vec, beta=beta, alpha=alpha)

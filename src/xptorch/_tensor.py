@@ -17,6 +17,7 @@ from ._ops import shape as _sh
 from ._ops import compare as _cmp
 from ._ops import hyperbolic as _hyp
 from ._ops import special as _special
+from ._ops import elementwise_math as _em
 from ._ops import indexing as _idx
 from ._ops import movement as _movement
 from ._ops import scan as _scan
@@ -784,6 +785,383 @@ class Tensor:
     def lerp(self, end, weight):
         _pw.check_lerp(self, end)
         return self + (end - self) * weight
+
+    # ---- more elementwise math (elementwise_math.py) ------------------------------------------
+    def asin(self):
+        return _em.asin(self)
+
+    def acos(self):
+        return _em.acos(self)
+
+    def atan(self):
+        return _em.atan(self)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def tan(self):
+        return _em.tan(self)
+
+    def asinh(self):
+        return _em.asinh(self)
+
+    def acosh(self):
+        return _em.acosh(self)
+
+    def atanh(self):
+        return _em.atanh(self)
+
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def log10(self):
+        return _em.log10(self)
+
+    def log2(self):
+        return _em.log2(self)
+
+    def log1p(self):
+        return _em.log1p(self)
+
+    def expm1(self):
+        return _em.expm1(self)
+
+    def exp2(self):
+        return _em.exp2(self)
+
+    def erfc(self):
+        return _em.erfc(self)
+
+    def sinc(self):
+        return _em.sinc(self)
+
+    def deg2rad(self):
+        return _em.deg2rad(self)
+
+    def rad2deg(self):
+        return _em.rad2deg(self)
+
+    def trunc(self):
+        return _em.trunc(self)
+
+    fix = trunc
+
+    def frac(self):
+        return _em.frac(self)
+
+    def sgn(self):
+        return _em.sgn(self)
+
+    def signbit(self):
+        return _em.signbit(self)
+
+    def negative_(self):
+        return self.neg_()
+
+    def positive(self):
+        return self.__pos__()
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _em.nan_to_num(self, nan, posinf, neginf)
+
+    def isinf(self):
+        return _em.isinf(self)
+
+    def isposinf(self):
+        return _em.isposinf(self)
+
+    def isneginf(self):
+        return _em.isneginf(self)
+
+    def isreal(self):
+        return _em.isreal(self)
+
+    def atan2(self, other):
+        C.need_tensor(other, "atan2", "other", 1)
+        return _em.atan2(self, other)
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        C.need_tensor(other, "hypot", "other", 1)
+        return _em.hypot(self, other)
+
+    def logaddexp(self, other):
+        C.need_tensor(other, "logaddexp", "other", 1)
+        return _em.logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        C.need_tensor(other, "logaddexp2", "other", 1)
+        return _em.logaddexp2(self, other)
+
+    def xlogy(self, other):
+        return _em.xlogy(self, other)
+
+    def fmod(self, other):
+        return _em.fmod(self, other)
+
+    def remainder(self, other):
+        return _pw.remainder(self, other)
+
+    def copysign(self, other):
+        return _em.copysign(self, other)
+
+    def float_power(self, exponent):
+        return _em.float_power(self, exponent)
+
+    def heaviside(self, values):
+        C.need_tensor(values, "heaviside", "values", 1)
+        return _em.heaviside(self, values)
+
+    def logical_xor(self, other):
+        C.need_tensor(other, "logical_xor", "other", 1)
+        return _pw.logical(self, other, lambda a, b: C.get_xp(a).logical_xor(a, b))
+
+    def bitwise_and(self, other):
+        return _em.bitwise(self, other, "and")
+
+    def bitwise_or(self, other):
+        return _em.bitwise(self, other, "or")
+
+    def bitwise_xor(self, other):
+        return _em.bitwise(self, other, "xor")
+
+    def bitwise_not(self):
+        return _em.bitwise_not(self)
+
+    def bitwise_left_shift(self, other):
+        return _em.bitwise(self, other, "left_shift")
+
+    def bitwise_right_shift(self, other):
+        return _em.bitwise(self, other, "right_shift")
+
+    greater, less, greater_equal, less_equal, not_equal = __gt__, __lt__, __ge__, __le__, __ne__
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _em.addcmul(self, tensor1, tensor2, value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _em.addcdiv(self, tensor1, tensor2, value)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _em.addmm(self, mat1, mat2, beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _em.addmv(self, mat, vec, beta, alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return _em.addr(self, vec1, vec2, beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _em.baddbmm(self, batch1, batch2, beta, alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _em.addbmm(self, batch1, batch2, beta, alpha)
+
+    # in-place forms: computed out of place, then stored (a failed call changes nothing)
+    def sin_(self):
+        return _inplace.apply(self, _pw.sin)
+
+    def cos_(self):
+        return _inplace.apply(self, _pw.cos)
+
+    def sinh_(self):
+        return _inplace.apply(self, _hyp.sinh)
+
+    def cosh_(self):
+        return _inplace.apply(self, _hyp.cosh)
+
+    def tan_(self):
+        return _inplace.apply(self, _em.tan)
+
+    def asin_(self):
+        return _inplace.apply(self, _em.asin)
+
+    def acos_(self):
+        return _inplace.apply(self, _em.acos)
+
+    def atan_(self):
+        return _inplace.apply(self, _em.atan)
+
+    arcsin_, arccos_, arctan_ = asin_, acos_, atan_
+
+    def asinh_(self):
+        return _inplace.apply(self, _em.no_inplace_derivative(_em.asinh, "asinh"))
+
+    def acosh_(self):
+        return _inplace.apply(self, _em.no_inplace_derivative(_em.acosh, "acosh"))
+
+    def atanh_(self):
+        return _inplace.apply(self, _em.no_inplace_derivative(_em.atanh, "atanh"))
+
+    arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
+
+    def log10_(self):
+        return _inplace.apply(self, _em.log10)
+
+    def log2_(self):
+        return _inplace.apply(self, _em.log2)
+
+    def log1p_(self):
+        return _inplace.apply(self, _em.log1p)
+
+    def expm1_(self):
+        return _inplace.apply(self, _em.expm1)
+
+    def exp2_(self):
+        return _inplace.apply(self, _em.exp2)
+
+    def erf_(self):
+        return _inplace.apply(self, _special.erf)
+
+    def erfinv_(self):
+        return _inplace.apply(self, _special.erfinv)
+
+    def erfc_(self):
+        return _inplace.apply(self, _em.erfc)
+
+    def sinc_(self):
+        return _inplace.apply(self, _em.sinc)
+
+    def deg2rad_(self):
+        return _inplace.apply(self, _em.deg2rad)
+
+    def rad2deg_(self):
+        return _inplace.apply(self, _em.rad2deg)
+
+    def trunc_(self):
+        return _inplace.apply(self, _em.trunc)
+
+    fix_ = trunc_
+
+    def frac_(self):
+        return _inplace.apply(self, _em.frac)
+
+    def sign_(self):
+        return _inplace.apply(self, _pw.sign)
+
+    def sgn_(self):
+        return _inplace.apply(self, _em.sgn)
+
+    def square_(self):
+        return _inplace.apply(self, lambda a: _pw.pow(a, 2))
+
+    def rsqrt_(self):
+        return _inplace.apply(self, _pw.rsqrt)
+
+    def floor_(self):
+        return _inplace.apply(self, Tensor.floor)
+
+    def ceil_(self):
+        return _inplace.apply(self, Tensor.ceil)
+
+    def round_(self, decimals=0):
+        return _inplace.apply(self, lambda a: a.round(decimals))
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return _inplace.apply(self, lambda a: _em.nan_to_num(a, nan, posinf, neginf))
+
+    def atan2_(self, other):
+        return _inplace.apply(self, _em.atan2, _em.need_other(other, "atan2"))
+
+    arctan2_ = atan2_
+
+    def hypot_(self, other):
+        return _inplace.apply(self, _em.hypot, _em.need_other(other, "hypot"))
+
+    def xlogy_(self, other):
+        return _inplace.apply(self, _em.xlogy, other)
+
+    def fmod_(self, other):
+        return _inplace.apply(self, _em.fmod, other)
+
+    def remainder_(self, other):
+        return _inplace.apply(self, _pw.remainder, other)
+
+    def copysign_(self, other):
+        return _inplace.apply(self, _em.copysign, other)
+
+    def float_power_(self, exponent):
+        _em.check_float_power_(self, exponent)
+        return _inplace.apply(self, _em.float_power, exponent)
+
+    def heaviside_(self, values):
+        return _inplace.apply(self, _em.heaviside, _em.need_other(values, "heaviside", "values"))
+
+    def true_divide_(self, other):
+        return self.div_(other)
+
+    def subtract_(self, other, *, alpha=1):
+        return self.sub_(other, alpha=alpha)
+
+    def multiply_(self, other):
+        return self.mul_(other)
+
+    def divide_(self, other, *, rounding_mode=None):
+        return self.div_(other, rounding_mode=rounding_mode)
+
+    def eq_(self, other):
+        return _em.compare_(self, other, _eq, "EqBackward0")
+
+    def ne_(self, other):
+        return _em.compare_(self, other, _ne, "NeBackward0")
+
+    def lt_(self, other):
+        return _em.compare_(self, other, _lt, "LtBackward0")
+
+    def le_(self, other):
+        return _em.compare_(self, other, _le, "LeBackward0")
+
+    def gt_(self, other):
+        return _em.compare_(self, other, _gt, "GtBackward0")
+
+    def ge_(self, other):
+        return _em.compare_(self, other, _ge, "GeBackward0")
+
+    greater_, less_, greater_equal_, less_equal_, not_equal_ = gt_, lt_, ge_, le_, ne_
+
+    def logical_and_(self, other):
+        return _em.logical_(self, other, Tensor.logical_and)
+
+    def logical_or_(self, other):
+        return _em.logical_(self, other, Tensor.logical_or)
+
+    def logical_xor_(self, other):
+        return _em.logical_(self, other, Tensor.logical_xor)
+
+    def logical_not_(self):
+        return _em.logical_(self, None, Tensor.logical_not)
+
+    def bitwise_and_(self, other):
+        return _em.bitwise_(self, other, "and")
+
+    def bitwise_or_(self, other):
+        return _em.bitwise_(self, other, "or")
+
+    def bitwise_xor_(self, other):
+        return _em.bitwise_(self, other, "xor")
+
+    def bitwise_left_shift_(self, other):
+        return _em.bitwise_(self, other, "left_shift")
+
+    def bitwise_right_shift_(self, other):
+        return _em.bitwise_(self, other, "right_shift")
+
+    def bitwise_not_(self):
+        return _em.bitwise_(self, None, "not")
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return _em.fused_(self, lambda a: _em.addmm(a, mat1, mat2, beta, alpha), "addmm_")
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return _em.fused_(self, lambda a: _em.addmv(a, mat, vec, beta, alpha), "addmv_")
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        return _em.fused_(self, lambda a: _em.addr(a, vec1, vec2, beta, alpha), "addr_")
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _em.fused_(self, lambda a: _em.baddbmm(a, batch1, batch2, beta, alpha), "baddbmm_")
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _em.fused_(self, lambda a: _em.addbmm(a, batch1, batch2, beta, alpha), "addbmm_")
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
