@@ -1976,4 +1976,28 @@ for _name, _doc in _METHOD_DOCS.items():
     _method = Tensor.__dict__.get(_name)
     if _method is not None and not _method.__doc__:
         _method.__doc__ = _doc
+# elementwise math and BLAS-style ops (_ops/elementwise_math.py)
+_SEE_FUNCTION_MORE = ('acos', 'acosh', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv', 'addr', 'arccos', 'arccosh',
+    'arcsin', 'arcsinh', 'arctan', 'arctan2', 'arctanh', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'baddbmm',
+    'bitwise_and', 'bitwise_left_shift', 'bitwise_not', 'bitwise_or', 'bitwise_right_shift', 'bitwise_xor',
+    'copysign', 'deg2rad', 'erf', 'erfc', 'exp2', 'expm1', 'fix', 'float_power', 'fmod', 'frac', 'heaviside', 'hypot',
+    'isinf', 'isneginf', 'isposinf', 'isreal', 'log10', 'log1p', 'log2', 'logaddexp', 'logaddexp2', 'logical_xor',
+    'nan_to_num', 'positive', 'rad2deg', 'remainder', 'sgn', 'signbit', 'sinc', 'tan', 'trunc', 'xlogy')
+_IN_PLACE_MORE = ('acos_', 'acosh_', 'addbmm_', 'addmm_', 'addmv_', 'addr_', 'arccos_', 'arccosh_', 'arcsin_', 'arcsinh_',
+    'arctan2_', 'arctan_', 'arctanh_', 'asin_', 'asinh_', 'atan2_', 'atan_', 'atanh_', 'baddbmm_', 'bitwise_and_',
+    'bitwise_left_shift_', 'bitwise_not_', 'bitwise_or_', 'bitwise_right_shift_', 'bitwise_xor_', 'ceil_',
+    'copysign_', 'cos_', 'cosh_', 'deg2rad_', 'divide_', 'eq_', 'erf_', 'erfc_', 'exp2_', 'expm1_', 'fix_',
+    'float_power_', 'floor_', 'fmod_', 'frac_', 'ge_', 'greater_', 'greater_equal_', 'gt_', 'heaviside_', 'hypot_',
+    'le_', 'less_', 'less_equal_', 'log10_', 'log1p_', 'log2_', 'logical_and_', 'logical_not_', 'logical_or_',
+    'logical_xor_', 'lt_', 'multiply_', 'nan_to_num_', 'ne_', 'negative_', 'not_equal_', 'rad2deg_', 'remainder_',
+    'round_', 'rsqrt_', 'sgn_', 'sign_', 'sin_', 'sinc_', 'sinh_', 'square_', 'subtract_', 'tan_', 'true_divide_',
+    'trunc_', 'xlogy_')
+for _name in _SEE_FUNCTION_MORE:
+    _method = Tensor.__dict__.get(_name)
+    if _method is not None and not _method.__doc__:
+        _method.__doc__ = f"See xptorch.{_name}(); the tensor itself is the input."
+for _name in _IN_PLACE_MORE:
+    _method = Tensor.__dict__.get(_name)
+    if _method is not None and not _method.__doc__:
+        _method.__doc__ = f"In-place {_name[:-1]}: the result written into this tensor (its dtype kept); returns self."
 del _name, _method, _doc
