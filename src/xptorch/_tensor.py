@@ -1983,7 +1983,7 @@ _SEE_FUNCTION_MORE = ('acos', 'acosh', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 
     'copysign', 'deg2rad', 'erf', 'erfc', 'exp2', 'expm1', 'fix', 'float_power', 'fmod', 'frac', 'heaviside', 'hypot',
     'isinf', 'isneginf', 'isposinf', 'isreal', 'log10', 'log1p', 'log2', 'logaddexp', 'logaddexp2', 'logical_xor',
     'nan_to_num', 'positive', 'rad2deg', 'remainder', 'sgn', 'signbit', 'sinc', 'tan', 'trunc', 'xlogy')
-_IN_PLACE_MORE = ('acos_', 'acosh_', 'addbmm_', 'addmm_', 'addmv_', 'addr_', 'arccos_', 'arccosh_', 'arcsin_', 'arcsinh_',
+_IN_PLACE_MORE = ("erfinv_", 'acos_', 'acosh_', 'addbmm_', 'addmm_', 'addmv_', 'addr_', 'arccos_', 'arccosh_', 'arcsin_', 'arcsinh_',
     'arctan2_', 'arctan_', 'arctanh_', 'asin_', 'asinh_', 'atan2_', 'atan_', 'atanh_', 'baddbmm_', 'bitwise_and_',
     'bitwise_left_shift_', 'bitwise_not_', 'bitwise_or_', 'bitwise_right_shift_', 'bitwise_xor_', 'ceil_',
     'copysign_', 'cos_', 'cosh_', 'deg2rad_', 'divide_', 'eq_', 'erf_', 'erfc_', 'exp2_', 'expm1_', 'fix_',
