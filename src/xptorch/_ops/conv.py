@@ -563,7 +563,8 @@ def _grads_row_shifts(g, wmat, xpd, xshape, pads, kernel, dilation, groups, need
             gbody[:, :, :ow] = g[sl].transpose(0, 2, 3, 1)
             q = gt.strides
             at = scratch("conv.apos", (groups, L, kw, ocg), dt)
-            np.copyto(at, np.lib.stride_tricks.as_strided(gt, (groups, L, kw, ocg), (q[1] * ocg, q[0], q[0] * dw, q[1])))
+            np.copyto(at, np.lib.stride_tricks.as_strided(gt, (groups, L, kw, ocg),
+                                                          (q[1] * ocg, q[0], q[0] * dw, q[1])))
             v = np.lib.stride_tricks.as_strided(xpd[sl], (groups, cg, kh, nb, oh, wp),
                                                 (s[1] * cg, s[1], s[2] * dh, s[0], s[2], s[3]))
             rows = scratch("conv.xrows", v.shape, dt)
