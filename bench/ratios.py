@@ -118,6 +118,7 @@ def machine(data=None):
     except ImportError:
         pass
     threads = os.environ.get("XPTORCH_BENCH_THREADS", "1")
+    clock = ", timed by CPU time" if os.environ.get("XPTORCH_BENCH_CLOCK") == "process" else ""
     mem = ""
     try:
         with open("/proc/meminfo") as f:
@@ -128,7 +129,7 @@ def machine(data=None):
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (f"Machine: {os.cpu_count()}-core {cpu}{mem}, {platform.system()} {platform.machine()}, "
             f"Python {platform.python_version()}, NumPy {numpy.__version__} ({blas}), torch {tv}; "
-            f"{threads} thread(s) each; {when}.")
+            f"{threads} thread(s) each{clock}; {when}.")
 
 
 def write_readme(text):

@@ -28,6 +28,9 @@ torch = pytest.importorskip("torch")
 ROUNDS = int(os.environ.get("XPTORCH_BENCH_ROUNDS", "15"))
 ROUND_S = float(os.environ.get("XPTORCH_BENCH_ROUND_S", "0.02"))
 THREADS = int(os.environ.get("XPTORCH_BENCH_THREADS", "1"))
+# XPTORCH_BENCH_CLOCK=process times each side by its process's CPU time instead of the wall clock:
+# with one thread each, a busy machine's waits for a core then stay out of the figures.
+_clock = time.process_time if os.environ.get("XPTORCH_BENCH_CLOCK") == "process" else time.perf_counter
 
 
 def _libs():
@@ -41,17 +44,17 @@ def _calls_per_round(fns, budget):
     slowest = 0.0
     for fn in fns:
         fn()  # warm-up: first-call caches, allocator, lazy imports
-        t = time.perf_counter()
+        t = _clock()
         fn()
-        slowest = max(slowest, time.perf_counter() - t)
+        slowest = max(slowest, _clock() - t)
     return max(1, int(budget / max(slowest, 1e-7)))
 
 
 def _time(fn, n):
-    t = time.perf_counter()
+    t = _clock()
     for _ in range(n):
         fn()
-    return (time.perf_counter() - t) / n
+    return (_clock() - t) / n
 
 
 def _quartiles(ratios):
