@@ -329,6 +329,17 @@ def test_shared_files_are_reused_but_never_under_a_held_batch():
     leaks.check()
 
 
+def test_without_memfd_batches_are_pickled(monkeypatch):
+    monkeypatch.setattr(_transport, "_HAS_MEMFD", False)  # as where memfd is missing (not Linux)
+    got = list(DataLoader(XMixed(xptorch, n=4), batch_size=2, num_workers=2))
+    ref = list(DataLoader(XMixed(xptorch, n=4), batch_size=2))
+    for a, b in zip(got, ref):
+        assert _transport.shared_base(a["image"].numpy()) is None
+        for k in ("image", "t", "small"):
+            np.testing.assert_array_equal(a[k].numpy(), b[k].numpy())
+    assert _no_children()
+
+
 def test_tensor_dataset_and_pin_memory():
     x = xptorch.arange(20.0).reshape(10, 2)
     dl = DataLoader(TensorDataset(x), batch_size=3, num_workers=2, pin_memory=True, prefetch_factor=1)
