@@ -329,6 +329,33 @@ def test_shared_files_are_reused_but_never_under_a_held_batch():
     leaks.check()
 
 
+_retained = []
+
+
+def _collate_and_retain(samples):
+    """default_collate, keeping every batch in the worker and checking none was written over since."""
+    from xptorch.utils.data import default_collate
+
+    out = default_collate(samples)
+    for first, batch in _retained:
+        if not (batch.numpy()[:, 0] == np.arange(first, first + 2)).all():
+            raise RuntimeError("a batch the worker still holds was written over")
+    _retained.append((int(out[0, 0]), out))
+    return out, _transport.shared_base(out.numpy()) is None and type(out.numpy().base.base).__name__
+
+
+def test_batches_collated_in_place_in_shared_memory():
+    leaks = _Leaks()
+    wheres = set()
+    for i, (x, where) in enumerate(DataLoader(Big(), batch_size=2, num_workers=2, collate_fn=_collate_and_retain)):
+        assert _transport.shared_base(x.numpy()) is not None
+        np.testing.assert_array_equal(x.numpy(), np.repeat([[2 * i], [2 * i + 1]], BIG, axis=1))
+        wheres.add(where)
+        del x  # released: only the worker's own reference keeps each file from being written again
+    assert wheres == {"_Local"}  # stacked straight into a shared file in the worker
+    leaks.check()
+
+
 def test_without_memfd_batches_are_pickled(monkeypatch):
     monkeypatch.setattr(_transport, "_HAS_MEMFD", False)  # as where memfd is missing (not Linux)
     got = list(DataLoader(XMixed(xptorch, n=4), batch_size=2, num_workers=2))

@@ -95,12 +95,55 @@ def socket_of(conn):
     return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=os.dup(conn.fileno()))
 
 
+class _Local:
+    """The base of an array a worker builds straight into a shared file (a batch collated in place)."""
+
+    __slots__ = ("sender", "fid", "__array_interface__")
+
+    def __init__(self, sender, fid, file):
+        self.sender, self.fid = sender, fid
+        self.__array_interface__ = file.__array_interface__
+
+    def __del__(self):
+        self.sender._local_gone(self.fid)
+
+
+_sender = None  # this worker's Sender, for batches collated in place
+
+
+def shared_empty(shape, dtype):
+    """In a DataLoader worker, an uninitialised array in a shared file that the next send shares
+    without a copy; None in the main process, below SHARE_MIN_BYTES or without memfd."""
+    sender = _sender
+    dtype = np.dtype(dtype)
+    nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+    if sender is None or not _HAS_MEMFD or nbytes < SHARE_MIN_BYTES or dtype.hasobject:
+        return None
+    fid, file = sender.take(nbytes)
+    sender.local.add(fid)
+    return np.asarray(_Local(sender, fid, file)).view(dtype).reshape(shape)
+
+
+def _whole_local_file(arr, sender):
+    """The fid of the worker's shared file arr covers exactly, else None."""
+    base = arr
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if not isinstance(base, _Local) or base.sender is not sender or not arr.flags.c_contiguous:
+        return None
+    file = sender.files.get(base.fid)
+    if file is None or arr.nbytes != file.size or arr.ctypes.data != file.addr:
+        return None
+    return base.fid
+
+
 class _Pickler(pickle.Pickler):
     def __init__(self, file, sender, fds):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._sender = sender
         self._fds = fds
-        self.taken = []
+        self.copied = []  # files taken for copies: free again if pickling fails
+        self.used = []  # every file this message refers to
         self._seen = {}  # id -> (obj, pid): an array met twice is shared once
 
     def persistent_id(self, obj):
@@ -118,45 +161,70 @@ class _Pickler(pickle.Pickler):
         hit = self._seen.get(id(obj))
         if hit is not None:
             return hit[1]
-        fid, fd, file = self._sender.file_for(arr.nbytes)
-        self.taken.append((fid, fd))
+        sender = self._sender
+        fid = _whole_local_file(arr, sender)
+        if fid is None or fid in self.used:
+            fid, file = sender.take(arr.nbytes)
+            self.copied.append(fid)
+            np.copyto(np.asarray(file).view(arr.dtype).reshape(arr.shape), arr, casting="no")
+        self.used.append(fid)
         slot = -1
+        fd = sender.unsent.get(fid)
         if fd is not None:  # a new file: its descriptor goes with this message
             slot = len(self._fds)
             self._fds.append(fd)
-        np.copyto(np.asarray(file).view(arr.dtype).reshape(arr.shape), arr, casting="no")
         pid = (kind, fid, slot, arr.dtype, arr.shape, rg)
         self._seen[id(obj)] = (obj, pid)
         return pid
 
 
 class Sender:
-    """A worker's end: pickles results, with large arrays in shared files it reuses once released."""
+    """A worker's end: pickles results, with large arrays in shared files it writes again once free.
+
+    A file is free when the main process has released it and no array of this worker lies in it.
+    """
 
     def __init__(self, conn, keep):
         self.conn, self.sock = conn, socket_of(conn)
         self.keep = keep  # free files kept for reuse, counted in batches
         self.per_batch = 1  # files the last batch took
-        self.files = {}  # fid -> _File, for files the main process may hold
-        self.free = []  # fids the main process released, oldest first
-        self.dropped = []  # fids closed here, to tell the main process
+        self.files = {}  # fid -> _File
+        self.unsent = {}  # fid -> descriptor, for files the main process has not got yet
+        self.free = []  # oldest first
+        self.local = set()  # fids under a live array of this worker's
+        self.remote = set()  # fids the main process may hold
+        self.dropped = []  # fids closed here after the main process got them, to tell it
         self.next_fid = 0
 
     def release(self, fids):
-        self.free.extend(f for f in fids if f in self.files)
+        for fid in fids:
+            self.remote.discard(fid)
+            self._maybe_free(fid)
         while len(self.free) > self.keep * self.per_batch:
             self._drop(self.free.pop(0))
 
+    def _maybe_free(self, fid):
+        if fid in self.files and fid not in self.local and fid not in self.remote and fid not in self.free:
+            self.free.append(fid)
+
+    def _local_gone(self, fid):
+        self.local.discard(fid)
+        self._maybe_free(fid)
+
     def _drop(self, fid):
         del self.files[fid]
-        self.dropped.append(fid)
+        fd = self.unsent.pop(fid, None)
+        if fd is None:
+            self.dropped.append(fid)
+        else:
+            os.close(fd)
 
-    def file_for(self, nbytes):
-        """(fid, descriptor if the main process has not got it yet, _File) of nbytes."""
+    def take(self, nbytes):
+        """(fid, _File) of nbytes to write into: a free one of that size, else a new one."""
         for j, fid in enumerate(self.free):
             if self.files[fid].size == nbytes:
                 del self.free[j]
-                return fid, None, self.files[fid]
+                return fid, self.files[fid]
         fd = os.memfd_create("xptorch-batch", os.MFD_CLOEXEC)
         try:
             os.ftruncate(fd, nbytes)
@@ -167,38 +235,42 @@ class Sender:
         fid = self.next_fid
         self.next_fid += 1
         self.files[fid] = file
-        return fid, fd, file
+        self.unsent[fid] = fd
+        return fid, file
 
     def send(self, idx, obj, share=True):
         """Send (idx, obj); raises what pickling raises before anything is sent."""
         buf = io.BytesIO()
         fds = []
-        try:
-            if share and _HAS_MEMFD:
-                pickler = _Pickler(buf, self, fds)
-                try:
-                    pickler.dump((self.dropped, obj))
-                except BaseException:
-                    for fid, fd in pickler.taken:  # files the main process has are free again
-                        if fd is None:
-                            self.free.append(fid)
-                        else:
-                            del self.files[fid]
-                    raise
-                self.per_batch = max(len(pickler.taken), 1)
-            else:
-                pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump((self.dropped, obj))
-            self.dropped = []
-            self.conn.send_bytes(_HEADER.pack(idx, len(fds)))
-            for i in range(0, len(fds), _MAX_FDS):
-                reduction.sendfds(self.sock, fds[i:i + _MAX_FDS])
-            self.conn.send_bytes(buf.getbuffer())
-        finally:
-            for fd in fds:  # the mapping here is enough to write the file again
+        used = []
+        if share and _HAS_MEMFD:
+            pickler = _Pickler(buf, self, fds)
+            try:
+                pickler.dump((self.dropped, obj))
+            except BaseException:
+                for fid in pickler.copied:
+                    self._maybe_free(fid)
+                raise
+            used = pickler.used
+            self.per_batch = max(len(used), 1)
+        else:
+            pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump((self.dropped, obj))
+        self.dropped = []
+        self.remote.update(used)
+        self.conn.send_bytes(_HEADER.pack(idx, len(fds)))
+        for i in range(0, len(fds), _MAX_FDS):
+            reduction.sendfds(self.sock, fds[i:i + _MAX_FDS])
+        for fid in used:  # the mapping here is enough to write the file again
+            fd = self.unsent.pop(fid, None)
+            if fd is not None:
                 os.close(fd)
+        self.conn.send_bytes(buf.getbuffer())
 
     def close(self):
         self.sock.close()
+        for fd in self.unsent.values():
+            os.close(fd)
+        self.unsent.clear()
         self.files.clear()
 
 

@@ -140,7 +140,7 @@ def _seed_worker(base_seed, worker_id):
 def _loop(dataset, fetch, index_queue, conn, done, worker_id, num_workers, base_seed, init_fn, parent_pid, keep):
     global _worker_info
     try:
-        sender = _transport.Sender(conn, keep)
+        sender = _transport._sender = _transport.Sender(conn, keep)
         seed = _seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
         init_error = None

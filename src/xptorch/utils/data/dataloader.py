@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ..._device import CPU
 from ..._tensor import Tensor
 from .dataset import IterableDataset, TensorDataset
 
@@ -132,11 +133,14 @@ def default_collate(batch):
 
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return stack(list(batch), 0)
+        out = _stack_shared(batch)
+        return out if out is not None else stack(list(batch), 0)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OSU":
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {elem.dtype}")
-        return stack([Tensor._from_array(np.ascontiguousarray(b)) for b in batch], 0)
+        batch = [Tensor._from_array(np.ascontiguousarray(b)) for b in batch]
+        out = _stack_shared(batch)
+        return out if out is not None else stack(batch, 0)
     if isinstance(elem, np.generic):
         return Tensor._from_array(np.array(batch))
     if isinstance(elem, bool):
@@ -166,6 +170,26 @@ def default_collate(batch):
         "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
         f"found {type(elem)}"
     )
+
+
+def _stack_shared(batch):
+    """In a DataLoader worker, equal CPU tensors stacked straight into shared memory (as torch does), so
+    the batch crosses to the main process without another copy; None where that does not apply."""
+    from ._transport import _sender, shared_empty
+
+    if _sender is None:
+        return None
+    elem = batch[0]
+    arr = elem._data
+    for b in batch:
+        if (type(b) is not Tensor or b._device is not CPU or b._rg or type(b._data) is not np.ndarray
+                or b._data.dtype != arr.dtype or b._data.shape != arr.shape):
+            return None
+    out = shared_empty((len(batch),) + arr.shape, arr.dtype)
+    if out is None:
+        return None
+    np.stack([b._data for b in batch], out=out)
+    return Tensor._from_array(out)
 
 
 def default_convert(data):
