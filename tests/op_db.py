@@ -500,6 +500,33 @@ add(
     Op("is_floating_point", lambda lib, x: lib.is_floating_point(x), [S(T(2))], ("is_floating_point", "Tensor.is_floating_point"),
        grad=False, dtypes=ALL),
     Op("is_tensor", lambda lib, x: (lib.is_tensor(x), lib.is_tensor(1.0)), [S(T(2))], ("is_tensor",), grad=False),
+    # linear algebra (xptorch.linalg has its own tests in tests/linalg/): matrices kept well conditioned
+    Op("inverse", lambda lib, a: (lambda b: (lib.inverse(b), b.inverse()))(a + 4 * lib.eye(a.shape[-1], device=a.device)),
+       [S(T(3, 3)), S(T(2, 3, 3)), S(T(1, 1))], ("inverse", "Tensor.inverse"), errors=[S(T(2, 3))],
+       rtol=1e-4, atol=1e-5),
+    Op("det", lambda lib, a: (lib.det(a), a.det()), [S(T(3, 3)), S(T(2, 2, 2)), S(T(1, 1))], ("det", "Tensor.det"),
+       errors=[S(T(2, 3))], rtol=1e-4, atol=1e-5),
+    Op("slogdet", lambda lib, a: (lambda b: (*lib.slogdet(b), *b.slogdet()))(a + 4 * lib.eye(a.shape[-1], device=a.device)),
+       [S(T(3, 3)), S(T(2, 2, 2))], ("slogdet", "Tensor.slogdet"), errors=[S(T(2, 3))], rtol=1e-4, atol=1e-5),
+    Op("logdet", lambda lib, a: (lambda b: (lib.logdet(b), b.logdet()))(a + 4 * lib.eye(a.shape[-1], device=a.device)),
+       [S(T(3, 3)), S(T(2, 2, 2))], ("logdet", "Tensor.logdet"), rtol=1e-4, atol=1e-5),
+    Op("pinverse", lambda lib, a: (lib.pinverse(a), a.pinverse()), [S(T(3, 4)), S(T(2, 3, 2))],
+       ("pinverse", "Tensor.pinverse"), rtol=1e-4, atol=1e-4),
+    Op("matrix_power", lambda lib, a, n: (lib.matrix_power(a, n), a.matrix_power(n)),
+       [S(T(3, 3), 3), S(T(3, 3), 2), S(T(3, 3), 0)], ("matrix_power", "Tensor.matrix_power"),
+       errors=[S(T(2, 3), 2)], rtol=1e-4, atol=1e-5),
+    Op("is_complex", lambda lib, x: (lib.is_complex(x), x.is_complex()), [S(T(2))], ("is_complex", "Tensor.is_complex"),
+       grad=False, dtypes=ALL, errors=[S(1.5).match("type")]),
+    Op("result_type", lambda lib, a, b: [str(d).split(".")[1] for d in (lib.result_type(a, b), lib.result_type(a, 2.5),
+                                                                       lib.result_type(3, b), lib.result_type(True, 2))],
+       [S(T(2), T()), S(T(), T(3, dtype="int32")), S(T(2, dtype="bool"), T(2, dtype="int64"))], ("result_type",),
+       grad=False, dtypes=ALL),
+    Op("promote_types", lambda lib, a, b: str(lib.promote_types(getattr(lib, a), getattr(lib, b))).split(".")[1],
+       [S(a, b) for a, b in (("int64", "float16"), ("uint8", "int8"), ("bool", "int8"), ("float32", "float64"))],
+       ("promote_types",), grad=False),
+    Op("can_cast", lambda lib, a, b: lib.can_cast(getattr(lib, a), getattr(lib, b)),
+       [S(a, b) for a, b in (("float32", "int32"), ("int32", "float16"), ("bool", "uint8"), ("int64", "bool"),
+                             ("float64", "float16"), ("int8", "uint8"))], ("can_cast",), grad=False),
     Op("equal", lambda lib, a, b: (lib.equal(a, b), lib.equal(a, a)), [S(T(2, 3), T(2, 3)), S(T(2), T(3))],
        ("equal", "Tensor.equal"), grad=False),
     Op("allclose", lambda lib, a, b: lib.allclose(a, b), [S(T(2, 3), T(2, 3)), S(T(2, 3), T(3))], ("allclose", "Tensor.allclose"),
@@ -1074,7 +1101,7 @@ add(
 # surface against OPS + NOT_OPS, so every name here is a deliberate decision.
 NOT_OPS = (
     # global state, RNG state, printing, I/O: covered by their own test files
-    "get_default_dtype", "get_printoptions", "set_printoptions", "printoptions", "get_rng_state", "set_rng_state",
+    "get_default_dtype", "set_default_dtype", "get_printoptions", "set_printoptions", "printoptions", "get_rng_state", "set_rng_state",
     "initial_seed", "manual_seed", "seed", "is_grad_enabled", "load", "save",
     "get_default_device", "set_default_device",  # tests/test_dtype_device.py
     # thread counts: tests/test_threads.py

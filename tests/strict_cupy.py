@@ -210,6 +210,8 @@ def _out(r):
         return _wrap(np.asarray(r))
     if t is tuple or t is list:
         return t(_out(v) for v in r)
+    if isinstance(r, tuple):  # NumPy's linalg results (SVDResult, EighResult, ...): CuPy gives plain tuples
+        return tuple(_out(v) for v in r)
     return r
 
 

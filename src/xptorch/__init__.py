@@ -19,6 +19,8 @@ from ._dtype import (
     short,
     uint8,
 )
+from ._dtype import get_default_dtype, set_default_dtype
+from ._type_info import can_cast, finfo, iinfo, promote_types, result_type
 from ._device import device, get_default_device, set_default_device
 from ._size import Size
 from ._tensor import Tensor
@@ -61,11 +63,6 @@ int = _dtype.int32
 bool = _dtype.bool
 
 
-def get_default_dtype():
-    """The default floating-point dtype (float32)."""
-    return float32
-
-
 def from_dlpack(ext):
     """Zero-copy import of any DLPack producer (NumPy, CuPy, PyTorch, ...)."""
     from ._interop import from_dlpack as _f
@@ -80,6 +77,6 @@ def __getattr__(name):
     if name in ("autocast", "is_autocast_enabled", "get_autocast_dtype"):
         return getattr(importlib.import_module(".amp", __name__), name)
 
-    if name in ("nn", "optim", "utils", "monitor", "testing", "distributions", "amp", "distributed"):
+    if name in ("nn", "optim", "utils", "monitor", "testing", "distributions", "amp", "distributed", "linalg"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'xptorch' has no attribute '{name}'")

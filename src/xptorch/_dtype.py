@@ -117,7 +117,7 @@ def scalar_result_type(d, scalar):
     """dtype of `tensor op python_scalar`."""
     t = type(scalar)
     if t is _builtin_float:
-        return d if d.is_floating_point else float32
+        return d if d.is_floating_point else get_default_dtype()
     if t is _builtin_int:
         return int64 if d is bool else d
     if t is _builtin_bool:

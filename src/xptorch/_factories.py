@@ -59,7 +59,7 @@ def _finish(arr, dev, requires_grad):
 
 
 def _infer_dtype(data):
-    """PyTorch's default dtype for Python data: bool, int64 or float32."""
+    """PyTorch's default dtype for Python data: bool, int64 or the default float dtype."""
     kinds = set()
     stack = [data]
     while stack:
@@ -79,12 +79,12 @@ def _infer_dtype(data):
         else:
             raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
     if "f" in kinds:
-        return _dtype.float32
+        return _dtype.get_default_dtype()
     if "i" in kinds:
         return _dtype.int64
     if "b" in kinds:
         return _dtype.bool
-    return _dtype.float32
+    return _dtype.get_default_dtype()
 
 
 def _unwrap_nested(data):
@@ -194,7 +194,7 @@ def from_numpy(arr):
 
 def _filled(size, fill, dtype, device, requires_grad, default=None, name="empty"):
     dev = _dev(device)
-    dt = _dtype.to_dtype(dtype) if dtype is not None else (default or _dtype.float32)
+    dt = _dtype.to_dtype(dtype) if dtype is not None else (default or _dtype.get_default_dtype())
     xp = array_module(dev)
     shape = _size(size, name)
     if fill is not None and not isinstance(fill, (bool, numbers.Number)):
@@ -247,7 +247,7 @@ def _fill_dtype(value):
         return _dtype.bool
     if isinstance(value, numbers.Integral):
         return _dtype.int64
-    return _dtype.float32
+    return _dtype.get_default_dtype()
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -316,7 +316,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
-        dt = _dtype.int64 if all(isinstance(v, numbers.Integral) for v in vals) else _dtype.float32
+        dt = _dtype.int64 if all(isinstance(v, numbers.Integral) for v in vals) else _dtype.get_default_dtype()
     else:
         dt = _dtype.to_dtype(dtype)
         if dt is _dtype.bool:
@@ -387,7 +387,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
         )
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.float32
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     dev = _dev(device)
     xp = array_module(dev)
     try:
@@ -426,7 +426,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.float32
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     dev = _dev(device)
     xp = array_module(dev)
     with use_device(dev):

@@ -426,6 +426,12 @@ def is_floating_point(input):
 
 
 @_tensor_args
+def is_complex(input):
+    """True if input's dtype is a complex type (never: xptorch has no complex dtypes)."""
+    return input.is_complex()
+
+
+@_tensor_args
 def equal(input, other):
     """True if both tensors have the same shape and elements."""
     return input.equal(other)
@@ -1022,3 +1028,51 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 def addmv_(input, mat, vec, *, beta=1, alpha=1):
     """In-place addmv; returns input."""
     return input.addmv_(mat, vec, beta=beta, alpha=alpha)
+# ---- linear algebra (xptorch.linalg) under PyTorch's older top-level names -------------------------
+@_tensor_args
+def inverse(input, *, out=None):
+    """The inverse of each square matrix (linalg.inv)."""
+    from . import linalg
+
+    return linalg.inv(input)
+
+
+@_tensor_args
+def det(input):
+    """The determinant of each square matrix (linalg.det)."""
+    from . import linalg
+
+    return linalg.det(input)
+
+
+@_tensor_args
+def slogdet(input):
+    """(sign, log|det|) of each square matrix (linalg.slogdet)."""
+    from . import linalg
+
+    return linalg._SlogdetTop(*linalg.slogdet(input))
+
+
+@_tensor_args
+def logdet(input):
+    """log(det) of each square matrix: nan where the determinant is negative."""
+    from . import linalg
+
+    sign, logabs = linalg.slogdet(input)
+    return where(sign < 0, logabs.new_tensor(float("nan")), logabs)
+
+
+@_tensor_args
+def pinverse(input, rcond=1e-15):
+    """The pseudo-inverse, singular values below rcond times the largest dropped (linalg.pinv)."""
+    from . import linalg
+
+    return linalg.pinv(input, rtol=rcond)
+
+
+@_tensor_args
+def matrix_power(input, n):
+    """input to the integer power n (linalg.matrix_power)."""
+    from . import linalg
+
+    return linalg.matrix_power(input, n)

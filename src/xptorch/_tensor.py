@@ -72,7 +72,7 @@ class Tensor:
                 return empty(tuple(data), device=device)
             if not isinstance(data, (list, tuple, np.ndarray)):
                 raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
-            return tensor(data, dtype=_dtype.float32, device=device)
+            return tensor(data, dtype=_dtype.get_default_dtype(), device=device)
         if not all(isinstance(a, int) for a in args):
             raise TypeError("new() received an invalid combination of arguments")
         return empty(*args, device=device) if args else empty(0, device=device)
@@ -265,6 +265,39 @@ class Tensor:
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return False
+
+    def inverse(self):
+        from ._functions import inverse
+
+        return inverse(self)
+
+    def det(self):
+        from ._functions import det
+
+        return det(self)
+
+    def slogdet(self):
+        from ._functions import slogdet
+
+        return slogdet(self)
+
+    def logdet(self):
+        from ._functions import logdet
+
+        return logdet(self)
+
+    def pinverse(self, rcond=1e-15):
+        from ._functions import pinverse
+
+        return pinverse(self, rcond)
+
+    def matrix_power(self, n):
+        from ._functions import matrix_power
+
+        return matrix_power(self, n)
 
     def is_contiguous(self):
         return bool(self._data.flags.c_contiguous)

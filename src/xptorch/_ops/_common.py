@@ -131,7 +131,7 @@ def operands(a, b):
     t = type(b)
     if t is float:
         if ad.dtype.kind != "f":
-            ad = ad.astype(np.float32)
+            ad = ad.astype(_dtype.get_default_dtype().np)
         return ad, b
     if t is int:
         if (b > 127 or b < -128) and ad.dtype.kind in "iu" and ad.dtype.itemsize < 8:

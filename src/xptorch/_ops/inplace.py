@@ -333,7 +333,7 @@ def _binary_checks(a, other, op, alpha):
     else:
         rt = _dtype.scalar_result_type(own, bd)
     if op == "div" and not rt.is_floating_point:
-        rt = _dtype.float32
+        rt = _dtype.get_default_dtype()
     if rt is not own:
         check_cast(a, rt.np)
     if alpha != 1:

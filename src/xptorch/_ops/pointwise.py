@@ -4,6 +4,7 @@ import operator
 
 import numpy as np
 
+from .. import _dtype
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import kernels
 from ..autograd.node import Node
@@ -243,9 +244,9 @@ def _true_div_operands(a, b):
     ad, bd = operands(a, b)
     if ad.dtype.kind != "f":
         # Integer true division gives the default float dtype, as in PyTorch.
-        ad = ad.astype(np.float32)
+        ad = ad.astype(_dtype.get_default_dtype().np)
         if hasattr(bd, "dtype") and bd.dtype.kind != "f":
-            bd = bd.astype(np.float32)
+            bd = bd.astype(ad.dtype)
     return ad, bd
 
 
@@ -615,7 +616,7 @@ def _float_input(a):
     """Integer and bool inputs compute in the default float dtype."""
     ad = a._data
     if ad.dtype.kind != "f":
-        ad = ad.astype(np.float32)
+        ad = ad.astype(_dtype.get_default_dtype().np)
     return ad
 
 
@@ -955,8 +956,6 @@ def _clamp_bound_masks(node, ad, lo, hi, min, max):
 
 def _clamp_operand(a, ad, lo, hi, min, max):
     """Integer and bool inputs promote with their bounds, as `a + bound` would."""
-    from .. import _dtype
-
     rt = _dtype._BY_NP[ad.dtype]
     for bound, arr in ((min, lo), (max, hi)):
         if bound is None:

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from .. import _dtype
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
 from ..amp import _state as _amp
@@ -629,7 +630,7 @@ class LogsumexpBackward0(Node):
 def logsumexp(a, dim, keepdim=False):
     ad = a._data
     if ad.dtype.kind != "f":
-        ad = ad.astype(np.float32)
+        ad = ad.astype(_dtype.get_default_dtype().np)
     axes = norm_dims(dim, ad.ndim)
     xp = _xp(ad)
     if ad.size:

@@ -1,0 +1,786 @@
+"""xptorch.linalg: PyTorch's linear-algebra functions over NumPy's / CuPy's LAPACK routines.
+
+Decompositions and solvers are autograd Functions whose backward is PyTorch's formula written on
+arrays (first derivatives only); norms, pinv, lstsq, matrix_power and multi_dot are built from them
+and from differentiable tensor ops. Errors are PyTorch's, singular and non-positive-definite input
+raising LinAlgError (a RuntimeError). On a CUDA device CuPy does not report singular input: the result
+holds inf/nan there, as checking would cost a device synchronisation.
+"""
+import collections
+import math
+
+import numpy as np
+
+from . import _dtype
+from ._ops import _common as C
+from ._tensor import Tensor
+from .autograd.function import Function
+
+__all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "svd",
+           "svdvals", "qr", "pinv", "matrix_rank", "lstsq", "norm", "vector_norm", "matrix_norm", "multi_dot",
+           "matrix_power", "cond"]
+
+
+class LinAlgError(RuntimeError):
+    """Raised for singular or non-positive-definite input, as torch.linalg.LinAlgError."""
+
+    __module__ = "xptorch.linalg"
+
+
+def _node_name(fn_cls, name):
+    """Give a Function's graph nodes PyTorch's grad_fn name (LinalgInvExBackward0, ...)."""
+    for cls in (fn_cls._backward_cls, fn_cls._output_cls):
+        cls.__name__ = cls.__qualname__ = name
+    return fn_cls
+
+
+def _legacy(t):
+    return _dtype.from_numpy_dtype(t._data.dtype)._legacy[:-len("Tensor")]
+
+
+def _check_float(A, fn):
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg_{fn.split('.')[-1]}(): argument 'A' (position 1) must be Tensor, "
+                        f"not {type(A).__name__}")
+    if A._data.dtype.kind != "f":
+        raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got {_legacy(A)}")
+
+
+def _check_matrix(A, fn, name="A"):
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor {name} must have at least 2 dimensions.")
+
+
+def _check_square(A, fn):
+    _check_float(A, fn)
+    _check_matrix(A, fn)
+    m, n = A._data.shape[-2:]
+    if m != n:
+        raise RuntimeError(f"{fn}: A must be batches of square matrices, but they are {m} by {n} matrices")
+
+
+def _mT(a):
+    return C.get_xp(a).swapaxes(a, -1, -2)
+
+
+def _diag_embed(v):
+    xp = C.get_xp(v)
+    return v[..., :, None] * xp.eye(v.shape[-1], dtype=v.dtype)
+
+
+def _batch_prefix(shape, flat_index):
+    return f"(Batch element {flat_index}): " if len(shape) > 2 else ""
+
+
+def _host(a):
+    return a if isinstance(a, np.ndarray) else C.get_xp(a).asnumpy(a)
+
+
+def _first_failure(A, check):
+    """(batch index, detail) of the first matrix in A (on the host) for which check(matrix) gives a detail."""
+    a = _host(A)
+    mats = a.reshape((-1,) + a.shape[-2:])
+    for i, m in enumerate(mats):
+        detail = check(m.astype(np.float64))
+        if detail is not None:
+            return _batch_prefix(a.shape, i), detail
+    return "", None
+
+
+def _zero_pivot(m):
+    """1-based index of the first exactly-zero pivot of LU with partial pivoting (LAPACK getrf's info)."""
+    m = m.copy()
+    n = m.shape[0]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(m[k:, k])))
+        if m[p, k] == 0:
+            return k + 1
+        m[[k, p]] = m[[p, k]]
+        m[k + 1:, k:] -= np.outer(m[k + 1:, k] / m[k, k], m[k, k:])
+    return None
+
+
+def _not_pd_order(m):
+    for k in range(1, m.shape[0] + 1):
+        try:
+            np.linalg.cholesky(m[:k, :k])
+        except np.linalg.LinAlgError:
+            return k
+    return None
+
+
+def _is_linalg_error(e):
+    return type(e).__name__ == "LinAlgError"
+
+
+# ---- inverse, determinant, solve -----------------------------------------------------------------
+def _inv_array(ad, fn="linalg.inv"):
+    xp = C.get_xp(ad)
+    try:
+        return xp.linalg.inv(ad)
+    except Exception as e:
+        if not _is_linalg_error(e):
+            raise
+        prefix, k = _first_failure(ad, _zero_pivot)
+        raise LinAlgError(f"{fn}: {prefix}The diagonal element {k or 1} is zero, the inversion could not be "
+                          "completed because the input matrix is singular.") from None
+
+
+class _Inv(Function):
+    @staticmethod
+    def forward(ctx, A):
+        out = C.wrap(_inv_array(A._data), A._device)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (Ainv,) = ctx.saved_tensors
+        a = _mT(Ainv._data)
+        return C.wrap(-(a @ g._data @ a), g._device)
+
+
+_node_name(_Inv, "LinalgInvExBackward0")
+
+
+def inv(A, *, out=None):
+    """The inverse of each square matrix in A; LinAlgError when one is singular."""
+    _check_square(A, "linalg.inv")
+    return _Inv.apply(A)
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    """(inverse, info): info 0 where the matrix was invertible (errors raised as inv when check_errors)."""
+    inverse = inv(A)
+    info = C.wrap(C.get_xp(A._data).zeros(A._data.shape[:-2], np.int32), A._device)
+    return _InvEx(inverse, info)
+
+
+class _Det(Function):
+    @staticmethod
+    def forward(ctx, A):
+        ad = A._data
+        xp = C.get_xp(ad)
+        d = xp.linalg.det(ad)
+        ctx.save_for_backward(A)
+        return C.wrap(xp.asarray(d, dtype=ad.dtype), A._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        (A,) = ctx.saved_tensors
+        ad = A._data
+        xp = C.get_xp(ad)
+        # The cofactor matrix through the SVD (A = U S Vh): valid for singular A too.
+        u, s, vh = xp.linalg.svd(ad)
+        # prods[..., i]: the product of every singular value but the i-th.
+        ones = xp.ones(s.shape[:-1] + (1,), s.dtype)
+        left = xp.concatenate([ones, xp.cumprod(s[..., :-1], axis=-1)], axis=-1)
+        right = xp.flip(xp.concatenate([ones, xp.cumprod(xp.flip(s, -1)[..., :-1], axis=-1)], axis=-1), -1)
+        prods = left * right
+        sign = xp.linalg.det(u) * xp.linalg.det(vh)
+        cof = (u * prods[..., None, :]) @ vh * sign[..., None, None]
+        return C.wrap(g._data[..., None, None] * cof, g._device)
+
+
+_node_name(_Det, "LinalgDetBackward0")
+
+
+def det(A, *, out=None):
+    """The determinant of each square matrix in A."""
+    _check_square(A, "linalg.det")
+    return _Det.apply(A)
+
+
+class _Slogdet(Function):
+    @staticmethod
+    def forward(ctx, A):
+        ad = A._data
+        xp = C.get_xp(ad)
+        sign, logabs = xp.linalg.slogdet(ad)
+        ctx.save_for_backward(A)
+        dev = A._device
+        return C.wrap(xp.asarray(sign, dtype=ad.dtype), dev), C.wrap(xp.asarray(logabs, dtype=ad.dtype), dev)
+
+    @staticmethod
+    def backward(ctx, gsign, glog):
+        (A,) = ctx.saved_tensors
+        if glog is None:
+            return None
+        ainv = _inv_array(A._data)
+        return C.wrap(glog._data[..., None, None] * _mT(ainv), glog._device)
+
+
+_node_name(_Slogdet, "LinalgSlogdetBackward0")
+
+_SlogdetResult = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+_SlogdetTop = collections.namedtuple("slogdet", ["sign", "logabsdet"])
+_InvEx = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
+
+
+def slogdet(A, *, out=None):
+    """(sign, log|det|) of each square matrix in A."""
+    _check_square(A, "linalg.slogdet")
+    sign, logabs = _Slogdet.apply(A)
+    return _SlogdetResult(sign, logabs)
+
+
+def _vector_rhs(A, B):
+    return B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
+
+
+class _Solve(Function):
+    @staticmethod
+    def forward(ctx, A, B):
+        ad, bd = A._data, B._data
+        xp = C.get_xp(ad)
+        vec = _vector_rhs(A, B)
+        b = bd[..., None] if vec else bd
+        ad_b, b_b = ad, b
+        batch = np.broadcast_shapes(ad.shape[:-2], b.shape[:-2])
+        ad_b = xp.broadcast_to(ad, batch + ad.shape[-2:])
+        b_b = xp.broadcast_to(b, batch + b.shape[-2:])
+        try:
+            x = xp.linalg.solve(ad_b, b_b)
+        except Exception as e:
+            if not _is_linalg_error(e):
+                raise
+            prefix, _ = _first_failure(ad_b, _zero_pivot)
+            raise LinAlgError(f"torch.linalg.solve: {prefix}The solver failed because the input matrix is "
+                              "singular.") from None
+        if vec:
+            x = x[..., 0]
+        out = C.wrap(x, A._device)
+        ctx.vec = vec
+        ctx.save_for_backward(A, out)
+        ctx.shapes = (ad.shape, bd.shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        A, X = ctx.saved_tensors
+        ad, xd, gd = A._data, X._data, g._data
+        xp = C.get_xp(ad)
+        if ctx.vec:
+            gd, xd = gd[..., None], xd[..., None]
+        batch = gd.shape[:-2]
+        gb = xp.linalg.solve(xp.broadcast_to(_mT(ad), batch + ad.shape[-2:]), gd)
+        ga = -(gb @ _mT(xd))
+        a_shape, b_shape = ctx.shapes
+        if ctx.vec:
+            gb = gb[..., 0]
+        return (C.wrap(_sum_to(ga, a_shape), g._device), C.wrap(_sum_to(gb, b_shape), g._device))
+
+
+_node_name(_Solve, "LinalgSolveExBackward0")
+
+
+def _sum_to(a, shape):
+    if a.shape == tuple(shape):
+        return a
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1)
+    return a.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def solve(A, B, *, left=True, out=None):
+    """X with A X = B (left=True) or X A = B; B a (batch of) vector(s) or matrices."""
+    _check_square(A, "linalg.solve")
+    _check_float(B, "linalg.solve")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{_legacy(A)} and B of type {_legacy(B)} instead")
+    if not left:
+        return solve(A.mT, B.mT).mT
+    n = A._data.shape[-1]
+    vec = _vector_rhs(A, B)
+    rows = B._data.shape[-1] if vec else B._data.shape[-2]
+    if rows != n:
+        cols = 1 if vec else B._data.shape[-1]
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({n}x{n} and {rows}x{cols})")
+    return _Solve.apply(A, B)
+
+
+# ---- decompositions ------------------------------------------------------------------------------
+class _Cholesky(Function):
+    @staticmethod
+    def forward(ctx, A, upper):
+        ad = A._data
+        xp = C.get_xp(ad)
+        try:
+            L = xp.linalg.cholesky(ad)
+        except Exception as e:
+            if not _is_linalg_error(e):
+                raise
+            prefix, k = _first_failure(ad, _not_pd_order)
+            raise LinAlgError(f"linalg.cholesky: {prefix}The factorization could not be completed because the "
+                              f"input is not positive-definite (the leading minor of order {k or 1} is not "
+                              "positive-definite).") from None
+        out = C.wrap(_mT(L).copy() if upper else L, A._device)
+        ctx.upper = upper
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        L, gL = out._data, g._data
+        xp = C.get_xp(L)
+        if ctx.upper:
+            L, gL = _mT(L), _mT(gL)
+        # PyTorch's formula: gA = L^-H Phi L^-1 with Phi the symmetrised tril(L^H gL).
+        P = xp.tril(_mT(L) @ gL)
+        P = 0.5 * (P + _mT(xp.tril(P, -1)))
+        Linv = xp.linalg.inv(L)
+        return C.wrap(_mT(Linv) @ P @ Linv, g._device), None
+
+
+_node_name(_Cholesky, "LinalgCholeskyExBackward0")
+
+
+def cholesky(A, *, upper=False, out=None):
+    """The lower (or upper) Cholesky factor of each symmetric positive-definite matrix in A."""
+    _check_square(A, "linalg.cholesky")
+    return _Cholesky.apply(A, upper)
+
+
+class _Eigh(Function):
+    @staticmethod
+    def forward(ctx, A, UPLO, vectors):
+        ad = A._data
+        xp = C.get_xp(ad)
+        w, v = xp.linalg.eigh(ad, UPLO=UPLO)
+        dev = A._device
+        W, V = C.wrap(w, dev), C.wrap(v, dev)
+        ctx.save_for_backward(W, V)
+        ctx.vectors = vectors
+        return (W, V) if vectors else W
+
+    @staticmethod
+    def backward(ctx, gw, gv=None):
+        W, V = ctx.saved_tensors
+        w, v = W._data, V._data
+        xp = C.get_xp(v)
+        if gv is not None:
+            vhgv = _mT(v) @ gv._data
+            vhgv = 0.5 * (vhgv - _mT(vhgv))
+            E = w[..., None, :] - w[..., :, None]
+            idx = xp.arange(w.shape[-1])
+            E[..., idx, idx] = 1
+            inner = vhgv / E
+        else:
+            inner = xp.zeros(v.shape, v.dtype)
+        if gw is not None:
+            idx = xp.arange(w.shape[-1])
+            inner[..., idx, idx] = gw._data
+        return C.wrap(v @ inner @ _mT(v), W._device), None, None
+
+
+_node_name(_Eigh, "LinalgEighBackward0")
+
+_EighResult = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+
+
+def _check_uplo(UPLO):
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+def eigh(A, UPLO="L", *, out=None):
+    """(eigenvalues ascending, eigenvectors) of each symmetric matrix in A, from its UPLO triangle."""
+    _check_square(A, "linalg.eigh")
+    _check_uplo(UPLO)
+    w, v = _Eigh.apply(A, UPLO, True)
+    return _EighResult(w, v)
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    """The eigenvalues (ascending) of each symmetric matrix in A."""
+    _check_square(A, "linalg.eigvalsh")
+    _check_uplo(UPLO)
+    return _Eigh.apply(A, UPLO, False)
+
+
+class _Svd(Function):
+    @staticmethod
+    def forward(ctx, A, full_matrices, vectors):
+        ad = A._data
+        xp = C.get_xp(ad)
+        dev = A._device
+        if not vectors:
+            u, s, vh = xp.linalg.svd(ad, full_matrices=False)
+            ctx.save_for_backward(C.wrap(u, dev), C.wrap(s, dev), C.wrap(vh, dev))
+            ctx.vectors = False
+            return C.wrap(s, dev)
+        u, s, vh = xp.linalg.svd(ad, full_matrices=full_matrices)
+        U, S, Vh = C.wrap(u, dev), C.wrap(s, dev), C.wrap(vh, dev)
+        ctx.save_for_backward(U, S, Vh)
+        ctx.vectors = True
+        return U, S, Vh
+
+    @staticmethod
+    def backward(ctx, *grads):
+        U, S, Vh = ctx.saved_tensors
+        u, s, vh = U._data, S._data, Vh._data
+        k = s.shape[-1]
+        if ctx.vectors:
+            gu, gs, gvh = (None if g is None else g._data for g in grads)
+        else:
+            gu, gs, gvh = None, grads[0]._data, None
+        u, vh = u[..., :, :k], vh[..., :k, :]
+        if gu is not None:
+            gu = gu[..., :, :k]
+        if gvh is not None:
+            gvh = gvh[..., :k, :]
+        return C.wrap(_svd_backward(gu, gs, gvh, u, s, vh), S._device), None, None
+
+
+def _svd_backward(gU, gS, gVh, U, S, Vh):
+    """PyTorch's svd_backward (real case) on arrays, for the reduced factors."""
+    xp = C.get_xp(S)
+    m, n = U.shape[-2], Vh.shape[-1]
+    if gU is None and gVh is None:
+        gS = xp.zeros(S.shape, S.dtype) if gS is None else gS
+        return U @ (gS[..., :, None] * Vh) if m >= n else (U * gS[..., None, :]) @ Vh
+    skew = lambda a: a - _mT(a)  # noqa: E731
+    UhgU = skew(_mT(U) @ gU) if gU is not None else None
+    VhgV = skew(Vh @ _mT(gVh)) if gVh is not None else None
+    S2 = S * S
+    E = S2[..., None, :] - S2[..., :, None]
+    idx = xp.arange(S.shape[-1])
+    E[..., idx, idx] = 1
+    if gU is not None and gVh is not None:
+        gA = (UhgU * S[..., None, :] + S[..., :, None] * VhgV) / E
+    elif gU is not None:
+        gA = UhgU * (S[..., None, :] / E)
+    else:
+        gA = S[..., :, None] * (VhgV / E)
+    if gS is not None:
+        gA = gA + _diag_embed(gS)
+    if m > n and gU is not None:
+        gA = U @ gA
+        gUSinv = gU / S[..., None, :]
+        gA = gA + gUSinv - U @ (_mT(U) @ gUSinv)
+        gA = gA @ Vh
+    elif m < n and gVh is not None:
+        gA = gA @ Vh
+        SinvgVh = gVh / S[..., :, None]
+        gA = gA + SinvgVh - (SinvgVh @ _mT(Vh)) @ Vh
+        gA = U @ gA
+    else:
+        gA = U @ (gA @ Vh) if m >= n else (U @ gA) @ Vh
+    return gA
+
+
+_node_name(_Svd, "LinalgSvdBackward0")
+
+_SvdResult = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """(U, S, Vh) with A = U diag(S) Vh, S descending; full_matrices=False gives the reduced factors."""
+    _check_float(A, "linalg.svd")
+    _check_matrix(A, "linalg.svd")
+    U, S, Vh = _Svd.apply(A, full_matrices, True)
+    return _SvdResult(U, S, Vh)
+
+
+def svdvals(A, *, driver=None, out=None):
+    """The singular values of each matrix in A, descending."""
+    _check_float(A, "linalg.svdvals")
+    _check_matrix(A, "linalg.svdvals")
+    return _Svd.apply(A, False, False)
+
+
+class _Qr(Function):
+    @staticmethod
+    def forward(ctx, A, mode):
+        ad = A._data
+        xp = C.get_xp(ad)
+        dev = A._device
+        if mode == "r":
+            r = xp.linalg.qr(ad, mode="r")
+            Q = C.wrap(xp.zeros((0,), ad.dtype), dev)
+            ctx.mark_non_differentiable(Q)
+            R = C.wrap(r, dev)
+            ctx.save_for_backward(None, R)
+            ctx.mode = mode
+            return Q, R
+        q, r = xp.linalg.qr(ad, mode=mode)
+        Q, R = C.wrap(q, dev), C.wrap(r, dev)
+        ctx.save_for_backward(Q, R)
+        ctx.mode = mode
+        return Q, R
+
+    @staticmethod
+    def backward(ctx, gQ, gR):
+        Q, R = ctx.saved_tensors
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
+                               "through linalg.qr.")
+        q, r = Q._data, R._data
+        xp = C.get_xp(q)
+        m, n = q.shape[-2], r.shape[-1]
+        if m < n or (ctx.mode == "complete" and m > n):
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
+                               "nrows > ncols.")
+        gq = xp.zeros(q.shape, q.dtype) if gQ is None else gQ._data
+        gr = xp.zeros(r.shape, r.dtype) if gR is None else gR._data
+        # A = QR, m >= n: M = R gR^T - gQ^T Q; gA = (gQ + Q copyltu(M)) R^-T.
+        M = r @ _mT(gr) - _mT(gq) @ q
+        low = xp.tril(M, -1)
+        copyltu = low + _mT(low) + _diag_embed(xp.diagonal(M, axis1=-2, axis2=-1))
+        b = gq + q @ copyltu
+        gA = _mT(xp.linalg.solve(r, _mT(b)))
+        return C.wrap(gA, Q._device), None
+
+
+_node_name(_Qr, "LinalgQrBackward0")
+
+_QrResult = collections.namedtuple("linalg_qr", ["Q", "R"])
+
+
+def qr(A, mode="reduced", *, out=None):
+    """(Q, R) with A = QR: mode 'reduced' (default), 'complete', or 'r' (R only, Q empty)."""
+    if mode not in ("reduced", "r", "complete"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+                           "'r', or 'complete'")
+    _check_float(A, "linalg.qr")
+    _check_matrix(A, "linalg.qr")
+    Q, R = _Qr.apply(A, mode)
+    return _QrResult(Q, R)
+
+
+# ---- built from the above ------------------------------------------------------------------------
+class _Pinv(Function):
+    """pinv as one graph node (PyTorch's LinalgPinvBackward0); its backward differentiates the composite."""
+
+    @staticmethod
+    def forward(ctx, A, atol, rtol):
+        from .autograd import enable_grad
+
+        leaf = A.detach().requires_grad_(A.requires_grad)
+        with enable_grad():
+            out = _pinv(leaf, atol, rtol)
+        ctx.graph = (leaf, out)
+        return out.detach()
+
+    @staticmethod
+    def backward(ctx, g):
+        from .autograd import grad
+
+        leaf, out = ctx.graph
+        (ga,) = grad(out, leaf, g, retain_graph=True)
+        return ga, None, None
+
+
+_node_name(_Pinv, "LinalgPinvBackward0")
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The Moore-Penrose pseudo-inverse: singular values at most max(atol, rtol * largest) count as zero
+    (rtol defaults to eps * max(m, n) when neither is given)."""
+    if not isinstance(A, Tensor) or A._data.dtype.kind != "f" or A._data.ndim < 2:
+        kind = _legacy(A) if isinstance(A, Tensor) else type(A).__name__
+        shape = list(A.shape) if isinstance(A, Tensor) else []
+        raise RuntimeError(f"linalg.pinv({kind}{{{shape}}}): expected a tensor with 2 or more dimensions of "
+                           "float, double, cfloat or cdouble types")
+    return _Pinv.apply(A, atol, rtol) if A.requires_grad else _pinv(A, atol, rtol)
+
+
+def _pinv(A, atol, rtol):
+    U, S, Vh = svd(A, full_matrices=False)
+    tol = _tolerance(A, S, atol, rtol)
+    keep = S > tol
+    from ._functions import where
+    Sinv = where(keep, 1 / where(keep, S, S.new_ones(())), S.new_zeros(()))
+    return (Vh.mT * Sinv.unsqueeze(-2)) @ U.mT
+
+
+def _tolerance(A, S, atol, rtol):
+    m, n = A._data.shape[-2:]
+    smax = S.detach().amax(-1, keepdim=True) if S.shape[-1] else S.detach().new_zeros(S.shape[:-1] + (1,))
+    if rtol is None:
+        rtol = 0.0 if (atol is not None and (not isinstance(atol, (int, float)) or atol > 0)) \
+            else float(np.finfo(A._data.dtype).eps) * max(m, n)
+    tol = smax * rtol
+    if atol is not None:
+        from ._functions import maximum
+        a = atol if isinstance(atol, Tensor) else A.new_tensor(float(atol))
+        tol = maximum(tol, a.unsqueeze(-1) if isinstance(atol, Tensor) else a)
+    return tol
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The number of singular values above the tolerance of pinv, per matrix (int64)."""
+    _check_float(A, "torch.linalg.matrix_rank")
+    if A._data.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    S = svdvals(A.detach())
+    return (S > _tolerance(A, S, atol, rtol)).sum(-1)
+
+
+_LstsqResult = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution X of A X = B (by the pseudo-inverse), as PyTorch's default 'gelsy' gives it;
+    residuals, rank and singular_values are empty as there."""
+    _check_float(A, "torch.linalg.lstsq")
+    if A._data.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    vec = B._data.ndim == A._data.ndim - 1
+    if (B._data.shape[-1] if vec else B._data.shape[-2]) != A._data.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size({-1 if vec else -2})")
+    X = pinv(A) @ (B.unsqueeze(-1) if vec else B)
+    if vec:
+        X = X.squeeze(-1)
+    empty = A.new_zeros((0,))
+    rank = C.wrap(C.get_xp(A._data).zeros((), np.int64), A._device)
+    return _LstsqResult(X, empty, rank, empty.detach())
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """(sum |x|^ord)^(1/ord) over dim (all elements by default); ord inf/-inf give max/min |x|, 0 the count
+    of nonzeros."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linalg_vector_norm(): argument 'x' (position 1) must be Tensor, not {type(x).__name__}")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_legacy(x)}")
+    if dtype is not None:
+        x = x.to(dtype)
+    if isinstance(dim, int):
+        dim = (dim,)
+    dims = tuple(dim) if dim is not None else tuple(range(x.dim()))
+    a = x.abs()
+    if ord == math.inf:
+        return a.amax(dim=dims, keepdim=keepdim) if x.numel() else a.sum(dim=dims, keepdim=keepdim)
+    if ord == -math.inf:
+        return a.amin(dim=dims, keepdim=keepdim)
+    if ord == 0:
+        # The count of nonzeros, kept in the graph (zero gradient) as PyTorch's.
+        return (a * 0 + (a != 0).to(x.dtype)).sum(dim=dims, keepdim=keepdim)
+    if ord == 1:
+        return a.sum(dim=dims, keepdim=keepdim)
+    if ord == 2:
+        return (x * x).sum(dim=dims, keepdim=keepdim).sqrt()
+    return (a ** ord).sum(dim=dims, keepdim=keepdim) ** (1.0 / ord)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """'fro', 'nuc', inf, -inf, 1, -1, 2 or -2 norm of each matrix over the two dims in dim."""
+    _check_float(A, "linalg.matrix_norm")
+    _check_matrix(A, "linalg.matrix_norm")
+    if ord not in ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if dtype is not None:
+        A = A.to(dtype)
+    d0, d1 = (d % A.dim() for d in dim)
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        M = A.movedim((d0, d1), (-2, -1))
+        S = svdvals(M)
+        r = S.sum(-1) if ord == "nuc" else S.amax(-1) if ord == 2 else S.amin(-1)
+        if keepdim:
+            r = r.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+        return r
+    # 1 / inf: max (or min) over the other dim of the abs sums along one dim.
+    sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
+    s = A.abs().sum(dim=sum_dim, keepdim=True)
+    r = s.amax(dim=red_dim, keepdim=True) if ord > 0 else s.amin(dim=red_dim, keepdim=True)
+    return r if keepdim else r.squeeze((d0, d1))
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """A vector norm (1-D input or one dim) or matrix norm (2-D input or two dims); all elements' 2-norm
+    when neither ord nor dim is given."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg_norm(): argument 'A' (position 1) must be Tensor, not {type(A).__name__}")
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None:
+        if len(dim) == 2:
+            return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if A.dim() not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                           f"Got {A.dim()}D.")
+    if A.dim() == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    return vector_norm(A, ord, None, keepdim, dtype=dtype)
+
+
+def cond(A, p=None, *, out=None):
+    """The condition number: ratio of extreme singular values (p None/2/-2), else norm(A) * norm(inv(A))."""
+    _check_float(A, "linalg.cond")
+    _check_matrix(A, "linalg.cond")
+    if p is None or p in (2, -2):
+        S = svdvals(A)
+        return S.amax(-1) / S.amin(-1) if p != -2 else S.amin(-1) / S.amax(-1)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def multi_dot(tensors, *, out=None):
+    """The product of a chain of matrices (first and last may be vectors), left to right."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    for i, t in enumerate(tensors):
+        nd = t.dim()
+        if (i in (0, len(tensors) - 1) and nd not in (1, 2)) or (0 < i < len(tensors) - 1 and nd != 2):
+            which = "first" if i == 0 else "last" if i == len(tensors) - 1 else None
+            if which:
+                raise RuntimeError(f"multi_dot(): the {which} tensor must be 1D or 2D but got {nd}D")
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {nd}D")
+    first_vec, last_vec = tensors[0].dim() == 1, tensors[-1].dim() == 1
+    mats = list(tensors)
+    if first_vec:
+        mats[0] = mats[0].unsqueeze(0)
+    if last_vec:
+        mats[-1] = mats[-1].unsqueeze(-1)
+    for i in range(len(mats) - 1):
+        if mats[i].shape[-1] != mats[i + 1].shape[-2]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(mats[i].shape)} and "
+                               f"{list(mats[i + 1].shape)} cannot be multiplied")
+    out = mats[0]
+    for m in mats[1:]:
+        out = out.mm(m)
+    if first_vec:
+        out = out.squeeze(0)
+    if last_vec:
+        out = out.squeeze(-1)
+    return out
+
+
+def matrix_power(A, n, *, out=None):
+    """A to the integer power n by repeated squaring (n < 0: of inv(A); n = 0: the identity)."""
+    _check_matrix(A, "linalg.matrix_power")
+    m, k = A._data.shape[-2:]
+    if m != k:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are {m} by {k} "
+                           "matrices")
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
+    if n == 0:
+        # A copy of A overwritten by the identity: PyTorch's result stays in the graph (zero gradient).
+        from ._factories import eye
+        return A.clone().copy_(eye(m, dtype=A.dtype, device=A.device).expand(A.shape))
+    if n == 1:
+        return A.clone()
+    if n < 0:
+        _check_float(A, "linalg.inv")
+        A, n = inv(A), -n
+    result = None
+    base = A
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    return result

@@ -1,0 +1,234 @@
+"""xptorch.linalg against torch 2.13 in float64: values, gradients and errors, on CPU and the strict 'cuda'."""
+import numpy as np
+import pytest
+
+import xptorch
+
+torch = pytest.importorskip("torch")
+
+
+def arrays(*shapes, seed=0, spd=(), sym=()):
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, s in enumerate(shapes):
+        a = rng.standard_normal(s)
+        if i in spd:
+            a = a @ np.swapaxes(a, -1, -2) + s[-1] * np.eye(s[-1])
+        if i in sym:
+            a = a + np.swapaxes(a, -1, -2)
+        out.append(a)
+    return out
+
+
+def flat(out):
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def compare(fn, arrs, device="cpu", grad=True, tol=1e-7, loss=None):
+    """fn(lib, *tensors) on both libraries: outputs equal, then gradients of loss(lib, outputs)."""
+    ts = [torch.tensor(a, requires_grad=grad) for a in arrs]
+    xs = [xptorch.tensor(a, device=device, requires_grad=grad) for a in arrs]
+    t_out, x_out = fn(torch, *ts), fn(xptorch, *xs)
+    assert type(x_out).__name__ == type(t_out).__name__
+    for t, x in zip(flat(t_out), flat(x_out)):
+        assert str(x.dtype)[8:] == str(t.dtype)[6:]
+        assert tuple(x.shape) == tuple(t.shape)
+        if loss is None:
+            np.testing.assert_allclose(x.numpy(force=True), t.detach().numpy(), rtol=tol, atol=tol)
+        assert x.device.type == device
+        if device == "cpu" and t.grad_fn is not None:
+            assert x.grad_fn is not None
+    if not grad:
+        return
+    rng = np.random.default_rng(1)
+    if loss is None:
+        outs = [(t, x) for t, x in zip(flat(t_out), flat(x_out)) if t.requires_grad]
+        ws = [rng.standard_normal(tuple(t.shape)) for t, _ in outs]
+        t_loss = sum((t * torch.tensor(w)).sum() for (t, _), w in zip(outs, ws))
+        x_loss = sum((x * xptorch.tensor(w, device=device)).sum() for (_, x), w in zip(outs, ws))
+    else:
+        t_loss, x_loss = loss(torch, t_out), loss(xptorch, x_out)
+        np.testing.assert_allclose(x_loss.item(), t_loss.item(), rtol=tol, atol=tol)
+    t_loss.backward()
+    x_loss.backward()
+    for t, x in zip(ts, xs):
+        if t.grad is None:  # torch leaves it undefined (vector_norm with ord=0): zero or none here
+            assert x.grad is None or not x.grad.numpy(force=True).any()
+            continue
+        np.testing.assert_allclose(x.grad.numpy(force=True), t.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def sign_free(lib, out):
+    """A loss that does not depend on the signs of singular / eigen vectors."""
+    return sum((o.abs() ** 1.5).sum() for o in flat(out) if o.dtype.is_floating_point and o.numel())
+
+
+CASES = {
+    "inv": (lambda lib, a: lib.linalg.inv(a), [(3, 3)]),
+    "inv_batched": (lambda lib, a: lib.linalg.inv(a), [(2, 4, 4)]),
+    "inverse": (lambda lib, a: lib.inverse(a), [(3, 3)]),
+    "Tensor.inverse": (lambda lib, a: a.inverse(), [(2, 3, 3)]),
+    "det": (lambda lib, a: lib.linalg.det(a), [(3, 3)]),
+    "det_batched": (lambda lib, a: lib.det(a), [(2, 3, 3)]),
+    "det_1x1": (lambda lib, a: a.det(), [(1, 1)]),
+    "slogdet": (lambda lib, a: lib.linalg.slogdet(a), [(4, 4)]),
+    "slogdet_top": (lambda lib, a: lib.slogdet(a), [(2, 3, 3)]),
+    "logdet": (lambda lib, a: lib.logdet(a), [(3, 3)], (0,)),
+    "solve_vec": (lambda lib, a, b: lib.linalg.solve(a, b), [(3, 3), (3,)]),
+    "solve_mat": (lambda lib, a, b: lib.linalg.solve(a, b), [(3, 3), (3, 2)]),
+    "solve_batched_broadcast": (lambda lib, a, b: lib.linalg.solve(a, b), [(2, 3, 3), (3, 4)]),
+    "solve_right": (lambda lib, a, b: lib.linalg.solve(a, b, left=False), [(3, 3), (2, 3)]),
+    "cholesky": (lambda lib, a: lib.linalg.cholesky(a), [(4, 4)], (0,)),
+    "cholesky_upper": (lambda lib, a: lib.linalg.cholesky(a, upper=True), [(2, 3, 3)], (0,)),
+    "eigvalsh": (lambda lib, a: lib.linalg.eigvalsh(a), [(4, 4)], (), (0,)),
+    "eigvalsh_U": (lambda lib, a: lib.linalg.eigvalsh(a, UPLO="U"), [(2, 3, 3)], (), (0,)),
+    "svdvals": (lambda lib, a: lib.linalg.svdvals(a), [(4, 3)]),
+    "svdvals_wide": (lambda lib, a: lib.linalg.svdvals(a), [(2, 3, 5)]),
+    "pinv": (lambda lib, a: lib.linalg.pinv(a), [(4, 3)]),
+    "pinv_wide": (lambda lib, a: lib.linalg.pinv(a), [(2, 3, 5)]),
+    "pinverse": (lambda lib, a: lib.pinverse(a), [(3, 4)]),
+    "lstsq": (lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [(5, 3), (5, 2)]),
+    "vector_norm": (lambda lib, a: lib.linalg.vector_norm(a), [(3, 4)]),
+    "vector_norm_ord": (lambda lib, a: lib.linalg.vector_norm(a, 3, dim=1, keepdim=True), [(3, 4)]),
+    "vector_norm_inf": (lambda lib, a: lib.linalg.vector_norm(a, float("inf"), dim=(0, 2)), [(2, 3, 4)]),
+    "vector_norm_1": (lambda lib, a: lib.linalg.vector_norm(a, 1, dim=-1), [(2, 5)]),
+    "vector_norm_0": (lambda lib, a: lib.linalg.vector_norm(a, 0), [(2, 5)]),
+    "matrix_norm_fro": (lambda lib, a: lib.linalg.matrix_norm(a), [(2, 3, 4)]),
+    "matrix_norm_nuc": (lambda lib, a: lib.linalg.matrix_norm(a, "nuc"), [(3, 4)]),
+    "matrix_norm_2": (lambda lib, a: lib.linalg.matrix_norm(a, 2), [(2, 4, 3)]),
+    "matrix_norm_-2": (lambda lib, a: lib.linalg.matrix_norm(a, -2, keepdim=True), [(3, 3)]),
+    "matrix_norm_1": (lambda lib, a: lib.linalg.matrix_norm(a, 1), [(2, 3, 4)]),
+    "matrix_norm_inf": (lambda lib, a: lib.linalg.matrix_norm(a, float("inf"), dim=(0, 2)), [(3, 2, 4)]),
+    "matrix_norm_-1": (lambda lib, a: lib.linalg.matrix_norm(a, -1, keepdim=True), [(3, 4)]),
+    "norm_default": (lambda lib, a: lib.linalg.norm(a), [(2, 3, 4)]),
+    "norm_ord_matrix": (lambda lib, a: lib.linalg.norm(a, "nuc"), [(3, 4)]),
+    "norm_ord_vector": (lambda lib, a: lib.linalg.norm(a, 3), [(5,)]),
+    "norm_dims": (lambda lib, a: lib.linalg.norm(a, dim=(1, 2)), [(2, 3, 4)]),
+    "cond": (lambda lib, a: lib.linalg.cond(a), [(3, 3)]),
+    "multi_dot": (lambda lib, a, b, c: lib.linalg.multi_dot([a, b, c]), [(3,), (3, 4), (4, 2)]),
+    "multi_dot_vec": (lambda lib, a, b, c: lib.linalg.multi_dot([a, b, c]), [(2, 3), (3, 4), (4,)]),
+    "matrix_power_3": (lambda lib, a: lib.linalg.matrix_power(a, 3), [(2, 3, 3)]),
+    "matrix_power_-2": (lambda lib, a: lib.matrix_power(a, -2), [(3, 3)]),
+    "matrix_power_0": (lambda lib, a: a.matrix_power(0), [(3, 3)]),
+    "matrix_power_1": (lambda lib, a: lib.linalg.matrix_power(a, 1), [(3, 3)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_values_and_grads_match_torch(name, device):
+    fn, shapes, *rest = CASES[name]
+    spd = rest[0] if rest else ()
+    sym = rest[1] if len(rest) > 1 else ()
+    compare(fn, arrays(*shapes, spd=spd, sym=sym), device)
+
+
+SIGN_FREE = {
+    "svd_reduced": (lambda lib, a: lib.linalg.svd(a, full_matrices=False), [(4, 3)]),
+    "svd_wide": (lambda lib, a: lib.linalg.svd(a, full_matrices=False), [(2, 3, 5)]),
+    "svd_full": (lambda lib, a: lib.linalg.svd(a), [(3, 3)]),
+    "eigh": (lambda lib, a: lib.linalg.eigh(a), [(4, 4)], (0,)),
+    "qr": (lambda lib, a: lib.linalg.qr(a), [(4, 3)]),
+    "qr_square": (lambda lib, a: lib.linalg.qr(a), [(2, 3, 3)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGN_FREE))
+def test_decompositions_match_torch_up_to_signs(name, device):
+    """Factors are compared through sign-free functions of them, and through their product."""
+    fn, shapes, *sym = SIGN_FREE[name]
+    arrs = arrays(*shapes, sym=sym[0] if sym else ())
+    compare(fn, arrs, device, loss=sign_free)
+    x = xptorch.tensor(arrs[0], device=device)
+    out = fn(xptorch, x)
+    if name.startswith("svd"):
+        U, S, Vh = out
+        k = S.shape[-1]
+        rebuilt = (U[..., :k] * S.unsqueeze(-2)) @ Vh[..., :k, :]
+    elif name == "eigh":
+        rebuilt = (out.eigenvectors * out.eigenvalues.unsqueeze(-2)) @ out.eigenvectors.mT
+    else:
+        rebuilt = out.Q @ out.R
+        R = out.R.numpy(force=True)
+        assert np.allclose(R, np.triu(R))
+    np.testing.assert_allclose(rebuilt.numpy(force=True), arrs[0], atol=1e-10)
+
+
+def test_matrix_rank_and_qr_r_mode_match_torch():
+    a = arrays((4, 4), (2, 5, 3))
+    a[0][:, 3] = a[0][:, 0] + a[0][:, 1]
+    for arr in a:
+        assert xptorch.linalg.matrix_rank(xptorch.tensor(arr)).tolist() == torch.linalg.matrix_rank(
+            torch.tensor(arr)).tolist()
+    assert xptorch.linalg.matrix_rank(xptorch.tensor(a[0]), atol=1.0, rtol=0.0).item() == \
+        torch.linalg.matrix_rank(torch.tensor(a[0]), atol=1.0, rtol=0.0).item()
+    Q, R = xptorch.linalg.qr(xptorch.tensor(a[1]), mode="r")
+    assert tuple(Q.shape) == (0,)
+    np.testing.assert_allclose(np.abs(R.numpy()), np.abs(torch.linalg.qr(torch.tensor(a[1]), mode="r").R.numpy()),
+                               atol=1e-10)
+
+
+SING = np.array([[1.0, 2.0], [2.0, 4.0]])
+ERRORS = [
+    (lambda lib: lib.linalg.inv(lib.tensor(SING)), True),
+    (lambda lib: lib.inverse(lib.tensor(np.stack([np.eye(2), SING]))), True),
+    (lambda lib: lib.linalg.inv(lib.ones(2, 3)), False),
+    (lambda lib: lib.linalg.inv(lib.ones(3)), False),
+    (lambda lib: lib.linalg.inv(lib.ones(2, 2, dtype=lib.int64)), False),
+    (lambda lib: lib.linalg.det(lib.ones(2, 3)), False),
+    (lambda lib: lib.linalg.det(lib.eye(2, dtype=lib.int64)), False),
+    (lambda lib: lib.linalg.slogdet(lib.ones(2, 3)), False),
+    (lambda lib: lib.linalg.solve(lib.tensor(SING), lib.ones(2, dtype=lib.float64)), True),
+    (lambda lib: lib.linalg.solve(lib.tensor(np.stack([np.eye(2), SING])), lib.ones(2, 2, dtype=lib.float64)), True),
+    (lambda lib: lib.linalg.solve(lib.ones(2, 3), lib.ones(2)), False),
+    (lambda lib: lib.linalg.solve(lib.eye(2), lib.ones(3)), False),
+    (lambda lib: lib.linalg.cholesky(lib.tensor([[1.0, 2.0], [2.0, 1.0]])), True),
+    (lambda lib: lib.linalg.cholesky(lib.stack([lib.eye(2), -lib.eye(2)])), True),
+    (lambda lib: lib.linalg.cholesky(lib.ones(2, 3)), False),
+    (lambda lib: lib.linalg.eigh(lib.ones(2, 3)), False),
+    (lambda lib: lib.linalg.eigh(lib.eye(2), UPLO="X"), False),
+    (lambda lib: lib.linalg.svd(lib.eye(2, dtype=lib.int64)), False),
+    (lambda lib: lib.linalg.svd(lib.ones(3)), False),
+    (lambda lib: lib.linalg.qr(lib.ones(2, 3), mode="x"), False),
+    (lambda lib: lib.linalg.qr(lib.ones(3)), False),
+    (lambda lib: lib.linalg.matrix_power(lib.ones(2, 3), 2), False),
+    (lambda lib: lib.linalg.matrix_power(lib.tensor(SING), -1), True),
+    (lambda lib: lib.linalg.multi_dot([lib.ones(2, 2)]), False),
+    (lambda lib: lib.linalg.multi_dot([lib.ones(2, 3), lib.ones(2, 2)]), False),
+    (lambda lib: lib.linalg.vector_norm(lib.ones(2, dtype=lib.int64)), False),
+    (lambda lib: lib.linalg.matrix_norm(lib.ones(3)), False),
+    (lambda lib: lib.linalg.matrix_norm(lib.ones(2, 2), ord=3), False),
+    (lambda lib: lib.linalg.norm(lib.ones(2, 2, 2), ord=2), False),
+    (lambda lib: lib.linalg.lstsq(lib.ones(3, 2), lib.ones(2, 2)), False),
+    (lambda lib: lib.linalg.pinv(lib.eye(2, dtype=lib.int64)), False),
+    (lambda lib: lib.linalg.matrix_rank(lib.ones(3)), False),
+]
+
+
+@pytest.mark.parametrize("i", range(len(ERRORS)))
+def test_errors_match_torch(i):
+    call, linalg_error = ERRORS[i]
+    with pytest.raises(RuntimeError) as et:
+        call(torch)
+    with pytest.raises(RuntimeError) as ex:
+        call(xptorch)
+    assert str(ex.value) == str(et.value)
+    assert isinstance(ex.value, xptorch.linalg.LinAlgError) == linalg_error
+    assert isinstance(et.value, torch.linalg.LinAlgError) == linalg_error
+
+
+def test_singular_input_on_the_strict_device_raises_too(simulated_cuda):
+    if not xptorch.backend._simulated:
+        pytest.skip("CuPy does not report singular input")
+    with pytest.raises(xptorch.linalg.LinAlgError, match="input matrix is singular"):
+        xptorch.linalg.inv(xptorch.tensor(SING, device=simulated_cuda))
+
+
+def test_det_gradient_of_a_singular_matrix_matches_torch():
+    # Rank n - 2 or less: every cofactor, hence the gradient, is zero.
+    compare(lambda lib, a: lib.linalg.det(a), [np.zeros((3, 3))])
+    compare(lambda lib, a: lib.linalg.det(a), [np.outer([1.0, 2.0, 3.0], [0.5, -1.0, 2.0])])
+
+
+def test_cond_with_a_matrix_norm_matches_torch():
+    compare(lambda lib, a: lib.linalg.cond(a, "fro"), arrays((3, 3)), grad=False)
+    compare(lambda lib, a: lib.linalg.cond(a, 1), arrays((2, 3, 3)), grad=False)
