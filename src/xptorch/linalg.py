@@ -18,7 +18,7 @@ from .autograd.function import Function
 
 __all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "svd",
            "svdvals", "qr", "pinv", "matrix_rank", "lstsq", "norm", "vector_norm", "matrix_norm", "multi_dot",
-           "matrix_power", "cond"]
+           "matrix_power", "cond", "cross"]
 
 
 class LinAlgError(RuntimeError):
@@ -63,6 +63,18 @@ def _mT(a):
     return C.get_xp(a).swapaxes(a, -1, -2)
 
 
+def _eye(t, n):
+    """The n x n identity in t's dtype, on its device."""
+    from ._factories import eye
+
+    return eye(n, dtype=t.dtype, device=t.device)
+
+
+def _diag(v):
+    """Tensor v[..., n] as diagonal matrices [..., n, n] (differentiable)."""
+    return v.unsqueeze(-1) * _eye(v, v.shape[-1])
+
+
 def _diag_embed(v):
     xp = C.get_xp(v)
     return v[..., :, None] * xp.eye(v.shape[-1], dtype=v.dtype)
@@ -73,7 +85,7 @@ def _batch_prefix(shape, flat_index):
 
 
 def _host(a):
-    return a if isinstance(a, np.ndarray) else C.get_xp(a).asnumpy(a)
+    return np.asarray(a) if isinstance(a, (np.ndarray, np.generic, bool)) else C.get_xp(a).asnumpy(a)
 
 
 def _first_failure(A, check):
@@ -135,9 +147,10 @@ class _Inv(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # Tensor ops throughout: under create_graph this backward is itself differentiated.
         (Ainv,) = ctx.saved_tensors
-        a = _mT(Ainv._data)
-        return C.wrap(-(a @ g._data @ a), g._device)
+        a = Ainv.mT
+        return -(a @ g @ a)
 
 
 _node_name(_Inv, "LinalgInvExBackward0")
@@ -161,25 +174,29 @@ class _Det(Function):
     def forward(ctx, A):
         ad = A._data
         xp = C.get_xp(ad)
-        d = xp.linalg.det(ad)
-        ctx.save_for_backward(A)
-        return C.wrap(xp.asarray(d, dtype=ad.dtype), A._device)
+        out = C.wrap(xp.asarray(xp.linalg.det(ad), dtype=ad.dtype), A._device)
+        ctx.save_for_backward(A, out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        (A,) = ctx.saved_tensors
-        ad = A._data
-        xp = C.get_xp(ad)
-        # The cofactor matrix through the SVD (A = U S Vh): valid for singular A too.
-        u, s, vh = xp.linalg.svd(ad)
-        # prods[..., i]: the product of every singular value but the i-th.
-        ones = xp.ones(s.shape[:-1] + (1,), s.dtype)
-        left = xp.concatenate([ones, xp.cumprod(s[..., :-1], axis=-1)], axis=-1)
-        right = xp.flip(xp.concatenate([ones, xp.cumprod(xp.flip(s, -1)[..., :-1], axis=-1)], axis=-1), -1)
-        prods = left * right
-        sign = xp.linalg.det(u) * xp.linalg.det(vh)
-        cof = (u * prods[..., None, :]) @ vh * sign[..., None, None]
-        return C.wrap(g._data[..., None, None] * cof, g._device)
+        A, d = ctx.saved_tensors
+        dd = d._data
+        if bool(_host(C.get_xp(dd).all(dd != 0))):
+            return (g * d).unsqueeze(-1).unsqueeze(-1) * inv(A).mT
+        return C.wrap(g._data[..., None, None] * _cofactors(A._data), g._device)
+
+
+def _cofactors(ad):
+    """The cofactor matrix of each matrix in ad through its SVD (A = U S Vh): valid for singular A too."""
+    xp = C.get_xp(ad)
+    u, s, vh = xp.linalg.svd(ad)
+    # prods[..., i]: the product of every singular value but the i-th.
+    ones = xp.ones(s.shape[:-1] + (1,), s.dtype)
+    left = xp.concatenate([ones, xp.cumprod(s[..., :-1], axis=-1)], axis=-1)
+    right = xp.flip(xp.concatenate([ones, xp.cumprod(xp.flip(s, -1)[..., :-1], axis=-1)], axis=-1), -1)
+    sign = xp.linalg.det(u) * xp.linalg.det(vh)
+    return (u * (left * right)[..., None, :]) @ vh * sign[..., None, None]
 
 
 _node_name(_Det, "LinalgDetBackward0")
@@ -206,8 +223,7 @@ class _Slogdet(Function):
         (A,) = ctx.saved_tensors
         if glog is None:
             return None
-        ainv = _inv_array(A._data)
-        return C.wrap(glog._data[..., None, None] * _mT(ainv), glog._device)
+        return glog.unsqueeze(-1).unsqueeze(-1) * inv(A).mT
 
 
 _node_name(_Slogdet, "LinalgSlogdetBackward0")
@@ -258,28 +274,16 @@ class _Solve(Function):
     @staticmethod
     def backward(ctx, g):
         A, X = ctx.saved_tensors
-        ad, xd, gd = A._data, X._data, g._data
-        xp = C.get_xp(ad)
         if ctx.vec:
-            gd, xd = gd[..., None], xd[..., None]
-        batch = gd.shape[:-2]
-        gb = xp.linalg.solve(xp.broadcast_to(_mT(ad), batch + ad.shape[-2:]), gd)
-        ga = -(gb @ _mT(xd))
-        a_shape, b_shape = ctx.shapes
+            g, X = g.unsqueeze(-1), X.unsqueeze(-1)
+        gb = solve(A.mT, g)
+        ga = -(gb @ X.mT)
         if ctx.vec:
-            gb = gb[..., 0]
-        return (C.wrap(_sum_to(ga, a_shape), g._device), C.wrap(_sum_to(gb, b_shape), g._device))
+            gb = gb.squeeze(-1)
+        return ga, gb
 
 
 _node_name(_Solve, "LinalgSolveExBackward0")
-
-
-def _sum_to(a, shape):
-    if a.shape == tuple(shape):
-        return a
-    lead = a.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1)
-    return a.sum(axis=axes, keepdims=True).reshape(shape)
 
 
 def solve(A, B, *, left=True, out=None):
@@ -323,16 +327,15 @@ class _Cholesky(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        L, gL = out._data, g._data
-        xp = C.get_xp(L)
+        (L,) = ctx.saved_tensors
+        gL = g
         if ctx.upper:
-            L, gL = _mT(L), _mT(gL)
+            L, gL = L.mT, gL.mT
         # PyTorch's formula: gA = L^-H Phi L^-1 with Phi the symmetrised tril(L^H gL).
-        P = xp.tril(_mT(L) @ gL)
-        P = 0.5 * (P + _mT(xp.tril(P, -1)))
-        Linv = xp.linalg.inv(L)
-        return C.wrap(_mT(Linv) @ P @ Linv, g._device), None
+        P = (L.mT @ gL).tril()
+        P = 0.5 * (P + P.tril(-1).mT)
+        Linv = inv(L)
+        return Linv.mT @ P @ Linv, None
 
 
 _node_name(_Cholesky, "LinalgCholeskyExBackward0")
@@ -346,34 +349,29 @@ def cholesky(A, *, upper=False, out=None):
 
 class _Eigh(Function):
     @staticmethod
-    def forward(ctx, A, UPLO, vectors):
+    def forward(ctx, A, UPLO):
         ad = A._data
         xp = C.get_xp(ad)
         w, v = xp.linalg.eigh(ad, UPLO=UPLO)
-        dev = A._device
-        W, V = C.wrap(w, dev), C.wrap(v, dev)
+        W, V = C.wrap(w, A._device), C.wrap(v, A._device)
         ctx.save_for_backward(W, V)
-        ctx.vectors = vectors
-        return (W, V) if vectors else W
+        ctx.set_materialize_grads(False)
+        return W, V
 
     @staticmethod
     def backward(ctx, gw, gv=None):
         W, V = ctx.saved_tensors
-        w, v = W._data, V._data
-        xp = C.get_xp(v)
+        n = W.shape[-1]
+        inner = None
         if gv is not None:
-            vhgv = _mT(v) @ gv._data
-            vhgv = 0.5 * (vhgv - _mT(vhgv))
-            E = w[..., None, :] - w[..., :, None]
-            idx = xp.arange(w.shape[-1])
-            E[..., idx, idx] = 1
+            vhgv = V.mT @ gv
+            vhgv = 0.5 * (vhgv - vhgv.mT)
+            # E[i, j] = w_j - w_i off the diagonal, 1 on it (where the skew part is 0).
+            E = W.unsqueeze(-2) - W.unsqueeze(-1) + _eye(W, n)
             inner = vhgv / E
-        else:
-            inner = xp.zeros(v.shape, v.dtype)
         if gw is not None:
-            idx = xp.arange(w.shape[-1])
-            inner[..., idx, idx] = gw._data
-        return C.wrap(v @ inner @ _mT(v), W._device), None, None
+            inner = _diag(gw) if inner is None else inner + _diag(gw)
+        return V @ inner @ V.mT, None
 
 
 _node_name(_Eigh, "LinalgEighBackward0")
@@ -390,7 +388,7 @@ def eigh(A, UPLO="L", *, out=None):
     """(eigenvalues ascending, eigenvectors) of each symmetric matrix in A, from its UPLO triangle."""
     _check_square(A, "linalg.eigh")
     _check_uplo(UPLO)
-    w, v = _Eigh.apply(A, UPLO, True)
+    w, v = _Eigh.apply(A, UPLO)
     return _EighResult(w, v)
 
 
@@ -398,74 +396,66 @@ def eigvalsh(A, UPLO="L", *, out=None):
     """The eigenvalues (ascending) of each symmetric matrix in A."""
     _check_square(A, "linalg.eigvalsh")
     _check_uplo(UPLO)
-    return _Eigh.apply(A, UPLO, False)
+    # Both factors stay in the graph: second derivatives of the eigenvalues go through the vectors.
+    return _Eigh.apply(A, UPLO)[0]
 
 
 class _Svd(Function):
     @staticmethod
-    def forward(ctx, A, full_matrices, vectors):
+    def forward(ctx, A, full_matrices):
         ad = A._data
         xp = C.get_xp(ad)
         dev = A._device
-        if not vectors:
-            u, s, vh = xp.linalg.svd(ad, full_matrices=False)
-            ctx.save_for_backward(C.wrap(u, dev), C.wrap(s, dev), C.wrap(vh, dev))
-            ctx.vectors = False
-            return C.wrap(s, dev)
         u, s, vh = xp.linalg.svd(ad, full_matrices=full_matrices)
         U, S, Vh = C.wrap(u, dev), C.wrap(s, dev), C.wrap(vh, dev)
         ctx.save_for_backward(U, S, Vh)
-        ctx.vectors = True
+        ctx.set_materialize_grads(False)
         return U, S, Vh
 
     @staticmethod
     def backward(ctx, *grads):
         U, S, Vh = ctx.saved_tensors
-        u, s, vh = U._data, S._data, Vh._data
-        k = s.shape[-1]
-        if ctx.vectors:
-            gu, gs, gvh = (None if g is None else g._data for g in grads)
-        else:
-            gu, gs, gvh = None, grads[0]._data, None
-        u, vh = u[..., :, :k], vh[..., :k, :]
+        k = S.shape[-1]
+        gu, gs, gvh = grads
+        U, Vh = U[..., :, :k], Vh[..., :k, :]
         if gu is not None:
             gu = gu[..., :, :k]
         if gvh is not None:
             gvh = gvh[..., :k, :]
-        return C.wrap(_svd_backward(gu, gs, gvh, u, s, vh), S._device), None, None
+        return _svd_backward(gu, gs, gvh, U, S, Vh), None
 
 
 def _svd_backward(gU, gS, gVh, U, S, Vh):
-    """PyTorch's svd_backward (real case) on arrays, for the reduced factors."""
-    xp = C.get_xp(S)
+    """PyTorch's svd_backward (real case) for the reduced factors, in differentiable tensor ops."""
     m, n = U.shape[-2], Vh.shape[-1]
     if gU is None and gVh is None:
-        gS = xp.zeros(S.shape, S.dtype) if gS is None else gS
-        return U @ (gS[..., :, None] * Vh) if m >= n else (U * gS[..., None, :]) @ Vh
-    skew = lambda a: a - _mT(a)  # noqa: E731
-    UhgU = skew(_mT(U) @ gU) if gU is not None else None
-    VhgV = skew(Vh @ _mT(gVh)) if gVh is not None else None
+        gS = S * 0 if gS is None else gS
+        return U @ (gS.unsqueeze(-1) * Vh) if m >= n else (U * gS.unsqueeze(-2)) @ Vh
+
+    def skew(a):
+        return a - a.mT
+
+    UhgU = skew(U.mT @ gU) if gU is not None else None
+    VhgV = skew(Vh @ gVh.mT) if gVh is not None else None
     S2 = S * S
-    E = S2[..., None, :] - S2[..., :, None]
-    idx = xp.arange(S.shape[-1])
-    E[..., idx, idx] = 1
+    E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + _eye(S, S.shape[-1])
     if gU is not None and gVh is not None:
-        gA = (UhgU * S[..., None, :] + S[..., :, None] * VhgV) / E
+        gA = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E
     elif gU is not None:
-        gA = UhgU * (S[..., None, :] / E)
+        gA = UhgU * (S.unsqueeze(-2) / E)
     else:
-        gA = S[..., :, None] * (VhgV / E)
+        gA = S.unsqueeze(-1) * (VhgV / E)
     if gS is not None:
-        gA = gA + _diag_embed(gS)
+        gA = gA + _diag(gS)
     if m > n and gU is not None:
         gA = U @ gA
-        gUSinv = gU / S[..., None, :]
-        gA = gA + gUSinv - U @ (_mT(U) @ gUSinv)
+        gUSinv = gU / S.unsqueeze(-2)
+        gA = gA + gUSinv - U @ (U.mT @ gUSinv)
         gA = gA @ Vh
     elif m < n and gVh is not None:
         gA = gA @ Vh
-        SinvgVh = gVh / S[..., :, None]
-        gA = gA + SinvgVh - (SinvgVh @ _mT(Vh)) @ Vh
+        SinvgVh = gVh / S.unsqueeze(-1)
+        gA = gA + SinvgVh - (SinvgVh @ Vh.mT) @ Vh
         gA = U @ gA
     else:
         gA = U @ (gA @ Vh) if m >= n else (U @ gA) @ Vh
@@ -481,7 +471,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     """(U, S, Vh) with A = U diag(S) Vh, S descending; full_matrices=False gives the reduced factors."""
     _check_float(A, "linalg.svd")
     _check_matrix(A, "linalg.svd")
-    U, S, Vh = _Svd.apply(A, full_matrices, True)
+    U, S, Vh = _Svd.apply(A, full_matrices)
     return _SvdResult(U, S, Vh)
 
 
@@ -489,7 +479,8 @@ def svdvals(A, *, driver=None, out=None):
     """The singular values of each matrix in A, descending."""
     _check_float(A, "linalg.svdvals")
     _check_matrix(A, "linalg.svdvals")
-    return _Svd.apply(A, False, False)
+    # All factors stay in the graph: second derivatives of the values go through the vectors.
+    return _Svd.apply(A, False)[1]
 
 
 class _Qr(Function):
@@ -519,21 +510,17 @@ class _Qr(Function):
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
                                "Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
                                "through linalg.qr.")
-        q, r = Q._data, R._data
-        xp = C.get_xp(q)
-        m, n = q.shape[-2], r.shape[-1]
+        m, n = Q.shape[-2], R.shape[-1]
         if m < n or (ctx.mode == "complete" and m > n):
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
                                "nrows > ncols.")
-        gq = xp.zeros(q.shape, q.dtype) if gQ is None else gQ._data
-        gr = xp.zeros(r.shape, r.dtype) if gR is None else gR._data
+        gQ = Q * 0 if gQ is None else gQ
+        gR = R * 0 if gR is None else gR
         # A = QR, m >= n: M = R gR^T - gQ^T Q; gA = (gQ + Q copyltu(M)) R^-T.
-        M = r @ _mT(gr) - _mT(gq) @ q
-        low = xp.tril(M, -1)
-        copyltu = low + _mT(low) + _diag_embed(xp.diagonal(M, axis1=-2, axis2=-1))
-        b = gq + q @ copyltu
-        gA = _mT(xp.linalg.solve(r, _mT(b)))
-        return C.wrap(gA, Q._device), None
+        M = R @ gR.mT - gQ.mT @ Q
+        low = M.tril(-1)
+        copyltu = low + low.mT + M * _eye(M, M.shape[-1])
+        return solve(R, (gQ + Q @ copyltu).mT).mT, None
 
 
 _node_name(_Qr, "LinalgQrBackward0")
@@ -558,20 +545,20 @@ class _Pinv(Function):
 
     @staticmethod
     def forward(ctx, A, atol, rtol):
-        from .autograd import enable_grad
-
-        leaf = A.detach().requires_grad_(A.requires_grad)
-        with enable_grad():
-            out = _pinv(leaf, atol, rtol)
-        ctx.graph = (leaf, out)
-        return out.detach()
+        ctx.save_for_backward(A)
+        ctx.tol = (atol, rtol)
+        return _pinv(A.detach(), atol, rtol)
 
     @staticmethod
     def backward(ctx, g):
-        from .autograd import grad
+        from .autograd import enable_grad, grad, is_grad_enabled
 
-        leaf, out = ctx.graph
-        (ga,) = grad(out, leaf, g, retain_graph=True)
+        (A,) = ctx.saved_tensors
+        graph = is_grad_enabled()  # create_graph: differentiate through the real input
+        src = A if graph else A.detach().requires_grad_()
+        with enable_grad():
+            out = _pinv(src, *ctx.tol)
+        (ga,) = grad(out, src, g, create_graph=graph)
         return ga, None, None
 
 
@@ -784,3 +771,20 @@ def matrix_power(A, n, *, out=None):
         if n:
             base = base @ base
     return result
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """The cross product of 3-vectors along dim, inputs broadcast: component i is
+    input[i+1] other[i+2] - input[i+2] other[i+1] (indices mod 3)."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        bad = input if not isinstance(input, Tensor) else other
+        raise TypeError(f"linalg_cross(): argument '{'input' if bad is input else 'other'}' must be Tensor, "
+                        f"not {type(bad).__name__}")
+    na, nb = input.shape[dim] if input.dim() else 0, other.shape[dim] if other.dim() else 0
+    if na != 3 or nb != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {na} and {nb}")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(input)} but found {_legacy(other)}")
+    a1, a2 = input.roll(-1, dim), input.roll(-2, dim)
+    b1, b2 = other.roll(-1, dim), other.roll(-2, dim)
+    return a1 * b2 - a2 * b1

@@ -111,6 +111,8 @@ CASES = {
     "matrix_power_-2": (lambda lib, a: lib.matrix_power(a, -2), [(3, 3)]),
     "matrix_power_0": (lambda lib, a: a.matrix_power(0), [(3, 3)]),
     "matrix_power_1": (lambda lib, a: lib.linalg.matrix_power(a, 1), [(3, 3)]),
+    "cross": (lambda lib, a, b: lib.linalg.cross(a, b), [(4, 3), (4, 3)]),
+    "cross_dim_broadcast": (lambda lib, a, b: lib.linalg.cross(a, b, dim=0), [(3, 1, 2), (3, 4, 1)]),
 }
 
 
@@ -201,6 +203,9 @@ ERRORS = [
     (lambda lib: lib.linalg.lstsq(lib.ones(3, 2), lib.ones(2, 2)), False),
     (lambda lib: lib.linalg.pinv(lib.eye(2, dtype=lib.int64)), False),
     (lambda lib: lib.linalg.matrix_rank(lib.ones(3)), False),
+    (lambda lib: lib.linalg.cross(lib.ones(2, 2), lib.ones(2, 2)), False),
+    (lambda lib: lib.linalg.cross(lib.ones(2, 3), lib.ones(1, 2)), False),
+    (lambda lib: lib.linalg.cross(lib.ones(3), lib.ones(3, dtype=lib.float64)), False),
 ]
 
 
@@ -232,3 +237,31 @@ def test_det_gradient_of_a_singular_matrix_matches_torch():
 def test_cond_with_a_matrix_norm_matches_torch():
     compare(lambda lib, a: lib.linalg.cond(a, "fro"), arrays((3, 3)), grad=False)
     compare(lambda lib, a: lib.linalg.cond(a, 1), arrays((2, 3, 3)), grad=False)
+
+
+SECOND = {
+    "inv": (lambda lib, a: lib.linalg.inv(a), (3, 3), ()),
+    "det": (lambda lib, a: lib.linalg.det(a), (3, 3), ()),
+    "solve": (lambda lib, a: lib.linalg.solve(a, a[:, :1] * 2 + 1), (3, 3), ()),
+    "cholesky": (lambda lib, a: lib.linalg.cholesky(a), (3, 3), (0,)),
+    "eigvalsh": (lambda lib, a: lib.linalg.eigvalsh(a), (3, 3), ()),
+    "svdvals": (lambda lib, a: lib.linalg.svdvals(a), (4, 3), ()),
+    "qr_R_abs": (lambda lib, a: lib.linalg.qr(a).R.abs(), (4, 3), ()),
+    "pinv": (lambda lib, a: lib.linalg.pinv(a), (3, 4), ()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND))
+def test_second_derivatives_match_torch(name):
+    fn, shape, spd = SECOND[name]
+    (a,) = arrays(shape, spd=spd, sym=(0,) if name == "eigvalsh" else ())
+    res = []
+    for lib in (torch, xptorch):
+        x = lib.tensor(a, requires_grad=True)
+        out = fn(lib, x)
+        w = lib.tensor(np.random.default_rng(2).standard_normal(tuple(out.shape)))
+        (g,) = lib.autograd.grad((out * w).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), x)
+        res.append((g.detach().numpy(), gg.numpy()))
+    np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-6, atol=1e-7)
