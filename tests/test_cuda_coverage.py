@@ -44,6 +44,7 @@ CPU_ONLY_MODULES = {
     "test_op_regressions.py": "regressions compared with torch on the CPU; " + _OP_TABLE,
     "test_save_files.py": "file-system behaviour of save (temporaries, folders); CUDA tensors' files in test_serialization.py",
     "test_threads.py": "CPU thread counts (BLAS and the fill pool)",
+    "test_type_info.py": "dtype limits and promotion rules: no tensor data on any device",
     "test_tour_out.py": "the tour's report folder; the tour runs on CUDA in test_tour.py",
     "testing/test_pytest_plugin.py": "the plugin's own device fixture, over every device it finds",
     "utils/test_dataloader_workers.py": "worker processes load host data",

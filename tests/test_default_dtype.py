@@ -50,6 +50,12 @@ def test_dtypes_follow_the_default_like_torch(name, default64):
     assert xptorch.get_default_dtype() is xptorch.float64
 
 
+def test_device_factories_follow_the_default(default64, device):
+    for t in (xptorch.zeros(2, device=device), xptorch.tensor([1.5], device=device), xptorch.rand(2, device=device),
+              xptorch.arange(0.0, 2.0, device=device), xptorch.tensor([1, 2], device=device) / 2):
+        assert t.dtype is xptorch.float64 and t.device.type == device
+
+
 def test_values_in_float64(default64):
     x = xptorch.tensor([0.1, 1 / 3])
     assert x.numpy().tolist() == [0.1, 1 / 3]

@@ -1,8 +1,8 @@
 """xptorch.linalg: PyTorch's linear-algebra functions over NumPy's / CuPy's LAPACK routines.
 
-Decompositions and solvers are autograd Functions whose backward is PyTorch's formula written on
-arrays (first derivatives only); norms, pinv, lstsq, matrix_power and multi_dot are built from them
-and from differentiable tensor ops. Errors are PyTorch's, singular and non-positive-definite input
+Decompositions and solvers are autograd Functions: LAPACK forward on arrays, backward PyTorch's formula
+in differentiable tensor ops (so higher derivatives work) and PyTorch's grad_fn names; norms, pinv,
+lstsq, matrix_power, multi_dot and cross are built from them and from other tensor ops. Errors are PyTorch's, singular and non-positive-definite input
 raising LinAlgError (a RuntimeError). On a CUDA device CuPy does not report singular input: the result
 holds inf/nan there, as checking would cost a device synchronisation.
 """
@@ -73,11 +73,6 @@ def _eye(t, n):
 def _diag(v):
     """Tensor v[..., n] as diagonal matrices [..., n, n] (differentiable)."""
     return v.unsqueeze(-1) * _eye(v, v.shape[-1])
-
-
-def _diag_embed(v):
-    xp = C.get_xp(v)
-    return v[..., :, None] * xp.eye(v.shape[-1], dtype=v.dtype)
 
 
 def _batch_prefix(shape, flat_index):
