@@ -267,34 +267,41 @@ class Tensor:
         return self._data.dtype.kind == "f"
 
     def is_complex(self):
+        """Always False: xptorch has no complex dtypes."""
         return False
 
     def inverse(self):
+        """See xptorch.inverse(); the tensor itself is the input."""
         from ._functions import inverse
 
         return inverse(self)
 
     def det(self):
+        """See xptorch.det(); the tensor itself is the input."""
         from ._functions import det
 
         return det(self)
 
     def slogdet(self):
+        """See xptorch.slogdet(); the tensor itself is the input."""
         from ._functions import slogdet
 
         return slogdet(self)
 
     def logdet(self):
+        """See xptorch.logdet(); the tensor itself is the input."""
         from ._functions import logdet
 
         return logdet(self)
 
     def pinverse(self, rcond=1e-15):
+        """See xptorch.pinverse(); the tensor itself is the input."""
         from ._functions import pinverse
 
         return pinverse(self, rcond)
 
     def matrix_power(self, n):
+        """See xptorch.matrix_power(); the tensor itself is the input."""
         from ._functions import matrix_power
 
         return matrix_power(self, n)
