@@ -1028,6 +1028,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 def addmv_(input, mat, vec, *, beta=1, alpha=1):
     """In-place addmv; returns input."""
     return input.addmv_(mat, vec, beta=beta, alpha=alpha)
+
+
 # ---- linear algebra (xptorch.linalg) under PyTorch's older top-level names -------------------------
 @_tensor_args
 def inverse(input, *, out=None):
