@@ -1078,3 +1078,316 @@ def matrix_power(input, n):
     from . import linalg
 
     return linalg.matrix_power(input, n)
+
+
+# ---- shapes, diagonals, searches and order statistics ----------------------------------------
+from ._ops import combine as _comb  # noqa: E402
+from ._ops import diagonal as _diagm  # noqa: E402
+from ._ops import search as _search  # noqa: E402
+from ._ops import stats as _stats  # noqa: E402
+
+
+@_tensor_args
+def nonzero(input, *, as_tuple=False):
+    """Indices of the nonzero elements: an (n, ndim) tensor, or one index tensor per dim (as_tuple)."""
+    return _search.nonzero(input, as_tuple)
+
+
+@_tensor_args
+def argwhere(input):
+    """Indices of the nonzero elements, one row each."""
+    return _search.argwhere(input)
+
+
+@_tensor_args
+def is_nonzero(input):
+    """bool of a one-element tensor."""
+    return _search.is_nonzero(input)
+
+
+@_tensor_args
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct elements (or slices along dim), sorted; optionally where each input went and counts."""
+    return _search.unique(input, sorted, return_inverse, return_counts, dim)
+
+
+@_tensor_args
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Runs of equal consecutive elements (or slices along dim) collapsed to one."""
+    return _search.unique_consecutive(input, return_inverse, return_counts, dim)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """True where an element of `elements` occurs in `test_elements` (either may be a number)."""
+    return _search.isin(elements, test_elements, assume_unique, invert)
+
+
+@_tensor_args
+def bincount(input, weights=None, minlength=0):
+    """Counts of each non-negative integer in a 1-D tensor (or sums of weights)."""
+    return _search.bincount(input, weights, minlength)
+
+
+@_tensor_args
+def histc(input, bins=100, min=0, max=0):
+    """Histogram with equal-width bins over [min, max] (the data's range when both are 0)."""
+    return _search.histc(input, bins, min, max)
+
+
+@_tensor_args
+def take(input, index):
+    """Elements of input, seen as 1-D, at index."""
+    return _search.take(input, index)
+
+
+@_tensor_args
+def take_along_dim(input, indices, dim=None):
+    """gather along dim with input and indices broadcast; the flattened input when dim is None."""
+    return _search.take_along_dim(input, indices, dim)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The 2 x N coordinates of the lower triangle of a row x col matrix."""
+    return _search.tri_indices(row, col, offset, True, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The 2 x N coordinates of the upper triangle of a row x col matrix."""
+    return _search.tri_indices(row, col, offset, False, dtype, device)
+
+
+@_tensor_args
+def index_fill(input, dim, index, value):
+    """A copy with value written at the given indices along dim."""
+    return _search.index_fill(input, dim, index, value)
+
+
+@_tensor_args
+def index_copy(input, dim, index, source):
+    """A copy with source's slices written at the given indices along dim."""
+    return _search.index_copy(input, dim, index, source)
+
+
+@_tensor_args
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal over dims dim1, dim2 (last in the result), as a view."""
+    return _diagm.diagonal(input, offset, dim1, dim2)
+
+
+@_tensor_args
+def trace(input):
+    """Sum of the main diagonal of a matrix."""
+    return _diagm.trace(input)
+
+
+@_tensor_args
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices (in dims dim1, dim2) whose diagonal is input's last dim."""
+    return _diagm.diag_embed(input, offset, dim1, dim2)
+
+
+@_tensor_args
+def diagflat(input, offset=0):
+    """A 2-D tensor with the flattened input on a diagonal."""
+    return _diagm.diagflat(input, offset)
+
+
+@_tensor_args
+def tile(input, dims):
+    """input repeated along each dim (dims padded with leading 1s)."""
+    return _comb.tile(input, dims)
+
+
+@_tensor_args
+def ravel(input):
+    """input flattened to 1-D (a view when possible)."""
+    return input.reshape(-1)
+
+
+@_tensor_args
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views of input split into n near-equal parts, or at the given indices, along dim."""
+    return _comb.tensor_split(input, indices_or_sections, dim)
+
+
+@_tensor_args
+def hsplit(input, indices_or_sections):
+    """tensor_split along dim 1 (dim 0 for 1-D input); an int must divide the size."""
+    return _comb.hsplit(input, indices_or_sections)
+
+
+@_tensor_args
+def vsplit(input, indices_or_sections):
+    """tensor_split along dim 0 of an at least 2-D input."""
+    return _comb.vsplit(input, indices_or_sections)
+
+
+@_tensor_args
+def dsplit(input, indices_or_sections):
+    """tensor_split along dim 2 of an at least 3-D input."""
+    return _comb.dsplit(input, indices_or_sections)
+
+
+def hstack(tensors):
+    """Concatenation along dim 1 (dim 0 for 1-D tensors)."""
+    return _comb.hstack(tensors)
+
+
+def vstack(tensors):
+    """Concatenation along dim 0 of the tensors made at least 2-D."""
+    return _comb.vstack(tensors)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    """Concatenation along dim 2 of the tensors made at least 3-D."""
+    return _comb.dstack(tensors)
+
+
+def column_stack(tensors):
+    """1-D and 0-D tensors as columns, then concatenation along dim 1."""
+    return _comb.column_stack(tensors)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dim (a tuple for several)."""
+    return _comb.atleast_any(tensors, 1)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dims (a tuple for several)."""
+    return _comb.atleast_any(tensors, 2)
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dims (a tuple for several)."""
+    return _comb.atleast_any(tensors, 3)
+
+
+@_tensor_args
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotation by 90 degrees k times in the plane of dims, from the first towards the second."""
+    return _comb.rot90(input, k, dims)
+
+
+@_tensor_args
+def kron(input, other):
+    """Kronecker product."""
+    return _comb.kron(input, other)
+
+
+def block_diag(*tensors):
+    """A block-diagonal matrix of the given (at most 2-D) tensors."""
+    return _comb.block_diag(tensors)
+
+
+def cartesian_prod(*tensors):
+    """All combinations of the 1-D tensors' elements, one per row."""
+    return _comb.cartesian_prod(tensors)
+
+
+@_tensor_args
+def tensordot(a, b, dims=2):
+    """Sum of products over the last dims of a and the first of b (or the listed dims)."""
+    return _comb.tensordot(a, b, dims)
+
+
+@_tensor_args
+def inner(input, other):
+    """Sum of products over the last dims."""
+    return _comb.inner(input, other)
+
+
+@_tensor_args
+def cross(input, other, dim=None):
+    """Cross product of 3-vectors along dim (the first dim of size 3 when None)."""
+    return _comb.cross(input, other, dim)
+
+
+@_tensor_args
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """n-th forward difference along dim, prepend/append joined first."""
+    return _comb.diff(input, n, dim, prepend, append)
+
+
+@_tensor_args
+def swapdims(input, dim0, dim1):
+    """Alias of transpose."""
+    return input.transpose(dim0, dim1)
+
+
+swapaxes = swapdims
+
+
+@_tensor_args
+def cummax(input, dim):
+    """Running maximum along dim and where it was reached."""
+    return _stats.cummax(input, dim)
+
+
+@_tensor_args
+def cummin(input, dim):
+    """Running minimum along dim and where it was reached."""
+    return _stats.cummin(input, dim)
+
+
+@_tensor_args
+def logcumsumexp(input, dim):
+    """log of the running sum of exp along dim, computed stably."""
+    return _stats.logcumsumexp(input, dim)
+
+
+@_tensor_args
+def median(input, dim=None, keepdim=False):
+    """Lower median of all elements, or (values, indices) along dim."""
+    return _stats.median(input, dim, keepdim)
+
+
+@_tensor_args
+def nanmedian(input, dim=None, keepdim=False):
+    """median ignoring NaN."""
+    return _stats.nanmedian(input, dim, keepdim)
+
+
+@_tensor_args
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles (q a number or 1-D tensor in [0, 1]) of all elements or along dim."""
+    return _stats.quantile(input, q, dim, keepdim, interpolation)
+
+
+@_tensor_args
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """quantile ignoring NaN."""
+    return _stats.nanquantile(input, q, dim, keepdim, interpolation)
+
+
+@_tensor_args
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """sum with NaN counted as 0."""
+    return _stats.nansum(input, dim, keepdim, dtype)
+
+
+@_tensor_args
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """mean of the non-NaN elements."""
+    return _stats.nanmean(input, dim, keepdim, dtype)
+
+
+@_tensor_args
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) in one call."""
+    return _stats.std_mean(input, dim, unbiased, keepdim, correction)
+
+
+@_tensor_args
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) in one call."""
+    return _stats.var_mean(input, dim, unbiased, keepdim, correction)
+
+
+@_tensor_args
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) of all elements or along dim."""
+    return _stats.aminmax(input, dim, keepdim)

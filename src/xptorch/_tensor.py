@@ -18,6 +18,10 @@ from ._ops import compare as _cmp
 from ._ops import hyperbolic as _hyp
 from ._ops import special as _special
 from ._ops import elementwise_math as _em
+from ._ops import combine as _comb
+from ._ops import diagonal as _diagm
+from ._ops import search as _search
+from ._ops import stats as _stats
 from ._ops import indexing as _idx
 from ._ops import movement as _movement
 from ._ops import scan as _scan
@@ -1203,6 +1207,132 @@ class Tensor:
     def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
         return _em.fused_(self, lambda a: _em.addbmm(a, batch1, batch2, beta, alpha), "addbmm_")
 
+    # ---- shapes, diagonals, searches and order statistics (combine/diagonal/search/stats.py) --------
+    def nonzero(self, *, as_tuple=False):
+        return _search.nonzero(self, as_tuple)
+
+    def argwhere(self):
+        return _search.argwhere(self)
+
+    def is_nonzero(self):
+        return _search.is_nonzero(self)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _search.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return _search.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _search.bincount(self, weights, minlength)
+
+    def histc(self, bins=100, min=0, max=0):
+        return _search.histc(self, bins, min, max)
+
+    def take(self, index):
+        C.need_tensor(index, "take", "index", 1)
+        return _search.take(self, index)
+
+    def take_along_dim(self, indices, dim=None):
+        C.need_tensor(indices, "take_along_dim", "indices", 1)
+        return _search.take_along_dim(self, indices, dim)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _diagm.diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _diagm.trace(self)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _diagm.diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset=0):
+        return _diagm.diagflat(self, offset)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        return _diagm.fill_diagonal_(self, fill_value, wrap)
+
+    def tile(self, *dims):
+        return _comb.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+    def ravel(self):
+        return self.reshape(-1)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        return _comb.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, sections):
+        return _comb.hsplit(self, sections)
+
+    def vsplit(self, sections):
+        return _comb.vsplit(self, sections)
+
+    def dsplit(self, sections):
+        return _comb.dsplit(self, sections)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _comb.rot90(self, k, dims)
+
+    def kron(self, other):
+        C.need_tensor(other, "kron", "other", 1)
+        return _comb.kron(self, other)
+
+    def inner(self, other):
+        C.need_tensor(other, "inner", "other", 1)
+        return _comb.inner(self, other)
+
+    def cross(self, other, dim=None):
+        C.need_tensor(other, "cross", "other", 1)
+        return _comb.cross(self, other, dim)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return _comb.diff(self, n, dim, prepend, append)
+
+    def swapdims(self, dim0, dim1):
+        return self.transpose(dim0, dim1)
+
+    def cummax(self, dim):
+        return _stats.cummax(self, dim)
+
+    def cummin(self, dim):
+        return _stats.cummin(self, dim)
+
+    def logcumsumexp(self, dim):
+        return _stats.logcumsumexp(self, dim)
+
+    def median(self, dim=None, keepdim=False):
+        return _stats.median(self, dim, keepdim)
+
+    def nanmedian(self, dim=None, keepdim=False):
+        return _stats.nanmedian(self, dim, keepdim)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _stats.quantile(self, q, dim, keepdim, interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _stats.nanquantile(self, q, dim, keepdim, interpolation)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return _stats.nansum(self, dim, keepdim, dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return _stats.nanmean(self, dim, keepdim, dtype)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _stats.aminmax(self, dim, keepdim)
+
+    def index_fill(self, dim, index, value):
+        return _search.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim, index, value):
+        return _inplace.apply(self, lambda a: _search.index_fill(a, dim, index, value))
+
+    def index_copy(self, dim, index, source):
+        return _search.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim, index, source):
+        return _inplace.apply(self, lambda a: _search.index_copy(a, dim, index, source))
+
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
@@ -1983,6 +2113,8 @@ _METHOD_DOCS = {
     "new_full": "full with this tensor's dtype and device unless given.",
     "masked_fill": "A copy with value written where the boolean mask (broadcast) is True.",
     "masked_fill_": "Write value where the boolean mask (broadcast) is True, in place; returns self.",
+    "fill_diagonal_": "Write fill_value on the main diagonal (all dims equal past 2-D; wrap restarts it below "
+                      "the first square of a tall matrix); returns self.",
     "absolute": "|x|, elementwise.", "negative": "-x, elementwise.", "square": "x * x, elementwise.",
     "sign": "-1, 0 or 1 by the sign of each element.", "floor": "Largest integer <= x, elementwise.",
     "ceil": "Smallest integer >= x, elementwise.", "round": "Nearest integer (halves to even), or `decimals` places.",
@@ -2032,6 +2164,12 @@ _IN_PLACE_MORE = ("erfinv_", 'acos_', 'acosh_', 'addbmm_', 'addmm_', 'addmv_', '
     'logical_xor_', 'lt_', 'multiply_', 'nan_to_num_', 'ne_', 'negative_', 'not_equal_', 'rad2deg_', 'remainder_',
     'round_', 'rsqrt_', 'sgn_', 'sign_', 'sin_', 'sinc_', 'sinh_', 'square_', 'subtract_', 'tan_', 'true_divide_',
     'trunc_', 'xlogy_')
+_SEE_FUNCTION_MORE += ('aminmax', 'argwhere', 'bincount', 'cross', 'cummax', 'cummin', 'diag_embed', 'diagflat',
+    'diagonal', 'diff', 'dsplit', 'histc', 'hsplit', 'index_copy', 'index_fill', 'inner', 'is_nonzero', 'kron',
+    'logcumsumexp', 'median', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'nonzero', 'quantile', 'ravel',
+    'rot90', 'swapdims', 'take', 'take_along_dim', 'tensor_split', 'tile', 'trace', 'unique', 'unique_consecutive',
+    'vsplit')
+_IN_PLACE_MORE += ("index_copy_", "index_fill_")
 for _name in _SEE_FUNCTION_MORE:
     _method = Tensor.__dict__.get(_name)
     if _method is not None and not _method.__doc__:

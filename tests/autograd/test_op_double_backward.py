@@ -135,7 +135,8 @@ def _third(lib, call, fn, seed):
 
 # torch's hand-written double backward of the normalisations is not itself differentiated correctly
 # (test_higher_order.py checks xptorch's third derivatives there against finite differences).
-TORCH_THIRD_ORDER_OFF = {"F.batch_norm", "F.layer_norm", "F.instance_norm"}
+TORCH_THIRD_ORDER_OFF = {"F.batch_norm", "F.layer_norm", "F.instance_norm",
+                         "logcumsumexp"}  # torch's has NaN where ours and finite differences are finite
 
 
 @pytest.mark.parametrize("op", [p for p in _grad_ops() if p.values[0].name not in TORCH_THIRD_ORDER_OFF])

@@ -1,0 +1,244 @@
+"""Order statistics and NaN-aware reductions: median, nanmedian, quantile, nanquantile, nansum, nanmean,
+std_mean, var_mean, aminmax, cummax, cummin, logcumsumexp. Values are picked with differentiable gather/sort
+(their gradients and second-order rules come with them); only the positions are computed on arrays."""
+import math
+
+import numpy as np
+
+from . import _common as C
+from ._common import get_xp, wrap
+from .reduce import norm_dim
+from .. import return_types as _rt
+
+
+def _float_only(a, name):
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}(): input tensor must be either float or double dtype, but got "
+                           f"{a.dtype._legacy[:-6]}" if name in ("quantile", "nanquantile") else
+                           f"{name}(): expected input to be a float or double tensor")
+
+
+def nansum(a, dim=None, keepdim=False, dtype=None):
+    if a._data.dtype.kind != "f":
+        return a.sum(dim, keepdim, dtype=dtype)
+    clean = a.masked_fill(a.isnan(), 0)
+    return clean.sum(dim, keepdim, dtype=dtype)
+
+
+def nanmean(a, dim=None, keepdim=False, dtype=None):
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{a.dtype._legacy[:-6]}")
+    keep = ~a.isnan()
+    return nansum(a, dim, keepdim, dtype) / keep.sum(dim, keepdim)
+
+
+def std_mean(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    return a.std(dim, unbiased, keepdim, correction=correction), a.mean(dim, keepdim)
+
+
+def var_mean(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    return a.var(dim, unbiased, keepdim, correction=correction), a.mean(dim, keepdim)
+
+
+def aminmax(a, dim=None, keepdim=False):
+    if a._data.size == 0 and dim is None:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                           "identity.")
+    dims = () if dim is None else dim
+    return _rt.aminmax(a.amin(dims, keepdim), a.amax(dims, keepdim))
+
+
+def _median(a, dim, keepdim, ignore_nan, name):
+    xp = get_xp(a._data)
+    if dim is None:
+        flat = a.reshape(-1)
+        if flat._data.size == 0:
+            return flat.sum() * math.nan if a._data.dtype.kind == "f" else flat.sum()
+        vals, idx = _median(flat, 0, False, ignore_nan, name)
+        return vals
+    nd = a._data.ndim
+    d = norm_dim(dim, max(nd, 1))
+    x = a if nd else a.reshape(1)
+    n = x._data.shape[d]
+    if n == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    svals, sidx = x.sort(d)  # NaN sorts last
+    sd = svals._data
+    nan = xp.isnan(sd) if sd.dtype.kind == "f" else xp.zeros(sd.shape, dtype=bool)
+    if ignore_nan:
+        cnt = (~nan).sum(axis=d, keepdims=True)
+        k = xp.maximum(cnt - 1, 0) // 2
+    else:
+        k = xp.full(tuple(1 if i == d else s for i, s in enumerate(sd.shape)), (n - 1) // 2, dtype=np.int64)
+        # any NaN: the median is NaN, at the first NaN's position
+        first_nan = nan.argmax(axis=d).reshape(k.shape) if nan.size else k
+        k = xp.where(nan.any(axis=d, keepdims=True), first_nan, k)
+    k = wrap(k.astype(np.int64), a._device)
+    vals = svals.gather(d, k)
+    idx = sidx.gather(d, k)
+    if not keepdim:
+        vals, idx = vals.squeeze(d), idx.squeeze(d)
+    if not nd:
+        vals, idx = vals.reshape(()), idx.reshape(())
+    return vals, idx
+
+
+def _no_bool(a, name, dim):
+    if a._data.dtype.kind == "b" and (a._data.size or dim is not None):
+        raise NotImplementedError(f"\"{name}_{'cpu' if dim is None else 'out'}\" not implemented for 'Bool'")
+
+
+def median(a, dim=None, keepdim=False):
+    _no_bool(a, "median", dim)
+    if dim is None:
+        return _median(a, None, False, False, "median")
+    return _rt.median(*_median(a, dim, keepdim, False, "median"))
+
+
+def nanmedian(a, dim=None, keepdim=False):
+    _no_bool(a, "nanmedian", dim)
+    if dim is None:
+        return _median(a, None, False, True, "nanmedian")
+    return _rt.nanmedian(*_median(a, dim, keepdim, True, "nanmedian"))
+
+
+_INTERP = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(a, q, dim, keepdim, interpolation, ignore_nan, name):
+    from .._dtype import _BY_NP
+
+    xp = get_xp(a._data)
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    scalar_q = not isinstance(q, C.Tensor)
+    if scalar_q:
+        if not isinstance(q, (int, float)):
+            raise TypeError(f"{name}() received an invalid combination of arguments")
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+        qd = xp.asarray([q], dtype=a._data.dtype)
+    else:
+        if q._data.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q._data.dtype != a._data.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        qd = q._data.reshape(-1)
+        if qd.size and bool(((qd < 0) | (qd > 1)).any()):
+            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    if interpolation not in _INTERP:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+                           f"but got {interpolation}")
+    if a._data.size == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if dim is None:
+        x, d = a.reshape(-1), 0
+    else:
+        d = norm_dim(dim, max(a._data.ndim, 1))
+        x = a if a._data.ndim else a.reshape(1)
+    svals, _ = x.sort(d)
+    sd = svals._data
+    n = sd.shape[d]
+    nan = xp.isnan(sd)
+    red_shape = tuple(1 if i == d else s for i, s in enumerate(sd.shape))
+    if ignore_nan:
+        cnt = (~nan).sum(axis=d, keepdims=True).astype(sd.dtype)
+    else:
+        cnt = xp.full(red_shape, n, dtype=sd.dtype)
+    any_nan = nan.any(axis=d, keepdims=True)
+    outs = []
+    for j in range(qd.shape[0]):
+        pos = qd[j] * (cnt - 1)
+        if not ignore_nan:  # a row with NaN gives NaN, read from its last sorted place (where NaN sorts)
+            pos = xp.where(any_nan, n - 1, pos).astype(sd.dtype)
+        lo = xp.floor(pos)
+        hi = xp.ceil(pos)
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = xp.round(pos)
+        lo_i = xp.clip(lo, 0, n - 1).astype(np.int64)
+        hi_i = xp.clip(hi, 0, n - 1).astype(np.int64)
+        vlo = svals.gather(d, wrap(lo_i, a._device))
+        vhi = svals.gather(d, wrap(hi_i, a._device))
+        if interpolation == "midpoint":
+            w = xp.where(hi > lo, 0.5, 0.0).astype(sd.dtype)
+        elif interpolation == "linear":
+            w = (pos - lo).astype(sd.dtype)
+        else:
+            w = xp.zeros(red_shape, dtype=sd.dtype)
+        out = vlo + (vhi - vlo) * wrap(w, a._device)
+        if not keepdim or dim is None:
+            out = out.squeeze(d) if dim is not None else out.reshape(())
+            if keepdim and dim is None:
+                out = out.reshape((1,) * a._data.ndim)
+        outs.append(out)
+    if scalar_q:
+        return outs[0]
+    from .shape import stack
+
+    return stack(outs, 0).reshape((qd.shape[0],) + tuple(outs[0]._data.shape)) if q._data.ndim else outs[0]
+
+
+def quantile(a, q, dim=None, keepdim=False, interpolation="linear"):
+    return _quantile(a, q, dim, keepdim, interpolation, False, "quantile")
+
+
+def nanquantile(a, q, dim=None, keepdim=False, interpolation="linear"):
+    return _quantile(a, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+def _cum_extreme(a, dim, take_max, name):
+    xp = get_xp(a._data)
+    nd = a._data.ndim
+    d = norm_dim(dim, max(nd, 1))
+    x = a if nd else a.reshape(1)
+    ad = x._data
+    if ad.dtype.kind == "b":
+        ad = ad.astype(np.int64)
+    n = ad.shape[d]
+    moved = xp.moveaxis(ad, d, 0)
+    idx = xp.zeros(moved.shape, dtype=np.int64)
+    if n:
+        best = moved[0].copy()
+        cur = xp.zeros(moved.shape[1:], dtype=np.int64)
+        isf = ad.dtype.kind == "f"
+        for i in range(1, n):  # one vectorised step per position along dim
+            v = moved[i]
+            take = (v >= best) if take_max else (v <= best)
+            if isf:
+                take = take | xp.isnan(v)
+            best = xp.where(take, v, best)
+            cur = xp.where(take, i, cur)
+            idx[i] = cur
+    idx = xp.moveaxis(idx, 0, d)
+    it = wrap(xp.ascontiguousarray(idx), a._device)
+    vals = x.gather(d, it)
+    if not nd:
+        vals, it = vals.reshape(()), it.reshape(())
+    return getattr(_rt, name)(vals, it)
+
+
+def cummax(a, dim):
+    return _cum_extreme(a, dim, True, "cummax")
+
+
+def cummin(a, dim):
+    return _cum_extreme(a, dim, False, "cummin")
+
+
+def logcumsumexp(a, dim):
+    if a._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{a.dtype._legacy[:-6]}'")
+    nd = a._data.ndim
+    d = norm_dim(dim, max(nd, 1))
+    xp = get_xp(a._data)
+    with_no_grad = a.detach()
+    m = with_no_grad.amax(d, True) if a._data.size else with_no_grad
+    md = m._data
+    md = xp.where(xp.isfinite(md), md, 0).astype(md.dtype)
+    c = wrap(md, a._device)
+    return (a - c).exp().cumsum(d).log() + c
