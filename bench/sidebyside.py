@@ -113,7 +113,10 @@ def _torch_worker(conn, build, threads):
     torch.set_num_threads(threads)
     fn = build(torch)
     while True:
-        cmd, arg = conn.recv()
+        try:
+            cmd, arg = conn.recv()
+        except EOFError:  # the parent gave up (an error on its side)
+            return
         if cmd == "calibrate":
             conn.send(_calls_per_round((fn,), arg))
         elif cmd == "time":
@@ -164,6 +167,7 @@ def _compare_spawned(benchmark, group, build, rounds, round_s, check):
         if conn.recv():
             raise RuntimeError("the spawned torch process imported xptorch: its timings are not stock torch's")
     finally:
+        conn.close()  # a child still waiting for a command sees EOF and exits
         child.join(timeout=30)
         if child.is_alive():
             child.kill()
