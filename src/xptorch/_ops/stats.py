@@ -5,8 +5,10 @@ import math
 
 import numpy as np
 
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import Node
 from . import _common as C
-from ._common import get_xp, wrap
+from ._common import edge, get_xp, quiet, save_check, wrap, wrap_grad
 from .reduce import norm_dim
 from .. import return_types as _rt
 
@@ -230,15 +232,62 @@ def cummin(a, dim):
     return _cum_extreme(a, dim, False, "cummin")
 
 
+def _lcse_scan(arr, axis, reverse=False):
+    """log(cumsum(exp(arr))) along axis by a running logaddexp: exact where exp would under- or overflow."""
+    xp = get_xp(arr)
+    m = xp.moveaxis(arr, axis, 0)
+    if reverse:
+        m = m[::-1]
+    out = m.copy()
+    for i in range(1, out.shape[0]):  # one vectorised step per position along axis
+        out[i] = xp.logaddexp(out[i - 1], out[i])
+    if reverse:
+        out = out[::-1]
+    return xp.ascontiguousarray(xp.moveaxis(out, 0, axis))
+
+
+class LogcumsumexpBackward0(Node):
+    """d out_i / d x_j = exp(x_j - out_i) for j <= i: the gradient is exp(x) times a reversed running
+    log-sum-exp of log(g) - out, taken separately for the positive and negative parts of g."""
+
+    __slots__ = ("a", "out", "d")
+    saves = ("a", "out")
+
+    def backward(self, g):
+        def f():
+            xp = get_xp(g)
+            x, out, d = self.a, self.out, self.d
+            pos = xp.where(g > 0, xp.log(xp.where(g > 0, g, 1)), -math.inf) - out
+            neg = xp.where(g < 0, xp.log(xp.where(g < 0, -g, 1)), -math.inf) - out
+            return (xp.exp(x + _lcse_scan(pos, d, True)) - xp.exp(x + _lcse_scan(neg, d, True))).astype(g.dtype)
+
+        return (quiet(f),)
+
+    def backward_graph(self, g):
+        # sum over i >= j of g_i exp(x_j - out_i), as differentiable ops on an (i, j) table (second order only)
+        d = self.d
+        x = C.saved_in(self, 0, self.a, g._device).movedim(d, -1)
+        out = C.saved_out(self, self.out, g._device).movedim(d, -1)
+        gg = g.movedim(d, -1)
+        n = x._data.shape[-1]
+        xp = get_xp(self.a)
+        below = wrap(xp.tril(xp.ones((n, n), dtype=bool)), g._device)
+        diffs = x.unsqueeze(-2) - out.unsqueeze(-1)
+        table = diffs.masked_fill(~below, -math.inf).exp()
+        return ((gg.unsqueeze(-1) * table).sum(-2).movedim(-1, d),)
+
+
 def logcumsumexp(a, dim):
     if a._data.dtype.kind != "f":
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{a.dtype._legacy[:-6]}'")
     nd = a._data.ndim
     d = norm_dim(dim, max(nd, 1))
-    xp = get_xp(a._data)
-    with_no_grad = a.detach()
-    m = with_no_grad.amax(d, True) if a._data.size else with_no_grad
-    md = m._data
-    md = xp.where(xp.isfinite(md), md, 0).astype(md.dtype)
-    c = wrap(md, a._device)
-    return (a - c).exp().cumsum(d).log() + c
+    if not nd:  # one element: itself
+        return a.clone()
+    out = quiet(_lcse_scan, a._data, d)
+    if a._rg and _grad_state.enabled:
+        node = LogcumsumexpBackward0((edge(a),))
+        node.a, node.out, node.d = a._data, out, d
+        save_check(node, (a, a._data))
+        return wrap_grad(out, a._device, node)
+    return wrap(out, a._device)
