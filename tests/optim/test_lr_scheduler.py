@@ -260,3 +260,15 @@ def test_cyclic_lr_needs_momentum_like_torch():
         o = lib.optim.Adagrad([lib.nn.Parameter(lib.ones(1))])
         with pytest.raises(ValueError, match="^optimizer must support momentum or beta1 with `cycle_momentum`"):
             lib.optim.lr_scheduler.CyclicLR(o, 0.1, 1.0)
+
+
+def test_legacy_base_class_name():
+    class Halving(lr_scheduler._LRScheduler):
+        def get_lr(self):
+            return [g["lr"] * (0.5 if self.last_epoch else 1.0) for g in self.optimizer.param_groups]
+
+    o, _ = build(xptorch, "StepLR", {"step_size": 2})
+    s = Halving(o)
+    o.step()
+    s.step()
+    assert s.get_last_lr() == [0.05, 0.25]

@@ -1,4 +1,4 @@
-"""Adagrad, RMSprop, Adadelta, Adamax, NAdam and RAdam against torch 2.13: trajectories, state_dict
+"""Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Rprop and ASGD against torch 2.13: trajectories, state_dict
 exchange in both directions, repr and argument errors."""
 import numpy as np
 import pytest
@@ -28,6 +28,10 @@ CASES = [
     ("RAdam", {}),
     ("RAdam", {"lr": 0.05, "betas": (0.8, 0.9), "weight_decay": 0.1}),
     ("RAdam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True, "foreach": True}),
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2), "maximize": True}),
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 3, "weight_decay": 0.1, "maximize": True}),
 ]
 NAMES = sorted({name for name, _ in CASES})
 
@@ -69,7 +73,9 @@ def test_trajectory_matches_torch(name, kw, device):
         assert list(st_x[i]) == list(st_t[i])
         for k, v in st_t[i].items():
             assert str(st_x[i][k].dtype).split(".")[1] == str(v.dtype).split(".")[1], k
-            assert st_x[i][k].device.type == ("cpu" if v.dim() == 0 and k in ("step", "mu_product") else device)
+            # Scalar state stays on the CPU, except ASGD's, which lives with the parameter.
+            on_cpu = v.dim() == 0 and k in ("step", "mu_product") and name != "ASGD"
+            assert st_x[i][k].device.type == ("cpu" if on_cpu else device)
             np.testing.assert_allclose(st_x[i][k].numpy(force=True), v.numpy(), rtol=1e-6, atol=1e-7, err_msg=k)
 
 
@@ -142,6 +148,8 @@ BAD = [
     ("Adamax", {"eps": -1.0}), ("Adamax", {"weight_decay": -1}),
     ("NAdam", {"lr": -1}), ("NAdam", {"momentum_decay": -1.0}), ("NAdam", {"betas": (0.9, 1.0)}),
     ("RAdam", {"lr": -1}), ("RAdam", {"eps": -1.0}), ("RAdam", {"weight_decay": -1}),
+    ("Rprop", {"lr": -1}), ("Rprop", {"etas": (1.2, 0.5)}), ("Rprop", {"etas": (0.0, 1.2)}),
+    ("ASGD", {"lr": -1}), ("ASGD", {"weight_decay": -1}),
 ]
 
 

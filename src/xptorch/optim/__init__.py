@@ -9,7 +9,9 @@ from .adadelta import Adadelta
 from .adamax import Adamax
 from .nadam import NAdam
 from .radam import RAdam
+from .rprop import Rprop
+from .asgd import ASGD
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam",
-           "lr_scheduler"]
+           "Rprop", "ASGD", "lr_scheduler"]

@@ -68,3 +68,12 @@ def scalar_value(t):
     if t._device is CPU:
         return float(t._data)
     return t.item()
+
+
+def device_scalar(p, value):
+    """A scalar state tensor on parameter p's device (ASGD keeps 'step', 'eta' and 'mu' there)."""
+    dt = np.float64 if _dtype.get_default_dtype() is _dtype.float64 else np.float32
+    xp = C.get_xp(p._data)
+    with use_device(p._device):
+        arr = xp.full((), value, dt)
+    return C.wrap(arr, p._device)

@@ -150,6 +150,10 @@ class LRScheduler:
         return _group_values(self.optimizer, "lr")
 
 
+class _LRScheduler(LRScheduler):
+    """The base class's former name, kept for schedulers written against it."""
+
+
 def _lambdas(optimizer, lr_lambda):
     n = len(optimizer.param_groups)
     if not isinstance(lr_lambda, (list, tuple)):
