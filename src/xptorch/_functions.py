@@ -1391,3 +1391,16 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def aminmax(input, *, dim=None, keepdim=False):
     """(min, max) of all elements or along dim."""
     return _stats.aminmax(input, dim, keepdim)
+
+
+
+@_tensor_args
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along dim (smallest on ties) and its last index."""
+    return _stats.mode(input, dim, keepdim)
+
+
+@_tensor_args
+def masked_scatter(input, mask, source):
+    """input with source's leading elements written, in order, where mask is True."""
+    return _search.masked_scatter(input, mask, source)

@@ -1321,6 +1321,17 @@ class Tensor:
     def aminmax(self, *, dim=None, keepdim=False):
         return _stats.aminmax(self, dim, keepdim)
 
+    def mode(self, dim=-1, keepdim=False):
+        return _stats.mode(self, dim, keepdim)
+
+    def masked_scatter(self, mask, source):
+        return _search.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask, source):
+        if isinstance(mask, Tensor):
+            _inplace.check_broadcast(self, mask)
+        return _inplace.apply(self, lambda a: _search.masked_scatter(a, mask, source))
+
     def index_fill(self, dim, index, value):
         return _search.index_fill(self, dim, index, value)
 
@@ -2169,7 +2180,8 @@ _SEE_FUNCTION_MORE += ('aminmax', 'argwhere', 'bincount', 'cross', 'cummax', 'cu
     'logcumsumexp', 'median', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'nonzero', 'quantile', 'ravel',
     'rot90', 'swapdims', 'take', 'take_along_dim', 'tensor_split', 'tile', 'trace', 'unique', 'unique_consecutive',
     'vsplit')
-_IN_PLACE_MORE += ("index_copy_", "index_fill_")
+_IN_PLACE_MORE += ("index_copy_", "index_fill_", "masked_scatter_")
+_SEE_FUNCTION_MORE += ("mode", "masked_scatter")
 for _name in _SEE_FUNCTION_MORE:
     _method = Tensor.__dict__.get(_name)
     if _method is not None and not _method.__doc__:

@@ -89,3 +89,7 @@ class aminmax(tuple):
 
     def __reduce__(self):
         return (type(self), (tuple(self),))
+
+
+class mode(_ValuesIndices):
+    __slots__ = ()

@@ -284,3 +284,34 @@ def index_copy(a, dim, index, source):
                            f"{a.dtype._legacy[:-6]} and (source) {source.dtype._legacy[:-6]}")
     cleared = a.masked_fill(wrap(m, a._device), 0)
     return cleared.index_add(d, index, source)
+
+
+def masked_scatter(a, mask, source):
+    """a with source's leading elements written, in order, where mask (broadcast to a) is True."""
+    if not isinstance(mask, C.Tensor):
+        raise TypeError(f"masked_scatter(): argument 'mask' (position 1) must be Tensor, not {type(mask).__name__}")
+    if not isinstance(source, C.Tensor):
+        raise TypeError(f"masked_scatter(): argument 'source' (position 2) must be Tensor, not "
+                        f"{type(source).__name__}")
+    if mask._data.dtype.kind != "b":
+        raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{mask.dtype._legacy[:-6]}")
+    if source._data.dtype != a._data.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
+                           f"{a.dtype._legacy[:-6]} and {source.dtype._legacy[:-6]}")
+    xp = get_xp(a._data)
+    try:
+        shape = np.broadcast_shapes(a._data.shape, mask._data.shape)
+    except ValueError:
+        C.broadcast_error(a._data.shape, mask._data.shape)
+    m = xp.broadcast_to(mask._data, shape)
+    base = a if tuple(a._data.shape) == shape else a.expand(*shape)
+    flat = m.reshape(-1)
+    k = int(flat.sum())
+    if k > source._data.size:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    if source._data.size == 0:  # nothing to take; source still gets its (empty) gradient
+        return base + source.sum() * 0
+    pick = xp.maximum(xp.cumsum(flat) - 1, 0).astype(np.int64)
+    taken = source.reshape(-1).gather(0, wrap(pick, a._device)).reshape(shape)
+    return taken.where(wrap(xp.ascontiguousarray(m), a._device), base)

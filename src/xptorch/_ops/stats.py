@@ -291,3 +291,31 @@ def logcumsumexp(a, dim):
         save_check(node, (a, a._data))
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
+
+
+def mode(a, dim=-1, keepdim=False):
+    """The most frequent value along dim (the smallest among equally frequent ones) and its last index."""
+    from .._dtype import int64
+
+    nd = a._data.ndim
+    d = norm_dim(dim, max(nd, 1))
+    if not nd:
+        return _rt.mode(a.clone(), wrap(get_xp(a._data).zeros((), dtype=np.int64), a._device))
+    xp = get_xp(a._data)
+    x = xp.moveaxis(a._data, d, -1)
+    lead, n = x.shape[:-1], x.shape[-1]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    rows = x.reshape(-1, n)
+    s = xp.sort(rows, axis=1)
+    start = xp.concatenate([xp.ones((s.shape[0], 1), dtype=bool), s[:, 1:] != s[:, :-1]], axis=1)
+    pos = xp.arange(n)
+    start_pos = xp.maximum.accumulate(xp.where(start, pos, 0), axis=1)
+    best = xp.argmax(pos - start_pos, axis=1)
+    v = xp.take_along_axis(s, best[:, None], axis=1)
+    idx = xp.where(rows == v, pos, -1).max(axis=1).astype(np.int64).reshape(lead)
+    it = wrap(xp.ascontiguousarray(xp.expand_dims(idx, d)), a._device)
+    vals = a.gather(d, it)
+    if not keepdim:
+        vals, it = vals.squeeze(d), it.squeeze(d)
+    return _rt.mode(vals, it)
