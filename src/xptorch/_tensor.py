@@ -365,7 +365,7 @@ class Tensor:
     def __float__(self):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        if self._rg:
+        if self._rg and _grad_state.enabled:  # PyTorch stays quiet under no_grad
             _warn_scalar_of_grad()
         return float(self.item())
 
