@@ -1404,3 +1404,9 @@ def mode(input, dim=-1, keepdim=False):
 def masked_scatter(input, mask, source):
     """input with source's leading elements written, in order, where mask is True."""
     return _search.masked_scatter(input, mask, source)
+
+
+@_tensor_args
+def masked_fill(input, mask, value):
+    """A copy of input with value written where the boolean mask (broadcast) is True."""
+    return input.masked_fill(mask, value)
