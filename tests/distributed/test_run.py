@@ -18,6 +18,29 @@ def xptorch_run(*args, timeout=60):
     return rc, out, err, time.monotonic() - t0
 
 
+def stray_segments(before):
+    """MPICH shared-memory segments named since `before` that no live process maps: a failed job's
+    segments that nobody removed (MPI_Finalize would have)."""
+    deadline = time.monotonic() + 2
+    while True:
+        new = segments() - before
+        mapped = set()
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/maps") as f:
+                    mapped.update(line.split(None, 5)[5].strip() for line in f if "mpich_shm_" in line)
+            except (OSError, IndexError):
+                pass
+        stray = new - mapped
+        if not stray or time.monotonic() > deadline:
+            return stray
+        time.sleep(0.1)
+
+
+def segments():
+    return {os.path.join("/dev/shm", n) for n in os.listdir("/dev/shm") if n.startswith("mpich_shm_")}
+
+
 def leftovers():
     out = subprocess.run(["pgrep", "-f", SCRIPT], capture_output=True, text=True).stdout.split()
     return [p for p in out if int(p) != os.getpid()]
@@ -36,6 +59,7 @@ def test_mpi_launcher_sets_torchruns_variables():
 @pytest.mark.parametrize("mode, why", [("raise", "ValueError: rank one broke on purpose"),
                                        ("kill", "ended without an error report")])
 def test_mpi_launcher_ends_the_job_when_a_rank_fails(mode, why):
+    before = segments()
     rc, out, err, took = xptorch_run("--nproc-per-node", "2", SCRIPT, mode, "mpi")
     assert rc != 0
     # A killed rank can take its MPI peers down within milliseconds: they may be named with it.
@@ -43,6 +67,7 @@ def test_mpi_launcher_ends_the_job_when_a_rank_fails(mode, why):
     assert took < 10 + 3  # under 10 s once started (the interpreter and mpiexec take the rest)
     time.sleep(0.2)
     assert leftovers() == []
+    assert stray_segments(before) == set()
 
 
 def test_spawn_launcher_sets_torchruns_variables():
@@ -65,11 +90,13 @@ def test_spawn_launcher_ends_the_job_when_a_rank_fails(mode, why):
 
 @needs_mpi
 def test_uncaught_exception_under_plain_mpiexec_aborts_every_rank():
+    before = segments()
     t0 = time.monotonic()
     rc, out, err = run([mpiexec(), "-n", "2", sys.executable, SCRIPT, "raise", "mpi"], 30)
     assert rc != 0 and time.monotonic() - t0 < 13
     assert "uncaught ValueError on rank 1; calling MPI_Abort" in err, err
     assert leftovers() == []
+    assert stray_segments(before) == set()
 
 
 def test_run_refuses_bad_sizes():

@@ -23,6 +23,9 @@ def _note(suffix, text):
 def _abort_mpi():
     mpi = sys.modules.get("mpi4py.MPI")
     if mpi is not None and mpi.Is_initialized() and not mpi.Is_finalized():
+        from ._shm import mapped_segments, release
+
+        release(mapped_segments())  # MPI_Abort skips MPI_Finalize, which would have removed them
         mpi.COMM_WORLD.Abort(1)
 
 

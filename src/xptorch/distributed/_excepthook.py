@@ -42,6 +42,9 @@ def install_abort_hook(comm):
             # the traceback and this line reach the user's terminal.
             time.sleep(0.25)
         finally:
+            from ._shm import mapped_segments, release
+
+            release(mapped_segments())  # MPI_Abort skips MPI_Finalize, which would have removed them
             comm.Abort(1)
 
     sys.excepthook = hook

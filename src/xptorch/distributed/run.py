@@ -135,6 +135,15 @@ def _failure(run_dir, args, procs):
 
 
 def _stop(procs, run_dir=None, args=None):
+    from ._shm import mapped_segments, release
+
+    # Killed ranks never reach MPI_Finalize: the names of their shared-memory segments are removed here.
+    segments = set()
+    pids = [p.pid for r, p in procs.items() if r is not None and p.poll() is None]
+    if run_dir is not None:
+        pids += [int(pid) for pid in (_read(run_dir, f"rank{r}.pid") for r in _ranks(args)) if pid and pid.isdigit()]
+    for pid in pids:
+        segments |= mapped_segments(pid)
     if run_dir is not None:  # ranks under mpiexec may live outside its process group
         for r in _ranks(args):
             pid = _read(run_dir, f"rank{r}.pid")
@@ -159,6 +168,7 @@ def _stop(procs, run_dir=None, args=None):
             except OSError:
                 pass
             p.wait()
+    release(segments)
 
 
 def _supervise(procs, run_dir, args):
