@@ -595,6 +595,14 @@ def _fused(inp, prod, beta, alpha, fname):
                 f"The expanded size of the tensor ({shp[-1] if shp else 1}) must match the existing size "
                 f"({inp._data.shape[-1] if inp._data.ndim else 1}) at non-singleton dimension {len(shp) - 1}.  "
                 f"Target sizes: [{', '.join(map(str, shp))}].  Tensor sizes: [{', '.join(map(str, inp._data.shape))}]")
+    if prod._data.dtype.kind in "iu":
+        if fname == "addr":
+            for name, k in (("beta", beta), ("alpha", alpha)):
+                if isinstance(k, float):
+                    raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point "
+                                       "number.")
+        else:  # PyTorch's integer kernels take the scalars as integers (0.5 -> 0)
+            beta, alpha = (int(k) if isinstance(k, float) else k for k in (beta, alpha))
     if beta == 0:
         # input's values are ignored (NaN too), its gradient is zero: a where() that never picks it
         never = C.const(get_xp(inp._data).zeros((), dtype=bool), inp._device)
