@@ -257,3 +257,19 @@ def test_float_arange_is_bitwise_torch(args, dtype, device):
     assert x.device.type == device
     np.testing.assert_array_equal(x.cpu().numpy(), t.numpy())
     assert repr(x.cpu()) == xp_message(repr(t))
+
+
+def _mixed_sequences(lib):
+    return [[np.float64(1.5)], [np.float64(1.5), np.float32(1)], [np.int32(1), 2], [np.int32(1), np.int8(2)],
+            [np.float16(1), 2.0], [np.int64(1), 2.5], [lib.tensor(1.0, dtype=lib.float64)],
+            [lib.tensor(1, dtype=lib.int32), 2], [lib.tensor(1, dtype=lib.int8), True], [np.uint8(3), np.int8(1)],
+            [lib.tensor(1.0, dtype=lib.float16), 2.0], [], [[]], [[np.float64(1)], [2.0]], [True, False], [1, 2.0]]
+
+
+@pytest.mark.parametrize("k", range(16))
+def test_tensor_of_a_sequence_promotes_its_elements_dtypes_as_torch(k):
+    """NumPy scalars and tensors inside a list bring their dtype; Python scalars count as the defaults."""
+    want = torch.tensor(_mixed_sequences(torch)[k])
+    got = xptorch.tensor(_mixed_sequences(xptorch)[k])
+    assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+    assert got.tolist() == want.tolist()

@@ -59,32 +59,32 @@ def _finish(arr, dev, requires_grad):
 
 
 def _infer_dtype(data):
-    """PyTorch's default dtype for Python data: bool, int64 or the default float dtype."""
-    kinds = set()
+    """PyTorch's dtype for Python data: the promotion of its elements' dtypes, where a Python bool,
+    int and float count as bool, int64 and the default float dtype, and NumPy scalars and tensors
+    bring their own (``[np.float64(1.5)]`` is float64, ``[np.int32(1), 2]`` int64)."""
+    found = None
     stack = [data]
     while stack:
         x = stack.pop()
         if isinstance(x, (list, tuple)):
             stack.extend(x)
-        elif isinstance(x, bool) or isinstance(x, np.bool_):
-            kinds.add("b")
+            continue
+        if isinstance(x, C.Tensor):
+            d = x.dtype
+        elif isinstance(x, np.generic) and x.dtype.kind in "biuf":
+            d = _dtype.from_numpy_dtype(x.dtype)
+        elif isinstance(x, bool):
+            d = _dtype.bool
         elif isinstance(x, numbers.Integral):
-            kinds.add("i")
+            d = _dtype.int64
         elif isinstance(x, numbers.Real):
-            kinds.add("f")
-        elif isinstance(x, C.Tensor):
-            kinds.add({"b": "b", "i": "i", "u": "i", "f": "f"}[x._data.dtype.kind])
+            d = _dtype.get_default_dtype()
         elif isinstance(x, (str, bytes)):
             raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
         else:
             raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
-    if "f" in kinds:
-        return _dtype.get_default_dtype()
-    if "i" in kinds:
-        return _dtype.int64
-    if "b" in kinds:
-        return _dtype.bool
-    return _dtype.get_default_dtype()
+        found = d if found is None else _dtype.promote_types(found, d)
+    return _dtype.get_default_dtype() if found is None else found
 
 
 def _unwrap_nested(data):
