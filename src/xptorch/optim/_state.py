@@ -8,7 +8,7 @@ from .._ops.inplace import bump
 from ..backend import use_device
 
 __all__ = ["check_lr", "check_nonneg", "check_betas", "scalar_state", "zeros_state", "full_state", "lerp_",
-           "set_", "scalar_value"]
+           "set_", "scalar_value", "each_grad"]
 
 
 def check_lr(lr):
@@ -47,6 +47,28 @@ def full_state(p, value):
 
 def zeros_state(p):
     return full_state(p, 0)
+
+
+def each_grad(optimizer, group, init):
+    """The per-tensor loop over the parameters of `group` that have a gradient, in order, yielding
+    (p, state, data, xp, grad, step): the state made by init(p, state, group) on first use, the gradient
+    negated under `maximize`, the state's 'step' advanced (its value returned as a float)."""
+    maximize = group.get("maximize", False)
+    for p in group["params"]:
+        if p._grad is None:
+            continue
+        st = optimizer.state[p]
+        if not st:
+            init(p, st, group)
+        d = p._data
+        xp = C.get_xp(d)
+        g = p._grad._data
+        if maximize:
+            g = xp.negative(g)
+        step = st["step"]
+        step._data += 1
+        bump(step)
+        yield p, st, d, xp, g, float(step._data)
 
 
 def lerp_(a, b, w, xp):

@@ -1,7 +1,6 @@
 """Adadelta (Zeiler, 2012): steps scaled by the ratio of running RMS of updates and of gradients."""
-from .._ops import _common as C
 from .._ops.inplace import bump
-from ._state import check_lr, check_nonneg, scalar_state, zeros_state
+from ._state import check_lr, check_nonneg, each_grad, scalar_state, zeros_state
 from .optimizer import Optimizer
 from .sgd import _check_flags
 
@@ -38,27 +37,19 @@ class Adadelta(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def _new_state(self, p, st, group):
+        """The state of a parameter at its first step."""
+        st["step"] = scalar_state(0.0)
+        st["square_avg"] = zeros_state(p)
+        st["acc_delta"] = zeros_state(p)
+
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss if given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr = float(group["lr"])
-            rho, eps, wd, maximize = group["rho"], group["eps"], group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = scalar_state(0.0)
-                    st["square_avg"] = zeros_state(p)
-                    st["acc_delta"] = zeros_state(p)
-                d = p._data
-                xp = C.get_xp(d)
-                g = p._grad._data
-                st["step"]._data += 1
-                bump(st["step"])
-                if maximize:
-                    g = xp.negative(g)
+            rho, eps, wd = group["rho"], group["eps"], group["weight_decay"]
+            for p, st, d, xp, g, _ in each_grad(self, group, self._new_state):
                 if wd != 0:
                     g = xp.add(g, xp.multiply(d, wd))
                 v = st["square_avg"]._data

@@ -1,7 +1,6 @@
 """Adagrad (Duchi et al., 2011): per-element step sizes from the running sum of squared gradients."""
-from .._ops import _common as C
 from .._ops.inplace import bump
-from ._state import check_lr, check_nonneg, full_state, scalar_state
+from ._state import check_lr, check_nonneg, each_grad, full_state, scalar_state
 from .optimizer import Optimizer
 from .sgd import _check_flags
 
@@ -50,21 +49,8 @@ class Adagrad(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr = float(group["lr"])
-            wd, lr_decay, eps, maximize = group["weight_decay"], group["lr_decay"], group["eps"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    self._init_state(st, p)
-                d = p._data
-                xp = C.get_xp(d)
-                g = p._grad._data
-                st["step"]._data += 1
-                bump(st["step"])
-                t = float(st["step"]._data)
-                if maximize:
-                    g = xp.negative(g)
+            wd, lr_decay, eps = group["weight_decay"], group["lr_decay"], group["eps"]
+            for p, st, d, xp, g, t in each_grad(self, group, lambda p, st, group: self._init_state(st, p)):
                 if wd != 0:
                     g = xp.add(g, xp.multiply(d, wd))
                 clr = lr / (1 + (t - 1) * lr_decay)

@@ -1,7 +1,6 @@
 """Adamax (Kingma & Ba, 2015, section 7): Adam with the infinity norm in place of the second moment."""
-from .._ops import _common as C
 from .._ops.inplace import bump
-from ._state import check_betas, check_lr, check_nonneg, lerp_, scalar_state, zeros_state
+from ._state import check_betas, check_lr, check_nonneg, each_grad, lerp_, scalar_state, zeros_state
 from .optimizer import Optimizer
 from .sgd import _check_flags
 
@@ -36,29 +35,20 @@ class Adamax(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def _new_state(self, p, st, group):
+        """The state of a parameter at its first step."""
+        st["step"] = scalar_state(0.0)
+        st["exp_avg"] = zeros_state(p)
+        st["exp_inf"] = zeros_state(p)
+
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss if given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr = float(group["lr"])
             beta1, beta2 = group["betas"]
-            eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = scalar_state(0.0)
-                    st["exp_avg"] = zeros_state(p)
-                    st["exp_inf"] = zeros_state(p)
-                d = p._data
-                xp = C.get_xp(d)
-                g = p._grad._data
-                if maximize:
-                    g = xp.negative(g)
-                st["step"]._data += 1
-                bump(st["step"])
-                t = float(st["step"]._data)
+            eps, wd = group["eps"], group["weight_decay"]
+            for p, st, d, xp, g, t in each_grad(self, group, self._new_state):
                 if wd != 0:
                     g = xp.add(g, xp.multiply(d, wd))
                 m = st["exp_avg"]._data

@@ -1,7 +1,6 @@
 """NAdam (Dozat, 2016): Adam with Nesterov momentum and a momentum schedule."""
-from .._ops import _common as C
 from .._ops.inplace import bump
-from ._state import check_betas, check_lr, check_nonneg, lerp_, scalar_state, scalar_value, zeros_state
+from ._state import check_betas, check_lr, check_nonneg, each_grad, lerp_, scalar_state, scalar_value, zeros_state
 from .optimizer import Optimizer
 from .sgd import _check_flags
 
@@ -43,6 +42,13 @@ class NAdam(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def _new_state(self, p, st, group):
+        """The state of a parameter at its first step."""
+        st["step"] = scalar_state(0.0)
+        st["mu_product"] = scalar_state(1.0)
+        st["exp_avg"] = zeros_state(p)
+        st["exp_avg_sq"] = zeros_state(p)
+
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss if given."""
         loss = self._closure_loss(closure)
@@ -50,24 +56,8 @@ class NAdam(Optimizer):
             lr = float(group["lr"])
             beta1, beta2 = group["betas"]
             eps, wd, psi = group["eps"], group["weight_decay"], group["momentum_decay"]
-            maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = scalar_state(0.0)
-                    st["mu_product"] = scalar_state(1.0)
-                    st["exp_avg"] = zeros_state(p)
-                    st["exp_avg_sq"] = zeros_state(p)
-                d = p._data
-                xp = C.get_xp(d)
-                g = p._grad._data
-                if maximize:
-                    g = xp.negative(g)
-                st["step"]._data += 1
-                bump(st["step"])
-                t = float(st["step"]._data)
+            decoupled = group["decoupled_weight_decay"]
+            for p, st, d, xp, g, t in each_grad(self, group, self._new_state):
                 bias_correction2 = 1 - beta2 ** t
                 if wd != 0:
                     if decoupled:

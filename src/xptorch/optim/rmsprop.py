@@ -1,7 +1,6 @@
 """RMSprop (Hinton's lecture 6e), optionally centered (Graves, 2013) and with momentum."""
-from .._ops import _common as C
 from .._ops.inplace import bump
-from ._state import check_lr, check_nonneg, lerp_, scalar_state, zeros_state
+from ._state import check_lr, check_nonneg, each_grad, lerp_, scalar_state, zeros_state
 from .optimizer import Optimizer
 from .sgd import _check_flags
 
@@ -40,31 +39,23 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def _new_state(self, p, st, group):
+        """The state of a parameter at its first step."""
+        st["step"] = scalar_state(0.0)
+        st["square_avg"] = zeros_state(p)
+        if group["momentum"] > 0:
+            st["momentum_buffer"] = zeros_state(p)
+        if group["centered"]:
+            st["grad_avg"] = zeros_state(p)
+
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss if given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr = float(group["lr"])
             alpha, eps, wd = group["alpha"], group["eps"], group["weight_decay"]
-            momentum, centered, maximize = group["momentum"], group["centered"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = scalar_state(0.0)
-                    st["square_avg"] = zeros_state(p)
-                    if momentum > 0:
-                        st["momentum_buffer"] = zeros_state(p)
-                    if centered:
-                        st["grad_avg"] = zeros_state(p)
-                d = p._data
-                xp = C.get_xp(d)
-                g = p._grad._data
-                if maximize:
-                    g = xp.negative(g)
-                st["step"]._data += 1
-                bump(st["step"])
+            momentum, centered = group["momentum"], group["centered"]
+            for p, st, d, xp, g, _ in each_grad(self, group, self._new_state):
                 if wd != 0:
                     g = xp.add(g, xp.multiply(d, wd))
                 v = st["square_avg"]._data

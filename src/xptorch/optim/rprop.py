@@ -1,7 +1,6 @@
 """Rprop (Riedmiller & Braun, 1993): per-element step sizes adapted from the sign of successive gradients."""
-from .._ops import _common as C
 from .._ops.inplace import bump
-from ._state import check_lr, full_state, scalar_state, zeros_state
+from ._state import check_lr, each_grad, full_state, scalar_state, zeros_state
 from .optimizer import Optimizer
 from .sgd import _check_flags
 
@@ -35,28 +34,19 @@ class Rprop(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def _new_state(self, p, st, group):
+        """The state of a parameter at its first step."""
+        st["step"] = scalar_state(0.0)
+        st["prev"] = zeros_state(p)
+        st["step_size"] = full_state(p, float(group["lr"]))
+
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss if given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             lo, hi = group["step_sizes"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = scalar_state(0.0)
-                    st["prev"] = zeros_state(p)
-                    st["step_size"] = full_state(p, float(group["lr"]))
-                d = p._data
-                xp = C.get_xp(d)
-                g = p._grad._data
-                if maximize:
-                    g = xp.negative(g)
-                st["step"]._data += 1
-                bump(st["step"])
+            for p, st, d, xp, g, _ in each_grad(self, group, self._new_state):
                 prev = st["prev"]._data
                 size = st["step_size"]._data
                 s = xp.sign(xp.multiply(g, prev))
