@@ -98,3 +98,13 @@ def test_large_adam_with_a_constant_gradient_stays_with_torch_over_many_steps():
         out.append((p.detach().numpy(), opt.state[p]["exp_avg"].numpy()))
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-6)
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{sorted(k)}" for n, k in CONFIGS])
+def test_large_updates_without_a_blas_match_torch(name, kw, monkeypatch):
+    """Where no BLAS axpy/axpby can be found (another NumPy build), the NumPy passes give torch's values."""
+    monkeypatch.setattr(blas, "_FUNCS", {})
+    assert not blas.axpy(1.0, np.ones(blas.MIN_SIZE, np.float32), np.ones(blas.MIN_SIZE, np.float32))
+    ours = _run(xptorch, name, kw)
+    for a, b in zip(ours, _run(torch, name, kw)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
