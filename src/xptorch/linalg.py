@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _dtype
 from ._ops import _common as C
+from ._ops import reduce as _red
 from ._tensor import Tensor
 from .autograd.function import Function
 
@@ -633,22 +634,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
                            f"Got {_legacy(x)}")
     if dtype is not None:
         x = x.to(dtype)
-    if isinstance(dim, int):
-        dim = (dim,)
-    dims = tuple(dim) if dim is not None else tuple(range(x.dim()))
-    a = x.abs()
-    if ord == math.inf:
-        return a.amax(dim=dims, keepdim=keepdim) if x.numel() else a.sum(dim=dims, keepdim=keepdim)
-    if ord == -math.inf:
-        return a.amin(dim=dims, keepdim=keepdim)
-    if ord == 0:
-        # The count of nonzeros, kept in the graph (zero gradient) as PyTorch's.
-        return (a * 0 + (a != 0).to(x.dtype)).sum(dim=dims, keepdim=keepdim)
-    if ord == 1:
-        return a.sum(dim=dims, keepdim=keepdim)
-    if ord == 2:
-        return (x * x).sum(dim=dims, keepdim=keepdim).sqrt()
-    return (a ** ord).sum(dim=dims, keepdim=keepdim) ** (1.0 / ord)
+    # One node with PyTorch's gradient (zero where the norm is zero) and name: the norm the tensor API uses.
+    return _red.vector_norm(x, ord, dim, keepdim)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):

@@ -1,4 +1,6 @@
 """xptorch.linalg against torch 2.13 in float64: values, gradients and errors, on CPU and the strict 'cuda'."""
+import math
+
 import numpy as np
 import pytest
 
@@ -265,3 +267,39 @@ def test_second_derivatives_match_torch(name):
         res.append((g.detach().numpy(), gg.numpy()))
     np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-7, atol=1e-8)
     np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("fn", ["vector_norm", "norm"])
+@pytest.mark.parametrize("ord", [2, 3, 1, math.inf])
+def test_vector_norm_gradient_at_zero_is_zero_as_torch(fn, ord):
+    """The same node as Tensor.norm: zero gradient where the norm is zero (a composed sqrt gave NaN)."""
+    grads, names = [], []
+    for lib in (xptorch, torch):
+        x = lib.zeros(3, dtype=lib.float64, requires_grad=True)
+        y = getattr(lib.linalg, fn)(x, ord)
+        y.backward()
+        grads.append(x.grad.numpy())
+        names.append(y.grad_fn.name())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert names[0] == names[1]
+
+
+EMPTY_INF_NORMS = [((0,), -math.inf, None), ((2, 0), math.inf, ()), ((2, 0), math.inf, [1, 0]),
+                   ((2, 0), math.inf, 1), ((2, 0, 3), math.inf, (0, 2)), ((0, 3), math.inf, -2),
+                   ((), math.inf, None), ((2, 0), -math.inf, 0)]
+
+
+@pytest.mark.parametrize("shape,ord,dim", EMPTY_INF_NORMS)
+def test_inf_norms_of_empty_tensors_as_torch(shape, ord, dim):
+    """Refused only where a reduced dim is empty, with torch's message; otherwise an empty result."""
+    def run(lib):
+        return lib.linalg.vector_norm(lib.zeros(shape), ord, dim)
+
+    try:
+        want = run(torch)
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError) as got:
+            run(xptorch)
+        assert str(got.value) == str(e)
+        return
+    assert tuple(run(xptorch).shape) == tuple(want.shape)

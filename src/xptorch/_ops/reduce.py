@@ -752,10 +752,8 @@ def _norm_values(ad, p, axes, keepdim):
     xp = _xp(ad)
     x = xp.abs(ad)
     if p == math.inf or p == -math.inf:
-        if x.size == 0:
-            raise RuntimeError(
-                "linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation does not have an identity"
-            )
+        if x.size == 0 and not axes:
+            return x.copy()  # nothing reduced (a 0-d input)
         return (x.max if p > 0 else x.min)(axis=axes, keepdims=keepdim)
     if p == 0:
         return (x != 0).sum(axis=axes, keepdims=keepdim).astype(ad.dtype)
@@ -764,6 +762,20 @@ def _norm_values(ad, p, axes, keepdim):
     if p == 2:
         return xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
     return ((x ** p).sum(axis=axes, keepdims=keepdim)) ** (1.0 / p)
+
+
+def _no_identity(ad, p, dim, axes):
+    """PyTorch's refusal of a max/min norm over an empty dim (reductions over non-empty dims of an
+    empty tensor are fine): the whole tensor named when dim is not given, else the dim as given."""
+    name = "inf" if p > 0 else "-inf"
+    given = [dim] if isinstance(dim, int) else list(dim or ())
+    if not given:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because the "
+                           "operation does not have an identity")
+    for d, ax in zip(given, axes):
+        if ad.shape[ax] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the dimension {d}because "
+                               "this dimension is empty and the operation does not have an identity")
 
 
 def vector_norm(a, p=2, dim=None, keepdim=False):
@@ -777,6 +789,8 @@ def vector_norm(a, p=2, dim=None, keepdim=False):
         p = 2
     p = float(p)
     axes = norm_dims(dim, ad.ndim)
+    if p in (math.inf, -math.inf) and ad.size == 0:
+        _no_identity(ad, p, dim, axes)
     out = quiet(_norm_values, ad, p, axes, keepdim)
     out = _xp(ad).asarray(out).astype(ad.dtype, copy=False)
     if a._rg and _grad_state.enabled:
