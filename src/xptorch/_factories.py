@@ -63,13 +63,23 @@ def _infer_dtype(data):
     int and float count as bool, int64 and the default float dtype, and NumPy scalars and tensors
     bring their own (``[np.float64(1.5)]`` is float64, ``[np.int32(1), 2]`` int64)."""
     found = None
+    default = _dtype.get_default_dtype()
     stack = [data]
     while stack:
         x = stack.pop()
-        if isinstance(x, (list, tuple)):
+        t = type(x)
+        # Exact Python types first: nested lists of plain numbers are the common case.
+        if t is list or t is tuple:
             stack.extend(x)
             continue
-        if isinstance(x, C.Tensor):
+        if t is float:
+            d = default
+        elif t is int:
+            d = _dtype.int64
+        elif isinstance(x, (list, tuple)):
+            stack.extend(x)
+            continue
+        elif isinstance(x, C.Tensor):
             d = x.dtype
         elif isinstance(x, np.generic) and x.dtype.kind in "biuf":
             d = _dtype.from_numpy_dtype(x.dtype)
@@ -78,13 +88,14 @@ def _infer_dtype(data):
         elif isinstance(x, numbers.Integral):
             d = _dtype.int64
         elif isinstance(x, numbers.Real):
-            d = _dtype.get_default_dtype()
+            d = default
         elif isinstance(x, (str, bytes)):
             raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
         else:
             raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
-        found = d if found is None else _dtype.promote_types(found, d)
-    return _dtype.get_default_dtype() if found is None else found
+        if d is not found:
+            found = d if found is None else _dtype.promote_types(found, d)
+    return default if found is None else found
 
 
 def _unwrap_nested(data):
