@@ -241,6 +241,13 @@ def _init_mpi(rank, world_size, seconds):
     if rank is not None and rank != r:
         raise RuntimeError(f"RANK is {rank} but this process is MPI rank {r}: ranks come from mpiexec for the 'mpi' backend")
     install_abort_hook(world)
+    if os.environ.get("XPTORCH_RUN_DIR"):
+        # For `xptorch run`: the shared-memory segments to remove if this job ends without MPI_Finalize,
+        # even when every rank is gone before the launcher could look at them.
+        from ._bootstrap import _note
+        from ._shm import mapped_segments
+
+        _note("shm", "\n".join(sorted(mapped_segments())))
     comm, req = world.Idup()  # non-blocking: a rank that never calls init gives a timeout, not a hang
     from ._work import Work
 

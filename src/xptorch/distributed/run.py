@@ -135,13 +135,16 @@ def _failure(run_dir, args, procs):
 
 
 def _stop(procs, run_dir=None, args=None):
-    from ._shm import mapped_segments, release
+    from ._shm import PREFIX, mapped_segments, release
 
     # Killed ranks never reach MPI_Finalize: the names of their shared-memory segments are removed here.
     segments = set()
     pids = [p.pid for r, p in procs.items() if r is not None and p.poll() is None]
     if run_dir is not None:
         pids += [int(pid) for pid in (_read(run_dir, f"rank{r}.pid") for r in _ranks(args)) if pid and pid.isdigit()]
+        for r in _ranks(args):  # noted by each rank after MPI's start (xptorch.distributed)
+            segments.update(line for line in (_read(run_dir, f"rank{r}.shm") or "").splitlines()
+                            if line.startswith(PREFIX))
     for pid in pids:
         segments |= mapped_segments(pid)
     if run_dir is not None:  # ranks under mpiexec may live outside its process group
@@ -186,6 +189,7 @@ def _supervise(procs, run_dir, args):
                 bad = {r: c for r, c in codes.items() if c}
                 if not bad:
                     return 0
+                _stop(procs, run_dir, args)  # every process has ended: this releases what they left
                 failed = _failure(run_dir, args, procs)
                 r, c = next(iter(bad.items()))
                 what = failed[1] if failed else f"exit code {c}"
