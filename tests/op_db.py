@@ -1259,6 +1259,33 @@ add(
        ("aminmax", "Tensor.aminmax"), errors=[S(T(0))]),
 )
 
+# ---- searching sorted boundaries -------------------------------------------------------------------
+SORTED7 = T(7, values=[-1.5, -1.0, 0.0, 0.0, 0.5, 1.0, 1.5], grad=False)
+add(*nograd(
+    Op("searchsorted", lambda lib, s, v, **k: lib.searchsorted(s, v, **k),
+       [S(SORTED7, T(3, 4)), S(SORTED7, T(3, 4), right=True), S(SORTED7, T(5), side="right", out_int32=True),
+        S(SORTED7, T(4, 3), side="left"), S(T(2, 3, values=[-1.0, 0.0, 1.0, -2.0, 0.5, 2.0]), T(2, 4)),
+        S(T(2, 1, 3, values=[-1.0, 0.0, 1.0, -2.0, 0.5, 2.0]), T(2, 1, 2), right=True),
+        S(SORTED7, 0.5), S(SORTED7, 1, right=True), S(SORTED7, T()), S(T(0), T(3)), S(SORTED7, T(0, 2)),
+        S(T(5, values=[3.0, -1.0, 2.0, 0.0, 1.0]), T(6), sorter=_ix(5, [1, 3, 4, 2, 0])),
+        S(T(3, values=[0.0, 1.0, NAN]), T(4, values=[NAN, 0.5, -INF, INF])).only(*FLOAT),
+        S(T(3, values=[0.0, 1.0, NAN]), T(4, values=[NAN, 0.5, -INF, INF]), right=True).only(*FLOAT)],
+       ("searchsorted",), dtypes=FLOAT + INTS,
+       errors=[S(SORTED7, T(3), side="middle"), S(SORTED7, T(3), side="left", right=True), S(T(), T(3)),
+               S(T(2, 3), T(3, 3)), S(T(2, 3), T(3)), S(T(2, 3), T()), S(T(2, 3), 0.5),
+               S(SORTED7, T(3), sorter=_ix(6, [0, 1, 2, 3, 4, 5])),
+               S(SORTED7, T(3), sorter=T(7, dtype="int32", values=[0, 1, 2, 3, 4, 5, 6])),
+               S(SORTED7, T(3), sorter=_ix(7, [0, 1, 2, 3, 4, 5, 7])),
+               S(SORTED7, T(3), sorter=_ix(7, [0, 1, 2, -1, 4, 5, 6])),
+               S(T(3, dtype="bool"), T(3, dtype="bool")), S(SORTED7, [0.5]), S(SORTED7, "a")]),
+    Op("bucketize", lambda lib, x, b, **k: lib.bucketize(x, b, **k),
+       [S(T(3, 4), SORTED7), S(T(3, 4), SORTED7, right=True, out_int32=True), S(0.5, SORTED7), S(1, SORTED7),
+        S(T(), SORTED7), S(T(0, 3), SORTED7), S(T(3), T(0)),
+        S(T(4, values=[NAN, 0.5, -INF, INF]), T(3, values=[0.0, 1.0, NAN])).only(*FLOAT)],
+       ("bucketize",), dtypes=FLOAT + INTS,
+       errors=[S(T(3), T(2, 3)), S(T(3), T()), S(T(3, dtype="bool"), T(3, dtype="bool")), S([0.5], SORTED7)]),
+))
+
 # Public callables that are not tensor ops, each with why. test_op_coverage.py diffs the public
 # surface against OPS + NOT_OPS, so every name here is a deliberate decision.
 NOT_OPS = (

@@ -1410,3 +1410,20 @@ def masked_scatter(input, mask, source):
 def masked_fill(input, mask, value):
     """A copy of input with value written where the boolean mask (broadcast) is True."""
     return input.masked_fill(mask, value)
+
+
+# ---- searching sorted boundaries, indexed writes and reductions ----------------------------------
+from ._ops import bucketize as _bkt  # noqa: E402
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """Indices into the innermost dim of sorted_sequence where each value of input would be inserted to keep
+    it sorted: the first such place (side='left'), or the last (right=True or side='right'). sorter, when
+    given, holds the indices that sort sorted_sequence along its last dim."""
+    return _bkt.searchsorted(sorted_sequence, input, out_int32, right, side, sorter)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The index of the bucket of 1-D sorted boundaries each element of input falls in:
+    boundaries[i-1] < x <= boundaries[i] (right=False) or boundaries[i-1] <= x < boundaries[i] (right=True)."""
+    return _bkt.bucketize(input, boundaries, out_int32, right)
