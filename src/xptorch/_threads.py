@@ -49,6 +49,17 @@ def set_num_threads(n):
         _num_threads = n
 
 
+def limit_for_worker():
+    """One thread in a DataLoader worker: BLAS when threadpoolctl is there, the random fills always."""
+    global _num_threads
+    try:
+        set_num_threads(1)
+    except ImportError:
+        with _lock:
+            _random.set_fill_threads(1)
+            _num_threads = 1
+
+
 def get_num_interop_threads():
     """Threads for inter-op parallelism (xptorch runs ops one at a time; the value is kept for callers)."""
     return _interop if _interop is not None else _random._cpu_count()

@@ -556,3 +556,45 @@ def test_persistent_workers_restart_an_iterable_dataset_and_a_broken_epoch():
     assert {w.pid for w in dl._workers_iter._workers} == pids
     del dl, dl2
     leaks.check()
+
+
+class SlowFirst(Dataset):
+    """Item 0 takes a while; the others are quick."""
+
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        if i == 0:
+            time.sleep(1.5)
+        return i
+
+
+@pytest.mark.parametrize("lib", ["xptorch", "torch"])
+def test_in_order_false_yields_ready_batches_first(lib):
+    """in_order=False: a slow batch no longer holds back the others; every batch still comes once.
+    The same run through torch's loader is the reference for that behaviour."""
+    mod = xptorch if lib == "xptorch" else torch
+    leaks = _Leaks()
+    got = [int(b) for b in mod.utils.data.DataLoader(SlowFirst(), batch_size=None, num_workers=2, in_order=False)]
+    assert sorted(got) == list(range(12))
+    assert got[0] != 0 and got.index(0) >= 3, got
+    ordered = [int(b) for b in mod.utils.data.DataLoader(SlowFirst(), batch_size=None, num_workers=2)]
+    assert ordered == list(range(12))
+    if lib == "xptorch":
+        leaks.check()
+
+
+class Threads(Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return xptorch.get_num_threads(), torch.get_num_threads()
+
+
+def test_workers_compute_with_one_thread_as_torch():
+    """PyTorch's workers run with one intra-op thread; xptorch's too (BLAS and the random fills)."""
+    ours = [tuple(int(v) for v in b) for b in DataLoader(Threads(), batch_size=None, num_workers=2)]
+    theirs = [tuple(int(v) for v in b) for b in torch.utils.data.DataLoader(Threads(), batch_size=None, num_workers=2)]
+    assert [o[0] for o in ours] == [t[1] for t in theirs] == [1, 1]

@@ -2,7 +2,8 @@
 
 The main process keeps up to prefetch_factor batches per worker in flight, hands batch indices
 round-robin to the workers and yields results in the order it sent them, so the batches are those
-of num_workers=0. Each worker has an index queue and its own socket back; large arrays come through
+of num_workers=0 (with in_order=False, as they arrive, each worker holding at most its share of the
+batches in flight, as PyTorch). Workers compute with one thread, as PyTorch's. Each worker has an index queue and its own socket back; large arrays come through
 shared memory (_transport.py), and each task also says which shared files the worker may write
 again. As in PyTorch, a worker seeds Python's `random` and xptorch's generators with
 base_seed + worker_id and NumPy's global generator with a state mixed from both (base_seed is drawn
@@ -15,6 +16,7 @@ interpreter exit, and on their own when the main process dies.
 import atexit
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import queue
@@ -141,6 +143,7 @@ def _loop(dataset, fetch, index_queue, conn, done, worker_id, num_workers, base_
     global _worker_info
     try:
         sender = _transport._sender = _transport.Sender(conn, keep)
+        _one_thread()
         seed = _seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
         init_error = None
@@ -192,6 +195,13 @@ def _loop(dataset, fetch, index_queue, conn, done, worker_id, num_workers, base_
         pass  # the main process is gone or closed the loader
 
 
+def _one_thread():
+    """A worker computes with one thread, as PyTorch's (the workers are the parallelism)."""
+    from ... import _threads
+
+    _threads.limit_for_worker()
+
+
 def _where(send_idx, indices):
     return "" if indices is None else f" (batch {send_idx}, dataset indices {_short(indices)})"
 
@@ -226,6 +236,7 @@ class MultiProcessIter:
         self._n = loader.num_workers
         self._prefetch = loader.prefetch_factor
         self._timeout = loader.timeout
+        self._in_order = loader.in_order
         ctx = loader.multiprocessing_context
         if ctx is None:
             ctx = multiprocessing.get_context()
@@ -271,6 +282,7 @@ class MultiProcessIter:
         self._send_idx = 0
         self._rcvd_idx = 0
         self._pending = {}  # send_idx -> worker id, for batches in flight
+        self._queued = [[] for _ in range(self._n)]  # per worker, its batches in flight, oldest first
         self._turn = itertools.cycle(range(self._n))
         self._finished = False
         for _ in range(self._prefetch * self._n):
@@ -280,17 +292,23 @@ class MultiProcessIter:
     def reset(self):
         """Next epoch on the same workers (persistent_workers); batches still in flight are dropped."""
         while self._pending:
-            self._receive(self._rcvd_idx)
-            self._pending.pop(self._rcvd_idx)
-            self._rcvd_idx += 1
+            self._take(self._receive(min(self._pending)))
         if self._stream:
             for q in self._index_queues:
                 q.put((_RESUME, None, []))
         self._start_epoch(self._epoch_tasks())
 
     def _dispatch(self):
-        """Send one more batch to the next active worker; False when there is nothing left to send."""
+        """Send one more batch to the next active worker; False when there is nothing left to send
+        (or, with in_order=False, when every worker already holds its share of the batches in flight)."""
         if not any(self._active):
+            return False
+        limit = None if self._in_order else (self._prefetch * self._n) // sum(self._active)
+        for _ in range(self._n):
+            wid = next(self._turn)
+            if self._active[wid] and (limit is None or len(self._queued[wid]) < limit):
+                break
+        else:
             return False
         if self._stream:
             indices = None
@@ -298,12 +316,9 @@ class MultiProcessIter:
             indices = next(self._tasks, None)
             if indices is None:
                 return False
-        for _ in range(self._n):
-            wid = next(self._turn)
-            if self._active[wid]:
-                break
         self._index_queues[wid].put((self._send_idx, indices, self._rx[wid].take_released()))
         self._pending[self._send_idx] = wid
+        self._queued[wid].append(self._send_idx)
         self._send_idx += 1
         return True
 
@@ -314,14 +329,13 @@ class MultiProcessIter:
         if self._closed:
             raise StopIteration
         while True:
-            if self._rcvd_idx >= self._send_idx:
+            if not self._pending:
                 self._finished = True
                 if not self._persistent:
                     self._shutdown()
                 raise StopIteration
-            data = self._receive(self._rcvd_idx)
-            wid = self._pending.pop(self._rcvd_idx)
-            self._rcvd_idx += 1
+            # In order: the oldest batch sent. Otherwise whichever worker answers first (PyTorch's in_order=False).
+            data, wid = self._take(self._receive(min(self._pending) if self._in_order else None))
             if isinstance(data, _StreamEnd):
                 self._active[wid] = False
                 continue
@@ -331,30 +345,42 @@ class MultiProcessIter:
             self._dispatch()
             return data
 
+    def _take(self, answer):
+        """Bookkeeping for a received batch: (data, worker id)."""
+        idx, data = answer
+        wid = self._pending.pop(idx)
+        self._queued[wid].remove(idx)
+        self._rcvd_idx += 1
+        return data, wid
+
     def _receive(self, want):
-        """Batch `want` from the worker it was sent to (each worker answers in the order it was asked)."""
-        wid = self._pending[want]
-        rx = self._rx[wid]
+        """(index, batch) of batch `want` from the worker it was sent to (each worker answers in the
+        order it was asked), or, for want=None, the first answer of any worker with batches in flight."""
+        wids = [self._pending[want]] if want is not None else [w for w in range(self._n) if self._queued[w]]
+        conns = {self._rx[w].conn: w for w in wids}
         waited = 0.0
         while True:
             step = _POLL_S if not self._timeout else min(_POLL_S, self._timeout - waited)
-            try:
-                ready = rx.conn.poll(max(step, 1e-3))
-                if ready:
-                    idx, data = rx.recv()
-                    break
-            except (EOFError, ConnectionResetError, BrokenPipeError):
-                self._worker_died(wid)
+            ready = multiprocessing.connection.wait(list(conns), timeout=max(step, 1e-3))
+            if ready:
+                wid = conns[ready[0]]
+                try:
+                    idx, data = self._rx[wid].recv()
+                except (EOFError, ConnectionResetError, BrokenPipeError):
+                    self._worker_died(wid)
+                break
             waited += step
             if self._timeout and waited >= self._timeout:
                 self._shutdown()
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
-            if not self._workers[wid].is_alive():
-                self._worker_died(wid)
-        if idx != want:
+            for wid in wids:
+                if not self._workers[wid].is_alive():
+                    self._worker_died(wid)
+        due = self._queued[wid][0]
+        if idx != due:
             self._shutdown()
-            raise RuntimeError(f"DataLoader worker {wid} answered batch {idx} where batch {want} was due")
-        return data
+            raise RuntimeError(f"DataLoader worker {wid} answered batch {idx} where batch {due} was due")
+        return idx, data
 
     def _worker_died(self, wid):
         w = self._workers[wid]
