@@ -1293,6 +1293,7 @@ NOT_OPS = (
     "get_default_dtype", "set_default_dtype", "get_printoptions", "set_printoptions", "printoptions", "get_rng_state", "set_rng_state",
     "initial_seed", "manual_seed", "seed", "is_grad_enabled", "load", "save",
     "get_default_device", "set_default_device",  # tests/test_dtype_device.py
+    "compile",  # returns its argument: tests/test_backends_compile.py
     # thread counts: tests/test_threads.py
     "get_num_threads", "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
     # autograd API on a tensor (tests/test_autograd.py)

@@ -57,6 +57,7 @@ from .backend.allocator import keep_freed_memory as _keep_freed_memory  # noqa: 
 
 _keep_freed_memory()  # multi-megabyte temporaries reuse mapped pages (XPTORCH_MALLOC_KEEP=0: off)
 from .serialization import load, save  # noqa: E402
+from .compiler import compile  # noqa: E402,F401  (runs eagerly: returns its argument)
 
 float = _dtype.float32
 int = _dtype.int32
@@ -77,6 +78,7 @@ def __getattr__(name):
     if name in ("autocast", "is_autocast_enabled", "get_autocast_dtype"):
         return getattr(importlib.import_module(".amp", __name__), name)
 
-    if name in ("nn", "optim", "utils", "monitor", "testing", "distributions", "amp", "distributed", "linalg"):
+    if name in ("nn", "optim", "utils", "monitor", "testing", "distributions", "amp", "distributed", "linalg",
+                "backends", "compiler"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'xptorch' has no attribute '{name}'")
