@@ -1286,6 +1286,50 @@ add(*nograd(
        errors=[S(T(3), T(2, 3)), S(T(3), T()), S(T(3, dtype="bool"), T(3, dtype="bool")), S([0.5], SORTED7)]),
 ))
 
+# ---- indexed writes ------------------------------------------------------------------------------
+MASK3 = T(3, dtype="bool", values=[True, False, True], grad=False)
+MASK34 = T(3, 4, dtype="bool", values=[True, False, False, True, False, True, True, False, False, False, True, False],
+           grad=False)
+add(
+    Op("index_put", lambda lib, x, i, v, **k: lib.index_put(x, i, v, **k),
+       [S(T(3, 4), (_ix(2, [0, 2]),), T(4)), S(T(3, 4), (_ix(2, [0, 2]), _ix(2, [1, 3])), T(2)),
+        S(T(3, 4), [_ix(3, [0, 0, 2])], T(3, 4), accumulate=True),
+        S(T(3, 4), (_ix(2, [1, 1]), _ix(2, [3, -1])), T(1), accumulate=True),
+        S(T(3, 4), (MASK3,), T()), S(T(3, 4), (MASK3,), T(1)),
+        S(T(3, 4), (MASK3,), T(1, dtype="float64", grad=False)), S(T(3, 4), (MASK34,), T(5)),
+        S(T(3, 4), (MASK34,), T(5), accumulate=True), S(T(3, 4), (_ix(2, [2, 0]), T(4, dtype="bool", grad=False,
+                                                                   values=[False, True, True, False])), T(2)),
+        S(T(2, 3, 4), (_ix(2, 1, [0, 1]), _ix(3, [2, 0, 1])), T(4)),
+        S(T(4, 3, view="t"), (_ix(2, [-1, 0]),), T(2, 1)), S(T(3, 4), (_ix(0, []),), T(4)),
+        S(T(3, 4), (T(2, dtype="int32", values=[0, 2], grad=False),), T(4)), S(T(), (_ix(1, [0]),), T(1))],
+       ("index_put", "Tensor.index_put"),
+       inplace=lambda lib, x, i, v, **k: x.index_put_(i, v, **k), inplace_names=("Tensor.index_put_",),
+       dtypes=FLOAT + ("int64",),
+       errors=[S(T(3, 4), (_ix(2, [0, 5]),), T(4)), S(T(3, 4), (_ix(2, [0, -4]),), T(4), accumulate=True),
+               S(T(3, 4), (_ix(2, [0, 2]),), T(3)), S(T(3, 4), (_ix(2, [0, 2]),), T(1, 2, 4)),
+               S(T(3, 4), (_ix(2, [0, 2]),), T(4, dtype="float64")).only("float32"),
+               S(T(3, 4), (T(2, dtype="float32", grad=False),), T(4)),
+               S(T(3, 4), (_ix(1, [0]), _ix(1, [0]), _ix(1, [0])), T()), S(T(3, 4), (MASK34, _ix(1, [0])), T()),
+               S(T(3, 4), (T(2, dtype="bool", grad=False),), T()), S(T(3, 4), (_ix(2, [0, 1]), MASK3), T()),
+               S(T(3, 4), (_ix(2, [0, 1]), _ix(3, [0, 1, 2])), T()), S(T(3, 4), _ix(2, [0, 1]), T()),
+               S(T(3, 4), (_ix(2, [0, 1]),), 1.5), S(T(3, 4), (None, _ix(2, [0, 1])), T()),
+               S(T(3, 4), (), T()), S(T(), (), T()), S(T(), (_ix(1, [0]),), T(2))]),
+    Op("index_put_fn_", lambda lib, x, i, v, **k: lib.index_put_(x * 1, i, v, **k),
+       [S(T(3, 4), (_ix(2, [0, 2]),), T(4)), S(T(3, 4), (_ix(3, [1, 1, 0]),), T(1), accumulate=True)], ("index_put_",),
+       errors=[S(T(3, 4), _ix(2, [0, 1]), T()), S(T(3, 4), (_ix(2, [0, 1]),), 1.5)]),
+    Op("put", lambda lib, x, i, s, **k: lib.put(x, i, s, **k),
+       [S(T(2, 3), _ix(2, [0, 5]), T(2)), S(T(2, 3), _ix(2, 2, [0, -1, 3, 4]), T(4)),
+        S(T(2, 3), _ix(3, [1, 1, 2]), T(3), accumulate=True), S(T(4, 3, view="t"), _ix(2, [-12, 11]), T(2, 1)),
+        S(T(), _ix(1, [0]), T()), S(T(2, 3), _ix(0, []), T(0)), S(T(0), _ix(0, []), T(0)),
+        S(T(2, 3), _ix(4, [5, -1, 0, 5]), T(2, 2), accumulate=True)],
+       ("put", "Tensor.put"), inplace=lambda lib, x, i, s, **k: x.put_(i, s, **k), inplace_names=("Tensor.put_",),
+       dtypes=FLOAT + ("int64",),
+       errors=[S(T(2, 3), _ix(2, [0, 6]), T(2)), S(T(2, 3), _ix(2, [0, -7]), T(2), accumulate=True),
+               S(T(2, 3), _ix(2, [0, 1]), T(3)), S(T(2, 3), T(2, dtype="int32", values=[0, 1], grad=False), T(2)),
+               S(T(2, 3), _ix(2, [0, 9]), T(2, dtype="float64")).only("float32"), S(T(0), _ix(1, [0]), T(2)),
+               S(T(2, 3), [0], T(1)), S(T(2, 3), _ix(1, [0]), 1.0)]),
+)
+
 # Public callables that are not tensor ops, each with why. test_op_coverage.py diffs the public
 # surface against OPS + NOT_OPS, so every name here is a deliberate decision.
 NOT_OPS = (

@@ -1427,3 +1427,28 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The index of the bucket of 1-D sorted boundaries each element of input falls in:
     boundaries[i-1] < x <= boundaries[i] (right=False) or boundaries[i-1] <= x < boundaries[i] (right=True)."""
     return _bkt.bucketize(input, boundaries, out_int32, right)
+
+
+from ._ops import index_put as _iput  # noqa: E402
+
+
+def index_put(input, indices, values, accumulate=False):
+    """A copy of input with values (broadcast) written at input[indices], or added there when accumulate
+    (repeated positions then add up); indices is a tuple of long/int index tensors or bool masks."""
+    C.need_tensor(input, "index_put", "input", 1)
+    return _iput.index_put(input, indices, values, accumulate, _pos=2)
+
+
+def index_put_(input, indices, values, accumulate=False):
+    """index_put written into input; returns input."""
+    C.need_tensor(input, "index_put_", "input", 1)
+    from ._ops import inplace as _inplace
+
+    return _inplace.apply(input, lambda a: _iput.index_put(a, indices, values, accumulate, "index_put_", 2))
+
+
+@_tensor_args
+def put(input, index, source, accumulate=False):
+    """A copy of input with source's elements written at the flat positions index names (input seen as 1-D),
+    or added there when accumulate."""
+    return _iput.put(input, index, source, accumulate, _pos=2)

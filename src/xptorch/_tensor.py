@@ -23,6 +23,7 @@ from ._ops import diagonal as _diagm
 from ._ops import search as _search
 from ._ops import stats as _stats
 from ._ops import indexing as _idx
+from ._ops import index_put as _iput
 from ._ops import movement as _movement
 from ._ops import scan as _scan
 from ._ops import sorting as _sort
@@ -1344,6 +1345,18 @@ class Tensor:
     def index_copy_(self, dim, index, source):
         return _inplace.apply(self, lambda a: _search.index_copy(a, dim, index, source))
 
+    def index_put(self, indices, values, accumulate=False):
+        return _iput.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return _inplace.apply(self, lambda a: _iput.index_put(a, indices, values, accumulate, "index_put_"))
+
+    def put(self, index, source, accumulate=False):
+        return _iput.put(self, index, source, accumulate)
+
+    def put_(self, index, source, accumulate=False):
+        return _inplace.apply(self, lambda a: _iput.put(a, index, source, accumulate))
+
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
@@ -2180,8 +2193,8 @@ _SEE_FUNCTION_MORE += ('aminmax', 'argwhere', 'bincount', 'cross', 'cummax', 'cu
     'logcumsumexp', 'median', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'nonzero', 'quantile', 'ravel',
     'rot90', 'swapdims', 'take', 'take_along_dim', 'tensor_split', 'tile', 'trace', 'unique', 'unique_consecutive',
     'vsplit')
-_IN_PLACE_MORE += ("index_copy_", "index_fill_", "masked_scatter_")
-_SEE_FUNCTION_MORE += ("mode", "masked_scatter")
+_IN_PLACE_MORE += ("index_copy_", "index_fill_", "masked_scatter_", "index_put_", "put_")
+_SEE_FUNCTION_MORE += ("mode", "masked_scatter", "index_put", "put")
 for _name in _SEE_FUNCTION_MORE:
     _method = Tensor.__dict__.get(_name)
     if _method is not None and not _method.__doc__:
