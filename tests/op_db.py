@@ -904,6 +904,38 @@ add(
     Op("sinc_at_zero", lambda lib, x: lib.sinc(x), [S(T(3, values=[0.0, 0.5, -1.0]))], (),
        xfail={"test_second_derivatives_match_torch": "gap: torch's second derivative of sinc at 0 is NaN, ours "
                                                      "finite (second and third order, cpu and cuda)"}),
+    # ---- the gamma family and modified Bessel functions (_ops/gamma.py) ----
+    *umath("lgamma", -4.0, 6.0, fn_inplace=False,
+           extra=[S(T(13, values=[NAN, -1.0, -2.0, -2.5, -0.5, 0.5, 1.0, 2.0, 1.0 + 1e-6, 2.0 - 1e-6, 12.9, 13.0, 1e20],
+                      grad=False)),
+                  S(T(6, values=[-30.5, -10.25, 0.001, 50.0, 170.5, 1e300], grad=False)).only("float64")]),
+    # off the poles: higher derivatives there are too steep for the third-order comparison's sin()
+    *umath("digamma", 0.3, 12.0, fn_inplace=False,
+           extra=[S(T(2, 3, low=-2.9, high=-2.1)),
+                  S(T(11, values=[NAN, -1.0, -2.5, -0.5, 1e-8, 1.4616321449683622, 9.999, 10.0, 10.001, 1e10, 1e18],
+                      grad=False))]),
+    # x first (the in-place harness edits the first argument): x.polygamma(n)
+    Op("polygamma", lambda lib, x, n: x.polygamma(n),
+       [S(T(2, 3, low=0.6, high=6.0), n) for n in (0, 1, 2)]
+       + [S(T(2, 3, low=1.5, high=6.0), n) for n in (3, 4)]
+       + [S(T(2, 3, low=-2.8, high=-2.2), n) for n in (1, 2)]
+       + [S(T(), 1), S(T(0, 3), 2), S(T(3, 4, low=0.2, high=3.0, view="t"), 2), S(T(2, 6, low=1.0, view="step"), 3),
+          S(T(2, 3, dtype="int64"), 2), S(T(3, values=[0.5, 3.0, 40.0], grad=False), 10)]
+       + [S(T(9, values=SPECIAL + [-2.0, 1e-300], grad=False), n) for n in (0, 1, 2, 3)],
+       ("Tensor.polygamma",), inplace=lambda lib, x, n: x.polygamma_(n), inplace_names=("Tensor.polygamma_",),
+       errors=[S(T(3), -1)]),
+    Op("polygamma_fn", lambda lib, n, x: lib.polygamma(n, x), [S(2, T(2, 3, low=0.5, high=4.0)), S(1, T(3, low=0.5))],
+       ("polygamma",)),
+    Op("mvlgamma", lambda lib, x, p: x.mvlgamma(p),
+       [S(T(2, 3, low=1.6, high=5.0), p) for p in (1, 2, 4)]
+       + [S(T(low=2.0, high=4.0), 3), S(T(0, 3), 2), S(T(3, 4, low=1.1, high=4.0, view="t"), 2),
+          S(T(2, 3, dtype="int64", low=2, high=6), 2), S(T(3, values=[0.2, -1.0, NAN], grad=False), 2)],
+       ("Tensor.mvlgamma",), inplace=lambda lib, x, p: x.mvlgamma_(p), inplace_names=("Tensor.mvlgamma_",),
+       errors=[S(T(3), 0), S(T(3, dtype="bool"), 2)]),
+    Op("mvlgamma_fn", lambda lib, x, p: lib.mvlgamma(x, p), [S(T(2, 3, low=2.0, high=5.0), 3)], ("mvlgamma",)),
+    *umath("i0", -6.0, 6.0,
+           extra=[S(T(10, values=[NAN, -40.0, -30.0, 29.9, 30.1, 100.0, 700.0, 1e-300, 1e20, -1e20], grad=False))
+                  .only("float64")]),
     *umath("deg2rad"),
     *umath("rad2deg"),
     *umath("trunc", aliases=(("fix", True),)),

@@ -854,6 +854,25 @@ logical_not = _unary_fn("logical_not", lambda t: t.logical_not(), "True where in
 bitwise_not = _unary_fn("bitwise_not", _em.bitwise_not, "~input for integer and bool tensors.")
 round = None  # defined below with its decimals argument
 
+from ._ops import gamma as _gamma  # noqa: E402
+
+lgamma = _unary_fn("lgamma", _gamma.lgamma, "log |Gamma(input)|, elementwise (inf at 0 and the negative integers).")
+digamma = _unary_fn("digamma", _gamma.digamma, "d/dx lgamma(x): -inf at 0, NaN at the negative integers.")
+i0 = _unary_fn("i0", _gamma.i0, "The modified Bessel function of the first kind, order 0.")
+
+
+@_tensor_args
+def polygamma(n, input):
+    """The n-th derivative of digamma (n >= 0), elementwise."""
+    return _gamma.polygamma(n, input)
+
+
+@_tensor_args
+def mvlgamma(input, p):
+    """The multivariate log-gamma of dimension p: sum over i < p of lgamma(input - i/2) + p(p-1)/4 log(pi)."""
+    return _gamma.mvlgamma(input, p)
+
+
 
 def _inplace_fn(name, method):
     def f(input):
@@ -866,7 +885,7 @@ def _inplace_fn(name, method):
 
 for _n in ("sinh_", "cosh_", "tan_", "log10_", "log2_", "log1p_", "expm1_", "exp2_", "erfc_", "erf_", "trunc_",
            "fix_", "frac_", "square_", "rsqrt_", "round_", "floor_", "ceil_", "deg2rad_", "rad2deg_", "sinc_",
-           "negative_", "neg_", "asin_", "acos_", "atan_", "arcsin_", "arccos_", "arctan_", "sin_", "cos_",
+           "negative_", "neg_", "i0_", "asin_", "acos_", "atan_", "arcsin_", "arccos_", "arctan_", "sin_", "cos_",
            "exp_", "log_", "sqrt_", "sigmoid_", "tanh_", "relu_", "abs_", "reciprocal_"):
     if hasattr(C.Tensor, _n):
         globals()[_n] = _inplace_fn(_n, _n)

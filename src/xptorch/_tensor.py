@@ -17,6 +17,7 @@ from ._ops import shape as _sh
 from ._ops import compare as _cmp
 from ._ops import hyperbolic as _hyp
 from ._ops import special as _special
+from ._ops import gamma as _gamma
 from ._ops import elementwise_math as _em
 from ._ops import combine as _comb
 from ._ops import diagonal as _diagm
@@ -768,6 +769,21 @@ class Tensor:
     def erfinv(self):
         return _special.erfinv(self)
 
+    def lgamma(self):
+        return _gamma.lgamma(self)
+
+    def digamma(self):
+        return _gamma.digamma(self)
+
+    def polygamma(self, n):
+        return _gamma.polygamma(n, self)
+
+    def mvlgamma(self, p):
+        return _gamma.mvlgamma(self, p)
+
+    def i0(self):
+        return _gamma.i0(self)
+
     def sqrt(self):
         return _pw.sqrt(self)
 
@@ -1059,6 +1075,23 @@ class Tensor:
 
     def erfinv_(self):
         return _inplace.apply(self, _special.erfinv)
+
+    def lgamma_(self):
+        return _inplace.apply(self, _gamma.lgamma)
+
+    def digamma_(self):
+        return _inplace.apply(self, _gamma.digamma)
+
+    def polygamma_(self, n):
+        _gamma._check_n(n)
+        return _inplace.apply(self, lambda t: _gamma.polygamma(n, t))
+
+    def mvlgamma_(self, p):
+        _gamma.mvlgamma_check_inplace(self, p)
+        return _inplace.apply(self, lambda t: _gamma.mvlgamma(t, p))
+
+    def i0_(self):
+        return _inplace.apply(self, _gamma.i0)
 
     def erfc_(self):
         return _inplace.apply(self, _em.erfc)
@@ -2173,13 +2206,13 @@ for _name, _doc in _METHOD_DOCS.items():
     if _method is not None and not _method.__doc__:
         _method.__doc__ = _doc
 # elementwise math and BLAS-style ops (_ops/elementwise_math.py)
-_SEE_FUNCTION_MORE = ('acos', 'acosh', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv', 'addr', 'arccos', 'arccosh',
+_SEE_FUNCTION_MORE = ('lgamma', 'digamma', 'polygamma', 'mvlgamma', 'i0', 'acos', 'acosh', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv', 'addr', 'arccos', 'arccosh',
     'arcsin', 'arcsinh', 'arctan', 'arctan2', 'arctanh', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'baddbmm',
     'bitwise_and', 'bitwise_left_shift', 'bitwise_not', 'bitwise_or', 'bitwise_right_shift', 'bitwise_xor',
     'copysign', 'deg2rad', 'erf', 'erfc', 'exp2', 'expm1', 'fix', 'float_power', 'fmod', 'frac', 'heaviside', 'hypot',
     'isinf', 'isneginf', 'isposinf', 'isreal', 'log10', 'log1p', 'log2', 'logaddexp', 'logaddexp2', 'logical_xor',
     'nan_to_num', 'positive', 'rad2deg', 'remainder', 'sgn', 'signbit', 'sinc', 'tan', 'trunc', 'xlogy')
-_IN_PLACE_MORE = ("erfinv_", 'acos_', 'acosh_', 'addbmm_', 'addmm_', 'addmv_', 'addr_', 'arccos_', 'arccosh_', 'arcsin_', 'arcsinh_',
+_IN_PLACE_MORE = ("erfinv_", "lgamma_", "digamma_", "polygamma_", "mvlgamma_", "i0_", 'acos_', 'acosh_', 'addbmm_', 'addmm_', 'addmv_', 'addr_', 'arccos_', 'arccosh_', 'arcsin_', 'arcsinh_',
     'arctan2_', 'arctan_', 'arctanh_', 'asin_', 'asinh_', 'atan2_', 'atan_', 'atanh_', 'baddbmm_', 'bitwise_and_',
     'bitwise_left_shift_', 'bitwise_not_', 'bitwise_or_', 'bitwise_right_shift_', 'bitwise_xor_', 'ceil_',
     'copysign_', 'cos_', 'cosh_', 'deg2rad_', 'divide_', 'eq_', 'erf_', 'erfc_', 'exp2_', 'expm1_', 'fix_',
