@@ -215,16 +215,27 @@ def test_one_hot_errors(labels, n, dtype):
                 lambda: XF.one_hot(xptorch.tensor(labels, dtype=getattr(xptorch, dtype)), n))
 
 
+@pytest.mark.parametrize("index_shape", [(300, 300, 2), (290, 280, 2)])
 @pytest.mark.parametrize("dim", [0, 1, -1])
-def test_gather_large_blocks(device, dim):
-    """Inputs above the CPU block size take the blockwise path."""
+def test_gather_large_blocks(device, dim, index_shape):
+    """Inputs above the CPU block size take the blockwise path; an index smaller than the input
+    moves each block's row offsets away from the index's own."""
     from xptorch._ops.indexing import _CHUNK
 
     rng = np.random.default_rng(3)
     shape = (300, 300, 2)
-    assert 1 < shape[0] * shape[1] * shape[2] / _CHUNK < 4  # a few blocks, the last one partial
-    index = rng.integers(0, shape[dim], size=shape)
+    assert 1 < index_shape[0] * index_shape[1] * index_shape[2] / _CHUNK < 4  # a few blocks, the last one partial
+    index = rng.integers(0, shape[dim], size=index_shape)
     check(device, [shape, dim, index], torch.gather, xptorch.gather)
+
+
+@pytest.mark.parametrize("bad", [300, -1])
+def test_gather_large_blocks_bad_index_in_a_late_block(bad):
+    rng = np.random.default_rng(4)
+    index = rng.integers(0, 300, size=(300, 300, 2))
+    index[250, 7, 1] = bad
+    check_error(lambda: torch.gather(torch.zeros(300, 300, 2), 1, torch.tensor(index)),
+                lambda: xptorch.gather(xptorch.zeros(300, 300, 2), 1, xptorch.tensor(index)))
 
 
 @pytest.mark.parametrize("shape,dim", [((3, 4), 1), ((3, 4), 0), ((5,), 0), ((200, 300), 1)])

@@ -67,18 +67,26 @@ _CHUNK = 1 << 17
 
 
 def _blocks(idx, d, shape, keep=None):
-    """(rows, positions) per block of idx's leading rows: flat C-order positions in an array of
-    `shape`, built into one small reused buffer (a full-size int64 temporary costs more in fresh
-    pages than the gather or scatter itself), or into `keep` (idx's shape) when the caller keeps them."""
+    """(rows, part, lin, shift) per block of idx's leading rows: lin + shift are the flat C-order
+    positions in an array of `shape` of the elements the block names. lin is built into one small
+    reused buffer (a full-size int64 temporary costs more in fresh pages than the gather or scatter
+    itself), or into `keep` (idx's shape, shift 0) when the caller keeps the positions. The other
+    axes' offsets are one block-shaped array added elementwise: a broadcast add of per-row offsets
+    is slower (0.48 vs 0.29 ms per 1M int64); the block's first row enters as the scalar shift."""
     strides = _c_strides(shape)
-    base = _offsets(np, idx.shape, d, strides)
     rows = idx.shape[0]
     step = max(1, _CHUNK * rows // idx.size)
-    buf = np.empty((step,) + idx.shape[1:], dtype=np.int64) if keep is None else None
+    head = (min(step, rows),) + idx.shape[1:]
+    base = _offsets(np, head, d, strides)
+    if base is not None:
+        base = np.ascontiguousarray(np.broadcast_to(base, head))
+    row_step = strides[0] if d != 0 else 0
+    buf = np.empty(head, dtype=np.int64) if keep is None else None
     for i in range(0, rows, step):
         part = idx[i:i + step]
-        lin = buf[:part.shape[0]] if keep is None else keep[i:i + step]
-        b = None if base is None else (base[i:i + step] if base.ndim == idx.ndim else base)
+        n = part.shape[0]
+        lin = buf[:n] if keep is None else keep[i:i + step]
+        b = None if base is None else base[:n]
         if strides[d] != 1:
             np.multiply(part, strides[d], out=lin)
             if b is not None:
@@ -87,7 +95,11 @@ def _blocks(idx, d, shape, keep=None):
             np.add(part, b, out=lin)
         else:
             lin[...] = part
-        yield slice(i, i + step), part, lin
+        shift = i * row_step
+        if keep is not None and shift:
+            lin += shift
+            shift = 0
+        yield slice(i, i + step), part, lin, shift
 
 
 def _blockwise(idx):
@@ -103,9 +115,9 @@ def _gather_flat(flat, idx, d, shape, keep=None):
         _check_bounds(idx, size, d)
         return _take(flat, linear_index(idx, d, shape))
     out = np.empty(idx.shape, dtype=flat.dtype)
-    for rows, part, lin in _blocks(idx, d, shape, keep):
+    for rows, part, lin, shift in _blocks(idx, d, shape, keep):
         _check_bounds(part, size, d)
-        np.take(flat, lin, mode="clip", out=out[rows])
+        np.take(flat[shift:], lin, mode="wrap", out=out[rows])  # checked: see _take for the mode
     return out
 
 
@@ -115,8 +127,8 @@ def _scatter_add_flat(out, idx, d, shape, vals):
     if not _blockwise(idx):
         xp.add.at(out, linear_index(idx, d, shape).reshape(-1), vals.reshape(-1))
         return
-    for rows, _, lin in _blocks(idx, d, shape):
-        np.add.at(out, lin.reshape(-1), vals[rows].reshape(-1))
+    for rows, _, lin, shift in _blocks(idx, d, shape):
+        np.add.at(out[shift:], lin.reshape(-1), vals[rows].reshape(-1))
 
 
 def _check_bounds(idx, size, d):
@@ -137,9 +149,10 @@ def _check_bounds(idx, size, d):
 
 
 def _take(arr, idx, axis=None):
-    """arr.take(idx) of indices already checked: NumPy's bounds-free mode is several times faster."""
+    """arr.take(idx) of indices already checked: NumPy's mode="raise" is twice as slow, and "wrap"
+    (branches that always predict on in-range indices) beats "clip" by ~15% (0.63 vs 0.73 ms per 1M)."""
     if isinstance(arr, np.ndarray):
-        return arr.take(idx, axis=axis, mode="clip")
+        return arr.take(idx, axis=axis, mode="wrap")
     return arr.take(idx, axis=axis)
 
 
