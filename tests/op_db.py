@@ -566,6 +566,8 @@ add(*nograd(
     Op("rand_like", lambda lib, x: (lib.rand_like(x), lib.randn_like(x)), [S(T(2, 3))], ("rand_like", "randn_like"),
        compare="meta"),
     Op("randint", lambda lib, *a: lib.randint(*a), [S(0, 5, (3,)), S(3, (2, 2))], ("randint",), compare="meta"),
+    Op("randint_like", lambda lib, x, *a: lib.randint_like(x, *a), [S(T(2, 3), 5), S(T(2, 3), 2, 9)],
+       ("randint_like",), compare="meta"),
     Op("randperm", lambda lib, n: lib.randperm(n), [S(5), S(0)], ("randperm",), compare="meta"),
 ))
 
@@ -1370,6 +1372,10 @@ NOT_OPS = (
     "initial_seed", "manual_seed", "seed", "is_grad_enabled", "load", "save",
     "get_default_device", "set_default_device",  # tests/test_dtype_device.py
     "compile",  # returns its argument: tests/test_backends_compile.py
+    # memory formats, layouts, global switches, inference mode: tests/test_layout_and_switches.py
+    "Tensor.layout", "are_deterministic_algorithms_enabled", "get_float32_matmul_precision",
+    "is_deterministic_algorithms_warn_only_enabled", "is_inference_mode_enabled", "set_float32_matmul_precision",
+    "use_deterministic_algorithms",
     # thread counts: tests/test_threads.py
     "get_num_threads", "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
     # autograd API on a tensor (tests/test_autograd.py)

@@ -25,7 +25,8 @@ from ._device import device, get_default_device, set_default_device
 from ._size import Size
 from ._tensor import Tensor
 from ._tensor_str import set_printoptions, get_printoptions, printoptions
-from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                                 set_grad_enabled)
 from ._factories import (
     arange,
     as_tensor,
@@ -41,6 +42,7 @@ from ._factories import (
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -58,6 +60,11 @@ from .backend.allocator import keep_freed_memory as _keep_freed_memory  # noqa: 
 _keep_freed_memory()  # multi-megabyte temporaries reuse mapped pages (XPTORCH_MALLOC_KEEP=0: off)
 from .serialization import load, save  # noqa: E402
 from .compiler import compile  # noqa: E402,F401  (runs eagerly: returns its argument)
+from ._layout import channels_last, channels_last_3d, contiguous_format, layout, memory_format  # noqa: E402,F401
+from ._layout import preserve_format, strided  # noqa: E402,F401
+from ._settings import (are_deterministic_algorithms_enabled, get_float32_matmul_precision,  # noqa: E402,F401
+                        is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
+                        use_deterministic_algorithms)
 
 float = _dtype.float32
 int = _dtype.int32

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _layout
 from ._device import CPU, canonical, default_device, set_default
 from ._ops import _common as C
 from .backend import array_module, is_device_array, use_device
@@ -248,9 +248,14 @@ def ones(*dims, size=None, dtype=None, device=None, requires_grad=False, out=Non
 
 
 def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
-    """A tensor of the given size with uninitialised values."""
+    """A tensor of the given size with uninitialised values (laid out channels last if asked)."""
     size = _dims(dims, size)
-    return _filled(size, None, dtype, device, requires_grad, name="empty")
+    t = _filled(size, None, dtype, device, requires_grad, name="empty")
+    if memory_format is None or memory_format is _layout.contiguous_format:
+        return t
+    if memory_format is _layout.preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the empty operator")
+    return t.detach().contiguous(memory_format=memory_format).requires_grad_(requires_grad)
 
 
 def _fill_dtype(value):
@@ -485,6 +490,15 @@ def randn_like(input, dtype=None, device=None, requires_grad=False):
     t = input
     dt, dev = _like(t, dtype, device, "randn_like")
     return randn(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+@tensor_args
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """randint with input's shape (and dtype and device unless given): randint_like(x, high) or (x, low, high)."""
+    if high is None:
+        low, high = 0, low
+    dt, dev = _like(input, dtype, device, "randint_like")
+    return randint(low, high, tuple(input._data.shape), dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):

@@ -3,7 +3,7 @@ import threading as _threading
 
 import numpy as np
 
-from . import _dtype, _tensor_str
+from . import _dtype, _layout, _tensor_str
 from ._device import CPU, canonical
 from ._size import Size
 from ._ops import _common as C
@@ -312,8 +312,11 @@ class Tensor:
 
         return matrix_power(self, n)
 
-    def is_contiguous(self):
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None):
+        fmt = _layout_fmt(memory_format, "is_contiguous", _layout.contiguous_format)
+        if fmt in (_layout.contiguous_format, _layout.preserve_format):
+            return bool(self._data.flags.c_contiguous)
+        return _layout.is_dense_in(self._data.shape, self.stride(), fmt)
 
     def stride(self, dim=None):
         st = tuple(s // self._data.dtype.itemsize for s in self._data.strides)
@@ -431,16 +434,42 @@ class Tensor:
         return self
 
     def clone(self, memory_format=None):
-        return _sh.clone(self)
+        """A copy with its own memory; a channels-last input stays channels last unless memory_format says."""
+        fmt = _layout_fmt(memory_format, "clone", _layout.preserve_format)
+        if fmt is _layout.preserve_format:
+            fmt = _layout.channels_last if self._channels_last() else _layout.contiguous_format
+        _layout.rank_error(fmt, self._data.ndim)
+        return _sh.clone(self, None if fmt is _layout.contiguous_format else fmt)
 
     def contiguous(self, memory_format=None):
-        if self._data.flags.c_contiguous:
+        fmt = _layout_fmt(memory_format, "contiguous", _layout.contiguous_format)
+        if fmt is _layout.preserve_format:
+            fmt = _layout.contiguous_format
+        _layout.rank_error(fmt, self._data.ndim)
+        if self.is_contiguous(fmt):
             return self
-        return _sh.clone(self)
+        return _sh.clone(self, None if fmt is _layout.contiguous_format else fmt)
+
+    def _channels_last(self):
+        d = self._data
+        return d.ndim == 4 and not d.flags.c_contiguous and _layout.is_dense_in(d.shape, self.stride(),
+                                                                                _layout.channels_last)
+
+    @property
+    def layout(self):
+        return _layout.strided
 
     def to(self, *args, **kwargs):
+        fmt = _layout_fmt(kwargs.pop("memory_format", None), "to", _layout.preserve_format)
         dev, dt, copy = _parse_to(self, args, kwargs)
-        return _sh.to_copy(self, dt.np if dt is not None else self._data.dtype, dev, copy)
+        if fmt is not _layout.preserve_format:
+            _layout.rank_error(fmt, self._data.ndim)
+        out = _sh.to_copy(self, dt.np if dt is not None else self._data.dtype, dev, copy)
+        if fmt is _layout.preserve_format:
+            if out is not self and self._channels_last() and not out._channels_last():
+                out = out.contiguous(memory_format=_layout.channels_last)
+            return out
+        return out.contiguous(memory_format=fmt)
 
     def cpu(self):
         return _sh.to_copy(self, self._data.dtype, CPU)
@@ -2082,6 +2111,14 @@ def _rebuild(arr, dev, rg):
 import operator as _op  # noqa: E402
 
 _eq, _ne, _lt, _le, _gt, _ge = _op.eq, _op.ne, _op.lt, _op.le, _op.gt, _op.ge
+
+
+def _layout_fmt(fmt, fname, default):
+    if fmt is None:
+        return default
+    if not isinstance(fmt, _layout.memory_format):
+        raise TypeError(f"{fname}(): argument 'memory_format' must be torch.memory_format, not {type(fmt).__name__}")
+    return fmt
 
 
 def _parse_to(t, args, kwargs):

@@ -943,8 +943,14 @@ class ToCopyBackward0(Node):
         return (g.to(device=self.src, dtype=from_numpy_dtype(self.dtype)),)
 
 
-def clone(a):
-    out = a._data.copy()
+def clone(a, fmt=None):
+    """A copy in C order, or laid out in memory format `fmt` (channels last)."""
+    if fmt is None:
+        out = a._data.copy()
+    else:
+        from .._layout import laid_out
+
+        out = laid_out(a._data, fmt)
     if a._rg and _grad_state.enabled:
         return wrap_grad(out, a._device, CloneBackward0((edge(a),)))
     return wrap(out, a._device)

@@ -6,9 +6,15 @@ import threading
 class _State(threading.local):
     def __init__(self):
         self.enabled = True
+        self.inference = False
 
 
 state = _State()
+
+
+def is_inference_mode_enabled():
+    """True inside `inference_mode()` (the current thread's)."""
+    return state.inference
 
 
 def is_grad_enabled():
@@ -91,6 +97,23 @@ class inference_mode(no_grad):
             return super().__new__(cls)(mode)
         return object.__new__(cls)
 
+    _inference = True
+
     def __init__(self, mode=True):
         if not callable(mode):
             self._target = not mode
+            self._inference = bool(mode)
+
+    def __enter__(self):
+        super().__enter__()
+        self._prev_inference = state.inference
+        state.inference = self._inference
+
+    def __exit__(self, *exc):
+        state.inference = self._prev_inference
+        return super().__exit__(*exc)
+
+    def _fresh(self):
+        m = super()._fresh()
+        m._inference = self._inference
+        return m

@@ -1,7 +1,7 @@
 """Neural-network building blocks: Module, Parameter, layers, init, functional."""
 from .modules import *  # noqa: F401,F403
 from .modules import Module, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from . import functional, init, utils  # noqa: F401
 
 
