@@ -41,7 +41,11 @@ class Linear(Module):
 
     def forward(self, input):
         p = self._parameters
-        return linear(input, p["weight"], p["bias"])
+        try:
+            w, b = p["weight"], p["bias"]
+        except KeyError:  # parametrized or hooked (weight_norm) tensors are attributes, not parameters
+            w, b = self.weight, self.bias
+        return linear(input, w, b)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

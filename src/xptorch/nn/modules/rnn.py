@@ -85,7 +85,7 @@ class RNNBase(Module):
 
     @property
     def _flat_weights(self):
-        return [self._parameters.get(n) for n in self._flat_weights_names]
+        return [self._param(n) for n in self._flat_weights_names]
 
     @property
     def all_weights(self):
@@ -117,11 +117,18 @@ class RNNBase(Module):
         return s
 
     # ---- forward ------------------------------------------------------------------------------
+    def _param(self, name):
+        """A weight by name, or None; parametrized and hooked (weight_norm) weights are attributes instead."""
+        p = self._parameters
+        if name in p:
+            return p[name]
+        return getattr(self, name, None)
+
     def _check_input(self, input):
         if input.dim() not in (2, 3):
             what = " tensor" if self.mode.startswith("RNN") else ""
             raise ValueError(f"{self._get_name()}: Expected input to be 2D or 3D, got {input.dim()}D{what} instead")
-        w = self._parameters[self._flat_weights_names[0]]
+        w = self._param(self._flat_weights_names[0])
         if input.dtype != w.dtype:
             raise ValueError(
                 f"RNN input dtype ({input.dtype}) does not match weight dtype ({w.dtype}). Convert input: "
@@ -149,7 +156,7 @@ class RNNBase(Module):
         T, B = input.shape[0], input.shape[1]
         d = 2 if self.bidirectional else 1
         hout = self.proj_size if self.proj_size > 0 else self.hidden_size
-        p = self._parameters
+        p = self._param
         layer_in = input
         h_last, c_last = [], []
         for layer in range(self.num_layers):
@@ -159,8 +166,8 @@ class RNNBase(Module):
                 k = layer * d + direction
                 flat = rnn_layer(
                     mode, layer_in, hx[k], cx[k] if cx is not None else None,
-                    p["weight_ih" + suffix], p["weight_hh" + suffix], p.get("bias_ih" + suffix),
-                    p.get("bias_hh" + suffix), p.get("weight_hr" + suffix), reverse=bool(direction),
+                    p("weight_ih" + suffix), p("weight_hh" + suffix), p("bias_ih" + suffix),
+                    p("bias_hh" + suffix), p("weight_hr" + suffix), reverse=bool(direction),
                 )
                 n = T * B * hout
                 seq = flat[:n].view(T, B, hout) if cx is not None else flat.view(T, B, hout)
@@ -174,9 +181,9 @@ class RNNBase(Module):
         return layer_in, stack(h_last, 0), (stack(c_last, 0) if cx is not None else None)
 
     def _direction(self, layer, direction):
-        p, suffix = self._parameters, f"_l{layer}" + ("_reverse" if direction else "")
-        return (p["weight_ih" + suffix], p["weight_hh" + suffix], p.get("bias_ih" + suffix), p.get("bias_hh" + suffix),
-                p.get("weight_hr" + suffix))
+        p, suffix = self._param, f"_l{layer}" + ("_reverse" if direction else "")
+        return (p("weight_ih" + suffix), p("weight_hh" + suffix), p("bias_ih" + suffix), p("bias_hh" + suffix),
+                p("weight_hr" + suffix))
 
     def _run_packed(self, data, batch_sizes, hx, cx):
         """data (N, I) packed (time-major, batch_sizes[t] sequences at step t); hx, cx as in _run.
@@ -264,7 +271,7 @@ class RNNBase(Module):
         data = packed.data
         if data.dim() != 2:
             raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
-        w = self._parameters[self._flat_weights_names[0]]
+        w = self._param(self._flat_weights_names[0])
         if data.dtype != w.dtype:
             raise ValueError(
                 f"RNN input dtype ({data.dtype}) does not match weight dtype ({w.dtype}). Convert input: "
