@@ -1364,6 +1364,36 @@ add(
                S(T(2, 3), [0], T(1)), S(T(2, 3), _ix(1, [0]), 1.0)]),
 )
 
+# ---- scatter with a reduction ------------------------------------------------------------------------
+IDX24 = _ix(2, 4, [0, 1, 2, 0, 2, 1, 0, 0])
+TIES3, TIES4, IDX4 = T(3, values=[1.0, 2.0, 2.0]), T(4, values=[1.0, 2.0, 0.5, 2.0]), _ix(4, [0, 1, 1, 2])
+ZEROS3, ZEROS4 = T(3, values=[0.0, 2.0, 3.0]), T(4, values=[0.0, 1.5, 0.0, 2.0])
+add(
+    Op("scatter_reduce", lambda lib, x, d, i, s, r, **k: lib.scatter_reduce(x, d, i, s, r, **k),
+       [S(T(3, 4), 0, IDX24, T(2, 4), r, include_self=inc) for r in ("sum", "prod", "mean", "amax", "amin")
+        for inc in (True, False)]
+       + [S(T(4, 3), 1, _ix(2, 4, [2, 0, 2, 1, 1, 1, 0, 2]), T(2, 4), "mean", include_self=False),
+          S(T(4, 3, view="t"), 0, IDX24, T(4, 2, view="t"), "prod"), S(T(), 0, _ix(1, [0]), T(1), "amax"),
+          S(T(3, 4), 0, _ix(0, 4, []), T(0, 4), "sum"),
+          S(TIES3, 0, IDX4, TIES4, "amax"), S(TIES3, 0, IDX4, TIES4, "amin", include_self=False),
+          S(ZEROS3, 0, _ix(4, [0, 1, 2, 2]), ZEROS4, "prod"), S(ZEROS3, 0, _ix(4, [1, 0, 2, 2]), ZEROS4, "prod"),
+          S(ZEROS3, 0, _ix(4, [0, 1, 2, 0]), ZEROS4, "prod", include_self=False),
+          S(T(3, 4), 0, IDX24, T(3, 5), "amax").only("int64"), S(T(3, 4), 0, IDX24, T(2, 4), "max").only("int64"),
+          S(T(3, 4), 0, T(2, 4, dtype="int32", values=[0, 1, 2, 0, 2, 1, 0, 0], grad=False), T(2, 4), "sum"),
+          S(T(3, values=[1.0, 2.0, 3.0]), 0, _ix(3, [0, 1, 1]), T(3, values=[NAN, 1.0, 2.0]), "amin",
+            include_self=False).only(*FLOAT)],
+       ("scatter_reduce", "Tensor.scatter_reduce"),
+       inplace=lambda lib, x, d, i, s, r, **k: x.scatter_reduce_(d, i, s, r, **k),
+       inplace_names=("Tensor.scatter_reduce_",), dtypes=FLOAT + ("int64",),
+       errors=[S(T(3, 4), 0, T(2, 4, dtype="float32", grad=False), T(2, 4), "sum"),
+               S(T(3, 4), 0, IDX24, T(2, 4, dtype="float64"), "sum").only("float32"),
+               S(T(3, 4), 0, IDX24, T(2, 4), "foo"), S(T(3, 4), 0, IDX24, T(2, 4), "add"),
+               S(T(3, 4), 0, IDX24, T(2, 4), None), S(T(3, 4), 0, _ix(4, [0, 1, 2, 0]), T(2, 4), "sum"),
+               S(T(3, 4), 0, _ix(1, 6, [0] * 6), T(2, 6), "sum"), S(T(3, 4), 0, _ix(1, 2, [0, 3]), T(2, 4), "amax"),
+               S(T(3, 4), 1, _ix(1, 2, [0, -1]), T(2, 4), "amin"), S(T(3, 4), 2, IDX24, T(2, 4), "sum"),
+               S(T(3, 4), 0, IDX24, 1.5, "sum"), S(T(3, dtype="bool"), 0, _ix(1, [0]), T(1, dtype="bool"), "mean")]),
+)
+
 # Public callables that are not tensor ops, each with why. test_op_coverage.py diffs the public
 # surface against OPS + NOT_OPS, so every name here is a deliberate decision.
 NOT_OPS = (

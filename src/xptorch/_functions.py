@@ -1471,3 +1471,14 @@ def put(input, index, source, accumulate=False):
     """A copy of input with source's elements written at the flat positions index names (input seen as 1-D),
     or added there when accumulate."""
     return _iput.put(input, index, source, accumulate, _pos=2)
+
+
+from ._ops import scatter_reduce as _sred  # noqa: E402
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """A copy of input where src's elements are reduced ('sum', 'prod', 'mean', 'amax', 'amin') into the
+    positions index names along dim (out[index[i][j]][j] for dim=0), together with input's own value there
+    when include_self; positions nothing is scattered to keep input's value."""
+    C.need_tensor(input, "scatter_reduce", "input", 1)
+    return _sred.scatter_reduce(input, dim, index, src, reduce, include_self, _pos=2)

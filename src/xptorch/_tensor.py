@@ -25,6 +25,7 @@ from ._ops import search as _search
 from ._ops import stats as _stats
 from ._ops import indexing as _idx
 from ._ops import index_put as _iput
+from ._ops import scatter_reduce as _sred
 from ._ops import movement as _movement
 from ._ops import scan as _scan
 from ._ops import sorting as _sort
@@ -1413,6 +1414,13 @@ class Tensor:
     def index_put_(self, indices, values, accumulate=False):
         return _inplace.apply(self, lambda a: _iput.index_put(a, indices, values, accumulate, "index_put_"))
 
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return _sred.scatter_reduce(self, dim, index, src, reduce, include_self)
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return _inplace.apply(self, lambda a: _sred.scatter_reduce(a, dim, index, src, reduce, include_self,
+                                                                  "scatter_reduce_"))
+
     def put(self, index, source, accumulate=False):
         return _iput.put(self, index, source, accumulate)
 
@@ -2263,8 +2271,8 @@ _SEE_FUNCTION_MORE += ('aminmax', 'argwhere', 'bincount', 'cross', 'cummax', 'cu
     'logcumsumexp', 'median', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'nonzero', 'quantile', 'ravel',
     'rot90', 'swapdims', 'take', 'take_along_dim', 'tensor_split', 'tile', 'trace', 'unique', 'unique_consecutive',
     'vsplit')
-_IN_PLACE_MORE += ("index_copy_", "index_fill_", "masked_scatter_", "index_put_", "put_")
-_SEE_FUNCTION_MORE += ("mode", "masked_scatter", "index_put", "put")
+_IN_PLACE_MORE += ("index_copy_", "index_fill_", "masked_scatter_", "index_put_", "put_", "scatter_reduce_")
+_SEE_FUNCTION_MORE += ("mode", "masked_scatter", "index_put", "put", "scatter_reduce")
 for _name in _SEE_FUNCTION_MORE:
     _method = Tensor.__dict__.get(_name)
     if _method is not None and not _method.__doc__:
