@@ -1394,6 +1394,27 @@ add(
                S(T(3, 4), 0, IDX24, 1.5, "sum"), S(T(3, dtype="bool"), 0, _ix(1, [0]), T(1, dtype="bool"), "mean")]),
 )
 
+add(
+    Op("index_reduce", lambda lib, x, d, i, s, r, **k: lib.index_reduce(x, d, i, s, r, **k),
+       [S(T(3, 4), 0, _ix(3, [0, 2, 0]), T(3, 4), r, include_self=inc) for r in ("prod", "mean", "amax", "amin")
+        for inc in (True, False)]
+       + [S(T(3, 4), 1, _ix(5, [3, 0, 3, 3, 1]), T(3, 5), "mean"), S(T(4, 3, view="t"), 0, _ix(2, [1, 1]), T(2, 3), "prod"),
+          S(T(), 0, _ix(1, [0]), T(), "amax"), S(T(3, 4), 0, _ix(0, []), T(0, 4), "amin"),
+          S(TIES3, 0, IDX4, TIES4, "amax"), S(ZEROS3, 0, _ix(4, [0, 1, 2, 2]), ZEROS4, "prod"),
+          S(T(3, 4), 0, T(2, dtype="int32", values=[2, 2], grad=False), T(2, 4), "amin")],
+       ("index_reduce", "Tensor.index_reduce"),
+       inplace=lambda lib, x, d, i, s, r, **k: x.index_reduce_(d, i, s, r, **k),
+       inplace_names=("Tensor.index_reduce_",), dtypes=FLOAT + ("int64",),
+       errors=[S(T(3, 4), 0, _ix(3, [0, 2, 0]), T(3, 4), "sum"), S(T(3, 4), 0, _ix(3, [0, 2, 0]), T(3, 4), None),
+               S(T(3, 4), 0, T(3, dtype="float32", grad=False), T(3, 4), "prod"),
+               S(T(3, 4), 0, _ix(3, 1, [0, 2, 0]), T(3, 4), "prod"),
+               S(T(3, 4), 0, _ix(3, [0, 2, 0]), T(3, 4, dtype="float64"), "prod").only("float32"),
+               S(T(3, 4), 0, _ix(3, [0, 2, 0]), T(2, 4), "prod"), S(T(3, 4), 0, _ix(3, [0, 2, 0]), T(3, 2), "prod"),
+               S(T(3, 4), 2, _ix(3, [0, 2, 0]), T(3, 4), "prod"), S(T(3, 4), 0, _ix(3, [0, 3, 0]), T(3, 4), "mean"),
+               S(T(3, 4), 0, _ix(3, [0, -1, 0]), T(3, 4), "amax"), S(T(3, 4), 0, _ix(3, [0, 2, 0]), 1.5, "prod"),
+               S(T(3, dtype="bool"), 0, _ix(1, [0]), T(1, dtype="bool"), "prod")]),
+)
+
 # Public callables that are not tensor ops, each with why. test_op_coverage.py diffs the public
 # surface against OPS + NOT_OPS, so every name here is a deliberate decision.
 NOT_OPS = (

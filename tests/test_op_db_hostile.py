@@ -27,6 +27,9 @@ EXCLUDED = {
     ("max_binary", "none"): "None taken for the default dim",
     # x[i] = [..] / (..) / an ndarray: torch refuses host sequences, ours copies them in (tests/test_cuda_rules.py)
     ("setitem", "list"): "host sequences accepted as assigned values",
+    # torch fails inside its storage code (setStorage ... out of bounds) for an empty self with include_self=False;
+    # ours refuses the index as it does with include_self=True
+    ("index_reduce", "empty"): "an index into an empty self refused as out of range",
 }
 # A class of deliberate differences: many of torch's nn.functional wrappers are Python code that calls
 # input.size() / input.dim() / input.softmax() before any type check, so a string or None fails there with

@@ -1482,3 +1482,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     when include_self; positions nothing is scattered to keep input's value."""
     C.need_tensor(input, "scatter_reduce", "input", 1)
     return _sred.scatter_reduce(input, dim, index, src, reduce, include_self, _pos=2)
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """A copy of input where source's slices along dim are reduced ('prod', 'mean', 'amax', 'amin') into the
+    slices the 1-D index names, together with input's own values when include_self."""
+    C.need_tensor(input, "index_reduce", "input", 1)
+    return _sred.index_reduce(input, dim, index, source, reduce, include_self, _pos=2)

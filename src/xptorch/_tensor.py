@@ -1421,6 +1421,12 @@ class Tensor:
         return _inplace.apply(self, lambda a: _sred.scatter_reduce(a, dim, index, src, reduce, include_self,
                                                                   "scatter_reduce_"))
 
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        return _sred.index_reduce(self, dim, index, source, reduce, include_self)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        return _inplace.apply(self, lambda a: _sred.index_reduce(a, dim, index, source, reduce, include_self))
+
     def put(self, index, source, accumulate=False):
         return _iput.put(self, index, source, accumulate)
 
@@ -2273,8 +2279,8 @@ _SEE_FUNCTION_MORE += ('aminmax', 'argwhere', 'bincount', 'cross', 'cummax', 'cu
     'logcumsumexp', 'median', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'nonzero', 'quantile', 'ravel',
     'rot90', 'swapdims', 'take', 'take_along_dim', 'tensor_split', 'tile', 'trace', 'unique', 'unique_consecutive',
     'vsplit')
-_IN_PLACE_MORE += ("index_copy_", "index_fill_", "masked_scatter_", "index_put_", "put_", "scatter_reduce_")
-_SEE_FUNCTION_MORE += ("mode", "masked_scatter", "index_put", "put", "scatter_reduce")
+_IN_PLACE_MORE += ("index_copy_", "index_fill_", "masked_scatter_", "index_put_", "put_", "scatter_reduce_", "index_reduce_")
+_SEE_FUNCTION_MORE += ("mode", "masked_scatter", "index_put", "put", "scatter_reduce", "index_reduce")
 for _name in _SEE_FUNCTION_MORE:
     _method = Tensor.__dict__.get(_name)
     if _method is not None and not _method.__doc__:

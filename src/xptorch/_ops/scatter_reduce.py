@@ -15,6 +15,7 @@ from ..autograd.node import Node
 from . import _common as C
 from ._common import edge, get_xp, wrap, wrap_grad
 from .indexing import _check_bounds, _prepare, _shape_str, linear_index
+from .reduce import norm_dim
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 _ALIASES = {"max": "amax", "min": "amin"}  # accepted by PyTorch's forward; its backward refuses them
@@ -162,3 +163,72 @@ def scatter_reduce(a, dim, index, src, reduce, include_self=True, _fname="scatte
         node.dim, node.reduce, node.include_self, node.dev = d, reduce, bool(include_self), a._device
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
+
+
+# ---- index_reduce ------------------------------------------------------------------------------------
+_INDEX_REDUCES = ("prod", "mean", "amax", "amin")
+_beta_warned = []
+
+
+def _sizes(shape):
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def index_reduce(a, dim, index, source, reduce, include_self=True, _pos=1):
+    """source's slices along dim reduced into a's slices at the positions the 1-D index names: scatter_reduce
+    with the index spread over source's shape (the same values and, with index_select for gather, PyTorch's
+    gradient rule)."""
+    C.need_tensor(index, "index_reduce", "index", _pos + 1)
+    C.need_tensor(source, "index_reduce", "source", _pos + 2)
+    if not isinstance(reduce, str):
+        raise TypeError(f"index_reduce(): argument 'reduce' (position {_pos + 3}) must be str, not "
+                        f"{type(reduce).__name__}")
+    if reduce not in _INDEX_REDUCES:
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    ad, idx, sd = a._data, index._data, source._data
+    d = norm_dim(dim, ad.ndim)
+    if idx.ndim > 1:
+        raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+                         f"{index.dtype._legacy[:-6]} and size: {_sizes(idx.shape)}")
+    if idx.dtype not in (np.dtype(np.int64), np.dtype(np.int32)):
+        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: {index.dtype._legacy[:-6]}")
+    if sd.dtype != ad.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({a.dtype._legacy[:-6]}) and source ({source.dtype._legacy[:-6]}) "
+                           "must have the same scalar type")
+    if d != 0 and d >= sd.ndim:
+        raise RuntimeError(f"index_reduce_(): Indexing dim {d} is out of bounds of the source tensor with dim {sd.ndim}")
+    n_src = 1 if sd.ndim == 0 else sd.shape[d]
+    if idx.size != n_src:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                           f"({n_src}), for dim: {d}")
+    s_self, s_src = list(ad.shape), list(sd.shape)
+    if ad.ndim and sd.ndim:
+        del s_self[d], s_src[d]
+    if s_self != s_src:
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. Got "
+                           f"self.shape = {_sizes(ad.shape)} source.shape = {_sizes(sd.shape)}")
+    for t in (index, source):
+        if t._device is not a._device:
+            C.device_mismatch(a, t)
+    if ad.dtype.kind == "b":
+        raise NotImplementedError("\"index_func_\" not implemented for 'Bool'")
+    size = ad.shape[d] if ad.ndim else 1
+    flat = idx.reshape(-1)
+    if flat.size and type(flat) is np.ndarray and bool(((flat < 0) | (flat >= size)).any()):
+        raise IndexError("index out of range in self")
+    if flat.size and type(flat) is not np.ndarray:
+        from ..backend.device_assert import expect_false
+
+        expect_false((flat.min() < 0) | (flat.max() >= size), "index out of range in self")
+    if not _beta_warned:  # PyTorch's kernel warns once per process, after the checks
+        import warnings
+
+        _beta_warned.append(True)
+        warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=4)
+    if ad.ndim == 0 or sd.ndim == 0:
+        return index_reduce(a.reshape(-1), 0, index.reshape(-1), source.reshape(-1), reduce, include_self).reshape(ad.shape)
+    spread = [1] * sd.ndim
+    spread[d] = flat.size
+    xp = get_xp(flat)
+    full = xp.ascontiguousarray(xp.broadcast_to(flat.reshape(spread), sd.shape))
+    return scatter_reduce(a, d, wrap(full, a._device), source, reduce, include_self)
