@@ -938,6 +938,15 @@ add(
     *umath("i0", -6.0, 6.0,
            extra=[S(T(10, values=[NAN, -40.0, -30.0, 29.9, 30.1, 100.0, 700.0, 1e-300, 1e20, -1e20], grad=False))
                   .only("float64")]),
+    Op("logit", lambda lib, x: x.logit(), _unary_samples(0.05, 0.95)
+       + [S(T(6, values=[-0.5, 0.0, 0.3, 1.0, 1.5, NAN], grad=False)), S(T(2, 3, dtype="int64", low=0, high=2))],
+       ("logit", "Tensor.logit"), inplace=lambda lib, x: x.logit_(), inplace_names=("Tensor.logit_",)),
+    Op("logit_eps", lambda lib, x, eps: lib.logit(x, eps),
+       [S(T(2, 3, low=-0.2, high=1.2), 0.1), S(T(4, values=[-0.5, 0.3, 1.5, 0.9]), 1e-6),
+        S(T(6, values=[-0.5, 0.0, 0.3, 1.0, 1.5, NAN], grad=False), 1e-6)], (),
+       inplace=lambda lib, x, eps: x.logit_(eps=eps)),
+    Op("logit_fn_", lambda lib, x: lib.logit(x, 0.2), [S(T(2, 3, low=0.05, high=0.95))], (),
+       inplace=lambda lib, x: lib.logit_(x, 0.2), inplace_names=("logit_",)),
     *umath("deg2rad"),
     *umath("rad2deg"),
     *umath("trunc", aliases=(("fix", True),)),
@@ -1417,6 +1426,48 @@ add(
 
 # Public callables that are not tensor ops, each with why. test_op_coverage.py diffs the public
 # surface against OPS + NOT_OPS, so every name here is a deliberate decision.
+def special(name, low=-2.0, high=2.0, extra=(), **kw):
+    """An elementwise op of lib.special (not a top-level name, so it claims none)."""
+    return Op(f"special.{name}", lambda lib, x: getattr(lib.special, name)(x),
+              _unary_samples(low, high) + [S(T(7, values=SPECIAL, grad=False)), S(T(2, 3, dtype="int64"))]
+              + list(extra), ())
+
+
+add(
+    *[special(n) for n in ("expit", "erf", "erfc", "exp2", "expm1", "sinc", "round", "i0", "i0e", "i1", "i1e")],
+    special("erfcx", -3.0, 10.0, extra=[S(T(8, values=[-30.0, -5.0, 0.5, 1.0, 8.0, 9.0, 50.0, 1e300], grad=False))
+                                        .only("float64"), S(T(4, values=[-1.5, 0.99, 1.01, 8.5])).only("float64")]),
+    special("ndtr", -6.0, 6.0), special("log_ndtr", -12.0, 12.0,
+                                      extra=[S(T(6, values=[-40.0, -38.0, -9.0, 5.0, 30.0, 40.0])).only("float64")]),
+    special("ndtri", 0.02, 0.98, extra=[S(T(6, values=[1e-300, 1e-20, 0.5, 1 - 1e-12, 1.5, -0.1], grad=False))
+                                        .only("float64")]),
+    special("entr", 0.1, 3.0), special("log1p", -0.5, 2.0), special("erfinv", -0.95, 0.95),
+    special("gammaln", 0.2, 6.0), special("digamma", 0.3, 8.0), special("psi", 0.3, 8.0),
+    Op("special.i1_large", lambda lib, x: (lib.special.i1(x), lib.special.i1e(x), lib.special.i0e(x)),
+       [S(T(10, values=[NAN, -40.0, -30.0, 29.9, 30.1, 100.0, 700.0, 1e-300, 1e20, -1e20], grad=False))
+        .only("float64"), S(T(5, values=[0.0, -1e-17, 1e-17, 0.01, -3.0]))], ()),
+    Op("special.polygamma", lambda lib, x, n: lib.special.polygamma(n, x), [S(T(2, 3, low=0.5, high=4.0), 2)], ()),
+    Op("special.multigammaln", lambda lib, x, p: lib.special.multigammaln(x, p), [S(T(2, 3, low=2.0, high=5.0), 3)],
+       (), errors=[S(T(3), 0)]),
+    Op("special.logit", lambda lib, x: lib.special.logit(x, eps=0.1), [S(T(2, 3, low=-0.1, high=1.1))], ()),
+    Op("special.xlogy", lambda lib, a, b: lib.special.xlogy(a, b), [S(T(2, 3), T(3, low=0.1))], ()),
+    Op("special.xlog1py", lambda lib, a, b: lib.special.xlog1py(a, b),
+       [S(T(2, 3), T(3, low=-0.9)), S(T(2, 3), T(2, 3, low=-0.9, view="t")), S(T(), T(0, 3)), S(T(2, 3), 0.5),
+        S(T(2, 3, grad=False), -1.0), S(T(2, 3, dtype="int64"), T(3, low=0.0)),
+        S(T(5, values=[0.0, 0.0, 1.0, 2.0, 0.0], grad=False), T(5, values=[-1.0, NAN, -1.0, 0.5, -2.0], grad=False)),
+        S(T(3, values=[0.0, 0.0, 1.5]), T(3, values=[-0.8, -0.5, 0.5]))], ()),
+    Op("special.xlog1py_scalar", lambda lib, b: lib.special.xlog1py(2.0, b), [S(T(2, 3, low=-0.5))], ()),
+    Op("special.zeta", lambda lib, a, b: lib.special.zeta(a, b),
+       [S(T(2, 3, low=1.5, high=6.0, grad=False), T(2, 3, low=0.3, high=5.0)),
+        S(T(3, values=[2.0, 3.0, 4.0], grad=False), T(3, values=[-1.5, -2.5, -0.5])),
+        S(T(6, values=[1.0, 0.5, 2.0, 2.5, 3.0, NAN], grad=False), T(6, values=[1.0, 1.0, -2.0, -2.5, INF, 1.0],
+                                                                   grad=False)),
+        S(2.0, T(3, low=0.5, high=3.0)), S(T(3, low=1.5, high=4.0, grad=False), 1.0)], ()),
+    Op("special.logsumexp", lambda lib, x: lib.special.logsumexp(x, 1), [S(T(2, 3)), S(T(2, 0))], ()),
+    Op("special.softmax", lambda lib, x: (lib.special.softmax(x, 0), lib.special.log_softmax(x, -1)),
+       [S(T(2, 3))], ()),
+)
+
 NOT_OPS = (
     # global state, RNG state, printing, I/O: covered by their own test files
     "get_default_dtype", "set_default_dtype", "get_printoptions", "set_printoptions", "printoptions", "get_rng_state", "set_rng_state",

@@ -862,6 +862,18 @@ i0 = _unary_fn("i0", _gamma.i0, "The modified Bessel function of the first kind,
 
 
 @_tensor_args
+def logit(input, eps=None):
+    """log(input / (1 - input)), input clamped to [eps, 1 - eps] when eps is given."""
+    return _em.logit(input, eps)
+
+
+@_tensor_args
+def logit_(input, eps=None):
+    """In-place logit; returns input."""
+    return input.logit_(eps)
+
+
+@_tensor_args
 def polygamma(n, input):
     """The n-th derivative of digamma (n >= 0), elementwise."""
     return _gamma.polygamma(n, input)

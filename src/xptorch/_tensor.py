@@ -986,6 +986,9 @@ class Tensor:
     def xlogy(self, other):
         return _em.xlogy(self, other)
 
+    def logit(self, eps=None):
+        return _em.logit(self, eps)
+
     def fmod(self, other):
         return _em.fmod(self, other)
 
@@ -1177,6 +1180,9 @@ class Tensor:
 
     def xlogy_(self, other):
         return _inplace.apply(self, _em.xlogy, other)
+
+    def logit_(self, eps=None):
+        return _inplace.apply(self, lambda t: _em.logit(t, eps))
 
     def fmod_(self, other):
         return _inplace.apply(self, _em.fmod, other)
@@ -2259,13 +2265,13 @@ for _name, _doc in _METHOD_DOCS.items():
     if _method is not None and not _method.__doc__:
         _method.__doc__ = _doc
 # elementwise math and BLAS-style ops (_ops/elementwise_math.py)
-_SEE_FUNCTION_MORE = ('lgamma', 'digamma', 'polygamma', 'mvlgamma', 'i0', 'acos', 'acosh', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv', 'addr', 'arccos', 'arccosh',
+_SEE_FUNCTION_MORE = ('logit', 'lgamma', 'digamma', 'polygamma', 'mvlgamma', 'i0', 'acos', 'acosh', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv', 'addr', 'arccos', 'arccosh',
     'arcsin', 'arcsinh', 'arctan', 'arctan2', 'arctanh', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'baddbmm',
     'bitwise_and', 'bitwise_left_shift', 'bitwise_not', 'bitwise_or', 'bitwise_right_shift', 'bitwise_xor',
     'copysign', 'deg2rad', 'erf', 'erfc', 'exp2', 'expm1', 'fix', 'float_power', 'fmod', 'frac', 'heaviside', 'hypot',
     'isinf', 'isneginf', 'isposinf', 'isreal', 'log10', 'log1p', 'log2', 'logaddexp', 'logaddexp2', 'logical_xor',
     'nan_to_num', 'positive', 'rad2deg', 'remainder', 'sgn', 'signbit', 'sinc', 'tan', 'trunc', 'xlogy')
-_IN_PLACE_MORE = ("erfinv_", "lgamma_", "digamma_", "polygamma_", "mvlgamma_", "i0_", 'acos_', 'acosh_', 'addbmm_', 'addmm_', 'addmv_', 'addr_', 'arccos_', 'arccosh_', 'arcsin_', 'arcsinh_',
+_IN_PLACE_MORE = ("erfinv_", "logit_", "lgamma_", "digamma_", "polygamma_", "mvlgamma_", "i0_", 'acos_', 'acosh_', 'addbmm_', 'addmm_', 'addmv_', 'addr_', 'arccos_', 'arccosh_', 'arcsin_', 'arcsinh_',
     'arctan2_', 'arctan_', 'arctanh_', 'asin_', 'asinh_', 'atan2_', 'atan_', 'atanh_', 'baddbmm_', 'bitwise_and_',
     'bitwise_left_shift_', 'bitwise_not_', 'bitwise_or_', 'bitwise_right_shift_', 'bitwise_xor_', 'ceil_',
     'copysign_', 'cos_', 'cosh_', 'deg2rad_', 'divide_', 'eq_', 'erf_', 'erfc_', 'exp2_', 'expm1_', 'fix_',

@@ -379,6 +379,55 @@ def xlogy(a, b):
     return _binary(a, b, ad, bd, out, _xlogy_da, lambda m, x, y: x / y, "XlogyBackward0")
 
 
+def _xlog1py_fwd(x, y):
+    xp = get_xp(x)
+    if not hasattr(y, "dtype"):
+        y = float(y)
+        ly = math.log1p(y) if y > -1 else (-math.inf if y == -1 else math.nan)
+        return xp.where(x == 0, xp.zeros_like(x), x * ly) if y == y else x * math.nan
+    out = x * xp.log1p(y)
+    out = xp.where(x == 0, xp.zeros_like(out), out)
+    return xp.where(y != y, y, out)
+
+
+def _xlog1py_da(m, x, y):
+    # PyTorch's rule: log1p(y), except 0 where x == 0 and y <= -1
+    if isinstance(y, (int, float)):
+        ly = math.log1p(y) if y > -1 else (-math.inf if y == -1 else math.nan)
+        return m.one(x) * ly if y > -1 else m.where(x == 0, m.zero(x), m.one(x) * ly)
+    ly = get_xp(y).log1p(y) if m is _A else log1p(y)
+    return m.where((x == 0) & (y <= -1), m.zero(x) + m.zero(y), ly + m.zero(x))
+
+
+def xlog1py(a, b):
+    ad, bd = _float_operands(a, b)
+    out = _run(_xlog1py_fwd, ad, bd)
+    return _binary(a, b, ad, bd, out, _xlog1py_da, lambda m, x, y: x / (y + 1), "SpecialXlog1PyBackward0")
+
+
+def logit(a, eps=None):
+    """log(x / (1 - x)), x clamped to [eps, 1 - eps] when eps is given (no gradient outside)."""
+    if eps is None:
+        fwd = lambda xp, x: xp.log(x / (1 - x))  # noqa: E731
+
+        def d(m, x):
+            return m.where((x < 0) | (x > 1), m.one(x) * math.nan, 1 / (x * (1 - x)))
+    else:
+        lo, hi = float(eps), 1 - float(eps)
+
+        def fwd(xp, x):
+            z = xp.clip(x, lo, hi)
+            return xp.where(x != x, x, xp.log(z / (1 - z)))
+
+        def d(m, x):
+            # PyTorch's two rules differ at NaN: its kernel (first order) keeps NaN, its differentiable form gives 0
+            if m is _A:
+                return m.where((x < lo) | (x > hi), m.zero(x), 1 / (x * (1 - x)))
+            return m.where((x >= lo) & (x <= hi), 1 / (x * (1 - x)), m.zero(x))
+
+    return _unary(a, fwd, d, "LogitBackward0")
+
+
 def fmod(a, b):
     ad, bd = C.operands(a, b)
     xp = get_xp(ad)

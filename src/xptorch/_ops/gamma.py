@@ -371,6 +371,10 @@ def zeta(x, q):
     if xd.dtype.kind != "f":
         xd, qd = _pw._float_input(wrap(xd, x._device)), _pw._float_input(wrap(qd, x._device))
     xd, qd = get_xp(xd).asarray(xd), get_xp(xd).asarray(qd, dtype=xd.dtype)
+    try:
+        np.broadcast_shapes(xd.shape, qd.shape)
+    except ValueError:
+        C.broadcast_error(xd.shape, qd.shape)
     out = quiet(lambda: _zeta64(_f64(xd), _f64(qd)).astype(xd.dtype, copy=False))
     x_rg = x._rg if isinstance(x, C.Tensor) else False
     q_rg = q._rg if isinstance(q, C.Tensor) else False

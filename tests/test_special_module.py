@@ -1,0 +1,53 @@
+"""xptorch.special: PyTorch's names, reachable as torch.special after `import xptorch as torch`."""
+import numpy as np
+import pytest
+
+import xptorch
+import xptorch.special
+from oracle import torch
+
+
+def test_reachable_as_attribute_and_module():
+    assert xptorch.special is xptorch.special  # the lazy attribute is the imported module
+    assert xptorch.special.gammaln is xptorch.special.gammaln
+
+
+def test_every_name_is_torchs():
+    missing = [n for n in xptorch.special.__all__ if not hasattr(torch.special, n)]
+    assert not missing
+
+
+@pytest.mark.parametrize("name,alias", [("gammaln", "lgamma"), ("psi", "digamma"), ("expit", "sigmoid"),
+                                        ("multigammaln", None)])
+def test_aliases_agree_with_torch(name, alias):
+    x = np.linspace(1.6, 5.0, 7)
+    args = (2,) if name == "multigammaln" else ()
+    got = getattr(xptorch.special, name)(xptorch.tensor(x), *args).numpy()
+    want = getattr(torch.special, name)(torch.tensor(x), *args).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    if alias:
+        np.testing.assert_allclose(getattr(xptorch, alias)(xptorch.tensor(x)).numpy(), want, rtol=1e-12)
+
+
+def test_softmax_needs_dim_as_torch():
+    x = xptorch.ones(3)
+    with pytest.raises(TypeError):
+        xptorch.special.softmax(x)
+    with pytest.raises(TypeError):
+        torch.special.softmax(torch.ones(3))
+
+
+def test_round_refuses_integers_as_torch():
+    with pytest.raises(NotImplementedError) as t:
+        torch.special.round(torch.tensor([1, 2]))
+    with pytest.raises(NotImplementedError) as x:
+        xptorch.special.round(xptorch.tensor([1, 2]))
+    assert str(x.value) == str(t.value)
+
+
+def test_polygamma_high_order_and_poles_match_torch():
+    x = np.array([-3.5, -2.0, -0.5, 0.0, 1e-8, 0.5, 1.0, 7.25, 50.0, np.inf, -np.inf, np.nan])
+    for n in range(0, 7):
+        got = xptorch.polygamma(n, xptorch.tensor(x)).numpy()
+        want = torch.polygamma(n, torch.tensor(x)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True, err_msg=f"n={n}")
