@@ -45,9 +45,19 @@ def test_round_refuses_integers_as_torch():
     assert str(x.value) == str(t.value)
 
 
-def test_polygamma_high_order_and_poles_match_torch():
+def test_polygamma_high_order_and_poles_match_torch(device):
     x = np.array([-3.5, -2.0, -0.5, 0.0, 1e-8, 0.5, 1.0, 7.25, 50.0, np.inf, -np.inf, np.nan])
     for n in range(0, 7):
-        got = xptorch.polygamma(n, xptorch.tensor(x)).numpy()
+        got = xptorch.polygamma(n, xptorch.tensor(x, device=device)).cpu().numpy()
         want = torch.polygamma(n, torch.tensor(x)).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True, err_msg=f"n={n}")
+
+
+def test_special_functions_on_device_match_torch(device):
+    x = np.array([-30.0, -3.5, -0.5, 0.0, 0.25, 1.0, 7.25, 31.0, 50.0, np.inf, -np.inf, np.nan])
+    p = np.array([0.0, 1e-300, 1e-5, 0.3, 0.5, 0.9, 1 - 1e-12, 1.0, 1.5, np.nan])
+    for name, arg in [("erfcx", x), ("log_ndtr", x), ("ndtr", x), ("ndtri", p), ("entr", x), ("i0e", x),
+                      ("i1", x), ("i1e", x), ("gammaln", x), ("psi", x)]:
+        got = getattr(xptorch.special, name)(xptorch.tensor(arg, device=device)).cpu().numpy()
+        want = getattr(torch.special, name)(torch.tensor(arg)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300, equal_nan=True, err_msg=name)
