@@ -1,4 +1,4 @@
-"""Tensor API: einsum, gather and sort on 1M-element inputs, forward and forward+backward.
+"""Tensor API on 1M-element inputs: einsum, gather, sort, cummax, logcumsumexp; forward and forward+backward.
 
 `python bench/tensor_api_interleaved.py` measures the same workloads in alternating rounds and
 prints the median ratio with its spread.
@@ -19,6 +19,9 @@ WORKLOADS = {
     "einsum bij,bjk->bik": lambda lib, t: lib.einsum("bij,bjk->bik", t(A), t(B)),
     "gather dim 1": lambda lib, t: lib.gather(t(M), 1, t(IDX)),
     "sort": lambda lib, t: lib.sort(t(FLAT)).values,
+    "cummax dim 0": lambda lib, t: lib.cummax(t(M), 0).values,
+    "cummax dim 1": lambda lib, t: lib.cummax(t(M), 1).values,
+    "logcumsumexp dim 1": lambda lib, t: lib.logcumsumexp(t(M), 1),
 }
 
 

@@ -47,6 +47,8 @@ Generic tests (test_op_db.py), each against torch 2.13:
 import math
 
 NAN, INF = math.nan, math.inf
+# Ties, zeros of both signs and NaNs, enough per step that running scans take their vectorised loop.
+TIES350 = [NAN if i % 37 == 5 else (-0.0 if i % 11 == 3 else float((i * 7) % 4 - 1)) for i in range(350)]
 FLOAT = ("float32", "float64")
 INTS = ("int64", "int32")
 ALL = FLOAT + INTS + ("bool",)
@@ -1250,14 +1252,17 @@ add(
        ("swapdims", "Tensor.swapdims", "swapaxes")),
     Op("cummax", lambda lib, x, d: lib.cummax(x, d),
        [S(T(3, 4), 1), S(T(3, 4), 0), S(T(), 0), S(T(6, values=[1.0, 3.0, 3.0, NAN, 2.0, NAN]), 0),
-        S(_ix(5, [1, 0, 1, 2, 2]), 0)],
+        S(_ix(5, [1, 0, 1, 2, 2]), 0), S(T(5, 70, values=TIES350), 0), S(T(5, 70, values=TIES350), 1),
+        S(T(2, 5, 35, values=TIES350), 1), S(T(4, dtype="bool", values=[False, True, False, True]), 0)],
        ("cummax", "Tensor.cummax"), errors=[S(T(3), 1)]),
-    Op("cummin", lambda lib, x, d: x.cummin(d), [S(T(3, 4), 1), S(T(6, values=[1.0, 0.0, 0.0, 2.0, -1.0, -1.0]), 0)],
+    Op("cummin", lambda lib, x, d: x.cummin(d),
+       [S(T(3, 4), 1), S(T(6, values=[1.0, 0.0, 0.0, 2.0, -1.0, -1.0]), 0), S(T(5, 70, values=TIES350), 0),
+        S(T(70, 5, values=TIES350), 1), S(T(2, 5, 35, values=TIES350), -1)],
        ("cummin", "Tensor.cummin")),
     Op("logcumsumexp", lambda lib, x, d: lib.logcumsumexp(x, d),
        [S(T(3, 4), 1), S(T(3, 4), 0), S(T(4, values=[-INF, 0.0, 30.0, -5.0], grad=False), 0), S(T(), 0),
         S(T(5, values=[-200.0, 0.5, 1000.0, -3.0, 90.0]), 0), S(T(2, 3, values=[INF, 1.0, NAN, -INF, -INF, 2.0], grad=False), 1),
-        S(T(4, 3, view="t"), 1)],
+        S(T(4, 3, view="t"), 1), S(T(6, 70), 0), S(T(70, 6), 1)],
        ("logcumsumexp", "Tensor.logcumsumexp")),
     Op("median", lambda lib, x, *a: lib.median(x, *a),
        [S(T(3, 5)), S(T(3, 5), 1), S(T(4, 3), 0, True), S(T(), 0), S(T(4, values=[1.0, NAN, 2.0, 0.0])),
@@ -1288,6 +1293,7 @@ add(
        ("masked_fill",), errors=[S(T(2, 3), T(2, 3, dtype="int64"), 0.5), S(T(2, 3), T(2, dtype="bool"), 0.5)]),
     Op("mode", lambda lib, x, *a: lib.mode(x, *a),
        [S(T(2, 5, values=[1.0, 2.0, 2.0, 1.0, 3.0, 5.0, 5.0, 4.0, 4.0, 0.0])), S(_ix(5, [3, 1, 3, 1, 2])),
+        S(T(70, 5, values=[float((i * 7) % 4) for i in range(350)])),
         S(T(2, 5, values=[1.0, 2.0, 2.0, 1.0, 3.0, 5.0, 5.0, 4.0, 4.0, 0.0]), 0, True), S(T()), S(T(3, 4))],
        ("mode", "Tensor.mode")),
     Op("masked_scatter", lambda lib, x, m, s: lib.masked_scatter(x, m, s),

@@ -10,6 +10,7 @@ from ..autograd.node import Node
 from . import _common as C
 from ._common import edge, get_xp, quiet, save_check, wrap, wrap_grad
 from .reduce import norm_dim
+from .scan import running
 from .. import return_types as _rt
 
 
@@ -194,6 +195,9 @@ def nanquantile(a, q, dim=None, keepdim=False, interpolation="linear"):
 
 
 def _cum_extreme(a, dim, take_max, name):
+    """Running max/min and the last place it was reached (PyTorch's ties), or the last NaN once one was
+    seen (NaN propagates): a position is taken where it equals the running extreme or is NaN, and its
+    index is the running max of the taken positions. Values are gathered there (their gradient with them)."""
     xp = get_xp(a._data)
     nd = a._data.ndim
     d = norm_dim(dim, max(nd, 1))
@@ -201,23 +205,18 @@ def _cum_extreme(a, dim, take_max, name):
     ad = x._data
     if ad.dtype.kind == "b":
         ad = ad.astype(np.int64)
-    n = ad.shape[d]
-    moved = xp.moveaxis(ad, d, 0)
-    idx = xp.zeros(moved.shape, dtype=np.int64)
-    if n:
-        best = moved[0].copy()
-        cur = xp.zeros(moved.shape[1:], dtype=np.int64)
-        isf = ad.dtype.kind == "f"
-        for i in range(1, n):  # one vectorised step per position along dim
-            v = moved[i]
-            take = (v >= best) if take_max else (v <= best)
-            if isf:
-                take = take | xp.isnan(v)
-            best = xp.where(take, v, best)
-            cur = xp.where(take, i, cur)
-            idx[i] = cur
-    idx = xp.moveaxis(idx, 0, d)
-    it = wrap(xp.ascontiguousarray(idx), a._device)
+    if ad.size:
+        best = running(xp.maximum if take_max else xp.minimum, ad, d)
+        take = ad == best
+        if ad.dtype.kind == "f":
+            take |= xp.isnan(ad)
+        # int32 positions: half the traffic of int64 in the scan (and a product beats where(): 0.45 vs 4+ ms per 1M)
+        n = ad.shape[d]
+        pos = xp.arange(n, dtype=np.int32 if n < 2**31 else np.int64).reshape((-1,) + (1,) * (ad.ndim - 1 - d))
+        idx = running(xp.maximum, pos * take, d).astype(np.int64)
+    else:
+        idx = xp.zeros(ad.shape, dtype=np.int64)
+    it = wrap(idx, a._device)
     vals = x.gather(d, it)
     if not nd:
         vals, it = vals.reshape(()), it.reshape(())
@@ -235,15 +234,9 @@ def cummin(a, dim):
 def _lcse_scan(arr, axis, reverse=False):
     """log(cumsum(exp(arr))) along axis by a running logaddexp: exact where exp would under- or overflow."""
     xp = get_xp(arr)
-    m = xp.moveaxis(arr, axis, 0)
     if reverse:
-        m = m[::-1]
-    out = m.copy()
-    for i in range(1, out.shape[0]):  # one vectorised step per position along axis
-        out[i] = xp.logaddexp(out[i - 1], out[i])
-    if reverse:
-        out = out[::-1]
-    return xp.ascontiguousarray(xp.moveaxis(out, 0, axis))
+        return xp.flip(running(xp.logaddexp, xp.flip(arr, axis), axis), axis)
+    return running(xp.logaddexp, arr, axis)
 
 
 class LogcumsumexpBackward0(Node):
@@ -310,7 +303,7 @@ def mode(a, dim=-1, keepdim=False):
     s = xp.sort(rows, axis=1)
     start = xp.concatenate([xp.ones((s.shape[0], 1), dtype=bool), s[:, 1:] != s[:, :-1]], axis=1)
     pos = xp.arange(n)
-    start_pos = xp.maximum.accumulate(xp.where(start, pos, 0), axis=1)
+    start_pos = running(xp.maximum, xp.where(start, pos, 0), 1)
     best = xp.argmax(pos - start_pos, axis=1)
     v = xp.take_along_axis(s, best[:, None], axis=1)
     idx = xp.where(rows == v, pos, -1).max(axis=1).astype(np.int64).reshape(lead)
