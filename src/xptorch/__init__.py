@@ -86,6 +86,6 @@ def __getattr__(name):
         return getattr(importlib.import_module(".amp", __name__), name)
 
     if name in ("nn", "optim", "utils", "monitor", "testing", "distributions", "amp", "distributed", "linalg",
-                "backends", "compiler", "special"):
+                "backends", "compiler", "special", "func"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'xptorch' has no attribute '{name}'")

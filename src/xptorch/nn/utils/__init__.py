@@ -1,10 +1,12 @@
 """nn.utils: parametrizations, weight/spectral normalisation, gradient clipping, parameter vectors."""
 from .ties import tied_parameters
-from .clip_grad import clip_grad_norm_, clip_grad_value_
+from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from . import parametrizations, parametrize, rnn  # noqa: F401
 from .spectral_norm import remove_spectral_norm, spectral_norm
 from .weight_norm import remove_weight_norm, weight_norm
+from .init import skip_init
+from . import stateless  # noqa: F401
 
 __all__ = ["tied_parameters", "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters", "weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
+           "vector_to_parameters", "get_total_norm", "clip_grads_with_norm_", "skip_init", "weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]

@@ -27,7 +27,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             total = sum(float((abs(g._data.astype("float64")) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
         if error_if_nonfinite and not math.isfinite(total):
             raise RuntimeError(
-                f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be clipped."
+                f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
+                "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+                "`error_if_nonfinite=False`"
             )
         coef = max_norm / (total + 1e-6)
         if coef < 1:
@@ -54,7 +56,9 @@ def _clip_on_device(grads, max_norm, norm_type, error_if_nonfinite):
         total = total ** (1.0 / norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
-            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be clipped."
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
+            "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+            "`error_if_nonfinite=False`"
         )
     coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
     with no_grad():
@@ -67,3 +71,42 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     with no_grad():
         for g in _grads(parameters):
             g.clamp_(-clip_value, clip_value)
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """The norm of the norms of ``tensors`` (as if all were one vector), on the first tensor's device."""
+    from ..._factories import tensor
+    from ..._functions import stack
+    from ...linalg import vector_norm
+
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return tensor(0.0)
+    first_device = tensors[0].device
+    with no_grad():
+        norms = [vector_norm(t, norm_type).to(first_device) for t in tensors]
+        total_norm = vector_norm(stack(norms), norm_type)
+    if error_if_nonfinite and bool(total_norm.isnan() | total_norm.isinf()):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
+            "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+            "`error_if_nonfinite=False`"
+        )
+    return total_norm
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale the gradients of ``parameters`` by min(1, max_norm / (total_norm + 1e-6)); no host sync."""
+    from ..._functions import clamp
+
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    grads = [p._grad for p in parameters if p._grad is not None]
+    max_norm = float(max_norm)
+    if not grads:
+        return
+    with no_grad():
+        coef = clamp(max_norm / (total_norm + 1e-6), max=1.0)
+        for g in grads:
+            g.mul_(coef.to(g.device))
