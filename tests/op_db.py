@@ -1430,6 +1430,33 @@ add(
                S(T(3, dtype="bool"), 0, _ix(1, [0]), T(1, dtype="bool"), "prod")]),
 )
 
+# ---- sliding blocks: im2col / col2im -----------------------------------------------------------------
+add(
+    Op("F.unfold", _f("unfold"),
+       [S(IMG2, 2), S(IMG2, (2, 3), dilation=(2, 1), padding=1, stride=(2, 1)), S(T(3, 5, 4), 3, 1, 1, 2),
+        S(T(0, 2, 4, 4), 2), S(T(2, 3, 6, 5, view="t"), [1, 2]), S(T(1, 1, 3, 3), 3, padding=(0, 2), stride=3)],
+       ("F.unfold",),
+       errors=[S(IMG2, 7), S(IMG2, 0), S(IMG2, 2, stride=0), S(IMG2, 2, dilation=0), S(IMG2, 2, padding=-1),
+               S(IMG2, (2, 2, 2)), S(IMG2, 2, dilation=0, stride=0), S(IMG2, 2, padding=-1, dilation=0),
+               S(IMG2, 2, padding=-1, stride=0), S(T(6, 5), 2), S(T(5), 2), S(T(), 2), S(T(1, 2, 3, 5, 6), 2),
+               S(T(2, 0, 5, 6), 2), S(T(0, 5, 6), 2), S(T(2, 3, 5, 0), 2), S(IMG2, 2.5), S(IMG2, None),
+               S(T(2, 3, 6, 5, dtype="int64"), 2), S("a", 2)]),
+    Op("F.fold", _f("fold"),
+       [S(T(2, 12, 20), (5, 6), 2), S(T(12, 20), (5, 6), 2), S(T(2, 18, 12), (6, 5), (2, 3), dilation=(2, 1),
+                                                                   padding=1, stride=(2, 1)),
+        S(T(0, 4, 9), 4, 2, stride=1), S(T(2, 20, 12, view="t"), [5, 6], [2, 2], 1, 1, 2)],
+       ("F.fold",),
+       errors=[S(T(2, 12, 20), (5, 7), 2), S(T(2, 12, 20), (5, 6), (2, 3)), S(T(2, 11, 20), (5, 6), 2),
+               S(T(1, 2, 12, 20), (5, 6), 2), S(T(2, 12, 20), 5, 2), S(T(2, 12, 20), (5, 6), 0),
+               S(T(2, 12, 20), (5, 6), 2, stride=0), S(T(2, 12, 20), (5, 6), 2, padding=-1),
+               S(T(2, 12, 20), (5, 6), 2, dilation=0), S(T(2, 12, 20), (5, 6), 2, stride=0, dilation=0),
+               S(T(2, 12, 20), (5, 6), 2, padding=-1, dilation=0), S(T(2, 12, 20), (5, 6), 2, padding=-1, stride=0),
+               S(T(2, 12, 20), (1, 1), 2), S(T(2, 12, 20), (0, 6), 2), S(T(2, 12, 0), (1, 1), 2), S(T(12), (5, 6), 2),
+               S(T(), (5, 6), 2), S(T(0, 20), (5, 6), 2), S(T(12, 0), (5, 6), 2), S(T(2, 0, 20), (5, 6), 2),
+               S(T(2, 12, 20), (5, 6, 7), 2), S(T(12, 21), (5, 6), 2), S(T(2, 12, 20, dtype="int64"), (5, 6), 2),
+               S("a", 2, 2)]),
+)
+
 # Public callables that are not tensor ops, each with why. test_op_coverage.py diffs the public
 # surface against OPS + NOT_OPS, so every name here is a deliberate decision.
 def special(name, low=-2.0, high=2.0, extra=(), **kw):
