@@ -544,3 +544,94 @@ def test_parametrized_rnn_weights(device, kind):
     x_out.square().sum().backward()
     same_grads(x_m, t_m)
     same_state(x_m, t_m)
+
+
+# ---- parametrizations.orthogonal -----------------------------------------------------------------------
+ORTH_CASES = [((4, 4), None, True), ((4, 4), "cayley", True), ((4, 4), "householder", True),
+              ((5, 3), None, True), ((3, 5), "matrix_exp", True), ((3, 5), "cayley", True),
+              ((4, 4), "householder", False), ((5, 3), "householder", False), ((3, 5), None, False),
+              ((4, 4), "matrix_exp", False)]
+
+
+def orth_pair(shape, orthogonal_map, triv, device, dtype="float32"):
+    """Registered on equal weights; the non-square trivialisations draw a random base, copied from torch."""
+    torch.manual_seed(0)
+    t_lin = torch.nn.Linear(shape[1], shape[0]).to(getattr(torch, dtype))
+    x_lin = twin(t_lin, nn.Linear(shape[1], shape[0]).to(getattr(xptorch, dtype)), device)
+    t_m = torch.nn.utils.parametrizations.orthogonal(t_lin, orthogonal_map=orthogonal_map, use_trivialization=triv)
+    x_m = nn.utils.parametrizations.orthogonal(x_lin, orthogonal_map=orthogonal_map, use_trivialization=triv)
+    if shape[0] == shape[1] or not triv:
+        same_state(x_m, t_m)  # the registration itself (QR / geqrf of the weight) matches torch
+    else:
+        twin(t_m, x_m, device)
+    return t_m, x_m
+
+
+@pytest.mark.parametrize("shape,orthogonal_map,triv", ORTH_CASES)
+def test_orthogonal_values_and_grads(device, shape, orthogonal_map, triv):
+    t_m, x_m = orth_pair(shape, orthogonal_map, triv, device)
+    assert list(x_m.state_dict()) == list(t_m.state_dict())
+    same_repr(x_m, t_m)
+    close(x_m.weight, t_m.weight)
+    # move away from the starting point, then compare values and gradients
+    delta = np.random.default_rng(3).standard_normal(shape).astype(np.float32) * 0.3
+    with torch.no_grad():
+        t_m.parametrizations.weight.original.add_(torch.tensor(delta))
+    with xptorch.no_grad():
+        x_m.parametrizations.weight.original.add_(xptorch.tensor(delta, device=device))
+    w = to_numpy(x_m.weight)
+    gram = w.T @ w if shape[0] >= shape[1] else w @ w.T
+    if x_m.parametrizations.weight[0].orthogonal_map.name != "householder":  # its signs come from int(diag)
+        np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-5)
+    xin = np.random.default_rng(4).standard_normal((2, shape[1])).astype(np.float32)
+    t_out = t_m(torch.tensor(xin))
+    x_out = x_m(xptorch.tensor(xin, device=device))
+    close(x_out, t_out, rtol=1e-5, atol=1e-5)
+    (t_out ** 3).sum().backward()
+    (x_out ** 3).sum().backward()
+    for k, tp in t_m.named_parameters():
+        close(dict(x_m.named_parameters())[k].grad, tp.grad, rtol=1e-4, atol=1e-5, what=k)
+
+
+@pytest.mark.parametrize("shape,orthogonal_map", [((4, 4), None), ((4, 4), "cayley"), ((4, 4), "householder")])
+def test_orthogonal_assignment(device, shape, orthogonal_map):
+    t_m, x_m = orth_pair(shape, orthogonal_map, True, device)
+    q = np.linalg.qr(np.random.default_rng(5).standard_normal(shape))[0].astype(np.float32)
+    t_m.weight = torch.tensor(q)
+    x_m.weight = xptorch.tensor(q, device=device)
+    same_state(x_m, t_m)
+    close(x_m.weight, t_m.weight)
+    np.testing.assert_allclose(to_numpy(x_m.weight), q, atol=1e-5)
+
+
+def test_orthogonal_float64_matrix_exp_gradcheck():
+    """The Taylor matrix exponential's values and gradients against torch's in float64."""
+    t_m, x_m = orth_pair((5, 5), "matrix_exp", True, "cpu", dtype="float64")
+    delta = np.random.default_rng(6).standard_normal((5, 5)) * 2.0  # norm > 1: scaling and squaring used
+    with torch.no_grad():
+        t_m.parametrizations.weight.original.add_(torch.tensor(delta))
+    with xptorch.no_grad():
+        x_m.parametrizations.weight.original.add_(xptorch.tensor(delta))
+    close(x_m.weight, t_m.weight, rtol=1e-12, atol=1e-12)
+    (t_m.weight ** 3).sum().backward()
+    (x_m.weight ** 3).sum().backward()
+    close(x_m.parametrizations.weight.original.grad, t_m.parametrizations.weight.original.grad,
+          rtol=1e-10, atol=1e-10)
+
+
+def test_orthogonal_errors():
+    cases = [
+        lambda lib: lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), "bias"),
+        lambda lib: lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), "nope"),
+        lambda lib: lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), orthogonal_map="svd"),
+    ]
+    for case in cases:
+        check_error(lambda: case(torch), lambda: case(xptorch))
+
+    def assign(lib, shape, orthogonal_map=None, triv=True):
+        m = lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), orthogonal_map=orthogonal_map,
+                                                     use_trivialization=triv)
+        m.weight = lib.zeros(*shape)
+
+    check_error(lambda: assign(torch, (3, 2)), lambda: assign(xptorch, (3, 2)))
+    check_error(lambda: assign(torch, (3, 3), "cayley", False), lambda: assign(xptorch, (3, 3), "cayley", False))
