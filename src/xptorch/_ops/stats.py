@@ -9,7 +9,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
 from . import _common as C
 from ._common import edge, get_xp, quiet, save_check, wrap, wrap_grad
-from .reduce import norm_dim
+from .reduce import _as_dtype, _restore, _restore_t, norm_dim, norm_dims
 from .scan import running
 from .. import return_types as _rt
 
@@ -21,11 +21,33 @@ def _float_only(a, name):
                            f"{name}(): expected input to be a float or double tensor")
 
 
+class NansumBackward0(Node):
+    """The sum's gradient times "not NaN": a product, as PyTorch's, so an infinite or NaN gradient
+    reaching a NaN input leaves NaN there (nanmean over an all-NaN slice divides by a zero count)."""
+
+    __slots__ = ("keep", "axes", "keepdim", "dtype")
+    saves = ("keep",)
+
+    def backward(self, g):
+        g = _restore(g, self.keep.shape, self.axes, self.keepdim)
+        return ((g * self.keep).astype(self.dtype, copy=False),)
+
+    def backward_graph(self, g):
+        g = _restore_t(g, self.keep.shape, self.axes, self.keepdim)
+        return (_as_dtype(g * C.const(self.keep, g._device), self.dtype),)
+
+
 def nansum(a, dim=None, keepdim=False, dtype=None):
     if a._data.dtype.kind != "f":
         return a.sum(dim, keepdim, dtype=dtype)
-    clean = a.masked_fill(a.isnan(), 0)
-    return clean.sum(dim, keepdim, dtype=dtype)
+    xp = get_xp(a._data)
+    keep = ~xp.isnan(a._data)
+    out = wrap(xp.where(keep, a._data, 0), a._device).sum(dim, keepdim, dtype=dtype)
+    if not (a._rg and _grad_state.enabled):
+        return out
+    node = NansumBackward0((edge(a),))
+    node.keep, node.axes, node.keepdim, node.dtype = keep, norm_dims(dim, a._data.ndim), keepdim, a._data.dtype
+    return wrap_grad(out._data, a._device, node)
 
 
 def nanmean(a, dim=None, keepdim=False, dtype=None):
