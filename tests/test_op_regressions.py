@@ -1,5 +1,6 @@
 """Regression tests for single op bugs (silent wrong gradients, refusals, crashes), each against torch."""
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -396,3 +397,39 @@ def _setitem_leading_ones(lib, target_shape, idx, value_shape):
 ])
 def test_setitem_drops_leading_ones_of_value(target_shape, idx, value_shape):
     both(lambda lib: _setitem_leading_ones(lib, target_shape, idx, value_shape))
+
+
+def test_cross_without_dim_warns_once_as_torch(monkeypatch):
+    """PyTorch's deprecation note on cross() without dim: its text, at the caller, once per process
+    (torch.set_warn_always shows torch's on every call), before the checks of a call that then fails."""
+    from oracle import _warning_list
+    from xptorch._ops import combine
+
+    a = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    was = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)
+    try:
+        with warnings.catch_warnings(record=True) as theirs:
+            warnings.simplefilter("always")
+            torch.cross(torch.tensor(a), torch.tensor(a))
+    finally:
+        torch.set_warn_always(was)
+    assert len(theirs) == 1
+    for call in (lambda x: xptorch.cross(x, x), lambda x: x.cross(x)):
+        monkeypatch.setattr(combine, "_default_dim_warned", [])
+        x = xptorch.tensor(a)
+        with warnings.catch_warnings(record=True) as ours:
+            warnings.simplefilter("always")
+            call(x)
+            call(x)
+            xptorch.cross(x, x, dim=1)
+        assert _warning_list(ours) == _warning_list(theirs)
+        assert ours[0].filename == __file__
+    check_error(lambda: torch.cross(torch.ones(4, 2), torch.ones(4, 3)),
+                lambda: xptorch.cross(xptorch.ones(4, 2), xptorch.ones(4, 3)))
+    monkeypatch.setattr(combine, "_default_dim_warned", [])
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        with pytest.raises(RuntimeError, match="no dimension of size 3 in input"):
+            xptorch.cross(xptorch.ones(4, 2), xptorch.ones(4, 3))
+    assert _warning_list(ours) == _warning_list(theirs)

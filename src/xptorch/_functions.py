@@ -1334,7 +1334,7 @@ def inner(input, other):
 @_tensor_args
 def cross(input, other, dim=None):
     """Cross product of 3-vectors along dim (the first dim of size 3 when None)."""
-    return _comb.cross(input, other, dim)
+    return _comb.cross(input, other, dim, _stacklevel=4)
 
 
 @_tensor_args

@@ -263,32 +263,46 @@ def inner(a, b):
     return tensordot(a, b, ([-1], [-1]))
 
 
-def cross(a, b, dim=None):
+_default_dim_warned = []
+
+
+def cross(a, b, dim=None, _stacklevel=3):
+    """PyTorch's order: without dim, its once-per-process deprecation note, then the first dim of size 3
+    of input (not of the broadcast shape); then ranks, the sizes at dim, broadcasting, dtypes."""
+    if dim is None:
+        if not _default_dim_warned:
+            import warnings
+
+            _default_dim_warned.append(True)
+            warnings.warn("Using xptorch.cross without specifying the dim arg is deprecated.\n"
+                          "Please either pass the dim explicitly or simply use xptorch.linalg.cross.\n"
+                          "The default value of dim will change to agree with that of linalg.cross in a future release.",
+                          UserWarning, stacklevel=_stacklevel)
+        cands = [i for i, s in enumerate(a._data.shape) if s == 3]
+        if not cands:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = cands[0]
     na, nb = a._data.ndim, b._data.ndim
     if na != nb:
-        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    d = norm_dim(dim, na)
+    if not na:  # input.size(dim) of a 0-d tensor
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if a._data.shape[d] != 3 or b._data.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{a._data.shape[d]} and {b._data.shape[d]}")
+    import numpy as np
+
+    try:
+        np.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError:
+        C.broadcast_error(a._data.shape, b._data.shape)
     C.no_kernel(a, "cross", ints=True)
     if a._data.dtype != b._data.dtype:
         from .pointwise import _dtype_legacy
 
         raise RuntimeError(f"expected scalar type {_dtype_legacy(a._data.dtype)} but found "
                            f"{_dtype_legacy(b._data.dtype)}")
-    import numpy as np
-
-    try:
-        shape = np.broadcast_shapes(a._data.shape, b._data.shape)
-    except ValueError:
-        C.broadcast_error(a._data.shape, b._data.shape)
-    if dim is None:
-        cands = [i for i, s in enumerate(shape) if s == 3]
-        if not cands:
-            raise RuntimeError("no dimension of size 3 in input")
-        d = cands[0]
-    else:
-        d = norm_dim(dim, len(shape))
-        if a._data.shape[d] != 3 or b._data.shape[d] != 3:
-            raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
-                               f"{a._data.shape[d]} and {b._data.shape[d]}")
 
     def comp(t, i):
         return t.select(d, i)
