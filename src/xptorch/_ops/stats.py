@@ -328,7 +328,10 @@ def mode(a, dim=-1, keepdim=False):
     start_pos = running(xp.maximum, xp.where(start, pos, 0), 1)
     best = xp.argmax(pos - start_pos, axis=1)
     v = xp.take_along_axis(s, best[:, None], axis=1)
-    idx = xp.where(rows == v, pos, -1).max(axis=1).astype(np.int64).reshape(lead)
+    idx = xp.where(rows == v, pos, -1).max(axis=1)
+    if s.dtype.kind == "f":  # NaN is the mode of an all-NaN slice only: PyTorch's index there is its first
+        idx = xp.where(xp.isnan(v[:, 0]), 0, idx)  # (on up to 16 elements; past that its sort scrambles NaNs)
+    idx = idx.astype(np.int64).reshape(lead)
     it = wrap(xp.ascontiguousarray(xp.expand_dims(idx, d)), a._device)
     vals = a.gather(d, it)
     if not keepdim:
