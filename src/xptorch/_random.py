@@ -41,6 +41,7 @@ Stream definition (kernels/philox.cu implements exactly the same):
 * ``permutation(n)``: word ``i`` with its low ``b = max(1, bit_length(n - 1))`` bits replaced by
   ``i``; the keys are sorted ascending and their low ``b`` bits are the permutation.  Words: ``n``.
 """
+import contextvars
 import math
 import operator
 import os
@@ -125,6 +126,11 @@ def _float_dtype(dtype, what):
     return dtype
 
 
+# Set by func.vmap while it runs: called with the generator before each draw ('error' refuses the draw,
+# 'same' notes where the generator stood so that every batch element draws the same numbers).
+_vmap_randomness = contextvars.ContextVar("xptorch_vmap_randomness", default=None)
+
+
 class Generator:
     """A seeded Philox4x64-10 stream; fills reserve whole blocks so every device consumes it alike."""
 
@@ -184,6 +190,9 @@ class Generator:
 
     def _reserve(self, n_uint64):
         """Reserve ``ceil(n_uint64 / 4)`` blocks; returns ``(key0, key1, ctr0)`` for this fill."""
+        watch = _vmap_randomness.get()
+        if watch is not None:
+            watch(self)
         n = operator.index(n_uint64)
         if n < 0:
             raise ValueError(f"cannot reserve {n} words")

@@ -1,7 +1,10 @@
-"""xptorch.func: functional_call (module calls with swapped-in tensors)."""
+"""xptorch.func: function transforms (grad, grad_and_value, vjp, jacrev, hessian, vmap) and functional_call."""
 from collections.abc import Sequence
 
-__all__ = ["functional_call"]
+from ._eager_transforms import grad, grad_and_value, hessian, jacrev, vjp
+from ._vmap import vmap
+
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacrev", "vjp", "vmap"]
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
