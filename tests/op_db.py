@@ -1461,6 +1461,81 @@ add(
                S("a", 2, 2)]),
 )
 
+# ---- statistics, distances, numerics ---------------------------------------------------------------
+FW5, AW5 = T(5, dtype="int64", values=[1, 2, 0, 3, 1], grad=False), T(5, values=[0.5, 1.0, 2.0, 0.1, 1.0])
+add(
+    Op("cov", lambda lib, x, **k: lib.cov(x, **k),
+       [S(T(3, 5)), S(T(5)), S(T(3, 5), correction=0), S(T(3, 5), correction=2, fweights=FW5),
+        S(T(3, 5), aweights=AW5), S(T(3, 5), correction=3, fweights=FW5, aweights=AW5), S(T(2, 1)), S(T(4, 3, view="t")),
+        S(T(2, 4, dtype="int64")), S(T(1, 3)), S(T(3, 0))],
+       ("cov", "Tensor.cov"),
+       errors=[S(T(2, 2, 2)), S(T(3, dtype="bool")), S(T(3, 5), fweights=T(5, 1, dtype="int64", grad=False)),
+               S(T(3, 5), fweights=T(5, grad=False)), S(T(3, 5), fweights=T(4, dtype="int64", grad=False)),
+               S(T(3, 5), fweights=T(5, dtype="int64", values=[1, -1, 1, 1, 1], grad=False)),
+               S(T(3, 5), aweights=T(5, 1)), S(T(3, 5), aweights=T(5, dtype="int64", grad=False)),
+               S(T(3, 5), aweights=T(4)), S(T(3, 5), aweights=T(5, values=[1.0, -1.0, 1.0, 1.0, 1.0])),
+               S(T(3, 5), fweights=T(5, dtype="int64", values=[0] * 5, grad=False)), S("a")]),
+    Op("corrcoef", lambda lib, x: lib.corrcoef(x),
+       [S(T(3, 5)), S(T(5)), S(T(2, 1)), S(T(4, 3, view="t")), S(T(2, 4, dtype="int64"))],
+       ("corrcoef", "Tensor.corrcoef"), errors=[S(T(2, 2, 2))]),
+    Op("cdist", lambda lib, a, b, *r, **k: lib.cdist(a, b, *r, **k),
+       [S(T(2, 3, 4), T(5, 4)), S(T(3, 4), T(5, 4), 1.0), S(T(3, 4), T(5, 4), 0.5), S(T(3, 4), T(5, 4), 3.0),
+        S(T(3, 4), T(5, 4), INF), S(T(3, 4), T(5, 4), 0.0), S(T(27, 3), T(4, 3)),
+        S(T(3, 4), T(5, 4), compute_mode="use_mm_for_euclid_dist"),
+        S(T(30, 3), T(4, 3), compute_mode="donot_use_mm_for_euclid_dist"), S(T(2, 1, 3, 4), T(3, 5, 4)),
+        S(T(3, 0), T(2, 0)), S(T(0, 3), T(2, 3)), S(T(4, 3, view="t"), T(5, 4))],
+       ("cdist",), rtol=1e-4, atol=1e-5,
+       errors=[S(T(3, 4, dtype="int64"), T(5, 4)), S(T(3, 4), T(5, 4, dtype="int64")), S(T(3, 4), T(5, 3)),
+               S(T(4), T(5, 4)), S(T(3, 4), T(4)), S(T(3, 4), T(5, 4), -1.0), S(T(3, 4), T(5, 4), compute_mode="foo"),
+               S(T(2, 3, 4), T(3, 5, 4)), S(T(3, 4), T(5, 4, dtype="float64")).only("float32")]),
+    Op("pdist", lambda lib, x, *r: (lib.pdist(x, *r), lib.nn.functional.pdist(x, *r)),
+       # no (0, M) sample: torch 2.13 crashes (SIGSEGV) taking its second derivative with create_graph
+       [S(T(5, 3)), S(T(4, 3), 1.0), S(T(4, 3), 0.5), S(T(4, 3), INF), S(T(4, 3), 0.0), S(T(1, 3)),
+        S(T(4, 0)), S(T(3, 4, view="t"))],
+       ("pdist", "F.pdist"),
+       errors=[S(T(2, 3, 4)), S(T(4)), S(T(4, 3, dtype="int64")), S(T(4, 3), -1.0)]),
+    Op("trapezoid", lambda lib, y, *x, **k: (lib.trapezoid(y, *x, **k), lib.trapz(y, *x, **k)),
+       [S(T(3)), S(T(3, 4), dx=0.5), S(T(3, 4), dim=0), S(T(3, 4), T(4)), S(T(3, 4), T(3), dim=0),
+        S(T(3, 4), T(3, 4)), S(T(2, 3, 4), T(3, 4), dim=1), S(T(3, 0), dim=1), S(T(2, 5, view="t"), dx=2),
+        S(T(3, dtype="int64"))],
+       ("trapezoid", "trapz"),
+       errors=[S(T(3), T(2)), S(T(3, dtype="bool")), S(T(3), dx=True), S(T(3), T(3), dx=2), S(T()),
+               S(T(3, dtype="bool"), T(3))]),
+    Op("cumulative_trapezoid", lambda lib, y, *x, **k: lib.cumulative_trapezoid(y, *x, **k),
+       [S(T(3)), S(T(3, 4), dx=0.5), S(T(3, 4), dim=0), S(T(3, 4), T(4)), S(T(3, 4), T(3, 4)), S(T(0)),
+        S(T(3, dtype="int64"))],
+       ("cumulative_trapezoid",),
+       errors=[S(T(3), T(2)), S(T(3, dtype="bool")), S(T(3), T(3), dx=2), S(T())]),
+    Op("vander", lambda lib, x, *a, **k: lib.vander(x, *a, **k),
+       [S(T(3)), S(T(4), 2), S(T(3), 5, increasing=True), S(T(3), 0), S(T(3), 1), S(T(0)),
+        S(T(3, values=[0.0, 1.5, -2.0])), S(T(4, dtype="int64")), S(T(3, dtype="bool"), 3)],
+       # grad=False: torch 2.13's vander fails its own backward (it writes cumprod into its output in place);
+       # ours differentiates through cumprod
+       ("vander",), grad=False, errors=[S(T(3), -1), S(T(2, 2)), S(T())]),
+    Op("combinations", lambda lib, x, *a, **k: lib.combinations(x, *a, **k),
+       [S(T(4)), S(T(4), 3), S(T(3), 1), S(T(3), 0), S(T(3), 4), S(T(3), 2, with_replacement=True),
+        S(T(3), 3, True), S(T(1)), S(T(0)), S(T(4, dtype="int64"))],
+       ("combinations",), errors=[S(T(3), -1), S(T(1, 3)), S(T())]),
+    Op("frexp", lambda lib, x: tuple(lib.frexp(x)) + tuple(x.frexp()),
+       [S(T(2, 3)), S(T()), S(T(0, 2)), S(T(3, 4, view="t")),
+        S(T(7, values=[0.0, -0.0, 1.0, -3.5, INF, -INF, NAN], grad=False)),
+        S(T(2, values=[1e-40, 3e-39], grad=False)).only("float32")],
+       ("frexp", "Tensor.frexp"), errors=[S(T(3, dtype="int64"))]),
+    Op("ldexp", lambda lib, x, e: lib.ldexp(x, e),
+       # integer exponents >= 0: torch 2.13's gradient computes 2 ** other in integers (0 for a negative
+       # integer other); ours is 2 ** other. Negative exponents: the float exponent sample.
+       [S(T(2, 3), T(2, 3, dtype="int64", values=[0, 1, 2, 3, 1, 0], grad=False)), S(T(2, 3), T(3)),
+        S(T(), T(dtype="int64", values=[2], grad=False)),
+        S(T(2, 3, dtype="int64"), T(3, dtype="int64", values=[3, 0, 1], grad=False))],
+       ("ldexp", "Tensor.ldexp"), errors=[S(T(2, 3), 2)]),
+    # in place with a constant exponent: torch 2.13's ldexp_ saves self for other's gradient and then edits
+    # it, so a differentiable exponent fails its backward; ours gives the gradient
+    Op("ldexp_", lambda lib, x, e: (lib.ldexp_(x * 1, e), (x * 1).ldexp_(e)),
+       [S(T(2, 3), T(3, grad=False)), S(T(2, 3), T(2, 3, dtype="int64", values=[0, 1, 2, 3, 1, 0], grad=False))],
+       ("ldexp_", "Tensor.ldexp_"),
+       errors=[S(T(2, 3, dtype="int64"), T(3, dtype="int64", grad=False)), S(T(2, 3), 2)]),
+)
+
 # Public callables that are not tensor ops, each with why. test_op_coverage.py diffs the public
 # surface against OPS + NOT_OPS, so every name here is a deliberate decision.
 def special(name, low=-2.0, high=2.0, extra=(), **kw):

@@ -1501,3 +1501,84 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     slices the 1-D index names, together with input's own values when include_self."""
     C.need_tensor(input, "index_reduce", "input", 1)
     return _sred.index_reduce(input, dim, index, source, reduce, include_self, _pos=2)
+
+
+# ---- statistics and distances ----------------------------------------------------------------------
+from ._ops import correlation as _corr  # noqa: E402
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance matrix of the variables in input's rows (observations in columns; a 1-D input is one
+    variable), with integer frequency weights and float observation weights, divided by the weights' sum minus
+    correction."""
+    return _corr.cov(input, correction, fweights, aweights)
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the variables in input's rows: cov(input) over the outer product of
+    the standard deviations, clipped to [-1, 1]."""
+    return _corr.corrcoef(input)
+
+
+from ._ops import distance as _dist  # noqa: E402
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """p-norm distance between each pair of rows of x1 (..., P, M) and x2 (..., R, M), batch dims broadcast:
+    (..., P, R). For p=2 a matrix product computes them when either side has more than 25 rows (or always /
+    never, by compute_mode)."""
+    return _dist.cdist(x1, x2, p, compute_mode)
+
+
+def pdist(input, p=2):
+    """p-norm distances between the rows of a 2-D input, for each pair i < j in row-major order."""
+    return _dist.pdist(input, p)
+
+
+# ---- numerics: integration, Vandermonde matrices, combinations, float parts -------------------------
+from ._ops import float_parts as _fparts  # noqa: E402
+from ._ops import integrate as _integ  # noqa: E402
+
+
+def trapezoid(y, x=_integ.NOT_GIVEN, *, dx=None, dim=-1):
+    """The trapezoidal rule along dim: samples y at points x (a tensor), or spaced dx apart (default 1)."""
+    return _integ.trapezoid(y, x, dx, dim)
+
+
+def trapz(y, x=_integ.NOT_GIVEN, *, dx=None, dim=-1):
+    """Alias of trapezoid."""
+    return _integ.trapezoid(y, x, dx, dim, "trapz")
+
+
+def cumulative_trapezoid(y, x=_integ.NOT_GIVEN, *, dx=None, dim=-1):
+    """The running trapezoidal rule along dim (one fewer element than y there)."""
+    return _integ.cumulative_trapezoid(y, x, dx, dim)
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of a 1-D x: columns x**(N-1), ..., x**0 (increasing: x**0 first); N defaults to
+    len(x)."""
+    return _comb.vander(x, N, increasing)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The length-r combinations of a 1-D input's elements, one per row (itertools.combinations order)."""
+    return _comb.combinations(input, r, with_replacement)
+
+
+@_tensor_args
+def frexp(input):
+    """(mantissa, exponent) with input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1), exponent int32."""
+    return _fparts.frexp(input)
+
+
+@_tensor_args
+def ldexp(input, other):
+    """input * 2 ** other."""
+    return _fparts.ldexp(input, other)
+
+
+@_tensor_args
+def ldexp_(input, other):
+    """input *= 2 ** other, in place; returns input."""
+    return _fparts.ldexp_(input, other, 2)

@@ -25,6 +25,8 @@ from ._ops import search as _search
 from ._ops import stats as _stats
 from ._ops import indexing as _idx
 from ._ops import index_put as _iput
+from ._ops import float_parts as _fparts
+from ._ops import correlation as _corr
 from ._ops import scatter_reduce as _sred
 from ._ops import movement as _movement
 from ._ops import scan as _scan
@@ -1433,6 +1435,21 @@ class Tensor:
     def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
         return _inplace.apply(self, lambda a: _sred.index_reduce(a, dim, index, source, reduce, include_self))
 
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return _corr.cov(self, correction, fweights, aweights)
+
+    def corrcoef(self):
+        return _corr.corrcoef(self)
+
+    def frexp(self):
+        return _fparts.frexp(self)
+
+    def ldexp(self, other):
+        return _fparts.ldexp(self, other)
+
+    def ldexp_(self, other):
+        return _fparts.ldexp_(self, other)
+
     def put(self, index, source, accumulate=False):
         return _iput.put(self, index, source, accumulate)
 
@@ -2285,8 +2302,8 @@ _SEE_FUNCTION_MORE += ('aminmax', 'argwhere', 'bincount', 'cross', 'cummax', 'cu
     'logcumsumexp', 'median', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'nonzero', 'quantile', 'ravel',
     'rot90', 'swapdims', 'take', 'take_along_dim', 'tensor_split', 'tile', 'trace', 'unique', 'unique_consecutive',
     'vsplit')
-_IN_PLACE_MORE += ("index_copy_", "index_fill_", "masked_scatter_", "index_put_", "put_", "scatter_reduce_", "index_reduce_")
-_SEE_FUNCTION_MORE += ("mode", "masked_scatter", "index_put", "put", "scatter_reduce", "index_reduce")
+_IN_PLACE_MORE += ("index_copy_", "index_fill_", "masked_scatter_", "index_put_", "put_", "scatter_reduce_", "index_reduce_", "ldexp_")
+_SEE_FUNCTION_MORE += ("mode", "masked_scatter", "index_put", "put", "scatter_reduce", "index_reduce", "cov", "corrcoef", "frexp", "ldexp")
 for _name in _SEE_FUNCTION_MORE:
     _method = Tensor.__dict__.get(_name)
     if _method is not None and not _method.__doc__:

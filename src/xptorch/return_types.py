@@ -93,3 +93,30 @@ class aminmax(tuple):
 
 class mode(_ValuesIndices):
     __slots__ = ()
+
+
+class frexp(tuple):
+    """(mantissa, exponent) with .mantissa and .exponent, as PyTorch's structseq."""
+
+    __slots__ = ()
+    n_fields = n_sequence_fields = 2
+    n_unnamed_fields = 0
+
+    def __new__(cls, mantissa, exponent=None):
+        if exponent is None:
+            mantissa, exponent = mantissa
+        return tuple.__new__(cls, (mantissa, exponent))
+
+    @property
+    def mantissa(self):
+        return self[0]
+
+    @property
+    def exponent(self):
+        return self[1]
+
+    def __repr__(self):
+        return f"xptorch.return_types.frexp(\nmantissa={self[0]!r},\nexponent={self[1]!r})"
+
+    def __reduce__(self):
+        return (type(self), (tuple(self),))

@@ -337,3 +337,44 @@ def diff(a, n=1, dim=-1, prepend=None, append=None):
         hi, lo = _slice(a, d, 1, size), _slice(a, d, 0, size - 1)
         a = hi ^ lo if a._data.dtype.kind == "b" else hi - lo
     return a
+
+
+def combinations(a, r=2, with_replacement=False):
+    """The length-r combinations of a 1-D tensor's elements (with repeats when with_replacement), one per row in
+    lexicographic order of their positions; gathered, so gradients flow back to the elements."""
+    import itertools
+
+    import numpy as np
+
+    C.need_tensor(a, "combinations", "input", 1)
+    if a._data.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(a._data.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:  # a new empty tensor, outside the graph
+        return C.wrap(a._data[:0].copy(), a._device)
+    make = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(make(range(a._data.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    xp = C.get_xp(a._data)
+    return a.index_select(0, C.const(xp.asarray(idx.reshape(-1)), a._device)).reshape(-1, r)
+
+
+def vander(x, N=None, increasing=False):
+    """Columns x**(N-1), ..., x**0 (or rising when increasing), by a running product as PyTorch; integer and bool
+    inputs give int64."""
+    from .. import _dtype
+
+    C.need_tensor(x, "vander", "x", 1)
+    if x._data.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x._data.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    if x._data.dtype.kind in "biu":
+        x = x.to(_dtype.int64)
+    ones = x.new_ones((x._data.shape[0], min(n, 1)))
+    if n > 1:
+        out = _cat([ones, x.unsqueeze(1).expand(x._data.shape[0], n - 1).cumprod(1)], 1)
+    else:
+        out = ones
+    return out if increasing else out.flip(1)

@@ -1,12 +1,14 @@
-"""F.normalize, F.cosine_similarity, F.pairwise_distance and F.rms_norm, composed of differentiable ops."""
+"""F.normalize, F.cosine_similarity, F.pairwise_distance, F.rms_norm, cdist and pdist, composed of differentiable
+ops (cdist's matrix-product form for p=2 has PyTorch's own rule)."""
 import numpy as np
 
 from ..amp import _state as _amp
 from .. import _dtype
+from ..autograd.node import Node
 from . import _common as C
 from ._common import tensor_args
 
-__all__ = ["normalize", "cosine_similarity", "pairwise_distance", "rms_norm"]
+__all__ = ["normalize", "cosine_similarity", "pairwise_distance", "rms_norm", "pdist"]
 
 
 def _clamped(norm, eps):
@@ -66,3 +68,119 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     dims = tuple(range(input.dim() - n, input.dim()))
     y = input * (input.square().mean(dims, keepdim=True) + eps).rsqrt()
     return y * weight if weight is not None else y
+
+
+# ---- cdist / pdist ---------------------------------------------------------------------------------
+_MODES = (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+class EuclideanDistBackward0(Node):
+    """PyTorch's rule for the matrix-product form of p=2 distances: zero where a distance is zero."""
+
+    __slots__ = ("x1", "x2", "res", "dev")
+    saves = ("x1", "x2", "res")
+
+    @staticmethod
+    def rule(g, x1, x2, res):
+        ratio = (g / res).masked_fill(res == 0, 0)
+        return (x1 * ratio.sum(-1, keepdim=True) - ratio.matmul(x2),
+                x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT.matmul(x1))
+
+    def backward(self, g):
+        from ..autograd.grad_mode import no_grad
+
+        with no_grad():
+            g1, g2 = self.rule(*(C.wrap(v, self.dev) for v in (g, self.x1, self.x2, self.res)))
+        return tuple(gi._data if e is not None else None for gi, e in zip((g1, g2), self.next))
+
+    def backward_graph(self, g):
+        from ..autograd import higher_order as ho
+
+        ins = ho.stand_ins(self.next, [self.x1, self.x2], [g._device, g._device])
+        try:
+            res = _euclidean(*ins)
+            g1, g2 = self.rule(g, ins[0], ins[1], res)
+        finally:
+            ho.join(self.next, ins)
+        return tuple(gi if e is not None else None for gi, e in zip((g1, g2), self.next))
+
+
+def _euclidean(x1, x2):
+    """PyTorch's _euclidean_dist: sqrt(max(|a|^2 - 2 a.b + |b|^2, 0)) by one matrix product."""
+    from ..autograd.grad_mode import no_grad
+    from ..autograd.grad_mode import state as grad_state
+    from .shape import cat
+
+    with no_grad():
+        n1 = x1.pow(2).sum(-1, keepdim=True)
+        n2 = x2.pow(2).sum(-1, keepdim=True)
+        a = cat([x1.mul(-2), n1, n1.new_ones(n1.shape)], -1)
+        b = cat([x2, n2.new_ones(n2.shape), n2], -1)
+        res = a.matmul(b.mT).clamp_min(0).sqrt()
+    if (x1._rg or x2._rg) and grad_state.enabled:
+        node = EuclideanDistBackward0((C.edge(x1), C.edge(x2)))
+        node.x1, node.x2, node.res, node.dev = x1._data, x2._data, res._data, x1._device
+        return C.wrap_grad(res._data, x1._device, node)
+    return res
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """p-norm distances between each row of x1 (..., P, M) and each row of x2 (..., R, M): (..., P, R)."""
+    C.need_tensor(x1, "cdist", "x1", 1)
+    C.need_tensor(x2, "cdist", "x2", 2)
+    if compute_mode not in _MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t._data.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {t.dtype._legacy[:-6]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if x2._device is not x1._device:
+        C.device_mismatch(x1, x2)
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t._data.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {t._data.ndim}D")
+    s1, s2 = x1._data.shape, x2._data.shape
+    if s1[-1] != s2[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {s1[-1]} X2: {s2[-1]}")
+    try:
+        batch = tuple(np.broadcast_shapes(s1[:-2], s2[:-2]))
+    except ValueError:
+        C.broadcast_error(s1[:-2], s2[:-2])
+    if not (s1[-2] and s2[-2] and s1[-1]):  # nothing to compute: x1's dtype, no dtype check
+        x2 = x2.to(x1.dtype)
+    elif x1._data.dtype != x2._data.dtype:
+        raise RuntimeError(f"expected scalar type {x1.dtype._legacy[:-6]} but found {x2.dtype._legacy[:-6]}")
+    if x1._data.dtype == np.float16:
+        raise NotImplementedError("\"cdist\" not implemented for 'Half'")
+    a = x1.expand(*batch, *s1[-2:]) if s1[:-2] != batch else x1
+    b = x2.expand(*batch, *s2[-2:]) if s2[:-2] != batch else x2
+    mm = compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode in (None, "use_mm_for_euclid_dist_if_necessary") and (s1[-2] > 25 or s2[-2] > 25))
+    if p == 2 and mm and s1[-1]:
+        return _euclidean(a, b)
+    return _norm(a.unsqueeze(-2) - b.unsqueeze(-3), p)
+
+
+def _norm(diff, p):
+    """diff's p-norm over the last dim; p=0 counts nonzeros, with a zero gradient as PyTorch's."""
+    if p == 0:
+        return (diff != 0).to(diff.dtype).sum(-1) + (diff * 0).sum(-1)
+    return diff.norm(p, -1)
+
+
+def pdist(input, p=2):
+    """p-norm distances between the rows of a 2-D input, pair (i, j) for i < j in row-major order."""
+    C.need_tensor(input, "pdist", "input", 1)
+    nd = input._data.ndim
+    if nd != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {nd}D")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input._data.shape[0]
+    xp = C.get_xp(input._data)
+    i, j = np.triu_indices(n, 1)
+    i, j = (C.const(xp.asarray(v.astype(np.int64)), input._device) for v in (i, j))
+    return _norm(input.index_select(0, i) - input.index_select(0, j), p)
