@@ -48,6 +48,36 @@ CASES = {
                          np.array([0.0, 3.0, 1.0], F32)),
     "sigmoid_affine": (_affine_sigmoid, [LOC, POS], np.array([1.3, 2.5, 1.01], F32)),
 }
+A22 = np.array([[[1.0, 0.3], [-0.2, 0.8]], [[0.5, 0.0], [1.0, 1.5]]], F32)
+MVN_VALUE = np.array([[0.3, -1.0], [2.0, 0.5]], F32)
+
+
+def _mvn(kind):
+    def build(D, loc, a):
+        lib = torch if D is TD else xptorch
+        cov = a @ a.mT + lib.eye(2, device=a.device)
+        if kind == "cov":
+            return D.MultivariateNormal(loc, covariance_matrix=cov)
+        if kind == "prec":
+            return D.MultivariateNormal(loc, precision_matrix=cov)
+        return D.MultivariateNormal(loc, scale_tril=a.tril() + 2 * lib.eye(2, device=a.device))
+    return build
+
+
+CASES.update({
+    "student_t": (lambda D, df, m, s: D.StudentT(df, m, s), [np.array([0.5, 1.5, 4.0], F32), LOC, POS],
+                  np.array([[0.3, -1.0, 4.0], [1.0, 0.0, -2.0]], F32)),
+    "binomial_probs": (lambda D, p: D.Binomial(10, probs=p), [np.array([0.2, 0.5, 0.9], F32)],
+                       np.array([[0.0, 3.0, 10.0], [5.0, 4.0, 9.0]], F32)),
+    "binomial_logits": (lambda D, lg: D.Binomial(7, logits=lg),
+                        [np.array([-1.0, 0.0, 2.0], F32)], np.array([0.0, 3.0, 7.0], F32)),
+    "one_hot_categorical": (lambda D, p: D.OneHotCategorical(probs=p), [np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]],
+                                                                                 F32)],
+                            np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], F32)),
+    "mvn_cov": (_mvn("cov"), [np.array([0.5, -1.0], F32), A22], MVN_VALUE),
+    "mvn_prec": (_mvn("prec"), [np.array([[0.5, -1.0], [0.0, 2.0]], F32), A22], MVN_VALUE),
+    "mvn_tril": (_mvn("tril"), [np.array([0.5, -1.0], F32), A22], MVN_VALUE),
+})
 NO_ENTROPY = {"sigmoid_affine", "half_normal_never"}
 NO_MOMENTS = {"sigmoid_affine"}
 
@@ -84,7 +114,8 @@ def test_entropy_and_moments(device, name, what):
     # torch's constant moments (Cauchy's, modes of discrete laws) have no graph
     grad = not (name == "cauchy" and what in ("mean", "variance", "stddev")) and not (
         what == "mode" and name in ("poisson", "geometric_probs", "geometric_logits", "half_normal", "exponential",
-                                    "gamma", "chi2", "beta", "dirichlet"))
+                                    "gamma", "chi2", "beta", "dirichlet", "binomial_probs", "binomial_logits",
+                                    "one_hot_categorical"))
     check(device, params, run(TD), run(XD), check_grad_fn=False, grad=grad, rtol=2e-5, atol=2e-5)
 
 
@@ -117,6 +148,14 @@ def test_repr_and_shapes(name):
     assert repr(x.support) == repr(t.support)
     assert {k: repr(v) for k, v in x.arg_constraints.items()} == {k: repr(v) for k, v in t.arg_constraints.items()}
     assert x.has_rsample == t.has_rsample
+    if t.has_enumerate_support:
+        try:
+            ts = t.enumerate_support()
+        except NotImplementedError:
+            ts = None
+        if ts is not None:
+            np.testing.assert_array_equal(x.enumerate_support().numpy(), ts.numpy())
+            np.testing.assert_array_equal(x.enumerate_support(False).numpy(), t.enumerate_support(False).numpy())
     e = x.expand((4,) + tuple(x.batch_shape))
     assert tuple(e.batch_shape) == (4,) + tuple(t.batch_shape) and type(e) is type(x)
 
@@ -155,6 +194,13 @@ def _moment_cases(dev):
         (XD.Poisson(t(0.0, 0.3, 4.0, 9.9, 10.0, 250.0)), [0.0, 0.3, 4.0, 9.9, 10.0, 250.0],
          [0.0, 0.3, 4.0, 9.9, 10.0, 250.0]),
         (XD.Geometric(t(0.2, 0.9)), [4.0, 1 / 9], [20.0, (1 / 0.9 - 1) / 0.9]),
+        (XD.StudentT(t(5.0, 30.0), t(1.0, -2.0), t(0.5, 2.0)), [1.0, -2.0], [0.25 * 5 / 3, 4 * 30 / 28]),
+        (XD.Binomial(t(0.0, 1.0, 10.0, 10.0, 200.0, 200.0, 5000.0), t(0.3, 0.3, 0.05, 0.97, 0.5, 0.01, 0.3)),
+         [0.0, 0.3, 0.5, 9.7, 100.0, 2.0, 1500.0],
+         [0.0, 0.21, 0.475, 10 * 0.97 * 0.03, 50.0, 1.98, 1050.0]),
+        (XD.OneHotCategorical(t(0.1, 0.6, 0.3)), [0.1, 0.6, 0.3], [0.09, 0.24, 0.21]),
+        (XD.MultivariateNormal(t(1.0, -1.0), covariance_matrix=xptorch.tensor([[2.0, 0.6], [0.6, 0.5]], device=dev)),
+         [1.0, -1.0], [2.0, 0.5]),
     ]
 
 
@@ -261,6 +307,25 @@ ERRORS = [
     lambda D, m: D.Geometric(probs=0.5, logits=0.0),
     lambda D, m: D.Geometric(m.tensor([1.5])),
     lambda D, m: D.Geometric(0.5).log_prob(m.tensor([-1.0])),
+    lambda D, m: D.StudentT(m.tensor([-1.0])),
+    lambda D, m: D.StudentT(2.0, 0.0, m.tensor([-1.0])),
+    lambda D, m: D.Binomial(10, m.tensor([1.5])),
+    lambda D, m: D.Binomial(m.tensor([2.5]), m.tensor([0.5])),
+    lambda D, m: D.Binomial(10, m.tensor([0.5])).log_prob(m.tensor([11.0])),
+    lambda D, m: D.Binomial(m.tensor([10.0]), probs=m.tensor([0.5]), logits=m.tensor([0.0])),
+    lambda D, m: D.OneHotCategorical(m.tensor([0.5, 0.5])).log_prob(m.tensor([1.0, 1.0])),
+    lambda D, m: D.OneHotCategorical(),
+    lambda D, m: D.MultivariateNormal(m.zeros(2)),
+    lambda D, m: D.MultivariateNormal(m.tensor(0.0), m.eye(2)),
+    lambda D, m: D.MultivariateNormal(m.zeros(2), m.ones(2)),
+    lambda D, m: D.MultivariateNormal(m.zeros(2), scale_tril=m.ones(2)),
+    lambda D, m: D.MultivariateNormal(m.zeros(2), m.eye(2), scale_tril=m.eye(2)),
+    lambda D, m: D.MultivariateNormal(m.zeros(2), m.tensor([[1.0, 2.0], [2.0, 1.0]])),
+    lambda D, m: D.MultivariateNormal(m.zeros(2), m.tensor([[1.0, 0.5], [0.0, 1.0]])),
+    lambda D, m: D.MultivariateNormal(m.zeros(2), scale_tril=m.tensor([[1.0, 0.5], [0.0, 1.0]])),
+    lambda D, m: D.MultivariateNormal(m.zeros(2), scale_tril=m.tensor([[-1.0, 0.0], [0.0, 1.0]])),
+    lambda D, m: D.kl_divergence(D.MultivariateNormal(m.zeros(2), m.eye(2)), D.MultivariateNormal(m.zeros(3),
+                                                                                                  m.eye(3))),
     lambda D, m: D.TransformedDistribution(D.Normal(0.0, 1.0), "exp"),
     lambda D, m: D.TransformedDistribution(D.Normal(0.0, 1.0), [1]),
 ]
@@ -319,7 +384,14 @@ KL_PAIRS = {
     "cauchy": (lambda D, a, b: (D.Cauchy(a, b), D.Cauchy(b, a)), [POS, A2]),
     "half_normal": (lambda D, a, b: (D.HalfNormal(a), D.HalfNormal(b)), [POS, A2]),
     "log_normal": (lambda D, a, b: (D.LogNormal(a, b), D.LogNormal(b, a)), [POS, A2]),
+    "one_hot": (lambda D, a, b: (D.OneHotCategorical(a), D.OneHotCategorical(logits=b)), [POS, A2]),
+    "mvn": (lambda D, a, b: (_mvn("cov")(D, a[:2], A22_T(D, a)), _mvn("tril")(D, b[1:], A22_T(D, a) * 0.5)),
+            [POS, A2]),
 }
+
+
+def A22_T(D, like):
+    return (torch if D is TD else xptorch).tensor(A22, device=like.device)
 
 
 @pytest.mark.parametrize("name", sorted(KL_PAIRS))

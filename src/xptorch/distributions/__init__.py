@@ -1,6 +1,7 @@
 """Probability distributions with PyTorch's interface: sampling, log densities, moments, entropy, KL."""
 from . import constraints, transforms
 from .bernoulli import Bernoulli
+from .binomial import Binomial
 from .beta import Beta
 from .categorical import Categorical
 from .cauchy import Cauchy
@@ -17,14 +18,18 @@ from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
 from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
+from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform, \
     SigmoidTransform, Transform
 from .uniform import Uniform
 
-__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "ComposeTransform",
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "MultivariateNormal",
+           "OneHotCategorical", "OneHotCategoricalStraightThrough", "StudentT", "Categorical", "Cauchy", "Chi2", "ComposeTransform",
            "Dirichlet", "Distribution", "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal",
            "Independent", "Laplace", "LogNormal", "Multinomial", "Normal", "Poisson", "PowerTransform",
            "SigmoidTransform", "Transform", "TransformedDistribution", "Uniform", "constraints", "kl_divergence",

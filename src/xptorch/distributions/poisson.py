@@ -18,6 +18,10 @@ def _uniform(shape, dev):
 
 
 def poisson_sample(rate):
+    return quiet(_poisson_sample, rate)
+
+
+def _poisson_sample(rate):
     """Counts with mean rate (float64 arrays): Knuth's product of uniforms below 10, Hoermann's transformed
     rejection (PTRS, 1993) from 10 up."""
     dev = rate.device
