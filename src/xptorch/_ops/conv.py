@@ -7,6 +7,7 @@ columns back into place (col2im), looping over kernel offsets only, never over o
 where that pays. Non-zero padding modes (reflect, replicate, circular) are a separate gather with its
 own node.
 """
+import math
 import warnings
 
 import numpy as np
@@ -353,10 +354,20 @@ def _weight_grad_shifts(xpd, gr, kernel, dilation, oh, groups, ck):
         xpd.reshape(-1), (kh, kw, n, groups, lr, cg),
         (s[3] * dilation[0] * wp, s[3] * dilation[1], s[0], s[1] * cg, s[3], s[1]))
     res = np.empty((groups, ocg, cg, kh, kw), gr.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            np.matmul(gr, views[i, j]).sum(axis=0, out=res[:, :, :, i, j])
+    per_offset = n * groups * ocg * cg * gr.itemsize
+    if kh * kw * per_offset <= _SHIFT_PARTS_BYTES:
+        # every offset's products in one call and one sum: two NumPy calls instead of 2 * kh * kw
+        parts = scratch("conv.parts", (kh, kw, n, groups, ocg, cg), gr.dtype)
+        np.matmul(gr, views, out=parts)
+        parts.sum(axis=2, out=res.transpose(3, 4, 0, 1, 2))
+    else:
+        for i in range(kh):
+            for j in range(kw):
+                np.matmul(gr, views[i, j]).sum(axis=0, out=res[:, :, :, i, j])
     return res.reshape(groups, ocg, ck).swapaxes(1, 2)
+
+
+_SHIFT_PARTS_BYTES = 1 << 22
 
 
 # Images per im2col chunk are chosen so one chunk's columns stay near this size: the columns are
@@ -383,7 +394,7 @@ class ConvolutionBackward0(Node):
         xp = get_xp(g)
         xshape, pads, kernel, stride, dilation, out, groups = self.geom
         n, oc = g.shape[:2]
-        L = int(np.prod(out))
+        L = int(math.prod(out))
         g4 = g.reshape(n, groups, oc // groups, L)
         nx, nw, nb = self.next
         gx = gw = gb = None
@@ -407,7 +418,7 @@ class ConvolutionBackward0(Node):
                 gx = _input_grad_scatter(xp, g, self.wmat, xshape, pads, kernel, stride, dilation, out, groups)
         if nw is not None and gw is None:
             xpd = self.xpd
-            ck = self.wmat.shape[2] if self.wmat is not None else xshape[1] // groups * int(np.prod(kernel))
+            ck = self.wmat.shape[2] if self.wmat is not None else xshape[1] // groups * int(math.prod(kernel))
             if self.rows:
                 # The row product meets the padded input's extra positions with zeros: a finite result
                 # shows none of them held an inf or NaN, otherwise the columns give torch's products.
@@ -480,10 +491,10 @@ def _input_grad_gather(xp, g, wmat, xshape, pads, kernel, dilation, groups, full
         gx = quiet(_conv_rows, gpd, wt, kernel, dilation, size, groups, g.dtype)
         return gx.reshape(xshape), gpd
     gpd = pad_zeros(g, gpads, role="conv.pad")
-    Lx = int(np.prod(size))
+    Lx = int(math.prod(size))
     gx = xp.empty((n, groups, cg, Lx), dtype=g.dtype)
     win = windows(gpd, kernel, (1,) * nd, dilation, size)
-    for sl in _chunks(xp, n, oc * int(np.prod(kernel)) * Lx * g.itemsize):
+    for sl in _chunks(xp, n, oc * int(math.prod(kernel)) * Lx * g.itemsize):
         cols = columns(None, kernel, (1,) * nd, dilation, size, groups, role="conv.cols", win=(win, sl))
         xp.matmul(wt, cols, out=gx[sl])
     return gx.reshape(xshape), None
@@ -580,7 +591,7 @@ def _grads_row_shifts(g, wmat, xpd, xshape, pads, kernel, dilation, groups, need
 def _input_grad_scatter(xp, g, wmat, xshape, pads, kernel, stride, dilation, out, groups):
     """Strided convolutions: multiply by the transposed weight, then add the columns back (col2im)."""
     n, oc = g.shape[:2]
-    L = int(np.prod(out))
+    L = int(math.prod(out))
     # Batch-last columns (*out, C, *kernel, N): each small matmul is one output position, and the
     # scatter below adds runs of out[-1] * N contiguous elements instead of out[-1].
     nd = len(out)

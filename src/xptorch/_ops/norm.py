@@ -4,6 +4,8 @@ Both backwards use the closed form gx = invstd * (gh - mean(gh) - xhat * mean(gh
 gh = g * weight and the means over the normalised elements; in eval mode batch norm's statistics
 are constants, so its input gradient is just g * weight * invstd.
 """
+import math
+
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
@@ -136,7 +138,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         norm_dim(1, xd.ndim)
     c = xd.shape[1] if xd.ndim > 1 else 0  # PyTorch counts no channels below 2 dims
     if training and xd.ndim > 1:
-        per_channel = xd.shape[0] * int(np.prod(xd.shape[2:]))
+        per_channel = xd.shape[0] * int(math.prod(xd.shape[2:]))
         if per_channel == 1:
             from .._size import Size
 

@@ -4,6 +4,8 @@ Windows are strided views of the padded input; leading dims (batch, channels) ar
 so batched and unbatched inputs share a path. 1-d pooling runs as 2-d over a unit height and reports
 SqueezeBackward1, as PyTorch does.
 """
+import math
+
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
@@ -101,7 +103,7 @@ class MaxPool2DWithIndicesBackward0(Node):
     def backward(self, g):
         xp = get_xp(g)
         b = self.shape[0]
-        plane = int(np.prod(self.shape[1:]))
+        plane = int(math.prod(self.shape[1:]))
         idx = self.idx.reshape(b, -1)
         gf = g.reshape(b, -1)
         if self.unique:
@@ -122,7 +124,7 @@ class MaxPool2DWithIndicesBackward0(Node):
 
         xp = get_xp(self.idx)
         b = self.shape[0]
-        plane = int(np.prod(self.shape[1:]))
+        plane = int(math.prod(self.shape[1:]))
         index = (xp.arange(b)[:, None], self.idx.reshape(b, -1))
         return (_scatter_t(g.reshape(b, -1), (b, plane), index, True).reshape(self.xshape),)
 
@@ -454,7 +456,7 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
     lead = xd.shape[:-nd]
     xb = xd.reshape((-1,) + sizes)
     if stride == kernel and not any(lo or hi for lo, hi in pads):
-        div = int(divisor_override) if divisor_override is not None else int(np.prod(kernel))
+        div = int(divisor_override) if divisor_override is not None else int(math.prod(kernel))
         return _tiled_avg(x, xb, nd, kernel, out, div, lead)
     xpd = pad_zeros(xb, pads)
     # A sum of one strided view per kernel offset (as max pooling does).
@@ -468,7 +470,7 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
     if divisor_override is not None:
         div = int(divisor_override)
     elif count_include_pad and not ceil_mode:
-        div = int(np.prod(kernel))
+        div = int(math.prod(kernel))
     else:
         def divisor():
             d = _divisor(sizes, out, kernel, stride, padding, count_include_pad, np)
