@@ -1588,6 +1588,28 @@ add(
        errors=[S(T(2, 3, dtype="int64"), T(3, dtype="int64", grad=False)), S(T(2, 3), 2)]),
 )
 
+# ---- model-zoo layers -----------------------------------------------------------------------------
+add(
+    Op("F.local_response_norm", _f("local_response_norm"),
+       [S(T(2, 5, 3), 2), S(T(2, 6, 3, 4), 3, alpha=0.1, beta=0.5, k=2.0), S(T(1, 4, 2, 2, 3), 5, 1e-2),
+        S(T(2, 4, 3, view="t"), 1), S(T(0, 3, 4), 2)],
+       ("F.local_response_norm",), errors=[S(T(3, 4), 2), S(T(4), 2)]),
+    Op("F.triplet_margin_loss", _f("triplet_margin_loss"),
+       [S(T(4, 5), T(4, 5), T(4, 5)), S(T(4, 5), T(4, 5), T(4, 5), margin=2.0, p=1, swap=True),
+        S(T(4, 5), T(4, 5), T(4, 5), reduction="sum"), S(T(4, 5), T(4, 5), T(4, 5), reduction="none", eps=0.1),
+        S(T(5), T(5), T(5)), S(T(4, 5), T(1, 5), T(5, view="expand"))],
+       ("F.triplet_margin_loss",),
+       errors=[S(T(4, 5), T(4, 5), T(4, 5), margin=0), S(T(4, 5), T(4, 5), T(5)),
+               S(T(4, 5), T(4, 5), T(4, 5), reduction="foo"), S(T(4, 5), T(4, 5), T(4, 3))]),
+    Op("F.channel_shuffle", lambda lib, x, g: (lib.nn.functional.channel_shuffle(x, g), lib.channel_shuffle(x, g)),
+       [S(T(2, 6, 3), 2), S(T(1, 6, 2, 2), 3), S(T(2, 4, 3, view="t"), 4), S(T(2, 3, 1), 1), S(T(0, 4, 2), 2)],
+       ("F.channel_shuffle", "channel_shuffle"), dtypes=FLOAT + ("int64",),
+       errors=[S(T(3, 4), 2), S(T(1, 3, 4), 0), S(T(1, 3, 4), 2), S(T(1, 3, 4), -2)]),
+    Op("F.gumbel_softmax", _f("gumbel_softmax"),
+       [S(T(3, 4)), S(T(3, 4), tau=0.5, hard=True), S(T(2, 3, 4), dim=1), S(T(3, 4), eps=1e-3)],
+       ("F.gumbel_softmax",), compare="meta", errors=[S(T(3, 4, dtype="int64"))]),
+)
+
 # Public callables that are not tensor ops, each with why. test_op_coverage.py diffs the public
 # surface against OPS + NOT_OPS, so every name here is a deliberate decision.
 def special(name, low=-2.0, high=2.0, extra=(), **kw):

@@ -1582,3 +1582,10 @@ def ldexp(input, other):
 def ldexp_(input, other):
     """input *= 2 ** other, in place; returns input."""
     return _fparts.ldexp_(input, other, 2)
+
+
+def channel_shuffle(input, groups):
+    """Channels of (N, C, *) regrouped: C = groups * k read as (groups, k) and written as (k, groups)."""
+    from .nn.functional import channel_shuffle as _shuffle
+
+    return _shuffle(input, groups)

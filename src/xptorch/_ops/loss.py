@@ -11,6 +11,7 @@ from . import _common as C
 from ._common import edge, get_xp, operands, save_check, wrap, wrap_grad
 
 __all__ = [
+    "triplet_margin_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -834,3 +835,29 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input._data.ndim == 0:  # PyTorch's log_softmax over dim 1 comes before its target checks
         raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     return _class_nll(input, target, weight, ignore_index, red, eps, True, "cross_entropy")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(margin + d(anchor, positive) - d(anchor, negative), 0) with d the pairwise p-distance (swap: the
+    smaller of d(anchor, negative) and d(positive, negative)), reduced."""
+    from .distance import pairwise_distance
+
+    for i, (name, t) in enumerate((("anchor", anchor), ("positive", positive), ("negative", negative))):
+        _tensor_arg(t, "triplet_margin_loss", name, i + 1)
+    reduction = _reduction(reduction, size_average, reduce)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) != 1:
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D "
+                           "inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    out = (margin + d_pos - d_neg).clamp_min(0)
+    if reduction == "mean":
+        return out.mean()
+    return out.sum() if reduction == "sum" else out

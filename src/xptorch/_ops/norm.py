@@ -15,7 +15,7 @@ from . import _common as C
 from ._common import edge, get_xp, save_check, wrap, wrap_grad
 from ._common import tensor_args
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "local_response_norm"]
 
 
 def _vec(t):
@@ -320,3 +320,25 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         save_check(node, *checks)
         return wrap_grad(out, input._device, node)
     return wrap(out, input._device)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """input / (k + alpha * mean of input^2 over `size` neighbouring channels) ** beta, as PyTorch composes it
+    (the window zero-padded by size // 2 before and (size - 1) // 2 after each channel)."""
+    from .pad import pad
+    from .shape import stack
+
+    C.need_tensor(input, "local_response_norm", "input", 1)
+    nd = input.dim()
+    if nd < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {nd} dimensions)")
+    if input.numel() == 0:
+        return input
+    if input._data.dtype.kind == "b":  # PyTorch's average pooling has no bool kernel
+        raise NotImplementedError(f"\"{'avg_pool2d' if nd == 3 else 'avg_pool3d_out_frame'}\" not implemented for 'Bool'")
+    sizes = input.shape
+    sq = input.mul(input).reshape(sizes[0], 1, sizes[1], -1)
+    sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
+    win = stack([sq[:, :, i:i + sizes[1]] for i in range(size)], 0).sum(0) / size
+    div = win.reshape(sizes).mul(alpha).add(k).pow(beta)
+    return input / div

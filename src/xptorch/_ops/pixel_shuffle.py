@@ -1,7 +1,8 @@
-"""pixel_shuffle and pixel_unshuffle: channels to space and back, as a reshape, a permute and a reshape."""
+"""pixel_shuffle and pixel_unshuffle: channels to space and back, as a reshape, a permute and a reshape;
+channel_shuffle: channels regrouped the same way."""
 from ._common import tensor_args
 
-__all__ = ["pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
 
 
 @tensor_args
@@ -49,3 +50,17 @@ def pixel_unshuffle(input, downscale_factor):
     x = input.reshape(*lead, c, h // r, r, w // r, r)
     x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
     return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+@tensor_args
+def channel_shuffle(input, groups):
+    """(N, C, *) with C = g * k -> channel i * g + j takes channel j * k + i: a (g, k) to (k, g) transpose."""
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"[{', '.join(map(str, input.shape))}]")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    n, c, *rest = input.shape
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)

@@ -175,3 +175,25 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if xd.ndim == 1:
         idx = idx.reshape(num_samples)
     return wrap(idx, input._device)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g) / tau) along dim, g ~ Gumbel(0, 1) per element; hard: the one-hot of its argmax
+    with the soft sample's gradient (straight-through)."""
+    import warnings
+
+    from .._factories import rand_like
+
+    C.need_tensor(logits, "gumbel_softmax", "logits", 1)
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    if logits._data.dtype.kind != "f":
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {logits.dtype._legacy[:-6]}")
+    gumbels = -(-(-rand_like(logits)).log1p()).log()  # -log(Exponential(1)), the exponential by inversion
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = logits.new_zeros(logits.shape).scatter(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

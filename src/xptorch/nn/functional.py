@@ -7,7 +7,8 @@ from .._ops.activation import *  # noqa: F401,F403
 from .._ops.activation_zoo import *  # noqa: F401,F403
 from .._ops.attention import scaled_dot_product_attention  # noqa: F401
 from .._ops.distance import cosine_similarity, normalize, pairwise_distance, pdist, rms_norm  # noqa: F401
-from .._ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
+from .._ops.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from .._ops.sampling import gumbel_softmax  # noqa: F401
 from .._ops.conv import *  # noqa: F401,F403
 from .._ops.conv_transpose import *  # noqa: F401,F403
 from .._ops.feature_dropout import dropout1d, dropout2d, dropout3d  # noqa: F401

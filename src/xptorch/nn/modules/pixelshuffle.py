@@ -1,8 +1,8 @@
 """PixelShuffle and PixelUnshuffle."""
-from ..._ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from ..._ops.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .module import Module
 
-__all__ = ["PixelShuffle", "PixelUnshuffle"]
+__all__ = ["PixelShuffle", "PixelUnshuffle", "ChannelShuffle"]
 
 
 class PixelShuffle(Module):
@@ -27,3 +27,17 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Channels regrouped: (N, g * k, *) read as (g, k) and written as (k, g)."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
