@@ -275,3 +275,66 @@ def test_vmap_errors():
             case(xptorch)
         head = str(t_exc.value).split(" has structure")[0]  # then torch's TreeSpec repr
         assert str(x_exc.value).startswith(head)
+
+
+# ---- jvp, jacfwd (two reverse passes), stack_module_state -------------------------------------------------
+@pytest.mark.filterwarnings(JIT_WARNING)
+def test_jvp(device):
+    def fn(lib, a, b, ta, tb):
+        return lib.func.jvp(lambda p, q: ((p @ q).tanh(), (p.sin() * 2).sum()), (a, b), (ta, tb))
+
+    out = both(fn, arr(2, 3), arr(3, 4, seed=1), arr(2, 3, seed=2), arr(3, 4, seed=3), device=device)[0]
+    assert not out[1][0].requires_grad
+    both(lambda lib, a, t: lib.func.jvp(lambda p: (p.exp(), p.sum()), (a,), (t,), has_aux=True)[2], arr(3),
+         arr(3, seed=1), device=device)
+    for case in (lambda lib: lib.func.jvp(lambda p: p, lib.ones(2), (lib.ones(2),)),
+                 lambda lib: lib.func.jvp(lambda p: p.exp(), (lib.ones(2),), (lib.ones(2), lib.ones(2)))):
+        with pytest.raises(RuntimeError) as t_exc:
+            case(torch)
+        with pytest.raises(RuntimeError) as x_exc:
+            case(xptorch)
+        assert str(x_exc.value).split(" Got primals with")[0] == str(t_exc.value).split(" Got primals with")[0]
+
+
+@pytest.mark.filterwarnings(JIT_WARNING)
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1)])
+def test_jacfwd(device, argnums):
+    def fn(lib, a, b):
+        return lib.func.jacfwd(lambda p, q: {"u": (p @ q).sin(), "v": p.sum() * q}, argnums=argnums)(a, b)
+
+    both(fn, arr(2, 3), arr(3, 4, seed=1), device=device)
+    both(lambda lib, a: lib.func.jacfwd(lambda p: (p.exp(), p.mean()), has_aux=True)(a), arr(3), device=device)
+
+
+def test_model_ensembling(device):
+    """stack_module_state + vmap over functional_call, the torch.func ensembling recipe."""
+    torch.manual_seed(0)
+    t_models = [torch.nn.Linear(3, 2) for _ in range(4)]
+    x_models = []
+    for tm in t_models:
+        xm = xptorch.nn.Linear(3, 2)
+        xm.load_state_dict({k: xptorch.tensor(v.numpy().copy()) for k, v in tm.state_dict().items()})
+        x_models.append(xm.to(device))
+    data = arr(5, 3)
+
+    def run(lib, models, dev):
+        params, buffers = lib.func.stack_module_state(models)
+        assert all(v.is_leaf and v.requires_grad for v in params.values())
+        base = models[0]
+
+        def call(p, b, x):
+            return lib.func.functional_call(base, (p, b), (x,))
+
+        out = lib.func.vmap(call, in_dims=(0, 0, None))(params, buffers, lib.tensor(data, device=dev))
+        out.square().sum().backward()
+        return out, params["weight"].grad
+
+    close(run(xptorch, x_models, device), run(torch, t_models, "cpu"))
+    cases = [
+        lambda lib: lib.func.stack_module_state([]),
+        lambda lib: lib.func.stack_module_state([lib.nn.Linear(1, 1), lib.nn.Linear(1, 1).eval()]),
+        lambda lib: lib.func.stack_module_state([lib.nn.Linear(1, 1), lib.nn.Conv1d(1, 1, 1)]),
+        lambda lib: lib.func.stack_module_state([lib.nn.Linear(1, 1), lib.nn.Linear(1, 1).requires_grad_(False)]),
+    ]
+    for case in cases:
+        check_error(lambda: case(torch), lambda: case(xptorch))

@@ -1,10 +1,12 @@
-"""xptorch.func: function transforms (grad, grad_and_value, vjp, jacrev, hessian, vmap) and functional_call."""
+"""xptorch.func: function transforms (grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian, vmap),
+functional_call and stack_module_state."""
 from collections.abc import Sequence
 
-from ._eager_transforms import grad, grad_and_value, hessian, jacrev, vjp
+from ._eager_transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
 from ._vmap import vmap
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacrev", "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state",
+           "vjp", "vmap"]
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
@@ -31,3 +33,30 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
             f"but got {type(parameter_and_buffer_dicts)}"
         )
     return _functional_call(module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict)
+
+
+def _stacked_leaf(tensors, name):
+    from .._functions import stack
+
+    all_rg = all(t.requires_grad for t in tensors)
+    if not all_rg and any(t.requires_grad for t in tensors):
+        raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+    result = stack(tensors)
+    return result.detach().requires_grad_() if all_rg else result
+
+
+def stack_module_state(models):
+    """(params, buffers): each model's parameters and buffers stacked along a new first dimension, by name
+    (new leaves, for vmap over functional_call: model ensembling)."""
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or all(not m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    model0_typ = type(models[0])
+    if not all(type(m) is model0_typ for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    all_params = [dict(model.named_parameters()) for model in models]
+    params = {k: _stacked_leaf(tuple(p[k] for p in all_params), k) for k in all_params[0]}
+    all_buffers = [dict(model.named_buffers()) for model in models]
+    buffers = {k: _stacked_leaf(tuple(b[k] for b in all_buffers), k) for k in all_buffers[0]}
+    return params, buffers

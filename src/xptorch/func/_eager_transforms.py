@@ -13,7 +13,7 @@ from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..autograd.node import Node
 from ._pytree import tree_flatten, tree_map, tree_unflatten
 
-__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian"]
+__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "jvp", "jacfwd", "hessian"]
 
 
 class _Level:
@@ -286,6 +286,110 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         if has_aux:
             return result, aux
         return result
+
+    return wrapper
+
+
+def _linearize(level, run, wrapped, has_aux, outer, api):
+    """Run run() once; return (outputs, out_spec, aux, us, g, keep) with g = J^T us built with create_graph,
+    so that J t = d<g, t>/d us for any tangent t (forward mode from two reverse passes)."""
+    from .. import autograd
+    from .._factories import zeros_like
+
+    output, aux = _split_aux(run(), has_aux)
+    flat_out, out_spec = tree_flatten(output)
+    _check_outputs(flat_out, api)
+    keep = outer and any(level.reaches_outside(o) for o in flat_out)
+    us = []
+    for o in flat_out:
+        u = zeros_like(o).requires_grad_()
+        level.own[id(u)] = u
+        us.append(u)
+    live = [(o, u) for o, u in zip(flat_out, us) if o.requires_grad]
+    if live:
+        g = autograd.grad([o for o, _ in live], wrapped, [u for _, u in live], create_graph=True,
+                          allow_unused=True)
+    else:
+        g = [None] * len(wrapped)
+    return output, flat_out, out_spec, aux, us, list(g), keep
+
+
+def _apply_linearized(level, flat_out, us, g, tangents, keep):
+    """J t for one tangent per differentiated input: one list per output."""
+    from .. import autograd
+    from .._factories import zeros_like
+
+    pairs = [(gi, ti) for gi, ti in zip(g, tangents) if gi is not None and gi.requires_grad]
+    if not pairs:
+        return [zeros_like(o) for o in flat_out]
+    got = autograd.grad([gi for gi, _ in pairs], us, [ti for _, ti in pairs], retain_graph=True,
+                        create_graph=keep, allow_unused=True)
+    return [r if r is not None else zeros_like(o) for r, o in zip(got, flat_out)]
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), the Jacobian-vector product J tangents[, aux]): computed as the derivative of a
+    vector-Jacobian product with respect to its cotangent (two reverse passes), not by forward-mode AD."""
+    if not isinstance(primals, tuple):
+        raise RuntimeError(
+            "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to call f(*primals)."
+        )
+    flat_p, p_spec = tree_flatten(primals)
+    flat_t, t_spec = tree_flatten(tangents)
+    if p_spec != t_spec:
+        raise RuntimeError(
+            "jvp(f, primals, tangents): Expected primals and tangents to have the same python structure. For "
+            "example, if primals is a tuple of 3 tensors, tangents also must be. Got primals with structure "
+            f"{p_spec} and tangents with structure {t_spec}"
+        )
+    outer = is_grad_enabled()
+    level = _Level()
+    with enable_grad():
+        wrapped = [level.make_differentiable(x) for x in flat_p]
+        output, flat_out, out_spec, aux, us, g, keep = _linearize(
+            level, lambda: func(*tree_unflatten(wrapped, p_spec)), wrapped, has_aux, outer, "jvp(f, primals, tangents)")
+        jv = _apply_linearized(level, flat_out, us, g, flat_t, keep)
+        result = level.undo(output, outer), level.undo(tree_unflatten(jv, out_spec), keep)
+        aux = level.undo(aux, outer)
+    return result + (aux,) if has_aux else result
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """A function returning the Jacobian of func with respect to args[argnums], one column per input
+    element (shapes as jacrev). Each column is a Jacobian-vector product computed with two reverse passes
+    (see jvp), so values match torch's forward mode; randomness is accepted for signature compatibility."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from .._factories import zeros, zeros_like
+        from .._functions import stack
+
+        outer = is_grad_enabled()
+        level = _Level()
+        with enable_grad():
+            args, wrapped, spec = _wrap_args(level, args, argnums)
+            _, flat_out, out_spec, aux, us, g, keep = _linearize(
+                level, lambda: func(*args, **kwargs), wrapped, has_aux, outer, "jacfwd(f, ...)")
+            per_output = [[] for _ in flat_out]
+            for k, x in enumerate(wrapped):
+                cols = []
+                for j in range(x.numel()):
+                    t = zeros(x.numel(), dtype=x.dtype, device=x.device)
+                    t[j] = 1
+                    tangents = [t.view(x.shape) if m == k else zeros_like(w) for m, w in enumerate(wrapped)]
+                    cols.append(_apply_linearized(level, flat_out, us, g, tangents, keep))
+                for i, o in enumerate(flat_out):
+                    shape = tuple(o.shape) + tuple(x.shape)
+                    if x.numel() == 0:
+                        per_output[i].append(zeros(shape, dtype=o.dtype, device=o.device))
+                    else:
+                        per_output[i].append(stack([c[i] for c in cols], dim=-1).reshape(shape))
+            jacs = [level.undo(tree_unflatten(p, spec), keep) for p in per_output]
+            result = tree_unflatten(jacs, out_spec)
+            aux = level.undo(aux, outer)
+        return (result, aux) if has_aux else result
 
     return wrapper
 
