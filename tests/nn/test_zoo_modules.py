@@ -35,3 +35,12 @@ def test_forward_backward(device, build, n_in):
         outs.append([y.detach()] + [x.grad for x in xs])
     for ours, theirs in zip(outs[1], outs[0]):
         assert_same_tensor(ours.cpu(), theirs)
+
+
+def test_triplet_margin_loss_runs_in_float32_under_autocast():
+    got = []
+    for lib in (torch, xptorch):
+        a = lib.tensor(np.random.default_rng(0).standard_normal((3, 4))).half()
+        with lib.autocast("cpu", dtype=lib.float16):
+            got.append(str(lib.nn.TripletMarginLoss()(a, a + 1, a - 1).dtype).split(".")[-1])
+    assert got[0] == got[1] == "float32"

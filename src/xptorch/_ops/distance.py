@@ -130,6 +130,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     C.need_tensor(x2, "cdist", "x2", 2)
     if compute_mode not in _MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if _amp.active:
+        x1, x2 = _amp.cast("cdist", x1, x2)
     for name, t in (("X1", x1), ("X2", x2)):
         if t._data.dtype.kind != "f":
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {t.dtype._legacy[:-6]}")
@@ -172,6 +174,8 @@ def _norm(diff, p):
 def pdist(input, p=2):
     """p-norm distances between the rows of a 2-D input, pair (i, j) for i < j in row-major order."""
     C.need_tensor(input, "pdist", "input", 1)
+    if _amp.active:
+        input, = _amp.cast("pdist", input)
     nd = input._data.ndim
     if nd != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {nd}D")

@@ -848,6 +848,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     reduction = _reduction(reduction, size_average, reduce)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
+    from ..amp import _state as _amp
+
+    if _amp.active:
+        anchor, positive, negative = _amp.cast("triplet_margin_loss", anchor, positive, negative)
     dims = (anchor.dim(), positive.dim(), negative.dim())
     if len(set(dims)) != 1:
         raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
