@@ -79,6 +79,7 @@ def device(request):
 # and tensors land on CUDA while torch, their oracle, stays on the CPU (results are compared through .cpu()).
 DEFAULT_DEVICE_MODULES = {
     "tests/nn/test_activations.py",
+    "tests/nn/test_alpha_dropout_bilinear.py",
     "tests/nn/test_attention.py",
     "tests/nn/test_batchnorm.py",
     "tests/nn/test_container.py",

@@ -498,3 +498,42 @@ def outer(a, b):
     from . import pointwise, shape
 
     return pointwise.mul(shape.reshape(a, -1, 1), b)
+
+
+# c10's lowercase scalar type names, as PyTorch's bilinear() writes them.
+_C10_NAMES = {"float32": "float", "float64": "double", "float16": "half", "int64": "long", "int32": "int",
+              "int16": "short", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y[..., o] = Σ_ij input1[..., i]·weight[o, i, j]·input2[..., j] + bias[o], over any matching batch dims."""
+    for i, (t, name) in enumerate(((input1, "input1"), (input2, "input2"), (weight, "weight"))):
+        C.need_tensor(t, "bilinear", name, i + 1)
+    if bias is not None:
+        C.need_tensor(bias, "bilinear", "bias", 4)
+    ts = [("input1", input1), ("input2", input2), ("weight", weight)] + ([("bias", bias)] if bias is not None else [])
+    if len({t._data.dtype for _, t in ts}) > 1:
+        raise RuntimeError("All tensors must have the same dtype, got " +
+                           ", ".join(f"{n}: {_C10_NAMES.get(t._data.dtype.name, t._data.dtype.name)}" for n, t in ts))
+    s1, s2 = tuple(input1.shape), tuple(input2.shape)
+    if len(s1) != len(s2):
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {len(s1)} and {len(s2)}")
+    for d in range(len(s1) - 1):
+        if s1[d] != s2[d]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got {s1[d]} and {s2[d]}")
+    n1, n2 = input1.size(-1), input2.size(-1)
+    if n1 != weight.size(1):
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {n1} but expected {weight.size(1)}")
+    if n2 != weight.size(2):
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {n2} but expected {weight.size(2)}")
+    if bias is not None and bias.size(0) != weight.size(0):
+        raise RuntimeError(
+            f"bilinear(): bias size does not match weight size: got {bias.size(0)} but expected {weight.size(0)}")
+    if weight.dim() != 3:
+        raise RuntimeError("number of dimensions must match")
+    a, b = input1.reshape(-1, n1), input2.reshape(-1, n2)
+    # (a @ W[o]) · b summed over j, for every o at once: O·N·J memory, not N·O·I·J.
+    y = (matmul(a.unsqueeze(0), weight) * b.unsqueeze(0)).sum(-1).t()
+    y = y.reshape(*s1[:-1], weight.size(0))
+    return y + bias if bias is not None else y

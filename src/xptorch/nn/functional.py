@@ -2,7 +2,8 @@
 import warnings
 
 from .._functions import sigmoid, tanh  # noqa: F401
-from .._ops.linalg import linear, linear_relu  # noqa: F401
+from .._ops.linalg import bilinear, linear, linear_relu  # noqa: F401
+from .._ops.alpha_dropout import alpha_dropout, feature_alpha_dropout  # noqa: F401
 from .._ops.activation import *  # noqa: F401,F403
 from .._ops.activation_zoo import *  # noqa: F401,F403
 from .._ops.attention import scaled_dot_product_attention  # noqa: F401

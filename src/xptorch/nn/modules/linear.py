@@ -2,7 +2,7 @@
 import math
 
 from ..._factories import empty
-from ..._ops.linalg import linear
+from ..._ops.linalg import bilinear, linear
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
 from .module import Module
@@ -66,17 +66,8 @@ class Bilinear(Module):
             if self.bias is not None:
                 self.bias.uniform_(-bound, bound)
 
-    def forward(self, x1, x2):
-        # Any number of leading (batch) dims: flatten them, contract, restore.
-        lead = tuple(x1.shape[:-1])
-        if tuple(x2.shape[:-1]) != lead:
-            raise RuntimeError(
-                f"bilinear(): input batch dimensions do not match: got {list(lead)} and {list(x2.shape[:-1])}"
-            )
-        a, b = x1.reshape(-1, x1.shape[-1]), x2.reshape(-1, x2.shape[-1])
-        y = ((a.unsqueeze(1).unsqueeze(-1) * self.weight.unsqueeze(0)) * b.unsqueeze(1).unsqueeze(2)).sum((2, 3))
-        y = y.reshape(*lead, self.out_features)
-        return y + self.bias if self.bias is not None else y
+    def forward(self, input1, input2):
+        return bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
