@@ -1589,3 +1589,11 @@ def channel_shuffle(input, groups):
     from .nn.functional import channel_shuffle as _shuffle
 
     return _shuffle(input, groups)
+
+
+def kl_div(input, target, reduction=0, *, log_target=False):
+    """The pointwise KL terms target·(log target - input) (exp(target)·(target - input) with log_target), reduced
+    by PyTorch's integer enum: 0 none, 1 mean, 2 sum (nn.functional.kl_div takes the names)."""
+    from ._ops.likelihood_loss import kl_div_enum
+
+    return kl_div_enum(input, target, reduction, log_target)
