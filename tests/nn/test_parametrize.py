@@ -635,3 +635,19 @@ def test_orthogonal_errors():
 
     check_error(lambda: assign(torch, (3, 2)), lambda: assign(xptorch, (3, 2)))
     check_error(lambda: assign(torch, (3, 3), "cayley", False), lambda: assign(xptorch, (3, 3), "cayley", False))
+
+
+def test_sequential_reads_weights_moved_out_of_parameters(device):
+    """Functional code that replaces a Linear's parameter by a plain attribute still runs in a Sequential."""
+    torch.manual_seed(0)
+    t_seq = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    x_seq = twin(t_seq, nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)), device)
+    for seq, lib, dev in ((t_seq, torch, "cpu"), (x_seq, xptorch, device)):
+        w = seq[0].weight.detach() * 2
+        del seq[0].weight
+        seq[0].weight = w.to(dev)
+        b = seq[2].bias.detach() + 1
+        del seq[2].bias
+        seq[2].bias = b.to(dev)
+    xin = np.ones((2, 3), np.float32)
+    close(x_seq(xptorch.tensor(xin, device=device)), t_seq(torch.tensor(xin)))

@@ -156,11 +156,16 @@ class Sequential(Module):
                 # A plain Linear runs its op directly; followed by a plain ReLU, both become one
                 # GEMM, one epilogue pass and one graph node, with the same values.
                 p = m.__dict__["_parameters"]
+                try:
+                    w, b = p["weight"], p["bias"]
+                except KeyError:  # moved out to a plain attribute by functional code: forward reads it
+                    input = m(input)
+                    continue
                 if i < n and type(mods[i]) is _ReLU and _hookless(mods[i]):
-                    input = _linear_relu(input, p["weight"], p["bias"])
+                    input = _linear_relu(input, w, b)
                     i += 1
                 else:
-                    input = _linear(input, p["weight"], p["bias"])
+                    input = _linear(input, w, b)
                 continue
             input = m(input)
         return input
