@@ -286,3 +286,16 @@ def test_module_weight_buffers_and_checks_like_torch():
         with pytest.warns(UserWarning):
             xm = getattr(xptorch.nn, name)(**kw)
         assert xm.reduction == tm.reduction
+
+
+@pytest.mark.parametrize("name,args", [
+    ("hinge_embedding_loss", ("a", "ones2")), ("cosine_embedding_loss", ("ones22", "a", "ones2")),
+    ("soft_margin_loss", ("ones2", None)), ("multi_margin_loss", ("ones22", [1])),
+    ("multilabel_margin_loss", ("a", "ones2")), ("poisson_nll_loss", ("ones2", "a")), ("kl_div", ("ones2", "a")),
+])
+def test_non_tensor_arguments_named_like_torch(name, args):
+    def make(lib):
+        shapes = {"ones2": (2,), "ones22": (2, 2)}
+        return [lib.ones(*shapes[a]) if isinstance(a, str) and a in shapes else a for a in args]
+
+    check_error(lambda: getattr(TF, name)(*make(torch)), lambda: getattr(XF, name)(*make(xptorch)))

@@ -52,7 +52,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """input where target is 1, max(0, margin - input) where target is -1 (both terms elsewhere)."""
     red = _enum(size_average, reduce, reduction)
-    _tensor_arg(input, "hinge_embedding_loss", "self", 1)
+    _tensor_arg(input, "hinge_embedding_loss", "input", 1)
     _tensor_arg(target, "hinge_embedding_loss", "target", 2)
     if _amp.active:
         input, target = _amp.cast("hinge_embedding_loss", input, target)
