@@ -188,7 +188,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 # ---- multi-class and multi-label margins (PyTorch kernels) -------------------------------------------
 
-def _frames(input, target, fname):
+def _frames(input):
     """(nframe, dim) of a (N, C), (C,) or 0-d input, with the kernels' shape checks."""
     nd = input._data.ndim
     shape = input._data.shape
@@ -200,7 +200,7 @@ def _frames(input, target, fname):
     return shape[0], shape[1]
 
 
-def _mm_mask(x, t, p, margin, w):
+def _mm_mask(x, t, margin, w):
     """z = margin - x[target] + x per row, and the per-element weight of the terms that count (z > 0)."""
     xp = get_xp(x)
     n, c = x.shape
@@ -229,7 +229,7 @@ class MultiMarginLossBackward0(Node):
     def backward(self, g):
         x, t = self.x, self.t
         xp = get_xp(x)
-        z, coef = _mm_mask(x, t, self.p, self.margin, self.w)
+        z, coef = _mm_mask(x, t, self.margin, self.w)
         h = coef if self.p == 1 else 2 * z * coef
         h = h * self._scaled(g).astype(x.dtype, copy=False)
         h[xp.arange(x.shape[0]), t] = -h.sum(axis=1)
@@ -239,7 +239,7 @@ class MultiMarginLossBackward0(Node):
         dev = g._device
         x, t = self.x, self.t
         xp = get_xp(x)
-        z, coef = _mm_mask(x, t, self.p, self.margin, self.w)
+        z, coef = _mm_mask(x, t, self.margin, self.w)
         n, c = x.shape
         onehot = xp.zeros((n, c), dtype=x.dtype)
         onehot[xp.arange(n), t] = 1
@@ -264,7 +264,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         input, target, weight = _amp.cast("multi_margin_loss", input, target, weight)
     _tensor_arg(input, "multi_margin_loss", "input", 1)
     _tensor_arg(target, "multi_margin_loss", "target", 2)
-    nframe, dim = _frames(input, target, "multi_margin_loss")
+    nframe, dim = _frames(input)
     tshape = target._data.shape
     if target._data.ndim > 1 or target._data.size != nframe:
         raise RuntimeError(
@@ -301,7 +301,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise RuntimeError("target out of range")
     margin = x.dtype.type(float(margin))
     if x2.size:
-        z, coef = _mm_mask(x2, t, p, margin, w)
+        z, coef = _mm_mask(x2, t, margin, w)
         per = ((z if p == 1 else z * z) * coef).sum(axis=1).astype(x.dtype, copy=False)
     else:
         per = xp.zeros((nframe,), dtype=x.dtype)
@@ -351,7 +351,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         input, target = _amp.cast("multilabel_margin_loss", input, target)
     _tensor_arg(input, "multilabel_margin_loss", "input", 1)
     _tensor_arg(target, "multilabel_margin_loss", "target", 2)
-    nframe, dim = _frames(input, target, "multilabel_margin_loss")
+    nframe, dim = _frames(input)
     td = target._data.ndim
     if input._data.ndim <= 1:
         ok = td <= 1 and target._data.size == dim
