@@ -67,6 +67,18 @@ def _clip_on_device(grads, max_norm, norm_type, error_if_nonfinite):
     return wrap(total.astype("float32"), first._device)
 
 
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Deprecated spelling of clip_grad_norm_ (warns as torch)."""
+    import warnings
+
+    warnings.warn(
+        "`xptorch.nn.utils.clip_grad_norm` is now deprecated in favor of `xptorch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
 def clip_grad_value_(parameters, clip_value, foreach=None):
     with no_grad():
         for g in _grads(parameters):
