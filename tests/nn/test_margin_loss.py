@@ -299,3 +299,13 @@ def test_non_tensor_arguments_named_like_torch(name, args):
         return [lib.ones(*shapes[a]) if isinstance(a, str) and a in shapes else a for a in args]
 
     check_error(lambda: getattr(TF, name)(*make(torch)), lambda: getattr(XF, name)(*make(xptorch)))
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum"])
+@pytest.mark.parametrize("p", [1, 2])
+def test_kernel_losses_of_an_empty_batch_like_torch(reduction, p):
+    # (torch leaves a 'mean' over no samples unwritten; ours is 0)
+    x = np.zeros((0, 4))
+    run("multi_margin_loss", [x, np.zeros(0, np.int64)], p=p, reduction=reduction)
+    run("multilabel_margin_loss", [x, np.zeros((0, 4), np.int64)], reduction=reduction)
+    assert float(XF.multi_margin_loss(xptorch.tensor(x), xptorch.zeros(0, dtype=xptorch.int64))) == 0.0

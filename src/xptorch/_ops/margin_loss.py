@@ -312,7 +312,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     else:
         out = xp.asarray(per.mean() if nframe else 0, dtype=x.dtype)  # PyTorch leaves it unwritten
     node = None
-    if _wants_grad(input) and x2.size:
+    if _wants_grad(input):
         node = MultiMarginLossBackward0((edge(input),))
         node.x, node.t, node.w, node.p, node.margin = x2, t, w, p, margin
         node.reduction, node.shape = red, x.shape
@@ -392,7 +392,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if red == 0 and td > 1:
         out = per
     elif red == 1:
-        out = xp.asarray(per.mean() if nframe else xp.nan, dtype=x.dtype)
+        out = xp.asarray(per.mean() if nframe else 0, dtype=x.dtype)  # PyTorch leaves it unwritten
     else:
         out = xp.asarray(per.sum(), dtype=x.dtype)
     node = None
