@@ -338,3 +338,38 @@ def test_model_ensembling(device):
     ]
     for case in cases:
         check_error(lambda: case(torch), lambda: case(xptorch))
+
+
+@pytest.mark.filterwarnings("ignore:Attempted to insert a get_attr Node:UserWarning")  # torch.fx, in torch.func.linearize
+def test_linearize(device):
+    def fn(lib, a, t1, t2):
+        out, jvp_fn = lib.func.linearize(lambda p: (p.sin() * p.sum(), p.exp()), a)
+        return out, jvp_fn(t1), jvp_fn(t2)
+
+    both(fn, arr(3), arr(3, seed=1), arr(3, seed=2), device=device)
+
+
+def test_replace_all_batch_norm_modules(device):
+    def run(lib, dev):
+        m = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.Sequential(lib.nn.BatchNorm1d(4)))
+        lib.func.replace_all_batch_norm_modules_(m)
+        m.eval()
+        return m
+
+    torch.manual_seed(0)
+    t_m = run(torch, "cpu")
+    x_m = run(xptorch, device)
+    assert list(x_m.state_dict()) == list(t_m.state_dict())
+    assert repr(x_m) == repr(t_m)
+    x_m.load_state_dict({k: xptorch.tensor(v.numpy().copy()) for k, v in t_m.state_dict().items()})
+    x_m.to(device)
+    data = arr(5, 3)
+    close(x_m(xptorch.tensor(data, device=device)), t_m(torch.tensor(data)), rtol=1e-4, atol=1e-5)
+
+
+def test_functionalize_and_debug_unwrap(device):
+    both(lambda lib, a: lib.func.functionalize(lambda p: p.add_(1) * 2)(a.clone()), arr(3), device=device)
+    check_error(lambda: torch.func.functionalize(lambda p: p, remove="bad"),
+                lambda: xptorch.func.functionalize(lambda p: p, remove="bad"))
+    t = xptorch.ones(2, device=device)
+    assert xptorch.func.debug_unwrap(t) is t

@@ -13,7 +13,7 @@ from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..autograd.node import Node
 from ._pytree import tree_flatten, tree_map, tree_unflatten
 
-__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "jvp", "jacfwd", "hessian"]
+__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "jvp", "jacfwd", "hessian", "linearize"]
 
 
 class _Level:
@@ -352,6 +352,32 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         result = level.undo(output, outer), level.undo(tree_unflatten(jv, out_spec), keep)
         aux = level.undo(aux, outer)
     return result + (aux,) if has_aux else result
+
+
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn): jvp_fn(*tangents) is the Jacobian-vector product at primals, computed from
+    the graph recorded once here (see jvp)."""
+    outer = is_grad_enabled()
+    level = _Level()
+    with enable_grad():
+        flat_p, p_spec = tree_flatten(primals)
+        wrapped = [level.make_differentiable(x) for x in flat_p]
+        output, flat_out, out_spec, _, us, g, keep = _linearize(
+            level, lambda: func(*tree_unflatten(wrapped, p_spec)), wrapped, False, outer, "linearize(f, *primals)")
+        result = level.undo(output, outer)
+
+    def jvp_fn(*tangents):
+        flat_t, t_spec = tree_flatten(tangents)
+        if t_spec != p_spec:
+            raise RuntimeError(
+                "linearize(f, *primals): Expected tangents to have the same python structure as primals. "
+                f"Got primals with structure {p_spec} and tangents with structure {t_spec}"
+            )
+        with enable_grad():
+            jv = _apply_linearized(level, flat_out, us, g, flat_t, keep)
+        return level.undo(tree_unflatten(jv, out_spec), keep)
+
+    return result, jvp_fn
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
