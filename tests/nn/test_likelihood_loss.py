@@ -229,3 +229,22 @@ def test_modules_legacy_arguments_and_keyword_only_like_torch():
             xm = getattr(xptorch.nn, name)(**kw)
         assert xm.reduction == tm.reduction
     check_error(lambda: torch.nn.GaussianNLLLoss(True), lambda: xptorch.nn.GaussianNLLLoss(True))
+
+
+def test_autocast_runs_the_new_losses_as_torch():
+    # kl_div, soft_margin, poisson, hinge, multi_margin in float32; the composed ones and bilinear stay float16
+    def dtypes(lib):
+        F = lib.nn.functional
+        g = lib.Generator().manual_seed(0)
+        cpu = {"device": "cpu"}  # cpu autocast, also where the default device is cuda
+        x, t = lib.rand(3, 4, generator=g, **cpu).half(), lib.rand(3, 4, generator=g, **cpu).half()
+        with lib.autocast("cpu", dtype=lib.float16):
+            return [str(r.dtype).split(".")[-1] for r in (
+                F.kl_div(x, t, reduction="sum"), F.soft_margin_loss(x, t), F.poisson_nll_loss(x, t),
+                F.hinge_embedding_loss(x, t), F.multi_margin_loss(x, lib.tensor([0, 1, 2], **cpu)),
+                F.multilabel_soft_margin_loss(x, t), F.gaussian_nll_loss(x, t, t + 0.1),
+                F.bilinear(x[:, :2], x[:, 2:], lib.ones(5, 2, 2, **cpu).half()), lib.kl_div(x, t),
+                F.margin_ranking_loss(x[0], x[1], t[0]), F.cosine_embedding_loss(x, t, lib.ones(3, **cpu)),
+                F.multilabel_margin_loss(x, lib.zeros(3, 4, dtype=lib.int64, **cpu)))]
+
+    assert dtypes(xptorch) == dtypes(torch)
