@@ -8,7 +8,8 @@ from ._ops._common import need_tensor as _need_tensor
 from ._ops._common import no_kernel as _no_kernel
 
 __all__ = [
-    "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0", "i0e", "i1",
+    "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+    "gammaln", "i0", "i0e", "i1",
     "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma",
     "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta",
 ]
@@ -72,6 +73,19 @@ xlog1py = _fn._binary_fn("xlog1py", _em.xlog1py, "input * log1p(other), 0 where 
                          scalar_input=True)
 zeta = _fn._binary_fn("zeta", _gamma.zeta, "The Hurwitz zeta function: sum over k >= 0 of (k + other) ** -input.",
                       scalar_input=True)
+
+def gammainc(input, other):
+    """The regularised lower incomplete gamma function P(input, other)."""
+    _need_tensor(input, "special_gammainc", "input", 1)
+    _need_tensor(other, "special_gammainc", "other", 2)
+    return _gamma.gammainc(input, other)
+
+
+def gammaincc(input, other):
+    """The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other)."""
+    _need_tensor(input, "special_gammaincc", "input", 1)
+    _need_tensor(other, "special_gammaincc", "other", 2)
+    return _gamma.gammaincc(input, other)
 
 
 @_tensor_args

@@ -413,3 +413,15 @@ def test_kl_transformed_needs_equal_transforms():
         q = D.TransformedDistribution(D.Normal(0.0, 1.0), [D.transforms.SigmoidTransform()])
         with pytest.raises(NotImplementedError):
             D.kl_divergence(p, q)
+
+
+def test_gamma_cdf(device):
+    """Gradients in rate only: neither library differentiates the incomplete gamma in concentration."""
+    def run(D, lib):
+        def f(r):
+            c = lib.tensor([0.5, 1.0, 4.0], dtype=r.dtype, device=r.device)
+            return D.Gamma(c, r).cdf(lib.tensor([0.3, 1.0, 2.5], dtype=r.dtype).to(r.device))
+        return f
+
+    check(device, [np.array([0.5, 1.0, 3.0])], run(TD, torch), run(XD, xptorch), dtype="float64",
+          check_grad_fn=False, rtol=1e-7, atol=1e-10)

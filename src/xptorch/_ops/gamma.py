@@ -339,35 +339,115 @@ def i1e(a):
                   "SpecialI1EBackward0")
 
 
-class ZetaBackward(Node):
-    """d/dq zeta(x, q) = -x zeta(x + 1, q); PyTorch has no derivative in x."""
+# ---- the regularised incomplete gamma functions (series below a + 1, Lentz's continued fraction above) ----
+_IGAM_MAX_TERMS = 100000
 
-    __slots__ = ("x", "q", "sx", "sq")
+
+def _igam_series(a, x):
+    """P(a, x) by its power series (x < a + 1)."""
+    xp = get_xp(a)
+    term = xp.ones_like(a) / a
+    acc = term
+    ap = a.copy()
+    active = xp.ones(a.shape, dtype=bool)
+    n = 0
+    while bool(active.any()) and n < _IGAM_MAX_TERMS:
+        n += 1
+        ap = ap + 1
+        term = xp.where(active, term * x / ap, term)
+        acc = xp.where(active, acc + term, acc)
+        active = active & (xp.abs(term) > xp.abs(acc) * 1e-17)
+    return acc * xp.exp(a * xp.log(x) - x - _lgamma64(a))
+
+
+def _igamc_fraction(a, x):
+    """Q(a, x) by Lentz's continued fraction (x >= a + 1)."""
+    xp = get_xp(a)
+    tiny = 1e-300
+    b = x + 1 - a
+    c = xp.full(a.shape, 1 / tiny)
+    d = 1 / b
+    h = d
+    active = xp.ones(a.shape, dtype=bool)
+    i = 0
+    while bool(active.any()) and i < _IGAM_MAX_TERMS:
+        i += 1
+        an = -i * (i - a)
+        b = b + 2
+        d = an * d + b
+        d = xp.where(xp.abs(d) < tiny, tiny, d)
+        c = b + an / c
+        c = xp.where(xp.abs(c) < tiny, tiny, c)
+        d = 1 / d
+        delta = d * c
+        h = xp.where(active, h * delta, h)
+        active = active & (xp.abs(delta - 1) > 1e-16)
+    return xp.exp(a * xp.log(x) - x - _lgamma64(a)) * h
+
+
+def _igam64(a, x, upper):
+    """P(a, x), or Q(a, x) = 1 - P when upper, with PyTorch's values at the edges."""
+    xp = get_xp(a)
+    a, x = xp.broadcast_arrays(a, x)
+    ok = (a > 0) & (x > 0) & xp.isfinite(a) & xp.isfinite(x)
+    use_series = x < a + 1
+    sa, sx = xp.where(ok & use_series, a, 1.0), xp.where(ok & use_series, x, 0.5)
+    fa, fx = xp.where(ok & ~use_series, a, 1.0), xp.where(ok & ~use_series, x, 3.0)
+    p_series = _igam_series(sa, sx)
+    q_frac = _igamc_fraction(fa, fx)
+    p = xp.where(use_series, p_series, 1 - q_frac)
+    q = xp.where(use_series, 1 - p_series, q_frac)
+    out = q if upper else p
+    # edges: x = 0 gives P = 0; a = 0 (x > 0) P = 1; x = inf P = 1; a = inf (finite x) P = 0
+    lo, hi = (1.0, 0.0) if upper else (0.0, 1.0)
+    out = xp.where((x == 0) & (a > 0), lo, out)
+    out = xp.where((a == 0) & (x > 0), hi, out)
+    out = xp.where(xp.isinf(x) & (x > 0) & xp.isfinite(a) & (a > 0), hi, out)
+    out = xp.where(xp.isinf(a) & xp.isfinite(x) & (x >= 0), lo, out)
+    bad = (a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x) | ((a == 0) & (x == 0)) | (xp.isinf(a) & xp.isinf(x))
+    return xp.where(bad, math.nan, out)
+
+
+def _d_igam(a, x):
+    """d/dx P(a, x) = x^(a-1) exp(-x) / Gamma(a)."""
+    xp = get_xp(a)
+    return xp.exp((a - 1) * xp.log(x) - x - _lgamma64(a))
+
+
+class _SecondArgBackward(Node):
+    """Binary special functions with a derivative only in their second argument (PyTorch's zeta, igamma)."""
+
+    __slots__ = ("x", "q", "sq", "_d", "_dt", "_op", "_name")
     saves = ("x", "q")
 
-    def backward(self, g):
+    def _refuse(self):
         if self.next[0] is not None:
-            raise RuntimeError("the derivative for 'zeta' is not implemented.")
-        d = quiet(lambda: -self.x * _zeta64(_f64(self.x) + 1, _f64(self.q)))
+            raise NotImplementedError(f"the derivative for '{self._op}' is not implemented.")
+
+    def backward(self, g):
+        self._refuse()
+        d = quiet(lambda: self._d(_f64(self.x), _f64(self.q)))
         return (None, C.unbroadcast((g * d).astype(g.dtype, copy=False), self.sq))
 
     def backward_graph(self, g):
-        if self.next[0] is not None:
-            raise RuntimeError("the derivative for 'zeta' is not implemented.")
+        self._refuse()
         dev = g._device
         x, q = C.saved_in(self, 0, self.x, dev), C.saved_in(self, 1, self.q, dev)
-        return (None, C.sum_to(g * -x * zeta(x + 1, q), self.sq))
+        return (None, C.sum_to(g * self._dt(x, q), self.sq))
 
     def name(self):
-        return "SpecialZetaBackward0"
+        return self._name
 
 
-def zeta(x, q):
-    """Hurwitz zeta: sum over k >= 0 of (k + q) ** -x."""
+def _binary_special(x, q, fwd, d, dt, op, name, int_kernel=None):
+    """fwd(x, q) on float64 arrays; x or q may be a Python number. int_kernel: PyTorch's kernel name when it
+    refuses integer inputs."""
     if not isinstance(x, C.Tensor):
         x = C.const(get_xp(q._data).asarray(x, dtype=_pw._float_input(q).dtype if isinstance(x, float) else None),
                     q._device)
     xd, qd = C.operands(x, q)
+    if int_kernel and xd.dtype.kind != "f":
+        raise NotImplementedError(f"\"{int_kernel}\" not implemented for '{_pw._dtype_legacy(xd.dtype)}'")
     if xd.dtype.kind != "f":
         xd, qd = _pw._float_input(wrap(xd, x._device)), _pw._float_input(wrap(qd, x._device))
     xd, qd = get_xp(xd).asarray(xd), get_xp(xd).asarray(qd, dtype=xd.dtype)
@@ -375,13 +455,34 @@ def zeta(x, q):
         np.broadcast_shapes(xd.shape, qd.shape)
     except ValueError:
         C.broadcast_error(xd.shape, qd.shape)
-    out = quiet(lambda: _zeta64(_f64(xd), _f64(qd)).astype(xd.dtype, copy=False))
-    x_rg = x._rg if isinstance(x, C.Tensor) else False
-    q_rg = q._rg if isinstance(q, C.Tensor) else False
-    if (x_rg or q_rg) and _grad_state.enabled:
-        node = ZetaBackward((edge(x), edge(q) if isinstance(q, C.Tensor) else None))
-        node.x, node.q, node.sx, node.sq = xd, qd, xd.shape, qd.shape
-        pairs = [(t, d) for t, d in ((x, xd), (q, qd)) if isinstance(t, C.Tensor)]
-        save_check(node, *pairs)
+    out = quiet(lambda: fwd(_f64(xd), _f64(qd)).astype(xd.dtype, copy=False))
+    q_t = isinstance(q, C.Tensor)
+    if (x._rg or (q_t and q._rg)) and _grad_state.enabled:
+        node = _SecondArgBackward((edge(x), edge(q) if q_t else None))
+        node.x, node.q, node.sq = xd, qd, qd.shape
+        node._d, node._dt, node._op, node._name = d, dt, op, name
+        save_check(node, *[(t, a) for t, a in ((x, xd), (q, qd)) if isinstance(t, C.Tensor)])
         return wrap_grad(out, x._device, node)
     return wrap(out, x._device)
+
+
+def zeta(x, q):
+    """Hurwitz zeta: sum over k >= 0 of (k + q) ** -x; d/dq = -x zeta(x + 1, q)."""
+    return _binary_special(x, q, _zeta64, lambda x, q: -x * _zeta64(x + 1, q), lambda x, q: -x * zeta(x + 1, q),
+                           "zeta", "SpecialZetaBackward0")
+
+
+def _d_igam_tensor(a, x):
+    return ((a - 1) * x.log() - x - a.lgamma()).exp()
+
+
+def gammainc(a, x):
+    """The regularised lower incomplete gamma function P(a, x)."""
+    return _binary_special(a, x, lambda a, x: _igam64(a, x, False), _d_igam, _d_igam_tensor,
+                           "igamma: input", "IgammaBackward0", "igamma_cpu")
+
+
+def gammaincc(a, x):
+    """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
+    return _binary_special(a, x, lambda a, x: _igam64(a, x, True), lambda a, x: -_d_igam(a, x),
+                           lambda a, x: -_d_igam_tensor(a, x), "igammac: input", "IgammacBackward0", "igammac_cpu")

@@ -53,6 +53,13 @@ class Gamma(Distribution):
         c = self.concentration
         return F.xlogy(c, self.rate) + F.xlogy(c - 1, value) - self.rate * value - c.lgamma()
 
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        from .._ops.gamma import gammainc
+
+        return gammainc(self.concentration, self.rate * value)
+
     def entropy(self):
         c = self.concentration
         return c - self.rate.log() + c.lgamma() + (1.0 - c) * c.digamma()
