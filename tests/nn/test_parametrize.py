@@ -651,3 +651,36 @@ def test_sequential_reads_weights_moved_out_of_parameters(device):
         seq[2].bias = b.to(dev)
     xin = np.ones((2, 3), np.float32)
     close(x_seq(xptorch.tensor(xin, device=device)), t_seq(torch.tensor(xin)))
+
+
+def test_failed_assignment_changes_no_original():
+    def flaky(lib):
+        class Flaky(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.calls = 0
+
+            def forward(self, x, y):
+                return x.unsqueeze(-1) @ y.unsqueeze(-2)
+
+            def right_inverse(self, Z):
+                self.calls += 1
+                y = Z[0, :] * 1.0
+                return Z[:, 0] * 1.0, (y if self.calls == 1 else y.double())  # wrong dtype the second time
+
+        return Flaky()
+
+    def run(lib):
+        m = lib.nn.Linear(3, 3)
+        lib.nn.utils.parametrize.register_parametrization(m, "weight", flaky(lib))
+        before = [to_numpy(m.parametrizations.weight.original0).copy(),
+                  to_numpy(m.parametrizations.weight.original1).copy()]
+        with pytest.raises(ValueError) as exc:
+            m.weight = lib.ones(3, 3) * 5
+        return m, before, str(exc.value)
+
+    _, _, t_msg = run(torch)
+    x_m, before, x_msg = run(xptorch)
+    assert x_msg == xp_message(t_msg)
+    np.testing.assert_array_equal(to_numpy(x_m.parametrizations.weight.original0), before[0])
+    np.testing.assert_array_equal(to_numpy(x_m.parametrizations.weight.original1), before[1])

@@ -155,6 +155,7 @@ class ParametrizationList(ModuleList):
                     "'right_inverse' must return a sequence of tensors of length "
                     f"{self.ntensors}. Got a sequence of length {len(value)}."
                 )
+            # Every element is checked before any original changes (torch sets them one by one as it checks).
             for i, tensor in enumerate(value):
                 original_i = getattr(self, f"original{i}")
                 if not isinstance(tensor, Tensor):
@@ -167,7 +168,8 @@ class ParametrizationList(ModuleList):
                         f"Tensor {i} returned by `right_inverse` has dtype {tensor.dtype} "
                         f"while `original{i}` has dtype {original_i.dtype}"
                     )
-                _maybe_set(original_i, tensor)
+            for i, tensor in enumerate(value):
+                _maybe_set(getattr(self, f"original{i}"), tensor)
 
     def forward(self):
         if self.is_tensor:
