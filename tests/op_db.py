@@ -1623,6 +1623,40 @@ add(
        ("F.gumbel_softmax",), compare="meta", errors=[S(T(3, 4, dtype="int64"))]),
 )
 
+# ---- embedding bags ------------------------------------------------------------------------------------
+BAG_IDX, BAG_OFF = _ix(8, [0, 2, 1, 4, 4, 5, 5, 3]), _ix(4, [0, 2, 2, 5])
+add(
+    Op("F.embedding_bag", _f("embedding_bag"),
+       [S(BAG_IDX, T(6, 3), BAG_OFF, mode=m) for m in ("sum", "mean", "max")]
+       + [S(BAG_IDX, T(6, 3), BAG_OFF, mode="mean", padding_idx=4), S(BAG_IDX, T(6, 3), BAG_OFF, mode="max", padding_idx=-1),
+          S(BAG_IDX, T(6, 3), _ix(4, [0, 2, 2, 8]), mode="sum", include_last_offset=True),
+          S(BAG_IDX, T(6, 3), _ix(3, [0, 3, 8]), mode="max", include_last_offset=True),
+          S(BAG_IDX, T(6, 3), BAG_OFF, mode="sum", per_sample_weights=T(8)),
+          S(BAG_IDX, T(6, 3), BAG_OFF, scale_grad_by_freq=True),
+          S(BAG_IDX, T(6, 3), BAG_OFF, mode="sum", scale_grad_by_freq=True, per_sample_weights=T(8)),
+          S(_ix(2, 4, [0, 2, 1, 4, 4, 5, 5, 3]), T(6, 3)), S(_ix(2, 4, [0, 2, 1, 4, 4, 5, 5, 3]), T(6, 3), mode="max"),
+          S(_ix(2, 4, [0, 2, 1, 4, 4, 5, 5, 3]), T(6, 3), mode="sum", per_sample_weights=T(2, 4)),
+          S(BAG_IDX, T(6, 3), T(3, dtype="int32", values=[0, 2, 2], grad=False)),
+          # no sample without bags: torch 2.13 crashes (SIGSEGV) in that backward (tests/nn/test_embedding_bag.py)
+          S(_ix(0, []), T(6, 3), _ix(2, [0, 0])),
+          S(BAG_IDX, T(6, 3, view="t"), BAG_OFF, mode="max")],
+       ("F.embedding_bag",),
+       errors=[S(BAG_IDX, T(6, 3), _ix(2, [1, 2])), S(BAG_IDX, T(6, 3), _ix(3, [0, 2, 9])),
+               # torch's float32 sum/mean kernel words these its own way (the index within the bag): type only there
+               S(_ix(8, [0, 2, 1, 4, 4, 6, 5, 3]), T(6, 3), BAG_OFF).only("float64"),
+               S(_ix(8, [0, 2, -1, 4, 4, 5, 5, 3]), T(6, 3), BAG_OFF, mode="max"),
+               S(_ix(8, [0, 2, 1, 4, 4, 6, 5, 3]), T(6, 3), BAG_OFF).only("float32").match("type"),
+               S(T(8, grad=False), T(6, 3), BAG_OFF), S(BAG_IDX, T(6, 3, dtype="int64"), BAG_OFF),
+               S(BAG_IDX, T(6, 3), BAG_OFF, padding_idx=9), S(BAG_IDX, T(6, 3), BAG_OFF, padding_idx=-7),
+               S(BAG_IDX, T(6, 3), BAG_OFF, per_sample_weights=T(8)),
+               S(BAG_IDX, T(6, 3), BAG_OFF, mode="sum", per_sample_weights=T(8, dtype="float64")).only("float32"),
+               S(BAG_IDX, T(6, 3), BAG_OFF, mode="sum", per_sample_weights=T(7)), S(BAG_IDX, T(6, 3, 1), BAG_OFF),
+               S(_ix(2, 4, [0, 2, 1, 4, 4, 5, 5, 3]), T(6, 3), BAG_OFF), S(BAG_IDX, T(6, 3)),
+               S(BAG_IDX, T(6, 3), _ix(1, 2, [0, 2])), S(_ix(1, 2, 4, [0] * 8), T(6, 3)),
+               S(BAG_IDX, T(6, 3), BAG_OFF, mode="foo"), S(BAG_IDX, T(6, 3), BAG_OFF, mode="max", scale_grad_by_freq=True),
+               S(BAG_IDX, T(6, 3), BAG_OFF, mode="max", sparse=True)]),
+)
+
 # Public callables that are not tensor ops, each with why. test_op_coverage.py diffs the public
 # surface against OPS + NOT_OPS, so every name here is a deliberate decision.
 def special(name, low=-2.0, high=2.0, extra=(), **kw):

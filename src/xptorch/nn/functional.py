@@ -13,6 +13,7 @@ from .._ops.sampling import gumbel_softmax  # noqa: F401
 from .._ops.conv import *  # noqa: F401,F403
 from .._ops.conv_transpose import *  # noqa: F401,F403
 from .._ops.feature_dropout import dropout1d, dropout2d, dropout3d  # noqa: F401
+from .._ops.embedding_bag import embedding_bag  # noqa: F401
 from .._ops.fold import fold, unfold  # noqa: F401
 from .._ops.group_norm import group_norm, instance_norm  # noqa: F401
 from .._ops.loss import *  # noqa: F401,F403
