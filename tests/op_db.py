@@ -1720,6 +1720,7 @@ NOT_OPS = (
     "initial_seed", "manual_seed", "seed", "is_grad_enabled", "load", "save",
     "get_default_device", "set_default_device",  # tests/test_dtype_device.py
     "compile",  # returns its argument: tests/test_backends_compile.py
+    "typename",  # a type's name: tests/test_top_level_functions.py
     # memory formats, layouts, global switches, inference mode: tests/test_layout_and_switches.py
     "Tensor.layout", "are_deterministic_algorithms_enabled", "get_float32_matmul_precision",
     "is_deterministic_algorithms_warn_only_enabled", "is_inference_mode_enabled", "set_float32_matmul_precision",
@@ -1743,3 +1744,122 @@ NOT_OPS = (
     "Tensor.__str__",
 )
 
+
+
+def _without_warnings(fn, *args):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args)
+
+
+# ---- top-level names of the nn ops (PyTorch's torch.conv2d, torch.batch_norm, ...), with their own signatures
+def _top(name):
+    return lambda lib, *a, **k: getattr(lib, name)(*a, **k)
+
+
+add(
+    Op("top.conv", lambda lib, x1, w1, x2, w2, x3, w3: (lib.conv1d(x1, w1), lib.conv2d(x2, w2, None, 2, 1),
+                                                        lib.conv3d(x3, w3), lib.conv_transpose1d(x1, w1.transpose(0, 1)),
+                                                        lib.conv_transpose2d(x2, w2.transpose(0, 1), None, 2),
+                                                        lib.conv_transpose3d(x3, w3.transpose(0, 1))),
+       [S(IMG1, T(4, 3, 3), IMG2, T(4, 3, 3, 2), IMG3, T(3, 2, 2, 2, 2))],
+       ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"),
+       rtol=1e-4, atol=1e-5),
+    Op("top.pools", lambda lib, x1, x2, x3: (lib.max_pool1d(x1, 2), lib.max_pool1d(x1, 3, 2, 1), lib.max_pool2d(x2, 2),
+                                             lib.max_pool2d(x2, 3, (), 1, 1, True), lib.max_pool3d(x3, 2),
+                                             lib.avg_pool1d(x1, 3, 2, 1, False, False), lib.adaptive_avg_pool1d(x1, 3),
+                                             lib.max_pool1d_with_indices(x1, 2)),
+       [S(IMG1, IMG2, IMG3)],
+       ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d", "max_pool1d_with_indices")),
+    Op("top.norms", lambda lib, x, w, b: (lib.layer_norm(x, (3,), w, b), lib.layer_norm(x, [3]),
+                                          lib.group_norm(x.reshape(2, 6, 1), 3), lib.rms_norm(x, (3,), w, 1e-5)),
+       [S(T(4, 3), T(3), T(3))], ("layer_norm", "group_norm", "rms_norm"), rtol=1e-4, atol=1e-5),
+    Op("top.dropout", lambda lib, x, p, train: lib.dropout(x, p, train), [S(T(4, 5), 0.5, True), S(T(4, 5), 0.5, False),
+                                                                         S(T(4, 5), 1.0, True)],
+       ("dropout",), compare="meta"),
+    Op("top.dropout_", lambda lib, x, p, train: lib.dropout(x, p, train), [S(T(4, 5), 0.5, True), S(T(4, 5), 1.0, True)],
+       (), compare="meta", inplace=lambda lib, x, p, train: lib.dropout_(x, p, train), inplace_names=("dropout_",)),
+    Op("top.activations", lambda lib, x, w: (lib.celu(x), lib.celu(x, 2.0), lib.selu(x), lib.prelu(x, w),
+                                             lib.rrelu(x), lib.threshold(x, 0.5, -2.0), lib.hardshrink(x, 0.3),
+                                             x.prelu(w), x.hardshrink()),
+       [S(T(2, 3), T(1))], ("celu", "selu", "prelu", "rrelu", "threshold", "hardshrink", "Tensor.prelu",
+                            "Tensor.hardshrink"), fd=False),
+    Op("top.activations_", lambda lib, x: (lib.celu_(x * 1), lib.selu_(x * 1), lib.rrelu_(x * 1),
+                                           lib.threshold_(x * 1, 0.5, -2.0)),
+       [S(T(2, 3))], ("celu_", "selu_", "rrelu_", "threshold_"), fd=False),
+    Op("top.distances", lambda lib, a, b: (lib.cosine_similarity(a, b), lib.cosine_similarity(a, b, 0, 1e-6),
+                                           lib.pairwise_distance(a, b), lib.pairwise_distance(a, b, 1.0, 1e-6, True)),
+       [S(T(3, 4), T(3, 4))], ("cosine_similarity", "pairwise_distance")),
+    Op("top.pixel_shuffle", lambda lib, x: (lib.pixel_shuffle(x, 2), lib.pixel_unshuffle(lib.pixel_shuffle(x, 2), 2)),
+       [S(T(2, 8, 2, 3))], ("pixel_shuffle", "pixel_unshuffle")),
+)
+
+# ---- pointwise and reduction forms added for code written against PyTorch
+add(
+    binary("fmax", lambda lib, a, b: lib.fmax(a, b), ("fmax", "Tensor.fmax"), samples=binary_samples()[:6] + [
+        S(T(4, values=[NAN, 1.0, NAN, 2.0]), T(4, values=[1.0, NAN, NAN, 2.0]))], dtypes=FLOAT + ("int64",),
+           errors=[S(T(3), 1.5)]),
+    binary("fmin", lambda lib, a, b: lib.fmin(a, b), ("fmin", "Tensor.fmin"), samples=binary_samples()[:6] + [
+        S(T(4, values=[NAN, 1.0, NAN, 2.0]), T(4, values=[1.0, NAN, NAN, 2.0]))], dtypes=FLOAT + ("int64",)),
+    Op("gcd", lambda lib, a, b: lib.gcd(a, b),
+       [S(T(2, 3, dtype="int64", low=-20, high=20), T(3, dtype="int64", low=-20, high=20)),
+        S(T(4, dtype="int64", values=[0, 12, -18, 7]), T(4, dtype="int64", values=[0, 8, 27, 0]))],
+       ("gcd", "Tensor.gcd"), dtypes=("int64",), grad=False, inplace=lambda lib, a, b: lib.gcd_(a, b),
+       inplace_names=("gcd_", "Tensor.gcd_"),
+       errors=[S(T(3, dtype="float32"), T(3, dtype="float32")), S(T(3, dtype="int64"), T(2, dtype="int64"))]),
+    Op("lcm", lambda lib, a, b: lib.lcm(a, b),
+       [S(T(2, 3, dtype="int64", low=-20, high=20), T(3, dtype="int64", low=-20, high=20)),
+        S(T(4, dtype="int64", values=[0, 12, -18, 7]), T(4, dtype="int64", values=[0, 8, 27, 0]))],
+       ("lcm", "Tensor.lcm"), dtypes=("int64",), grad=False, inplace=lambda lib, a, b: lib.lcm_(a, b),
+       inplace_names=("lcm_", "Tensor.lcm_"), errors=[S(T(3, dtype="float32"), T(3, dtype="float32"))]),
+    Op("nextafter", lambda lib, a, b: lib.nextafter(a, b),
+       [S(T(2, 3), T(3)), S(T(3, values=[0.0, 1.0, -1.0]), T(1))],
+       ("nextafter", "Tensor.nextafter"), fd=False, inplace=lambda lib, a, b: a.nextafter_(b),
+       inplace_names=("Tensor.nextafter_",), errors=[S(T(3, dtype="int64"), T(3, dtype="int64"))]),
+    Op("floor_divide", lambda lib, a, b: lib.floor_divide(a, b),
+       [S(T(2, 3, low=-5, high=5), T(3, low=0.5, high=2)), S(T(3, dtype="int64", low=-9, high=9), 2)],
+       ("floor_divide", "Tensor.floor_divide"), dtypes=FLOAT + ("int64",), grad=False,
+       inplace=lambda lib, a, b: a.floor_divide_(b), inplace_names=("Tensor.floor_divide_",)),
+    Op("msort", lambda lib, x: (lib.msort(x), x.msort()), [S(T(4, 3)), S(T(5)), S(T(0, 2))], ("msort", "Tensor.msort")),
+    Op("dist", lambda lib, a, b, *p: (lib.dist(a, b, *p), a.dist(b, *p)),
+       [S(T(2, 3), T(2, 3)), S(T(2, 3), T(3), 1), S(T(2, 3), T(2, 3), 3.5), S(T(2, 3), T(2, 3), float("inf"))],
+       ("dist", "Tensor.dist"), errors=[S(T(2, 3), T(4))]),
+    Op("renorm", lambda lib, x, *a: lib.renorm(x, *a),
+       [S(T(3, 4), 2, 0, 1.0), S(T(2, 3, 4), 1, 1, 0.5), S(T(3, 4), 3.0, -1, 100.0)], ("renorm", "Tensor.renorm"),
+       inplace=lambda lib, x, *a: x.renorm_(*a), inplace_names=("Tensor.renorm_",),
+       errors=[S(T(3), 2, 0, 1.0), S(T(3, 4), -1, 0, 1.0), S(T(3, 4), 2, 0, -1.0)]),
+    Op("adjoint", lambda lib, x: (lib.adjoint(x), x.adjoint()), [S(T(2, 3)), S(T(4, 2, 3))], ("adjoint", "Tensor.adjoint"),
+       errors=[S(T(3))]),
+    Op("absolute_fn", lambda lib, x: lib.absolute(x), [S(T(2, 3)), S(T(3, dtype="int64"))], ("absolute",),
+       dtypes=FLOAT + ("int64",), inplace=lambda lib, x: x.absolute_(), inplace_names=("Tensor.absolute_",)),
+    Op("rsub", lambda lib, a, b, **k: lib.rsub(a, b, **k), [S(T(2, 3), T(3)), S(T(2, 3), 5), S(T(2, 3), T(2, 3), alpha=2)],
+       ("rsub",)),
+    # PyTorch has no derivative for the in-place inverse hyperbolics (nor has xptorch): values only.
+    Op("inplace_functions", lambda lib, x: (lib.acosh_(x + 1.5), lib.arccosh_(x + 1.5), lib.asinh_(x * 1),
+                                            lib.arcsinh_(x * 1), lib.atanh_(x * 0.4), lib.arctanh_(x * 0.4)),
+       [S(T(2, 3, low=0.0, high=1.0, grad=False))], ("acosh_", "arccosh_", "asinh_", "arcsinh_", "atanh_", "arctanh_"),
+       grad=False),
+    Op("clamp_inplace_functions", lambda lib, x: (lib.clamp_max_(x * 1, 0.1), lib.clamp_min_(x * 1, 0.1)),
+       [S(T(2, 3))], ("clamp_max_", "clamp_min_")),
+    Op("detach_zero_fill", lambda lib, x: (lib.detach(x), lib.fill(x, 2.5), lib.zero_(x.detach() * 1),
+                                           lib.fill_(x.detach() * 1, -1.0), lib.detach_(x.detach() * 1)),
+       [S(T(2, 3)), S(T())], ("detach", "fill", "zero_", "fill_", "detach_"), fd=False),
+    # its once-per-process deprecation warning is checked in tests/test_top_level_functions.py
+    Op("chain_matmul", lambda lib, *m: _without_warnings(lib.chain_matmul, *m), [S(T(2, 3), T(3, 4)), S(T(2, 3), T(3, 4), T(4, 1)), S(T(3, 3))],
+       ("chain_matmul",), errors=[S(T(3)), S(T(2, 3), T(2, 3))]),
+    Op("unravel_index", lambda lib, i, shape: lib.unravel_index(i, shape),
+       [S(T(4, dtype="int64", values=[4, 7, 8, -9]), (2, 4)), S(T(1, dtype="int64", values=[5]), (2, 3)),
+        S(T(2, 2, dtype="int64", values=[0, 1, 2, 3]), (4,))],
+       ("unravel_index",), dtypes=("int64",), grad=False, errors=[S(T(2, dtype="float32"), (2, 4))]),
+    Op("factories_more", lambda lib: (lib.logspace(0, 2, 3), lib.logspace(-1, 1, 5, dtype=lib.float64),
+                                     lib.logspace(0, 3, 4, base=2.5), lib.logspace(0, 2, 3, dtype=lib.int64),
+                                     lib.scalar_tensor(3), lib.scalar_tensor(2, dtype=lib.int64),
+                                     lib.asarray([1, 2]), lib.asarray([1.5, 2.0]), lib.broadcast_shapes((2, 1), (3,)),
+                                     lib.hann_window(5), lib.hamming_window(6, False), lib.bartlett_window(7),
+                                     lib.blackman_window(5, dtype=lib.float64), lib.kaiser_window(6, True, 5.0),
+                                     lib.hann_window(0), lib.hann_window(1)),
+       [S()], ("logspace", "scalar_tensor", "asarray", "broadcast_shapes", "hann_window", "hamming_window",
+               "bartlett_window", "blackman_window", "kaiser_window"), grad=False, rtol=1e-5, atol=1e-6),
+)

@@ -36,7 +36,9 @@ from ._factories import (
     from_numpy,
     full,
     full_like,
+    asarray,
     linspace,
+    logspace,
     ones,
     ones_like,
     rand,
@@ -46,10 +48,12 @@ from ._factories import (
     randn,
     randn_like,
     randperm,
+    scalar_tensor,
     tensor,
     zeros,
     zeros_like,
 )
+from ._windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: F401
 from ._functions import *  # noqa: F401,F403  (sum, cat, where, ...: plain forms of Tensor methods)
 from ._functions import max, min, sum, abs, pow, t, all, any  # noqa: F401  (shadowed builtins, exported on purpose)
 from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
@@ -78,9 +82,24 @@ def from_dlpack(ext):
     return _f(ext)
 
 
+_NN_OPS = ("avg_pool1d", "celu", "celu_", "conv1d", "conv2d",
+           "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_similarity", "dropout",
+           "dropout_", "group_norm", "hardshrink", "layer_norm", "max_pool1d",
+           "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "pairwise_distance", "pixel_shuffle",
+           "pixel_unshuffle", "prelu", "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "threshold", "threshold_",
+           "adaptive_avg_pool1d")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_NN_OPS))
+
+
 def __getattr__(name):
     # nn, optim and friends load on first use so `import xptorch` stays light.
     import importlib
+
+    if name in _NN_OPS:  # torch.conv2d and friends: nn.functional's ops, loaded with nn
+        return getattr(importlib.import_module("._nn_ops", __name__), name)
 
     if name in ("autocast", "is_autocast_enabled", "get_autocast_dtype"):
         return getattr(importlib.import_module(".amp", __name__), name)

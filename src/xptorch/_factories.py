@@ -416,6 +416,57 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _finish(arr, dev, requires_grad)
 
 
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """steps values base ** e for e evenly spaced from start to end, both included."""
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        raise TypeError(
+            "logspace() received an invalid combination of arguments - got "
+            f"({type(start).__name__}, {type(end).__name__}, {type(steps).__name__}), but expected one of:\n"
+            " * (Number start, Number end, int steps, float base = 10.0, *, dtype=None, device=None, "
+            "requires_grad=False)"
+        )
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    dev = _dev(device)
+    xp = array_module(dev)
+    with use_device(dev):
+        exps = _linspace(xp, start, end, steps, np.float64)
+        arr = xp.power(np.float64(base), exps)
+        arr = (xp.trunc(arr) if dt.np.kind in "iub" else arr).astype(dt.np)
+    return _finish(arr, dev, requires_grad)
+
+
+def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor holding the number s, in the default float dtype unless dtype says."""
+    if not isinstance(s, (numbers.Number, np.generic)):
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}")
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    return tensor(s, dtype=dt, device=device, requires_grad=requires_grad)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """obj as a tensor, sharing memory with a tensor or NumPy array when dtype and device allow
+    (copy=True always copies; copy=False refuses to copy, as PyTorch's)."""
+    from ._tensor import Tensor
+
+    if isinstance(obj, (Tensor, np.ndarray)):
+        t = obj if isinstance(obj, Tensor) else from_numpy(obj)
+        dt = _dtype.to_dtype(dtype) if dtype is not None else t.dtype
+        dev = _dev(device) if device is not None else t._device
+        if copy is False and dt != t.dtype:
+            raise ValueError(f"can't alias tensor with dtype '{t.dtype._legacy[:-6]}' into dtype "
+                             f"'{dt._legacy[:-6]}'.")
+        if copy is False and dev is not t._device:
+            raise ValueError(f"can't alias tensor from device '{t._device}' to '{dev}'.")
+        out = t.to(device=dev, dtype=dt, copy=bool(copy))
+    else:
+        out = tensor(obj, dtype=dtype, device=device)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
 def _linspace(xp, start, end, steps, np_dtype):
     """PyTorch's values bit for bit: the first half fused-multiply-adds up from start, the rest down from end."""
     if np.dtype(np_dtype).kind != "f":  # integer output: the ends are truncated first

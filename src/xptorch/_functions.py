@@ -1008,6 +1008,225 @@ def heaviside(input, values):
 
 
 @_tensor_args
+def fmax(input, other):
+    """The larger of input and other, elementwise; a NaN loses to a number (maximum propagates it)."""
+    C.need_tensor(other, "fmax", "other", 2)
+    return input.fmax(other)
+
+
+@_tensor_args
+def fmin(input, other):
+    """The smaller of input and other, elementwise; a NaN loses to a number."""
+    C.need_tensor(other, "fmin", "other", 2)
+    return input.fmin(other)
+
+
+@_tensor_args
+def gcd(input, other):
+    """Greatest common divisor of integer tensors, elementwise."""
+    C.need_tensor(other, "gcd", "other", 2)
+    """Greatest common divisor of integer tensors, elementwise."""
+    return input.gcd(other)
+
+
+@_tensor_args
+def gcd_(input, other):
+    """In-place gcd; returns input."""
+    return input.gcd_(other)
+
+
+@_tensor_args
+def lcm(input, other):
+    """Least common multiple of integer tensors, elementwise."""
+    C.need_tensor(other, "lcm", "other", 2)
+    """Least common multiple of integer tensors, elementwise."""
+    return input.lcm(other)
+
+
+@_tensor_args
+def lcm_(input, other):
+    """In-place lcm; returns input."""
+    return input.lcm_(other)
+
+
+@_tensor_args
+def nextafter(input, other):
+    """The next representable float after input in the direction of other."""
+    C.need_tensor(other, "nextafter", "other", 2)
+    """The next representable float after input in the direction of other."""
+    return input.nextafter(other)
+
+
+@_tensor_args
+def floor_divide(input, other):
+    """input / other rounded down (Python's //)."""
+    return input.floor_divide(other)
+
+
+@_tensor_args
+def msort(input):
+    """input sorted along its first dim."""
+    return input.msort()
+
+
+@_tensor_args
+def dist(input, other, p=2):
+    """The p-norm of input - other."""
+    return input.dist(other, p)
+
+
+@_tensor_args
+def renorm(input, p, dim, maxnorm):
+    """Slices along dim rescaled so that each p-norm is at most maxnorm."""
+    return input.renorm(p, dim, maxnorm)
+
+
+@_tensor_args
+def adjoint(input):
+    """The conjugate transpose of the last two dims (a view)."""
+    return input.adjoint()
+
+
+absolute = abs
+
+
+def _bool_dtype():
+    from ._dtype import bool as b
+
+    return b
+
+
+@_tensor_args
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input."""
+    if input.dtype is _bool_dtype() or (isinstance(other, C.Tensor) and other.dtype is _bool_dtype()):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return _pw.sub(other, input, alpha) if isinstance(other, C.Tensor) else (input * -alpha) + other
+
+
+@_tensor_args
+def detach(input):
+    """A tensor sharing input's data, outside the graph."""
+    return input.detach()
+
+
+@_tensor_args
+def detach_(input):
+    """Take input out of the graph in place; returns input."""
+    return input.detach_()
+
+
+@_tensor_args
+def zero_(input):
+    """Fill input with zeros in place; returns input."""
+    return input.zero_()
+
+
+@_tensor_args
+def fill(input, value):
+    """A tensor like input, every element value."""
+    out = input.clone()
+    return out.fill_(value)  # through the clone, input's gradient is zero, as PyTorch's
+
+
+@_tensor_args
+def fill_(input, value):
+    """Fill input with value in place; returns input."""
+    return input.fill_(value)
+
+
+def _inplace_fn(name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"In-place {name[:-1]} of input; returns input."
+    return _tensor_args(fn)
+
+
+acosh_, asinh_, atanh_ = _inplace_fn("acosh_"), _inplace_fn("asinh_"), _inplace_fn("atanh_")
+arccosh_, arcsinh_, arctanh_ = _inplace_fn("arccosh_"), _inplace_fn("arcsinh_"), _inplace_fn("arctanh_")
+clamp_max_, clamp_min_ = _inplace_fn("clamp_max_"), _inplace_fn("clamp_min_")
+
+
+_chain_matmul_warned = False
+
+
+def chain_matmul(*matrices):
+    """The product of 2-D matrices (deprecated in PyTorch for linalg.multi_dot, which it calls)."""
+    import warnings
+
+    from . import linalg
+
+    global _chain_matmul_warned
+    if not _chain_matmul_warned:  # once per process, as PyTorch
+        _chain_matmul_warned = True
+        warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                      "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
+                      "multiple parameters.", UserWarning, stacklevel=2)
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    C.need_tensors(matrices, 0)
+    for m in matrices:
+        if m.dim() != 2:
+            raise RuntimeError(f"Tensor dimension is {m.dim()}, expected 2 instead.")
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    return linalg.multi_dot(list(matrices))
+
+
+def broadcast_shapes(*shapes):
+    """The shape that tensors of these shapes broadcast to, without making any tensor."""
+    from ._size import Size
+
+    dims = []
+    for i, shape in enumerate(shapes):
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        for k, n in enumerate(reversed(shape)):
+            if k == len(dims):
+                dims.append(n)
+            elif dims[k] == 1:
+                dims[k] = n
+            elif n != 1 and n != dims[k]:
+                want = list(reversed(dims))
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {n} at {-k - 1}! Mismatching "
+                                   f"argument at index {i} had {shape}; but expected shape should be broadcastable "
+                                   f"to {want}")
+    return Size(reversed(dims))
+
+
+def unravel_index(indices, shape):
+    """The coordinates in `shape` of flat C-order indices, as a tuple of int64 tensors (an index
+    outside the shape wraps around, as PyTorch's)."""
+    from . import _dtype
+
+    if not isinstance(indices, C.Tensor):  # PyTorch fails reading .is_complex of it: the same type here
+        raise AttributeError(f"'{type(indices).__name__}' object has no attribute 'is_complex'")
+    if indices.dtype.is_floating_point or indices.dtype == _dtype.bool:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    for n in shape:
+        if n < 0:
+            raise ValueError("'shape' cannot have negative values, but got " + str(tuple(shape)))
+    rest = indices.to(_dtype.int64)
+    out = []
+    for n in reversed(shape):
+        out.append(rest.remainder(n) if n else rest * 0)
+        rest = rest.div(n, rounding_mode="floor") if n else rest
+    return tuple(reversed(out))
+
+
+def typename(obj):
+    """A tensor's type name ('xptorch.FloatTensor') or an object's qualified class name."""
+    if isinstance(obj, C.Tensor):
+        return obj.type()
+    cls = type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
+
+
+@_tensor_args
 def lerp(input, end, weight):
     """input + weight * (end - input)."""
     return _em.lerp(input, end, weight)

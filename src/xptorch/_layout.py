@@ -10,6 +10,8 @@ __all__ = ["channels_last", "channels_last_3d", "contiguous_format", "layout", "
 
 
 class memory_format:
+    """How a tensor's elements are ordered in memory: contiguous_format, channels_last, preserve_format."""
+
     __slots__ = ("_name",)
 
     def __init__(self, name):
@@ -23,6 +25,8 @@ class memory_format:
 
 
 class layout:
+    """A tensor's storage kind: xptorch's tensors are all strided."""
+
     __slots__ = ("_name",)
 
     def __init__(self, name):

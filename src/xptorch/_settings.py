@@ -25,10 +25,12 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 
 
 def are_deterministic_algorithms_enabled():
+    """Whether use_deterministic_algorithms(True) is in force."""
     return _deterministic
 
 
 def is_deterministic_algorithms_warn_only_enabled():
+    """Whether use_deterministic_algorithms(True, warn_only=True) is in force."""
     return _warn_only
 
 
@@ -45,4 +47,5 @@ def set_float32_matmul_precision(precision):
 
 
 def get_float32_matmul_precision():
+    """'highest', 'high' or 'medium', as last set (xptorch's float32 matmuls are always full precision)."""
     return _precision

@@ -1007,6 +1007,55 @@ class Tensor:
         C.need_tensor(values, "heaviside", "values", 1)
         return _em.heaviside(self, values)
 
+    def fmax(self, other):
+        return _em.fmax(self, _em.need_other(other, "fmax"))
+
+    def fmin(self, other):
+        return _em.fmin(self, _em.need_other(other, "fmin"))
+
+    def gcd(self, other):
+        return _em.gcd(self, _em.need_other(other, "gcd"))
+
+    def lcm(self, other):
+        return _em.lcm(self, _em.need_other(other, "lcm"))
+
+    def nextafter(self, other):
+        return _em.nextafter(self, _em.need_other(other, "nextafter"))
+
+    def floor_divide(self, other):
+        return _pw._div_rounded(self, other, "floor", "NotImplemented")
+
+    def msort(self):
+        """Sorted along the first dim (sort(dim=0).values)."""
+        return self.sort(dim=0).values
+
+    def dist(self, other, p=2):
+        """The p-norm of self - other."""
+        return (self - _em.need_other(other, "dist")).norm(p)
+
+    def renorm(self, p, dim, maxnorm):
+        """Each slice along dim rescaled to p-norm at most maxnorm (PyTorch's 1e-7 guard)."""
+        return _renorm(self, p, dim, maxnorm)
+
+    def adjoint(self):
+        """The conjugate transpose of the last two dims (the transpose, for real tensors)."""
+        if self.dim() == 1:
+            raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of matrices. "
+                               f"Got {self.dim()}-D tensor.")
+        return self.transpose(-2, -1) if self.dim() else self.view(())
+
+    def hardshrink(self, lambd=0.5):
+        """x where |x| > lambd, else 0 (nn.functional.hardshrink)."""
+        from .nn import functional as F
+
+        return F.hardshrink(self, lambd)
+
+    def prelu(self, weight):
+        """max(0, x) + weight * min(0, x), weight per channel (nn.functional.prelu)."""
+        from .nn import functional as F
+
+        return F.prelu(self, weight)
+
     def logical_xor(self, other):
         C.need_tensor(other, "logical_xor", "other", 1)
         return _pw.logical(self, other, lambda a, b: C.get_xp(a).logical_xor(a, b))
@@ -1201,6 +1250,24 @@ class Tensor:
 
     def heaviside_(self, values):
         return _inplace.apply(self, _em.heaviside, _em.need_other(values, "heaviside", "values"))
+
+    def gcd_(self, other):
+        return _inplace.apply(self, _em.gcd, _em.need_other(other, "gcd"))
+
+    def lcm_(self, other):
+        return _inplace.apply(self, _em.lcm, _em.need_other(other, "lcm"))
+
+    def nextafter_(self, other):
+        return _inplace.apply(self, _em.nextafter, _em.need_other(other, "nextafter"))
+
+    def floor_divide_(self, other):
+        return _inplace.apply(self, lambda a, b: _pw._div_rounded(a, b, "floor", "NotImplemented"), other)
+
+    def absolute_(self):
+        return self.abs_()
+
+    def renorm_(self, p, dim, maxnorm):
+        return _inplace.apply(self, lambda a: _renorm(a, p, dim, maxnorm))
 
     def true_divide_(self, other):
         return self.div_(other)
@@ -2152,6 +2219,21 @@ import operator as _op  # noqa: E402
 _eq, _ne, _lt, _le, _gt, _ge = _op.eq, _op.ne, _op.lt, _op.le, _op.gt, _op.ge
 
 
+def _renorm(t, p, dim, maxnorm):
+    if t.dim() <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {t.dim()} dimensions")
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
+    d = _red.norm_dim(dim, t.dim())
+    others = [i for i in range(t.dim()) if i != d]
+    norms = t.norm(p, dim=others, keepdim=True)
+    # The factor stays differentiable: PyTorch's gradient includes the norm's dependence on t.
+    factor = _pw.where(norms > maxnorm, maxnorm / (norms + 1e-7), norms.new_ones(()))
+    return t * factor
+
+
 def _layout_fmt(fmt, fname, default):
     if fmt is None:
         return default
@@ -2304,6 +2386,8 @@ _SEE_FUNCTION_MORE += ('aminmax', 'argwhere', 'bincount', 'cross', 'cummax', 'cu
     'vsplit')
 _IN_PLACE_MORE += ("index_copy_", "index_fill_", "masked_scatter_", "index_put_", "put_", "scatter_reduce_", "index_reduce_", "ldexp_")
 _SEE_FUNCTION_MORE += ("mode", "masked_scatter", "index_put", "put", "scatter_reduce", "index_reduce", "cov", "corrcoef", "frexp", "ldexp")
+_SEE_FUNCTION_MORE += ("floor_divide", "fmax", "fmin", "gcd", "lcm", "nextafter")
+_IN_PLACE_MORE += ("absolute_", "floor_divide_", "gcd_", "lcm_", "nextafter_", "renorm_")
 for _name in _SEE_FUNCTION_MORE:
     _method = Tensor.__dict__.get(_name)
     if _method is not None and not _method.__doc__:

@@ -29,6 +29,7 @@ class _ArrayMath:
     trunc = staticmethod(lambda x: get_xp(x).trunc(x))
     sigmoid = staticmethod(_pw._sigmoid)
     isfinite = staticmethod(lambda x: get_xp(x).isfinite(x))
+    isnan = staticmethod(lambda x: get_xp(x).isnan(x))
     where = staticmethod(lambda c, a, b: get_xp(c).where(c, a, b))
     one = staticmethod(lambda x: get_xp(x).ones_like(x))
     zero = staticmethod(lambda x: get_xp(x).zeros_like(x))
@@ -47,6 +48,7 @@ class _TensorMath:
     trunc = staticmethod(lambda x: trunc(x))
     sigmoid = staticmethod(_pw.sigmoid)
     isfinite = staticmethod(lambda x: x.isfinite())
+    isnan = staticmethod(lambda x: x.isnan())
     where = staticmethod(lambda c, a, b: _pw.where(c, a, b))
     one = staticmethod(lambda x: C.const(get_xp(x._data).ones_like(x._data), x._device))
     zero = staticmethod(lambda x: C.const(get_xp(x._data).zeros_like(x._data), x._device))
@@ -473,6 +475,53 @@ def heaviside(a, values):
         node.op = "heaviside"
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
+
+
+def _fminmax(a, b, fwd, first, name):
+    """fmax/fmin: NaN loses to a number. The gradient goes where the value came from: to a where
+    first(x, y) holds or y is NaN, else to b (PyTorch's rule)."""
+    ad, bd = C.operands(a, b)
+    out = _run(getattr(get_xp(ad), fwd), ad, bd)
+
+    def da(m, x, y):
+        return m.where(first(x, y) | m.isnan(y), m.one(x), m.zero(x))
+
+    def db(m, x, y):
+        return m.where(first(x, y) | m.isnan(y), m.zero(y), m.one(y))
+
+    return _binary(a, b, ad, bd, out, da, db, f"{name}Backward0")
+
+
+def fmax(a, b):
+    return _fminmax(a, b, "fmax", lambda x, y: x >= y, "Fmax")
+
+
+def fmin(a, b):
+    return _fminmax(a, b, "fmin", lambda x, y: x <= y, "Fmin")
+
+
+def _integer_only(a, b, kernel):
+    ad, bd = C.operands(a, b)
+    if ad.dtype.kind not in "iu":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_pw._dtype_legacy(ad.dtype)}'")
+    return ad, bd
+
+
+def gcd(a, b):
+    ad, bd = _integer_only(a, b, "gcd_cpu")
+    return wrap(_run(get_xp(ad).gcd, ad, bd), a._device)
+
+
+def lcm(a, b):
+    ad, bd = _integer_only(a, b, "lcm_cpu")
+    return wrap(_run(get_xp(ad).lcm, ad, bd), a._device)
+
+
+def nextafter(a, b):
+    """The next float after a towards b; PyTorch's derivative: 1 for a, 0 for b."""
+    ad, bd = _float_only(a, b, "nextafter_cpu")
+    out = _run(get_xp(ad).nextafter, ad, bd)
+    return _binary(a, b, ad, bd, out, lambda m, x, y: m.one(x), lambda m, x, y: m.zero(y), "NextafterBackward0")
 
 
 def need_other(x, fname, name="other"):
