@@ -543,6 +543,23 @@ def randn_like(input, dtype=None, device=None, requires_grad=False):
     return randn(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
+_C_NAMES = {"bool": "bool", "int8": "signed char", "uint8": "unsigned char", "int16": "short", "int32": "int",
+            "int64": "long"}
+
+
+def _randint_bounds(low, high, dt):
+    """PyTorch's refusal of a range the integer dtype cannot hold (its words name the C type)."""
+    np_dt = np.dtype(dt.np)
+    if np_dt.kind not in "biu":
+        return
+    lo, hi = (0, 1) if np_dt.kind == "b" else (np.iinfo(np_dt).min, np.iinfo(np_dt).max)
+    name = _C_NAMES.get(np_dt.name, np_dt.name)
+    if not lo <= low <= hi:
+        raise RuntimeError(f"from is out of bounds for {name}")
+    if not lo <= high - 1 <= hi:
+        raise RuntimeError(f"to - 1 is out of bounds for {name}")
+
+
 @tensor_args
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     """randint with input's shape (and dtype and device unless given): randint_like(x, high) or (x, low, high)."""
@@ -565,8 +582,9 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dev = _dev(device)
-    vals = _gen(generator, dev).randint(_size((tuple(size),), "randint"), low, high)
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    _randint_bounds(low, high, dt)
+    vals = _gen(generator, dev).randint(_size((tuple(size),), "randint"), low, high)
     t = from_numpy(vals.astype(dt.np, copy=False))
     return t.to(dev) if dev is not CPU else t
 
