@@ -552,6 +552,8 @@ def _randint_bounds(low, high, dt):
     np_dt = np.dtype(dt.np)
     if np_dt.kind not in "biu":
         return
+    if not (-2 ** 63 <= low < 2 ** 63 and -2 ** 63 <= high < 2 ** 63):
+        raise ValueError("Overflow when unpacking long long")  # PyTorch's argument parser's words
     lo, hi = (0, 1) if np_dt.kind == "b" else (np.iinfo(np_dt).min, np.iinfo(np_dt).max)
     name = _C_NAMES.get(np_dt.name, np_dt.name)
     if not lo <= low <= hi:
