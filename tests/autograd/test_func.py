@@ -340,7 +340,8 @@ def test_model_ensembling(device):
         check_error(lambda: case(torch), lambda: case(xptorch))
 
 
-@pytest.mark.filterwarnings("ignore:Attempted to insert a get_attr Node:UserWarning")  # torch.fx, in torch.func.linearize
+# torch.func.linearize traces with torch.fx, which warns
+@pytest.mark.filterwarnings("ignore:Attempted to insert a get_attr Node:UserWarning")
 def test_linearize(device):
     def fn(lib, a, t1, t2):
         out, jvp_fn = lib.func.linearize(lambda p: (p.sin() * p.sum(), p.exp()), a)

@@ -10,7 +10,7 @@ import xptorch
 from xptorch import nn
 
 torch = pytest.importorskip("torch")
-from oracle import assert_same_error, check_error, on_cpu_terms, to_numpy, xp_message  # noqa: E402
+from oracle import check_error, on_cpu_terms, to_numpy, xp_message  # noqa: E402
 
 P = nn.utils.parametrize
 

@@ -5,8 +5,6 @@ import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
-from ..._tensor import Tensor
-
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured", "L1Unstructured",
            "RandomStructured", "LnStructured", "CustomFromMask", "identity", "random_unstructured",
            "l1_unstructured", "random_structured", "ln_structured", "global_unstructured", "custom_from_mask",
