@@ -1863,3 +1863,17 @@ add(
        [S()], ("logspace", "scalar_tensor", "asarray", "broadcast_shapes", "hann_window", "hamming_window",
                "bartlett_window", "blackman_window", "kaiser_window"), grad=False, rtol=1e-5, atol=1e-6),
 )
+
+
+# ---- adaptive max pooling
+add(
+    Op("F.adaptive_max_pool1d", _f("adaptive_max_pool1d"), [S(IMG1, 3), S(IMG1, 7), S(T(3, 9), 4), S(IMG1, 2, True)],
+       ("F.adaptive_max_pool1d",), errors=[S(IMG2, 2), S(IMG1, (2, 2))]),
+    Op("F.adaptive_max_pool2d", _f("adaptive_max_pool2d"),
+       [S(IMG2, (4, 2)), S(IMG2, (2, None)), S(IMG2, 1), S(T(3, 7, 5), 3), S(IMG2, (3, 2), True),
+        S(T(1, 1, 2, 4, values=[1.0, NAN, 3.0, NAN, 2.0, 2.0, 0.0, 1.0], grad=False), (1, 2), True)],
+       ("F.adaptive_max_pool2d",),
+       errors=[S(T(3, 7), 2), S(IMG2, (2, 3, 4)), S(IMG2, -1), S(T(2, 3, 0, 3), 2), S(T(2, 3, 4, 4, dtype="int64"), 2)]),
+    Op("F.adaptive_max_pool3d", _f("adaptive_max_pool3d"), [S(IMG3, 2), S(IMG3, (1, 3, 2), True)],
+       ("F.adaptive_max_pool3d",), errors=[S(IMG1, 2)]),
+)
