@@ -684,3 +684,32 @@ def test_failed_assignment_changes_no_original():
     assert x_msg == xp_message(t_msg)
     np.testing.assert_array_equal(to_numpy(x_m.parametrizations.weight.original0), before[0])
     np.testing.assert_array_equal(to_numpy(x_m.parametrizations.weight.original1), before[1])
+
+
+def test_training_steps_match_torch(device):
+    """A few Adam steps on a network with orthogonal, weight-norm and spectral-norm layers: the optimiser holds
+    the originals, and every step's parameters match torch's."""
+    def build(lib):
+        net = lib.nn.Sequential(lib.nn.Linear(4, 4), lib.nn.Tanh(), lib.nn.Linear(4, 3), lib.nn.Tanh(),
+                                lib.nn.Linear(3, 2))
+        lib.nn.utils.parametrizations.orthogonal(net[0])
+        lib.nn.utils.parametrizations.weight_norm(net[2])
+        lib.nn.utils.parametrizations.spectral_norm(net[4])
+        return net
+
+    torch.manual_seed(0)
+    t_net = build(torch)
+    x_net = twin(t_net, build(xptorch), device)
+    t_opt = torch.optim.Adam(t_net.parameters(), lr=0.05)
+    x_opt = xptorch.optim.Adam(x_net.parameters(), lr=0.05)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        xin = rng.standard_normal((5, 4)).astype(np.float32)
+        for net, opt, lib, dev in ((t_net, t_opt, torch, "cpu"), (x_net, x_opt, xptorch, device)):
+            opt.zero_grad()
+            net(lib.tensor(xin, device=dev)).square().mean().backward()
+            opt.step()
+        for k, v in t_net.state_dict().items():
+            close(x_net.state_dict()[k], v, rtol=1e-4, atol=1e-5, what=k)
+    w = to_numpy(x_net[0].weight)
+    np.testing.assert_allclose(w @ w.T, np.eye(4), atol=1e-5)
