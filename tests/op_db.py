@@ -1724,7 +1724,7 @@ NOT_OPS = (
     # memory formats, layouts, global switches, inference mode: tests/test_layout_and_switches.py
     "Tensor.layout", "are_deterministic_algorithms_enabled", "get_float32_matmul_precision",
     "is_deterministic_algorithms_warn_only_enabled", "is_inference_mode_enabled", "set_float32_matmul_precision",
-    "use_deterministic_algorithms",
+    "use_deterministic_algorithms", "set_warn_always", "is_warn_always_enabled",
     # thread counts: tests/test_threads.py
     "get_num_threads", "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
     # autograd API on a tensor (tests/test_autograd.py)

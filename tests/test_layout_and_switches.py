@@ -146,3 +146,22 @@ def test_uninitialized_classes_where_torch_has_them():
     assert xptorch.nn.UninitializedParameter is xptorch.nn.parameter.UninitializedParameter
     assert xptorch.nn.UninitializedBuffer is xptorch.nn.parameter.UninitializedBuffer
     assert hasattr(torch.nn, "UninitializedParameter") and hasattr(torch.nn, "UninitializedBuffer")
+
+
+def test_warn_always_repeats_the_once_per_process_warnings_as_torch():
+    def count(lib):
+        lib.set_warn_always(True)
+        try:
+            with warnings.catch_warnings(record=True) as got:
+                warnings.simplefilter("always")
+                for _ in range(2):
+                    float(lib.ones(1, requires_grad=True))
+                    lib.cross(lib.ones(2, 3), lib.ones(2, 3))
+            return len(got), lib.is_warn_always_enabled()
+        finally:
+            lib.set_warn_always(False)
+
+    assert count(xptorch) == count(torch) == (4, True)
+    assert xptorch.is_warn_always_enabled() is False
+    ours = _error(lambda: xptorch.set_warn_always("x"))
+    assert ours == _error(lambda: torch.set_warn_always("x"))

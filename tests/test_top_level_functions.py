@@ -20,7 +20,7 @@ def test_typename():
 def test_chain_matmul_warns_once_as_torch(monkeypatch):
     from xptorch import _functions
 
-    monkeypatch.setattr(_functions, "_chain_matmul_warned", False)
+    monkeypatch.setattr(_functions, "_chain_matmul_warned", [])
     a, b = xptorch.ones(2, 3), xptorch.ones(3, 2)
     with warnings.catch_warnings(record=True) as first:
         warnings.simplefilter("always")

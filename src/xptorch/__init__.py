@@ -67,8 +67,8 @@ from .compiler import compile  # noqa: E402,F401  (runs eagerly: returns its arg
 from ._layout import channels_last, channels_last_3d, contiguous_format, layout, memory_format  # noqa: E402,F401
 from ._layout import preserve_format, strided  # noqa: E402,F401
 from ._settings import (are_deterministic_algorithms_enabled, get_float32_matmul_precision,  # noqa: E402,F401
-                        is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
-                        use_deterministic_algorithms)
+                        is_deterministic_algorithms_warn_only_enabled, is_warn_always_enabled,
+                        set_float32_matmul_precision, set_warn_always, use_deterministic_algorithms)
 
 float = _dtype.float32
 int = _dtype.int32

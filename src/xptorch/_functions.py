@@ -1150,7 +1150,7 @@ arccosh_, arcsinh_, arctanh_ = _inplace_fn("arccosh_"), _inplace_fn("arcsinh_"),
 clamp_max_, clamp_min_ = _inplace_fn("clamp_max_"), _inplace_fn("clamp_min_")
 
 
-_chain_matmul_warned = False
+_chain_matmul_warned = []
 
 
 def chain_matmul(*matrices):
@@ -1159,9 +1159,9 @@ def chain_matmul(*matrices):
 
     from . import linalg
 
-    global _chain_matmul_warned
-    if not _chain_matmul_warned:  # once per process, as PyTorch
-        _chain_matmul_warned = True
+    from ._settings import first_warning
+
+    if first_warning(_chain_matmul_warned):  # once per process, as PyTorch
         warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
                       "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
                       "multiple parameters.", UserWarning, stacklevel=2)

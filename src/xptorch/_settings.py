@@ -3,13 +3,15 @@ float32 matmul precision. xptorch's CPU ops are deterministic whatever the switc
 its BLAS with a fixed thread count); the switches are remembered and validated as PyTorch does."""
 import warnings
 
-__all__ = ["are_deterministic_algorithms_enabled", "get_float32_matmul_precision",
+__all__ = ["are_deterministic_algorithms_enabled", "get_float32_matmul_precision", "is_warn_always_enabled",
+           "set_warn_always",
            "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
            "use_deterministic_algorithms"]
 
 _deterministic = False
 _warn_only = False
 _precision = "highest"
+_warn_always = False
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
@@ -49,3 +51,25 @@ def set_float32_matmul_precision(precision):
 def get_float32_matmul_precision():
     """'highest', 'high' or 'medium', as last set (xptorch's float32 matmuls are always full precision)."""
     return _precision
+
+
+def set_warn_always(b):
+    """True: warnings PyTorch gives once per process are given every time (for debugging)."""
+    global _warn_always
+    if not isinstance(b, bool):
+        raise RuntimeError(f"setWarnOnlyOnce expects a bool, but got {type(b).__name__}")
+    _warn_always = b
+
+
+def is_warn_always_enabled():
+    """Whether set_warn_always(True) is in force."""
+    return _warn_always
+
+
+def first_warning(seen):
+    """True when a once-per-process warning is due: the first time (recorded in the list `seen`), or
+    every time under set_warn_always(True)."""
+    if not seen:
+        seen.append(True)
+        return True
+    return _warn_always

@@ -47,8 +47,9 @@ _scalar_of_grad_warned = []
 
 def _warn_scalar_of_grad():
     """PyTorch's once-per-process warning for float() of a tensor that requires grad."""
-    if not _scalar_of_grad_warned:
-        _scalar_of_grad_warned.append(True)
+    from ._settings import first_warning
+
+    if first_warning(_scalar_of_grad_warned):
         import warnings
 
         warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"

@@ -270,10 +270,11 @@ def cross(a, b, dim=None, _stacklevel=3):
     """PyTorch's order: without dim, its once-per-process deprecation note, then the first dim of size 3
     of input (not of the broadcast shape); then ranks, the sizes at dim, broadcasting, dtypes."""
     if dim is None:
-        if not _default_dim_warned:
+        from .._settings import first_warning
+
+        if first_warning(_default_dim_warned):
             import warnings
 
-            _default_dim_warned.append(True)
             warnings.warn("Using xptorch.cross without specifying the dim arg is deprecated.\n"
                           "Please either pass the dim explicitly or simply use xptorch.linalg.cross.\n"
                           "The default value of dim will change to agree with that of linalg.cross in a future release.",

@@ -220,10 +220,11 @@ def index_reduce(a, dim, index, source, reduce, include_self=True, _pos=1):
         from ..backend.device_assert import expect_false
 
         expect_false((flat.min() < 0) | (flat.max() >= size), "index out of range in self")
-    if not _beta_warned:  # PyTorch's kernel warns once per process, after the checks
+    from .._settings import first_warning
+
+    if first_warning(_beta_warned):  # PyTorch's kernel warns once per process, after the checks
         import warnings
 
-        _beta_warned.append(True)
         warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=4)
     if ad.ndim == 0 or sd.ndim == 0:
         return index_reduce(a.reshape(-1), 0, index.reshape(-1), source.reshape(-1), reduce, include_self).reshape(ad.shape)

@@ -146,8 +146,9 @@ _warned = []
 
 def warn_cycle_once():
     """backward(create_graph=True) ties each parameter to its gradient's graph; PyTorch warns once."""
-    if not _warned:
-        _warned.append(True)
+    from .._settings import first_warning
+
+    if first_warning(_warned):
         import warnings
 
         warnings.warn(
