@@ -779,6 +779,8 @@ class ufunc:
     def at(self, a, indices, b=None):
         if type(a) is not ndarray:
             raise _unsupported(a)
+        if self._u.__name__ not in _SCATTER_UFUNCS:  # CuPy runs .at only where it has an atomic scatter
+            raise NotImplementedError(f"`{self._u.__name__}.at` is not supported by CuPy")
         idx = _index(indices, a.shape, "set")
         if b is None:
             self._u.at(_here(a), idx)
@@ -786,6 +788,7 @@ class ufunc:
             self._u.at(_here(a), idx, _operand(b))
 
 
+_SCATTER_UFUNCS = frozenset(("add", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or", "bitwise_xor"))
 _UFUNC_NAMES = (
     "absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "conjugate", "copysign", "cos", "cosh",

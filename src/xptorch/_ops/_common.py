@@ -360,3 +360,28 @@ def no_kernel(t, kernel, ints=False):
     k = t._data.dtype.kind
     if k == "b" or (k in "iu" and not ints):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{t.dtype._legacy[:-6]}'")
+
+
+_DEVICE_AT = frozenset(("add", "subtract", "maximum", "minimum"))  # the ufuncs CuPy's .at runs (atomics)
+
+
+def ufunc_at(name, a, idx, vals):
+    """np.<name>.at(a, idx, vals) on a 1-D a with 1-D idx, on either backend. CuPy's .at covers only add, subtract,
+    maximum and minimum (and no bool); the rest runs in rounds over positions named once each, taken in index
+    order, so repeated positions combine in the same order as NumPy's."""
+    xp = get_xp(a)
+    if xp is np or (name in _DEVICE_AT and a.dtype.kind != "b"):
+        getattr(xp, name).at(a, idx, vals)
+        return
+    n = idx.size
+    if n == 0:
+        return
+    vals = xp.broadcast_to(xp.asarray(vals, dtype=a.dtype), idx.shape)
+    order = xp.lexsort(xp.stack([xp.arange(n), idx]))
+    pos, v = idx[order], vals[order]
+    rank = xp.arange(n) - xp.searchsorted(pos, pos, side="left")
+    op = getattr(xp, name)
+    for r in range(int(rank.max()) + 1):
+        sel = xp.nonzero(rank == r)[0]
+        p = pos[sel]
+        a[p] = op(a[p], v[sel])

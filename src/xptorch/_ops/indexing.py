@@ -382,7 +382,7 @@ def scatter(a, dim, index, src=None, value=None, reduce=None, _fname="scatter", 
     if _add or reduce == "add":
         xp.add.at(flat, lin.reshape(-1), vals.reshape(-1))
     elif reduce == "multiply":
-        xp.multiply.at(flat, lin.reshape(-1), vals.reshape(-1))
+        C.ufunc_at("multiply", flat, lin.reshape(-1), vals.reshape(-1))  # no multiply.at in CuPy
     else:
         flat[lin.reshape(-1)] = vals.reshape(-1)
     wants = (a._rg or (src_t and src._rg)) and _grad_state.enabled

@@ -42,7 +42,7 @@ def _reduce_arrays(ad, idx, d, sd, reduce, include_self):
     flat = out.reshape(-1)
     if not include_self:
         flat[lin] = _start(reduce, ad.dtype)
-    getattr(xp, _AT[reduce]).at(flat, lin, vals)
+    C.ufunc_at(_AT[reduce], flat, lin, vals)
     if reduce == "mean":
         count = xp.zeros(flat.shape, dtype=np.int64)
         xp.add.at(count, lin, 1)
