@@ -1720,6 +1720,7 @@ NOT_OPS = (
     "initial_seed", "manual_seed", "seed", "is_grad_enabled", "load", "save",
     "get_default_device", "set_default_device",  # tests/test_dtype_device.py
     "compile",  # returns its argument: tests/test_backends_compile.py
+    "vmap",  # a function transform: tests/autograd/test_func.py
     "typename",  # a type's name: tests/test_top_level_functions.py
     # memory formats, layouts, global switches, inference mode: tests/test_layout_and_switches.py
     "Tensor.layout", "are_deterministic_algorithms_enabled", "get_float32_matmul_precision",

@@ -75,6 +75,13 @@ int = _dtype.int32
 bool = _dtype.bool
 
 
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """func mapped over a batch dimension of its inputs (the same as xptorch.func.vmap)."""
+    from .func import vmap as _vmap
+
+    return _vmap(func, in_dims, out_dims, randomness, chunk_size=chunk_size)
+
+
 def from_dlpack(ext):
     """Zero-copy import of any DLPack producer (NumPy, CuPy, PyTorch, ...)."""
     from ._interop import from_dlpack as _f

@@ -374,3 +374,10 @@ def test_functionalize_and_debug_unwrap(device):
                 lambda: xptorch.func.functionalize(lambda p: p, remove="bad"))
     t = xptorch.ones(2, device=device)
     assert xptorch.func.debug_unwrap(t) is t
+
+
+def test_top_level_vmap_and_checks_at_call_time(device):
+    both(lambda lib, a: lib.vmap(lambda v: v.square().sum(), in_dims=1)(a), arr(3, 4), device=device)
+    f = xptorch.vmap(lambda v: v, out_dims="a")  # as torch: out_dims is checked when called
+    check_error(lambda: torch.vmap(lambda v: v, out_dims="a")(torch.ones(2)), lambda: f(xptorch.ones(2)))
+    check_error(lambda: torch.vmap(lambda v: v, chunk_size=0), lambda: xptorch.vmap(lambda v: v, chunk_size=0))

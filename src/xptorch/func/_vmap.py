@@ -112,12 +112,14 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
-    _check_out_dims(out_dims, func)
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
         from .._functions import stack
 
+        _check_out_dims(out_dims, func)
         flat_args, spec, flat_dims, batch = _flat_in_dims(func, in_dims, args)
         if batch == 0:
             raise ValueError("vmap: a batch of size 0 is not supported (the loop never calls the function)")
