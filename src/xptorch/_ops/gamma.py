@@ -40,36 +40,76 @@ _LG_C = (1.0, -3.51815701436523470549e2, -1.70642106651881159223e4, -2.205285905
          -1.13933444367982507207e6, -2.53252307177582951285e6, -2.01889141433532773231e6)
 
 
-def _lgamma_half_up(y):
-    """log|Gamma(y)| for y >= 0.5 (float64)."""
+def _by_region(y, regions, rest, rest_safe):
+    """fn(y) under the first of regions' (mask, fn, safe) whose mask holds, rest(y) elsewhere.
+
+    NumPy evaluates each piece on its own elements only. Other backends evaluate every piece on all elements
+    (safe: a stand-in value outside the piece's region) and select, which needs no device sync.
+    """
     xp = get_xp(y)
-    small = y < 13
-    u = xp.where(small, y, 2.5)
-    log_up = xp.zeros_like(y)
-    # y in [0.5, 2): step up once or twice; y - 1 is exact there, so log1p keeps digits near 1.
+    if xp is np:
+        out = np.empty_like(y)
+        left = np.ones(y.shape, dtype=bool)
+        for mask, fn, _ in regions:
+            m = mask & left
+            if m.any():
+                out[m] = fn(y[m])
+            left &= ~m
+        if left.any():
+            out[left] = rest(y[left])
+        return out
+    taken = xp.zeros(y.shape, dtype=bool)
+    for mask, _, _ in regions:
+        taken = taken | mask
+    out = rest(xp.where(taken, rest_safe, y))
+    for mask, fn, safe in reversed(regions):
+        out = xp.where(mask, fn(xp.where(mask, y, safe)), out)
+    return out
+
+
+def _lgamma_mid(u):
+    """log Gamma(u) for u in [0.5, 13): up to [2, 3) (twice at most) or down (ten times at most), then the rational."""
+    xp = get_xp(u)
+    # u in [0.5, 2): step up once or twice; u - 1 is exact there, so log1p keeps digits near 1.
     up1 = u < 2
-    log_up = xp.where(up1, xp.log1p(u - 1), log_up)
+    log_up = xp.where(up1, xp.log1p(u - 1), 0.0)
     u = xp.where(up1, u + 1, u)
     up2 = u < 2
     log_up = xp.where(up2, log_up + xp.log(u), log_up)
     u = xp.where(up2, u + 1, u)
-    z = xp.ones_like(y)
+    z = xp.ones_like(u)
     for _ in range(10):
         down = u >= 3
         u = xp.where(down, u - 1, u)
         z = xp.where(down, z * u, z)
     t = u - 2
-    near = xp.log(z) + t * _poly(t, _LG_B) / _poly(t, _LG_C) - log_up
-    big = xp.where(small, 13.0, y)
-    p = 1 / (big * big)
-    far = (big - 0.5) * xp.log(big) - big + _LS2PI + _poly(p, _STIRLING) / big
+    return xp.log(z) + t * _poly(t, _LG_B) / _poly(t, _LG_C) - log_up
+
+
+def _lgamma_stirling(y):
+    xp = get_xp(y)
+    p = 1 / (y * y)
+    far = (y - 0.5) * xp.log(y) - y + _LS2PI + _poly(p, _STIRLING) / y
+    return xp.where(xp.isinf(y), math.inf, far)
+
+
+def _lgamma_at2(y):
     # Near the root at 2 the steps above cancel: lgamma(2 + t) = (1 - gamma) t + sum_k (-1)^k (zeta(k) - 1) t^k / k.
-    # Near 1, lgamma(1 + t) = lgamma(2 + t) - log1p(t) with t = y - 1 exact.
-    at2, at1 = xp.abs(y - 2) < 0.2, xp.abs(y - 1) < 0.2
-    t = xp.where(at2, y - 2, xp.where(at1, y - 1, 0.0))
-    root = _poly(t, _LG_ROOT2) * t
-    near = xp.where(at2, root, xp.where(at1, root - xp.log1p(t), near))
-    return xp.where(small, near, xp.where(xp.isinf(y), math.inf, far))
+    t = y - 2
+    return _poly(t, _LG_ROOT2) * t
+
+
+def _lgamma_at1(y):
+    # Near 1: lgamma(1 + t) = lgamma(2 + t) - log1p(t), with t = y - 1 exact.
+    t = y - 1
+    return _poly(t, _LG_ROOT2) * t - get_xp(y).log1p(t)
+
+
+def _lgamma_half_up(y):
+    """log|Gamma(y)| for y >= 0.5 (float64)."""
+    xp = get_xp(y)
+    return _by_region(y, [(~(y < 13), _lgamma_stirling, 13.0), (xp.abs(y - 2) < 0.2, _lgamma_at2, 2.0),
+                          (xp.abs(y - 1) < 0.2, _lgamma_at1, 1.0)], _lgamma_mid, 2.5)
 
 
 def _abs_sinpi(x):
@@ -94,20 +134,32 @@ _PSI_A = (8.33333333333333333333e-2, -2.10927960927960927961e-2, 7.5757575757575
           8.33333333333333333333e-2)
 
 
+def _digamma_asymptotic(y, acc=0.0):
+    """acc + digamma(y) for y >= 10, summed in PyTorch's order (it sets the rounding near the root 1.4616)."""
+    xp = get_xp(y)
+    z = 1 / (y * y)
+    tail = xp.where(y < 1e17, z * _poly(z, _PSI_A), 0.0)
+    return xp.where(y == 10, acc + _PSI_10, acc + xp.log(y) - 0.5 / y - tail)
+
+
+def _digamma_up(y):
+    """digamma(y) for 0 < y < 10: the recurrence up to 10 (ten steps at most), then the series."""
+    xp = get_xp(y)
+    acc = xp.zeros_like(y)
+    for _ in range(10):
+        s = y < 10
+        acc = xp.where(s, acc - 1 / y, acc)
+        y = xp.where(s, y + 1, y)
+    return _digamma_asymptotic(y, acc)
+
+
 def _digamma64(x):
     xp = get_xp(x)
     neg = x < 0
     frac = x - xp.trunc(x)
     refl = xp.where(neg, -_PI / xp.tan(_PI * frac), 0.0)
     y = xp.where(neg, 1 - x, x)
-    acc = xp.zeros_like(y)
-    for _ in range(10):  # y > 0 reaches 10 within ten steps
-        s = y < 10
-        acc = xp.where(s, acc - 1 / y, acc)
-        y = xp.where(s, y + 1, y)
-    z = 1 / (y * y)
-    tail = xp.where(y < 1e17, z * _poly(z, _PSI_A), 0.0)
-    out = xp.where(y == 10, acc + _PSI_10, acc + xp.log(y) - 0.5 / y - tail) + refl
+    out = _by_region(y, [(~(y < 10), _digamma_asymptotic, 10.0)], _digamma_up, 1.0) + refl
     out = xp.where(neg & (x == xp.trunc(x)), math.nan, out)
     return xp.where(x == 0, xp.copysign(math.inf, -x), out)
 
@@ -196,31 +248,43 @@ _LG_ROOT2 = tuple(float((-1) ** k * _zeta64(np.asarray(float(k)), np.asarray(2.0
 _BESSEL_SPLIT = 30.0
 
 
+def _bessel_series(order, scaled, terms):
+    """The power series sum (x^2/4)^k / (k! (k+order)!) (x/2)^order, to `terms` terms (|x| small enough)."""
+    def f(v):
+        xp = get_xp(v)
+        q = v * v / 4
+        term = xp.ones_like(v) if order == 0 else v / 2
+        acc = term
+        for k in range(1, terms):
+            term = term * q / (k * (k + order))
+            acc = acc + term
+        return acc * xp.exp(-v) if scaled else acc
+    return f
+
+
+def _bessel_asymptotic(order, scaled):
+    """The asymptotic series in 1/(8x) for x > 30: its terms shrink past k = 24."""
+    def f(w):
+        xp = get_xp(w)
+        mu = 4.0 * order * order
+        term = xp.ones_like(w)
+        series = term
+        for k in range(1, 25):
+            term = term * -(mu - (2 * k - 1) ** 2) / (k * 8 * w)
+            series = series + term
+        far = series / xp.sqrt(2 * _PI * w)
+        return far if scaled else xp.exp(w) * far  # inf * finite / inf: NaN at infinity, as PyTorch's
+    return f
+
+
 def _bessel64(x, order, scaled):
-    """I_order(x) (order 0 or 1), times exp(-|x|) when scaled."""
+    """I_order(x) (order 0 or 1), times exp(-|x|) when scaled. Series terms: past k = 24 below 1e-17 of the sum
+    for |x| <= 4, past k = 80 for |x| <= 30."""
     xp = get_xp(x)
     ax = xp.abs(x)
-    near = ax <= _BESSEL_SPLIT
-    v = xp.where(near, ax, 0.0)
-    q = v * v / 4
-    term = xp.ones_like(v) if order == 0 else v / 2
-    acc = term
-    for k in range(1, 80):  # (x^2/4)^k / (k! (k+order)!): past k = 80 below 1e-17 of the sum for x <= 30
-        term = term * q / (k * (k + order))
-        acc = acc + term
-    if scaled:
-        acc = acc * xp.exp(-v)
-    w = xp.where(near, 1.0, ax)
-    mu = 4.0 * order * order
-    term = xp.ones_like(w)
-    series = term
-    for k in range(1, 25):  # asymptotic in 1/(8x): the terms shrink past k = 24 for x > 30
-        term = term * -(mu - (2 * k - 1) ** 2) / (k * 8 * w)
-        series = series + term
-    far = series / xp.sqrt(2 * _PI * w)
-    if not scaled:
-        far = xp.exp(w) * far  # inf * finite / inf: NaN at infinity, as PyTorch's
-    out = xp.where(near, acc, far)
+    out = _by_region(ax, [(~(ax <= _BESSEL_SPLIT), _bessel_asymptotic(order, scaled), 40.0),
+                          (ax <= 4, _bessel_series(order, scaled, 24), 1.0)],
+                     _bessel_series(order, scaled, 80), 10.0)
     return xp.copysign(out, x) if order == 1 else out
 
 

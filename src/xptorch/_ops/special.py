@@ -133,7 +133,7 @@ def _log_ndtr64(x):
     return xp.where(x < 0, lower, upper)
 
 
-def _ndtri64(p):
+def _ndtri_tail(p):
     """Abramowitz & Stegun 26.2.23 (error < 4.5e-4), then Newton on log ndtr(y) = log q, q = min(p, 1 - p)."""
     xp = get_xp(p)
     inside = (p > 0) & (p < 1)
@@ -146,10 +146,18 @@ def _ndtri64(p):
         # d/dy log ndtr(y) = pdf(y) / ndtr(y) = exp(-y^2/2 - log ndtr(y)) / sqrt(2 pi)
         y = y - (ln - log_q) * _SQRT_2PI * xp.exp(0.5 * y * y + ln)
     y = xp.where(p > 0.5, -y, y)
-    # The middle from erfinv, whose Newton steps on erf keep relative digits where y is near 0 (2p - 1 is exact).
-    central = xp.abs(p - 0.5) < 0.4
-    y = xp.where(central, _SQRT2 * _erfinv(xp.where(central, 2 * p - 1, 0.0)), y)
     return xp.where(inside, y, xp.where(p == 0, -math.inf, xp.where(p == 1, math.inf, math.nan)))
+
+
+def _ndtri_central(p):
+    """From erfinv, whose Newton steps on erf keep relative digits where the result is near 0 (2p - 1 is exact)."""
+    return _SQRT2 * _erfinv(2 * p - 1)
+
+
+def _ndtri64(p):
+    from .gamma import _by_region
+
+    return _by_region(p, [(get_xp(p).abs(p - 0.5) < 0.4, _ndtri_central, 0.5)], _ndtri_tail, 0.01)
 
 
 def _entr64(x):
