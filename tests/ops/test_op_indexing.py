@@ -248,3 +248,14 @@ def test_index_unchanged_by_forward_and_backward(device, shape, dim):
                lambda: xptorch.zeros(shape, device=device).scatter_add(dim, i, x.to(device))):
         fn().sum().backward()
         np.testing.assert_array_equal(i.cpu().numpy(), index)
+
+
+def test_index_put_with_a_zero_dim_mask():
+    """A 0-d mask names all of the tensor or nothing (torch's masked_fill path: a one-element value; torch 2.13
+    fails an internal assert on the others, accumulate included)."""
+    for m in (True, False):
+        t = torch.zeros(2, 3).index_put((torch.tensor(m),), torch.tensor(5.0))
+        x = xptorch.zeros(2, 3).index_put((xptorch.tensor(m),), xptorch.tensor(5.0))
+        assert x.tolist() == t.tolist()
+    x = xptorch.ones(2, 3).index_put((xptorch.tensor(True),), xptorch.tensor([1.0, 2.0, 3.0]), accumulate=True)
+    assert x.tolist() == [[2.0, 3.0, 4.0]] * 2

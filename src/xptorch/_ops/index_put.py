@@ -94,10 +94,17 @@ def index_put(a, indices, values, accumulate=False, _fname="index_put", _pos=1):
         if not accumulate and values._data.size == 1 and a._data.ndim == 0:
             raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype nullptr (uninitialized)")
         raise RuntimeError("sym_strides() called on an undefined Tensor")
-    arrays = _expand_masks(a, list(indices))
     shape = a._data.shape
     xp = get_xp(a._data)
-    res = np.broadcast_shapes(*(x.shape for x in arrays)) + shape[len(arrays):]
+    if len(indices) > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)} (got {len(indices)})")
+    whole = len(indices) == 1 and indices[0]._data.ndim == 0 and indices[0]._data.dtype in (np.bool_, np.uint8)
+    if whole:  # a 0-d mask names all of a (under a new leading dim of 1) or nothing
+        arrays = []
+        res = (int(bool(indices[0]._data)),) + shape
+    else:
+        arrays = _expand_masks(a, list(indices))
+        res = np.broadcast_shapes(*(x.shape for x in arrays)) + shape[len(arrays):]
     vs = values._data.shape
     if len(vs) > len(res) or any(v != r and v != 1 for v, r in zip(vs[::-1], res[::-1])):
         raise RuntimeError(f"shape mismatch: value tensor of shape {_shape(vs)} cannot be broadcast to indexing "
@@ -113,8 +120,31 @@ def index_put(a, indices, values, accumulate=False, _fname="index_put", _pos=1):
     if values._device is not a._device:
         C.device_mismatch(a, values)
     _check_range(arrays, shape)
-    pos = xp.arange(a._data.size, dtype=np.int64).reshape(shape)[tuple(arrays)]
+    if whole:
+        pos = xp.arange(a._data.size * res[0], dtype=np.int64)
+    else:
+        pos = _flat_positions(xp, arrays, shape)
     return _write(a, pos, values.expand(*res).reshape(-1), accumulate)
+
+
+def _flat_positions(xp, arrays, shape):
+    """C-order flat positions of a[arrays] (arrays indexing the leading dims), in the result's shape; memory of
+    the result's size, not of a's."""
+    k = len(arrays)
+    strides = [1] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * shape[d + 1]
+    base = None
+    for d, x in enumerate(arrays):
+        x = x.astype(np.int64, copy=False)
+        term = xp.where(x < 0, x + shape[d], x) * strides[d]
+        base = term if base is None else base + term
+    inner = 1
+    for s in shape[k:]:
+        inner *= s
+    lead = np.broadcast_shapes(*(x.shape for x in arrays))
+    base = xp.broadcast_to(base, lead).reshape(lead + (1,) * (len(shape) - k))
+    return base + xp.arange(inner, dtype=np.int64).reshape(shape[k:])
 
 
 def put(a, index, source, accumulate=False, _pos=1):
