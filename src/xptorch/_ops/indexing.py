@@ -416,7 +416,10 @@ class IndexSelectBackward0(Node):
         shape = self.shape if self.shape else (1,)
         gm = xp.moveaxis(g.reshape(g.shape if g.ndim else (1,)), d, 0)
         out = xp.zeros((shape[d],) + gm.shape[1:], dtype=self.dtype)
-        xp.add.at(out, self.idx, gm)
+        if xp is np and gm.ndim > 1 and self.idx.size > 1:
+            _add_rows(out, self.idx, gm)
+        else:
+            xp.add.at(out, self.idx, gm)
         return (xp.moveaxis(out, 0, d).reshape(self.shape),)
 
     def backward_graph(self, g):
@@ -428,6 +431,15 @@ class IndexSelectBackward0(Node):
             return get_xp(a).take(a.reshape(self.shape or (1,)), self.idx, axis=self.dim).reshape(gshape)
 
         return (linear_map(lambda a: self.backward(a)[0], forward, g),)
+
+
+def _add_rows(out, idx, rows):
+    """np.add.at(out, idx, rows) for whole rows: a stable sort, then one reduceat per run of equal indices (the
+    same additions in the same order, several times faster than add.at's per-element loop)."""
+    order = np.argsort(idx, kind="stable")
+    s = idx[order]
+    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+    out[s[starts]] += np.add.reduceat(rows[order], starts, axis=0)
 
 
 def index_select(a, dim, index):
