@@ -1100,6 +1100,12 @@ class _Runtime(types.ModuleType):
         events.append(("sync", _st.device))
 
     @staticmethod
+    def memGetInfo():
+        """(free, total) of the current device: its total less what the pool holds there."""
+        total = (16 + _st.device) << 30
+        return total - get_default_memory_pool().total_bytes(), total
+
+    @staticmethod
     def runtimeGetVersion():
         return 12080
 

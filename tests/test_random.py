@@ -387,7 +387,7 @@ def test_set_state_rejects_bad_states():
     g = R.Generator()
     with pytest.raises(TypeError):
         g.set_state(np.zeros(16, dtype=np.float32))
-    with pytest.raises(ValueError, match="size 16"):
+    with pytest.raises(RuntimeError, match="size 16"):
         g.set_state(np.zeros(3, dtype=np.uint8))
 
 
@@ -568,3 +568,22 @@ def test_shapes_and_argument_errors():
         g.uniform((-1,))
     with pytest.raises(ValueError):
         g.permutation(-1)
+
+
+def test_states_are_uint8_tensors_as_torch():
+    """Through the package, states are CPU uint8 tensors and set_state refuses anything else, as torch."""
+    import xptorch
+    import torch
+
+    s, t = xptorch.get_rng_state(), torch.get_rng_state()
+    assert isinstance(s, xptorch.Tensor) and s.dtype == xptorch.uint8 and s.device.type == "cpu" and t.dtype == torch.uint8
+    g = xptorch.Generator().manual_seed(3)
+    state = g.get_state().clone()
+    a = xptorch.rand(3, generator=g)
+    g.set_state(state)
+    assert xptorch.rand(3, generator=g).tolist() == a.tolist()
+    for bad, kind in ((state.numpy(), TypeError), (state.float(), TypeError), (state[:5], RuntimeError)):
+        with pytest.raises(kind):
+            g.set_state(bad)
+    with pytest.raises(TypeError, match="expected a torch.ByteTensor, but got numpy.ndarray"):
+        g.set_state(state.numpy())

@@ -131,6 +131,15 @@ def _float_dtype(dtype, what):
 _vmap_randomness = contextvars.ContextVar("xptorch_vmap_randomness", default=None)
 
 
+def _tensor_class():
+    """xptorch.Tensor, or None when this module was loaded on its own (the generator's own tests)."""
+    try:
+        from ._tensor import Tensor
+    except ImportError:
+        return None
+    return Tensor
+
+
 class Generator:
     """A seeded Philox4x64-10 stream; fills reserve whole blocks so every device consumes it alike."""
 
@@ -170,16 +179,27 @@ class Generator:
         return self._seed
 
     def get_state(self):
+        """The generator's state as a uint8 CPU tensor (seed and position), for set_state."""
         with self._lock:
             words = np.array([self._seed, self._block], dtype="<u8")
-        return words.view(np.uint8).copy()
+        arr = words.view(np.uint8).copy()
+        Tensor = _tensor_class()
+        return arr if Tensor is None else Tensor._from_array(arr)
 
     def set_state(self, state):
+        """Restore a state from get_state(): a uint8 tensor, as PyTorch requires."""
+        Tensor = _tensor_class()
+        if Tensor is not None:
+            if not isinstance(state, Tensor):
+                raise TypeError(f"expected a torch.ByteTensor, but got {type(state).__module__}.{type(state).__name__}")
+            if state.dtype.is_floating_point or str(state.dtype) != "xptorch.uint8":
+                raise TypeError("RNG state must be a torch.ByteTensor")
+            state = state.detach().cpu().numpy()
         arr = np.asarray(state)
         if arr.dtype != np.uint8:
             raise TypeError(f"RNG state must be a uint8 array, got dtype {arr.dtype}")
         if arr.size != _STATE_BYTES:
-            raise ValueError(
+            raise RuntimeError(
                 f"Expected an RNG state of size {_STATE_BYTES} but found the input RNG state size to be {arr.size}"
             )
         seed, block = (int(v) for v in np.ascontiguousarray(arr).reshape(-1).view("<u8"))

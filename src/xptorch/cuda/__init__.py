@@ -5,14 +5,17 @@ calls that need a device raise RuntimeError with that reason.
 """
 import threading
 
-from . import backend
+from .. import backend
 
 __all__ = ["is_available", "device_count", "current_device", "set_device", "device", "device_of",
            "get_device_name", "get_device_capability", "get_device_properties", "synchronize", "Stream", "Event",
            "stream", "current_stream", "default_stream", "memory_allocated", "max_memory_allocated",
            "reset_peak_memory_stats", "memory_reserved", "max_memory_reserved", "empty_cache", "manual_seed",
            "manual_seed_all", "seed", "initial_seed", "why_unavailable", "is_bf16_supported", "CUDAGraph", "graph",
-           "make_graphed_callables", "graph_pool_handle", "is_current_stream_capturing"]
+           "make_graphed_callables", "graph_pool_handle", "is_current_stream_capturing", "get_rng_state",
+           "set_rng_state", "get_rng_state_all", "set_rng_state_all", "mem_get_info", "memory_stats",
+           "memory_summary", "is_initialized", "init", "OutOfMemoryError", "reset_max_memory_allocated",
+           "set_stream", "amp", "nvtx"]
 
 
 def is_available():
@@ -42,7 +45,7 @@ def _index(dev, optional=True):
     if isinstance(dev, int) and not isinstance(dev, bool):
         idx = dev
     else:
-        from ._device import device as _dev
+        from .._device import device as _dev
 
         d = _dev(dev)
         if d.type != "cuda":
@@ -152,7 +155,7 @@ class Stream:
 
     @property
     def device(self):
-        from ._device import device as _dev
+        from .._device import device as _dev
 
         return _dev("cuda", self.device_index)
 
@@ -260,6 +263,14 @@ def stream(stream):
     return StreamContext(stream)
 
 
+def set_stream(stream):
+    """Make stream the current stream of its device (prefer the `with stream(s):` form)."""
+    if stream is None:
+        return
+    set_device(stream.device_index)
+    stream._stream.use()
+
+
 def is_current_stream_capturing():
     """Whether the current CUDA stream is capturing a CUDA graph (False without CUDA)."""
     if not is_available():
@@ -345,6 +356,60 @@ def memory_reserved(device=None):
 max_memory_reserved = memory_reserved
 
 
+def reset_max_memory_allocated(device=None):
+    """Deprecated alias of reset_peak_memory_stats (which resets every peak), as in PyTorch."""
+    import warnings
+
+    warnings.warn("torch.cuda.reset_max_memory_allocated now calls torch.cuda.reset_peak_memory_stats, "
+                  "which resets /all/ peak memory stats.", FutureWarning, stacklevel=2)
+    return reset_peak_memory_stats(device)
+
+
+def mem_get_info(device=None):
+    """(free, total) bytes of the device, from cudaMemGetInfo."""
+    def info(idx):
+        free, total = _cp().cuda.runtime.memGetInfo()
+        return int(free), int(total)
+
+    _need_cuda()
+    return _on(device, info)
+
+
+def memory_stats(device=None):
+    """A dict of the allocator's counters under PyTorch's key names (those CuPy's pool can tell)."""
+    if not is_available():
+        return {}
+    cur, peak, reserved = memory_allocated(device), max_memory_allocated(device), memory_reserved(device)
+    stats = {}
+    for pool in ("all", "large_pool", "small_pool"):
+        full = pool == "all"
+        stats[f"allocated_bytes.{pool}.current"] = cur if full else 0
+        stats[f"allocated_bytes.{pool}.peak"] = peak if full else 0
+        stats[f"reserved_bytes.{pool}.current"] = reserved if full else 0
+        stats[f"active_bytes.{pool}.current"] = cur if full else 0
+    return dict(sorted(stats.items()))
+
+
+def memory_summary(device=None, abbreviated=False):
+    """A short human-readable table of memory_stats()."""
+    if not is_available():
+        return "No CUDA device is available: " + why_unavailable()
+    idx = _index(device)
+    rows = [("Allocated memory", memory_allocated(idx), max_memory_allocated(idx)),
+            ("Reserved memory", memory_reserved(idx), max_memory_reserved(idx))]
+    lines = [f"xptorch CUDA memory summary, device ID {idx}", f"{'':<20}{'Current':>16}{'Peak':>16}"]
+    for name, cur, peak in rows:
+        lines.append(f"{name:<20}{_human(cur):>16}{_human(peak):>16}")
+    return "\n".join(lines) + "\n"
+
+
+def _human(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
+        n /= 1024
+
+
 def empty_cache():
     """Return the memory pool's unused blocks to the device."""
     if is_available():
@@ -356,7 +421,7 @@ def empty_cache():
 
 def manual_seed(seed):
     """Seed the generator (shared by CPU and CUDA: same seed, same numbers on both)."""
-    from . import _random
+    from .. import _random
 
     _random.manual_seed(seed)
 
@@ -365,7 +430,7 @@ manual_seed_all = manual_seed
 
 
 def seed():
-    from . import _random
+    from .. import _random
 
     _random.seed()
 
@@ -374,14 +439,77 @@ seed_all = seed
 
 
 def initial_seed():
-    from . import _random
+    from .. import _random
 
     return _random.initial_seed()
 
 
+def _need_cuda():
+    if not is_available():
+        raise RuntimeError(why_unavailable())
+
+
+def get_rng_state(device="cuda"):
+    """The state of a GPU's default generator, as a uint8 tensor (on the CPU)."""
+    from .. import _random
+
+    _need_cuda()
+    return _random.default_generator_for(f"cuda:{_index(device)}").get_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    """Restore a GPU's default generator from get_rng_state()."""
+    from .. import _random
+
+    _need_cuda()
+    _random.default_generator_for(f"cuda:{_index(device)}").set_state(new_state)
+
+
+def get_rng_state_all():
+    """Every GPU's generator state, in device order."""
+    return [get_rng_state(i) for i in range(device_count())]
+
+
+def set_rng_state_all(new_states):
+    for i, state in enumerate(new_states):
+        set_rng_state(state, i)
+
+
+def is_initialized():
+    """Whether xptorch has set CUDA up in this process (true once a device is usable)."""
+    return is_available() and backend.cuda_status()[0]
+
+
+def init():
+    """Set CUDA up now (it is otherwise done on first use); raises if no device is usable."""
+    _need_cuda()
+    current_device()
+
+
 def __getattr__(name):
+    if name == "OutOfMemoryError":
+        return _out_of_memory_error()
+    if name in ("amp", "nvtx"):  # submodules, loaded on first use
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     if name in ("CUDAGraph", "graph", "make_graphed_callables", "graph_pool_handle"):
-        from . import _cuda_graphs
+        from .. import _cuda_graphs
 
         return getattr(_cuda_graphs, name)
     raise AttributeError(f"module 'xptorch.cuda' has no attribute '{name}'")
+
+
+class _NoDeviceOutOfMemoryError(RuntimeError):
+    """Without CuPy no device allocation can fail: a class to name in `except`, never raised."""
+
+
+def _out_of_memory_error():
+    """CuPy's OutOfMemoryError when CuPy is there (the error a failed device allocation raises, so
+    `except torch.cuda.OutOfMemoryError` catches it), else a class that is never raised."""
+    try:
+        import cupy
+    except ImportError:
+        return _NoDeviceOutOfMemoryError
+    return cupy.cuda.memory.OutOfMemoryError
+
