@@ -35,3 +35,23 @@ def test_scatter_multiply_with_repeats(device):
                                                                xptorch.arange(1.0, 10.0, device=device).reshape(3, 3),
                                                                reduce="multiply")
     assert_same_tensor(got.cpu(), want)
+
+
+@pytest.mark.parametrize("repeats", [3, 200])  # few repeats: rounds of distinct rows; many: one reduceat per run
+def test_row_sums_with_repeats(device, repeats):
+    """index_select's gradient and index_put(accumulate=True) add whole rows, repeated ones in index order."""
+    rng = np.random.default_rng(0)
+    idx = np.concatenate([rng.integers(0, 50, 300), np.full(repeats, 7)])
+    rng.shuffle(idx)
+    x = rng.standard_normal((50, 20))  # float64: the sums of ~500 rows stay within tolerance of torch's order
+    v = rng.standard_normal((idx.size, 20))
+    outs = []
+    for lib, dev in ((torch, "cpu"), (xptorch, device)):
+        a = lib.tensor(x, device=dev, requires_grad=True)
+        b = lib.tensor(v, device=dev, requires_grad=True)
+        i = lib.tensor(idx, device=dev)
+        y = a.index_put((i,), b, accumulate=True) + a.index_select(0, i).sum(0)
+        (y * y).sum().backward()
+        outs.append((y.detach(), a.grad, b.grad))
+    for ours, theirs in zip(outs[1], outs[0]):
+        assert_same_tensor(ours.cpu(), theirs)

@@ -434,11 +434,20 @@ class IndexSelectBackward0(Node):
 
 
 def _add_rows(out, idx, rows):
-    """np.add.at(out, idx, rows) for whole rows: a stable sort, then one reduceat per run of equal indices (the
-    same additions in the same order, several times faster than add.at's per-element loop)."""
+    """np.add.at(out, idx, rows) for whole rows, the same additions in the same order: after a stable sort, rows
+    go in rounds of distinct targets (one fancy-indexed add each; rounds = the largest repeat count), or, with
+    many repeats, one reduceat per run of equal indices. Several times faster than add.at's per-element loop."""
     order = np.argsort(idx, kind="stable")
     s = idx[order]
-    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+    rank = np.arange(s.size) - np.searchsorted(s, s, side="left")
+    n_rounds = int(rank.max()) + 1
+    if n_rounds <= 64:
+        src = rows[order]
+        for r in range(n_rounds):
+            sel = np.flatnonzero(rank == r)
+            out[s[sel]] += src[sel]
+        return
+    starts = np.flatnonzero(rank == 0)
     out[s[starts]] += np.add.reduceat(rows[order], starts, axis=0)
 
 
