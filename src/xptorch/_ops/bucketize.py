@@ -5,10 +5,12 @@ the left side, `!(b > v)` for the right), so NaNs land where PyTorch puts them.
 """
 import numpy as np
 
+from .._settings import first_warning
 from . import _common as C
 from ._common import get_xp, wrap
 
 _NUM = (bool, int, float)
+_NONCONTIGUOUS_WARNED = {"input value": [], "boundary": [], "sorter": []}  # PyTorch warns once per process each
 _SIG = (" * (Tensor sorted_sequence, Tensor input, *, bool out_int32 = False, bool right = False, str side = None, "
         "Tensor sorter = None, Tensor out = None)\n"
         " * (Tensor sorted_sequence, Number self, *, bool out_int32 = False, bool right = False, str side = None, "
@@ -85,6 +87,14 @@ def searchsorted(sorted_sequence, values, out_int32=False, right=False, side=Non
                            f"tensor {_shape(seq.shape)} and input value tensor {_shape(vals.shape)}")
     if seq.dtype.kind == "b" and vals.dtype.kind == "b":  # compared in the promoted dtype: bool only when both are
         raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+    for t, what in ((values, "input value"), (sorted_sequence, "boundary"), (sorter, "sorter")):
+        if isinstance(t, C.Tensor) and not t.is_contiguous() and first_warning(_NONCONTIGUOUS_WARNED[what]):
+            import warnings
+
+            warnings.warn(f"xptorch.searchsorted(): {what} tensor is non-contiguous, this will lower the performance "
+                          "due to extra data copy when converting non-contiguous tensor to contiguous, please use "
+                          f"contiguous {what} tensor if possible. This message will only appear once per program.",
+                          UserWarning, stacklevel=3)
     if sorter is not None:
         order = sorter._data
         if order.size and (bool((order < 0).any()) or bool((order >= seq.shape[-1]).any())):
