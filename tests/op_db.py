@@ -1723,6 +1723,7 @@ NOT_OPS = (
     "initial_seed", "manual_seed", "seed", "is_grad_enabled", "load", "save",
     "get_default_device", "set_default_device",  # tests/test_dtype_device.py
     "compile",  # returns its argument: tests/test_backends_compile.py
+    "Tensor.get_device", "Tensor.is_cpu",  # the device's ordinal and kind: tests/test_dtype_device.py
     "vmap",  # a function transform: tests/autograd/test_func.py
     "typename",  # a type's name: tests/test_top_level_functions.py
     # memory formats, layouts, global switches, inference mode: tests/test_layout_and_switches.py
@@ -1880,4 +1881,53 @@ add(
        errors=[S(T(3, 7), 2), S(IMG2, (2, 3, 4)), S(IMG2, -1), S(T(2, 3, 0, 3), 2), S(T(2, 3, 4, 4, dtype="int64"), 2)]),
     Op("F.adaptive_max_pool3d", _f("adaptive_max_pool3d"), [S(IMG3, 2), S(IMG3, (1, 3, 2), True)],
        ("F.adaptive_max_pool3d",), errors=[S(IMG1, 2)]),
+)
+
+
+# ---- more Tensor methods PyTorch code calls
+add(*nograd(
+    Op("exponential_", lambda lib, x: lib.empty_like(x), [S(T(2, 3, grad=False))], (), compare="meta",
+       inplace=lambda lib, x: x.exponential_(2.0), inplace_names=("Tensor.exponential_",),
+       errors=[S(T(3, grad=False), 0.0)]),
+    Op("geometric_", lambda lib, x: lib.empty_like(x), [S(T(2, 3, grad=False))], (), compare="meta",
+       inplace=lambda lib, x: x.geometric_(0.3), inplace_names=("Tensor.geometric_",),
+       errors=[S(T(3, grad=False), 1.5)]),
+    Op("cauchy_", lambda lib, x: lib.empty_like(x), [S(T(2, 3, grad=False))], (), compare="meta",
+       inplace=lambda lib, x: x.cauchy_(), inplace_names=("Tensor.cauchy_",)),
+    Op("log_normal_", lambda lib, x: lib.empty_like(x), [S(T(2, 3, grad=False))], (), compare="meta",
+       inplace=lambda lib, x: x.log_normal_(), inplace_names=("Tensor.log_normal_",)),
+    Op("sampling_methods", lambda lib, x: (x.bernoulli(), x.multinomial(2)), [S(T(2, 3, low=0.1, high=0.9, grad=False))],
+       ("Tensor.bernoulli", "Tensor.multinomial"), compare="meta"),
+    Op("tensor_queries", lambda lib, x, y: (x.is_signed(), x.is_same_size(y), x.is_conj(), x.is_neg(),
+                                            x.storage_offset(), x[1:].storage_offset(), x.itemsize, x.nbytes,
+                                            x.real),
+       [S(T(3, 2), T(3, 2)), S(T(3, 2, dtype="int64"), T(2)), S(T(2, dtype="uint8"), T(2))],
+       ("Tensor.is_signed", "Tensor.is_same_size", "Tensor.is_conj", "Tensor.is_neg", "Tensor.storage_offset",
+        "Tensor.itemsize", "Tensor.nbytes", "Tensor.real"), dtypes=ALL),
+    Op("char_short", lambda lib, x: (x.char(), x.short()), [S(T(2, 3, low=-50, high=50))], ("Tensor.char", "Tensor.short")),
+    Op("split_with_sizes", lambda lib, x: (x.split_with_sizes([1, 2], 1), x.unsafe_split(2, 0),
+                                           x.unsafe_chunk(2, 1), x.unsafe_split_with_sizes([3, 1])),
+       [S(T(4, 3))], ("Tensor.split_with_sizes", "Tensor.unsafe_split", "Tensor.unsafe_chunk",
+                      "Tensor.unsafe_split_with_sizes")),
+))
+add(
+    Op("conj_real", lambda lib, x: (x.conj(), x.resolve_conj(), x.resolve_neg(), x.mH, x.adjoint()),
+       [S(T(2, 3)), S(T(4, 2, 3))], ("Tensor.conj", "Tensor.resolve_conj", "Tensor.resolve_neg", "Tensor.mH")),
+    Op("Tensor.H", lambda lib, x: x.H, [S(T(2, 3))], ("Tensor.H",), errors=[S(T(3)), S(T(2, 2, 2))]),
+    Op("Tensor.imag", lambda lib, x: x.imag, [], ("Tensor.imag",), errors=[S(T(3))]),
+    Op("angle", lambda lib, x: x.angle(), [S(T(2, 3)), S(T(4, values=[-1.0, 0.0, 2.0, NAN])),
+                                           S(T(3, dtype="int64", low=-2, high=2))], ("Tensor.angle",),
+       dtypes=FLOAT + ("int64",), fd=False),
+    Op("vdot", lambda lib, a, b: a.vdot(b), [S(T(3), T(3))], ("Tensor.vdot",), errors=[S(T(3), T(4))]),
+    Op("sum_to_size", lambda lib, x, *s: x.sum_to_size(*s), [S(T(2, 3), 1, 3), S(T(2, 3), 3), S(T(2, 3), (2, 1)),
+                                                             S(T(2, 3), 2, 3)],
+       ("Tensor.sum_to_size",), errors=[S(T(2, 3), 4)]),
+    Op("Tensor.unfold", lambda lib, x, *a: x.unfold(*a), [S(T(8), 0, 3, 2), S(T(2, 7, 3), 1, 2, 1), S(T(2, 5), -1, 5, 3),
+                                                         S(T(), 0, 1, 1)],
+       ("Tensor.unfold",), errors=[S(T(8), 0, 9, 1), S(T(8), 0, 3, 0)]),
+    Op("share_memory_", lambda lib, x: x.share_memory_(), [S(T(2, 3))], ("Tensor.share_memory_",)),
+    Op("cumsum_", lambda lib, x: x.cumsum(1), [S(T(2, 3))], (), inplace=lambda lib, x: x.cumsum_(1),
+       inplace_names=("Tensor.cumsum_",)),
+    Op("cumprod_", lambda lib, x: x.cumprod(0), [S(T(2, 3))], (), inplace=lambda lib, x: x.cumprod_(0),
+       inplace_names=("Tensor.cumprod_",)),
 )

@@ -276,3 +276,13 @@ def test_default_device_matches_torch_on_the_cpu():
     assert str(xptorch.get_default_device()) == str(torch.get_default_device())
     with xptorch.device("cpu") as xd, torch.device("cpu") as td:
         assert str(xd) == str(td) and str(xptorch.get_default_device()) == str(torch.get_default_device())
+
+
+def test_get_device_and_is_cpu_as_torch(device):
+    import torch
+
+    x = xptorch.ones(2, device=device)
+    if x.device.type == "cpu":
+        assert (x.get_device(), x.is_cpu) == (torch.ones(2).get_device(), torch.ones(2).is_cpu) == (-1, True)
+    else:
+        assert (x.get_device(), x.is_cpu) == (x.device.index, False)

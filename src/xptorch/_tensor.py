@@ -1,4 +1,5 @@
 """Tensor: one backend array plus autograd metadata."""
+import math
 import threading as _threading
 
 import numpy as np
@@ -272,6 +273,167 @@ class Tensor:
 
     def element_size(self):
         return self._data.dtype.itemsize
+
+    @property
+    def itemsize(self):
+        """Bytes per element."""
+        return self._data.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        """Bytes of the elements (numel * itemsize)."""
+        return self._data.size * self._data.dtype.itemsize
+
+    @property
+    def is_cpu(self):
+        return self._device.type == "cpu"
+
+    def get_device(self):
+        """The CUDA ordinal of a GPU tensor, -1 for a CPU tensor."""
+        return -1 if self._device.type == "cpu" else self._device.index
+
+    def is_signed(self):
+        """Whether the dtype holds negative values (false for uint8 and bool)."""
+        return self._data.dtype.kind not in "ub"
+
+    def is_same_size(self, other):
+        """Whether other has exactly this tensor's shape."""
+        C.need_tensor(other, "is_same_size", "other", 1)
+        return self._data.shape == other._data.shape
+
+    def is_conj(self):
+        """False: xptorch has no complex dtypes, so no lazily conjugated tensors."""
+        return False
+
+    def is_neg(self):
+        """False: xptorch has no lazily negated tensors."""
+        return False
+
+    def conj(self):
+        """The complex conjugate: the tensor itself for real dtypes, as PyTorch."""
+        return self
+
+    def resolve_conj(self):
+        """The tensor itself (real dtypes carry no conjugation bit)."""
+        return self
+
+    def resolve_neg(self):
+        """The tensor itself (no negation bit)."""
+        return self
+
+    @property
+    def real(self):
+        """The real part: the tensor itself for real dtypes."""
+        return self
+
+    @property
+    def imag(self):
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    @property
+    def mH(self):
+        """The conjugate transpose of the last two dims (mT for real tensors)."""
+        return self.mT
+
+    @property
+    def H(self):
+        """The conjugate transpose of a matrix."""
+        n = self._data.ndim
+        if n not in (0, 2):
+            more = " For batches of matrices, consider using tensor.mH" if n > 2 else ""
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {n}-D tensor.{more}")
+        return self.T if n else self
+
+    def angle(self):
+        """The argument of each element: pi for negative numbers, else 0 (NaN stays NaN), in a float dtype."""
+        x = self if self.is_floating_point() else self.to(_dtype.get_default_dtype())
+        return _pw.where(x < 0, math.pi, 0.0 * x)
+
+    def vdot(self, other):
+        """The dot product of two 1-D tensors (the first conjugated, which changes nothing for real ones)."""
+        return self.dot(other)
+
+    def split_with_sizes(self, split_sizes, dim=0):
+        """Pieces of the given sizes along dim (they must add up to its size)."""
+        return self.split(list(split_sizes), dim)
+
+    def unsafe_split(self, split_size, dim=0):
+        """split() (xptorch's pieces are always safe to use)."""
+        return self.split(split_size, dim)
+
+    def unsafe_chunk(self, chunks, dim=0):
+        """chunk() (xptorch's pieces are always safe to use)."""
+        return self.chunk(chunks, dim)
+
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        """split_with_sizes() (xptorch's pieces are always safe to use)."""
+        return self.split(list(split_sizes), dim)
+
+    def sum_to_size(self, *size):
+        """Summed down to size (which self must broadcast to), as a gradient is reduced to its input's shape."""
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])
+        shape = self._data.shape
+        if len(size) > len(shape) or any(s not in (1, n) for s, n in zip(size[::-1], shape[::-1])):
+            raise RuntimeError(f"size {{[{', '.join(map(str, size))}]}} is not expandable to size "
+                               f"{{[{', '.join(map(str, shape))}]}}.")
+        lead = len(shape) - len(size)
+        dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size) if s == 1 and shape[lead + i] != 1)
+        out = self.sum(dims, keepdim=True) if dims else self
+        return out.reshape(size) if lead else out
+
+    def unfold(self, dimension, size, step):
+        """Every window of `size` elements along dimension, `step` apart, as a new last dim (a copy here,
+        where PyTorch returns a view: values and gradients are the same)."""
+        nd = self._data.ndim
+        d = _red.norm_dim(dimension, max(nd, 1))
+        length = self._data.shape[d] if nd else 1
+        if size > length:
+            raise RuntimeError(f"maximum size for tensor at dimension {d} is {length} but size is {size}")
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        if size < 0:
+            raise RuntimeError(f"size is {size} but must be >= 0")
+        if not nd:
+            return self.reshape(1)
+        n = (length - size) // step + 1
+        xp = C.get_xp(self._data)
+        idx = (xp.arange(n)[:, None] * step + xp.arange(size)[None, :]).reshape(-1)
+        picked = self.index_select(d, C.wrap(idx.astype(np.int64), self._device))
+        shape = self._data.shape[:d] + (n, size) + self._data.shape[d + 1:]
+        return picked.reshape(shape).movedim(d + 1, -1)
+
+    def cumsum_(self, dim, *, dtype=None):
+        """Running sums along dim, written into this tensor; returns self."""
+        if self._data.dtype.kind == "b":
+            raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
+        return _inplace.apply(self, lambda a: a.cumsum(dim, dtype=dtype))
+
+    def cumprod_(self, dim, *, dtype=None):
+        """Running products along dim, written into this tensor; returns self."""
+        if self._data.dtype.kind == "b":
+            raise NotImplementedError("\"cumprod_out_cpu\" not implemented for 'Bool'")
+        return _inplace.apply(self, lambda a: a.cumprod(dim, dtype=dtype))
+
+    def char(self):
+        """A copy cast to int8."""
+        return self._cast(_dtype.int8)
+
+    def short(self):
+        """A copy cast to int16."""
+        return self._cast(_dtype.int16)
+
+    def share_memory_(self):
+        """Nothing to move: a DataLoader worker sends large CPU arrays through shared memory itself."""
+        return self
+
+    def storage_offset(self):
+        """Elements between the start of the memory this tensor views and its first element."""
+        base = self._data
+        while getattr(base, "base", None) is not None:
+            base = base.base
+        start = self.data_ptr() - (base.ctypes.data if isinstance(base, np.ndarray) else base.data.ptr)
+        return start // self._data.dtype.itemsize
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -2134,6 +2296,76 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         return self._random_fill("bernoulli", p, generator)
 
+    def _float_fill(self, name, kind_words, c_names=False):
+        """PyTorch's refusal of an integer tensor for a continuous fill (its words differ by kernel)."""
+        if self._data.dtype.kind != "f":
+            legacy = _pw._dtype_legacy(self._data.dtype)
+            if kind_words is None:
+                raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{legacy}'")
+            got = _C_TYPE_NAMES.get(self._data.dtype.name, legacy) if c_names else legacy
+            raise RuntimeError(f"{kind_words} distribution is a continuous probability distribution. dtype must be a "
+                               f"floating point but you specified {got}")
+
+    def _transform_fill(self, fn):
+        xp = C.get_xp(self._data)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            self._data[...] = fn(xp, self._data.astype(np.float64)).astype(self._data.dtype)
+        _inplace.bump(self)
+        return self
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill with draws from Exponential(lambd)."""
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+        self._float_fill("exponential", "Exponential")
+        self.uniform_(0, 1, generator=generator)
+        return self._transform_fill(lambda xp, u: -xp.log1p(-u) / lambd)
+
+    def geometric_(self, p, *, generator=None):
+        """Fill with draws from Geometric(p): the number of trials up to the first success (1, 2, ...)."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+        if self._data.dtype.kind == "b":
+            raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
+        from ._factories import empty
+
+        u = empty(self._data.shape, dtype=_dtype.float64, device=self._device).uniform_(0, 1, generator=generator)
+        _inplace.check_inplace(self)
+        xp = C.get_xp(self._data)
+        with np.errstate(divide="ignore"):
+            k = xp.maximum(xp.ceil(xp.log1p(-u._data) / math.log1p(-p)), 1)
+        self._data[...] = k.astype(self._data.dtype)
+        _inplace.bump(self)
+        return self
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        """Fill with draws from Cauchy(median, sigma)."""
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+        self._float_fill("cauchy", "Cauchy", c_names=True)
+        self.uniform_(0, 1, generator=generator)
+        return self._transform_fill(lambda xp, u: median + sigma * xp.tan(math.pi * (u - 0.5)))
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        """Fill with exp of draws from Normal(mean, std)."""
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+        self._float_fill("log_normal", None)
+        self.normal_(mean, std, generator=generator)
+        return self._transform_fill(lambda xp, v: xp.exp(v))
+
+    def bernoulli(self, p=None, *, generator=None):
+        """See xptorch.bernoulli(); the tensor itself is the input."""
+        from ._functions import bernoulli
+
+        return bernoulli(self, p, generator=generator) if p is not None else bernoulli(self, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """See xptorch.multinomial(); the tensor itself is the input."""
+        from ._functions import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     def random_(self, low=0, high=None, *, generator=None):
         from . import _random
 
@@ -2218,6 +2450,10 @@ def _rebuild(arr, dev, rg):
 import operator as _op  # noqa: E402
 
 _eq, _ne, _lt, _le, _gt, _ge = _op.eq, _op.ne, _op.lt, _op.le, _op.gt, _op.ge
+
+
+_C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool"}
 
 
 def _renorm(t, p, dim, maxnorm):
