@@ -9,34 +9,29 @@ __all__ = ["channels_last", "channels_last_3d", "contiguous_format", "layout", "
            "strided"]
 
 
-class memory_format:
+class _Named:
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return f"xptorch.{self._name}"
+
+    def __reduce__(self):
+        return self._name
+
+
+class memory_format(_Named):
     """How a tensor's elements are ordered in memory: contiguous_format, channels_last, preserve_format."""
 
-    __slots__ = ("_name",)
-
-    def __init__(self, name):
-        self._name = name
-
-    def __repr__(self):
-        return f"xptorch.{self._name}"
-
-    def __reduce__(self):
-        return self._name
+    __slots__ = ()
 
 
-class layout:
+class layout(_Named):
     """A tensor's storage kind: xptorch's tensors are all strided."""
 
-    __slots__ = ("_name",)
-
-    def __init__(self, name):
-        self._name = name
-
-    def __repr__(self):
-        return f"xptorch.{self._name}"
-
-    def __reduce__(self):
-        return self._name
+    __slots__ = ()
 
 
 contiguous_format = memory_format("contiguous_format")

@@ -157,3 +157,29 @@ class Distribution:
             f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}" for p in names
         )
         return f"{type(self).__name__}({args})"
+
+
+class LocScale(Distribution):
+    """Base of the families set by a real location and a positive scale (Normal, Laplace, Cauchy):
+    their arguments, broadcasting and expand; each family adds its own density and moments."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        import numbers
+
+        from .utils import broadcast_all
+
+        self.loc, self.scale = broadcast_all(loc, scale)
+        scalar = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
+        super().__init__(Size() if scalar else self.loc.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        # The family is the class that derives from LocScale itself (Normal for a subclass of Normal).
+        family = next(c for c in type(self).__mro__ if LocScale in c.__bases__)
+        new = self._get_checked_instance(family, _instance)
+        batch_shape = Size(batch_shape)
+        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
+        return self._expanded(new, batch_shape)
