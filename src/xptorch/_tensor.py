@@ -479,6 +479,8 @@ class Tensor:
         return matrix_power(self, n)
 
     def is_contiguous(self, memory_format=None):
+        if memory_format is None:  # the common question first: no format to check
+            return bool(self._data.flags.c_contiguous)
         fmt = _layout_fmt(memory_format, "is_contiguous", _layout.contiguous_format)
         if fmt in (_layout.contiguous_format, _layout.preserve_format):
             return bool(self._data.flags.c_contiguous)
@@ -601,6 +603,8 @@ class Tensor:
 
     def clone(self, memory_format=None):
         """A copy with its own memory; a channels-last input stays channels last unless memory_format says."""
+        if memory_format is None and (self._data.ndim != 4 or self._data.flags.c_contiguous):
+            return _sh.clone(self)
         fmt = _layout_fmt(memory_format, "clone", _layout.preserve_format)
         if fmt is _layout.preserve_format:
             fmt = _layout.channels_last if self._channels_last() else _layout.contiguous_format
@@ -608,6 +612,8 @@ class Tensor:
         return _sh.clone(self, None if fmt is _layout.contiguous_format else fmt)
 
     def contiguous(self, memory_format=None):
+        if memory_format is None:
+            return self if self._data.flags.c_contiguous else _sh.clone(self)
         fmt = _layout_fmt(memory_format, "contiguous", _layout.contiguous_format)
         if fmt is _layout.preserve_format:
             fmt = _layout.contiguous_format
@@ -626,13 +632,15 @@ class Tensor:
         return _layout.strided
 
     def to(self, *args, **kwargs):
-        fmt = _layout_fmt(kwargs.pop("memory_format", None), "to", _layout.preserve_format)
+        fmt = kwargs.pop("memory_format", None) if kwargs else None
         dev, dt, copy = _parse_to(self, args, kwargs)
-        if fmt is not _layout.preserve_format:
-            _layout.rank_error(fmt, self._data.ndim)
+        if fmt is not None:
+            fmt = _layout_fmt(fmt, "to", _layout.preserve_format)
+            if fmt is not _layout.preserve_format:
+                _layout.rank_error(fmt, self._data.ndim)
         out = _sh.to_copy(self, dt.np if dt is not None else self._data.dtype, dev, copy)
-        if fmt is _layout.preserve_format:
-            if out is not self and self._channels_last() and not out._channels_last():
+        if fmt is None or fmt is _layout.preserve_format:  # only a channels-last input notices preserving
+            if out is not self and self._data.ndim == 4 and self._channels_last() and not out._channels_last():
                 out = out.contiguous(memory_format=_layout.channels_last)
             return out
         return out.contiguous(memory_format=fmt)
