@@ -192,9 +192,9 @@ class Generator:
         if Tensor is not None:
             if not isinstance(state, Tensor):
                 raise TypeError(f"expected a torch.ByteTensor, but got {type(state).__module__}.{type(state).__name__}")
-            if state.dtype.is_floating_point or str(state.dtype) != "xptorch.uint8":
-                raise TypeError("RNG state must be a torch.ByteTensor")
             state = state.detach().cpu().numpy()
+            if state.dtype != np.uint8:
+                raise TypeError("RNG state must be a torch.ByteTensor")
         arr = np.asarray(state)
         if arr.dtype != np.uint8:
             raise TypeError(f"RNG state must be a uint8 array, got dtype {arr.dtype}")

@@ -19,7 +19,21 @@ def _padding_index(padding_idx, num_embeddings, word):
     return num_embeddings + padding_idx if padding_idx < 0 else padding_idx
 
 
-class Embedding(Module):
+class _Table(Module):
+    """What Embedding and EmbeddingBag share: a weight table drawn from N(0, 1), its padding row zero."""
+
+    def reset_parameters(self):
+        with no_grad():
+            self.weight.normal_(0, 1)
+        self._fill_padding_idx_with_zero()
+
+    def _fill_padding_idx_with_zero(self):
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx].fill_(0)
+
+
+class Embedding(_Table):
     """A (num_embeddings, embedding_dim) table looked up by integer indices; weight starts N(0, 1).
 
     The padding_idx row starts at zero and never receives a gradient.
@@ -43,16 +57,6 @@ class Embedding(Module):
                 raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
             self.weight = Parameter(_weight, requires_grad=not _freeze)
         self.sparse = sparse
-
-    def reset_parameters(self):
-        with no_grad():
-            self.weight.normal_(0, 1)
-        self._fill_padding_idx_with_zero()
-
-    def _fill_padding_idx_with_zero(self):
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input):
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -82,7 +86,7 @@ class Embedding(Module):
                    norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_Table):
     """Sums, means or maxima of bags of rows of a (num_embeddings, embedding_dim) table, without building the
     looked-up rows per element; weight starts N(0, 1), its padding_idx row at zero."""
 
@@ -106,16 +110,6 @@ class EmbeddingBag(Module):
         self.mode = mode
         self.sparse = sparse
         self.include_last_offset = include_last_offset
-
-    def reset_parameters(self):
-        with no_grad():
-            self.weight.normal_(0, 1)
-        self._fill_padding_idx_with_zero()
-
-    def _fill_padding_idx_with_zero(self):
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
