@@ -1,14 +1,10 @@
 """nn.functional's ops under PyTorch's top-level names and signatures: `torch.conv2d`, `torch.max_pool2d`,
 `torch.dropout(input, p, train)`, ... Where the top-level form orders or names its arguments
 differently from nn.functional (dropout's `train`, the pools' `stride=()`), these follow it."""
+from . import _NN_OPS
 from .nn import functional as F
 
-__all__ = ["avg_pool1d", "celu", "celu_",
-           "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-           "cosine_similarity", "dropout", "dropout_", "group_norm", "hardshrink",
-           "layer_norm", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "pairwise_distance",
-           "pixel_shuffle", "pixel_unshuffle", "prelu", "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "threshold",
-           "threshold_", "adaptive_avg_pool1d"]
+__all__ = list(_NN_OPS)  # the names xptorch/__init__.py loads from here on first use
 
 conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
 conv_transpose1d, conv_transpose2d, conv_transpose3d = F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d
