@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU tests and GPU benchmarks on a CUDA machine in one command, within 8 minutes on an H100/H200 whose
+# GPU tests and GPU benchmarks on a CUDA machine in one command, within 8 minutes on an H100/H200 (pytest-xdist and pytest-timeout used where present) whose
 # python3 has only cupy (cupy-cuda12x or cupy-cuda13x), torch, pytest and numpy, and no package registry:
 #
 #   bash bench/gpu_check.sh OUTDIR
@@ -11,7 +11,7 @@
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .gpu-deps pytest-benchmark==5.3.1 py-cpuinfo2==10.1.1 hypothesis==6.170.17 sortedcontainers==2.4.0
 #
 # The wheels are unpacked into a temporary folder on PYTHONPATH (nothing is installed). Writes
-# OUTDIR/gpu-tests.xml (JUnit), OUTDIR/gpu-bench.json (pytest-benchmark), their logs and OUTDIR/summary.txt.
+# OUTDIR/tour.log (`xptorch info` and the tour on cuda), OUTDIR/gpu-tests.xml (JUnit), OUTDIR/gpu-bench.json (pytest-benchmark), their logs and OUTDIR/summary.txt.
 # Exits non-zero when a test fails, the benchmarks fail, or no GPU is usable. PYTHON=... picks another
 # interpreter; XPT_BENCH_FULL=1 runs the full linear grid (longer than 8 minutes).
 set -u
@@ -44,8 +44,24 @@ if ! "$py" -c "import pytest_benchmark" 2>/dev/null; then
     test_flags=(-o "addopts=-ra")  # the project's addopts name a pytest-benchmark option
 fi
 
+# What the GPU machine reports, then the tour (the README's main job) on the GPU.
+"$py" -m xptorch info 2>&1 | tee "$out/tour.log"
+timeout 60 "$py" -m xptorch tour --device cuda --steps 100 --out "$(mktemp -d)/report" >>"$out/tour.log" 2>&1
+tour_rc=$?
+echo "tour exit status: $tour_rc" | tee -a "$out/tour.log"
+
+# pytest-xdist, where present, spreads the tests over XPT_WORKERS processes (default 8; 0 runs them in one).
+workers=${XPT_WORKERS:-8}
+if [ "$workers" != "0" ] && "$py" -c "import xdist" 2>/dev/null; then
+    test_flags+=(-n "$workers")
+fi
+# pytest-timeout, where present, ends a hung test (and names it) instead of the whole run.
+if "$py" -c "import pytest_timeout" 2>/dev/null; then
+    test_flags+=(--timeout 120)
+fi
+
 # The GPU set: tests marked cuda, and every test parametrised on the real 'cuda' device (tests/seeds too).
-timeout 330 "$py" -m pytest tests -k cuda "${test_flags[@]}" -p no:cacheprovider --continue-on-collection-errors -q -rfEs \
+timeout 300 "$py" -m pytest tests -k cuda "${test_flags[@]}" -p no:cacheprovider --continue-on-collection-errors -q -rfEs --tb=short \
     --durations=15 --junitxml "$out/gpu-tests.xml" 2>&1 | tee "$out/gpu-tests.log"
 tests_rc=${PIPESTATUS[0]}
 
@@ -59,7 +75,7 @@ else
 fi
 echo "wall time: $(( $(date +%s) - start )) s" | tee "$out/wall.txt"
 
-"$py" - "$out" "$tests_rc" "$bench_rc" <<'EOF'
+"$py" - "$out" "$tests_rc" "$bench_rc" "$tour_rc" <<'EOF'
 import importlib.util
 import json
 import os
@@ -67,7 +83,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-out, tests_rc, bench_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out, tests_rc, bench_rc, tour_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 lines = []
 
 
@@ -115,6 +131,7 @@ if os.path.exists(xml_path):
         for k in counts:
             counts[k] += int(suite.get(k, 0))
 passed = counts["tests"] - counts["failures"] - counts["errors"] - counts["skipped"]
+lines.append(f"Tour on cuda: exit status {tour_rc} (tour.log)")
 lines.append(f"GPU tests: {passed} passed, {counts['failures']} failed, {counts['errors']} errors, "
              f"{counts['skipped']} skipped (pytest exit {tests_rc})")
 
@@ -149,6 +166,6 @@ with open(os.path.join(out, "summary.txt"), "w") as f:
     f.write(text)
 print(text)
 no_gpu = gpu.startswith("none")
-bad = tests_rc != 0 or bench_rc != 0 or counts["failures"] or counts["errors"] or no_gpu
+bad = tests_rc != 0 or bench_rc != 0 or tour_rc != 0 or counts["failures"] or counts["errors"] or no_gpu
 sys.exit(1 if bad else 0)
 EOF

@@ -202,19 +202,22 @@ def _mlp(L, sizes):
     return L.nn.Sequential(*layers[:-1]).to("cuda")
 
 
+@pytest.mark.parametrize("net", ["seed", "mlp"])
 @pytest.mark.parametrize("lib", ["xptorch", "xptorch-graph", "torch"])
-def test_mlp_train_step(cuda_benchmark, cp, lib):
-    """MLP 784-256-256-10, batch 256, SGD: eager, a whole step captured in a CUDA graph, and torch eager."""
-    cuda_benchmark.group = "MLP 784-256-256-10 train step, batch 256 (CUDA graph: whole step replayed)"
-    sizes = (784, 256, 256, 10)
+def test_mlp_train_step(cuda_benchmark, cp, lib, net):
+    """Train steps with SGD: the seed MLP 4-8-1 at batch 2 and MLP 784-256-256-10 at batch 256; eager, a whole
+    step captured in a CUDA graph, and torch eager.  Target: eager at most 1.0x torch's eager step."""
+    sizes, batch = ((4, 8, 1), 2) if net == "seed" else ((784, 256, 256, 10), 256)
+    cuda_benchmark.group = (f"MLP {'-'.join(map(str, sizes))} train step, batch {batch} "
+                            "(CUDA graph: whole step replayed)")
     L = torch if lib == "torch" else xptorch
     if L is torch:
         _torch_cuda()
     L.manual_seed(0)
     net = _mlp(L, sizes)
     opt = L.optim.SGD(net.parameters(), lr=0.01)
-    x = L.randn(256, 784, device="cuda")
-    y = L.randn(256, 10, device="cuda")
+    x = L.randn(batch, sizes[0], device="cuda")
+    y = L.randn(batch, sizes[-1], device="cuda")
 
     def step():
         opt.zero_grad(set_to_none=False)

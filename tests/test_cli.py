@@ -29,8 +29,9 @@ def test_info_lists_simulated_devices(simulated_cuda, capsys):
     assert "CUDA devices: 1" in capsys.readouterr().out
 
 
-def test_console_module_runs():
-    res = subprocess.run([sys.executable, "-m", "xptorch.cli", "info"], capture_output=True, text=True,
+@pytest.mark.parametrize("module", ["xptorch.cli", "xptorch"])
+def test_console_module_runs(module):
+    res = subprocess.run([sys.executable, "-m", module, "info"], capture_output=True, text=True,
                          env={**__import__("os").environ, "PYTHONPATH": xptorch.__path__[0].rsplit("/", 1)[0]})
     assert res.returncode == 0 and res.stdout.startswith("xptorch ")
 

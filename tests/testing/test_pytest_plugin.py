@@ -20,6 +20,9 @@ def run_pytest(tmp_path, body, *args):
     (tmp_path / "test_user.py").write_text(textwrap.dedent(body))
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    # Under pytest-xdist the inner session would take itself for a worker and time differently.
+    for key in [k for k in env if k.startswith("PYTEST_XDIST")]:
+        del env[key]
     cmd = [sys.executable, "-m", "pytest", "-p", "xptorch.testing.pytest_plugin", "-p", "pytest_benchmark.plugin",
            "-p", "no:cacheprovider", "-v", "-rs", "-W", "error", str(tmp_path / "test_user.py"), *args]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
