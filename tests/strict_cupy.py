@@ -639,6 +639,7 @@ class ndarray:
 
     @_kernel
     def dot(self, b, out=None):
+        _refuse_cublas_in_capture((self, b))
         return _out(_here(self).dot(_operand(b), **({} if out is None else {"out": _operand(out)})))
 
     def __matmul__(self, other):
@@ -812,12 +813,30 @@ mod = _UFUNCS["remainder"]
 # ------------------------------------------------------------------------------------- routines
 
 
-def _routine(name, np_fn=None):
+# Routines CuPy runs through cuBLAS for floating operands (einsum: when it contracts two operands).
+_CUBLAS = frozenset({"matmul", "dot", "tensordot", "inner", "vdot", "einsum"})
+
+
+def _refuse_cublas_in_capture(args, least=2):
+    """CuPy's cublas.setStream raises while the current stream captures: every cuBLAS call fails there."""
+    if _st.capture is not None:
+        arrays = [a for a in args if type(a) is ndarray]
+        # (this module's any is cupy.any)
+        if len(arrays) >= least and [a for a in arrays if a._a.dtype.kind in "fc"]:
+            raise NotImplementedError("calling cuBLAS API during stream capture is currently unsupported")
+
+
+def _routine(name, np_fn=None, cublas=None):
+    """cublas: the fewest array operands with which the routine calls cuBLAS/cuSOLVER (None: never)."""
     fn = np_fn or getattr(np, name)
     unwrap = _arg_any if name in _VIEWS else _arg
+    if cublas is None and name in _CUBLAS:
+        cublas = 2
 
     @_kernel
     def r(*args, **kwargs):
+        if cublas:
+            _refuse_cublas_in_capture(args, cublas)
         return _derived(_quiet(fn, *unwrap(args), **_kw(kwargs, unwrap)), args)
 
     r.__name__ = r.__qualname__ = name
@@ -1039,6 +1058,34 @@ for _n in ("bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint3
 bool = np.bool_  # noqa: A001
 
 
+@_kernel
+def cublas_gemm(transa, transb, m, n, k, A, lda, B, ldb, C, ldc):
+    """Not a CuPy name: what cublas<t>gemm computes when called directly (xptorch does so through ctypes
+    while a graph captures, where CuPy refuses cuBLAS). Column-major: C (m x n, leading dimension ldc) =
+    op(A) @ op(B), op transposing when trans is 1; each matrix starts at its array's first element and is
+    read through its leading dimension, as cuBLAS reads memory. Reading or writing past an array's buffer
+    raises instead of touching other memory."""
+
+    def colmajor(x, rows, cols, ld, what):
+        a = x._a
+        item = a.itemsize
+        if ld < (rows if rows > 1 else 1):  # (this module's max is cupy.max)
+            raise ValueError(f"cublas_gemm: ld{what}={ld} < {rows} rows (CUBLAS_STATUS_INVALID_VALUE)")
+        root = _root(a)
+        start = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        need = ((rows - 1) + (cols - 1) * ld + 1) * item
+        if start < 0 or start + need > root.nbytes:
+            raise ValueError(f"cublas_gemm: matrix {what} ({rows} x {cols}, ld {ld}) reaches past its buffer")
+        return np.lib.stride_tricks.as_strided(a, shape=(rows, cols), strides=(item, ld * item))
+
+    if A._a.dtype != C._a.dtype or B._a.dtype != C._a.dtype:
+        raise TypeError("cublas_gemm: operands of different dtypes")
+    a = colmajor(A, k if transa else m, m if transa else k, lda, "a")
+    b = colmajor(B, n if transb else k, k if transb else n, ldb, "b")
+    c = colmajor(C, m, n, ldc, "c")
+    c[...] = (a.T if transa else a) @ (b.T if transb else b)
+
+
 # submodules: lib.stride_tricks, linalg, cuda (runtime, nvrtc, function)
 lib = types.ModuleType("strict_cupy.lib")
 lib.stride_tricks = types.ModuleType("strict_cupy.lib.stride_tricks")
@@ -1053,7 +1100,7 @@ lib.stride_tricks.as_strided = _as_strided
 linalg = types.ModuleType("strict_cupy.linalg")
 for _n in ("norm", "inv", "det", "solve", "qr", "svd", "eigh", "cholesky", "pinv", "slogdet", "matrix_power",
            "lstsq", "eigvalsh", "matrix_rank", "tensorinv", "tensorsolve"):
-    setattr(linalg, _n, _routine(_n, getattr(np.linalg, _n)))
+    setattr(linalg, _n, _routine(_n, getattr(np.linalg, _n), cublas=None if _n == "norm" else 1))
 
 cuda = types.ModuleType("strict_cupy.cuda")
 cuda.Device = _Device

@@ -10,6 +10,7 @@ import gc
 import weakref
 
 from . import backend
+from .backend import capture_blas
 
 __all__ = ["CUDAGraph", "graph", "make_graphed_callables", "graph_pool_handle"]
 
@@ -63,12 +64,21 @@ class CUDAGraph:
         self._alloc.__enter__()
         self._stream.__enter__()
         try:
+            # Matrix products go to cuBLAS through xptorch's own handle (CuPy refuses them in capture).
+            capture_blas.begin(cp, self._stream)
+            self._blas = True
             self._stream.begin_capture()
         except Exception:
+            self._end_blas()
             self._stream.__exit__(None, None, None)
             self._alloc.__exit__(None, None, None)
             raise
         self._capturing = True
+
+    def _end_blas(self):
+        if getattr(self, "_blas", False):
+            self._blas = False
+            capture_blas.end()
 
     def capture_end(self):
         if not self._capturing:
@@ -77,6 +87,7 @@ class CUDAGraph:
             self._graph = self._stream.end_capture()
         finally:
             self._capturing = False
+            self._end_blas()
             self._stream.__exit__(None, None, None)
             self._alloc.__exit__(None, None, None)
 

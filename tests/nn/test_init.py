@@ -461,7 +461,18 @@ def test_same_values_on_every_device(name, kwargs, device):
     x = xptorch.empty(20, 30, device=device)
     out = fn(x, **kwargs)
     assert out is x and x.device.type == device
-    np.testing.assert_array_equal(_np(x), on_cpu)
+    got = _np(x)
+    if device == "cpu" or "uniform" in name or name in ("trunc_normal_",):
+        # Uniform words are the same bits everywhere.
+        np.testing.assert_array_equal(got, on_cpu)
+    elif name == "orthogonal_":
+        # The GPU's QR (cuSOLVER) rounds differently from LAPACK's: same signs, float32 rounding apart.
+        np.testing.assert_allclose(got, on_cpu, rtol=1e-4, atol=1e-6)
+    else:
+        # Normals: log/sin/cos of the GPU's libm, within the documented ulps of CPU's (xptorch._random).
+        from xptorch import _random
+
+        assert np.all(np.abs(got - on_cpu) <= _random.NORMAL_F32_ULP * np.spacing(np.abs(on_cpu)))
 
 
 def test_exact_fills_on_device(device):

@@ -69,6 +69,13 @@ def test_gather_errors(device, what, shape, dim, index):
     np.testing.assert_array_equal(xx.cpu().numpy(), x)
 
 
+def _repeats(index, dim):
+    """Whether two entries of index write to the same place (same position off dim, same value)."""
+    a = np.moveaxis(np.asarray(index), dim, -1)
+    flat = a.reshape(-1, a.shape[-1])
+    return any(len(set(row.tolist())) < len(row) for row in flat)
+
+
 SCATTER = [
     ((3, 3), 0, idx([[0, 1, 2], [2, 1, 0]]), (2, 3)),
     ((3, 3), 1, idx([[2], [0]]), (2, 2)),  # src larger than index
@@ -79,6 +86,9 @@ SCATTER = [
 
 @pytest.mark.parametrize("shape,dim,index,src", SCATTER)
 def test_scatter_src(device, shape, dim, index, src):
+    if device == "cuda" and _repeats(index, dim):
+        pytest.skip("an index repeated along dim: torch documents which write wins as undefined on CUDA "
+                    "(GPU threads race); the CPU case checks torch's last-write rule")
     # torch's own backward fails when src is larger than index; xptorch pads src's gradient with zeros
     grad = src == index.shape
     check(device, [shape, dim, index, src], torch.scatter, xptorch.scatter, grad=grad)
@@ -112,7 +122,8 @@ def test_scatter_in_place(device):
         y = x * 1
         return y.scatter_(0, i, s), y.scatter_add_(1, i, s)
 
-    check(device, [(3, 3), idx([[0, 1, 2], [2, 1, 0]]), (2, 3)], tf, tf)
+    # No index repeated along dim 0, so scatter_'s result is defined on CUDA too.
+    check(device, [(3, 3), idx([[0, 1, 2], [2, 0, 1]]), (2, 3)], tf, tf)
 
 
 def test_scatter_reduce_warns_like_torch():

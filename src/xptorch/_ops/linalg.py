@@ -3,11 +3,22 @@ import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import kernels
+from ..backend import capture_blas as _cb
 from ..autograd.node import Node
 from ..amp import _state as _amp
 from . import _common as C
 from ._common import edge, save_check, wrap, wrap_grad
 from ._common import tensor_args
+
+
+def _dot(a, b):
+    """a.dot(b) (the same BLAS call as @ for 2-D operands, with less call overhead); cuBLAS through
+    capture_blas while a CUDA graph captures."""
+    return a.dot(b) if not _cb.active else _cb.matmul(a, b)
+
+
+def _mat(a, b):
+    return a @ b if not _cb.active else _cb.matmul(a, b)
 
 
 def _shape_str(s):
@@ -46,8 +57,8 @@ class MmBackward0(Node):
 
     def backward(self, g):
         # ndarray.dot: the same BLAS call as @ for 2-D operands, with far less per-call overhead.
-        ga = g.dot(self.b.T) if self.next[0] is not None else None
-        gb = self.a.T.dot(g) if self.next[1] is not None else None
+        ga = _dot(g, self.b.T) if self.next[0] is not None else None
+        gb = _dot(self.a.T, g) if self.next[1] is not None else None
         return (ga, gb)
 
     def backward_graph(self, g):
@@ -71,7 +82,7 @@ def mm(a, b):
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(ad.shape)} and {_shape_str(bd.shape)})"
         )
-    out = ad.dot(bd)
+    out = _dot(ad, bd)
     if (a._rg or b._rg) and _grad_state.enabled:
         node = MmBackward0((edge(a), edge(b)))
         _save(node, a, ad, b, bd)
@@ -85,8 +96,8 @@ class BmmBackward0(Node):
 
     def backward(self, g):
         xp = C.get_xp(g)
-        ga = g @ xp.swapaxes(self.b, -1, -2) if self.next[0] is not None else None
-        gb = xp.swapaxes(self.a, -1, -2) @ g if self.next[1] is not None else None
+        ga = _mat(g, xp.swapaxes(self.b, -1, -2)) if self.next[0] is not None else None
+        gb = _mat(xp.swapaxes(self.a, -1, -2), g) if self.next[1] is not None else None
         return (ga, gb)
 
     def backward_graph(self, g):
@@ -111,7 +122,7 @@ def bmm(a, b):
             f"Expected size for first two dimensions of batch2 tensor to be: [{ad.shape[0]}, {ad.shape[2]}] "
             f"but got: [{bd.shape[0]}, {bd.shape[1]}]."
         )
-    out = ad @ bd
+    out = _mat(ad, bd)
     if (a._rg or b._rg) and _grad_state.enabled:
         node = BmmBackward0((edge(a), edge(b)))
         _save(node, a, ad, b, bd)
@@ -144,9 +155,9 @@ class MatmulBackward(Node):
             g2 = g
         ga = gb = None
         if self.next[0] is not None:
-            ga = C.unbroadcast(g2 @ xp.swapaxes(b.reshape(sb2), -1, -2), sa2).reshape(sa)
+            ga = C.unbroadcast(_mat(g2, xp.swapaxes(b.reshape(sb2), -1, -2)), sa2).reshape(sa)
         if self.next[1] is not None:
-            gb = C.unbroadcast(xp.swapaxes(a.reshape(sa2), -1, -2) @ g2, sb2).reshape(sb)
+            gb = C.unbroadcast(_mat(xp.swapaxes(a.reshape(sa2), -1, -2), g2), sb2).reshape(sb)
         return (ga, gb)
 
     def backward_graph(self, g):
@@ -260,7 +271,7 @@ def matmul(a, b):
     if ad.dtype.kind == "b":
         C.no_kernel(a, "dot" if ad.ndim == 1 and bd.ndim == 1 else "bmm" if ad.ndim > 2 and bd.ndim > 2 else
                     "addmv_impl_cpu" if bd.ndim == 1 else "addmm_impl_cpu_")
-    out = ad @ bd
+    out = _mat(ad, bd)
     if (a._rg or b._rg) and _grad_state.enabled:
         node = MatmulBackward((edge(a), edge(b)))
         _save(node, a, ad, b, bd)
@@ -281,12 +292,12 @@ class AddmmBackward0(Node):
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         gx = gw = gb = None
         if nx is not None:
-            gx = g2.dot(w)
+            gx = _dot(g2, w)
             if self.lead is not None:
                 gx = gx.reshape(self.lead + (w.shape[1],))
         if nw is not None:
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-            gw = g2.T.dot(x2)
+            gw = _dot(g2.T, x2)
         if nb is not None:
             gb = g2.sum(axis=0)
         return (gb, gx, gw)
@@ -454,7 +465,7 @@ class MvBackward0(Node):
     def backward(self, g):
         xp = C.get_xp(g)
         ga = xp.multiply.outer(g, self.v) if self.next[0] is not None else None
-        gv = g.dot(self.a) if self.next[1] is not None else None
+        gv = _dot(g, self.a) if self.next[1] is not None else None
         return (ga, gv)
 
     def backward_graph(self, g):
@@ -481,7 +492,7 @@ def mv(a, v):
         raise RuntimeError(
             f"addmv input tensors must have the same dtype, but got {_ln(v)}, {_ln(a)}, and {_ln(v)}"
         )
-    out = ad.dot(vd)
+    out = _dot(ad, vd)
     if (a._rg or v._rg) and _grad_state.enabled:
         node = MvBackward0((edge(a), edge(v)))
         node.a, node.v = ad, vd

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from .. import _random
-from . import kernel_source
+from . import capture_blas, kernel_source
 from .. import backend as _backend
 
 
@@ -145,12 +145,14 @@ class Program:
         return compile_program(self.source(), cc, self.files[-1])
 
     def function(self, name, dev):
-        mod = self._modules.get(dev)
+        # Keyed by the module serving 'cuda' too: a stand-in switched on beside a real GPU gets its own.
+        key = (dev, _backend._simulated)
+        mod = self._modules.get(key)
         if mod is None:
             with self._lock:
-                mod = self._modules.get(dev)
+                mod = self._modules.get(key)
                 if mod is None:
-                    mod = self._modules[dev] = self._load(dev)
+                    mod = self._modules[key] = self._load(dev)
         return mod.get_function(name)
 
     def _load(self, dev):
@@ -172,9 +174,10 @@ class LazyKernel:
         self._memo = {}
 
     def __call__(self, dtype, dev, grid, block, args):
-        fn = self._memo.get((dtype, dev))
+        key = (dtype, dev, _backend._simulated)
+        fn = self._memo.get(key)
         if fn is None:
-            fn = self._memo[(dtype, dev)] = self.program.function(self.pattern.format(_SUFFIX.get(dtype, "")), dev)
+            fn = self._memo[key] = self.program.function(self.pattern.format(_SUFFIX.get(dtype, "")), dev)
         fn(grid, block, args)
 
 
@@ -264,7 +267,10 @@ def linear_forward(x, w, b, relu):
         if k == 0:
             y.fill(0)
         elif y.size:
-            cp.matmul(x.reshape(rows, k), w.T, out=y)
+            if capture_blas.active:
+                capture_blas.gemm_into(x.reshape(rows, k), w.T, y)
+            else:
+                cp.matmul(x.reshape(rows, k), w.T, out=y)
         if b is not None:
             bias_act(y, b, relu)
         elif relu:

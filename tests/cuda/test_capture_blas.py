@@ -1,0 +1,161 @@
+"""Matrix products inside CUDA graph capture (xptorch.backend.capture_blas): CuPy refuses cuBLAS while a
+stream captures, so xptorch calls cuBLAS itself. Checked on the strict stand-in (which refuses cuBLAS in
+capture as CuPy does and computes a direct cuBLAS call from its column-major arguments, so a wrong
+transpose flag or leading dimension gives wrong numbers or an out-of-buffer error) and on a GPU."""
+import numpy as np
+import pytest
+
+import xptorch
+from xptorch import backend
+from xptorch.backend import capture_blas
+
+
+@pytest.fixture(params=["stand-in", pytest.param("gpu", marks=pytest.mark.cuda)])
+def cp(request):
+    if request.param == "gpu":
+        if not xptorch.cuda.is_available() or backend._simulated is not None:
+            pytest.skip("needs an NVIDIA GPU with CuPy: " + (xptorch.cuda.why_unavailable() or "simulated"))
+        yield backend.cupy_module()
+    else:
+        yield request.getfixturevalue("strict_cuda")
+
+
+def _layouts(rng, dtype):
+    def r(*shape):
+        return rng.standard_normal(shape).astype(dtype)
+
+    return {
+        "plain": (r(5, 7), r(7, 3)),
+        "a_transposed": (r(7, 5).T, r(7, 3)),
+        "b_transposed": (r(5, 7), r(3, 7).T),
+        "both_transposed": (r(7, 5).T, r(3, 7).T),
+        "row_slices": (r(9, 7)[2:7], r(10, 3)[1:8]),
+        "column_slices": (r(5, 12)[:, 3:10], r(7, 8)[:, 2:5]),
+        "strided": (r(5, 14)[:, ::2], r(14, 3)[::2]),
+        "one_row": (r(1, 7), r(7, 4)),
+        "one_column": (r(5, 7), r(7, 1)),
+        "inner_one": (r(5, 1), r(1, 4)),
+        "batched": (r(4, 5, 7), r(7, 3)),
+        "batched_both": (r(2, 1, 5, 7), r(3, 7, 2)),
+        "batched_transposed": (r(4, 7, 5).transpose(0, 2, 1), r(4, 3, 7).transpose(0, 2, 1)),
+        "vector_matrix": (r(7), r(7, 3)),
+        "matrix_vector": (r(5, 7), r(7)),
+        "vector_vector": (r(7), r(7)),
+        "empty_k": (r(5, 0), r(0, 3)),
+        "empty_m": (r(0, 7), r(7, 3)),
+    }
+
+
+LAYOUTS = list(_layouts(np.random.default_rng(0), np.float32))
+
+
+def _captured(cp, fn):
+    g = xptorch.cuda.CUDAGraph()
+    with xptorch.cuda.graph(g):
+        out = fn()
+    g.replay()
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_product_in_capture_matches_numpy(cp, layout, dtype):
+    a, b = _layouts(np.random.default_rng(1), dtype)[layout]
+    da, db = cp.asarray(np.ascontiguousarray(a)), cp.asarray(np.ascontiguousarray(b))
+    # The same views of device memory as the host operands (transposes, slices, strides).
+    if layout == "a_transposed" or layout == "both_transposed":
+        da = cp.asarray(np.ascontiguousarray(a.T)).T
+    if layout == "b_transposed" or layout == "both_transposed":
+        db = cp.asarray(np.ascontiguousarray(b.T)).T
+    if layout == "batched_transposed":
+        da = cp.asarray(np.ascontiguousarray(a.transpose(0, 2, 1))).transpose(0, 2, 1)
+        db = cp.asarray(np.ascontiguousarray(b.transpose(0, 2, 1))).transpose(0, 2, 1)
+    out = _captured(cp, lambda: capture_blas.matmul(da, db))
+    want = (a.astype(np.float64) @ b.astype(np.float64))
+    got = cp.asnumpy(out)
+    assert got.shape == want.shape and got.dtype == dtype
+    tol = {np.float16: 2e-2, np.float32: 1e-5, np.float64: 1e-12}[dtype]
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("layout", ["row_slices", "column_slices", "strided", "both_transposed"])
+def test_strided_views_of_one_buffer(cp, layout):
+    """Operands that are views into a larger device buffer: the leading dimension must be the buffer's."""
+    rng = np.random.default_rng(2)
+    host = rng.standard_normal((12, 14)).astype(np.float32)
+    dev = cp.asarray(host)
+    pick = {"row_slices": np.s_[2:7, 3:10], "column_slices": np.s_[:, 4:11], "strided": np.s_[::2, 1::2],
+            "both_transposed": np.s_[1:8, 2:9]}[layout]
+    a_h, a_d = host[pick], dev[pick]
+    if layout == "both_transposed":
+        a_h, a_d = a_h.T, a_d.T
+    b_h = rng.standard_normal((a_h.shape[1], 3)).astype(np.float32)
+    b_d = cp.asarray(b_h)
+    out = _captured(cp, lambda: capture_blas.matmul(a_d, b_d))
+    np.testing.assert_allclose(cp.asnumpy(out), a_h.astype(np.float64) @ b_h, rtol=1e-5, atol=1e-5)
+
+
+def test_integer_products_stay_with_cupy(cp):
+    a = cp.asarray(np.arange(6, dtype=np.int64).reshape(2, 3))
+    b = cp.asarray(np.arange(6, dtype=np.int64).reshape(3, 2))
+    out = _captured(cp, lambda: capture_blas.matmul(a, b))
+    np.testing.assert_array_equal(cp.asnumpy(out), np.arange(6).reshape(2, 3) @ np.arange(6).reshape(3, 2))
+
+
+def test_stand_in_refuses_cublas_in_capture_as_cupy_does(strict_cuda):
+    cp = strict_cuda
+    a = cp.asarray(np.ones((2, 2), np.float32))
+    i = cp.asarray(np.ones((2, 2), np.int64))
+    s = cp.cuda.Stream(non_blocking=True)
+    with s:
+        s.begin_capture()
+        try:
+            for call in (lambda: a @ a, lambda: a.dot(a), lambda: cp.matmul(a, a), lambda: cp.tensordot(a, a, 1),
+                         lambda: cp.einsum("ij,jk->ik", a, a), lambda: cp.linalg.inv(a)):
+                with pytest.raises(NotImplementedError, match="calling cuBLAS API during stream capture"):
+                    call()
+            cp.einsum("ii->i", a)  # one operand: no cuBLAS
+            i @ i  # integer products are CuPy's own kernels
+        finally:
+            s.end_capture()
+    assert float(cp.asnumpy(a @ a)[0, 0]) == 2.0  # outside capture, as before
+
+
+def test_stand_in_gemm_refuses_a_leading_dimension_past_the_buffer(strict_cuda):
+    cp = strict_cuda
+    a = cp.asarray(np.ones((3, 4), np.float32))
+    c = cp.empty((3, 3), np.float32)
+    with pytest.raises(ValueError, match="reaches past its buffer"):
+        cp.cublas_gemm(0, 0, 3, 3, 4, a, 5, a, 3, c, 3)
+    with pytest.raises(ValueError, match="rows"):
+        cp.cublas_gemm(0, 0, 3, 3, 4, a, 2, a, 3, c, 3)
+
+
+def test_linear_layers_train_in_a_captured_step_on_every_device(cp):
+    """A whole step (forward, backward through the linear layers' products, SGD) captured and replayed."""
+    from xptorch import nn
+
+    xptorch.manual_seed(0)
+    nets = []
+    for _ in range(2):
+        xptorch.manual_seed(0)
+        net = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3)).to("cuda")
+        nets.append((net, xptorch.optim.SGD(net.parameters(), lr=0.1)))
+    x = xptorch.randn(4, 6, device="cuda")
+    w = xptorch.randn(3, 3, device="cuda")
+
+    def step(net, opt):
+        opt.zero_grad(set_to_none=False)
+        (net(x) @ w).square().mean().backward()  # matmul of two activations/tensors too
+        opt.step()
+
+    for net, opt in nets:
+        step(net, opt)
+    g = xptorch.cuda.CUDAGraph()
+    with xptorch.cuda.graph(g):
+        step(*nets[1])
+    for _ in range(3):
+        step(*nets[0])
+        g.replay()
+    for pe, pg in zip(nets[0][0].parameters(), nets[1][0].parameters()):
+        np.testing.assert_allclose(pe.detach().cpu().numpy(), pg.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
