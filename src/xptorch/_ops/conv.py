@@ -16,6 +16,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..backend.constants import constant
 from ..autograd.node import Node
 from ..amp import _state as _amp
+from ..backend import capture_blas as _cb
 from ..backend import quiet
 from ..backend.workspace import scratch
 from . import _common as C
@@ -23,6 +24,13 @@ from ._common import edge, get_xp, save_check, wrap, wrap_grad
 from ._common import tensor_args
 
 __all__ = ["conv1d", "conv2d", "conv3d"]
+
+
+def _xmm(xp, a, b, out=None):
+    """xp.matmul; cuBLAS through capture_blas while a CUDA graph captures (CuPy refuses cuBLAS there)."""
+    if _cb.active:
+        return _cb.matmul(a, b, out=out)
+    return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
 
 
 def _type_name(t):
@@ -467,7 +475,7 @@ def _weight_grad(xp, xpd, g4, kernel, stride, dilation, out, groups, ck):
     for sl in _chunks(xp, n, groups * ck * L * g4.itemsize):
         cols = columns(None, kernel, stride, dilation, out, groups, role="conv.cols", win=(win, sl))
         # (ck, L) @ (L, oc): BLAS runs this orientation about twice as fast as (oc, L) @ (L, ck).
-        part = xp.matmul(cols, g4[sl].swapaxes(2, 3)).sum(axis=0)
+        part = _xmm(xp, cols, g4[sl].swapaxes(2, 3)).sum(axis=0)
         gw = part if gw is None else gw.__iadd__(part)
     return gw
 
@@ -498,7 +506,7 @@ def _input_grad_gather(xp, g, wmat, xshape, pads, kernel, dilation, groups, full
     win = windows(gpd, kernel, (1,) * nd, dilation, size)
     for sl in _chunks(xp, n, oc * int(math.prod(kernel)) * Lx * g.itemsize):
         cols = columns(None, kernel, (1,) * nd, dilation, size, groups, role="conv.cols", win=(win, sl))
-        xp.matmul(wt, cols, out=gx[sl])
+        _xmm(xp, wt, cols, out=gx[sl])
     return gx.reshape(xshape), None
 
 
@@ -598,7 +606,7 @@ def _input_grad_scatter(xp, g, wmat, xshape, pads, kernel, stride, dilation, out
     # scatter below adds runs of out[-1] * N contiguous elements instead of out[-1].
     nd = len(out)
     gt = xp.ascontiguousarray(g.reshape(n, oc, L).transpose(2, 1, 0)).reshape(L, groups, oc // groups, n)
-    gcols = xp.matmul(wmat.swapaxes(1, 2), gt).reshape(tuple(out) + (xshape[1],) + tuple(kernel) + (n,))
+    gcols = _xmm(xp, wmat.swapaxes(1, 2), gt).reshape(tuple(out) + (xshape[1],) + tuple(kernel) + (n,))
     order = (nd,) + tuple(range(nd + 1, 2 * nd + 1)) + tuple(range(nd)) + (2 * nd + 1,)
     padded = (xshape[1],) + tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], pads)) + (n,)
     gx = scatter_windows(gcols.transpose(order), padded, kernel, stride, dilation, out, lead=1)
@@ -756,7 +764,7 @@ def _conv_arrays(x, w, b, stride, pads, dilation, groups):
         win = windows(xpd, kernel, stride, dilation, out)
         for sl in _chunks(xp, n, groups * ck * L * xd.itemsize):
             cols = columns(None, kernel, stride, dilation, out, groups, role="conv.cols", win=(win, sl))
-            xp.matmul(wmat, cols, out=y[sl])
+            _xmm(xp, wmat, cols, out=y[sl])
     y = y.reshape((n, oc) + out)
     if b is not None and not (rows and rows_b):
         y += b._data.reshape((1, oc) + (1,) * len(out))
@@ -813,7 +821,7 @@ class ReflectionPadBackward(Node):
         lead = g.ndim - len(self.maps)
         for i, m in enumerate(self.maps):
             ax = lead + i
-            g = xp.moveaxis(xp.moveaxis(g, ax, -1) @ xp.asarray(m, dtype=g.dtype), -1, ax)
+            g = xp.moveaxis(_xmm(xp, xp.moveaxis(g, ax, -1), xp.asarray(m, dtype=g.dtype)), -1, ax)
         return (g,)
 
     def backward_graph(self, g):
@@ -827,7 +835,7 @@ class ReflectionPadBackward(Node):
         lead = x.ndim - len(self.maps)
         for i, m in enumerate(self.maps):
             ax = lead + i
-            x = xp.moveaxis(xp.moveaxis(x, ax, -1) @ xp.asarray(m, dtype=x.dtype).T, -1, ax)
+            x = xp.moveaxis(_xmm(xp, xp.moveaxis(x, ax, -1), xp.asarray(m, dtype=x.dtype).T), -1, ax)
         return x
 
 

@@ -12,6 +12,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
 from . import _common as C
 from ._common import edge, get_xp, wrap, wrap_grad
+from ..backend import capture_blas as _cb
 
 _LETTERS = string.ascii_letters
 
@@ -145,7 +146,7 @@ def _pair(xp, a, sa, b, sb, keep):
     L, Cn, R = int(np.prod(lsz)), int(np.prod(csz)), int(np.prod(rsz))
     A = A.reshape(A.shape[:nb] + (L, Cn))
     B = B.reshape(B.shape[:nb] + (Cn, R))
-    out = xp.matmul(A, B)
+    out = xp.matmul(A, B) if not _cb.active else _cb.matmul(A, B)
     out = out.reshape(out.shape[:nb] + tuple(lsz) + tuple(rsz))
     return out, "".join(batch + left + right)
 
