@@ -23,11 +23,15 @@ Its arrays hold NumPy arrays but behave as CuPy's do where a plain NumPy simulat
   without running it: after ``end_capture`` memory that existed before holds its old contents, memory
   allocated while capturing holds garbage (NaN), and ``Graph.launch()`` replays the work. Syncs and
   host-to-device copies while capturing raise, as CUDA's do.
+- ``cuda.nccl`` is NCCL for a world of one process: ids as CuPy 14 gives and takes them (128 bytes), or as
+  CuPy 13 and older do after ``set_nccl_id_form("tuple")`` (a tuple of signed chars), each form refused where
+  the other is expected; collectives copy between the buffers' addresses.
 - ``cuda.nvrtc`` and ``cuda.function`` run xptorch's kernels/*.cu launches on the host: each launch is
   checked against the kernel's C parameter list (pointer dtypes, contiguity, 16-byte alignment of the
   vector kernels, exact NumPy scalar types for ``int``/``long long``/``float``/``double``/``u64``).
 """
 import builtins
+from ctypes import memmove as _memmove
 import functools
 import gc
 import itertools
@@ -1423,7 +1427,7 @@ def get_default_pinned_memory_pool():
 
 def set_device_count(n):
     """How many simulated GPUs there are (1 by default); resets the current device, streams, memory pool,
-    allocator and event log. Not a CuPy name."""
+    allocator, event log and the NCCL stand-in (CuPy 14's id form, no group open). Not a CuPy name."""
     global _POOL
     _n_devices[0] = int(n)
     _st.device, _st.stream, _st.capture, _st.depth = 0, {}, None, 0
@@ -1431,7 +1435,197 @@ def set_device_count(n):
     _allocator[0] = _POOL.malloc
     _alloc_state.stack = []
     del events[:]
+    nccl = getattr(cuda, "nccl", None)
+    if nccl is not None:
+        nccl.form, nccl.depth = "bytes", 0
+        nccl.issued.clear()
+        for side in nccl.pending:
+            del side[:]
 
+
+
+# ---------------------------------------------------------------------------------------- nccl
+
+class _Nccl(types.ModuleType):
+    """cupy.cuda.nccl for a world of one process (ndev 1, rank 0), strict about the unique id.
+
+    As CuPy 14 has it (the default), ``get_unique_id()`` returns the id's 128 bytes and the communicator takes
+    ``bytes commId`` only (a tuple: TypeError; another length: ValueError). After ``set_nccl_id_form("tuple")``
+    it is CuPy 13 and older: a tuple of 128 signed chars out, ``tuple commId`` in (bytes: TypeError, a value
+    outside -128..127: OverflowError). Either way the communicator accepts only an id that get_unique_id
+    issued, so an id garbled on its way between ranks fails here too. Collectives copy between the buffers'
+    host addresses, which must lie inside live stand-in arrays (a world of one reduces nothing); send and
+    recv pair up at groupEnd."""
+
+    available = True
+    NCCL_SUM, NCCL_PROD, NCCL_MAX, NCCL_MIN, NCCL_AVG = 0, 1, 2, 3, 4
+    NCCL_INT8, NCCL_UINT8, NCCL_INT32, NCCL_UINT32, NCCL_INT64, NCCL_UINT64 = 0, 1, 2, 3, 4, 5
+    NCCL_FLOAT16, NCCL_FLOAT32, NCCL_FLOAT64 = 6, 7, 8
+    _SIZES = {0: 1, 1: 1, 2: 4, 3: 4, 4: 8, 5: 8, 6: 2, 7: 4, 8: 8}
+
+    class NcclError(RuntimeError):
+        pass
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.form = "bytes"
+        self.issued = set()
+        self.depth = 0
+        self.pending = ([], [])  # sends, recvs: (host address, bytes)
+        outer = self
+
+        class NcclCommunicator:
+            def __init__(self, ndev, commId, rank):  # noqa: N803 (CuPy's name)
+                self._comm = None
+                want = bytes if outer.form == "bytes" else tuple
+                if type(commId) is not want:
+                    raise TypeError(f"Argument 'commId' has incorrect type (expected {want.__name__}, "
+                                    f"got {type(commId).__name__})")
+                if want is bytes:
+                    if len(commId) != 128:
+                        raise ValueError(f"commId length {len(commId)} != 128.")
+                    key = commId
+                else:
+                    assert len(commId) == 128
+                    for v in commId:
+                        if not -128 <= v <= 127:
+                            raise OverflowError("value too large to convert to char")
+                    key = bytes(v & 0xFF for v in commId)
+                if key not in outer.issued:
+                    raise outer.NcclError("NCCL_ERROR_INVALID_ARGUMENT: a unique id get_unique_id never issued")
+                if (ndev, rank) != (1, 0):
+                    raise outer.NcclError("NCCL_ERROR_INVALID_USAGE: the stand-in's NCCL is a world of one")
+                self._comm = next(_ptrs)
+                self._dev = _st.device
+
+            def _check(self):
+                if not self._comm:
+                    raise outer.NcclError("NCCL_ERROR_INVALID_ARGUMENT: the communicator was destroyed")
+
+            def destroy(self):
+                self._comm = None
+
+            abort = destroy
+
+            def device_id(self):
+                self._check()
+                return self._dev
+
+            def rank_id(self):
+                self._check()
+                return 0
+
+            def size(self):
+                self._check()
+                return 1
+
+            def _copy(self, src, dst, count, datatype, stream):
+                self._check()
+                if not isinstance(stream, int):
+                    raise TypeError(f"an integer is required (the stream's pointer), got {type(stream).__name__}")
+                n = int(count) * outer._SIZES[datatype]
+                outer._check_ptr(src, n)
+                outer._check_ptr(dst, n)
+                if src != dst and n:
+                    _memmove(dst, src, n)
+
+            def _peer(self, r):
+                if r != 0:
+                    raise outer.NcclError(f"NCCL_ERROR_INVALID_ARGUMENT: rank {r} in a world of one")
+
+            def allReduce(self, sendbuf, recvbuf, count, datatype, op, stream):  # noqa: N802
+                self._copy(sendbuf, recvbuf, count, datatype, stream)
+
+            def reduce(self, sendbuf, recvbuf, count, datatype, op, root, stream):
+                self._peer(root)
+                self._copy(sendbuf, recvbuf, count, datatype, stream)
+
+            def broadcast(self, sendbuff, recvbuff, count, datatype, root, stream):
+                self._peer(root)
+                self._copy(sendbuff, recvbuff, count, datatype, stream)
+
+            def bcast(self, buff, count, datatype, root, stream):
+                self._peer(root)
+                self._copy(buff, buff, count, datatype, stream)
+
+            def reduceScatter(self, sendbuf, recvbuf, recvcount, datatype, op, stream):  # noqa: N802
+                self._copy(sendbuf, recvbuf, recvcount, datatype, stream)
+
+            def allGather(self, sendbuf, recvbuf, count, datatype, stream):  # noqa: N802
+                self._copy(sendbuf, recvbuf, count, datatype, stream)
+
+            def send(self, sendbuf, count, datatype, peer, stream):
+                self._p2p(0, sendbuf, count, datatype, peer)
+
+            def recv(self, recvbuf, count, datatype, peer, stream):
+                self._p2p(1, recvbuf, count, datatype, peer)
+
+            def _p2p(self, side, ptr, count, datatype, peer):
+                self._check()
+                self._peer(peer)
+                n = int(count) * outer._SIZES[datatype]
+                outer._check_ptr(ptr, n)
+                if not outer.depth:
+                    raise outer.NcclError("NCCL_ERROR_INVALID_USAGE: send and recv to oneself outside "
+                                          "groupStart/groupEnd never complete")
+                outer.pending[side].append((ptr, n))
+
+        NcclCommunicator.__module__ = "strict_cupy.cuda.nccl"
+        self.NcclCommunicator = NcclCommunicator
+
+    def get_unique_id(self):
+        raw = bytes(np.random.default_rng().integers(0, 256, 128, dtype=np.uint8))
+        self.issued.add(raw)
+        return raw if self.form == "bytes" else tuple(int(v) for v in np.frombuffer(raw, np.int8))
+
+    def get_version(self):
+        return 22809
+
+    def get_build_version(self):
+        return 22707
+
+    def groupStart(self):  # noqa: N802
+        self.depth += 1
+
+    def groupEnd(self):  # noqa: N802
+        if not self.depth:
+            raise self.NcclError("NCCL_ERROR_INVALID_USAGE: groupEnd without groupStart")
+        self.depth -= 1
+        if self.depth:
+            return
+        sends, recvs = self.pending
+        try:
+            if len(sends) != len(recvs):
+                raise self.NcclError(f"NCCL_ERROR_INVALID_USAGE: {len(sends)} send(s) and {len(recvs)} recv(s) "
+                                     "to oneself in one group")
+            for (src, n), (dst, m) in zip(sends, recvs):
+                if n != m:
+                    raise self.NcclError(f"NCCL_ERROR_INVALID_USAGE: a send of {n} bytes met a recv of {m}")
+                if src != dst and n:
+                    _memmove(dst, src, n)
+        finally:
+            del sends[:], recvs[:]
+
+    def _check_ptr(self, ptr, n):
+        """ptr..ptr+n inside one live stand-in array's memory, or the error a bad device pointer gives."""
+        if not isinstance(ptr, int):
+            raise TypeError(f"an integer is required (a device pointer), got {type(ptr).__name__}")
+        for o in _live_arrays():
+            root = _root(o._a)
+            start = root.__array_interface__["data"][0]
+            if start <= ptr and ptr + n <= start + root.nbytes:
+                return
+        raise self.NcclError(f"NCCL_ERROR_INVALID_ARGUMENT: {n} bytes at {ptr:#x} are not device memory")
+
+
+cuda.nccl = _Nccl("strict_cupy.cuda.nccl")
+
+
+def set_nccl_id_form(form):
+    """"bytes": cupy.cuda.nccl as in CuPy 14 (the default); "tuple": as in CuPy 13 and older. Not a CuPy name."""
+    if form not in ("bytes", "tuple"):
+        raise ValueError(f"set_nccl_id_form takes 'bytes' or 'tuple', got {form!r}")
+    cuda.nccl.form = form
 
 # ------------------------------------------------------------------ kernels/*.cu on the host
 
@@ -1632,4 +1826,5 @@ _HOST_KERNELS["xpt_random_raw"] = _philox("raw")
 _THIS = sys.modules[__name__]
 
 # Names private to the stand-in are not part of the CuPy surface the signature test checks.
-STANDIN_ONLY = frozenset({"sync_count", "count_syncs", "STANDIN_ONLY", "events", "set_device_count"})
+STANDIN_ONLY = frozenset({"sync_count", "count_syncs", "STANDIN_ONLY", "events", "set_device_count",
+                          "set_nccl_id_form"})

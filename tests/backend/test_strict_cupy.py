@@ -92,6 +92,20 @@ def test_every_stand_in_name_exists_in_cupy_with_its_signature():
     assert not mismatched, mismatched
 
 
+def test_the_nccl_stand_in_names_exist_in_cupys_nccl():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # CuPy warns when libnccl is missing
+        from cupy.cuda import nccl
+    if not getattr(nccl, "available", False):
+        pytest.skip("this CuPy has no NCCL")
+    missing = [n for n in dir(S.cuda.nccl) if not n.startswith("_") and not hasattr(nccl, n)]
+    missing += [f"NcclCommunicator.{n}" for n in dir(S.cuda.nccl.NcclCommunicator)
+                if not n.startswith("_") and not hasattr(nccl.NcclCommunicator, n)]
+    assert not missing, f"the stand-in's NCCL offers names CuPy's lacks: {missing}"
+
+
 def test_array_attributes_exist_on_cupy_ndarray():
     extra = [n for n in dir(S.ndarray) if not n.startswith("_") and not hasattr(cupy.ndarray, n)]
     assert not extra, f"stand-in ndarray has attributes cupy.ndarray lacks: {extra}"

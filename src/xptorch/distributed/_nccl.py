@@ -18,8 +18,14 @@ _ID_BYTES = 128
 
 
 def nccl_module():
+    """CuPy's NCCL binding (or that of the module installed by backend.simulate_cuda), None when missing."""
     import warnings
 
+    from .. import backend
+
+    if backend._simulated is not None:
+        nccl = getattr(getattr(backend._simulated, "cuda", None), "nccl", None)
+        return nccl if nccl is not None and getattr(nccl, "available", True) else None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # CuPy warns when libnccl is missing; we answer None
@@ -29,28 +35,73 @@ def nccl_module():
     return nccl if getattr(nccl, "available", True) else None
 
 
+def _malformed(n):
+    return DistBackendError(f"malformed NCCL unique id: {n} bytes, expected {_ID_BYTES}")
+
+
 def encode_unique_id(uid):
-    """NCCL's unique id (a tuple of 128 signed chars in CuPy) as 128 bytes."""
-    return np.asarray(uid, dtype=np.int64).astype(np.int8).tobytes()
+    """NCCL's unique id as its 128 bytes. CuPy 14 and later give the bytes themselves; older CuPy gives a
+    tuple of 128 C chars (-128..127 where char is signed, as on x86-64; 0..255 where it is unsigned)."""
+    if isinstance(uid, (bytes, bytearray, memoryview)):
+        raw = bytes(uid)
+        if len(raw) != _ID_BYTES:
+            raise _malformed(len(raw))
+        return raw
+    try:
+        vals = np.asarray(uid)
+    except (TypeError, ValueError):
+        vals = None
+    if vals is None or vals.ndim != 1 or vals.dtype.kind not in "iu":
+        raise DistBackendError(f"malformed NCCL unique id: expected {_ID_BYTES} bytes or a tuple of "
+                               f"{_ID_BYTES} chars, got {type(uid).__name__}")
+    if vals.size != _ID_BYTES:
+        raise _malformed(vals.size)
+    vals = vals.astype(np.int64)
+    if vals.min() < -128 or vals.max() > 255:
+        raise DistBackendError("malformed NCCL unique id: a char out of -128..255")
+    return (vals & 0xFF).astype(np.uint8).tobytes()
 
 
 def decode_unique_id(raw):
+    """The 128 bytes of an id received from rank 0, checked."""
+    raw = bytes(raw)
     if len(raw) != _ID_BYTES:
-        raise DistBackendError(f"malformed NCCL unique id: {len(raw)} bytes, expected {_ID_BYTES}")
-    return tuple(int(v) for v in np.frombuffer(raw, np.int8))
+        raise _malformed(len(raw))
+    return raw
 
 
 def exchange_unique_id(rank, make_id, *, store=None, comm=None, key="xptorch/nccl_unique_id/0"):
-    """Rank 0 calls make_id(); every rank returns the id, passed by MPI (comm) or by the store."""
+    """Rank 0 calls make_id(); every rank returns the id's 128 bytes, passed by MPI (comm) or by the store."""
     if comm is not None:
         buf = np.frombuffer(encode_unique_id(make_id()), np.uint8).copy() if rank == 0 else np.zeros(_ID_BYTES, np.uint8)
         comm.Bcast(buf, root=0)
         return decode_unique_id(buf.tobytes())
     if rank == 0:
-        uid = make_id()
-        store.set(key, encode_unique_id(uid))
-        return decode_unique_id(encode_unique_id(uid))
+        raw = encode_unique_id(make_id())
+        store.set(key, raw)
+        return raw
     return decode_unique_id(store.get(key))
+
+
+def id_forms(raw):
+    """The id in each form a CuPy version's NcclCommunicator takes, the newest first: bytes (CuPy 14 on:
+    `bytes commId`), then a tuple of signed chars and one of unsigned chars (before: `tuple commId`,
+    filled char by char, so a value outside the platform's char range is refused)."""
+    raw = decode_unique_id(raw)
+    return raw, tuple(int(v) for v in np.frombuffer(raw, np.int8)), tuple(raw)
+
+
+def make_communicator(nccl, world_size, raw, rank):
+    """nccl.NcclCommunicator(world_size, id, rank) with the id in the form this CuPy takes. A form it does not
+    take is refused by CuPy's argument conversion (TypeError, OverflowError) before NCCL is called."""
+    errors = []
+    for form in id_forms(raw):
+        try:
+            return nccl.NcclCommunicator(world_size, form, rank)
+        except (TypeError, OverflowError) as exc:
+            errors.append(exc)
+    raise DistBackendError("NCCL's communicator took the unique id in no known form: "
+                           + "; ".join(f"{type(e).__name__}: {e}" for e in errors)) from errors[0]
 
 
 def store_from_init_method(init_method, rank, world_size, seconds):
@@ -85,9 +136,9 @@ def _mpi_world(world_size):
 
 
 def init_nccl(rank, world_size, init_method, store, seconds, device_id):
-    nccl = nccl_module()
-    from .. import cuda
+    from .. import backend, cuda
 
+    nccl = nccl_module()
     if nccl is None or not cuda.is_available():
         raise RuntimeError(_HINT + (f" ({cuda.why_unavailable()})" if not cuda.is_available() else ""))
     comm = _mpi_world(world_size) if store is None else None
@@ -95,32 +146,45 @@ def init_nccl(rank, world_size, init_method, store, seconds, device_id):
         rank, world_size = comm.Get_rank(), comm.Get_size()
     if rank is None or world_size is None:
         raise ValueError("the 'nccl' backend needs rank and world_size (arguments, RANK/WORLD_SIZE, or mpiexec)")
-    import cupy
-
+    cp = backend.cupy_module()
     local = int(os.environ.get("LOCAL_RANK", rank))
     dev = device_id.index if device_id is not None and getattr(device_id, "index", None) is not None \
-        else local % cupy.cuda.runtime.getDeviceCount()
-    cupy.cuda.Device(dev).use()
-    if comm is None and store is None:
-        store = store_from_init_method(init_method, rank, world_size, seconds)
-    uid = exchange_unique_id(rank, nccl.get_unique_id, store=store, comm=comm)
-    if comm is not None:
-        from ._excepthook import install_abort_hook
+        else local % cp.cuda.runtime.getDeviceCount()
+    cp.cuda.Device(dev).use()
+    # What this call opens (the TCP store of env:// or tcp://, the communicator) it closes again if a later
+    # step fails, so a failed init_process_group leaves no socket, server thread or communicator behind.
+    own_store = nccl_comm = None
+    try:
+        if comm is None and store is None:
+            store = own_store = store_from_init_method(init_method, rank, world_size, seconds)
+        uid = exchange_unique_id(rank, nccl.get_unique_id, store=store, comm=comm)
+        if comm is not None:
+            from ._excepthook import install_abort_hook
 
-        install_abort_hook(comm)
-    return ProcessGroupNCCL(nccl.NcclCommunicator(world_size, uid, rank), list(range(world_size)), seconds, store)
+            install_abort_hook(comm)  # a rank failing from here on ends the job instead of leaving the others waiting
+        nccl_comm = make_communicator(nccl, world_size, uid, rank)
+        return ProcessGroupNCCL(nccl_comm, list(range(world_size)), seconds, store)
+    except BaseException:
+        if nccl_comm is not None:
+            try:
+                nccl_comm.destroy()
+            except Exception:
+                pass
+        if own_store is not None:
+            own_store.close()
+        raise
 
 
 class ProcessGroupNCCL:
     backend = "nccl"
 
     def __init__(self, comm, ranks, timeout, store=None):
-        import cupy
+        from .. import backend
 
-        self.cupy = cupy
+        self.cupy = backend.cupy_module()
         self.nccl = nccl_module()
         self.comm, self.ranks, self.timeout, self.store = comm, ranks, timeout, store
-        self.stream = cupy.cuda.Stream(non_blocking=True)
+        self.stream = self.cupy.cuda.Stream(non_blocking=True)
         n = self.nccl
         self._ops = {"SUM": n.NCCL_SUM, "AVG": n.NCCL_SUM, "PRODUCT": n.NCCL_PROD, "MIN": n.NCCL_MIN, "MAX": n.NCCL_MAX}
         self._types = {np.dtype(k): getattr(n, v) for k, v in (
@@ -162,8 +226,7 @@ class ProcessGroupNCCL:
         finally:
             self.nccl.groupEnd()
         ev = self.stream.record()
-        return Work(ev.done if hasattr(ev, "done") else (lambda: ev.query()), None, self.timeout,
-                    f"{what} on rank {self.rank()}")
+        return Work(lambda: ev.done, None, self.timeout, f"{what} on rank {self.rank()}")  # a property in CuPy
 
     def _t(self, arr):
         if arr.dtype == np.bool_:

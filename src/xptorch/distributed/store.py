@@ -85,7 +85,12 @@ class TCPStore:
             threading.Thread(target=self._server.serve_forever, daemon=True, name="xptorch-store").start()
         self.port = int(port)
         self._lock = threading.Lock()
-        self._sock = self._connect()
+        self._sock = None
+        try:
+            self._sock = self._connect()
+        except BaseException:
+            self.close()  # a master that cannot reach itself stops serving: no thread or listening socket left
+            raise
 
     def _connect(self):
         deadline = time.monotonic() + self.timeout
@@ -93,9 +98,6 @@ class TCPStore:
         while True:
             try:
                 s = socket.create_connection((self.host, self.port), timeout=max(0.1, deadline - time.monotonic()))
-                s.settimeout(self.timeout)
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                return s
             except OSError as exc:
                 if time.monotonic() > deadline:
                     raise DistNetworkError(
@@ -104,6 +106,14 @@ class TCPStore:
                     ) from None
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
+                continue
+            try:
+                s.settimeout(self.timeout)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except BaseException:
+                s.close()
+                raise
+            return s
 
     def _ask(self, cmd, key, value=b""):
         with self._lock:
@@ -150,8 +160,10 @@ class TCPStore:
             pause = min(pause * 2, 0.1)
 
     def close(self):
+        """Close the connection, and on the master stop serving; closing twice does nothing more."""
         try:
-            self._sock.close()
+            if self._sock is not None:
+                self._sock.close()
         finally:
             if self._server is not None:
                 self._server.shutdown()
