@@ -55,7 +55,14 @@ def sequence(o, s, steps):
     return out
 
 
-@pytest.mark.parametrize("name,kw", CASES, ids=lambda v: str(v))
+def _case_id(v):
+    """Stable ids (pytest-xdist workers must collect the same names): functions by their place, not address."""
+    import re
+
+    return re.sub(r"<function <lambda> at 0x[0-9a-f]+>", "<lambda>", str(v))
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=_case_id)
 def test_lr_sequence_matches_torch(name, kw):
     # 35 steps take the cosine schedule past its minimum and back up.
     t = sequence(*build(torch, name, kw), 35)
@@ -63,7 +70,7 @@ def test_lr_sequence_matches_torch(name, kw):
     assert x == pytest.approx(t, rel=1e-12, abs=1e-15)
 
 
-@pytest.mark.parametrize("name,kw", CASES, ids=lambda v: str(v))
+@pytest.mark.parametrize("name,kw", CASES, ids=_case_id)
 def test_optimizer_groups_follow_the_schedule(name, kw):
     o, s = build(xptorch, name, kw)
     to, ts = build(torch, name, kw)
@@ -76,7 +83,7 @@ def test_optimizer_groups_follow_the_schedule(name, kw):
     assert [g["momentum"] for g in o.param_groups] == pytest.approx([g["momentum"] for g in to.param_groups])
 
 
-@pytest.mark.parametrize("name,kw", CASES, ids=lambda v: str(v))
+@pytest.mark.parametrize("name,kw", CASES, ids=_case_id)
 def test_state_dict_round_trip(name, kw):
     to, ts = build(torch, name, kw)
     xo, xs = build(xptorch, name, kw)
