@@ -1437,9 +1437,9 @@ def set_device_count(n):
     del events[:]
     nccl = getattr(cuda, "nccl", None)
     if nccl is not None:
-        nccl.form, nccl.depth = "bytes", 0
-        nccl.issued.clear()
-        for side in nccl.pending:
+        nccl._form, nccl._depth = "bytes", 0
+        nccl._issued.clear()
+        for side in nccl._pending:
             del side[:]
 
 
@@ -1468,16 +1468,16 @@ class _Nccl(types.ModuleType):
 
     def __init__(self, name):
         super().__init__(name)
-        self.form = "bytes"
-        self.issued = set()
-        self.depth = 0
-        self.pending = ([], [])  # sends, recvs: (host address, bytes)
+        self._form = "bytes"
+        self._issued = set()
+        self._depth = 0
+        self._pending = ([], [])  # sends, recvs: (host address, bytes)
         outer = self
 
         class NcclCommunicator:
             def __init__(self, ndev, commId, rank):  # noqa: N803 (CuPy's name)
                 self._comm = None
-                want = bytes if outer.form == "bytes" else tuple
+                want = bytes if outer._form == "bytes" else tuple
                 if type(commId) is not want:
                     raise TypeError(f"Argument 'commId' has incorrect type (expected {want.__name__}, "
                                     f"got {type(commId).__name__})")
@@ -1491,7 +1491,7 @@ class _Nccl(types.ModuleType):
                         if not -128 <= v <= 127:
                             raise OverflowError("value too large to convert to char")
                     key = bytes(v & 0xFF for v in commId)
-                if key not in outer.issued:
+                if key not in outer._issued:
                     raise outer.NcclError("NCCL_ERROR_INVALID_ARGUMENT: a unique id get_unique_id never issued")
                 if (ndev, rank) != (1, 0):
                     raise outer.NcclError("NCCL_ERROR_INVALID_USAGE: the stand-in's NCCL is a world of one")
@@ -1565,18 +1565,18 @@ class _Nccl(types.ModuleType):
                 self._peer(peer)
                 n = int(count) * outer._SIZES[datatype]
                 outer._check_ptr(ptr, n)
-                if not outer.depth:
+                if not outer._depth:
                     raise outer.NcclError("NCCL_ERROR_INVALID_USAGE: send and recv to oneself outside "
                                           "groupStart/groupEnd never complete")
-                outer.pending[side].append((ptr, n))
+                outer._pending[side].append((ptr, n))
 
         NcclCommunicator.__module__ = "strict_cupy.cuda.nccl"
         self.NcclCommunicator = NcclCommunicator
 
     def get_unique_id(self):
         raw = bytes(np.random.default_rng().integers(0, 256, 128, dtype=np.uint8))
-        self.issued.add(raw)
-        return raw if self.form == "bytes" else tuple(int(v) for v in np.frombuffer(raw, np.int8))
+        self._issued.add(raw)
+        return raw if self._form == "bytes" else tuple(int(v) for v in np.frombuffer(raw, np.int8))
 
     def get_version(self):
         return 22809
@@ -1585,15 +1585,15 @@ class _Nccl(types.ModuleType):
         return 22707
 
     def groupStart(self):  # noqa: N802
-        self.depth += 1
+        self._depth += 1
 
     def groupEnd(self):  # noqa: N802
-        if not self.depth:
+        if not self._depth:
             raise self.NcclError("NCCL_ERROR_INVALID_USAGE: groupEnd without groupStart")
-        self.depth -= 1
-        if self.depth:
+        self._depth -= 1
+        if self._depth:
             return
-        sends, recvs = self.pending
+        sends, recvs = self._pending
         try:
             if len(sends) != len(recvs):
                 raise self.NcclError(f"NCCL_ERROR_INVALID_USAGE: {len(sends)} send(s) and {len(recvs)} recv(s) "
@@ -1625,7 +1625,7 @@ def set_nccl_id_form(form):
     """"bytes": cupy.cuda.nccl as in CuPy 14 (the default); "tuple": as in CuPy 13 and older. Not a CuPy name."""
     if form not in ("bytes", "tuple"):
         raise ValueError(f"set_nccl_id_form takes 'bytes' or 'tuple', got {form!r}")
-    cuda.nccl.form = form
+    cuda.nccl._form = form
 
 # ------------------------------------------------------------------ kernels/*.cu on the host
 
