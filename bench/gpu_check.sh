@@ -11,7 +11,8 @@
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .gpu-deps pytest-benchmark==5.3.1 py-cpuinfo2==10.1.1 hypothesis==6.170.17 sortedcontainers==2.4.0
 #
 # The wheels are unpacked into a temporary folder on PYTHONPATH (nothing is installed). Writes
-# OUTDIR/tour.log (`xptorch info` and the tour on cuda), OUTDIR/gpu-tests.xml (JUnit), OUTDIR/gpu-bench.json (pytest-benchmark), their logs and OUTDIR/summary.txt.
+# OUTDIR/tour.log (`xptorch info` and the tour on cuda), OUTDIR/gpu-tests.xml (JUnit), OUTDIR/gpu-twins.xml (the CPU
+# twins of failed GPU tests, to tell oracle differences from GPU problems), OUTDIR/gpu-bench.json (pytest-benchmark), their logs and OUTDIR/summary.txt.
 # Exits non-zero when a test fails, the benchmarks fail, or no GPU is usable. PYTHON=... picks another
 # interpreter; XPT_BENCH_FULL=1 runs the full linear grid (longer than 8 minutes).
 set -u
@@ -50,6 +51,7 @@ timeout 60 "$py" -m xptorch tour --device cuda --steps 100 --out "$(mktemp -d)/r
 tour_rc=$?
 echo "tour exit status: $tour_rc" | tee -a "$out/tour.log"
 
+twin_flags=("${test_flags[@]}")
 # pytest-xdist, where present, spreads the tests over XPT_WORKERS processes (default 8; 0 runs them in one).
 workers=${XPT_WORKERS:-8}
 if [ "$workers" != "0" ] && "$py" -c "import xdist" 2>/dev/null; then
@@ -65,6 +67,35 @@ timeout 300 "$py" -m pytest tests -k cuda "${test_flags[@]}" -p no:cacheprovider
     --durations=15 --junitxml "$out/gpu-tests.xml" 2>&1 | tee "$out/gpu-tests.log"
 tests_rc=${PIPESTATUS[0]}
 
+# The CPU twins of the failed GPU tests ([cuda...] -> [cpu...]): a test that fails on this machine's CPU too
+# fails for the oracle (a torch other than the pinned one, another Python), not for the GPU.
+"$py" - "$out/gpu-tests.xml" "$out/twins.txt" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+
+ids = []
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    root = None
+for tc in (root.iter("testcase") if root is not None else ()):
+    if tc.find("failure") is None and tc.find("error") is None:
+        continue
+    name = tc.get("name", "")
+    twin = name.replace("default-cuda", "default-cpu").replace("[cuda-", "[cpu-").replace("[cuda]", "[cpu]")
+    if twin != name:
+        ids.append(tc.get("classname", "").replace(".", "/") + ".py::" + twin)
+with open(sys.argv[2], "w") as f:
+    f.write("\n".join(ids) + ("\n" if ids else ""))
+EOF
+if [ -s "$out/twins.txt" ]; then
+    # Test ids hold spaces: pytest.main gets them one per line from the file.
+    timeout 150 "$py" -c 'import sys, pytest; ids = [l for l in open(sys.argv[1]).read().splitlines() if l]
+sys.exit(pytest.main(ids + sys.argv[2:]))' "$out/twins.txt" "${twin_flags[@]}" -p no:cacheprovider -q -rfE \
+        --tb=line --junitxml "$out/gpu-twins.xml" >>"$out/gpu-tests.log" 2>&1
+fi
+rm -f "$out/twins.txt"
+
 if [ -z "$bench_flags" ]; then
     timeout 120 "$py" -m pytest bench/test_bench_kernels_gpu.py -p no:cacheprovider -q -rfEs \
         -W "ignore::pytest_benchmark.logger.PytestBenchmarkWarning" --benchmark-enable \
@@ -73,9 +104,10 @@ if [ -z "$bench_flags" ]; then
 else
     bench_rc=1
 fi
-echo "wall time: $(( $(date +%s) - start )) s" | tee "$out/wall.txt"
+wall=$(( $(date +%s) - start ))
+echo "wall time: $wall s"
 
-"$py" - "$out" "$tests_rc" "$bench_rc" "$tour_rc" <<'EOF'
+"$py" - "$out" "$tests_rc" "$bench_rc" "$tour_rc" "$wall" <<'EOF'
 import importlib.util
 import json
 import os
@@ -84,6 +116,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 out, tests_rc, bench_rc, tour_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+wall = sys.argv[5]
 lines = []
 
 
@@ -133,7 +166,35 @@ if os.path.exists(xml_path):
 passed = counts["tests"] - counts["failures"] - counts["errors"] - counts["skipped"]
 lines.append(f"Tour on cuda: exit status {tour_rc} (tour.log)")
 lines.append(f"GPU tests: {passed} passed, {counts['failures']} failed, {counts['errors']} errors, "
-             f"{counts['skipped']} skipped (pytest exit {tests_rc})")
+             f"{counts['skipped']} skipped (pytest exit {tests_rc}); wall time {wall} s")
+
+
+def failed(path):
+    """{test id: first line of its message} of the failures and errors in a JUnit file."""
+    found = {}
+    if os.path.exists(path):
+        for tc in ET.parse(path).getroot().iter("testcase"):
+            bad = tc.find("failure") if tc.find("failure") is not None else tc.find("error")
+            if bad is not None:
+                key = tc.get("classname", "").replace(".", "/") + ".py::" + tc.get("name", "")
+                found[key] = (bad.get("message") or "").strip().splitlines()[0][:160] if bad.get("message") else ""
+    return found
+
+
+gpu_failed = failed(xml_path)
+twin_failed = failed(os.path.join(out, "gpu-twins.xml"))
+
+
+def twin_of(key):
+    return key.replace("default-cuda", "default-cpu").replace("[cuda-", "[cpu-").replace("[cuda]", "[cpu]")
+
+
+oracle = sorted(k for k in gpu_failed if twin_of(k) != k and twin_of(k) in twin_failed)
+gpu_only = sorted(k for k in gpu_failed if k not in oracle)
+if gpu_failed:
+    lines.append(f"  {len(oracle)} of the failures fail on this machine's CPU too (the oracle here differs from the "
+                 f"pinned torch/Python: not GPU problems); {len(gpu_only)} fail on the GPU only:")
+    lines.extend(f"    {k}: {gpu_failed[k]}" for k in gpu_only)
 
 json_path = os.path.join(out, "gpu-bench.json")
 groups = {}
