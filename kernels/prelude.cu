@@ -38,6 +38,9 @@ typedef struct { double x, y; } double2;
 /* With -ffp-contract=off these round once each, as the CUDA intrinsics do. */
 #define __fadd_rn(a, b) ((float)(a) + (float)(b))
 #define __dadd_rn(a, b) ((double)(a) + (double)(b))
+/* CUDA's bit reinterpretations. */
+static inline unsigned int __float_as_uint(float v) { union { float f; unsigned int u; } c; c.f = v; return c.u; }
+static inline long long __double_as_longlong(double v) { union { double d; long long l; } c; c.d = v; return c.l; }
 
 #else
 #error "prelude.cu: compile with a CUDA compiler, or define XPT_HOST to build the C reference"

@@ -10,14 +10,19 @@
  * Launch: 1-D, any grid; for _vec size it by n / lanes.
  */
 
+/* v < 0 ? +0 : v decided on the bits: negative and nonzero, NaN excluded, lies strictly between the
+ * patterns of -0.0 and of the first negative NaN. Written as a float comparison, NVRTC emitted a max
+ * instruction for the scalar path on an H200, and max(-0.0, +0.0) gave +0.0 where the twin keeps -0.0. */
 XPT_FN float xpt_relu_f32(float v)
 {
-    return v < 0.0f ? 0.0f : v;
+    unsigned int b = __float_as_uint(v);
+    return (b > 0x80000000u && b <= 0xff800000u) ? 0.0f : v;
 }
 
 XPT_FN double xpt_relu_f64(double v)
 {
-    return v < 0.0 ? 0.0 : v;
+    unsigned long long b = (unsigned long long)__double_as_longlong(v);
+    return (b > 0x8000000000000000ull && b <= 0xfff0000000000000ull) ? 0.0 : v;
 }
 
 XPT_FN float xpt_relu_grad_f32(float g, float out)

@@ -868,6 +868,39 @@ for _n in _ROUTINES:
         globals()[_n] = _routine(_n)
 
 
+_concatenate, _stack = concatenate, stack
+
+
+def _join_uploads(arrays, dtype=None):
+    """CuPy joins more than 8 arrays of one dtype, under 2 MiB each on average, with a single kernel whose
+    table of pointers it copies from the host (cupy/_core/_routines_manipulation.pyx, _concatenate): an
+    upload, which stream capture refuses."""
+    arrays = list(arrays)
+    # (this module's all and sum are CuPy's)
+    if len(arrays) <= 8 or [a for a in arrays if type(a) is not ndarray]:
+        return
+    dt = np.dtype(dtype) if dtype is not None else arrays[0]._a.dtype
+    if not [a for a in arrays if a._a.dtype != dt] and \
+            builtins.sum(a._a.nbytes for a in arrays) < (2 << 20) * len(arrays):
+        _upload()
+
+
+def concatenate(tup, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    _join_uploads(tup, out._a.dtype if type(out) is ndarray else dtype)
+    kw = {} if out is None else {"out": out}
+    if dtype is not None:
+        kw["dtype"] = dtype
+    return _concatenate(tup, axis, casting=casting, **kw)
+
+
+def stack(tup, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    _join_uploads(tup, out._a.dtype if type(out) is ndarray else dtype)
+    kw = {} if out is None else {"out": out}
+    if dtype is not None:
+        kw["dtype"] = dtype
+    return _stack(tup, axis, casting=casting, **kw)
+
+
 def broadcast_to(array, shape):
     """A view repeating memory, writable as CuPy's are (NumPy's are read-only)."""
     a = _arg_any(array)

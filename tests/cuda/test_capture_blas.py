@@ -213,11 +213,12 @@ def test_recurrent_and_attention_steps_captured_match_eager(cp, kind):
     def make():
         xptorch.manual_seed(2)
         net = Net().to("cuda")
-        if kind == "lstm":
+        if kind != "gru":
+            # (Adam would normalise the key bias's gradient, zero but for rounding, into full-size steps:
+            # eager and replay differ there only by cuBLAS's choice of algorithm, amplified.)
             return net, xptorch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
         # capturable: the step count and bias corrections on the device, so the update replays
-        return net, (xptorch.optim.Adam if kind == "gru" else xptorch.optim.AdamW)(net.parameters(), lr=0.01,
-                                                                                  capturable=True)
+        return net, xptorch.optim.Adam(net.parameters(), lr=0.01, capturable=True)
 
     x = xptorch.randn(3, 4, 6, device="cuda")
     y = xptorch.randn(3, 2, device="cuda")

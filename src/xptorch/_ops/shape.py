@@ -9,6 +9,7 @@ from ..autograd.node import Node
 from . import _common as C
 from ._common import edge, get_xp, wrap, wrap_grad
 from .reduce import norm_dim
+from ..backend import capture_blas as _cb
 
 
 def _view_result(a, arr, node_cls=None, **saved):
@@ -888,7 +889,7 @@ def cat(tensors, dim=0):
     dt = _common_dtype(tensors)
     xp = get_xp(ref)
     parts = [arrs[i].astype(dt, copy=False) for i in keep] or [ref.astype(dt, copy=False)]
-    out = xp.concatenate(parts, axis=axis)
+    out = _cb.concatenate(xp, parts, axis=axis)
     if _grad_state.enabled and any(t._rg for t in tensors):
         node = CatBackward0(tuple(edge(t) for t in tensors))
         node.axis, node.sizes, node.skipped = axis, [x.shape[axis] if x.ndim > axis else 0 for x in arrs], skipped

@@ -218,3 +218,31 @@ def gemm_into(a, b, c):
         return
     with c.device:
         _gemm2d(cp, a, b, c)
+
+
+def concatenate(xp, arrays, axis=0, out=None):
+    """xp.concatenate; while a graph captures, one copy per array: CuPy joins more than 8 small arrays with
+    one kernel whose table of pointers it uploads from the host, and capture forbids that upload."""
+    if not active or len(arrays) <= 8 or xp is np:
+        return xp.concatenate(arrays, axis=axis) if out is None else xp.concatenate(arrays, axis=axis, out=out)
+    first = arrays[0]
+    ax = axis % first.ndim
+    total = sum(a.shape[ax] for a in arrays)
+    shape = first.shape[:ax] + (total,) + first.shape[ax + 1:]
+    if out is None:
+        out = xp.empty(shape, xp.result_type(*arrays))
+    index = [slice(None)] * len(shape)
+    at = 0
+    for a in arrays:
+        index[ax] = slice(at, at + a.shape[ax])
+        out[tuple(index)] = a
+        at += a.shape[ax]
+    return out
+
+
+def stack(xp, arrays, axis=0):
+    """xp.stack, capture-safe as concatenate."""
+    if not active or len(arrays) <= 8 or xp is np:
+        return xp.stack(arrays, axis=axis)
+    ax = axis % (arrays[0].ndim + 1)
+    return concatenate(xp, [xp.expand_dims(a, ax) for a in arrays], axis=ax)

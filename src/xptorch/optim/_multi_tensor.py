@@ -20,6 +20,7 @@ from .._ops import _common as C
 from .._ops.inplace import bump
 from ..backend import use_device
 from ..backend.blas import MIN_SIZE
+from ..backend import capture_blas as _cb
 
 
 class _FlatGroup:
@@ -93,12 +94,12 @@ class _FlatGroup:
 
     def gather_grads(self):
         """The gradients, one after another, in self.grad."""
-        self.xp.concatenate([p._grad._data.reshape(-1) for p in self.params], out=self.grad)
+        _cb.concatenate(self.xp, [p._grad._data.reshape(-1) for p in self.params], out=self.grad)
         return self.grad
 
     def gather_params(self, out):
         """The parameter values, laid out as gather_grads, in out (tmp or tmp2)."""
-        self.xp.concatenate([d.reshape(-1) for d in self.datas], out=out)
+        _cb.concatenate(self.xp, [d.reshape(-1) for d in self.datas], out=out)
         return out
 
     def scatter_params(self, flat):

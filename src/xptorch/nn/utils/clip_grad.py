@@ -3,6 +3,7 @@ import math
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
+from ...backend import capture_blas as _cb
 
 
 def _grads(parameters):
@@ -50,9 +51,9 @@ def _clip_on_device(grads, max_norm, norm_type, error_if_nonfinite):
             raise RuntimeError(
                 f"Expected all tensors to be on the same device, but found at least two devices, {first.device} and {g.device}!")
     if norm_type == math.inf:
-        total = xp.stack([xp.abs(g._data).max().astype("float64") for g in grads]).max()
+        total = _cb.stack(xp, [xp.abs(g._data).max().astype("float64") for g in grads]).max()
     else:
-        total = xp.stack([(xp.abs(g._data.astype("float64")) ** norm_type).sum() for g in grads]).sum()
+        total = _cb.stack(xp, [(xp.abs(g._data.astype("float64")) ** norm_type).sum() for g in grads]).sum()
         total = total ** (1.0 / norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
