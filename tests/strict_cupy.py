@@ -598,14 +598,6 @@ class ndarray:
 
     # --- methods
     @_kernel
-    def astype(self, dtype, order="K", casting=None, subok=None, copy=True):
-        r = self._a.astype(dtype, order=order, copy=copy)
-        if r is self._a:
-            return self  # copy=False with nothing to do returns the array itself
-        _here(self)
-        return _wrap(r)
-
-    @_kernel
     def copy(self, order="C"):
         # CuPy's copy works across devices (a peer copy): the copy is on the current device.
         return _wrap(self._a.copy(order=order))
@@ -639,7 +631,21 @@ class ndarray:
 
     @_kernel
     def sort(self, axis=-1, kind=None):
-        _here(self).sort(axis=axis)
+        a = _here(self)
+        if a.ndim == 1 and a.dtype.type in _RADIX_FLOATS:
+            a[...] = a[_radix_argsort(a)]
+        else:
+            a.sort(axis=axis)
+
+    @_kernel
+    def argsort(self, axis=-1, kind=None):
+        return _wrap(_thrust_argsort(_here(self), axis))
+
+    @_kernel
+    def astype(self, dtype, order="K", casting=None, subok=None, copy=True):
+        if np.dtype(dtype) == self._a.dtype and not copy:
+            return self  # copy=False with nothing to do returns the array itself
+        return _wrap(_device_cast(_here(self), dtype, order))
 
     @_kernel
     def dot(self, b, out=None):
@@ -695,7 +701,7 @@ def _method(name):
     return m
 
 
-for _name in ("all", "any", "argmax", "argmin", "argpartition", "argsort", "clip", "conj", "conjugate",
+for _name in ("all", "any", "argmax", "argmin", "argpartition", "clip", "conj", "conjugate",
               "cumprod", "cumsum", "diagonal", "flatten", "max", "mean", "min", "partition", "prod", "ravel",
               "repeat", "round", "searchsorted", "squeeze", "std", "sum", "swapaxes", "trace", "transpose", "var"):
     setattr(ndarray, _name, _method(_name))
@@ -789,6 +795,8 @@ class ufunc:
         idx = _index(indices, a.shape, "set")
         if b is None:
             self._u.at(_here(a), idx)
+        elif self.name in ("maximum", "minimum") and a.dtype.kind == "f":
+            _float_extreme_at(self.name, _here(a), idx, _operand(b))
         else:
             self._u.at(_here(a), idx, _operand(b))
 
@@ -902,7 +910,12 @@ def stack(tup, axis=0, out=None, *, dtype=None, casting="same_kind"):
 
 
 def broadcast_to(array, shape):
-    """A view repeating memory, writable as CuPy's are (NumPy's are read-only)."""
+    """A view repeating memory, writable as CuPy's are (NumPy's are read-only). Only a device array is taken, as
+    CuPy's Cython signature does (a scalar or NumPy array raises TypeError)."""
+    if type(array) is not ndarray:
+        t = type(array)
+        name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+        raise TypeError(f"Argument 'array' has incorrect type (expected cupy._core.core._ndarray_base, got {name})")
     a = _arg_any(array)
     r = np.broadcast_to(a, shape)
     return _derived(np.lib.stride_tricks.as_strided(a, r.shape, r.strides), (array,))
@@ -1003,6 +1016,19 @@ for _n in ("empty", "zeros", "ones", "eye", "identity", "arange", "linspace", "l
 
 
 @_kernel
+def arange(start, stop=None, step=1, dtype=None):
+    """CuPy's arange (cupy/_creation/ranges.py) fills typ(start) + i * typ(step) in the dtype, unlike NumPy
+    (first = typ(start), delta = typ(start + step) - first): for an integer dtype and a fractional start or step
+    the values differ, so the stand-in refuses that call."""
+    if dtype is not None and np.dtype(dtype).kind in "iub":
+        for v in (start, step):
+            if isinstance(v, (float, np.floating)) and not float(v).is_integer():
+                raise ValueError(f"the strict CuPy stand-in refuses arange with a fractional start or step ({v}) and "
+                                 f"the integer dtype {np.dtype(dtype)}: CuPy casts them to the dtype first")
+    return _wrap(np.arange(start, stop, step, dtype=dtype))
+
+
+@_kernel
 def full(shape, fill_value, dtype=None, order="C"):
     if type(fill_value) is ndarray:
         a = np.empty(shape, dtype if dtype is not None else fill_value.dtype, order=order)
@@ -1027,7 +1053,7 @@ def asarray(a, dtype=None, order=None, copy=None, *, blocking=False):
     if type(a) is ndarray:
         if (dtype is None or np.dtype(dtype) == a.dtype) and not copy:
             return a  # as CuPy: the same array, even when it lives on another device
-        return _wrap(_here(a).astype(a.dtype if dtype is None else dtype))
+        return _wrap(_device_cast(_here(a), a.dtype if dtype is None else dtype))
     if isinstance(a, (list, tuple)) and builtins.any(type(v) is ndarray for v in a):
         return stack([asarray(v, dtype) for v in a])
     _upload()
@@ -1081,6 +1107,158 @@ def copy(a, order="K"):
 
 def isscalar(element):
     return np.isscalar(element)
+
+
+# ------------------------------------------------------------------- CuPy's numerics where they differ
+# Each differs from NumPy on a real GPU (cupy 14); the source each follows is named.
+
+_RADIX_FLOATS = (np.float32, np.float64)
+
+
+def _radix_argsort(a):
+    """Stable order of a 1-D float32/float64 array as Thrust sorts it with thrust::less (cupy/cuda/cupy_thrust.cu:
+    "it can use radix sort, which happens to sort NaNs to the back"): by the bits, -0.0 equal to +0.0, so a NaN
+    with the sign bit set comes before -inf and only positive NaNs come last."""
+    ut = np.uint32 if a.dtype.itemsize == 4 else np.uint64
+    top = ut(1) << ut(a.dtype.itemsize * 8 - 1)
+    u = np.where(a == 0, a.dtype.type(0), a).view(ut)
+    return np.argsort(np.where(u & top, ~u, u | top), kind="stable")
+
+
+def _thrust_argsort(a, axis=-1):
+    """CuPy's argsort: Thrust's stable sort; a 1-D float array by its bits, anything else with NaNs last."""
+    if a.ndim == 1 and a.dtype.type in _RADIX_FLOATS:
+        return _radix_argsort(a)
+    return np.argsort(a, axis=axis, kind="stable")
+
+
+@_kernel
+def argsort(a, axis=-1, kind=None):
+    if type(a) is not ndarray:
+        raise _unsupported(a)
+    x = _here(a)
+    if axis is None:
+        x, axis = x.ravel(), -1
+    return _wrap(_thrust_argsort(np.atleast_1d(x), axis))
+
+
+@_kernel
+def sort(a, axis=-1, kind=None):
+    if type(a) is not ndarray:
+        raise _unsupported(a)
+    r = a.copy() if axis is not None else a.ravel().copy()
+    r.sort(axis=-1 if axis is None else axis)
+    return r
+
+
+def _device_cast(a, dtype, order="K"):
+    """a.astype(dtype) as a GPU converts: a float goes straight to an integer type, saturating (NaN to 0, out of
+    range to the type's bounds: PTX cvt.rzi), where x86 (NumPy) wraps through a 32- or 64-bit integer."""
+    dt = np.dtype(dtype)
+    if a.dtype.kind != "f" or dt.kind not in "iu":
+        return a.astype(dt, order=order)
+    info = np.iinfo(dt)
+    x = np.nan_to_num(np.trunc(a.astype(np.float64)), nan=0.0, posinf=np.inf, neginf=-np.inf)
+    r = np.asarray(np.clip(x, float(info.min), float(info.max))).astype(dt, order=order)
+    r[np.asarray(x >= float(info.max))] = info.max  # float(2**63 - 1) rounds up past int64's range
+    return r
+
+
+def _float_extreme_at(name, a, idx, v):
+    """CuPy's maximum.at / minimum.at of floats: atomicMax / atomicMin (cupy/_core/include/cupy/atomics.cuh) store
+    fmaxf(val, old) / fminf(val, old) by compare-and-swap, so NaNs are ignored and a float64 position is rounded
+    through float32 each time it is written."""
+    f = np.fmax if name == "maximum" else np.fmin
+    if a.dtype == np.float32:
+        f.at(a, idx, v)
+        return
+    touched = np.zeros(a.shape, dtype=bool)
+    touched[idx] = True
+    a32 = a.astype(np.float32)
+    f.at(a32, idx, np.asarray(v, dtype=np.float64).astype(np.float32))
+    a[touched] = a32[touched]
+
+
+def _ftz32(x):
+    """CuPy compiles its kernels with -ftz=true (cupy/cuda/compiler.py): a float32 subnormal input reads as 0."""
+    if x.dtype == np.float32:
+        return np.where(np.abs(x) < np.finfo(np.float32).tiny, np.copysign(np.float32(0), x), x)
+    return x
+
+
+class _KernelUfunc(ufunc):
+    """A ufunc computed by CuPy's own kernel code rather than NumPy's: fn(*host_operands) gives the results."""
+
+    def __init__(self, np_ufunc, fn):
+        super().__init__(np_ufunc)
+        self._fn = fn
+
+    @_kernel
+    def __call__(self, *args, **kwargs):
+        given = kwargs.get("out")
+        kwargs = self._outs(kwargs)
+        out = kwargs.pop("out", None)
+        if kwargs:
+            raise TypeError(f"the strict CuPy stand-in's {self.name} takes no {sorted(kwargs)}")
+        r = _quiet(self._fn, *[_operand(a) for a in args])
+        if out is None:
+            return _out(r)
+        outs = out if type(out) is tuple else (out,)
+        rs = r if type(r) is tuple else (r,)
+        for o, v in zip(outs, rs):
+            o[...] = v
+        return given
+
+
+def _floor_divide_kernel(x, y):
+    """cupy/_core/include/cupy/carray.cuh: _floor_divide(float x, float y) is floor(x / y) (NumPy's comes from
+    fmod: -inf // 0.5 is NaN there, -inf here)."""
+    r = np.floor_divide(x, y)
+    if np.asarray(r).dtype.kind == "f":
+        r = np.floor(np.true_divide(x, y)).astype(np.asarray(r).dtype)
+    return r
+
+
+def _remainder_kernel(x, y):
+    """cupy/_core/_routines_math.pyx: a float remainder is in0 - _floor_divide(in0, in1) * in1."""
+    r = np.remainder(x, y)
+    if np.asarray(r).dtype.kind == "f":
+        dt = np.asarray(r).dtype
+        r = (x - np.floor(np.true_divide(x, y)) * y).astype(dt)
+    return r
+
+
+def _frexp_kernel(x):
+    """cupy/_math/floating.py: frexp(in0, &nptr) with float32 subnormals flushed to 0 (mantissa 0, exponent 0)."""
+    return np.frexp(_ftz32(np.asarray(x)))
+
+
+def _sinc_kernel(x):
+    """cupy/_math/special.py: out0 = abs(in0) > 1e-9 ? sinpi(in0) / (M_PI * in0) : 1, so NaN gives 1 and the
+    integers an exact 0 (NumPy: NaN, and sin(pi x) / (pi x) rounded in the dtype)."""
+    x = np.asarray(x)
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    w = x.astype(np.float64)
+    r = np.remainder(w, 2.0)
+    s = np.where(r == np.round(r), 0.0, np.sin(np.pi * r))  # sinpi: exact 0 at the integers
+    return np.where(np.abs(w) > 1e-9, s / (np.pi * w), 1.0).astype(dt)
+
+
+for _n, _fn in (("floor_divide", _floor_divide_kernel), ("remainder", _remainder_kernel), ("frexp", _frexp_kernel)):
+    _UFUNCS[_n] = _KernelUfunc(getattr(np, _n), _fn)
+    globals()[_n] = _UFUNCS[_n]
+_UFUNCS["mod"] = mod = _UFUNCS["remainder"]
+
+
+class _SincUfunc(_KernelUfunc):
+    def __init__(self):
+        self._u = None
+        self.__name__ = self.name = "sinc"
+        self.nin, self.nout, self.nargs = 1, 1, 2
+        self._fn = _sinc_kernel
+
+
+sinc = _SincUfunc()
 
 
 # dtypes and constants: CuPy re-exports NumPy's

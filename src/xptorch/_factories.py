@@ -346,13 +346,27 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
                 arr = _float_range(xp, float(start), float(step), n, dt.np)
             elif dt.is_floating_point:
                 arr = (xp.arange(n, dtype=np.float64) * step + start).astype(dt.np)
-            else:
+            elif all(isinstance(v, numbers.Integral) for v in (start, end, step)):
                 arr = xp.arange(start, end, step, dtype=dt.np)
+            else:
+                arr = _int_range(xp, start, end, step, n, dt)
     except ValueError:  # NumPy: a count past what an index can hold
         raise RuntimeError(f"Storage size calculation overflowed with sizes=[{n}]") from None
     except MemoryError:
         raise allocation_error((n,), dt.np) from None
     return _finish(arr, dev, requires_grad)
+
+
+def _int_range(xp, start, end, step, n, dt):
+    """PyTorch's integer arange from a float start, end or step: start and step truncated to integers, then
+    start + i * step wrapped to the dtype; int64 counts its length from the truncated bounds, the other dtypes
+    from the float ones (n). NumPy's and CuPy's arange each compute these values differently."""
+    first, delta = int(start), int(step)
+    if dt.np == np.int64:
+        sgn = (delta > 0) - (delta < 0)
+        num = int(end) - first + delta - sgn
+        n = max(abs(num) // abs(delta) * (1 if (num < 0) == (delta < 0) else -1), 0)
+    return (xp.arange(n, dtype=np.int64) * delta + first).astype(dt.np)
 
 
 _SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's split of a double into two 26-bit halves

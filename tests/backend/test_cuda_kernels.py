@@ -106,7 +106,7 @@ def test_relu_layouts(cp, layout):
     if layout == "fortran":
         assert y.flags.f_contiguous
     if layout == "broadcast_grad":
-        g, dg = np.broadcast_to(np.float32(-1.5), x.shape), cp.broadcast_to(cp.float32(-1.5), x.shape)
+        g, dg = np.broadcast_to(np.float32(-1.5), x.shape), cp.broadcast_to(cp.asarray(np.float32(-1.5)), x.shape)
     else:
         g = special(np.float32, x.size, seed=3).reshape(x.shape)
         dg = cp.asarray(g)

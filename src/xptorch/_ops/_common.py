@@ -362,18 +362,75 @@ def no_kernel(t, kernel, ints=False):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{t.dtype._legacy[:-6]}'")
 
 
-_DEVICE_AT = frozenset(("add", "subtract", "maximum", "minimum"))  # the ufuncs CuPy's .at runs (atomics)
+# Integer targets a float reaches through a 32-bit (int32) or a 64-bit (uint32) conversion on x86, where PyTorch's
+# CPU kernels and NumPy run: a NaN or a value out of that range becomes the "integer indefinite" (the type's
+# minimum), then the low bits are kept (-1.5 -> 255 as uint8). A GPU converts straight to the target and
+# saturates (-1.5 -> 0 as uint8).
+_VIA_INT32 = frozenset(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.uint8, np.uint16))
+_VIA_INT64 = frozenset((np.dtype(np.uint32),))
+
+
+def astype(arr, np_dtype):
+    """arr.astype(np_dtype), with a float converted to an integer as on the CPU on either backend."""
+    if isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
+        return arr.astype(np_dtype)
+    dt = np.dtype(np_dtype)
+    if dt in _VIA_INT32:
+        lo, hi, bits = -2.0 ** 31, 2.0 ** 31, np.int32
+    elif dt in _VIA_INT64:
+        lo, hi, bits = -2.0 ** 63, 2.0 ** 63, np.int64
+    else:
+        return arr.astype(dt)
+    xp = get_xp(arr)
+    if arr.dtype.itemsize < 4:
+        arr = arr.astype(np.float32)  # exact, and wide enough to hold the bounds
+    ok = (arr >= lo) & (arr < hi)  # False for NaN
+    wide = xp.where(ok, arr, 0).astype(bits)
+    return xp.where(ok, wide, np.iinfo(bits).min).astype(dt)
+
+
+_DEVICE_AT = frozenset(("add", "subtract"))  # the ufuncs whose CuPy .at (atomics) gives NumPy's values
+
+
+def _extreme_at(xp, name, a, idx, vals):
+    """np.maximum.at / np.minimum.at on a device, exact and NaN-propagating as NumPy's. CuPy's maximum.at and
+    minimum.at run fmaxf / fminf: NaN-ignoring, and float64 rounded through float32. Here the values are
+    ordered within each position (two stable sorts) and each position's extreme is written once."""
+    n = idx.size
+    vals = xp.broadcast_to(xp.asarray(vals, dtype=a.dtype), idx.shape).reshape(-1)
+    idx = idx.reshape(-1)
+    is_float = a.dtype.kind == "f"
+    # The extreme is the last of its position's run: the largest value, NaN past every number; a minimum
+    # of floats is the largest negated value (NaN still last); of integers, the first of the ascending run.
+    last = name == "maximum" or is_float
+    key = -vals if name == "minimum" and is_float else vals
+    if is_float:
+        key = xp.where(key != key, key.dtype.type(np.nan), key)  # one positive NaN: a radix sort puts it last
+    by_value = xp.argsort(key)
+    order = by_value[xp.argsort(idx[by_value])]
+    pos, v = idx[order], vals[order]
+    ends = pos[1:] != pos[:-1]
+    one = xp.ones(1, dtype=bool)
+    chosen = xp.concatenate([ends, one]) if last else xp.concatenate([one, ends])
+    buf = xp.empty(a.size + 1, dtype=a.dtype)  # the last slot takes the writes of the values not chosen
+    buf[:-1] = a
+    target = xp.where(chosen, pos, a.size)
+    buf[target] = getattr(xp, name)(buf[target], v)
+    a[...] = buf[:-1]
 
 
 def ufunc_at(name, a, idx, vals):
-    """np.<name>.at(a, idx, vals) on a 1-D a with 1-D idx, on either backend. CuPy's .at covers only add, subtract,
-    maximum and minimum (and no bool); the rest runs in rounds over positions named once each, taken in index
-    order, so repeated positions combine in the same order as NumPy's."""
+    """np.<name>.at(a, idx, vals) on a 1-D a with 1-D idx, on either backend. On a device, add and subtract use
+    CuPy's .at (not for bool), maximum and minimum a sort (_extreme_at); the rest runs in rounds over positions
+    named once each, taken in index order, so repeated positions combine in the same order as NumPy's."""
     xp = get_xp(a)
     if xp is np or (name in _DEVICE_AT and a.dtype.kind != "b"):
         getattr(xp, name).at(a, idx, vals)
         return
     n = idx.size
+    if n and name in ("maximum", "minimum") and a.dtype.kind != "b":
+        _extreme_at(xp, name, a, idx, vals)
+        return
     if n == 0:
         return
     vals = xp.broadcast_to(xp.asarray(vals, dtype=a.dtype), idx.shape)

@@ -177,8 +177,18 @@ def _sinc_d(m, x):
     return m.where(x == 0, m.zero(x), (m.cos(px) * px - m.sin(px)) / (px * x))
 
 
+def _sinc_values(xp, x):
+    """sin(pi x) / (pi x) in x's dtype, 1 at 0: NumPy's formula, which PyTorch's values match. CuPy's sinc differs
+    (1 at NaN, an exact 0 at the integers), so on a device the formula runs as NumPy writes it."""
+    if xp is np:
+        return np.sinc(x)
+    px = x * x.dtype.type(math.pi)
+    y = xp.where(px != 0, px, np.finfo(x.dtype).eps)
+    return xp.sin(y) / y
+
+
 def sinc(a):
-    return _unary(a, lambda xp, x: xp.sinc(x), _sinc_d, "SincBackward0")
+    return _unary(a, _sinc_values, _sinc_d, "SincBackward0")
 
 
 def deg2rad(a):

@@ -187,10 +187,17 @@ def _bag_max(xp, rows, bag, nbags, counts, dim, dev):
         return rows.new_zeros((nbags, dim))
     r = rows._data
     best = xp.full((nbags, dim), -np.inf, dtype=r.dtype)
-    xp.maximum.at(best, bag, r)
+    if xp is np:
+        np.maximum.at(best, bag, r)
+    else:  # CuPy's maximum.at rounds float64 through float32: the exact one over flat positions
+        flat = (bag[:, None] * dim + xp.arange(dim, dtype=np.int64)).reshape(-1)
+        C.ufunc_at("maximum", best.reshape(-1), flat, r.reshape(-1))
     at = xp.where(r == best[bag], xp.arange(k, dtype=np.int64)[:, None], k)
     first = xp.full((nbags, dim), k, dtype=np.int64)
-    xp.minimum.at(first, bag, at)
+    if xp is np:
+        np.minimum.at(first, bag, at)
+    else:
+        C.ufunc_at("minimum", first.reshape(-1), flat, at.reshape(-1))
     filled = first < k
     out = rows.gather(0, wrap(xp.where(filled, first, 0), dev))
     return out * wrap(filled.astype(r.dtype), dev)

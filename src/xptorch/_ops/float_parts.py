@@ -16,7 +16,13 @@ def frexp(a):
     if ad.dtype.kind != "f":
         raise RuntimeError("xptorch.frexp() only supports floating-point dtypes")
     xp = get_xp(ad)
-    m, e = xp.frexp(ad)
+    if ad.dtype == np.float32 and not isinstance(ad, np.ndarray):
+        # CuPy builds its kernels flushing float32 subnormals to zero, frexp's input too: split the exact
+        # float64 copy, whose mantissa is exact in float32.
+        m, e = xp.frexp(ad.astype(np.float64))
+        m = m.astype(np.float32)
+    else:
+        m, e = xp.frexp(ad)
     e = e.astype(np.int32, copy=False)
     if a._rg and _grad_state.enabled:
         with np.errstate(over="ignore"):

@@ -269,6 +269,47 @@ def div(a, b, rounding_mode=None):
     return wrap(out, a._device)
 
 
+def _float_divmod(xp, x, y):
+    """(x // y, x % y) of floats by NumPy's and PyTorch's rule (from fmod: exact quotients, NaN from an infinite
+    x, -1 for 1 // -inf), or None where NumPy's own ufuncs run or the operands are integers. CuPy's ufuncs
+    compute floor(x / y) and x - floor(x / y) * y, which differ."""
+    if xp is np:
+        return None
+    dt = np.result_type(x.dtype, y.dtype if hasattr(y, "dtype") else y)
+    if dt.kind != "f":
+        return None
+    work = np.float32 if dt.itemsize < 4 else dt  # NumPy computes float16 in float32
+    x = x.astype(work, copy=False)
+    scalar = not isinstance(y, type(x))
+    y = work.type(y) if scalar else y.astype(work, copy=False)
+    mod = xp.fmod(x, y)
+    div = (x - mod) / y
+    fix = (mod != 0) & ((mod < 0) != (bool(y < 0) if scalar else y < 0))
+    div = xp.where(fix, div - 1, div)
+    mod = xp.where(fix, mod + y, xp.where(mod != 0, mod, xp.copysign(xp.zeros_like(mod), y)))
+    low = xp.floor(div)
+    snapped = xp.where(div - low > 0.5, low + 1, low)
+    q = xp.where(div != 0, snapped, xp.copysign(xp.zeros_like(div), x / y))
+    if not scalar:
+        zero = y == 0
+        q = xp.where(zero, x / y, q)
+        mod = xp.where(zero, work.type(np.nan), mod)
+    elif y == 0:
+        q, mod = x / y, xp.full_like(mod, np.nan)
+    return q.astype(dt, copy=False), mod.astype(dt, copy=False)
+
+
+def floor_divide_arrays(xp, x, y):
+    """x // y with NumPy's values on either backend."""
+    r = quiet(_float_divmod, xp, x, y)
+    return quiet(xp.floor_divide, x, y) if r is None else r[0]
+
+
+def _remainder_arrays(xp, x, y):
+    r = quiet(_float_divmod, xp, x, y)
+    return quiet(xp.remainder, x, y) if r is None else r[1]
+
+
 def _div_rounded(a, b, mode, name="DivBackward2"):
     if mode not in ("floor", "trunc"):
         raise RuntimeError(
@@ -281,7 +322,7 @@ def _div_rounded(a, b, mode, name="DivBackward2"):
         raise RuntimeError("ZeroDivisionError")
     try:
         if mode == "floor":
-            out = quiet(xp.floor_divide, ad, bd)
+            out = floor_divide_arrays(xp, ad, bd)
         elif integral:  # exact for integers past 2**53, where x / y in floating point is not
             if ad.dtype.kind == "b":  # bool // int: NumPy has no sign() of bools
                 ad = ad.astype(np.int64)
@@ -383,14 +424,14 @@ def remainder(a, b):
         if not (bd != 0 if type(bd) is int else bool((bd != 0).all())):
             raise RuntimeError("ZeroDivisionError")
     try:
-        out = quiet(xp.remainder, ad, bd)
+        out = _remainder_arrays(xp, ad, bd)
     except ValueError:
         broadcast_error(ad.shape, np.shape(bd))
     if _wants_grad(a, b):
         edges = _binary_edges(a, b)
         node = RemainderBackward(edges)
         node.sa, node.sb = ad.shape, np.shape(bd)
-        node.q = quiet(xp.floor_divide, ad, bd) if edges[1] is not None else None
+        node.q = floor_divide_arrays(xp, ad, bd) if edges[1] is not None else None
         node._name = "RemainderBackward0" if edges[1] is None and not isinstance(b, C.Tensor) else "RemainderBackward1"
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)

@@ -6,6 +6,7 @@ import numpy as np
 from . import _common as C
 from ._common import get_xp, wrap
 from .reduce import norm_dim
+from .sorting import sort_key as _sort_key
 
 
 def nonzero(a, as_tuple=False):
@@ -75,7 +76,7 @@ def unique(a, sorted=True, return_inverse=False, return_counts=False, dim=None):
     xp = get_xp(ad)
     if dim is None:
         flat = ad.reshape(-1)
-        order = xp.argsort(flat, kind="stable") if xp is np else xp.argsort(flat)
+        order = xp.argsort(flat, kind="stable") if xp is np else xp.argsort(_sort_key(flat))
         s = flat[order]
         if s.size:
             change = xp.concatenate([xp.ones(1, dtype=bool), s[1:] != s[:-1]])

@@ -970,7 +970,7 @@ def to_copy(a, np_dtype, dev, copy=False):
         arr = transfer(arr, a._device, dev)
     if arr.dtype != np_dtype:
         with use_device(dev):
-            arr = arr.astype(np_dtype)
+            arr = C.astype(arr, np_dtype)
     elif copy and arr is ad:
         arr = arr.copy()
     if a._rg and _grad_state.enabled and np.dtype(np_dtype).kind == "f":

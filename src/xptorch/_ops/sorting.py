@@ -50,6 +50,14 @@ class KthvalueBackward0(SortBackward0):
     __slots__ = ()
 
 
+def sort_key(ad):
+    """ad as a sort key whose NaNs all sort last. CuPy sorts a 1-D float array by its bits (a radix sort), so a
+    NaN with the sign bit set would come first: on a device every NaN becomes the one positive NaN."""
+    if isinstance(ad, np.ndarray) or ad.dtype.kind != "f":
+        return ad
+    return get_xp(ad).where(ad != ad, ad.dtype.type(np.nan), ad)
+
+
 def _fast_order(ad, d):
     """Ascending stable order; the unstable (SIMD) sort is taken when no two keys compare equal."""
     xp = get_xp(ad)
@@ -62,7 +70,7 @@ def _fast_order(ad, d):
         if not (lo == hi).any() and not np.isnan(v[head + (slice(n - 1, n),)]).any():
             return idx, v
         # ties or NaNs: fall through to the stable sort
-    idx = xp.argsort(ad, axis=d, kind="stable")
+    idx = xp.argsort(sort_key(ad), axis=d, kind="stable")
     return idx, xp.take_along_axis(ad, idx, axis=d)
 
 
