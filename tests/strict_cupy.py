@@ -26,6 +26,14 @@ Its arrays hold NumPy arrays but behave as CuPy's do where a plain NumPy simulat
 - ``cuda.nccl`` is NCCL for a world of one process: ids as CuPy 14 gives and takes them (128 bytes), or as
   CuPy 13 and older do after ``set_nccl_id_form("tuple")`` (a tuple of signed chars), each form refused where
   the other is expected; collectives copy between the buffers' addresses.
+- CuPy's numerics where its kernels differ from NumPy's (as seen on an H200 with CuPy 14.2;
+  tests/backend/test_strict_cupy_numerics.py compares them with CuPy's on a GPU): a 1-D float32/float64
+  sort or argsort orders by the bits (a NaN with the sign bit set first); float-to-integer ``astype``
+  saturates through a 32-bit integer; float
+  ``floor_divide`` is floor(x / y) and ``remainder`` x - floor(x / y) * y; ``sinc`` is 1 at NaN and 0 at the
+  integers; float32 ``frexp`` flushes subnormals; ``maximum.at``/``minimum.at`` of floats ignore NaNs and round
+  float64 through float32; ``broadcast_to`` takes device arrays only; ``arange`` with an integer dtype and a
+  fractional start or step is refused (CuPy casts them to the dtype, unlike NumPy).
 - ``cuda.nvrtc`` and ``cuda.function`` run xptorch's kernels/*.cu launches on the host: each launch is
   checked against the kernel's C parameter list (pointer dtypes, contiguity, 16-byte alignment of the
   vector kernels, exact NumPy scalar types for ``int``/``long long``/``float``/``double``/``u64``).
@@ -1152,16 +1160,19 @@ def sort(a, axis=-1, kind=None):
 
 
 def _device_cast(a, dtype, order="K"):
-    """a.astype(dtype) as a GPU converts: a float goes straight to an integer type, saturating (NaN to 0, out of
-    range to the type's bounds: PTX cvt.rzi), where x86 (NumPy) wraps through a 32- or 64-bit integer."""
+    """a.astype(dtype) as a GPU converts (seen on an H200 with CuPy 14): a float goes to a 32-bit integer (signed
+    for a signed target, unsigned for an unsigned one) saturating, NaN to 0 (PTX cvt.rzi.sat), and then keeps
+    the target's low bits: -1.5 -> 0 and 300.2 -> 44 as uint8, 3e9 -> -1 as int8; a 64-bit target saturates
+    to its own range. x86 (NumPy) goes through a signed integer instead: -1.5 -> 255 as uint8."""
     dt = np.dtype(dtype)
     if a.dtype.kind != "f" or dt.kind not in "iu":
         return a.astype(dt, order=order)
-    info = np.iinfo(dt)
+    wide = dt if dt.itemsize == 8 else np.dtype(np.int32 if dt.kind == "i" else np.uint32)
+    info = np.iinfo(wide)
     x = np.nan_to_num(np.trunc(a.astype(np.float64)), nan=0.0, posinf=np.inf, neginf=-np.inf)
-    r = np.asarray(np.clip(x, float(info.min), float(info.max))).astype(dt, order=order)
+    r = np.asarray(np.clip(x, float(info.min), float(info.max))).astype(wide)
     r[np.asarray(x >= float(info.max))] = info.max  # float(2**63 - 1) rounds up past int64's range
-    return r
+    return r.astype(dt, order=order)
 
 
 def _float_extreme_at(name, a, idx, v):
@@ -1220,11 +1231,14 @@ def _floor_divide_kernel(x, y):
 
 
 def _remainder_kernel(x, y):
-    """cupy/_core/_routines_math.pyx: a float remainder is in0 - _floor_divide(in0, in1) * in1."""
+    """cupy/_core/_routines_math.pyx: a float remainder is in0 - _floor_divide(in0, in1) * in1, which the compiler
+    contracts to one fused multiply-add (0.7f rem 0.1f is -2.2e-8, not 0); wider arithmetic stands in for it."""
     r = np.remainder(x, y)
     if np.asarray(r).dtype.kind == "f":
         dt = np.asarray(r).dtype
-        r = (x - np.floor(np.true_divide(x, y)) * y).astype(dt)
+        wide = np.longdouble if dt == np.float64 else np.float64
+        q = np.floor(np.true_divide(x, y))
+        r = (np.asarray(x, wide) - np.asarray(q, wide) * np.asarray(y, wide)).astype(dt)
     return r
 
 

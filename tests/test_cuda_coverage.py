@@ -20,6 +20,8 @@ CPU_ONLY_MODULES = {
     "backend/test_allocator.py": "glibc's malloc thresholds: host memory only",
     "backend/test_kernel_build.py": "compiles the CUDA sources with NVRTC; no device involved",
     "backend/test_kernel_packaging.py": "checks the packaged CUDA sources; no device involved",
+    "backend/test_strict_cupy_numerics.py": "the stand-in's arrays against CuPy's on a real GPU (marked cuda); no "
+                                            "xptorch device involved",
     "distributed/test_collectives.py": "the mpi backend moves host arrays; NCCL's tests are in test_startup.py",
     "distributed/test_ddp.py": "DDP on the mpi backend (host arrays); NCCL needs several GPUs",
     "distributed/test_ddp_vs_torch.py": "compared with torch's gloo DDP, which is CPU-only",
