@@ -301,12 +301,12 @@ def _float_divmod(xp, x, y):
 
 def floor_divide_arrays(xp, x, y):
     """x // y with NumPy's values on either backend."""
-    r = quiet(_float_divmod, xp, x, y)
+    r = None if xp is np else quiet(_float_divmod, xp, x, y)
     return quiet(xp.floor_divide, x, y) if r is None else r[0]
 
 
 def _remainder_arrays(xp, x, y):
-    r = quiet(_float_divmod, xp, x, y)
+    r = None if xp is np else quiet(_float_divmod, xp, x, y)
     return quiet(xp.remainder, x, y) if r is None else r[1]
 
 
