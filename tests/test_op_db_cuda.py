@@ -8,7 +8,8 @@ from op_harness import backward_both, compare_grads, compare_outputs, materialis
 from test_op_db import _run, cases
 
 # Factories make CPU tensors from no tensor input, and these convert to the host by definition.
-HOST_ONLY = {"cpu", "numpy", "array", "dlpack", "tensor", "zeros", "ones", "full", "eye", "arange", "linspace",
+HOST_ONLY = {"cpu", "numpy", "array", "dlpack", "tensor", "zeros", "ones", "full", "eye", "arange", "arange_int_step",
+             "linspace",
              "rand", "randn", "randint", "randperm",
              # the entry multiplies by a CPU ones(); torch refuses that mix on CUDA as xptorch does
              "__rmatmul__"}
