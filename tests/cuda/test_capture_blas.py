@@ -46,9 +46,6 @@ def _layouts(rng, dtype):
     }
 
 
-LAYOUTS = list(_layouts(np.random.default_rng(0), np.float32))
-
-
 def _captured(cp, fn):
     g = xptorch.cuda.CUDAGraph()
     with xptorch.cuda.graph(g):
@@ -57,42 +54,50 @@ def _captured(cp, fn):
     return out
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_product_in_capture_matches_numpy(cp, layout, dtype):
-    a, b = _layouts(np.random.default_rng(1), dtype)[layout]
+def _device_operands(cp, layout, a, b):
+    """a and b on the device as the same kind of views (transposes) as the host operands."""
     da, db = cp.asarray(np.ascontiguousarray(a)), cp.asarray(np.ascontiguousarray(b))
-    # The same views of device memory as the host operands (transposes, slices, strides).
-    if layout == "a_transposed" or layout == "both_transposed":
+    if layout in ("a_transposed", "both_transposed"):
         da = cp.asarray(np.ascontiguousarray(a.T)).T
-    if layout == "b_transposed" or layout == "both_transposed":
+    if layout in ("b_transposed", "both_transposed"):
         db = cp.asarray(np.ascontiguousarray(b.T)).T
     if layout == "batched_transposed":
         da = cp.asarray(np.ascontiguousarray(a.transpose(0, 2, 1))).transpose(0, 2, 1)
         db = cp.asarray(np.ascontiguousarray(b.transpose(0, 2, 1))).transpose(0, 2, 1)
-    out = _captured(cp, lambda: capture_blas.matmul(da, db))
-    want = (a.astype(np.float64) @ b.astype(np.float64))
-    got = cp.asnumpy(out)
-    assert got.shape == want.shape and got.dtype == dtype
+    return da, db
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_products_in_capture_match_numpy(cp, dtype):
+    """Every layout's product captured in one graph (a capture costs a walk over every live object)."""
+    cases = _layouts(np.random.default_rng(1), dtype)
+    dev = {name: _device_operands(cp, name, a, b) for name, (a, b) in cases.items()}
+    outs = _captured(cp, lambda: {name: capture_blas.matmul(da, db) for name, (da, db) in dev.items()})
     tol = {np.float16: 2e-2, np.float32: 1e-5, np.float64: 1e-12}[dtype]
-    np.testing.assert_allclose(got.astype(np.float64), want, rtol=tol, atol=tol * 10)
+    for name, (a, b) in cases.items():
+        want = a.astype(np.float64) @ b.astype(np.float64)
+        got = cp.asnumpy(outs[name])
+        assert got.shape == want.shape and got.dtype == dtype, name
+        np.testing.assert_allclose(got.astype(np.float64), want, rtol=tol, atol=tol * 10, err_msg=name)
 
 
-@pytest.mark.parametrize("layout", ["row_slices", "column_slices", "strided", "both_transposed"])
-def test_strided_views_of_one_buffer(cp, layout):
+def test_strided_views_of_one_buffer(cp):
     """Operands that are views into a larger device buffer: the leading dimension must be the buffer's."""
     rng = np.random.default_rng(2)
     host = rng.standard_normal((12, 14)).astype(np.float32)
     dev = cp.asarray(host)
-    pick = {"row_slices": np.s_[2:7, 3:10], "column_slices": np.s_[:, 4:11], "strided": np.s_[::2, 1::2],
-            "both_transposed": np.s_[1:8, 2:9]}[layout]
-    a_h, a_d = host[pick], dev[pick]
-    if layout == "both_transposed":
-        a_h, a_d = a_h.T, a_d.T
-    b_h = rng.standard_normal((a_h.shape[1], 3)).astype(np.float32)
-    b_d = cp.asarray(b_h)
-    out = _captured(cp, lambda: capture_blas.matmul(a_d, b_d))
-    np.testing.assert_allclose(cp.asnumpy(out), a_h.astype(np.float64) @ b_h, rtol=1e-5, atol=1e-5)
+    cases = {}
+    for layout, pick in {"row_slices": np.s_[2:7, 3:10], "column_slices": np.s_[:, 4:11],
+                         "strided": np.s_[::2, 1::2], "both_transposed": np.s_[1:8, 2:9]}.items():
+        a_h, a_d = host[pick], dev[pick]
+        if layout == "both_transposed":
+            a_h, a_d = a_h.T, a_d.T
+        b_h = rng.standard_normal((a_h.shape[1], 3)).astype(np.float32)
+        cases[layout] = (a_h, a_d, b_h, cp.asarray(b_h))
+    outs = _captured(cp, lambda: {k: capture_blas.matmul(a_d, b_d) for k, (_, a_d, _, b_d) in cases.items()})
+    for k, (a_h, _, b_h, _) in cases.items():
+        np.testing.assert_allclose(cp.asnumpy(outs[k]), a_h.astype(np.float64) @ b_h, rtol=1e-5, atol=1e-5,
+                                   err_msg=k)
 
 
 def test_integer_products_stay_with_cupy(cp):
