@@ -245,3 +245,31 @@ def test_recurrent_and_attention_steps_captured_match_eager(cp, kind):
         g.replay()
     for pe, pg in zip(eager[0].parameters(), graphed[0].parameters()):
         np.testing.assert_allclose(pe.detach().cpu().numpy(), pg.detach().cpu().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_other_threads_products_stay_out_of_the_capture(strict_cuda, monkeypatch):
+    """Only the capturing thread's products are redirected; another thread's go to CuPy as usual."""
+    import threading
+
+    cp = strict_cuda
+    calls = []
+    real = cp.cublas_gemm
+    monkeypatch.setattr(cp, "cublas_gemm", lambda *a: calls.append(threading.get_ident()) or real(*a))
+    a = cp.asarray(np.arange(6, dtype=np.float32).reshape(2, 3))
+    b = cp.asarray(np.ones((3, 2), np.float32))
+    seen = {}
+
+    def other():
+        seen["out"] = cp.asnumpy(capture_blas.matmul(a, b))
+
+    g = xptorch.cuda.CUDAGraph()
+    with xptorch.cuda.graph(g):
+        mine = capture_blas.matmul(a, b)
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    g.replay()
+    assert calls == [threading.get_ident()]
+    np.testing.assert_array_equal(seen["out"], [[3, 3], [12, 12]])
+    np.testing.assert_array_equal(cp.asnumpy(mine), [[3, 3], [12, 12]])
+    assert capture_blas.active == 0 and not capture_blas._threads

@@ -16,6 +16,7 @@ import threading
 import numpy as np
 
 active = 0  # captures in progress in this process
+_threads = {}  # thread id -> captures it has in progress: other threads' products stay with CuPy
 
 _OP_N, _OP_T = 0, 1
 _CUDA_R_16F, _CUDA_R_32F, _CUBLAS_COMPUTE_32F, _GEMM_DEFAULT = 2, 0, 68, -1
@@ -83,9 +84,11 @@ def begin(cp, stream):
     global active
     from . import _simulated
 
+    me = threading.get_ident()
     if _simulated is not None:  # a CPU stand-in for CuPy: its own emulation of cuBLAS serves the products
         with _lock:
             active += 1
+            _threads[me] = _threads.get(me, 0) + 1
         return
     with _lock:
         lib = _library(cp)
@@ -103,12 +106,23 @@ def begin(cp, stream):
             entry = _handles[dev] = [h, workspace]
         _check(lib.cublasSetStream_v2(entry[0], ctypes.c_void_p(stream.ptr)), "cublasSetStream")
         active += 1
+        _threads[me] = _threads.get(me, 0) + 1
 
 
 def end():
     global active
+    me = threading.get_ident()
     with _lock:
-        active = max(active - 1, 0)
+        if _threads.get(me):
+            _threads[me] -= 1
+            if not _threads[me]:
+                del _threads[me]
+            active = max(active - 1, 0)
+
+
+def _mine():
+    """Whether the calling thread is capturing (the products of other threads are not in its graph)."""
+    return threading.get_ident() in _threads
 
 
 def _operand(cp, x, rows, cols):
@@ -168,7 +182,7 @@ _DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 def matmul(a, b, out=None):
     """a @ b with NumPy's matmul rules (1-D operands, broadcast batch dimensions); cuBLAS during capture."""
-    if type(a) is np.ndarray or a.dtype != b.dtype or a.dtype not in _DTYPES or not active:
+    if type(a) is np.ndarray or a.dtype != b.dtype or a.dtype not in _DTYPES or not active or not _mine():
         if out is None:
             return a @ b
         from . import get_array_module
@@ -213,7 +227,8 @@ def gemm_into(a, b, c):
     from . import cupy_module
 
     cp = cupy_module()
-    if c.dtype not in _DTYPES or a.dtype != c.dtype or b.dtype != c.dtype or not c.flags.c_contiguous:
+    if c.dtype not in _DTYPES or a.dtype != c.dtype or b.dtype != c.dtype or not c.flags.c_contiguous or \
+            not _mine():
         cp.matmul(a, b, out=c)
         return
     with c.device:
@@ -223,7 +238,7 @@ def gemm_into(a, b, c):
 def concatenate(xp, arrays, axis=0, out=None):
     """xp.concatenate; while a graph captures, one copy per array: CuPy joins more than 8 small arrays with
     one kernel whose table of pointers it uploads from the host, and capture forbids that upload."""
-    if not active or len(arrays) <= 8 or xp is np:
+    if not active or len(arrays) <= 8 or xp is np or not _mine():
         return xp.concatenate(arrays, axis=axis) if out is None else xp.concatenate(arrays, axis=axis, out=out)
     first = arrays[0]
     ax = axis % first.ndim
@@ -242,7 +257,7 @@ def concatenate(xp, arrays, axis=0, out=None):
 
 def stack(xp, arrays, axis=0):
     """xp.stack, capture-safe as concatenate."""
-    if not active or len(arrays) <= 8 or xp is np:
+    if not active or len(arrays) <= 8 or xp is np or not _mine():
         return xp.stack(arrays, axis=axis)
     ax = axis % (arrays[0].ndim + 1)
     return concatenate(xp, [xp.expand_dims(a, ax) for a in arrays], axis=ax)
