@@ -30,8 +30,9 @@ def _abort_mpi():
 
 
 def main(argv):
-    if "PMI_RANK" in os.environ and "XPTORCH_LOCAL_FROM_PMI" in os.environ:
-        local = int(os.environ["PMI_RANK"])
+    pmi = next((k for k in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK") if k in os.environ), None)
+    if pmi is not None and "XPTORCH_LOCAL_FROM_PMI" in os.environ:  # MPICH, Open MPI, other PMIx launchers
+        local = int(os.environ[pmi])
         os.environ["LOCAL_RANK"] = str(local)
         os.environ["RANK"] = str(int(os.environ.get("GROUP_RANK", "0")) * int(os.environ["LOCAL_WORLD_SIZE"]) + local)
     rank = os.environ.get("RANK", "?")

@@ -41,6 +41,33 @@ def find_mpiexec():
     return here if os.path.exists(here) else shutil.which("mpiexec")
 
 
+def mpi_flavour(mpiexec):
+    """'mpich', 'openmpi' or 'unknown', from `mpiexec --version` (their launchers take different options)."""
+    try:
+        r = subprocess.run([mpiexec, "--version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    text = (r.stdout + r.stderr).lower()
+    if "open mpi" in text or "openrte" in text or "open-mpi" in text or "prrte" in text:
+        return "openmpi"
+    if "hydra" in text or "mpich" in text:
+        return "mpich"
+    return "unknown"
+
+
+def mpiexec_command(mpiexec, n, boot, flavour=None):
+    """The mpiexec command line starting n ranks of boot, for this MPI's launcher."""
+    flavour = flavour or mpi_flavour(mpiexec)
+    cmd = [mpiexec]
+    if flavour == "mpich":
+        # The launcher, not mpiexec, ends the job on a failure: it first sees which rank died.
+        cmd.append("-disable-auto-cleanup")
+    elif flavour == "openmpi" and hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Open MPI refuses to start as root (containers often are) unless told.
+        cmd.append("--allow-run-as-root")
+    return cmd + ["-n", str(n)] + list(boot)
+
+
 def _common_env(args, run_dir):
     world = args.nproc_per_node * args.nnodes
     env = dict(os.environ)
@@ -72,8 +99,7 @@ def launch(args):
         boot = [sys.executable, "-m", "xptorch.distributed._bootstrap"] + _target(args)
         if mpiexec is not None:
             env["XPTORCH_LOCAL_FROM_PMI"] = "1"
-            # The launcher, not mpiexec, ends the job on a failure: it first sees which rank died.
-            cmd = [mpiexec, "-disable-auto-cleanup", "-n", str(args.nproc_per_node)] + boot
+            cmd = mpiexec_command(mpiexec, args.nproc_per_node, boot)
             procs = {None: subprocess.Popen(cmd, env=env, start_new_session=True)}
         else:
             procs = {}
