@@ -222,7 +222,7 @@ def binary(name, fn, names, *, inplace=None, inplace_names=(), dtypes=FLOAT, sam
 
 add(
     binary("add", lambda lib, a, b: lib.add(a, b), ("add", "Tensor.add"),
-           inplace=lambda lib, a, b: a.add_(b), inplace_names=("Tensor.add_",), dtypes=FLOAT + ("int64",), xfail={'test_values': "bug: NumPy's RuntimeWarning for inf + -inf reaches the user", 'test_grads': "bug: NumPy's RuntimeWarning for inf + -inf reaches the user", 'test_inplace': "bug: NumPy's RuntimeWarning for inf + -inf reaches the user"}),
+           inplace=lambda lib, a, b: a.add_(b), inplace_names=("Tensor.add_",), dtypes=FLOAT + ("int64",), xfail={'test_values': "bug: NumPy's RuntimeWarning for inf + -inf escapes where pytest turns warnings into errors (scripts: silent, tests/test_fp_warnings.py)", 'test_grads': "bug: NumPy's RuntimeWarning for inf + -inf escapes where pytest turns warnings into errors (scripts: silent, tests/test_fp_warnings.py)", 'test_inplace': "bug: NumPy's RuntimeWarning for inf + -inf escapes where pytest turns warnings into errors (scripts: silent, tests/test_fp_warnings.py)"}),
     Op("add_alpha", lambda lib, a, b, k=2: a.add(b, alpha=k), [S(T(2, 3), T(3)), S(T(2, 3, dtype="int64"), T(3, dtype="int64"))],
        (), inplace=lambda lib, a, b, k=2: a.add_(b, alpha=k),
        errors=[S(T(3, dtype="int64"), T(3, dtype="int64"), 2.5)]),

@@ -1,5 +1,13 @@
 """xptorch: PyTorch's Tensor, autograd and nn on NumPy (CPU) and CuPy (CUDA)."""
 from ._version import __version__
+import warnings as _warnings
+
+# PyTorch computes inf and NaN silently. NumPy's floating-point warnings raised inside xptorch's own
+# arithmetic ("invalid value encountered in add" for inf + -inf, ...) are dropped; the rest of the
+# process keeps NumPy's behaviour. Put in front, so that `python -W error` does not turn them into errors;
+# filters installed later (pytest's per-test ones) still come first.
+_warnings.filterwarnings("ignore", message=r"(invalid value|overflow|divide by zero|underflow) encountered in",
+                         category=RuntimeWarning, module=r"xptorch\.")
 from . import _dtype
 from ._dtype import (
     bool,
