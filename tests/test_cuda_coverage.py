@@ -26,6 +26,7 @@ CPU_ONLY_MODULES = {
     "distributed/test_ddp.py": "DDP on the mpi backend (host arrays); NCCL needs several GPUs",
     "distributed/test_ddp_vs_torch.py": "compared with torch's gloo DDP, which is CPU-only",
     "distributed/test_run.py": "the launcher's processes and exit codes; no tensors",
+    "distributed/test_run_mpi_flavours.py": "the launcher's mpiexec options and rank variables; no tensors",
     "monitor/test_monitor_export.py": "files written from host copies of the records",
     "nn/test_conv_rows.py": "the CPU's row-im2col convolution path; CUDA takes another path (test_conv.py runs there)",
     "nn/test_embedding_checks_unoptimised.py": "argument checks under python -O; no tensor math",
@@ -37,6 +38,7 @@ CPU_ONLY_MODULES = {
     "test_fuzz_programs.py": "random programs compared with torch on the CPU; " + _OP_TABLE,
     "test_gpu_check.py": "checks the GPU script's text and options",
     "test_help_and_type.py": "docstrings, signatures and type names",
+    "test_fp_warnings.py": "NumPy's host warnings filter in a subprocess; CuPy raises no floating-point warnings",
     "test_hostile_api.py": ("error types compared with torch's CPU errors; on CUDA some are device-side checks "
                             "reported later (test_cuda_rules.py)"),
     "test_op_db_hostile.py": "error types compared with torch's CPU errors (see test_hostile_api.py)",
