@@ -136,34 +136,42 @@ def test_stand_in_gemm_refuses_a_leading_dimension_past_the_buffer(strict_cuda):
         cp.cublas_gemm(0, 0, 3, 3, 4, a, 2, a, 3, c, 3)
 
 
+def _replays_match_eager(make, loss, rtol, atol, warmup=3):
+    """Two copies of a model: one trained eagerly, one by replaying a captured step; same parameters after.
+    The warm-up steps come first, as torch asks: optimizer state exists in its final (flattened) storage."""
+
+    def step(net, opt):
+        opt.zero_grad(set_to_none=False)
+        loss(net).backward()
+        opt.step()
+
+    eager, graphed = make(), make()
+    for _ in range(warmup):
+        for pair in (eager, graphed):
+            step(*pair)
+    g = xptorch.cuda.CUDAGraph()
+    with xptorch.cuda.graph(g):
+        step(*graphed)
+    for _ in range(3):
+        step(*eager)
+        g.replay()
+    for pe, pg in zip(eager[0].parameters(), graphed[0].parameters()):
+        np.testing.assert_allclose(pe.detach().cpu().numpy(), pg.detach().cpu().numpy(), rtol=rtol, atol=atol)
+
+
 def test_linear_layers_train_in_a_captured_step_on_every_device(cp):
     """A whole step (forward, backward through the linear layers' products, SGD) captured and replayed."""
     from xptorch import nn
 
-    xptorch.manual_seed(0)
-    nets = []
-    for _ in range(2):
+    def make():
         xptorch.manual_seed(0)
         net = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3)).to("cuda")
-        nets.append((net, xptorch.optim.SGD(net.parameters(), lr=0.1)))
+        return net, xptorch.optim.SGD(net.parameters(), lr=0.1)
+
     x = xptorch.randn(4, 6, device="cuda")
     w = xptorch.randn(3, 3, device="cuda")
-
-    def step(net, opt):
-        opt.zero_grad(set_to_none=False)
-        (net(x) @ w).square().mean().backward()  # matmul of two activations/tensors too
-        opt.step()
-
-    for net, opt in nets:
-        step(net, opt)
-    g = xptorch.cuda.CUDAGraph()
-    with xptorch.cuda.graph(g):
-        step(*nets[1])
-    for _ in range(3):
-        step(*nets[0])
-        g.replay()
-    for pe, pg in zip(nets[0][0].parameters(), nets[1][0].parameters()):
-        np.testing.assert_allclose(pe.detach().cpu().numpy(), pg.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
+    # a matmul of two activations/tensors too
+    _replays_match_eager(make, lambda net: (net(x) @ w).square().mean(), 1e-5, 1e-6, warmup=1)
 
 
 def test_conv_net_step_captured_matches_eager(cp):
@@ -178,24 +186,7 @@ def test_conv_net_step_captured_matches_eager(cp):
 
     x = xptorch.randn(3, 2, 6, 6, device="cuda")
     y = xptorch.randn(3, 2, device="cuda")
-
-    def step(net, opt):
-        opt.zero_grad(set_to_none=False)
-        nn.functional.mse_loss(net(x), y).backward()
-        opt.step()
-
-    eager, graphed = make(), make()
-    for _ in range(3):  # warm-up, as torch asks: optimizer state in its final (flattened) storage
-        for pair in (eager, graphed):
-            step(*pair)
-    g = xptorch.cuda.CUDAGraph()
-    with xptorch.cuda.graph(g):
-        step(*graphed)
-    for _ in range(3):
-        step(*eager)
-        g.replay()
-    for pe, pg in zip(eager[0].parameters(), graphed[0].parameters()):
-        np.testing.assert_allclose(pe.detach().cpu().numpy(), pg.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
+    _replays_match_eager(make, lambda net: nn.functional.mse_loss(net(x), y), 1e-5, 1e-6)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "attention"])
@@ -227,24 +218,7 @@ def test_recurrent_and_attention_steps_captured_match_eager(cp, kind):
 
     x = xptorch.randn(3, 4, 6, device="cuda")
     y = xptorch.randn(3, 2, device="cuda")
-
-    def step(net, opt):
-        opt.zero_grad(set_to_none=False)
-        nn.functional.mse_loss(net(x), y).backward()
-        opt.step()
-
-    eager, graphed = make(), make()
-    for _ in range(3):
-        for pair in (eager, graphed):
-            step(*pair)
-    g = xptorch.cuda.CUDAGraph()
-    with xptorch.cuda.graph(g):
-        step(*graphed)
-    for _ in range(3):
-        step(*eager)
-        g.replay()
-    for pe, pg in zip(eager[0].parameters(), graphed[0].parameters()):
-        np.testing.assert_allclose(pe.detach().cpu().numpy(), pg.detach().cpu().numpy(), rtol=1e-4, atol=1e-5)
+    _replays_match_eager(make, lambda net: nn.functional.mse_loss(net(x), y), 1e-4, 1e-5)
 
 
 def test_other_threads_products_stay_out_of_the_capture(strict_cuda, monkeypatch):

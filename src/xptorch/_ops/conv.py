@@ -26,13 +26,6 @@ from ._common import tensor_args
 __all__ = ["conv1d", "conv2d", "conv3d"]
 
 
-def _xmm(xp, a, b, out=None):
-    """xp.matmul; cuBLAS through capture_blas while a CUDA graph captures (CuPy refuses cuBLAS there)."""
-    if _cb.active:
-        return _cb.matmul(a, b, out=out)
-    return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
-
-
 def _type_name(t):
     kind = "cuda." if t._device.type == "cuda" else ""
     from .._dtype import from_numpy_dtype
@@ -475,7 +468,7 @@ def _weight_grad(xp, xpd, g4, kernel, stride, dilation, out, groups, ck):
     for sl in _chunks(xp, n, groups * ck * L * g4.itemsize):
         cols = columns(None, kernel, stride, dilation, out, groups, role="conv.cols", win=(win, sl))
         # (ck, L) @ (L, oc): BLAS runs this orientation about twice as fast as (oc, L) @ (L, ck).
-        part = _xmm(xp, cols, g4[sl].swapaxes(2, 3)).sum(axis=0)
+        part = _cb.product(cols, g4[sl].swapaxes(2, 3)).sum(axis=0)
         gw = part if gw is None else gw.__iadd__(part)
     return gw
 
@@ -506,7 +499,7 @@ def _input_grad_gather(xp, g, wmat, xshape, pads, kernel, dilation, groups, full
     win = windows(gpd, kernel, (1,) * nd, dilation, size)
     for sl in _chunks(xp, n, oc * int(math.prod(kernel)) * Lx * g.itemsize):
         cols = columns(None, kernel, (1,) * nd, dilation, size, groups, role="conv.cols", win=(win, sl))
-        _xmm(xp, wt, cols, out=gx[sl])
+        _cb.product(wt, cols, out=gx[sl])
     return gx.reshape(xshape), None
 
 
@@ -606,7 +599,7 @@ def _input_grad_scatter(xp, g, wmat, xshape, pads, kernel, stride, dilation, out
     # scatter below adds runs of out[-1] * N contiguous elements instead of out[-1].
     nd = len(out)
     gt = xp.ascontiguousarray(g.reshape(n, oc, L).transpose(2, 1, 0)).reshape(L, groups, oc // groups, n)
-    gcols = _xmm(xp, wmat.swapaxes(1, 2), gt).reshape(tuple(out) + (xshape[1],) + tuple(kernel) + (n,))
+    gcols = _cb.product(wmat.swapaxes(1, 2), gt).reshape(tuple(out) + (xshape[1],) + tuple(kernel) + (n,))
     order = (nd,) + tuple(range(nd + 1, 2 * nd + 1)) + tuple(range(nd)) + (2 * nd + 1,)
     padded = (xshape[1],) + tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], pads)) + (n,)
     gx = scatter_windows(gcols.transpose(order), padded, kernel, stride, dilation, out, lead=1)
@@ -764,7 +757,7 @@ def _conv_arrays(x, w, b, stride, pads, dilation, groups):
         win = windows(xpd, kernel, stride, dilation, out)
         for sl in _chunks(xp, n, groups * ck * L * xd.itemsize):
             cols = columns(None, kernel, stride, dilation, out, groups, role="conv.cols", win=(win, sl))
-            _xmm(xp, wmat, cols, out=y[sl])
+            _cb.product(wmat, cols, out=y[sl])
     y = y.reshape((n, oc) + out)
     if b is not None and not (rows and rows_b):
         y += b._data.reshape((1, oc) + (1,) * len(out))
@@ -821,7 +814,7 @@ class ReflectionPadBackward(Node):
         lead = g.ndim - len(self.maps)
         for i, m in enumerate(self.maps):
             ax = lead + i
-            g = xp.moveaxis(_xmm(xp, xp.moveaxis(g, ax, -1), xp.asarray(m, dtype=g.dtype)), -1, ax)
+            g = xp.moveaxis(_cb.product(xp.moveaxis(g, ax, -1), xp.asarray(m, dtype=g.dtype)), -1, ax)
         return (g,)
 
     def backward_graph(self, g):
@@ -835,7 +828,7 @@ class ReflectionPadBackward(Node):
         lead = x.ndim - len(self.maps)
         for i, m in enumerate(self.maps):
             ax = lead + i
-            x = xp.moveaxis(_xmm(xp, xp.moveaxis(x, ax, -1), xp.asarray(m, dtype=x.dtype).T), -1, ax)
+            x = xp.moveaxis(_cb.product(xp.moveaxis(x, ax, -1), xp.asarray(m, dtype=x.dtype).T), -1, ax)
         return x
 
 

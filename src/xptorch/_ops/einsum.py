@@ -113,7 +113,7 @@ def _dtype_name(dt):
     return from_numpy_dtype(dt)._legacy[: -len("Tensor")]
 
 
-def _pair(xp, a, sa, b, sb, keep):
+def _pair(a, sa, b, sb, keep):
     """Contract two operands with unique letters into the letters of sa+sb that are in keep."""
     # A letter shared by both but of size 1 in one: sum it out of the other first (broadcast product).
     for c in [c for c in sa if c in sb]:
@@ -146,7 +146,7 @@ def _pair(xp, a, sa, b, sb, keep):
     L, Cn, R = int(np.prod(lsz)), int(np.prod(csz)), int(np.prod(rsz))
     A = A.reshape(A.shape[:nb] + (L, Cn))
     B = B.reshape(B.shape[:nb] + (Cn, R))
-    out = xp.matmul(A, B) if not _cb.active else _cb.matmul(A, B)
+    out = _cb.product(A, B)
     out = out.reshape(out.shape[:nb] + tuple(lsz) + tuple(rsz))
     return out, "".join(batch + left + right)
 
@@ -166,7 +166,7 @@ def contract(xp, arrays, subs, out):
     for k in range(1, len(ops)):
         b, sb = ops[k]
         keep = set(out).union(*(ops[j][1] for j in range(k + 1, len(ops))))
-        cur, cs = _pair(xp, cur, cs, b, sb, keep)
+        cur, cs = _pair(cur, cs, b, sb, keep)
     if cs != out:
         cur = cur.transpose([cs.index(c) for c in out])
     return cur

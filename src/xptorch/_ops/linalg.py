@@ -17,10 +17,6 @@ def _dot(a, b):
     return a.dot(b) if not _cb.active else _cb.matmul(a, b)
 
 
-def _mat(a, b):
-    return a @ b if not _cb.active else _cb.matmul(a, b)
-
-
 def _shape_str(s):
     return "x".join(str(d) for d in s)
 
@@ -96,8 +92,8 @@ class BmmBackward0(Node):
 
     def backward(self, g):
         xp = C.get_xp(g)
-        ga = _mat(g, xp.swapaxes(self.b, -1, -2)) if self.next[0] is not None else None
-        gb = _mat(xp.swapaxes(self.a, -1, -2), g) if self.next[1] is not None else None
+        ga = _cb.product(g, xp.swapaxes(self.b, -1, -2)) if self.next[0] is not None else None
+        gb = _cb.product(xp.swapaxes(self.a, -1, -2), g) if self.next[1] is not None else None
         return (ga, gb)
 
     def backward_graph(self, g):
@@ -122,7 +118,7 @@ def bmm(a, b):
             f"Expected size for first two dimensions of batch2 tensor to be: [{ad.shape[0]}, {ad.shape[2]}] "
             f"but got: [{bd.shape[0]}, {bd.shape[1]}]."
         )
-    out = _mat(ad, bd)
+    out = _cb.product(ad, bd)
     if (a._rg or b._rg) and _grad_state.enabled:
         node = BmmBackward0((edge(a), edge(b)))
         _save(node, a, ad, b, bd)
@@ -155,9 +151,9 @@ class MatmulBackward(Node):
             g2 = g
         ga = gb = None
         if self.next[0] is not None:
-            ga = C.unbroadcast(_mat(g2, xp.swapaxes(b.reshape(sb2), -1, -2)), sa2).reshape(sa)
+            ga = C.unbroadcast(_cb.product(g2, xp.swapaxes(b.reshape(sb2), -1, -2)), sa2).reshape(sa)
         if self.next[1] is not None:
-            gb = C.unbroadcast(_mat(xp.swapaxes(a.reshape(sa2), -1, -2), g2), sb2).reshape(sb)
+            gb = C.unbroadcast(_cb.product(xp.swapaxes(a.reshape(sa2), -1, -2), g2), sb2).reshape(sb)
         return (ga, gb)
 
     def backward_graph(self, g):
@@ -271,7 +267,7 @@ def matmul(a, b):
     if ad.dtype.kind == "b":
         C.no_kernel(a, "dot" if ad.ndim == 1 and bd.ndim == 1 else "bmm" if ad.ndim > 2 and bd.ndim > 2 else
                     "addmv_impl_cpu" if bd.ndim == 1 else "addmm_impl_cpu_")
-    out = _mat(ad, bd)
+    out = _cb.product(ad, bd)
     if (a._rg or b._rg) and _grad_state.enabled:
         node = MatmulBackward((edge(a), edge(b)))
         _save(node, a, ad, b, bd)

@@ -9,19 +9,9 @@ as one flat array; the caller takes views of it, so autograd sees a single node 
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Node
 from ..backend import capture_blas as _cb
-from ..backend import get_array_module
 from ._common import edge, get_xp, save_check, wrap, wrap_grad
 
 # sigmoid(x) = 0.5 * tanh(0.5 x) + 0.5: one tanh covers every gate, and nothing overflows.
-
-
-def _m(a, b, out=None):
-    """a @ b of arrays (into out when given); cuBLAS through capture_blas while a CUDA graph captures."""
-    if _cb.active:
-        return _cb.matmul(a, b, out=out)
-    if out is None:
-        return a @ b
-    return get_array_module(a).matmul(a, b, out=out)
 
 
 def _gate_scales(xp, dtype, H, kinds):
@@ -79,7 +69,7 @@ class RnnLayerBackward0(Node):
                 dh = gout[t] + dh_next
                 if w_hr is not None:
                     dhs[t] = dh
-                    dh = _m(dh, w_hr)
+                    dh = _cb.product(dh, w_hr)
                 a = acts[t]
                 i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
                 tc = tcs[t]
@@ -93,7 +83,7 @@ class RnnLayerBackward0(Node):
                 xp.multiply(dc * cp, f * (1 - f), out=d[:, H:2 * H])
                 xp.multiply(dc * i, 1 - g * g, out=d[:, 2 * H:3 * H])
                 dc_next = dc * f
-                dh_next = _m(d, w_hh)
+                dh_next = _cb.product(d, w_hh)
             dgi = gh_w = dG
             dc0 = dc_next
         elif mode == "GRU":
@@ -116,7 +106,7 @@ class RnnLayerBackward0(Node):
                 xp.multiply(dh * (hp - n), z * (1 - z), out=di[:, H:2 * H])
                 dhh[:, :2 * H] = di[:, :2 * H]
                 dh_next = dh * z
-                dh_next += _m(dhh, w_hh)
+                dh_next += _cb.product(dhh, w_hh)
             gh_w = dgh
             dc0 = None
         else:
@@ -129,25 +119,25 @@ class RnnLayerBackward0(Node):
                     xp.multiply(dh, h > 0, out=dgi[t])
                 else:
                     xp.multiply(dh, 1 - h * h, out=dgi[t])
-                dh_next = _m(dgi[t], w_hh)
+                dh_next = _cb.product(dgi[t], w_hh)
             gh_w = dgi
             dc0 = None
         nx, nh0, nc0, nwi, nwh, nbi, nbh, nwr = self.next
         dx = dwi = dwh = dbi = dbh = dwr = None
         flat_gi = dgi.reshape(T * B, -1)
         if nx is not None:
-            dx = _m(flat_gi, w_ih).reshape(T, B, I)
+            dx = _cb.product(flat_gi, w_ih).reshape(T, B, I)
         if nwi is not None:
-            dwi = _m(flat_gi.T, x.reshape(T * B, I))
+            dwi = _cb.product(flat_gi.T, x.reshape(T * B, I))
         if nwh is not None:
             prev = _prev_states(hs, self.h0, reverse).reshape(T * B, Hout)
-            dwh = _m(gh_w.reshape(T * B, -1).T, prev)
+            dwh = _cb.product(gh_w.reshape(T * B, -1).T, prev)
         if nbi is not None:
             dbi = flat_gi.sum(axis=0)
         if nbh is not None:
             dbh = gh_w.reshape(T * B, -1).sum(axis=0)
         if nwr is not None:
-            dwr = _m(dhs.reshape(T * B, Hout).T, self.hpre.reshape(T * B, -1))
+            dwr = _cb.product(dhs.reshape(T * B, Hout).T, self.hpre.reshape(T * B, -1))
         return (dx, dh_next if nh0 is not None else None, dc0 if nc0 is not None else None, dwi, dwh, dbi, dbh,
                 dwr)
 
@@ -201,7 +191,7 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr=None, reverse=False)
     T, B, I = xd.shape
     Hout = h0d.shape[1]
     dt = xd.dtype
-    gi = _m(xd.reshape(T * B, I), wi.T).reshape(T, B, -1)
+    gi = _cb.product(xd.reshape(T * B, I), wi.T).reshape(T, B, -1)
     if b_ih is not None:
         gi += b_ih._data
     bh = b_hh._data if b_hh is not None else None
@@ -226,7 +216,7 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr=None, reverse=False)
         c = c0._data
         for t in order:
             a = acts[t]
-            _m(h, whT, out=a)
+            _cb.product(h, whT, out=a)
             a += gi[t]
             a *= s
             xp.tanh(a, out=a)
@@ -238,7 +228,7 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr=None, reverse=False)
             xp.tanh(cn, out=tcs[t])
             if wr is not None:
                 xp.multiply(a[:, 3 * H:], tcs[t], out=hpre[t])
-                _m(hpre[t], wrT, out=hs[t])
+                _cb.product(hpre[t], wrT, out=hs[t])
             else:
                 xp.multiply(a[:, 3 * H:], tcs[t], out=hs[t])
             h, c = hs[t], cn
@@ -249,7 +239,7 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr=None, reverse=False)
         cs = xp.empty((T, B, H), dtype=dt)  # n
         tcs = xp.empty((T, B, H), dtype=dt)  # W_hn h + b_hn
         for t in order:
-            gh = _m(h, whT)
+            gh = _cb.product(h, whT)
             if bh is not None:
                 gh += bh
             rz = acts[t]
@@ -272,7 +262,7 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr=None, reverse=False)
         relu = mode == "RNN_RELU"
         for t in order:
             hn = hs[t]
-            _m(h, whT, out=hn)
+            _cb.product(h, whT, out=hn)
             hn += gi[t]
             if relu:
                 xp.maximum(hn, 0, out=hn)

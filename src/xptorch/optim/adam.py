@@ -179,64 +179,61 @@ class Adam(Optimizer):
                 bump(p)
         return loss
 
-
-def _capturable_step(self, group):
-    """capturable=True: the step count lives on the parameter's device and the bias corrections are computed
-    there, so the whole update is device work that a CUDA graph can capture and replay (no host values that
-    a replay would freeze). The same update as the default path; rounding differs in the last bits."""
-    lr = float(group["lr"])
-    beta1, beta2 = group["betas"]
-    eps = group["eps"]
-    wd = group["weight_decay"]
-    amsgrad = group["amsgrad"]
-    decoupled = group["decoupled_weight_decay"]
-    for p in group["params"]:
-        grad = p._grad
-        if grad is None:
-            continue
-        d = p._data
-        xp = C.get_xp(d)
-        dev = p._device
-        if dev.type != "cuda":
-            raise AssertionError("If capturable=True, params and state_steps must be on supported devices: ['cuda'].")
-        st = self.state[p]
-        if not st:
-            self._init_state(st, p, amsgrad)
-        step_t = st["step"]
-        if step_t._device is not dev:  # first step, or a loaded state dict: the count moves to the device
-            st["step"] = step_t = step_t.to(dev)
-        s = step_t._data
-        with use_device(dev):
-            xp.add(s, 1, out=s)
-            g = grad._data
-            if group["maximize"]:
-                g = xp.negative(g)
-            if wd != 0:
-                if decoupled:
-                    xp.multiply(d, 1 - lr * wd, out=d)
-                else:
-                    g = xp.add(g, xp.multiply(d, wd))
-            m = st["exp_avg"]._data
-            v = st["exp_avg_sq"]._data
-            xp.add(m, xp.multiply(xp.subtract(g, m), 1 - beta1), out=m)
-            xp.multiply(v, beta2, out=v)
-            xp.add(v, xp.multiply(xp.multiply(g, g), 1 - beta2), out=v)
+    def _step_capturable(self, group):
+        """capturable=True: the step count lives on the parameter's device and the bias corrections are computed
+        there, so the whole update is device work that a CUDA graph can capture and replay (no host values that
+        a replay would freeze). The same update as the default path; rounding differs in the last bits."""
+        lr = float(group["lr"])
+        beta1, beta2 = group["betas"]
+        eps = group["eps"]
+        wd = group["weight_decay"]
+        amsgrad = group["amsgrad"]
+        decoupled = group["decoupled_weight_decay"]
+        for p in group["params"]:
+            grad = p._grad
+            if grad is None:
+                continue
+            d = p._data
+            xp = C.get_xp(d)
+            dev = p._device
+            if dev.type != "cuda":
+                raise AssertionError(
+                    "If capturable=True, params and state_steps must be on supported devices: ['cuda'].")
+            st = self.state[p]
+            if not st:
+                self._init_state(st, p, amsgrad)
+            step_t = st["step"]
+            if step_t._device is not dev:  # first step, or a loaded state dict: the count moves to the device
+                st["step"] = step_t = step_t.to(dev)
+            s = step_t._data
+            with use_device(dev):
+                xp.add(s, 1, out=s)
+                g = grad._data
+                if group["maximize"]:
+                    g = xp.negative(g)
+                if wd != 0:
+                    if decoupled:
+                        xp.multiply(d, 1 - lr * wd, out=d)
+                    else:
+                        g = xp.add(g, xp.multiply(d, wd))
+                m = st["exp_avg"]._data
+                v = st["exp_avg_sq"]._data
+                xp.add(m, xp.multiply(xp.subtract(g, m), 1 - beta1), out=m)
+                xp.multiply(v, beta2, out=v)
+                xp.add(v, xp.multiply(xp.multiply(g, g), 1 - beta2), out=v)
+                if amsgrad:
+                    vmax = st["max_exp_avg_sq"]._data
+                    v = xp.maximum(vmax, v, out=vmax)
+                step_size = xp.divide(lr, xp.subtract(1, xp.power(beta1, s)))
+                bc2_sqrt = xp.sqrt(xp.subtract(1, xp.power(beta2, s)))
+                denom = xp.add(xp.divide(xp.sqrt(v), bc2_sqrt), eps)
+                xp.subtract(d, xp.multiply(xp.divide(m, denom), step_size).astype(d.dtype, copy=False), out=d)
+            bump(step_t)
+            bump(st["exp_avg"])
+            bump(st["exp_avg_sq"])
             if amsgrad:
-                vmax = st["max_exp_avg_sq"]._data
-                v = xp.maximum(vmax, v, out=vmax)
-            step_size = xp.divide(lr, xp.subtract(1, xp.power(beta1, s)))
-            bc2_sqrt = xp.sqrt(xp.subtract(1, xp.power(beta2, s)))
-            denom = xp.add(xp.divide(xp.sqrt(v), bc2_sqrt), eps)
-            xp.subtract(d, xp.multiply(xp.divide(m, denom), step_size).astype(d.dtype, copy=False), out=d)
-        bump(step_t)
-        bump(st["exp_avg"])
-        bump(st["exp_avg_sq"])
-        if amsgrad:
-            bump(st["max_exp_avg_sq"])
-        bump(p)
-
-
-Adam._step_capturable = _capturable_step
+                bump(st["max_exp_avg_sq"])
+            bump(p)
 
 
 def _step_flat(fg, lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled):
