@@ -305,9 +305,10 @@ def floor_divide_arrays(xp, x, y):
     return quiet(xp.floor_divide, x, y) if r is None else r[0]
 
 
-def _remainder_arrays(xp, x, y):
+def _divmod_arrays(xp, x, y):
+    """(x // y or None, x % y) with NumPy's values on either backend; the quotient comes free on CuPy."""
     r = None if xp is np else quiet(_float_divmod, xp, x, y)
-    return quiet(xp.remainder, x, y) if r is None else r[1]
+    return (None, quiet(xp.remainder, x, y)) if r is None else r
 
 
 def _div_rounded(a, b, mode, name="DivBackward2"):
@@ -424,14 +425,17 @@ def remainder(a, b):
         if not (bd != 0 if type(bd) is int else bool((bd != 0).all())):
             raise RuntimeError("ZeroDivisionError")
     try:
-        out = _remainder_arrays(xp, ad, bd)
+        q, out = _divmod_arrays(xp, ad, bd)
     except ValueError:
         broadcast_error(ad.shape, np.shape(bd))
     if _wants_grad(a, b):
         edges = _binary_edges(a, b)
         node = RemainderBackward(edges)
         node.sa, node.sb = ad.shape, np.shape(bd)
-        node.q = floor_divide_arrays(xp, ad, bd) if edges[1] is not None else None
+        if edges[1] is not None:
+            node.q = floor_divide_arrays(xp, ad, bd) if q is None else q
+        else:
+            node.q = None
         node._name = "RemainderBackward0" if edges[1] is None and not isinstance(b, C.Tensor) else "RemainderBackward1"
         return wrap_grad(out, a._device, node)
     return wrap(out, a._device)
