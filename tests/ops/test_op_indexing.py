@@ -240,6 +240,39 @@ def test_gather_large_blocks(device, dim, index_shape):
     check(device, [shape, dim, index], torch.gather, xptorch.gather)
 
 
+def test_gather_large_blocks_in_threads_and_many_shapes():
+    """The blockwise path's offsets and position buffer are kept per thread for the last few shapes:
+    threads gathering at once, and more shapes than are kept, each get their own positions."""
+    import threading
+
+    rng = np.random.default_rng(5)
+    cases = []
+    for shape, dim in [((300, 300, 2), 1), ((290, 300, 2), 0), ((300, 300, 2), -1), ((600, 300), 1),
+                       ((300, 600), 0), ((150, 300, 4), 2)]:
+        src = rng.standard_normal(shape).astype("float32")
+        index = rng.integers(0, shape[dim], size=shape)
+        cases.append((src, dim, index, np.take_along_axis(src, index, dim)))
+    errors = []
+
+    def work(order):
+        try:
+            for _ in range(3):
+                for k in order:
+                    src, dim, index, want = cases[k]
+                    got = xptorch.gather(xptorch.tensor(src), dim, xptorch.tensor(index)).numpy()
+                    np.testing.assert_array_equal(got, want)
+        except AssertionError as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(order,)) for order in ([0, 1, 2, 3, 4, 5], [5, 3, 1, 4, 2, 0])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
+
+
 @pytest.mark.parametrize("bad", [300, -1])
 def test_gather_large_blocks_bad_index_in_a_late_block(bad):
     rng = np.random.default_rng(4)
