@@ -2202,6 +2202,8 @@ class Tensor:
         return self.add_(t1 * t2 * value)
 
     def addcdiv_(self, t1, t2, value=1):
+        if isinstance(t1, Tensor) and isinstance(t2, Tensor):
+            _em.check_addcdiv_dtypes(t1, t2)
         return self.add_(t1 / t2 * value)
 
     def lerp_(self, end, weight):

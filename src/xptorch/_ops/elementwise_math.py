@@ -658,6 +658,14 @@ def addcmul(a, t1, t2, value=1):
 def addcdiv(a, t1, t2, value=1):
     _need(t1, "addcdiv", "tensor1", 2)
     _need(t2, "addcdiv", "tensor2", 3)
+    check_addcdiv_dtypes(t1, t2)
+    _broadcast_in_order(a, t1, t2)
+    q = _pw.div(t1, t2)
+    return _pw.add(a, q if value == 1 else _pw.mul(q, value))
+
+
+def check_addcdiv_dtypes(t1, t2):
+    """PyTorch refuses an integer quotient (it once truncated, and will divide exactly)."""
     if t1._data.dtype.kind in "iub" and t2._data.dtype.kind in "iub":
         raise RuntimeError(
             "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform "
@@ -665,9 +673,6 @@ def addcdiv(a, t1, t2, value=1):
             "(input + value * xptorch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
             "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter "
             "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
-    _broadcast_in_order(a, t1, t2)
-    q = _pw.div(t1, t2)
-    return _pw.add(a, q if value == 1 else _pw.mul(q, value))
 
 
 def lerp(a, end, weight):

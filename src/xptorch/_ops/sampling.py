@@ -138,6 +138,19 @@ def bernoulli(input, p=None, *, generator=None):
     return _graph(res, input._device, (input,), "BernoulliBackward0")
 
 
+def _check_rows(w, bad, total):
+    """PyTorch's CPU check for draws with replacement: row by row, each entry, then the row's sum."""
+    row_bad = bad.any(axis=1) | (total[:, 0] <= 0)
+    if not row_bad.any():
+        return
+    r = int(row_bad.argmax())
+    if bad[r].any():
+        entry = w[r, int(bad[r].argmax())]
+        what = "< 0" if not entry >= 0 else "= infinity or NaN"
+        raise RuntimeError(f"invalid multinomial distribution (encountering probability entry {what})")
+    raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Category indices drawn from each row of (unnormalised) non-negative weights."""
     xd = input._data
@@ -151,17 +164,20 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if not replacement and num_samples > n_cat:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     xp = get_xp(xd)
-    w = xd.reshape(-1, n_cat).astype(np.float64)
-    if w.size and not bool((xp.isfinite(w) & (w >= 0)).all()):
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    w = xd.reshape(xd.shape[0] if xd.ndim == 2 else 1, n_cat).astype(np.float64)
+    bad = ~(xp.isfinite(w) & (w >= 0))
     total = w.sum(axis=1, keepdims=True)
+    if replacement and num_samples > 1 and input._device.type == "cpu":
+        _check_rows(w, bad, total)
+    if w.size and bool(bad.any()):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if w.shape[0] and bool((total <= 0).any()):
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     rows = w.shape[0]
     if replacement:
         u = _uniform((rows, num_samples), np.float64, input._device, generator)
         cdf = w.cumsum(axis=1) / total
-        cdf[:, -1] = 1.0
+        cdf[:, n_cat - 1:] = 1.0  # a slice: shape (0, 0) has no last column
         # Offset each row by its number so one sorted search serves all rows.
         offs = xp.arange(rows, dtype=np.float64).reshape(-1, 1)
         pos = xp.searchsorted((cdf + offs).reshape(-1), (u + offs).reshape(-1), side="right")

@@ -7,7 +7,7 @@ they differ from PyTorch's for the same seed; unshuffled partitions are identica
 """
 import math
 
-from .dataloader import Sampler
+from .sampler import Sampler
 
 
 class DistributedSampler(Sampler):
