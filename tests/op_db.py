@@ -1933,3 +1933,45 @@ add(
     Op("cumprod_", lambda lib, x: x.cumprod(0), [S(T(2, 3))], (), inplace=lambda lib, x: x.cumprod_(0),
        inplace_names=("Tensor.cumprod_",)),
 )
+
+
+# ---- max unpooling: the indices come from the matching max pooling unless a sample gives them
+def _unpool(nd):
+    def fn(lib, x, k, idx=None, **kw):
+        F = lib.nn.functional
+        if idx is None:
+            pool = getattr(F, f"max_pool{nd}d")
+            x, idx = pool(x, k, kw.get("stride"), kw.get("padding", 0), return_indices=True)
+        return getattr(F, f"max_unpool{nd}d")(x, idx, k, **kw)
+    return fn
+
+
+_IDX = dict(dtype="int64", low=0, high=3, grad=False)
+
+
+def _perm(*shape):
+    """Distinct in-range indices per plane of the last two dims (writes to one place would race)."""
+    n = shape[-1] * shape[-2]
+    return T(*shape, dtype="int64", values=[(5 * i + 1) % n for i in range(n)] * (math.prod(shape) // n), grad=False)
+
+
+def _bad(*shape_and_values):
+    """Indices with one out-of-range entry (PyTorch reports one of several per its thread split)."""
+    *shape, values = shape_and_values
+    return T(*shape, dtype="int64", values=values, grad=False)
+add(
+    Op("F.max_unpool1d", _unpool(1), [S(IMG1, 2), S(IMG1, 3, stride=2, padding=1), S(T(1, 4), 2, T(1, 4, dtype="int64", values=[8, 0, 3, 5], grad=False), output_size=(9,)),
+                                      S(IMG1, 2, output_size=(2, 3, 7))],
+       ("F.max_unpool1d",), errors=[S(T(1, 1, 3), 2, _bad(1, 1, 3, [0, 9, 3])), S(IMG1, 2, output_size=(2, 3))]),
+    Op("F.max_unpool2d", _unpool(2), [S(IMG2, 2), S(IMG2, (3, 2), stride=(2, 1), padding=1, output_size=(6, 5)),
+                                      S(T(3, 2, 2), 2, _perm(3, 2, 2), output_size=(5, 5)), S(T(2, 3, 4, 4, view="t"), 2)],
+       ("F.max_unpool2d",),
+       errors=[S(T(1, 2, 2), 2, _bad(1, 2, 2, [0, 3, -3, 9])), S(T(2, 2), 2, _bad(2, 2, [0, 3, 16, 9])), S(T(1, 2, 2, 2), 2, T(1, 2, 2, 2, dtype="float32")),
+               S(T(1, 2, 2, 2), 2, T(1, 2, 2, 1, **_IDX)), S(T(2, 2), 2, T(2, 2, **_IDX)),
+               S(IMG2, 2, output_size=(7, 4)), S(IMG2, 2, output_size=(4,))]),
+    Op("F.max_unpool3d", _unpool(3), [S(IMG3, 2, output_size=(4, 4, 3)), S(IMG3, (2, 1, 2), stride=1), S(T(2, 2, 2, 2), 2, _perm(2, 2, 2, 2), padding=1)],
+       ("F.max_unpool3d",),
+       errors=[S(T(1, 1, 1, 2, 2), 2, _bad(1, 1, 1, 2, 2, [0, 3, 70, 9])),
+               S(T(1, 1, 2, 2, 2), 2, T(1, 1, 2, 2, 1, **_IDX)), S(T(2, 2, 2), 2, T(2, 2, 2, **_IDX)),
+               S(T(1, 1, 2, 2, 2), 2, T(1, 1, 2, 2, 2, **_IDX), stride=0)]),
+)

@@ -7,6 +7,7 @@ __all__ = [
     "AvgPool1d", "AvgPool2d", "AvgPool3d",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
 ]
 
 
@@ -144,3 +145,50 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
 
     def forward(self, input):
         return _amp.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+from ..._ops import unpool as _unpool  # noqa: E402
+
+
+def _ntuple(v, nd):
+    if isinstance(v, (list, tuple)):
+        return tuple(v) if len(v) != 1 else tuple(v) * nd
+    return (v,) * nd
+
+
+class _MaxUnpoolNd(Module):
+    _nd = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _ntuple(kernel_size, self._nd)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, self._nd)
+        self.padding = _ntuple(padding, self._nd)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool1d: values return to their indices, zeros elsewhere."""
+
+    _nd = 1
+
+    def forward(self, input, indices, output_size=None):
+        return _unpool.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool2d: values return to their indices, zeros elsewhere."""
+
+    def forward(self, input, indices, output_size=None):
+        return _unpool.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool3d: values return to their indices, zeros elsewhere."""
+
+    _nd = 3
+
+    def forward(self, input, indices, output_size=None):
+        return _unpool.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
