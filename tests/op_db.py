@@ -1975,3 +1975,18 @@ add(
                S(T(1, 1, 2, 2, 2), 2, T(1, 1, 2, 2, 1, **_IDX)), S(T(2, 2, 2), 2, T(2, 2, 2, **_IDX)),
                S(T(1, 1, 2, 2, 2), 2, T(1, 1, 2, 2, 2, **_IDX), stride=0)]),
 )
+
+
+# ---- power-average pooling (batched samples: the pools' unbatched empty-input checks differ from
+# PyTorch's); ZW holds all-zero and negative windows (zero sums, NaN roots)
+ZW = T(1, 2, 4, 4, values=[0.0] * 4 + [1.0, -2.0, 0.5, 3.0] + [0.0] * 4 + [-1.0] * 4 + [0.25 * i - 2 for i in range(16)])
+add(
+    Op("F.lp_pool1d", _f("lp_pool1d"), [S(IMG1, 2, 3), S(IMG1, 1.5, 3, 2, True), S(T(1, 3, 8, low=0.1), 3.0, 2), S(IMG1, INF, 2),
+                                        S(T(1, 2, 8, values=[0.0] * 4 + [1.0, -1.0, 2.0, 0.0] + [-0.5] * 8), 2, 2)],
+       ("F.lp_pool1d",), errors=[S(T(2), 2, 2), S(IMG1, 2, 9)]),
+    Op("F.lp_pool2d", _f("lp_pool2d"), [S(IMG2, 2, 2), S(IMG2, 3, (3, 2), (2, 1), True), S(ZW, 2, 2), S(ZW, 1.5, 2, 1),
+                                        S(T(1, 3, 5, 4), -INF, 2), S(T(2, 3, 4, 4, view="t"), 2, 2)],
+       ("F.lp_pool2d",), errors=[S(IMG2, 2, (2, 2, 2)), S(T(5), 2, 2)]),
+    Op("F.lp_pool3d", _f("lp_pool3d"), [S(IMG3, 2, 2), S(IMG3, 1, (2, 1, 2), 1), S(T(1, 2, 3, 3, 3, low=0.1), 2.5, 2, 1, True)],
+       ("F.lp_pool3d",), errors=[S(IMG3, 2, (2, 2))]),
+)

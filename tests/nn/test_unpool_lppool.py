@@ -29,3 +29,25 @@ def test_max_unpool_reprs():
     same_repr(lambda lib: lib.nn.MaxUnpool1d(2, 1, 1))
     same_repr(lambda lib: lib.nn.MaxUnpool2d((3, 2)))
     same_repr(lambda lib: lib.nn.MaxUnpool3d(2, padding=(1, 0, 1)))
+
+
+@pytest.mark.parametrize("nd,shape,p,kernel,stride,ceil", [
+    (1, (2, 3, 9), 2, 3, 2, True),
+    (2, (2, 3, 6, 5), 1.5, 2, None, False),
+    (2, (3, 7, 7), 3, (3, 2), (2, 1), True),
+    (3, (1, 2, 4, 5, 4), 2, 2, 1, False),
+])
+def test_lp_pool_modules_match_torch(nd, shape, p, kernel, stride, ceil, device):
+    def run(lib):
+        return getattr(lib.nn, f"LPPool{nd}d")(p, kernel, stride, ceil)
+
+    # Positive inputs keep fractional powers real; the zeros give zero window sums.
+    a = np.abs(np.random.default_rng(nd).standard_normal(shape))
+    a[..., :2] = 0.0
+    check(device, [a], run(torch), run(xptorch), dtype="float64")
+
+
+def test_lp_pool_reprs():
+    same_repr(lambda lib: lib.nn.LPPool1d(1.5, 3, 2, True))
+    same_repr(lambda lib: lib.nn.LPPool2d(2, (3, 2)))
+    same_repr(lambda lib: lib.nn.LPPool3d(float("inf"), 2, stride=1))

@@ -8,6 +8,7 @@ __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+    "LPPool1d", "LPPool2d", "LPPool3d",
 ]
 
 
@@ -192,3 +193,40 @@ class MaxUnpool3d(_MaxUnpoolNd):
 
     def forward(self, input, indices, output_size=None):
         return _unpool.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+from ..._ops import lp_pool as _lp  # noqa: E402
+
+
+class _LPPoolNd(Module):
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling over the last dim: (sum of x**p per window) ** (1/p)."""
+
+    def forward(self, input):
+        return _lp.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling over the last two dims: (sum of x**p per window) ** (1/p)."""
+
+    def forward(self, input):
+        return _lp.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over the last three dims: (sum of x**p per window) ** (1/p)."""
+
+    def forward(self, input):
+        return _lp.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
