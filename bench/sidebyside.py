@@ -192,6 +192,24 @@ def _compare_spawned(benchmark, group, build, rounds, round_s, check):
     return sorted(ratios)
 
 
+def leaf_step(lib, workload, backward):
+    """The step of a workload(lib, t) whose inputs come through t(array): one leaf per array, made once
+    (requiring grad when backward and the array is floating), then the output summed and backpropagated."""
+    leaves = {}
+
+    def t(arr):
+        if id(arr) not in leaves:
+            leaves[id(arr)] = lib.tensor(arr, requires_grad=backward and arr.dtype.kind == "f")
+        return leaves[id(arr)]
+
+    def step():
+        out = workload(lib, t)
+        if backward:
+            out.sum().backward()
+
+    return step
+
+
 def one_sided(benchmark, group, fn, label, rounds=None):
     """Time a single callable (no torch twin), e.g. an xptorch-only variant; reported beside the ratios."""
     enabled = not benchmark.disabled

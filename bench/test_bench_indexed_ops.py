@@ -3,7 +3,7 @@ scatter_reduce (amax, prod), F.unfold, cdist, F.embedding_bag; forward and forwa
 import numpy as np
 import pytest
 
-from sidebyside import compare
+from sidebyside import compare, leaf_step
 
 RNG = np.random.default_rng(0)
 SORTED = np.sort(RNG.standard_normal(4096)).astype("float32")
@@ -39,18 +39,6 @@ def test_indexed_ops(benchmark, name, backward):
         pytest.skip("no gradient")
 
     def build(lib):
-        leaves = {}
-
-        def t(arr):
-            if id(arr) not in leaves:
-                leaves[id(arr)] = lib.tensor(arr, requires_grad=backward and arr.dtype.kind == "f")
-            return leaves[id(arr)]
-
-        def step():
-            out = WORKLOADS[name](lib, t)
-            if backward:
-                out.sum().backward()
-
-        return step
+        return leaf_step(lib, WORKLOADS[name], backward)
 
     compare(benchmark, f"indexed ops: {name}, {'fwd+bwd' if backward else 'fwd'}", build)

@@ -8,7 +8,7 @@ import functools
 import numpy as np
 import pytest
 
-from sidebyside import compare
+from sidebyside import compare, leaf_step
 
 RNG = np.random.default_rng(0)
 A = RNG.standard_normal((100, 100, 100)).astype("float32")
@@ -29,19 +29,7 @@ WORKLOADS = {
 
 def build(lib, name, backward):
     """The workload's step (module level: torch's side runs in a process of its own)."""
-    leaves = {}
-
-    def t(arr):
-        if id(arr) not in leaves:
-            leaves[id(arr)] = lib.tensor(arr, requires_grad=backward and arr.dtype.kind == "f")
-        return leaves[id(arr)]
-
-    def step():
-        out = WORKLOADS[name](lib, t)
-        if backward:
-            out.sum().backward()
-
-    return step
+    return leaf_step(lib, WORKLOADS[name], backward)
 
 
 @pytest.mark.parametrize("backward", [False, True], ids=["fwd", "fwd+bwd"])
