@@ -1,5 +1,5 @@
-"""Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Rprop and ASGD against torch 2.13: trajectories, state_dict
-exchange in both directions, repr and argument errors."""
+"""Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Rprop, ASGD and Adafactor against torch 2.13: trajectories,
+state_dict exchange in both directions, repr and argument errors."""
 import numpy as np
 import pytest
 
@@ -32,6 +32,9 @@ CASES = [
     ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2), "maximize": True}),
     ("ASGD", {}),
     ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 3, "weight_decay": 0.1, "maximize": True}),
+    ("Adafactor", {}),
+    ("Adafactor", {"lr": 0.1, "beta2_decay": -0.5, "eps": (1e-3, 1e-2), "d": 1.5, "weight_decay": 0.1,
+                   "maximize": True, "foreach": True}),
 ]
 NAMES = sorted({name for name, _ in CASES})
 
@@ -150,6 +153,8 @@ BAD = [
     ("RAdam", {"lr": -1}), ("RAdam", {"eps": -1.0}), ("RAdam", {"weight_decay": -1}),
     ("Rprop", {"lr": -1}), ("Rprop", {"etas": (1.2, 0.5)}), ("Rprop", {"etas": (0.0, 1.2)}),
     ("ASGD", {"lr": -1}), ("ASGD", {"weight_decay": -1}),
+    ("Adafactor", {"lr": -1}), ("Adafactor", {"beta2_decay": 0.5}), ("Adafactor", {"eps": (-1.0, 1e-3)}),
+    ("Adafactor", {"eps": (None, -1e-3)}), ("Adafactor", {"d": 0.5}), ("Adafactor", {"weight_decay": -1}),
 ]
 
 

@@ -15,14 +15,14 @@ import xptorch
 from xptorch import optim
 from xptorch.backend import blas
 
-from test_optim_updates import ADAM_CASES, ADAMW_CASES, SGD_CASES
+from test_optim_updates import ADAFACTOR_CASES, ADAM_CASES, ADAMW_CASES, SGD_CASES
 
 torch = pytest.importorskip("torch")
 
 # Small tensors and one above blas.MIN_SIZE: both arithmetic paths in one group.
 SHAPES = [(5, 3), (3,), (2, 2, 2), (), (200, 150), (7,)]
 CASES = ([("SGD", kw) for kw in SGD_CASES] + [("Adam", kw) for kw in ADAM_CASES]
-         + [("AdamW", kw) for kw in ADAMW_CASES])
+         + [("AdamW", kw) for kw in ADAMW_CASES] + [("Adafactor", kw) for kw in ADAFACTOR_CASES[:2]])
 IDS = [f"{n}-{sorted(kw.items())}" for n, kw in CASES]
 
 

@@ -1,4 +1,4 @@
-"""SGD, Adam and AdamW against torch 2.13: same parameters and gradients in, same parameters out."""
+"""SGD, Adam, AdamW and Adafactor against torch 2.13: same parameters and gradients in, same parameters out."""
 import copy
 
 import numpy as np
@@ -65,6 +65,11 @@ ADAMW_CASES = [
     {"lr": 0.05, "weight_decay": 0.3},
     {"lr": 0.05, "amsgrad": True, "maximize": True},
 ]
+ADAFACTOR_CASES = [
+    {},
+    {"lr": 0.05, "weight_decay": 0.2, "d": 2.0},
+    {"beta2_decay": -0.6, "eps": (1e-4, 1e-2), "maximize": True},
+]
 
 
 @pytest.mark.parametrize("kw", SGD_CASES, ids=str)
@@ -88,9 +93,18 @@ def test_adamw_matches_torch(kw, device):
     assert_params_close(tp, xp)
 
 
+@pytest.mark.parametrize("kw", ADAFACTOR_CASES, ids=str)
+def test_adafactor_matches_torch(kw, device):
+    """Matrices and the (2, 2, 2) tensor keep factored second moments, vectors and scalars full ones."""
+    tp, xp = make_pair(device=device)
+    run(tp, xp, torch.optim.Adafactor(tp, **kw), optim.Adafactor(xp, **kw), make_grads(steps=8))
+    assert_params_close(tp, xp)
+
+
 @pytest.mark.parametrize("name,kw", [("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
                                      ("Adam", {"lr": 0.01, "amsgrad": True}),
-                                     ("AdamW", {"lr": 0.01})])
+                                     ("AdamW", {"lr": 0.01}),
+                                     ("Adafactor", {"lr": 0.05, "weight_decay": 0.1})])
 def test_float64_parameters(name, kw):
     tp, xp = make_pair(dtype=np.float64)
     run(tp, xp, getattr(torch.optim, name)(tp, **kw), getattr(optim, name)(xp, **kw),
@@ -128,6 +142,7 @@ def test_parameters_without_grad_are_skipped_and_get_no_state():
     ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
     ("Adam", {"lr": 0.02, "amsgrad": True, "weight_decay": 0.1}),
     ("AdamW", {"lr": 0.02, "weight_decay": 0.2}),
+    ("Adafactor", {"lr": 0.02, "weight_decay": 0.2}),
 ])
 def test_state_dict_round_trip_continues_like_torch(name, kw):
     """Save after k steps, load into a fresh optimiser, continue: torch doing the same agrees."""

@@ -8,7 +8,7 @@ from .._ops.inplace import bump
 from ..backend import use_device
 
 __all__ = ["check_lr", "check_nonneg", "check_betas", "scalar_state", "zeros_state", "full_state", "lerp_",
-           "set_", "scalar_value", "each_grad"]
+           "set_", "scalar_value", "each_grad", "hyper_value"]
 
 
 def check_lr(lr):
@@ -28,6 +28,14 @@ def check_betas(betas):
     for i in (0, 1):
         if not 0.0 <= betas[i] < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+
+
+def hyper_value(x):
+    """A hyper-parameter as the scalar the update computes with: a tensor's value keeps its dtype, so a float32
+    lr tensor makes float32 step sizes, as PyTorch's arithmetic with 0-d tensors does."""
+    if hasattr(x, "numel"):
+        return np.dtype(x.dtype.np).type(x.item())
+    return float(x)
 
 
 def scalar_state(value):

@@ -233,9 +233,9 @@ class Optimizer:
                 new_state[k] = copy.deepcopy(v)
             else:
                 new_state[p] = {key: _cast_state(p, key, val) for key, val in v.items()}
-                for key in self._param_shaped_state:
+                for key, shape in self._state_shapes(p).items():
                     val = new_state[p].get(key)
-                    if isinstance(val, Tensor) and val.shape != p.shape:
+                    if isinstance(val, Tensor) and val.shape != shape:
                         raise RuntimeError(
                             f"loaded optimizer state {key!r} of parameter {k} has shape {list(val.shape)}, "
                             f"but the parameter has shape {list(p.shape)}"
@@ -249,6 +249,10 @@ class Optimizer:
             new_groups.append(g)
         self.state = new_state
         self.param_groups = new_groups
+
+    def _state_shapes(self, p):
+        """{state name: the shape it must have} for parameter p, checked by load_state_dict."""
+        return {key: p.shape for key in self._param_shaped_state}
 
     # ---- printing and pickling -------------------------------------------------------------------
     def __repr__(self):
