@@ -541,6 +541,76 @@ add(
     ),
 )
 
+# ---- xptorch.linalg: names under linalg are not top-level, so these entries claim none -------------
+def _shift(lib, a, c=3.0):
+    """a + c I: a well-conditioned matrix (batch) from uniform entries."""
+    return a + c * lib.eye(a.shape[-1], dtype=a.dtype, device=a.device)
+
+
+def _la(name):
+    return lambda lib, *a, **k: getattr(lib.linalg, name)(*a, **k)
+
+
+SING2 = [1.0, 2.0, 2.0, 4.0]
+add(
+    Op("linalg.vecdot", _la("vecdot"), [S(T(2, 3), T(3)), S(T(3, 2), T(3, 1), dim=0), S(T(0, 3), T(3))], (),
+       errors=[S(T(3), T(3, dtype="float64")).only("float32"), S(T(3, dtype="int64"), T(3, dtype="int64"))]),
+    Op("linalg.diagonal", _la("diagonal"), [S(T(2, 3, 4)), S(T(3, 4), offset=1), S(T(2, 3, 3), dim1=0, dim2=2)], (),
+       errors=[S(T(3)), S(T(3, 3), dim1=0, dim2=0)]),
+    Op("linalg.matmul", _la("matmul"), [S(T(2, 3, 4), T(4)), S(T(3), T(3, 2))], (),
+       errors=[S(T(3), T(4))], rtol=1e-5, atol=1e-6),
+    Op("linalg.vander", _la("vander"), [S(T(3)), S(T(2, 3), N=4), S(T(3, values=[0.0, 1.5, -2.0])),
+                                         S(T(2, dtype="int32"), N=3)], (),
+       errors=[S(T(3), N=1), S(T(), ), S(T(2, dtype="bool"))]),
+    Op("linalg.solve_triangular", lambda lib, a, b, **k: lib.linalg.solve_triangular(_shift(lib, a), b, **k),
+       [S(T(3, 3), T(3, 2), upper=True), S(T(2, 3, 3), T(3, 1), upper=False, unitriangular=True),
+        S(T(3, 3), T(2, 2, 3), upper=True, left=False), S(T(3, 3, view="t"), T(3, 0), upper=False)], (),
+       errors=[S(T(3, 3), T(3)).match("type"), S(T(3, 3), T(3), upper=True), S(T(3, 3), T(2, 2), upper=True),
+               S(T(3, 3), T(2, 2), upper=True, left=False), S(T(2, 3), T(2, 2), upper=True),
+               S(T(3, 3), T(3, 0), upper=True, left=False)], rtol=1e-4, atol=1e-5),
+    Op("linalg.solve_triangular_dtypes", _la("solve_triangular"),
+       [S(T(2, 2, values=[2.0, 1.0, 0.0, 4.0]), T(2, 3, dtype="int64", grad=False), upper=True),
+        S(T(2, 2, values=[2.0, 1.0, 0.0, 4.0]), T(2, 1, dtype="float64"), upper=False)], (),
+       errors=[S(T(3, 3, dtype="int64"), T(3, 2, dtype="int64"), upper=True)]),
+    Op("linalg.lu_factor", _la("lu_factor"), [S(T(3, 3)), S(T(2, 3, 4)), S(T(4, 2))], (),
+       errors=[S(T(3)), S(T(3, 3, dtype="int64")), S(T(2, 2, values=SING2)),
+               S(T(3, 3), pivot=False)], rtol=1e-4, atol=1e-5),
+    Op("linalg.lu_factor_ex", _la("lu_factor_ex"), [S(T(2, 3)), S(T(2, 2, values=SING2, grad=False)),
+                                                     S(T(0, 3, 3))], (),
+       errors=[S(T(2, 2, values=SING2), check_errors=True)], rtol=1e-4, atol=1e-5),
+    Op("linalg.lu", _la("lu"), [S(T(2, 2, 3)), S(T(4, 3))], (),
+       errors=[S(T(3)), S(T(2, 2, dtype="int64"))], rtol=1e-4, atol=1e-5),
+    Op("linalg.lu_solve", lambda lib, a, b, **k: lib.linalg.lu_solve(*lib.linalg.lu_factor(_shift(lib, a)), b, **k),
+       [S(T(2, 3, 3), T(3, 2)), S(T(3, 3), T(3, 1), adjoint=True), S(T(3, 3), T(2, 3), left=False),
+        S(T(3, 3), T(1, 3), left=False, adjoint=True)], (),
+       errors=[S(T(3, 3), T(2, 2)), S(T(3, 3), T(3)), S(T(3, 3), T(3, 2, dtype="float64")).only("float32")],
+       rtol=1e-4, atol=1e-5),
+    Op("linalg.lu_solve_pivots", lambda lib, lu, p, b: lib.linalg.lu_solve(lu, p, b), [], (),
+       errors=[S(T(3, 3), T(3, grad=False), T(3, 2)), S(T(3, 3), T(2, dtype="int32"), T(3, 2)),
+               S(T(3, 2), T(2, dtype="int32"), T(3, 2))]),
+    Op("linalg.solve_ex", lambda lib, a, b, **k: lib.linalg.solve_ex(_shift(lib, a), b, **k),
+       [S(T(3, 3), T(3)), S(T(2, 3, 3), T(3, 2)), S(T(3, 3), T(2, 3), left=False)], (),
+       errors=[S(T(2, 3), T(2)), S(T(3, 3), T(2))], rtol=1e-4, atol=1e-5),
+    Op("linalg.solve_ex_singular", _la("solve_ex"), [S(T(2, 2, values=SING2, grad=False), T(2, grad=False))], (),
+       errors=[S(T(2, 2, values=SING2), T(2), check_errors=True)], grad=False),
+    Op("linalg.cholesky_ex", lambda lib, a, **k: lib.linalg.cholesky_ex(_shift(lib, a @ a.mT, 1.0), **k),
+       [S(T(3, 3)), S(T(2, 3, 3), upper=True)], (), rtol=1e-4, atol=1e-5),
+    Op("linalg.cholesky_ex_failing", _la("cholesky_ex"),
+       [S(T(2, 2, values=[1.0, 2.0, 2.0, 1.0], grad=False)), S(T(3, 3, values=[-1.0, 0, 0, 0, -1, 0, 0, 0, -1], grad=False))],
+       (), errors=[S(T(2, 2, values=[1.0, 2.0, 2.0, 1.0]), check_errors=True), S(T(2, 3)), S(T(2, 2, dtype="int64"))], grad=False),
+    Op("linalg.matrix_exp", _la("matrix_exp"), [S(T(3, 3)), S(T(2, 2, 2)), S(T(0, 0)), S(T(4, 4, low=-6, high=6))], (),
+       errors=[S(T(2, 3)), S(T(3)), S(T(2, 2, dtype="int64"))], rtol=1e-4, atol=1e-4),
+    Op("linalg.tensorinv", lambda lib, a, **k: lib.linalg.tensorinv(_shift(lib, a.reshape(6, 6)).reshape(a.shape), **k),
+       [S(T(6, 2, 3), ind=1), S(T(2, 3, 6))], (), rtol=1e-4, atol=1e-5),
+    Op("linalg.tensorinv_errors", _la("tensorinv"), [], (),
+       errors=[S(T(4, 6), ind=1), S(T(4, 2, 2), ind=0), S(T(2, 2))]),
+    Op("linalg.tensorsolve", lambda lib, a, b, **k: lib.linalg.tensorsolve(_shift(lib, a.reshape(6, 6)).reshape(a.shape), b, **k),
+       [S(T(2, 3, 6), T(2, 3)), S(T(6, 2, 3), T(6), dims=(1, 2))], (), rtol=1e-4, atol=1e-5),
+    Op("linalg.tensorsolve_errors", _la("tensorsolve"), [], (),
+       errors=[S(T(2, 3, 5), T(2, 3)), S(T(6, 2, 3), T(6), dims=(0,)), S(T(2, 3, 6), T(2, 3, dtype="float64")).only("float32")]),
+)
+
+
 # ---- factories ----------------------------------------------------------------------------------
 add(*nograd(
     Op("tensor", lambda lib, v, *d: lib.tensor(v, dtype=getattr(lib, d[0]) if d else None),

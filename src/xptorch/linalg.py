@@ -5,6 +5,8 @@ in differentiable tensor ops (so higher derivatives work) and PyTorch's grad_fn 
 lstsq, matrix_power, multi_dot and cross are built from them and from other tensor ops. Errors are PyTorch's, singular and non-positive-definite input
 raising LinAlgError (a RuntimeError). On a CUDA device CuPy does not report singular input: the result
 holds inf/nan there, as checking would cost a device synchronisation.
+LU (lu_factor, lu, lu_solve, solve_ex), triangular solves, cholesky_ex and matrix_exp run on backend/lapack.py's
+batched array code, the same on both devices; their info outputs and errors are the same on both too.
 """
 import collections
 import math
@@ -19,7 +21,9 @@ from .autograd.function import Function
 
 __all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "svd",
            "svdvals", "qr", "pinv", "matrix_rank", "lstsq", "norm", "vector_norm", "matrix_norm", "multi_dot",
-           "matrix_power", "cond", "cross"]
+           "matrix_power", "cond", "cross", "vecdot", "diagonal", "matmul", "vander", "solve_triangular",
+           "lu_factor", "lu_factor_ex", "lu", "lu_solve", "solve_ex", "cholesky_ex", "matrix_exp", "tensorinv",
+           "tensorsolve"]
 
 
 class LinAlgError(RuntimeError):
@@ -770,3 +774,392 @@ def cross(input, other, *, dim=-1, out=None):
     a1, a2 = input.roll(-1, dim), input.roll(-2, dim)
     b1, b2 = other.roll(-1, dim), other.roll(-2, dim)
     return a1 * b2 - a2 * b1
+
+
+# ---- products and views under linalg's names ---------------------------------------------------------
+def _need_tensor(x, fn, name, pos):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """The dot product of the vectors along dim, x and y broadcast: sum(x * y, dim)."""
+    _need_tensor(x, "linalg_vecdot", "x", 1)
+    _need_tensor(y, "linalg_vecdot", "y", 2)
+    if x._data.dtype != y._data.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+                           f"{_legacy(x)} and y of type {_legacy(y)} instead")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got {_legacy(x)}")
+    return (x * y).sum(dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonal of each matrix over the last two dims (a view): torch.diagonal with linalg's defaults."""
+    _need_tensor(A, "linalg_diagonal", "A", 1)
+    return A.diagonal(offset, dim1, dim2)
+
+
+def matmul(input, other, *, out=None):
+    """The matrix product, as torch.matmul."""
+    from ._functions import matmul as _matmul
+
+    return _matmul(input, other)
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrices [..., n, N] of powers x^0, x^1, ..., x^(N-1) (integers in int64)."""
+    _need_tensor(x, "linalg_vander", "x", 1)
+    if x._data.dtype == np.bool_:
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
+    n = x.shape[-1] if x.dim() else 1
+    N = n if N is None else N
+    if N <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    if x._data.dtype.kind != "f":
+        x = x.long()
+    from ._functions import cat
+    # Running products (not pow): exact for integers, and their gradient is finite at zero.
+    powers = x.unsqueeze(-1).expand(*x.shape, N - 1).cumprod(-1)
+    return cat([x.new_ones(tuple(x.shape) + (1,)), powers], -1)
+
+
+# ---- triangular solves and LU ------------------------------------------------------------------------
+def _tri_part(g, upper, unitriangular):
+    """g projected onto the entries a triangular solve reads: the (strict, when unit) upper or lower triangle."""
+    k = int(unitriangular)
+    return g.triu(k) if upper else g.tril(-k)
+
+
+class _SolveTriangular(Function):
+    @staticmethod
+    def forward(ctx, A, B, upper, left, unitriangular):
+        from .backend import lapack
+
+        xp = C.get_xp(A._data)
+        if left:
+            x = lapack.solve_triangular(xp, A._data, B._data, upper, unitriangular)
+        else:  # X A = B is A^T X^T = B^T
+            x = _mT(lapack.solve_triangular(xp, _mT(A._data), _mT(B._data), not upper, unitriangular))
+        out = C.wrap(x, A._device)
+        ctx.flags = (upper, left, unitriangular)
+        ctx.b_shape = B.shape
+        ctx.save_for_backward(A, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        A, X = ctx.saved_tensors
+        upper, left, unit = ctx.flags
+        gB = solve_triangular(A.mT, g, upper=not upper, left=left, unitriangular=unit)
+        gA = -(gB @ X.mT) if left else -(X.mT @ gB)
+        return _tri_part(gA, upper, unit).sum_to_size(A.shape), gB.sum_to_size(ctx.b_shape), None, None, None
+
+
+_node_name(_SolveTriangular, "LinalgSolveTriangularBackward0")
+
+
+def _same_dtype(fn, a, b, na, nb):
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{fn}: Expected {na} and {nb} to have the same dtype, but found {na} of type "
+                           f"{_legacy(a)} and {nb} of type {_legacy(b)} instead")
+
+
+def _check_rhs(fn, A, B, left, eq=None):
+    n = A._data.shape[-1]
+    r, c = B._data.shape[-2:]
+    if (r if left else c) != n:
+        eq = eq or ("AX = B" if left else "XA = B")
+        raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {eq} ({n}x{n} and {r}x{c})")
+
+
+def _lapack_dtype(A, kernel):
+    if A._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(A)}'")
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """X with A X = B (left) or X A = B for triangular A: only its upper (upper=True) or lower triangle is read,
+    its diagonal taken as ones when unitriangular. Batch dims broadcast."""
+    _need_tensor(A, "linalg_solve_triangular", "A", 1)
+    _need_tensor(B, "linalg_solve_triangular", "B", 2)
+    fn = "linalg.solve_triangular"
+    _check_matrix(A, fn)
+    _check_matrix(B, fn, "B")
+    m, n = A._data.shape[-2:]
+    if m != n:
+        raise RuntimeError(f"{fn}: A must be batches of square matrices, but they are {m} by {n} matrices")
+    _check_rhs(fn, A, B, left)
+    _lapack_dtype(A, "triangular_solve_cpu")
+    B = B.to(A.dtype)  # B takes A's dtype, as in torch
+    return _SolveTriangular.apply(A, B, bool(upper), bool(left), bool(unitriangular))
+
+
+def _unpack(LU, unit=True):
+    """L (unit lower, [..., m, k]; without its unit diagonal when not unit) and U ([..., k, n]) from a packed
+    LU, differentiably."""
+    m, n = LU.shape[-2:]
+    k = min(m, n)
+    L = LU[..., :, :k].tril(-1)
+    return (L + _eye(LU, m)[:, :k] if unit else L), LU[..., :k, :].triu()
+
+
+class _LuFactor(Function):
+    @staticmethod
+    def forward(ctx, A):
+        from .backend import lapack
+
+        dev = A._device
+        lu, piv, info = lapack.lu_factor(C.get_xp(A._data), A._data)
+        LU, P, I = C.wrap(lu, dev), C.wrap(piv, dev), C.wrap(info, dev)
+        ctx.mark_non_differentiable(P, I)
+        ctx.save_for_backward(LU, P)
+        return LU, P, I
+
+    @staticmethod
+    def backward(ctx, g, gpiv=None, ginfo=None):
+        # A = P L U: with k = min(m, n), L = [L1; L2] (rows k:), U = [U1, U2] (columns k:). From
+        # L1^-1 P^T dA U1^-1 = L1^-1 dL1 + dU1 U1^-1 (strictly lower + upper), dU2 and dL2 following:
+        #   G = tril_-1(L1^T gL1 - gU2 U2^T) + triu(gU1 U1^T - L2^T gL2)
+        #   P^T gA = [L1^-T [G U1^-T, gU2]; gL2 U1^-T]
+        LU, piv = ctx.saved_tensors
+        m, n = LU.shape[-2:]
+        k = min(m, n)
+        L, U = _unpack(LU)
+        gL, gU = _unpack(g, unit=False)
+        L1, L2, gL1, gL2 = L[..., :k, :], L[..., k:, :], gL[..., :k, :], gL[..., k:, :]
+        U1, U2, gU1, gU2 = U[..., :, :k], U[..., :, k:], gU[..., :, :k], gU[..., :, k:]
+        G = (L1.mT @ gL1 - gU2 @ U2.mT).tril(-1) + (gU1 @ U1.mT - L2.mT @ gL2).triu()
+        from ._functions import cat
+        top = cat([solve_triangular(U1.mT, G, upper=False, left=False), gU2], -1)
+        top = solve_triangular(L1.mT, top, upper=True, unitriangular=True)
+        if m > k:
+            top = cat([top, solve_triangular(U1.mT, gL2, upper=False, left=False)], -2)
+        return _permutation(piv, m, LU) @ top
+
+
+_node_name(_LuFactor, "LinalgLuFactorExBackward0")
+
+
+def _permutation(pivots, m, like):
+    from .backend import lapack
+
+    return C.wrap(lapack.permutation(C.get_xp(pivots._data), pivots._data, m, like._data.dtype), like._device)
+
+
+_LuFactorResult = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
+_LuFactorExResult = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+_LuResult = collections.namedtuple("linalg_lu", ["P", "L", "U"])
+
+
+def _lu_checks(A, fn, pivot, dims_fn=None):
+    _need_tensor(A, fn.replace(".", "_").replace("xptorch_", ""), "A", 1)
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{dims_fn or fn}: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(A.shape)} instead")
+    _lapack_dtype(A, "lu_cpu")
+    if not pivot:
+        raise RuntimeError(f"{fn.replace('xptorch.', '')}: LU without pivoting is not implemented on the CPU")
+
+
+def _raise_zero_pivot(info, fn):
+    """LinAlgError for the first matrix whose U has a zero on its diagonal (one device synchronisation)."""
+    bad = _host(info).reshape(-1)
+    i = int(np.flatnonzero(bad)[0])
+    k = int(bad[i])
+    prefix = _batch_prefix(tuple(info.shape) + (0, 0), i)
+    raise LinAlgError(f"{fn}: {prefix}U[{k},{k}] is zero and using it on lu_solve would result in a division by "
+                      "zero. If you still want to perform the factorization, consider calling linalg.lu(A, pivot) "
+                      "or linalg.lu_factor_ex(A, pivot)")
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """(LU, pivots, info): LU with partial pivoting packed as LAPACK's getrf gives it (L's unit diagonal left
+    out), its 1-based int32 row swaps, and info: 0, or the first k with U[k, k] == 0 (1-based)."""
+    _lu_checks(A, "xptorch.linalg.lu_factor_ex", pivot, "xptorch.lu_factor_ex")
+    LU, piv, info = _LuFactor.apply(A)
+    if check_errors and _host(C.get_xp(info._data).any(info._data)):
+        _raise_zero_pivot(info._data, "xptorch.linalg.lu_factor_ex")
+    return _LuFactorExResult(LU, piv, info)
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """(LU, pivots) of lu_factor_ex; LinAlgError where some U has a zero on its diagonal."""
+    _lu_checks(A, "xptorch.linalg.lu_factor", pivot, "xptorch.lu_factor")
+    LU, piv, info = _LuFactor.apply(A)
+    if _host(C.get_xp(info._data).any(info._data)):
+        _raise_zero_pivot(info._data, "xptorch.linalg.lu_factor")
+    return _LuFactorResult(LU, piv)
+
+
+def lu(A, *, pivot=True, out=None):
+    """(P, L, U) with A = P L U: P a permutation, L unit lower triangular [..., m, k], U upper [..., k, n]."""
+    _lu_checks(A, "linalg.lu", pivot)
+    LU, piv, _ = _LuFactor.apply(A)
+    L, U = _unpack(LU)
+    return _LuResult(_permutation(piv, A.shape[-2], A), L, U)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """X with A X = B (left) or X A = B, A (or A^T when adjoint) given by lu_factor's (LU, pivots)."""
+    _need_tensor(LU, "linalg_lu_solve", "LU", 1)
+    _need_tensor(pivots, "linalg_lu_solve", "pivots", 2)
+    _need_tensor(B, "linalg_lu_solve", "B", 3)
+    fn = "linalg.lu_solve"
+    _check_matrix(LU, fn, "LU")
+    m, n = LU._data.shape[-2:]
+    if m != n:
+        raise RuntimeError(f"xptorch.{fn}: A must be batches of square matrices, but they are {m} by {n} matrices")
+    _check_matrix(B, fn, "B")
+    _check_rhs(fn, LU, B, left)
+    _same_dtype(fn, LU, B, "LU", "B")
+    if pivots._data.dtype != np.int32:
+        raise RuntimeError(f"{fn}: pivots should be a Tensor of scalar type xptorch.int32")
+    if pivots._data.ndim < 1 or pivots._data.shape[-1] != n:
+        raise RuntimeError(f"{fn}: Number of pivots per batch should be same as the dimension of the matrix")
+    _lapack_dtype(LU, "lu_solve_cpu")
+    if not left:  # X A = B is A^T X^T = B^T
+        return lu_solve(LU, pivots, B.mT, adjoint=not adjoint).mT
+    P = _permutation(pivots, n, LU)
+    if not adjoint:  # A = P L U
+        Y = solve_triangular(LU, P.mT @ B, upper=False, unitriangular=True)
+        return solve_triangular(LU, Y, upper=True)
+    Y = solve_triangular(LU.mT, B, upper=False)
+    return P @ solve_triangular(LU.mT, Y, upper=True, unitriangular=True)
+
+
+_SolveExResult = collections.namedtuple("linalg_solve_ex", ["result", "info"])
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """(X, info) of solve through LU: info 0, or the first k (1-based) with U[k, k] == 0 (X then holds inf/nan);
+    LinAlgError instead when check_errors."""
+    _check_square(A, "linalg.solve")
+    _check_float(B, "linalg.solve")
+    _same_dtype("linalg.solve", A, B, "A", "B")
+    if not left:
+        X, info = solve_ex(A.mT, B.mT, check_errors=check_errors)
+        return _SolveExResult(X.mT, info)
+    vec = _vector_rhs(A, B)
+    Bm = B.unsqueeze(-1) if vec else B
+    _check_rhs("linalg.solve", A, Bm, True)
+    LU, piv, info = _LuFactor.apply(A)
+    if check_errors and _host(C.get_xp(info._data).any(info._data)):
+        bad = _host(info._data).reshape(-1)
+        prefix = _batch_prefix(A.shape, int(np.flatnonzero(bad)[0]))
+        raise LinAlgError(f"xptorch.linalg.solve_ex: {prefix}The solver failed because the input matrix is singular.")
+    X = lu_solve(LU, piv, Bm)
+    return _SolveExResult(X.squeeze(-1) if vec else X, info)
+
+
+# ---- Cholesky with its failure order, the matrix exponential ----------------------------------------
+def _cholesky_grad(L, g, upper):
+    """PyTorch's formula: gA = L^-T Phi L^-1 with Phi the symmetrised tril(L^T gL)."""
+    if upper:
+        L, g = L.mT, g.mT
+    P = (L.mT @ g).tril()
+    P = 0.5 * (P + P.tril(-1).mT)
+    Linv = inv(L)
+    return Linv.mT @ P @ Linv
+
+
+class _CholeskyEx(Function):
+    @staticmethod
+    def forward(ctx, A, upper):
+        from .backend import lapack
+
+        L, info = lapack.cholesky(C.get_xp(A._data), A._data)
+        out = C.wrap(_mT(L).copy() if upper else L, A._device)
+        I = C.wrap(info, A._device)
+        ctx.mark_non_differentiable(I)
+        ctx.upper = upper
+        ctx.save_for_backward(out)
+        return out, I
+
+    @staticmethod
+    def backward(ctx, g, ginfo=None):
+        (L,) = ctx.saved_tensors
+        return _cholesky_grad(L, g, ctx.upper), None
+
+
+_node_name(_CholeskyEx, "LinalgCholeskyExBackward0")
+
+_CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """(L, info): the Cholesky factor and 0, or the order of the first leading minor that is not
+    positive-definite (L then only partly a factor); LinAlgError instead when check_errors."""
+    _check_square(A, "linalg.cholesky")
+    L, info = _CholeskyEx.apply(A, bool(upper))
+    if check_errors and _host(C.get_xp(info._data).any(info._data)):
+        bad = _host(info._data).reshape(-1)
+        i = int(np.flatnonzero(bad)[0])
+        raise LinAlgError(f"linalg.cholesky_ex: {_batch_prefix(A.shape, i)}The factorization could not be "
+                          f"completed because the input is not positive-definite (the leading minor of order "
+                          f"{int(bad[i])} is not positive-definite).")
+    return _CholeskyExResult(L, info)
+
+
+class _MatrixExp(Function):
+    @staticmethod
+    def forward(ctx, A):
+        from .backend import lapack
+
+        ctx.save_for_backward(A)
+        return C.wrap(lapack.matrix_exp(C.get_xp(A._data), A._data), A._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        # The gradient is the upper-right block of exp([[A^T, g], [0, A^T]]) (PyTorch's formula).
+        from ._functions import cat
+
+        (A,) = ctx.saved_tensors
+        n = A.shape[-1]
+        At = A.mT
+        big = cat([cat([At, g], -1), cat([g * 0, At], -1)], -2)
+        return matrix_exp(big)[..., :n, n:]
+
+
+_node_name(_MatrixExp, "LinalgMatrixExpBackward0")
+
+
+def matrix_exp(A):
+    """exp(A) = sum A^k / k! of each square matrix, by scaling and squaring with a Pade approximant."""
+    _need_tensor(A, "linalg_matrix_exp", "A", 1)
+    _check_matrix(A, "linalg.matrix_exp")
+    m, n = A._data.shape[-2:]
+    if m != n:
+        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they are {m} by {n} "
+                           "matrices")
+    _check_float(A, "linalg.matrix_exp")
+    return _MatrixExp.apply(A)
+
+
+# ---- tensor forms ------------------------------------------------------------------------------------
+def tensorinv(A, ind=2, *, out=None):
+    """The inverse of A seen as a matrix of its first ind dims by the rest: shape A.shape[ind:] + A.shape[:ind]."""
+    _need_tensor(A, "linalg_tensorinv", "A", 1)
+    if not isinstance(ind, int) or ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    r, c = math.prod(rows), math.prod(cols)
+    if r != c:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {c} != {r}")
+    return inv(A.reshape(r, c)).reshape(cols + rows)
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """X with tensordot(A, X, X.ndim) = B: A's leading B.ndim dims against B (dims first moved to A's end)."""
+    _need_tensor(A, "linalg_tensorsolve", "A", 1)
+    _need_tensor(B, "linalg_tensorsolve", "B", 2)
+    if dims is not None:
+        dims = [d % A.dim() for d in dims]
+        A = A.movedim(dims, list(range(A.dim() - len(dims), A.dim())))
+    cols = tuple(A.shape[B.dim():])
+    r, c = B.numel(), math.prod(cols)
+    if r != c:  # (the message's right side is B's size, as torch's)
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {c} != {r}")
+    return solve(A.reshape(-1, c), B.reshape(-1)).reshape(cols)
