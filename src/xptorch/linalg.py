@@ -328,14 +328,7 @@ class _Cholesky(Function):
     @staticmethod
     def backward(ctx, g):
         (L,) = ctx.saved_tensors
-        gL = g
-        if ctx.upper:
-            L, gL = L.mT, gL.mT
-        # PyTorch's formula: gA = L^-H Phi L^-1 with Phi the symmetrised tril(L^H gL).
-        P = (L.mT @ gL).tril()
-        P = 0.5 * (P + P.tril(-1).mT)
-        Linv = inv(L)
-        return Linv.mT @ P @ Linv, None
+        return _cholesky_grad(L, g, ctx.upper), None
 
 
 _node_name(_Cholesky, "LinalgCholeskyExBackward0")
