@@ -96,11 +96,11 @@ def test_weighted_sampler_without_replacement_draws_each_index_once(device):
     g = xptorch.Generator(device=device).manual_seed(1)
     s = xdata.WeightedRandomSampler(xptorch.tensor(weights, device=device), 4, replacement=False, generator=g)
     firsts = []
-    for _ in range(1500):
+    for _ in range(800):
         order = list(s)
         assert sorted(order) == [0, 1, 3, 4]  # zero weight drawn last: never within 4 of 5
         firsts.append(order[0])
-    np.testing.assert_allclose(np.bincount(firsts, minlength=5) / 1500, np.array(weights) / 6, atol=0.04)
+    np.testing.assert_allclose(np.bincount(firsts, minlength=5) / 800, np.array(weights) / 6, atol=0.05)
 
 
 def test_weighted_sampler_in_a_dataloader(device):
