@@ -133,6 +133,34 @@ def test_tensor_lr():
     assert_close(tp, xp, 1e-12)
 
 
+def test_training_with_muon_beside_adamw_matches_torch():
+    """As torch's documentation pairs them: Muon for the hidden matrix, AdamW for the rest, 10 float64 steps."""
+    def build(lib):
+        return lib.nn.Sequential(lib.nn.Linear(3, 6), lib.nn.Tanh(), lib.nn.Linear(6, 5), lib.nn.Tanh(),
+                                 lib.nn.Linear(5, 1)).double()
+
+    tm, xm = build(torch), build(xptorch)
+    with xptorch.no_grad():
+        for p, q in zip(tm.parameters(), xm.parameters()):
+            q.copy_(xptorch.tensor(p.detach().numpy()))
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((16, 3)), rng.standard_normal((16, 1))
+    runs = []
+    for m, lib in ((tm, torch), (xm, xptorch)):
+        hidden = [m[2].weight]
+        rest = [p for p in m.parameters() if p is not m[2].weight]
+        opts = [lib.optim.Muon(hidden, lr=0.05), lib.optim.AdamW(rest, lr=0.01)]
+        runs.append((m, lib, opts))
+    for _ in range(10):
+        for m, lib, opts in runs:
+            for o in opts:
+                o.zero_grad()
+            ((m(lib.tensor(X)) - lib.tensor(Y)) ** 2).mean().backward()
+            for o in opts:
+                o.step()
+    assert_close(list(tm.parameters()), list(xm.parameters()), 1e-10)
+
+
 def test_defaults_and_repr_match_torch():
     def build(lib):
         ps = [lib.nn.Parameter(lib.ones(2, 3)), lib.nn.Parameter(lib.ones(3, 2))]
