@@ -956,12 +956,13 @@ def _lu_checks(A, fn, pivot, dims_fn=None):
 
 
 def _raise_zero_pivot(info, fn):
-    """LinAlgError for the first matrix whose U has a zero on its diagonal (one device synchronisation)."""
+    """The error for the first matrix whose U has a zero on its diagonal (one device synchronisation): a plain
+    RuntimeError, not a LinAlgError, as torch's."""
     bad = _host(info).reshape(-1)
     i = int(np.flatnonzero(bad)[0])
     k = int(bad[i])
     prefix = _batch_prefix(tuple(info.shape) + (0, 0), i)
-    raise LinAlgError(f"{fn}: {prefix}U[{k},{k}] is zero and using it on lu_solve would result in a division by "
+    raise RuntimeError(f"{fn}: {prefix}U[{k},{k}] is zero and using it on lu_solve would result in a division by "
                       "zero. If you still want to perform the factorization, consider calling linalg.lu(A, pivot) "
                       "or linalg.lu_factor_ex(A, pivot)")
 
@@ -977,7 +978,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
 
 
 def lu_factor(A, *, pivot=True, out=None):
-    """(LU, pivots) of lu_factor_ex; LinAlgError where some U has a zero on its diagonal."""
+    """(LU, pivots) of lu_factor_ex; RuntimeError where some U has a zero on its diagonal."""
     _lu_checks(A, "xptorch.linalg.lu_factor", pivot, "xptorch.lu_factor")
     LU, piv, info = _LuFactor.apply(A)
     if _host(C.get_xp(info._data).any(info._data)):

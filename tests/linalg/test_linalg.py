@@ -250,6 +250,12 @@ SECOND = {
     "svdvals": (lambda lib, a: lib.linalg.svdvals(a), (4, 3), ()),
     "qr_R_abs": (lambda lib, a: lib.linalg.qr(a).R.abs(), (4, 3), ()),
     "pinv": (lambda lib, a: lib.linalg.pinv(a), (3, 4), ()),
+    "solve_triangular": (lambda lib, a: lib.linalg.solve_triangular(a + 3 * lib.eye(3, dtype=a.dtype), a[:, :2],
+                                                                     upper=True), (3, 3), ()),
+    "lu_factor_wide": (lambda lib, a: lib.linalg.lu_factor(a).LU, (3, 4), ()),
+    "lu_solve": (lambda lib, a: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), a[:, 1:]), (3, 3), ()),
+    "matrix_exp": (lambda lib, a: lib.linalg.matrix_exp(a), (3, 3), ()),
+    "cholesky_ex": (lambda lib, a: lib.linalg.cholesky_ex(a).L, (3, 3), (0,)),
 }
 
 
@@ -303,3 +309,63 @@ def test_inf_norms_of_empty_tensors_as_torch(shape, ord, dim):
         assert str(got.value) == str(e)
         return
     assert tuple(run(xptorch).shape) == tuple(want.shape)
+
+
+SING3 = np.array([[[1.0, 2.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],
+                  [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])
+NOT_PD = np.array([[[4.0, 2.0, 0.0], [2.0, 5.0, 1.0], [0.0, 1.0, 3.0]], [[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                   [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, -1.0]]])
+EX_CALLS = {
+    "lu_factor_ex": (lambda lib, a: lib.linalg.lu_factor_ex(a), SING3),
+    "lu_factor_ex_tall": (lambda lib, a: lib.linalg.lu_factor_ex(a[..., :2].mT), SING3),
+    "solve_ex": (lambda lib, a: lib.linalg.solve_ex(a, lib.ones(3, dtype=a.dtype, device=a.device)).info, SING3),
+    "cholesky_ex": (lambda lib, a: lib.linalg.cholesky_ex(a), NOT_PD),
+    "cholesky_ex_upper": (lambda lib, a: lib.linalg.cholesky_ex(a, upper=True), NOT_PD),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EX_CALLS))
+def test_ex_variants_give_torchs_info_pivots_and_factors(name, device):
+    """info and pivots exactly, factors too (a failing Cholesky's partial factor as LAPACK leaves it)."""
+    fn, a = EX_CALLS[name]
+    want, got = fn(torch, torch.tensor(a)), fn(xptorch, xptorch.tensor(a, device=device))
+    for w, g in zip(flat(want), flat(got)):
+        assert str(g.dtype)[8:] == str(w.dtype)[6:]
+        np.testing.assert_allclose(g.numpy(force=True), w.numpy(), rtol=1e-12, atol=1e-12)
+
+
+EX_ERRORS = [  # (call, whether torch raises a LinAlgError rather than a plain RuntimeError)
+    (lambda lib, d: lib.linalg.lu_factor(lib.tensor(SING3, device=d)), False),
+    (lambda lib, d: lib.linalg.lu_factor_ex(lib.tensor(SING3[1], device=d), check_errors=True), False),
+    (lambda lib, d: lib.linalg.solve_ex(lib.tensor(SING3, device=d), lib.ones(3, 1, dtype=lib.float64, device=d),
+                                        check_errors=True), True),
+    (lambda lib, d: lib.linalg.cholesky_ex(lib.tensor(NOT_PD, device=d), check_errors=True), True),
+    (lambda lib, d: lib.linalg.cholesky_ex(lib.tensor(NOT_PD[2], device=d), upper=True, check_errors=True), True),
+]
+
+
+@pytest.mark.parametrize("i", range(len(EX_ERRORS)))
+def test_check_errors_raise_as_torch(i, device):
+    from oracle import xp_message
+
+    call, linalg_error = EX_ERRORS[i]
+    with pytest.raises(RuntimeError) as et:
+        call(torch, "cpu")
+    with pytest.raises(RuntimeError) as ex:
+        call(xptorch, device)
+    assert str(ex.value) == xp_message(str(et.value))
+    assert isinstance(et.value, torch.linalg.LinAlgError) == linalg_error
+    assert isinstance(ex.value, xptorch.linalg.LinAlgError) == linalg_error
+
+
+def test_lu_factor_ex_and_triangular_solves_stay_on_the_device(strict_cuda):
+    """No device-to-host copy in the factorisation, the solves or their gradients (only check_errors syncs)."""
+    a = xptorch.tensor(arrays((2, 4, 4))[0], device="cuda", requires_grad=True)
+    b = xptorch.ones(4, 2, dtype=xptorch.float64, device="cuda")
+    before = strict_cuda.sync_count()
+    LU, piv, info = xptorch.linalg.lu_factor_ex(a)
+    x = xptorch.linalg.lu_solve(LU, piv, b)
+    c = xptorch.linalg.cholesky_ex(a @ a.mT).L
+    (x.sum() + c.sum()).backward()
+    assert strict_cuda.sync_count() == before
+    assert a.grad.device.type == "cuda"
