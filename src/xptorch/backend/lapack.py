@@ -16,9 +16,10 @@ def _quiet(xp):
     return np.errstate(divide="ignore", invalid="ignore") if xp is np else contextlib.nullcontext()
 
 
-def lu_factor(xp, a):
+def lu_factor(xp, a, block=48):
     """(packed LU, 1-based int32 pivots, int32 info) of LU with partial pivoting, as LAPACK's getrf: the pivot
-    of column j is its first entry of largest magnitude; info is the first j (1-based) with U[j, j] == 0."""
+    of column j is its first entry of largest magnitude; info is the first j (1-based) with U[j, j] == 0.
+    Blocked as getrf: columns are factored a panel of `block` at a time, the rest updated by one product."""
     batch, (m, n) = a.shape[:-2], a.shape[-2:]
     k = min(m, n)
     lu = a.reshape((-1, m, n)).copy()
@@ -27,20 +28,27 @@ def lu_factor(xp, a):
     info = xp.zeros((nb,), np.int32)
     rows = xp.arange(nb)
     with _quiet(xp):
-        for j in range(k):
-            p = xp.argmax(xp.abs(lu[:, j:, j]), axis=1) + j
-            piv[:, j] = p + 1
-            row_j = lu[:, j, :].copy()
-            lu[:, j, :] = lu[rows, p, :]
-            lu[rows, p, :] = row_j
-            d = lu[:, j, j]
-            zero = d == 0
-            info = xp.where((info == 0) & zero, np.int32(j + 1), info)
-            if j + 1 < m:
-                # A zero pivot leaves its (all-zero) column unscaled, as getrf does.
-                col = xp.where(zero[:, None], lu[:, j + 1:, j], lu[:, j + 1:, j] / xp.where(zero, 1, d)[:, None])
-                lu[:, j + 1:, j] = col
-                lu[:, j + 1:, j + 1:] -= col[:, :, None] * lu[:, j, None, j + 1:]
+        for j0 in range(0, k, block):
+            j1 = min(j0 + block, k)
+            for j in range(j0, j1):
+                p = xp.argmax(xp.abs(lu[:, j:, j]), axis=1) + j
+                piv[:, j] = p + 1
+                row_j = lu[:, j, :].copy()
+                lu[:, j, :] = lu[rows, p, :]
+                lu[rows, p, :] = row_j
+                d = lu[:, j, j]
+                zero = d == 0
+                info = xp.where((info == 0) & zero, np.int32(j + 1), info)
+                if j + 1 < m:
+                    # A zero pivot leaves its (all-zero) column unscaled, as getrf does.
+                    col = xp.where(zero[:, None], lu[:, j + 1:, j],
+                                   lu[:, j + 1:, j] / xp.where(zero, 1, d)[:, None])
+                    lu[:, j + 1:, j] = col
+                    lu[:, j + 1:, j + 1:j1] -= col[:, :, None] * lu[:, j, None, j + 1:j1]
+            if j1 < n:  # U12 = L11^-1 A12, then A22 -= L21 U12
+                lu[:, j0:j1, j1:] = solve_triangular(xp, lu[:, j0:j1, j0:j1], lu[:, j0:j1, j1:], False, True)
+                if j1 < m:
+                    lu[:, j1:, j1:] -= lu[:, j1:, j0:j1] @ lu[:, j0:j1, j1:]
     return lu.reshape(batch + (m, n)), piv.reshape(batch + (k,)), info.reshape(batch)
 
 
