@@ -553,8 +553,9 @@ def _la(name):
 
 SING2 = [1.0, 2.0, 2.0, 4.0]
 add(
-    Op("linalg.vecdot", _la("vecdot"), [S(T(2, 3), T(3)), S(T(3, 2), T(3, 1), dim=0), S(T(0, 3), T(3))], (),
-       errors=[S(T(3), T(3, dtype="float64")).only("float32"), S(T(3, dtype="int64"), T(3, dtype="int64"))]),
+    Op("linalg.vecdot", _la("vecdot"), [S(T(2, 3), T(3)), S(T(3, 2), T(3, 1), dim=0), S(T(0, 3), T(3)), S(T(4), T(4))], (),
+       errors=[S(T(3), T(3, dtype="float64")).only("float32"), S(T(3, dtype="int64"), T(3, dtype="int64")),
+               S(T(3), T(4)), S(T(2, 3), T(2, 4))]),
     Op("linalg.diagonal", _la("diagonal"), [S(T(2, 3, 4)), S(T(3, 4), offset=1), S(T(2, 3, 3), dim1=0, dim2=2)], (),
        errors=[S(T(3)), S(T(3, 3), dim1=0, dim2=0)]),
     Op("linalg.matmul", _la("matmul"), [S(T(2, 3, 4), T(4)), S(T(3), T(3, 2))], (),

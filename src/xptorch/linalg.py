@@ -784,6 +784,8 @@ def vecdot(x, y, *, dim=-1, out=None):
                            f"{_legacy(x)} and y of type {_legacy(y)} instead")
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got {_legacy(x)}")
+    if x.dim() == 1 and y.dim() == 1 and dim in (0, -1):
+        return x.dot(y)  # torch's 1-D case (and its size error)
     return (x * y).sum(dim)
 
 
