@@ -11,6 +11,7 @@ from ._ops import _common as C
 from .backend import is_device_array
 from .backend.device_assert import raise_pending as _device_checks
 from ._ops import inplace as _inplace
+from ._ops import inplace_view as _ipview
 from ._ops import linalg as _la
 from ._ops import pointwise as _pw
 from ._ops import reduce as _red
@@ -1890,6 +1891,25 @@ class Tensor:
 
     def squeeze(self, dim=None):
         return _sh.squeeze(self, dim)
+
+    # In place: the same tensor takes the new shape and strides over its memory.
+    def unsqueeze_(self, dim):
+        return _ipview.unsqueeze_(self, dim)
+
+    def squeeze_(self, *dim, **kwargs):
+        return _ipview.squeeze_(self, *dim, **kwargs)
+
+    def t_(self):
+        return _ipview.t_(self)
+
+    def transpose_(self, dim0, dim1):
+        return _ipview.transpose_(self, dim0, dim1)
+
+    def swapdims_(self, dim0, dim1):
+        return _ipview.transpose_(self, dim0, dim1, "swapdims_")
+
+    def swapaxes_(self, axis0, axis1):
+        return _ipview.transpose_(self, axis0, axis1, "swapaxes_", ("axis0", "axis1"))
 
     def expand(self, *sizes):
         return _sh.expand(self, *sizes)

@@ -81,36 +81,43 @@ class ViewCopySlices(Node):
     """An in-place edit of a view of b, seen from b: the view's region takes the gradient of the new
     values (edge 1), the rest goes to b's earlier history (edge 0)."""
 
-    __slots__ = ("region",)  # (element offset, shape, byte strides) of the view inside b
+    # region: (element offset, shape, byte strides) of the view inside b's memory; perm: b's dims in
+    # memory order (None when b is C-contiguous; a transposed b, after t_() say, is not)
+    __slots__ = ("region", "perm")
 
     def backward(self, g):
         xp = C.get_xp(g)
-        g = xp.ascontiguousarray(g)
+        perm = self.perm
+        g = xp.ascontiguousarray(g if perm is None else g.transpose(perm))
         g_new = _region(xp, g, self.region).copy()
         g_old = g.copy()
         _region(xp, g_old, self.region)[...] = 0
-        return (g_old, g_new)
+        return (g_old if perm is None else g_old.transpose(_inverse(perm)), g_new)
 
     def backward_graph(self, g):
         from ..autograd.higher_order import linear_map
 
-        region, shape = self.region, g._data.shape
+        region, shape, perm = self.region, g._data.shape, self.perm
+        inv = None if perm is None else _inverse(perm)
+        mem_shape = shape if perm is None else tuple(shape[p] for p in perm)
+
+        def in_memory_order(a):
+            return C.get_xp(a).ascontiguousarray(a if perm is None else a.transpose(perm))
 
         def read(a):
-            xp = C.get_xp(a)
-            return _region(xp, xp.ascontiguousarray(a), region).copy()
+            return _region(C.get_xp(a), in_memory_order(a), region).copy()
 
         def place(b):  # read's adjoint
             xp = C.get_xp(b)
-            out = xp.zeros(shape, dtype=b.dtype)
+            out = xp.zeros(mem_shape, dtype=b.dtype)
             _region(xp, out, region)[...] = b
-            return out
+            return out if inv is None else out.transpose(inv)
 
         def clear(a):  # its own adjoint
             xp = C.get_xp(a)
-            a = xp.ascontiguousarray(a).copy()
+            a = in_memory_order(a).copy()
             _region(xp, a, region)[...] = 0
-            return a
+            return a if inv is None else a.transpose(inv)
 
         return (linear_map(clear, clear, g) if self.next[0] is not None else None,
                 linear_map(read, place, g) if self.next[1] is not None else None)
@@ -128,13 +135,34 @@ def _ptr(arr):
     return arr.ctypes.data if isinstance(arr, np.ndarray) else arr.data.ptr
 
 
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+_NOT_DENSE = False
+
+
+def memory_order(bd):
+    """None when bd is C-contiguous; else the permutation of its dims that makes it so (a dense block
+    seen transposed), or _NOT_DENSE."""
+    if bd.flags.c_contiguous:
+        return None
+    perm = tuple(sorted(range(bd.ndim), key=lambda i: -bd.strides[i]))
+    if min(bd.strides, default=0) > 0 and bd.transpose(perm).flags.c_contiguous:
+        return perm
+    return _NOT_DENSE
+
+
 def check_rebase(a):
     """Refuse, before anything is written, a view edit whose history cannot be rewritten."""
     base = a._base
     if base is None:
         return
     bd, vd = base._data, a._data
-    if not bd.flags.c_contiguous or bd.dtype != vd.dtype or (_ptr(vd) - _ptr(bd)) % bd.itemsize:
+    if memory_order(bd) is _NOT_DENSE or bd.dtype != vd.dtype or (_ptr(vd) - _ptr(bd)) % bd.itemsize:
         raise RuntimeError(_VIEW_OF_GRAPH_MSG)
     if vd.size > 1 and any(st == 0 and n > 1 for st, n in zip(vd.strides, vd.shape)):
         raise RuntimeError(
@@ -154,6 +182,7 @@ def rebase(a, node):
         bd, vd = base._data, a._data
         scatter = ViewCopySlices((C.edge(base), node))
         scatter.region = ((_ptr(vd) - _ptr(bd)) // bd.itemsize, vd.shape, vd.strides)
+        scatter.perm = memory_order(bd)
         base.grad_fn = scatter
         base._rg = True
     a.grad_fn = node
@@ -166,28 +195,32 @@ def rebase(a, node):
 class AsStridedBackward0(Node):
     """A view whose base was edited in place: its gradient lands in its region of the base."""
 
-    __slots__ = ("shape", "index")  # base shape; flat base positions of the view's elements
+    # base shape in memory order; flat memory positions of the view's elements; the permutation back
+    # to the base's dims (None when the base is C-contiguous)
+    __slots__ = ("shape", "index", "inv")
+
+    def __init__(self, next_edges):
+        super().__init__(next_edges)
+        self.inv = None
 
     def backward(self, g):
         xp = C.get_xp(g)
         out = xp.zeros(int(np.prod(self.shape)), dtype=g.dtype)
-        if xp is np:
-            np.add.at(out, self.index, g)
-        else:
-            import cupyx
-
-            cupyx.scatter_add(out, self.index, g)
-        return (out.reshape(self.shape),)
+        xp.add.at(out, self.index, g)  # on both backends (cupyx.scatter_add is deprecated since CuPy 12)
+        out = out.reshape(self.shape)
+        return (out if self.inv is None else out.transpose(self.inv),)
 
     def backward_graph(self, g):
         from ..autograd.higher_order import put_at
 
-        return (put_at(g, self.index, self.shape),)
+        out = put_at(g, self.index, self.shape)
+        return (out if self.inv is None else out.permute(*self.inv),)
 
 
 def _refresh_views(root, edited):
     """Point every other live view of root at root's current history (PyTorch regenerates them too)."""
     bd = root._data
+    perm = memory_order(bd)
     fresh = []
     for r in root._views:
         v = r()
@@ -197,7 +230,7 @@ def _refresh_views(root, edited):
         if v is edited:
             continue
         vd = v._data
-        if not bd.flags.c_contiguous or vd.dtype != bd.dtype:
+        if perm is _NOT_DENSE or vd.dtype != bd.dtype:
             continue  # no flat region to scatter into; the view keeps its old history
         xp = C.get_xp(bd)
         off = (_ptr(vd) - _ptr(bd)) // bd.itemsize
@@ -207,6 +240,8 @@ def _refresh_views(root, edited):
         )
         node = AsStridedBackward0((C.edge(root),))
         node.shape, node.index = bd.shape, pos.copy()
+        if perm is not None:
+            node.shape, node.inv = tuple(bd.shape[p] for p in perm), _inverse(perm)
         v.grad_fn = node
         v._rg = True
     root._views = fresh
