@@ -1894,21 +1894,27 @@ class Tensor:
 
     # In place: the same tensor takes the new shape and strides over its memory.
     def unsqueeze_(self, dim):
+        """unsqueeze in place: this tensor gains a size-1 dim at dim; returns self."""
         return _ipview.unsqueeze_(self, dim)
 
     def squeeze_(self, *dim, **kwargs):
+        """squeeze in place: squeeze_(), squeeze_(dim) or squeeze_((d0, d1, ...)) drop size-1 dims; returns self."""
         return _ipview.squeeze_(self, *dim, **kwargs)
 
     def t_(self):
+        """t in place: a 2-D tensor swaps its dims (0-D and 1-D stay); returns self."""
         return _ipview.t_(self)
 
     def transpose_(self, dim0, dim1):
+        """transpose in place: this tensor swaps dims dim0 and dim1 over the same memory; returns self."""
         return _ipview.transpose_(self, dim0, dim1)
 
     def swapdims_(self, dim0, dim1):
+        """The same as transpose_; returns self."""
         return _ipview.transpose_(self, dim0, dim1, "swapdims_")
 
     def swapaxes_(self, axis0, axis1):
+        """The same as transpose_; returns self."""
         return _ipview.transpose_(self, axis0, axis1, "swapaxes_", ("axis0", "axis1"))
 
     def expand(self, *sizes):
