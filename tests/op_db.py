@@ -2073,3 +2073,36 @@ add(
     Op("F.lp_pool3d", _f("lp_pool3d"), [S(IMG3, 2, 2), S(IMG3, 1, (2, 1, 2), 1), S(T(1, 2, 3, 3, 3, low=0.1), 2.5, 2, 1, True)],
        ("F.lp_pool3d",), errors=[S(IMG3, 2, (2, 2))]),
 )
+
+
+# ---- spatial-transformer sampling; THIRDS puts grid points on the pixel centres of a 3x3 image
+THIRDS = T(1, 3, 3, 2, values=[v for y in (-2 / 3, 0.0, 2 / 3) for x in (2 / 3, -2 / 3, 0.0) for v in (x, y)])
+GRID2, GRID3 = T(2, 3, 4, 2, low=-1.3, high=1.3), T(2, 2, 3, 2, 3, low=-1.3, high=1.3)
+add(
+    Op("F.affine_grid", _f("affine_grid"),
+       [S(T(2, 2, 3), (2, 3, 4, 5), align_corners=False), S(T(2, 2, 3), [2, 1, 3, 1], align_corners=True),
+        S(T(1, 3, 4), (1, 1, 2, 3, 4), align_corners=False), S(T(2, 3, 4), (2, 3, 2, 1, 3), align_corners=True),
+        S(T(2, 2, 3), (2, 3, 4, 5)), S(T(2, 2, 3, view="t"), (2, 3, 1, 4), align_corners=False)],
+       ("F.affine_grid",),
+       errors=[S(T(2, 3, 4), (2, 3, 4, 5), align_corners=False), S(T(2, 2, 3), (2, 3, 4, 5, 6), align_corners=False),
+               S(T(2, 2, 3), (2, 3, 4), align_corners=False), S(T(2, 2, 3), (2, 3, 0, 5), align_corners=False),
+               S(T(2, 2, 3, dtype="int64"), (2, 3, 4, 5), align_corners=False),
+               S(T(1, 2, 3), (2, 3, 4, 5), align_corners=False)]),
+    Op("F.grid_sample", _f("grid_sample"),
+       [S(IMG2, GRID2, align_corners=False), S(IMG2, GRID2, padding_mode="border", align_corners=True),
+        S(IMG2, GRID2, padding_mode="reflection", align_corners=False),
+        S(IMG2, GRID2, padding_mode="reflection", align_corners=True),
+        S(IMG2, GRID2, mode="nearest", align_corners=False), S(IMG2, GRID2, "nearest", "reflection", True),
+        S(IMG2, GRID2, mode="bicubic", align_corners=False), S(IMG2, GRID2, "bicubic", "border", True),
+        S(IMG2, GRID2, "bicubic", "reflection", False), S(T(1, 2, 3, 3), THIRDS, align_corners=False),
+        S(T(1, 2, 3, 3), THIRDS, "bicubic", "reflection", False), S(T(1, 2, 3, 3), THIRDS, "nearest"),
+        S(T(2, 2, 3, 4, 3), GRID3, align_corners=False), S(T(2, 2, 3, 4, 3), GRID3, "bilinear", "border", True),
+        S(T(2, 2, 3, 4, 3), GRID3, "nearest", "reflection", False), S(T(2, 3, 0, 4), T(2, 0, 4, 2), align_corners=True)],
+       ("F.grid_sample",),
+       errors=[S(IMG2, GRID2, mode="linear"), S(IMG2, GRID2, padding_mode="edge"),
+               S(IMG2, T(1, 3, 4, 2), align_corners=False), S(IMG2, T(2, 3, 4, 3), align_corners=False),
+               S(T(2, 3, 0, 4), GRID2, align_corners=False), S(T(2, 1, 3, 4, 3), GRID3, "bicubic", align_corners=False),
+               S(T(3, 6, 5), T(3, 4, 1), align_corners=False),
+               S(IMG2, T(2, 3, 4, 2, dtype="float64"), align_corners=False).only("float32"),
+               S(T(2, 3, 6, 5, dtype="int64"), GRID2, align_corners=False)]),
+)

@@ -25,6 +25,7 @@ from .._ops.pool import *  # noqa: F401,F403
 from .._ops.adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d  # noqa: F401
 from .._ops.unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401
 from .._ops.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: F401
+from .._ops.grid_sample import affine_grid, grid_sample  # noqa: F401
 from .._ops.upsample import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
 from .._ops._common import tensor_args as _tensor_args
 
