@@ -2106,3 +2106,20 @@ add(
                S(IMG2, T(2, 3, 4, 2, dtype="float64"), align_corners=False).only("float32"),
                S(T(2, 3, 6, 5, dtype="int64"), GRID2, align_corners=False)]),
 )
+add(
+    Op("F.adaptive_max_pool_with_indices", lambda lib, x, o: (
+        lib.nn.functional.adaptive_max_pool1d_with_indices(x.flatten(1, 2), o),
+        lib.nn.functional.adaptive_max_pool2d_with_indices(x, (o, 2)),
+        lib.nn.functional.adaptive_max_pool3d_with_indices(x.unsqueeze(0), (1, o, None), return_indices=False)),
+       [S(IMG2, 3), S(T(3, 4, 4), 2)],
+       ("F.adaptive_max_pool1d_with_indices", "F.adaptive_max_pool2d_with_indices",
+        "F.adaptive_max_pool3d_with_indices"), errors=[S(T(2, 3), 2)]),
+    Op("F.triplet_margin_with_distance_loss", _f("triplet_margin_with_distance_loss"),
+       [S(T(4, 5), T(4, 5), T(4, 5)), S(T(4, 5), T(4, 5), T(4, 5), margin=2.0, swap=True, reduction="sum"),
+        S(T(4, 5), T(4, 5), T(4, 5), reduction="none"), S(T(5), T(5), T(5)), S(T(4, 5), T(1, 5), T(4, 5, view="t")),
+        S(T(4, 5), T(4, 5), T(4, 5), swap=True,
+          distance_function=lambda a, b: 1.0 - (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)))],
+       ("F.triplet_margin_with_distance_loss",),
+       errors=[S(T(4, 5), T(4, 5), T(4, 5), margin=0), S(T(4, 5), T(4, 5), T(5)),
+               S(T(4, 5), T(4, 5), T(4, 5), reduction="foo"), S(T(4, 5), T(4, 5), T(4, 3))]),
+)

@@ -133,3 +133,21 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Max over adaptive windows of the last three dims; with return_indices, also their flat positions."""
     return _pool(input, output_size, return_indices, 3, "adaptive_max_pool3d")
+
+
+@tensor_args
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool1d's values and positions, whatever return_indices says."""
+    return _pool(input, output_size, True, 1, "adaptive_max_pool1d")
+
+
+@tensor_args
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool2d's values and flat positions, whatever return_indices says."""
+    return _pool(input, output_size, True, 2, "adaptive_max_pool2d")
+
+
+@tensor_args
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool3d's values and flat positions, whatever return_indices says."""
+    return _pool(input, output_size, True, 3, "adaptive_max_pool3d")

@@ -12,6 +12,7 @@ from ._common import edge, get_xp, operands, save_check, wrap, wrap_grad
 
 __all__ = [
     "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -865,3 +866,29 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     if reduction == "mean":
         return out.mean()
     return out.sum() if reduction == "sum" else out
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """max(margin + d(anchor, positive) - d(anchor, negative), 0) for any distance function d (pairwise
+    2-norm distance by default; swap: the smaller of d(anchor, negative) and d(positive, negative)), reduced."""
+    from .distance import pairwise_distance
+
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D "
+                           "inputs")
+    d = pairwise_distance if distance_function is None else distance_function
+    d_pos = d(anchor, positive)
+    d_neg = d(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(d(positive, negative))
+    out = (margin + d_pos - d_neg).clamp_min(0)
+    if reduction == "sum":
+        return out.sum()
+    return out.mean() if reduction == "mean" else out

@@ -23,6 +23,8 @@ from .._ops.norm import *  # noqa: F401,F403
 from .._ops.pad import pad  # noqa: F401
 from .._ops.pool import *  # noqa: F401,F403
 from .._ops.adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d  # noqa: F401
+from .._ops.adaptive_max_pool import (adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,  # noqa: F401
+                                      adaptive_max_pool3d_with_indices)
 from .._ops.unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401
 from .._ops.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: F401
 from .._ops.grid_sample import affine_grid, grid_sample  # noqa: F401
