@@ -244,6 +244,20 @@ def _vector_rhs(A, B):
     return B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
 
 
+def _same_dtype(fn, a, b, na, nb):
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{fn}: Expected {na} and {nb} to have the same dtype, but found {na} of type "
+                           f"{_legacy(a)} and {nb} of type {_legacy(b)} instead")
+
+
+def _check_rhs(fn, A, B, left):
+    n = A._data.shape[-1]
+    r, c = B._data.shape[-2:]
+    if (r if left else c) != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {eq} ({n}x{n} and {r}x{c})")
+
+
 class _Solve(Function):
     @staticmethod
     def forward(ctx, A, B):
@@ -293,16 +307,22 @@ def solve(A, B, *, left=True, out=None):
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
                            f"{_legacy(A)} and B of type {_legacy(B)} instead")
-    if not left:
+    _solve_rhs(A, B, left)
+    if not left:  # X A = B is A^T X^T = B^T
         return solve(A.mT, B.mT).mT
-    n = A._data.shape[-1]
-    vec = _vector_rhs(A, B)
-    rows = B._data.shape[-1] if vec else B._data.shape[-2]
-    if rows != n:
-        cols = 1 if vec else B._data.shape[-1]
-        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-                           f"({n}x{n} and {rows}x{cols})")
     return _Solve.apply(A, B)
+
+
+def _solve_rhs(A, B, left):
+    """Whether B is a (batch of) vector(s), after torch's checks of its shape against A's."""
+    vec = _vector_rhs(A, B)
+    if not vec:
+        _check_matrix(B, "linalg.solve", "B")
+    _check_rhs("linalg.solve", A, B.unsqueeze(-1) if vec else B, left)
+    if vec and not left:
+        raise RuntimeError("linalg.solve: Vector broadcasting of the left hand side is not supported for left=False. "
+                           "In this case linalg.solve is equivalent to B / A.squeeze(-1)")
+    return vec
 
 
 # ---- decompositions ------------------------------------------------------------------------------
@@ -807,6 +827,8 @@ def vander(x, *, N=None):
     _need_tensor(x, "linalg_vander", "x", 1)
     if x._data.dtype == np.bool_:
         raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
+    if N is not None and (not isinstance(N, int) or isinstance(N, bool)):
+        raise TypeError(f"linalg_vander(): argument 'N' must be int, not {type(N).__name__}")
     n = x.shape[-1] if x.dim() else 1
     N = n if N is None else N
     if N <= 1:
@@ -852,20 +874,6 @@ class _SolveTriangular(Function):
 
 
 _node_name(_SolveTriangular, "LinalgSolveTriangularBackward0")
-
-
-def _same_dtype(fn, a, b, na, nb):
-    if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"{fn}: Expected {na} and {nb} to have the same dtype, but found {na} of type "
-                           f"{_legacy(a)} and {nb} of type {_legacy(b)} instead")
-
-
-def _check_rhs(fn, A, B, left, eq=None):
-    n = A._data.shape[-1]
-    r, c = B._data.shape[-2:]
-    if (r if left else c) != n:
-        eq = eq or ("AX = B" if left else "XA = B")
-        raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {eq} ({n}x{n} and {r}x{c})")
 
 
 def _lapack_dtype(A, kernel):
@@ -954,7 +962,7 @@ def _lu_checks(A, fn, pivot, dims_fn=None):
                            f"{list(A.shape)} instead")
     _lapack_dtype(A, "lu_cpu")
     if not pivot:
-        raise RuntimeError(f"{fn.replace('xptorch.', '')}: LU without pivoting is not implemented on the CPU")
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
 
 
 def _raise_zero_pivot(info, fn):
@@ -1013,6 +1021,9 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         raise RuntimeError(f"{fn}: pivots should be a Tensor of scalar type xptorch.int32")
     if pivots._data.ndim < 1 or pivots._data.shape[-1] != n:
         raise RuntimeError(f"{fn}: Number of pivots per batch should be same as the dimension of the matrix")
+    if pivots._data.shape != LU._data.shape[:-1]:
+        raise RuntimeError(f"{fn}: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots with "
+                           f"shape {list(pivots.shape)} instead")
     _lapack_dtype(LU, "lu_solve_cpu")
     if not left:  # X A = B is A^T X^T = B^T
         return lu_solve(LU, pivots, B.mT, adjoint=not adjoint).mT
@@ -1033,12 +1044,11 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     _check_square(A, "linalg.solve")
     _check_float(B, "linalg.solve")
     _same_dtype("linalg.solve", A, B, "A", "B")
-    if not left:
+    vec = _solve_rhs(A, B, left)
+    Bm = B.unsqueeze(-1) if vec else B
+    if not left:  # X A = B is A^T X^T = B^T
         X, info = solve_ex(A.mT, B.mT, check_errors=check_errors)
         return _SolveExResult(X.mT, info)
-    vec = _vector_rhs(A, B)
-    Bm = B.unsqueeze(-1) if vec else B
-    _check_rhs("linalg.solve", A, Bm, True)
     LU, piv, info = _LuFactor.apply(A)
     if check_errors and _host(C.get_xp(info._data).any(info._data)):
         bad = _host(info._data).reshape(-1)
@@ -1151,8 +1161,7 @@ def tensorsolve(A, B, dims=None, *, out=None):
     _need_tensor(A, "linalg_tensorsolve", "A", 1)
     _need_tensor(B, "linalg_tensorsolve", "B", 2)
     if dims is not None:
-        dims = [d % A.dim() for d in dims]
-        A = A.movedim(dims, list(range(A.dim() - len(dims), A.dim())))
+        A = A.movedim(tuple(dims), tuple(range(A.dim() - len(dims), A.dim())))
     cols = tuple(A.shape[B.dim():])
     r, c = B.numel(), math.prod(cols)
     if r != c:  # (the message's right side is B's size, as torch's)

@@ -185,6 +185,8 @@ ERRORS = [
     (lambda lib: lib.linalg.solve(lib.tensor(np.stack([np.eye(2), SING])), lib.ones(2, 2, dtype=lib.float64)), True),
     (lambda lib: lib.linalg.solve(lib.ones(2, 3), lib.ones(2)), False),
     (lambda lib: lib.linalg.solve(lib.eye(2), lib.ones(3)), False),
+    (lambda lib: lib.linalg.solve(lib.eye(2), lib.ones(2, 3), left=False), False),
+    (lambda lib: lib.linalg.solve(lib.eye(1), lib.ones(1), left=False), False),
     (lambda lib: lib.linalg.cholesky(lib.tensor([[1.0, 2.0], [2.0, 1.0]])), True),
     (lambda lib: lib.linalg.cholesky(lib.stack([lib.eye(2), -lib.eye(2)])), True),
     (lambda lib: lib.linalg.cholesky(lib.ones(2, 3)), False),
@@ -311,10 +313,12 @@ def test_inf_norms_of_empty_tensors_as_torch(shape, ord, dim):
     assert tuple(run(xptorch).shape) == tuple(want.shape)
 
 
-SING3 = np.array([[[1.0, 2.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],
-                  [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])
-NOT_PD = np.array([[[4.0, 2.0, 0.0], [2.0, 5.0, 1.0], [0.0, 1.0, 3.0]], [[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-                   [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, -1.0]]])
+SING3 = np.array([[[1.0, 2.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                  [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],
+                  np.zeros((3, 3))])
+NOT_PD = np.array([[[4.0, 2.0, 0.0], [2.0, 5.0, 1.0], [0.0, 1.0, 3.0]],
+                   [[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                   np.diag([1.0, 2.0, -1.0])])
 EX_CALLS = {
     "lu_factor_ex": (lambda lib, a: lib.linalg.lu_factor_ex(a), SING3),
     "lu_factor_ex_tall": (lambda lib, a: lib.linalg.lu_factor_ex(a[..., :2].mT), SING3),

@@ -22,8 +22,8 @@ def lu_factor(xp, a, block=48):
     Blocked as getrf: columns are factored a panel of `block` at a time, the rest updated by one product."""
     batch, (m, n) = a.shape[:-2], a.shape[-2:]
     k = min(m, n)
-    lu = a.reshape((-1, m, n)).copy()
-    nb = lu.shape[0]
+    nb = math.prod(batch)
+    lu = a.reshape((nb, m, n)).copy()
     piv = xp.zeros((nb, k), np.int32)
     info = xp.zeros((nb,), np.int32)
     rows = xp.arange(nb)
@@ -55,8 +55,8 @@ def lu_factor(xp, a, block=48):
 def permutation(xp, pivots, m, dtype):
     """The m x m matrices P of A = P L U from getrf's pivots [..., k]: row i of L U is row perm[i] of A."""
     batch, k = pivots.shape[:-1], pivots.shape[-1]
-    piv = pivots.reshape((-1, k)).astype(np.int64) - 1
-    nb = piv.shape[0]
+    nb = math.prod(batch)
+    piv = pivots.reshape((nb, k)).astype(np.int64) - 1
     perm = xp.broadcast_to(xp.arange(m), (nb, m)).copy()
     rows = xp.arange(nb)
     for j in range(k):
@@ -88,7 +88,7 @@ def cholesky(xp, a):
     unblocked potf2: info is the order of the first leading minor that is not positive-definite; from that
     column on the factor holds the input (the failing diagonal entry the reduced value there)."""
     batch, n = a.shape[:-2], a.shape[-1]
-    a = a.reshape((-1, n, n))
+    a = a.reshape((math.prod(batch), n, n))
     L = xp.tril(a)
     info = xp.zeros((a.shape[0],), np.int32)
     ok = info == 0
