@@ -589,6 +589,7 @@ add(
        errors=[S(T(3)), S(T(3, 3, dtype="int64")), S(T(2, 2, values=SING2)),
                S(T(3, 3), pivot=False)], rtol=1e-4, atol=1e-5),
     Op("linalg.lu_factor_ex", _la("lu_factor_ex"), [S(T(2, 3)), S(T(2, 2, values=SING2, grad=False)),
+                                                     S(T(3, 3, values=[1.0, 1, 0, NAN, 0, 1, 2, 1, 1], grad=False)),
                                                      S(T(0, 3, 3))], (),
        errors=[S(T(2, 2, values=SING2), check_errors=True)], rtol=1e-4, atol=1e-5),
     Op("linalg.lu", _la("lu"), [S(T(2, 2, 3)), S(T(4, 3)), S(T(2, 0))], (),

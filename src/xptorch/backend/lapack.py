@@ -31,7 +31,7 @@ def lu_factor(xp, a, block=48):
         for j0 in range(0, k, block):
             j1 = min(j0 + block, k)
             for j in range(j0, j1):
-                p = xp.argmax(xp.abs(lu[:, j:, j]), axis=1) + j
+                p = _pivot(xp, lu[:, j:, j]) + j
                 piv[:, j] = p + 1
                 row_j = lu[:, j, :].copy()
                 lu[:, j, :] = lu[rows, p, :]
@@ -50,6 +50,14 @@ def lu_factor(xp, a, block=48):
                 if j1 < m:
                     lu[:, j1:, j1:] -= lu[:, j1:, j0:j1] @ lu[:, j0:j1, j1:]
     return lu.reshape(batch + (m, n)), piv.reshape(batch + (k,)), info.reshape(batch)
+
+
+def _pivot(xp, col):
+    """The row of each column's first largest magnitude, as BLAS's idamax: a NaN is never larger, so it is
+    chosen only as the first entry."""
+    mag = xp.abs(col)
+    nan = xp.isnan(mag)
+    return xp.where(nan[:, 0], 0, xp.argmax(xp.where(nan, -1, mag), axis=1))
 
 
 def permutation(xp, pivots, m, dtype):
@@ -114,8 +122,8 @@ _THETA13 = 5.371920351148152
 
 
 def matrix_exp(xp, a):
-    """exp(A) of each square matrix by scaling and squaring: A / 2^s (s from the largest 1-norm in the batch)
-    through the [13/13] Pade approximant, then squared s times."""
+    """exp(A) of each square matrix by scaling and squaring: A / 2^s (s from the largest 1-norm in the batch,
+    read on the host: one synchronisation on CUDA) through the [13/13] Pade approximant, then squared s times."""
     n = a.shape[-1]
     if a.size == 0:
         return a.copy()
