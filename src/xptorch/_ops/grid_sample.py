@@ -289,9 +289,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         pos = [get_xp(c._data).rint(c._data).astype(np.int64) for c in coords]
         out = _tap(input, pos, sizes, zero)
         if grid.requires_grad:
-            # The grid's gradient is zero, not absent, as PyTorch's.
-            none = wrap(get_xp(grid._data).zeros(grid.shape, dtype=bool), grid._device)
-            out = out + where(none, grid, zero).sum().reshape((1,) * out.dim())
+            # The grid's gradient is zero, not absent, as PyTorch's: a where() that never picks it.
+            never = wrap(get_xp(grid._data).zeros((1,) * out.dim(), dtype=bool), grid._device)
+            out = where(never, grid[..., 0].unsqueeze(1), out)
         return out
     base = [get_xp(c._data).floor(c._data) for c in coords]
     frac = [c - wrap(b, dev) for c, b in zip(coords, base)]
