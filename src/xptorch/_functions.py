@@ -642,6 +642,21 @@ def narrow(input, dim, start, length):
     return input.narrow(dim, start, length)
 
 
+def narrow_copy(input, dim, start, length):
+    """narrow, copied into new contiguous memory."""
+    from ._ops import strided
+
+    return strided.narrow_copy(input, dim, start, length)
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    """A view of input's memory with the given sizes and strides (in elements), starting storage_offset elements
+    into it (default: where input starts)."""
+    from ._ops import strided
+
+    return strided.as_strided(input, size, stride, storage_offset, first=2)
+
+
 def select(input, dim, index):  # not @_tensor_args: index is an int here
     """The slice at index along dim, that dim removed (a view)."""
     from ._ops._common import need_tensor

@@ -12,6 +12,7 @@ from .backend import is_device_array
 from .backend.device_assert import raise_pending as _device_checks
 from ._ops import inplace as _inplace
 from ._ops import inplace_view as _ipview
+from ._ops import strided as _strided
 from ._ops import linalg as _la
 from ._ops import pointwise as _pw
 from ._ops import reduce as _red
@@ -1995,6 +1996,15 @@ class Tensor:
         if start + length > size:
             raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
         return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def narrow_copy(self, dim, start, length):
+        """narrow, copied into new contiguous memory."""
+        return _strided.narrow_copy(self, dim, start, length)
+
+    def as_strided(self, size, stride, storage_offset=None):
+        """A view of this tensor's memory with the given sizes and strides (in elements), starting storage_offset
+        elements into it (default: where this tensor starts)."""
+        return _strided.as_strided(self, size, stride, storage_offset)
 
     def select(self, dim, index):
         """The slice at index along dim, that dim removed (a view)."""
