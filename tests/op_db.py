@@ -2070,7 +2070,7 @@ add(
        errors=[S(T(1, 2, 2), 2, _bad(1, 2, 2, [0, 3, -3, 9])), S(T(2, 2), 2, _bad(2, 2, [0, 3, 16, 9])), S(T(1, 2, 2, 2), 2, T(1, 2, 2, 2, dtype="float32")),
                S(T(1, 2, 2, 2), 2, T(1, 2, 2, 1, **_IDX)), S(T(2, 2), 2, T(2, 2, **_IDX)),
                S(IMG2, 2, output_size=(7, 4)), S(IMG2, 2, output_size=(4,))]),
-    Op("F.max_unpool3d", _unpool(3), [S(IMG3, 2, output_size=(4, 4, 3)), S(IMG3, (2, 1, 2), stride=1), S(T(2, 2, 2, 2), 2, _perm(2, 2, 2, 2), padding=1)],
+    Op("F.max_unpool3d", _unpool(3), [S(IMG3, 2, output_size=(4, 4, 3)), S(IMG3, (2, 1, 2), stride=1), S(T(2, 2, 2, 2), 2, _perm(2, 2, 2, 2), padding=1), S(T(2, 4, 4, 4), 2)],
        ("F.max_unpool3d",),
        errors=[S(T(1, 1, 1, 2, 2), 2, _bad(1, 1, 1, 2, 2, [0, 3, 70, 9])),
                S(T(1, 1, 2, 2, 2), 2, T(1, 1, 2, 2, 1, **_IDX)), S(T(2, 2, 2), 2, T(2, 2, 2, **_IDX)),
@@ -2078,17 +2078,16 @@ add(
 )
 
 
-# ---- power-average pooling (batched samples: the pools' unbatched empty-input checks differ from
-# PyTorch's); ZW holds all-zero and negative windows (zero sums, NaN roots)
+# ---- power-average pooling; ZW holds all-zero and negative windows (zero sums, NaN roots)
 ZW = T(1, 2, 4, 4, values=[0.0] * 4 + [1.0, -2.0, 0.5, 3.0] + [0.0] * 4 + [-1.0] * 4 + [0.25 * i - 2 for i in range(16)])
 add(
-    Op("F.lp_pool1d", _f("lp_pool1d"), [S(IMG1, 2, 3), S(IMG1, 1.5, 3, 2, True), S(T(1, 3, 8, low=0.1), 3.0, 2), S(IMG1, INF, 2),
+    Op("F.lp_pool1d", _f("lp_pool1d"), [S(IMG1, 2, 3), S(IMG1, 1.5, 3, 2, True), S(T(3, 8, low=0.1), 3.0, 2), S(IMG1, INF, 2),
                                         S(T(1, 2, 8, values=[0.0] * 4 + [1.0, -1.0, 2.0, 0.0] + [-0.5] * 8), 2, 2)],
        ("F.lp_pool1d",), errors=[S(T(2), 2, 2), S(IMG1, 2, 9)]),
     Op("F.lp_pool2d", _f("lp_pool2d"), [S(IMG2, 2, 2), S(IMG2, 3, (3, 2), (2, 1), True), S(ZW, 2, 2), S(ZW, 1.5, 2, 1),
-                                        S(T(1, 3, 5, 4), -INF, 2), S(T(2, 3, 4, 4, view="t"), 2, 2)],
+                                        S(T(3, 5, 4), -INF, 2), S(T(2, 3, 4, 4, view="t"), 2, 2)],
        ("F.lp_pool2d",), errors=[S(IMG2, 2, (2, 2, 2)), S(T(5), 2, 2)]),
-    Op("F.lp_pool3d", _f("lp_pool3d"), [S(IMG3, 2, 2), S(IMG3, 1, (2, 1, 2), 1), S(T(1, 2, 3, 3, 3, low=0.1), 2.5, 2, 1, True)],
+    Op("F.lp_pool3d", _f("lp_pool3d"), [S(IMG3, 2, 2), S(IMG3, 1, (2, 1, 2), 1), S(T(2, 3, 3, 3, low=0.1), 2.5, 2, 1, True)],
        ("F.lp_pool3d",), errors=[S(IMG3, 2, (2, 2))]),
 )
 

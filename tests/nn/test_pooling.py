@@ -259,3 +259,17 @@ def test_tiled_avg_pool2d_backward_matches_torch(shape, kernel):
         y.backward(lib.tensor(np.arange(y.numel(), dtype=np.float32).reshape(tuple(y.shape))))
         grads.append(t.grad.cpu().numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+EMPTY = {1: [(0, 8), (3, 0), (3, 0, 8), (2, 3, 0), (8,)],
+         2: [(0, 5, 4), (3, 0, 4), (2, 0, 5, 4), (2, 3, 0, 4), (1, 2, 3, 4, 5)],
+         3: [(0, 3, 3, 3), (2, 3, 3, 0), (2, 0, 3, 3, 3), (2, 2, 3, 3, 0)]}
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_empty_non_batch_dims_refused_as_torch(nd):
+    # An empty batch pools to an empty result; an empty channel or spatial dim is refused, per op.
+    for shape in EMPTY[nd]:
+        for name, kw in ((f"max_pool{nd}d", {}), (f"max_pool{nd}d", {"return_indices": True}), (f"avg_pool{nd}d", {})):
+            check_error(lambda: getattr(TF, name)(torch.zeros(shape), 2, **kw),
+                        lambda: getattr(XF, name)(xptorch.zeros(shape), 2, **kw))

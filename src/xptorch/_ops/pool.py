@@ -48,6 +48,21 @@ def _out_size(n, k, s, p, d, ceil_mode):
     return o
 
 
+def _nonempty(shape, nd, op):
+    """PyTorch's refusal of an input with a zero-sized dim other than the batch (any dim when unbatched)."""
+    batched = len(shape) == nd + 2
+    if len(shape) <= nd + 2 and all(n for n in (shape[1:] if batched else shape)):
+        return
+    dims = ", ".join(map(str, shape))
+    if nd == 2:
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
+                           f"but got:[{dims}]")
+    name = "max_pool3d_with_indices_out_cpu_template" if op == "max_pool3d" else "avg_pool3d"
+    # (PyTorch names dimension 0 whichever dim is empty.)
+    raise RuntimeError(f"{name}(): Expected input's non-batch dimensions to have positive length, but input "
+                       f"has a shape of [{dims}] and non-batch dimension 0 has length zero!")
+
+
 def _geometry(xd, nd, kernel, stride, padding, dilation, ceil_mode, op):
     """Validated output sizes and (left, right) pads; right pads cover ceil_mode's partial windows."""
     if any(s == 0 for s in stride):
@@ -68,8 +83,9 @@ def _geometry(xd, nd, kernel, stride, padding, dilation, ceil_mode, op):
             "dilation should be greater than zero, but got "
             + " ".join(f"dilation{a}: {d}" for a, d in zip(_AXES[nd], dilation))
         )
-    if xd.ndim not in (nd + 1, nd + 2) or any(s == 0 for s in xd.shape[1:]):
+    if xd.ndim not in (nd + 1, nd + 2) and not (op == "avg_pool2d" and xd.ndim > 4):
         raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input")
+    _nonempty(xd.shape, nd, op)
     for k, p, d in zip(kernel, padding, dilation):
         if p > (d * (k - 1) + 1) // 2:
             raise RuntimeError(
@@ -211,12 +227,19 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, op):
     return wrap(vals, x._device), wrap(idx, x._device)
 
 
-def _max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode):
+def _max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode, indices=False):
     from .shape import squeeze, unsqueeze
 
     xd = x._data
     op = "max_pool1d()"
-    if xd.ndim not in (2, 3):
+    if indices and xd.ndim not in (2, 3):
+        raise RuntimeError(
+            f"Expected 2 to 3 dimensions, but got {xd.ndim}-dimensional tensor for argument #1 'self' "
+            "(while checking arguments for max_pool1d)"
+        )
+    if indices:
+        _nonempty(xd.shape[:-1] + (1, xd.shape[-1]), 2, "max_pool2d")
+    if xd.ndim not in (2, 3) or 0 in xd.shape[xd.ndim - 2:]:
         raise RuntimeError(
             "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, "
             f"but got:[{', '.join(map(str, xd.shape))}]"
@@ -259,7 +282,7 @@ def _one(value, what):
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
     C.no_kernel(input, "max_pool2d", ints=True)
-    return _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, indices=True)
 
 
 @tensor_args
@@ -279,7 +302,7 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 @tensor_args
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     C.no_kernel(input, "max_pool1d_impl")
-    v, i = _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
+    v, i = _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, indices=return_indices)
     return (v, i) if return_indices else v
 
 
