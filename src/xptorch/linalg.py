@@ -921,24 +921,30 @@ class _LuFactor(Function):
 
     @staticmethod
     def backward(ctx, g, gpiv=None, ginfo=None):
-        # A = P L U: with k = min(m, n), L = [L1; L2] (rows k:), U = [U1, U2] (columns k:). From
-        # L1^-1 P^T dA U1^-1 = L1^-1 dL1 + dU1 U1^-1 (strictly lower + upper), dU2 and dL2 following:
-        #   G = tril_-1(L1^T gL1 - gU2 U2^T) + triu(gU1 U1^T - L2^T gL2)
-        #   P^T gA = [L1^-T [G U1^-T, gU2]; gL2 U1^-T]
         LU, piv = ctx.saved_tensors
-        m, n = LU.shape[-2:]
-        k = min(m, n)
-        L, U = _unpack(LU)
-        gL, gU = _unpack(g, unit=False)
-        L1, L2, gL1, gL2 = L[..., :k, :], L[..., k:, :], gL[..., :k, :], gL[..., k:, :]
-        U1, U2, gU1, gU2 = U[..., :, :k], U[..., :, k:], gU[..., :, :k], gU[..., :, k:]
-        G = (L1.mT @ gL1 - gU2 @ U2.mT).tril(-1) + (gU1 @ U1.mT - L2.mT @ gL2).triu()
-        from ._functions import cat
-        top = cat([solve_triangular(U1.mT, G, upper=False, left=False), gU2], -1)
-        top = solve_triangular(L1.mT, top, upper=True, unitriangular=True)
-        if m > k:
-            top = cat([top, solve_triangular(U1.mT, gL2, upper=False, left=False)], -2)
-        return _permutation(piv, m, LU) @ top
+        return _lu_backward(*_unpack(LU), piv, *_unpack(g, unit=False))
+
+
+def _lu_backward(L, U, piv, gL, gU):
+    """gA of A = P L U from gL [..., m, k] (strictly lower part read) and gU [..., k, n] (upper part read).
+
+    With k = min(m, n), L = [L1; L2] (rows k:), U = [U1, U2] (columns k:): from
+    L1^-1 P^T dA U1^-1 = L1^-1 dL1 + dU1 U1^-1 (strictly lower + upper), with dU2 and dL2 following,
+      G = tril_-1(L1^T gL1 - gU2 U2^T) + triu(gU1 U1^T - L2^T gL2)
+      P^T gA = [L1^-T [G U1^-T, gU2]; gL2 U1^-T]
+    """
+    from ._functions import cat
+
+    m, n = L.shape[-2], U.shape[-1]
+    k = min(m, n)
+    L1, L2, gL1, gL2 = L[..., :k, :], L[..., k:, :], gL[..., :k, :], gL[..., k:, :]
+    U1, U2, gU1, gU2 = U[..., :, :k], U[..., :, k:], gU[..., :, :k], gU[..., :, k:]
+    G = (L1.mT @ gL1 - gU2 @ U2.mT).tril(-1) + (gU1 @ U1.mT - L2.mT @ gL2).triu()
+    top = cat([solve_triangular(U1.mT, G, upper=False, left=False), gU2], -1)
+    top = solve_triangular(L1.mT, top, upper=True, unitriangular=True)
+    if m > k:
+        top = cat([top, solve_triangular(U1.mT, gL2, upper=False, left=False)], -2)
+    return _permutation(piv, m, L) @ top
 
 
 _node_name(_LuFactor, "LinalgLuFactorExBackward0")
@@ -996,12 +1002,35 @@ def lu_factor(A, *, pivot=True, out=None):
     return _LuFactorResult(LU, piv)
 
 
+class _Lu(Function):
+    @staticmethod
+    def forward(ctx, A):
+        from .backend import lapack
+
+        xp, dev = C.get_xp(A._data), A._device
+        m, n = A._data.shape[-2:]
+        k = min(m, n)
+        lu, piv, _ = lapack.lu_factor(xp, A._data)
+        P = C.wrap(lapack.permutation(xp, piv, m, lu.dtype), dev)
+        L = C.wrap(xp.tril(lu[..., :, :k], -1) + xp.eye(m, k, dtype=lu.dtype), dev)
+        U = C.wrap(xp.triu(lu[..., :k, :]), dev)
+        ctx.mark_non_differentiable(P)
+        ctx.save_for_backward(L, U, C.wrap(piv, dev))
+        return P, L, U
+
+    @staticmethod
+    def backward(ctx, gP, gL, gU):
+        L, U, piv = ctx.saved_tensors
+        return _lu_backward(L, U, piv, gL, gU)
+
+
+_node_name(_Lu, "LinalgLuBackward0")
+
+
 def lu(A, *, pivot=True, out=None):
     """(P, L, U) with A = P L U: P a permutation, L unit lower triangular [..., m, k], U upper [..., k, n]."""
     _lu_checks(A, "linalg.lu", pivot)
-    LU, piv, _ = _LuFactor.apply(A)
-    L, U = _unpack(LU)
-    return _LuResult(_permutation(piv, A.shape[-2], A), L, U)
+    return _LuResult(*_Lu.apply(A))
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
@@ -1025,14 +1054,53 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         raise RuntimeError(f"{fn}: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots with "
                            f"shape {list(pivots.shape)} instead")
     _lapack_dtype(LU, "lu_solve_cpu")
-    if not left:  # X A = B is A^T X^T = B^T
-        return lu_solve(LU, pivots, B.mT, adjoint=not adjoint).mT
-    P = _permutation(pivots, n, LU)
-    if not adjoint:  # A = P L U
-        Y = solve_triangular(LU, P.mT @ B, upper=False, unitriangular=True)
-        return solve_triangular(LU, Y, upper=True)
-    Y = solve_triangular(LU.mT, B, upper=False)
-    return P @ solve_triangular(LU.mT, Y, upper=True, unitriangular=True)
+    return _LuSolve.apply(LU, pivots, B, bool(left), bool(adjoint))
+
+
+def _lu_solve_array(xp, lu, P, b, adjoint):
+    """A X = B (A^T X = B when adjoint) on arrays, A = P L U packed in lu."""
+    from .backend import lapack
+
+    if not adjoint:
+        y = lapack.solve_triangular(xp, lu, _mT(P) @ b, False, True)
+        return lapack.solve_triangular(xp, lu, y, True, False)
+    y = lapack.solve_triangular(xp, _mT(lu), b, False, False)
+    return P @ lapack.solve_triangular(xp, _mT(lu), y, True, True)
+
+
+class _LuSolve(Function):
+    @staticmethod
+    def forward(ctx, LU, pivots, B, left, adjoint):
+        from .backend import lapack
+
+        xp = C.get_xp(LU._data)
+        P = lapack.permutation(xp, pivots._data, LU._data.shape[-1], LU._data.dtype)
+        if left:
+            x = _lu_solve_array(xp, LU._data, P, B._data, adjoint)
+        else:  # X A = B is A^T X^T = B^T
+            x = _mT(_lu_solve_array(xp, LU._data, P, _mT(B._data), not adjoint))
+        out = C.wrap(x, LU._device)
+        ctx.flags = (left, adjoint, B.shape)
+        ctx.save_for_backward(LU, pivots, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # op(A) X = B (or X op(A) = B), op(A) = A or A^T: gB solves with op(A)^T, gop(A) = -gB X^T (-X^T gB);
+        # then gA gives the packed factors' gradient through dA = P (dL U + L dU).
+        LU, piv, X = ctx.saved_tensors
+        left, adjoint, b_shape = ctx.flags
+        gB = lu_solve(LU, piv, g, left=left, adjoint=not adjoint)
+        gA = -(gB @ X.mT) if left else -(X.mT @ gB)
+        if adjoint:
+            gA = gA.mT
+        L, U = _unpack(LU)
+        PtgA = _permutation(piv, LU.shape[-1], LU).mT @ gA
+        gLU = (PtgA @ U.mT).tril(-1) + (L.mT @ PtgA).triu()
+        return gLU.sum_to_size(LU.shape), None, gB.sum_to_size(b_shape), None, None
+
+
+_node_name(_LuSolve, "LinalgLuSolveBackward0")
 
 
 _SolveExResult = collections.namedtuple("linalg_solve_ex", ["result", "info"])
@@ -1045,17 +1113,47 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     _check_float(B, "linalg.solve")
     _same_dtype("linalg.solve", A, B, "A", "B")
     vec = _solve_rhs(A, B, left)
-    Bm = B.unsqueeze(-1) if vec else B
-    if not left:  # X A = B is A^T X^T = B^T
-        X, info = solve_ex(A.mT, B.mT, check_errors=check_errors)
-        return _SolveExResult(X.mT, info)
-    LU, piv, info = _LuFactor.apply(A)
+    X, info = _SolveEx.apply(A, B, left, vec)
     if check_errors and _host(C.get_xp(info._data).any(info._data)):
         bad = _host(info._data).reshape(-1)
         prefix = _batch_prefix(A.shape, int(np.flatnonzero(bad)[0]))
         raise LinAlgError(f"xptorch.linalg.solve_ex: {prefix}The solver failed because the input matrix is singular.")
-    X = lu_solve(LU, piv, Bm)
-    return _SolveExResult(X.squeeze(-1) if vec else X, info)
+    return _SolveExResult(X, info)
+
+
+class _SolveEx(Function):
+    @staticmethod
+    def forward(ctx, A, B, left, vec):
+        from .backend import lapack
+
+        xp, dev = C.get_xp(A._data), A._device
+        lu, piv, info = lapack.lu_factor(xp, A._data)
+        P = lapack.permutation(xp, piv, A._data.shape[-1], lu.dtype)
+        b = B._data[..., None] if vec else B._data
+        if left:
+            x = _lu_solve_array(xp, lu, P, b, False)
+        else:  # X A = B is A^T X^T = B^T
+            x = _mT(_lu_solve_array(xp, lu, P, _mT(b), True))
+        X, I = C.wrap(x[..., 0] if vec else x, dev), C.wrap(info, dev)
+        ctx.mark_non_differentiable(I)
+        ctx.flags = (left, vec, B.shape)
+        ctx.save_for_backward(A, X)
+        return X, I
+
+    @staticmethod
+    def backward(ctx, g, ginfo=None):
+        A, X = ctx.saved_tensors
+        left, vec, b_shape = ctx.flags
+        if vec:
+            g, X = g.unsqueeze(-1), X.unsqueeze(-1)
+        gB = solve(A.mT, g, left=left)
+        gA = -(gB @ X.mT) if left else -(X.mT @ gB)
+        if vec:
+            gB = gB.squeeze(-1)
+        return gA.sum_to_size(A.shape), gB.sum_to_size(b_shape), None, None
+
+
+_node_name(_SolveEx, "LinalgSolveExBackward0")
 
 
 # ---- Cholesky with its failure order, the matrix exponential ----------------------------------------

@@ -258,6 +258,8 @@ SECOND = {
     "lu_solve": (lambda lib, a: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), a[:, 1:]), (3, 3), ()),
     "matrix_exp": (lambda lib, a: lib.linalg.matrix_exp(a), (3, 3), ()),
     "cholesky_ex": (lambda lib, a: lib.linalg.cholesky_ex(a).L, (3, 3), (0,)),
+    "lu_tall": (lambda lib, a: lib.linalg.lu(a[:, :2]).L + lib.linalg.lu(a[:, :2]).U.sum(), (3, 3), ()),
+    "solve_ex_right": (lambda lib, a: lib.linalg.solve_ex(a, a[:2] * 2 + 1, left=False).result, (3, 3), ()),
 }
 
 
@@ -376,3 +378,24 @@ def test_lu_factor_ex_and_triangular_solves_stay_on_the_device(strict_cuda):
     (x.sum() + c.sum()).backward()
     assert strict_cuda.sync_count() == before
     assert a.grad.device.type == "cuda"
+
+
+NAMED = {
+    "lu_factor": lambda lib, a, b: lib.linalg.lu_factor(a).LU,
+    "lu": lambda lib, a, b: lib.linalg.lu(a).U,
+    "lu_solve": lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b, left=False),
+    "solve_ex": lambda lib, a, b: lib.linalg.solve_ex(a, b).result,
+    "cholesky_ex": lambda lib, a, b: lib.linalg.cholesky_ex(a @ a.mT).L,
+    "matrix_exp": lambda lib, a, b: lib.linalg.matrix_exp(a),
+    "solve_triangular": lambda lib, a, b: lib.linalg.solve_triangular(a, b, upper=False),
+    "vander": lambda lib, a, b: lib.linalg.vander(b[0]),
+}
+
+
+def test_new_functions_grad_fn_names_match_torch():
+    a, b = arrays((3, 3), (3, 3))
+    a = a + 4 * np.eye(3)
+    for name, fn in NAMED.items():
+        want = fn(torch, torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)).grad_fn.name()
+        got = fn(xptorch, xptorch.tensor(a, requires_grad=True), xptorch.tensor(b, requires_grad=True)).grad_fn.name()
+        assert got == want, name
