@@ -329,7 +329,7 @@ def _solve_rhs(A, B, left):
 class _Cholesky(Function):
     @staticmethod
     def forward(ctx, A, upper):
-        ad = A._data
+        ad = _mT(A._data) if upper else A._data  # upper=True reads A's upper triangle, as torch
         xp = C.get_xp(ad)
         try:
             L = xp.linalg.cholesky(ad)
@@ -1172,7 +1172,8 @@ class _CholeskyEx(Function):
     def forward(ctx, A, upper):
         from .backend import lapack
 
-        L, info = lapack.cholesky(C.get_xp(A._data), A._data)
+        # upper=True reads A's upper triangle, as torch
+        L, info = lapack.cholesky(C.get_xp(A._data), _mT(A._data) if upper else A._data)
         out = C.wrap(_mT(L).copy() if upper else L, A._device)
         I = C.wrap(info, A._device)
         ctx.mark_non_differentiable(I)

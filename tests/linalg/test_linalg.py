@@ -353,6 +353,15 @@ EX_ERRORS = [  # (call, whether torch raises a LinAlgError rather than a plain R
 ]
 
 
+@pytest.mark.parametrize("fn", ["cholesky", "cholesky_ex"])
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_reads_the_triangle_torch_reads(fn, upper):
+    a = arrays((2, 3, 3), spd=(0,))[0] + np.triu(np.ones((3, 3)), 1)  # not symmetric: the triangles differ
+    out = [getattr(lib.linalg, fn)(lib.tensor(a), upper=upper) for lib in (torch, xptorch)]
+    for t, x in zip(flat(out[0]), flat(out[1])):
+        np.testing.assert_allclose(x.numpy(), t.numpy(), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("i", range(len(EX_ERRORS)))
 def test_check_errors_raise_as_torch(i, device):
     from oracle import xp_message
