@@ -966,7 +966,8 @@ def _lu_checks(A, fn, pivot, dims_fn=None):
     if A._data.ndim < 2:
         raise RuntimeError(f"{dims_fn or fn}: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(A.shape)} instead")
-    _lapack_dtype(A, "lu_cpu")
+    if A._data.size:  # torch factors an empty tensor of any dtype
+        _lapack_dtype(A, "lu_cpu")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
 

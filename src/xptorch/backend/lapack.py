@@ -28,7 +28,7 @@ def lu_factor(xp, a, block=48):
     info = xp.zeros((nb,), np.int32)
     rows = xp.arange(nb)
     with _quiet(xp):
-        for j0 in range(0, k, block):
+        for j0 in range(0, k if lu.size else 0, block):
             j1 = min(j0 + block, k)
             for j in range(j0, j1):
                 p = _pivot(xp, lu[:, j:, j]) + j
