@@ -116,6 +116,12 @@ class Op:
         return self.name
 
 
+def _fmt(lib, kwargs):
+    """A memory_format named by string in a sample, as the library's object."""
+    fmt = kwargs.get("memory_format")
+    return dict(kwargs, memory_format=getattr(lib, fmt)) if isinstance(fmt, str) else kwargs
+
+
 # Shapes most elementwise ops run on: 0-d, empty, ordinary, non-contiguous, broadcast-expanded.
 def _unary_samples(low=-2.0, high=2.0):
     return [
@@ -423,6 +429,17 @@ add(
        ("as_strided", "Tensor.as_strided"), dtypes=FLOAT + ("int64",),
        errors=[S(T(6), (2, 3), (3, 1), 1), S(T(6), (2,), (-1,)), S(T(6), (2, 2), (1,)), S(T(6), (2,), (1,), -1),
                S(T(6), (-2,), (1,)), S(T(6), 2, (1,)), S(T(6), (2.0,), (1,)), S(T(6), (2,), (1,), 1.5)]),
+    # resize_ reads memory order: contiguous inputs, and no growth (new elements are uninitialised)
+    Op("resize_", lambda lib, x, *s, **k: x.clone().resize_(*s, **_fmt(lib, k)),
+       [S(T(6), 2, 2), S(T(2, 3), (3,)), S(T(2, 3), 0), S(T(4), ()), S(T(2, 3), [1, 5]), S(T(3, 2), size=(2, 2)),
+        S(T(2, 3), 1, 1, 2, 2, memory_format="channels_last")],
+       (), inplace=lambda lib, x, *s, **k: x.resize_(*s, **_fmt(lib, k)), inplace_names=("Tensor.resize_",),
+       grad=False, dtypes=FLOAT + INTS + ("bool",),
+       errors=[S(T(6), -1), S(T(6), 2.0), S(T(6), 2, 2.0), S(T(6), True), S(T(6), (2, 2.0))]),
+    Op("resize_as_", lambda lib, x, o: x.clone().resize_as_(o),
+       [S(T(6), T(2, 2, grad=False)), S(T(2, 3), T(3, dtype="int64")), S(T(2), T(0, 2))],
+       (), inplace=lambda lib, x, o: x.resize_as_(o), inplace_names=("Tensor.resize_as_",), grad=False,
+       errors=[S(T(6), [1, 2])]),
     Op("select", lambda lib, x, d, i: lib.select(x, d, i),
        [S(T(3, 4), 1, 2), S(T(3, 4), 0, -1), S(T(4, 3, view="t"), 1, 0), S(T(5), 0, 3)],
        ("select", "Tensor.select"),
@@ -665,6 +682,16 @@ add(*nograd(
                                         x.new_empty(2).shape),
        [S(T(2, 3))], ("Tensor.new_zeros", "Tensor.new_ones", "Tensor.new_full", "Tensor.new_tensor", "Tensor.new_empty"),
        dtypes=ALL),
+    # the legacy constructor: data forms compared by value, size forms (uninitialised) by meta
+    Op("Tensor.new", lambda lib, x, *a, **k: x.new(*a, **k),
+       [S(T(2, 3), [1, 2]), S(T(2, 3), [[1.5, -2.5]]), S(T(2, 3), (2, 3)), S(T(2), T(3, 2, view="t")),
+        S(T(2), data=range(3))],
+       ("Tensor.new",), dtypes=FLOAT + INTS,
+       errors=[S(T(2), 2.5), S(T(2), 2, 3.0), S(T(2), "a"), S(T(2), -1), S(T(2), None), S(T(2), T(2, dtype="bool")),
+               S(T(2), 2, requires_grad=True)]),
+    Op("Tensor.new_size", lambda lib, x, *a, **k: x.new(*a, **k),
+       [S(T(2, 3)), S(T(2, 3), 2, 3), S(T(2), 0), S(T(2), 4), S(T(2), size=(2, 1))], (), dtypes=FLOAT + ("int64",),
+       compare="meta"),
     Op("rand", lambda lib, *s: lib.rand(*s), [S(2, 3), S(())], ("rand", "randn"), compare="meta"),
     Op("randn", lambda lib, *s: lib.randn(*s), [S(2, 3)], (), compare="meta"),
     Op("rand_like", lambda lib, x: (lib.rand_like(x), lib.randn_like(x)), [S(T(2, 3))], ("rand_like", "randn_like"),

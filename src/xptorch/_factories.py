@@ -9,6 +9,7 @@ from ._device import CPU, canonical, default_device, set_default
 from ._ops import _common as C
 from .backend import array_module, is_device_array, use_device
 from ._ops._common import tensor_args
+from ._size import Size
 
 
 def _dev(device):
@@ -614,3 +615,78 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
     t = from_numpy(vals.astype(dt.np, copy=False))
     return t.to(dev) if dev is not CPU else t
+
+
+_NEW_OVERLOADS = (" * (*, xptorch.device device = None)\n{kw} * (xptorch.Storage storage)\n * (Tensor other)\n"
+                  " * (tuple of ints size, *, xptorch.device device = None)\n"
+                  " * (object data, *, xptorch.device device = None)\n")
+_CPP_DTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool"}
+
+
+def _label(v):
+    if isinstance(v, (_dtype.dtype, _device_cls())):
+        return f"xptorch.{type(v).__name__}"
+    return "Tensor" if isinstance(v, C.Tensor) else type(v).__name__
+
+
+def _device_cls():
+    from ._device import device
+
+    return device
+
+
+def _options(t):
+    return (f"TensorOptions(dtype={_CPP_DTYPE.get(t._data.dtype.name, t._data.dtype.name)}, device={t._device}, "
+            "layout=Strided, requires_grad=false (default), pinned_memory=false (default), memory_format=(nullopt))")
+
+
+def legacy_new(self, args, kwargs):
+    """Tensor.new: the legacy constructor with self's dtype and device.
+
+    new() is empty; new(2, 3) or new(Size) uninitialised of that size; new(sequence) copies data; new(tensor)
+    is an alias of a tensor of the same dtype and device.
+    """
+    bad = [k for k in kwargs if k not in ("device", "data", "size")]
+    if bad:
+        got = ", ".join([_label(a) for a in args] + [f"{k}={_label(v)}" for k, v in kwargs.items()])
+        raise TypeError(f"new() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        + _NEW_OVERLOADS.format(kw="      didn't match because some of the keywords were incorrect: "
+                                                   f"{', '.join(bad)}\n"))
+    dev = self._device
+    if kwargs.get("device") is not None:
+        want = _dev(kwargs["device"])
+        if want.type != dev.type:
+            raise RuntimeError(f"legacy constructor expects device type: {dev.type} but device type: {want.type} "
+                               "was passed")
+        dev = want
+    if "data" in kwargs:
+        args = args + (kwargs["data"],)
+    elif "size" in kwargs:
+        args = args + (Size(kwargs["size"]),)
+    dt = self.dtype
+    if not args:
+        return empty(0, dtype=dt, device=dev)
+    if len(args) == 1:
+        a = args[0]
+        if isinstance(a, C.Tensor):
+            if a._data.dtype != self._data.dtype or a._device != dev:
+                raise TypeError(f"expected {_options(self)} (got {_options(a)})")
+            from ._ops import shape as _sh
+
+            return _sh._view_result(a, a._data.view(), _sh.AliasBackward0)
+        if isinstance(a, Size):
+            return empty(tuple(a), dtype=dt, device=dev)
+        if isinstance(a, str):
+            raise TypeError(f"new(): invalid data type '{type(a).__name__}'")
+        if isinstance(a, (list, tuple, range, np.ndarray)):
+            return tensor(a, dtype=dt, device=dev)
+        if not isinstance(a, bool) and hasattr(a, "__index__"):
+            return empty(a.__index__(), dtype=dt, device=dev)
+        raise TypeError(f"new(): data must be a sequence (got {type(a).__name__})")
+    for i, a in enumerate(args):
+        if isinstance(a, bool) or not hasattr(a, "__index__"):
+            raise TypeError(f"new(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                            f"\"type must be tuple of ints,but got {type(a).__name__}\"")
+    return empty(*[a.__index__() for a in args], dtype=dt, device=dev)

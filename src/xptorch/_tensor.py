@@ -13,6 +13,7 @@ from .backend.device_assert import raise_pending as _device_checks
 from ._ops import inplace as _inplace
 from ._ops import inplace_view as _ipview
 from ._ops import strided as _strided
+from ._ops import resize as _resize
 from ._ops import linalg as _la
 from ._ops import pointwise as _pw
 from ._ops import reduce as _red
@@ -711,6 +712,13 @@ class Tensor:
     def type_as(self, other):
         C.need_tensor(other, "type_as", "other", 1)
         return self._cast(other.dtype)
+
+    def new(self, *args, **kwargs):
+        """The legacy constructor with this tensor's dtype and device: new(2, 3) or new(Size) uninitialised,
+        new(sequence) a copy of the data, new(tensor) an alias of a tensor of the same dtype and device."""
+        from ._factories import legacy_new
+
+        return legacy_new(self, args, kwargs)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from ._factories import tensor
@@ -1996,6 +2004,21 @@ class Tensor:
         if start + length > size:
             raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
         return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def resize_(self, *sizes, memory_format=None, size=None):
+        """A new shape over this tensor's memory, in place: contiguous (or memory_format) strides from the same
+        storage offset, the memory grown (old values kept, new ones uninitialised) when too small; returns self."""
+        if size is not None:
+            if sizes:
+                raise TypeError("resize_() got multiple values for argument 'size'")
+            sizes = (size,)
+        if not sizes:
+            raise TypeError('resize_() missing 1 required positional arguments: "size"')
+        return _resize.resize_(self, sizes, memory_format)
+
+    def resize_as_(self, the_template, memory_format=None):
+        """resize_ to the_template's shape; returns self."""
+        return _resize.resize_as_(self, the_template, memory_format)
 
     def narrow_copy(self, dim, start, length):
         """narrow, copied into new contiguous memory."""
