@@ -122,3 +122,46 @@ def test_masked_fill_into_an_expanded_tensor_warns_and_writes_as_torch(device):
         base[None].expand(2, 3).masked_fill_(xptorch.tensor([True, False, True], device=device), 1.0)
     assert str(x_warn[0].message) == str(t_warn[0].message).split(" (Triggered internally")[0]
     assert base.cpu().tolist() == tb.tolist() == [1.0, 0.0, 1.0]
+
+
+def _graph_rows(lib):
+    return lib.arange(8.0, requires_grad=True).view(4, 2) * 1
+
+
+MULTI_OUTPUT = {
+    "split": lambda lib: _graph_rows(lib).split(2)[1].mul_(2),
+    "split with sizes": lambda lib: lib.split(_graph_rows(lib), [1, 3])[1].add_(1),
+    "chunk": lambda lib: _graph_rows(lib).chunk(2)[1].fill_(1),
+    "unbind": lambda lib: lib.unbind(_graph_rows(lib), 1)[1].copy_(lib.ones(4)),
+    "split of a leaf": lambda lib: lib.ones(4, requires_grad=True).split(2)[0].mul_(2),
+    "a view of a piece": lambda lib: _graph_rows(lib).split(2)[0].t().mul_(2),
+    "in-place view op on a piece": lambda lib: _graph_rows(lib).unbind(0)[0].unsqueeze_(0),
+    "assignment through a piece": lambda lib: _graph_rows(lib).split(2)[0].__setitem__((0, slice(1, None)), 1.0),
+    "indexed assignment into a piece": lambda lib: _graph_rows(lib).chunk(4)[0].__setitem__(lib.tensor([0]), 1.0),
+}
+
+
+@pytest.mark.parametrize("case", list(MULTI_OUTPUT))
+def test_pieces_of_split_chunk_unbind_refuse_edits_as_torch(case):
+    with pytest.raises(RuntimeError) as want:
+        MULTI_OUTPUT[case](torch)
+    with pytest.raises(RuntimeError) as got:
+        MULTI_OUTPUT[case](xptorch)
+    assert str(got.value) == str(want.value)
+
+
+def test_pieces_may_be_edited_outside_the_graph_or_when_unsafe():
+    results = []
+    for lib in (xptorch, torch):
+        y = _graph_rows(lib)
+        y.unsafe_split(2)[0].mul_(2)
+        y.unsafe_chunk(2)[1].add_(1)
+        y.unsafe_split_with_sizes([1, 3])[0].sub_(3)
+        y.split(2)[1].detach().mul_(-1)
+        piece = y.split(2)[0]
+        with lib.no_grad():
+            piece.mul_(10)
+        free = lib.zeros(4)
+        free.split(2)[0].add_(1)
+        results.append((y.detach().cpu().tolist(), free.cpu().tolist()))
+    assert results[0] == results[1]

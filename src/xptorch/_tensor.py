@@ -70,6 +70,7 @@ class Tensor:
     _vc = None
     _base = None
     _views = None  # weak references to views of this tensor taken while it was in the graph
+    _multi_out = None  # (output index, op name): a view from split/chunk/unbind in the graph, not to be edited
     _leaf_hooks = None
     _post_acc_hooks = None
     _is_param = False
@@ -361,16 +362,16 @@ class Tensor:
         return self.split(list(split_sizes), dim)
 
     def unsafe_split(self, split_size, dim=0):
-        """split() (xptorch's pieces are always safe to use)."""
-        return self.split(split_size, dim)
+        """split() whose pieces may be edited in place (xptorch's pieces are always safe to use)."""
+        return _editable(self.split(split_size, dim))
 
     def unsafe_chunk(self, chunks, dim=0):
-        """chunk() (xptorch's pieces are always safe to use)."""
-        return self.chunk(chunks, dim)
+        """chunk() whose pieces may be edited in place (xptorch's pieces are always safe to use)."""
+        return _editable(self.chunk(chunks, dim))
 
     def unsafe_split_with_sizes(self, split_sizes, dim=0):
-        """split_with_sizes() (xptorch's pieces are always safe to use)."""
-        return self.split(list(split_sizes), dim)
+        """split_with_sizes() whose pieces may be edited in place (xptorch's pieces are always safe to use)."""
+        return _editable(self.split(list(split_sizes), dim))
 
     def sum_to_size(self, *size):
         """Summed down to size (which self must broadcast to), as a gradient is reduced to its input's shape."""
@@ -1944,7 +1945,7 @@ class Tensor:
         d = _red.norm_dim(dim, self._data.ndim)
         n = self._data.shape[d]
         if n == 0:  # PyTorch gives `chunks` empty pieces
-            return tuple(self[(slice(None),) * d + (slice(0, 0),)] for _ in range(chunks))
+            return _multi_output(self, [self[(slice(None),) * d + (slice(0, 0),)] for _ in range(chunks)], "Split")
         return self.split(-(-n // chunks), dim)
 
     def split(self, split_size, dim=0):
@@ -1974,7 +1975,7 @@ class Tensor:
             idx = (slice(None),) * d + (slice(start, start + s),)
             out.append(self[idx])
             start += s
-        return tuple(out)
+        return _multi_output(self, out, "Split" if isinstance(split_size, int) else "SplitWithSizes")
 
     def narrow(self, dim, start, length):
         """The length elements along dim from start on (a view)."""
@@ -2087,7 +2088,7 @@ class Tensor:
         if not self._data.ndim:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = _red.norm_dim(dim, self._data.ndim)
-        return tuple(self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d]))
+        return _multi_output(self, [self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d])], "Unbind")
 
     # ---- indexing, ordering and moving elements -------------------------------------------------
     def gather(self, dim, index, *, sparse_grad=False, axis=None):
@@ -2580,6 +2581,20 @@ def _parse_to(t, args, kwargs):
 
 C.Tensor = Tensor
 _engine._bind_tensor_class(Tensor)
+
+
+def _multi_output(t, pieces, name):
+    """As torch: views that one call returns together refuse in-place edits while in the graph."""
+    if t._rg and _grad_state.enabled:
+        for i, p in enumerate(pieces):
+            p._multi_out = (i, name)
+    return tuple(pieces)
+
+
+def _editable(pieces):
+    for p in pieces:
+        p.__dict__.pop("_multi_out", None)
+    return pieces
 
 
 # ---- help(): method docs, kept in one block so the methods above stay short -------------------

@@ -1,5 +1,6 @@
 """In-place ops: checked first, written second, so a failing op leaves the tensor unchanged."""
 
+import re
 import warnings
 
 import numpy as np
@@ -17,17 +18,36 @@ _VIEW_OF_GRAPH_MSG = (
 )
 
 
-def check_inplace(a, view=False):
+def check_inplace(a, view=False, key=None):
     """PyTorch's refusal to edit a leaf that requires grad while grad mode is on.
 
-    view: the edit goes through a basic index of a (x[0] = v), which PyTorch reports as a view.
+    view: the edit goes through a basic index of a (x[0] = v), which PyTorch reports as a view; key: that index.
     """
     if a._rg and _grad_state.enabled:
+        if a._multi_out is not None:
+            _refuse_multi_output(a, key)
         if a.grad_fn is None:
             raise RuntimeError(_VIEW_MSG if view else _LEAF_MSG)
         base = a._base
         if base is not None and base._rg and base.grad_fn is None:
             raise RuntimeError(_VIEW_MSG)
+
+
+_KEY_OPS = ((int, "Select"), (slice, "Slice"), (type(None), "Unsqueeze"))
+
+
+def _refuse_multi_output(a, key=None):
+    i, name = a._multi_out
+    parts = [k for k in (key if isinstance(key, tuple) else (key,)) if k is not Ellipsis] if key is not None else []
+    if parts:  # torch names the last view op its indexing took
+        i, name = 0, next((n for t, n in _KEY_OPS if isinstance(parts[-1], t)), name)
+    if name is None:
+        name = re.sub(r"Backward\d*$", "", a.grad_fn.name())
+    raise RuntimeError(
+        f"Output {i} of {name} is a view and is being modified inplace. This view is the output of a function that "
+        "returns multiple views. Such functions do not allow the output views to be modified inplace. You should "
+        "replace the inplace operation by an out-of-place one."
+    )
 
 
 def bump(a):

@@ -38,6 +38,8 @@ def _view_result(a, arr, node_cls=None, **saved):
         elif len(views) > 64:
             views[:] = [r for r in views if r() is not None]
         views.append(_weakref(t))
+        if a._multi_out is not None:  # a view of such a view is refused too, under its own op's name
+            t._multi_out = (0, None)
     else:
         t = wrap(arr, a._device)
     t.__dict__.update(_vc=vc, _base=base)
@@ -716,7 +718,7 @@ def setitem(a, idx, value):
     ad = a._data
     if not advanced:  # a bad index is reported before the in-place refusal, as in PyTorch
         _check_bounds(ad.shape, nidx, idx.__class__ is not tuple)
-    check_inplace(a, view=not advanced)
+    check_inplace(a, view=not advanced, key=None if advanced else idx)
     v_t = isinstance(value, C.Tensor)
     if v_t:
         v = value._data
