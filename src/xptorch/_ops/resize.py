@@ -70,15 +70,15 @@ def resize_(a, sizes, memory_format=None):
     need = 1 + sum((n - 1) * s for n, s in zip(sizes, strides)) if numel else 0
     flat, own = _storage(ad)
     xp = C.get_xp(ad)
-    if flat.ndim == 1 and own + need <= flat.size:
+    if flat is not None and own + need <= flat.size:
         start = flat[own:]
     else:
         if _shared(a):
             raise RuntimeError(_SHARED_GROW_MSG)
         grown = xp.empty(own + need, dtype=ad.dtype)
-        if flat.ndim == 1:
+        if flat is not None:
             grown[:flat.size] = flat
-        else:
+        else:  # memory not seen whole: keep the elements in order
             grown[own:own + ad.size] = ad.reshape(-1)
         start = grown[own:]
     a._data = xp.lib.stride_tricks.as_strided(start, shape=sizes, strides=tuple(s * ad.itemsize for s in strides))

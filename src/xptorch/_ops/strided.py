@@ -12,17 +12,21 @@ from .shape import _view_result
 
 
 def _storage(arr):
-    """The array owning arr's memory, as a flat array of arr's dtype, and arr's element offset in it."""
+    """The memory arr views, as a flat array of arr's dtype, and arr's element offset in it; (None, 0) when that
+    memory cannot be seen whole (a reinterpreted, non-contiguous view)."""
     root = node = arr
     while getattr(node, "base", None) is not None:  # through NumPy's broadcast wrappers too
         node = node.base
         if isinstance(node, type(arr)):
             root = node
+    if root.dtype != arr.dtype and root.flags.c_contiguous and root.nbytes % arr.itemsize == 0:
+        root = root.reshape(-1).view(arr.dtype)
     if root.dtype != arr.dtype or root.size == 0 or min(root.strides, default=1) <= 0 \
-            or not (root.flags.c_contiguous or root.flags.f_contiguous or _dense(root)):
-        root = arr  # memory we cannot see whole: arr's own elements are the storage
+            or not (root.flags.c_contiguous or root.flags.f_contiguous or _dense(root)) \
+            or (_ptr(arr) - _ptr(root)) % arr.itemsize:
+        root = arr  # its own elements are all of it we can see
         if not (arr.flags.c_contiguous or arr.size == 0):
-            return arr, 0
+            return None, 0
     xp = C.get_xp(arr)
     flat = root if root.ndim == 1 and root.strides == (root.itemsize,) else \
         xp.lib.stride_tricks.as_strided(root, shape=(root.size,), strides=(root.itemsize,))
@@ -141,6 +145,9 @@ def as_strided(a, size, stride, storage_offset=None, first=1):
                            f"strides=[{', '.join(map(str, stride))}]")
     ad = a._data
     flat, own = _storage(ad)
+    if flat is None:
+        raise RuntimeError("as_strided: xptorch cannot see the whole memory of this reinterpreted view; call "
+                           "contiguous() on it first")
     off = own if storage_offset is None else storage_offset
     if off < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {off}")
