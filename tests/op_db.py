@@ -457,7 +457,7 @@ add(
     Op("squeeze", lambda lib, x, *d: lib.squeeze(x, *d),
        [S(T(2, 1, 3)), S(T(2, 1, 3), 1), S(T(2, 1, 3), 0), S(T()), S(T(1, 2, 1), (0, 2)), S(T(1, 2, 1), [-1, 1]),
         S(T(3, 1, 2, view="t"), 1)],
-       ("squeeze", "Tensor.squeeze"),
+       ("squeeze", "Tensor.squeeze"), errors=[S(T(1, 1), (0, -2)), S(T(1, 2), [1, 0, 1])],
        inplace=lambda lib, x, *d: x.squeeze_(*d), inplace_names=("Tensor.squeeze_",)),
     Op("expand", lambda lib, x, *s: x.expand(*s), [S(T(3, 1), 3, 4), S(T(), 2, 2), S(T(1, 3), -1, 3)], ("Tensor.expand",),
        errors=[S(T(3, 2), 3, 4)]),

@@ -320,7 +320,11 @@ def squeeze(a, dim=None):
         return _view_result(a, arr, SqueezeBackward0, shape=ad.shape)
     many = isinstance(dim, (tuple, list))
     dims = dim if many else (dim,)
-    axes = tuple(d for d in (norm_dim(x, ad.ndim) for x in dims) if ad.ndim and ad.shape[d] == 1)
+    normed = [norm_dim(x, ad.ndim) for x in dims]
+    if len(set(normed)) != len(normed):
+        raise RuntimeError(f"dim {next(d for i, d in enumerate(normed) if d in normed[:i])} appears multiple times in "
+                           "the list of dims")
+    axes = tuple(d for d in normed if ad.ndim and ad.shape[d] == 1)
     arr = ad.squeeze(axis=axes) if axes else ad.view()
     return _view_result(a, arr, SqueezeBackward2 if many else SqueezeBackward1, shape=ad.shape)
 
