@@ -77,7 +77,7 @@ def test_second_derivatives_on_cuda_match_torch(simulated_cuda, op):
 def _check(op, device):
     checked = refused = 0
     for label, s, dt, seed in cases(op):
-        if dt != "float64":
+        if dt != "float64" or s.kink:
             continue
         tc, xc = materialise(s, dt, seed, True, device=device)
         try:
@@ -143,7 +143,7 @@ TORCH_THIRD_ORDER_OFF = {"F.batch_norm", "F.layer_norm", "F.instance_norm", "top
 def test_third_derivatives_match_torch(op):
     checked = 0
     for label, s, dt, seed in cases(op):
-        if dt != "float64":
+        if dt != "float64" or s.kink:
             continue
         tc, xc = materialise(s, dt, seed, True)
         try:
