@@ -66,7 +66,7 @@ from ._functions import *  # noqa: F401,F403  (sum, cat, where, ...: plain forms
 from ._functions import max, min, sum, abs, pow, t, all, any  # noqa: F401  (shadowed builtins, exported on purpose)
 from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from ._threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
-from . import autograd, backend, cuda  # noqa: E402
+from . import autograd, backend, cuda, random  # noqa: E402
 from .backend.allocator import keep_freed_memory as _keep_freed_memory  # noqa: E402
 
 _keep_freed_memory()  # multi-megabyte temporaries reuse mapped pages (XPTORCH_MALLOC_KEEP=0: off)
