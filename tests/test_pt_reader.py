@@ -3,6 +3,7 @@ import collections
 import io
 import os
 import pickle
+import re
 import zipfile
 
 import numpy as np
@@ -233,7 +234,7 @@ def test_malicious_pickle_is_refused_without_running(tmp_path):
     p = tsave({"w": torch.ones(2)}, tmp_path)
     evil = pickle.dumps({"w": _Evil(marker)}, protocol=2)
     q = rewrite(p, tmp_path / "evil.pt", pkl=evil)
-    with pytest.raises(UnsafeGlobalError, match=rf"evil.pt: refusing to load the global {os.system.__module__}.system"):
+    with pytest.raises(UnsafeGlobalError, match=rf"GLOBAL {os.system.__module__}.system was not an allowed global"):
         load(q)
     with pytest.raises(ValueError):
         load(q)
@@ -250,7 +251,8 @@ def test_malicious_pickle_is_refused_without_running(tmp_path):
 )
 def test_other_globals_are_refused_by_name(tmp_path, module, name):
     pkl = b"\x80\x02c" + f"{module}\n{name}\n".encode() + b")R."
-    with pytest.raises(UnsafeGlobalError, match=rf"global {module}\.{name}"):
+    shown = name if module == "builtins" else f"{module}.{name}"  # PyTorch's text drops "builtins."
+    with pytest.raises(UnsafeGlobalError, match=rf"GLOBAL {re.escape(shown)} was not"):
         load(make_ckpt(tmp_path, pkl))
 
 

@@ -2,14 +2,16 @@
 
 The archive holds ``<name>/data.pkl``, a pickle of the saved object, and ``<name>/data/<key>``, one
 entry of raw bytes per storage. The pickle is read by an unpickler that knows only the globals
-PyTorch uses to rebuild tensors, Parameters, sizes, dtypes and devices, and plain containers;
-any other global is refused by name before anything is called. Tensors that shared a storage in
+PyTorch uses to rebuild tensors, Parameters, sizes, dtypes and devices, plain containers, and
+the globals the user marked safe (``serialization.add_safe_globals``); any other global is refused
+by name, with PyTorch's message, before anything is called. Tensors that shared a storage in
 PyTorch come back as views of one array.
 """
 import collections
 import io
 import pickle
 import pickletools
+import types
 import zipfile
 import zlib
 
@@ -54,7 +56,10 @@ _TORCH_DTYPES = {
     "int32": _dtype.int32, "int": _dtype.int32, "int16": _dtype.int16, "short": _dtype.int16,
     "int8": _dtype.int8, "uint8": _dtype.uint8, "bool": _dtype.bool,
 }
-_BUILTINS = {"set": set, "frozenset": frozenset, "dict": dict, "list": list, "tuple": tuple}
+_BUILTINS = {
+    "set": set, "frozenset": frozenset, "dict": dict, "list": list, "tuple": tuple,
+    "bytearray": bytearray, "complex": complex,
+}
 
 
 class UnsafeGlobalError(pickle.UnpicklingError, ValueError):
@@ -112,13 +117,51 @@ def _device_const(*args):
     return _Const(Device(*args))
 
 
-def load(f, name, map_location):
-    """The object in the zip checkpoint f (seekable binary file), tensors placed per map_location."""
+def unsupported_global_message(full_path):
+    """PyTorch's weights-only refusal text for a global, pointing at xptorch's allowlist functions."""
+    if full_path.startswith("builtins"):  # PyTorch names builtins without their module
+        rest = full_path[len("builtins"):]
+        full_path = rest[1:] if rest.startswith(".") else "builtins" + rest
+    return (
+        "Weights only load failed. This file can still be loaded, to do so you have one option, "
+        "\x1b[1mdo those steps only if you trust the source of the checkpoint\x1b[0m. \n\t(1) xptorch.load never "
+        "unpickles arbitrary objects, so `weights_only=False` is not available; to load with `weights_only=True` "
+        "please check the recommended steps in the following error message.\n\tWeightsUnpickler error: "
+        f"Unsupported global: GLOBAL {full_path} was not an allowed global by default. "
+        f"Please use `xptorch.serialization.add_safe_globals([{full_path}])` or the "
+        f"`xptorch.serialization.safe_globals([{full_path}])` context manager to allowlist this global "
+        "if you trust this class/function.\n\nCheck the documentation of torch.load to learn more about types "
+        "accepted by default with weights_only https://pytorch.org/docs/stable/generated/torch.load.html."
+    )
+
+
+def _open(f, name):
     try:
-        zf = zipfile.ZipFile(f)
+        return zipfile.ZipFile(f)
     except Exception as exc:  # zipfile reports damage as BadZipFile, OSError, EOFError, ValueError, ...
         raise ValueError(f"{name}: not a readable zip checkpoint ({type(exc).__name__}: {exc})") from None
-    with zf:
+
+
+def unsafe_globals(f, name, user_globals):
+    """The "module.name" globals in checkpoint f's pickle that a load would refuse (read, not run)."""
+    start = f.tell()
+    if f.read(4) != b"PK\x03\x04":
+        raise ValueError("Expected input to be a checkpoint returned by torch.save")
+    f.seek(start)
+    with _open(f, name) as zf:
+        pkl = _read_entry(zf, f"{_prefix(zf, name)}/data.pkl", name, None)
+    _prescan(pkl, name)
+    safe = {f"{m}.{n}" for m, n in _Unpickler.default_names()} | set(user_globals)
+    safe |= {f"torch.{n}" for n in _UNSUPPORTED_DTYPES}  # refused for their dtype, not as unsafe
+    found = {arg.replace(" ", ".", 1) for op, arg, _ in pickletools.genops(pkl) if op.name == "GLOBAL"}
+    return list(found - safe)
+
+
+def load(f, name, map_location, user_globals=None):
+    """The object in the zip checkpoint f (seekable binary file), tensors placed per map_location;
+    user_globals ({"module.name": object}) are the globals marked safe."""
+    user_globals = dict(user_globals or {})
+    with _open(f, name) as zf:
         prefix = _prefix(zf, name)
         order = "little"
         if f"{prefix}/byteorder" in zf.NameToInfo:
@@ -127,7 +170,8 @@ def load(f, name, map_location):
                 raise ValueError(f"{name}: unknown byteorder {order!r}")
         pkl = _read_entry(zf, f"{prefix}/data.pkl", name, None)
         _prescan(pkl, name)
-        u = _Unpickler(io.BytesIO(pkl), f, zf, prefix, name, order, _Targets(map_location))
+        kind = _CheckedUnpickler if user_globals else _Unpickler
+        u = kind(io.BytesIO(pkl), f, zf, prefix, name, order, _Targets(map_location), user_globals)
         try:
             obj = u.load()
         except (UnsafeGlobalError, _DeviceError):
@@ -136,7 +180,7 @@ def load(f, name, map_location):
             if isinstance(exc, ValueError) and str(exc).startswith(f"{name}:"):
                 raise
             raise ValueError(f"{name}: corrupt checkpoint pickle ({type(exc).__name__}: {exc})"[:1000]) from None
-        return _Finisher(u.made, name).run(obj)
+        return _Finisher(u.made, name, bool(user_globals)).run(obj)
 
 
 class _DeviceError(RuntimeError):
@@ -219,14 +263,26 @@ def _read_storage(f, info, nbytes, name):
     return buf
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, f, zf, prefix, name, order, targets):
+class _Rebuilder:
+    """Globals, storages and tensor rebuilding shared by both unpicklers below."""
+
+    def __init__(self, file, f, zf, prefix, name, order, targets, user_globals):
         super().__init__(file)
         self.f, self.zf, self.prefix, self.name, self.order, self.targets = f, zf, prefix, name, order, targets
+        self.user_globals = user_globals
         self.storages = {}
         self.made = {}  # id(tensor) -> (tensor, array, device, requires_grad): checked after loading
+        self.allowed = self._defaults()
+
+    @staticmethod
+    def default_names():
+        """The (module, name) pairs allowed without the user's say."""
+        return _Rebuilder._defaults(types.SimpleNamespace(rebuild_tensor=None, rebuild_parameter=None)).keys()
+
+    def _defaults(self):
         allowed = {
             ("collections", "OrderedDict"): collections.OrderedDict,
+            ("collections", "Counter"): collections.Counter,
             ("_codecs", "encode"): _latin1_encode,
             ("torch._utils", "_rebuild_tensor_v2"): self.rebuild_tensor,
             ("torch._utils", "_rebuild_parameter"): self.rebuild_parameter,
@@ -240,20 +296,19 @@ class _Unpickler(pickle.Unpickler):
             allowed[("torch", k)] = _StorageType(dt)
         for k, dt in _TORCH_DTYPES.items():
             allowed[("torch", k)] = _Const(dt)
-        self.allowed = allowed
+        return allowed
 
     def find_class(self, module, name):
         obj = self.allowed.get((module, name))
+        if obj is None:
+            obj = self.user_globals.get(f"{module}.{name}")
         if obj is None and module == "torch" and name in _UNSUPPORTED_DTYPES:
             raise ValueError(
                 f"{self.name}: the checkpoint holds {_UNSUPPORTED_DTYPES[name]} tensors, a dtype xptorch does not "
                 "support; convert them in PyTorch first (for example to float32) and save again"
             )
         if obj is None:
-            raise UnsafeGlobalError(
-                f"{self.name}: refusing to load the global {module}.{name}: only tensors, Parameters, "
-                "sizes, dtypes, devices and plain containers are allowed in a checkpoint"
-            )
+            raise UnsafeGlobalError(unsupported_global_message(f"{module}.{name}"))
         return obj
 
     def persistent_load(self, pid):
@@ -333,13 +388,91 @@ class _Unpickler(pickle.Unpickler):
         return p
 
 
+class _Unpickler(_Rebuilder, pickle.Unpickler):
+    """The fast path: only the default globals, none of which can build foreign objects."""
+
+
+def _wo_error(message):
+    return UnsafeGlobalError(f"Weights only load failed. WeightsUnpickler error: \n\n{message}")
+
+
+class _CheckedUnpickler(_Rebuilder, pickle._Unpickler):
+    """With user-marked globals: PyTorch's weights-only checks on every opcode that calls or builds."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def _ok(self, obj):
+        return any(obj is v for v in self.allowed.values()) or any(obj is v for v in self.user_globals.values())
+
+    def load_newobj(self):
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        if not self._ok(cls):
+            raise _wo_error(
+                f"Can only create new object for nn.Parameter or classes allowlisted via `add_safe_globals` but got {cls}"
+            )
+        self.append(cls.__new__(cls, *args))
+
+    def load_reduce(self):
+        func = self.stack[-2]
+        if not self._ok(func):
+            msg = f"Trying to call reduce for unrecognized function {func}"
+            if hasattr(func, "__self__"):
+                msg += f" which belongs to {func.__self__}"
+            raise _wo_error(msg)
+        pickle._Unpickler.load_reduce(self)
+
+    def load_build(self):
+        inst = self.stack[-2]
+        t = type(inst)
+        if not (isinstance(inst, (_Frozen, Tensor)) or t is collections.OrderedDict or self._ok(t)):
+            raise _wo_error(
+                f"Can only build Tensor, Parameter, OrderedDict or types allowlisted via `add_safe_globals`, but got {t}"
+            )
+        pickle._Unpickler.load_build(self)
+
+    def load_append(self):
+        if type(self.stack[-2]) is not list:
+            raise _wo_error(f"Can only append to lists, but got {type(self.stack[-2])}")
+        pickle._Unpickler.load_append(self)
+
+    def load_appends(self):
+        target = self.metastack[-1][-1] if self.metastack and self.metastack[-1] else None
+        if type(target) is not list:
+            raise _wo_error(f"Can only extend lists, but got {type(target)}")
+        pickle._Unpickler.load_appends(self)
+
+    def _set_target(self, target, opcode):
+        if type(target) not in (dict, collections.OrderedDict, collections.Counter):
+            raise _wo_error(
+                f"Can only {opcode} for dict, collections.OrderedDict, collections.Counter, but got {type(target)}"
+            )
+
+    def load_setitem(self):
+        self._set_target(self.stack[-3], "SETITEM")
+        pickle._Unpickler.load_setitem(self)
+
+    def load_setitems(self):
+        target = self.metastack[-1][-1] if self.metastack and self.metastack[-1] else None
+        self._set_target(target, "SETITEMS")
+        pickle._Unpickler.load_setitems(self)
+
+    for _op, _fn in ((pickle.NEWOBJ, load_newobj), (pickle.REDUCE, load_reduce), (pickle.BUILD, load_build),
+                     (pickle.APPEND, load_append), (pickle.APPENDS, load_appends),
+                     (pickle.SETITEM, load_setitem), (pickle.SETITEMS, load_setitems)):
+        dispatch[_op[0]] = _fn
+    del _op, _fn
+
+
 class _Finisher:
     """Swaps stand-ins for their singletons and checks that no BUILD tampered with a tensor."""
 
-    _PLAIN = (type(None), bool, int, float, str, bytes, complex)
+    _PLAIN = (type(None), bool, int, float, str, bytes, bytearray, complex)
+    _OPAQUE = (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType)
 
-    def __init__(self, made, name):
+    def __init__(self, made, name, user_objects):
         self.made, self.name = made, name
+        self.user_objects = user_objects  # marked-safe globals may have made objects of any type
         self.memo, self.busy = {}, set()
 
     def run(self, obj):
@@ -366,7 +499,7 @@ class _Finisher:
             out = self.memo[id(x)] = []
             out.extend(self.fix(v, d) for v in x)
             return out
-        if t is dict or t is collections.OrderedDict:
+        if t is dict or t is collections.OrderedDict or t is collections.Counter:
             out = self.memo[id(x)] = t()
             for k, v in x.items():
                 out[self.key(k, d)] = self.fix(v, d)
@@ -380,12 +513,26 @@ class _Finisher:
                 out = tuple(self.fix(v, d) for v in x)
             elif t is set or t is frozenset:
                 out = t(self.key(v, d) for v in x)
+            elif self.user_objects:
+                out = self.user_object(x, d)
             else:
                 raise ValueError(f"{self.name}: unexpected object of type {t.__name__} in the checkpoint")
         finally:
             self.busy.discard(id(x))
         self.memo[id(x)] = out
         return out
+
+    def user_object(self, x, depth):
+        """An object a marked-safe global made: kept as it is, its attributes' stand-ins replaced."""
+        self.memo[id(x)] = x
+        attrs = getattr(x, "__dict__", None)
+        if isinstance(x, self._OPAQUE) or type(attrs) is not dict:
+            return x
+        for k, v in list(attrs.items()):
+            new = self.fix(v, depth)
+            if new is not v:
+                attrs[k] = new
+        return x
 
     def key(self, k, depth):
         k = self.fix(k, depth)

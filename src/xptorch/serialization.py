@@ -33,7 +33,10 @@ from ._staging import staging_name, sweep_stale
 from ._tensor import Tensor
 from .backend import get_array_module, transfer
 
-__all__ = ["save", "load", "save_safetensors"]
+__all__ = [
+    "save", "load", "save_safetensors", "add_safe_globals", "safe_globals", "get_safe_globals",
+    "clear_safe_globals", "get_unsafe_globals_in_checkpoint",
+]
 
 MAX_HEADER = 100_000_000  # the reference implementation's limit
 MAX_DEPTH = 256
@@ -330,6 +333,80 @@ class _Encoder:
                 specs[i] = self._spec(i, name, lay[0] - lo, a.shape, a.strides)
 
 
+# ---- globals a weights-only load may use -----------------------------------------------------------
+
+# Process-wide, as in PyTorch: classes and functions the user trusts a checkpoint's pickle to name.
+_marked_safe_globals = set()
+
+
+def add_safe_globals(safe_globals):
+    """Mark classes/functions (or ``(obj, "module.qualname")`` pairs) as safe for ``load``.
+
+    A PyTorch checkpoint whose pickle names one of them then loads with ``weights_only=True``.
+    """
+    global _marked_safe_globals
+    _marked_safe_globals = _marked_safe_globals.union(set(safe_globals))
+
+
+def get_safe_globals():
+    """The classes/functions added with ``add_safe_globals`` or an active ``safe_globals``."""
+    return list(_marked_safe_globals)
+
+
+def clear_safe_globals():
+    """Forget every global added with ``add_safe_globals``."""
+    global _marked_safe_globals
+    _marked_safe_globals = set()
+
+
+class safe_globals:
+    """Context manager: the given globals are safe for ``load`` inside the ``with`` block."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        global _marked_safe_globals
+        _marked_safe_globals = _marked_safe_globals - set(self.safe_globals)
+
+
+def _user_allowed_globals():
+    """{"module.name": object} for the marked globals, checking the ``(obj, name)`` form."""
+    out = {}
+    for g in _marked_safe_globals:
+        if isinstance(g, tuple):
+            if len(g) != 2:
+                raise ValueError(
+                    f"Expected tuple of length 2 (global, str of callable full path), but got tuple of length: {len(g)}"
+                )
+            if type(g[1]) is not str:
+                raise TypeError(
+                    f"Expected second item in tuple to be str of callable full path, but got: {type(g[1])}"
+                )
+            out[g[1]] = g[0]
+        else:
+            out[f"{g.__module__}.{g.__qualname__}"] = g
+    return out
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """Names ("module.name") of the globals in a torch.save checkpoint's pickle that ``load`` would
+    refuse: neither allowed by default nor marked safe. The pickle is read, never run."""
+    from . import _pt_reader
+
+    if isinstance(f, (str, os.PathLike)):
+        with open(os.fspath(f), "rb") as fh:
+            return _pt_reader.unsafe_globals(fh, os.fspath(f), _user_allowed_globals())
+    if not hasattr(f, "read"):
+        raise TypeError(f"get_unsafe_globals_in_checkpoint: f must be a path or a readable binary file, got {type(f).__name__}")
+    if not (hasattr(f, "seekable") and f.seekable()):
+        f = io.BytesIO(f.read())
+    return _pt_reader.unsafe_globals(f, getattr(f, "name", "<file>"), _user_allowed_globals())
+
+
 # ---- load ------------------------------------------------------------------------------------------
 
 
@@ -338,8 +415,9 @@ def load(f, map_location=None, *, weights_only=None):
 
     f: a path or a readable binary file. map_location: None (the devices recorded in the file),
     'cpu', 'cuda', 'cuda:N', an xptorch.device, or a dict mapping recorded device strings to
-    devices. Nothing is unpickled beyond tensors and plain containers, so weights_only is always
-    in effect; passing weights_only=False is refused. A malformed file raises ValueError.
+    devices. Nothing is unpickled beyond tensors and plain containers (and, in PyTorch checkpoints,
+    the globals marked with ``add_safe_globals``/``safe_globals``), so weights_only is always in
+    effect; passing weights_only=False is refused. A malformed file raises ValueError.
     """
     if weights_only is False:
         raise ValueError("xptorch.load never unpickles arbitrary objects; weights_only=False is not supported")
@@ -366,7 +444,7 @@ def _load_from(f, name, map_location):
     if head[:4] == b"PK\x03\x04":
         from . import _pt_reader
 
-        return _pt_reader.load(f, name, map_location)
+        return _pt_reader.load(f, name, map_location, _user_allowed_globals())
     looks_safetensors = len(head) == 9 and head[8:] == b"{" and 8 + int.from_bytes(head[:8], "little") <= size
     if not looks_safetensors and head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise ValueError(
