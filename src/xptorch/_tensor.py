@@ -751,7 +751,9 @@ class Tensor:
         _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
-        from .autograd.node import RemovableHandle
+        from collections import OrderedDict
+
+        from .utils.hooks import RemovableHandle
 
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
@@ -759,13 +761,16 @@ class Tensor:
             return self.grad_fn.register_hook(hook)
         hooks = self._leaf_hooks
         if hooks is None:
-            hooks = self._leaf_hooks = []
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+            hooks = self._leaf_hooks = OrderedDict()
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def register_post_accumulate_grad_hook(self, hook):
         """hook(tensor) runs right after this leaf's .grad is updated in a backward pass."""
-        from .autograd.node import RemovableHandle
+        from collections import OrderedDict
+
+        from .utils.hooks import RemovableHandle
 
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
@@ -773,11 +778,10 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         hooks = self._post_acc_hooks
         if hooks is None:
-            hooks = self._post_acc_hooks = {}
-        key = RemovableHandle._next_id
-        RemovableHandle._next_id = key + 1
-        hooks[key] = hook
-        return RemovableHandle(hooks, key)
+            hooks = self._post_acc_hooks = OrderedDict()
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def retain_grad(self):
         import weakref
@@ -2467,6 +2471,10 @@ class Tensor:
         return self._data.__dlpack_device__()
 
     def __reduce_ex__(self, proto):
+        if self._leaf_hooks or (self.grad_fn is not None and self.grad_fn._hooks):
+            from .utils.hooks import warn_if_has_hooks
+
+            warn_if_has_hooks(self)
         return (_rebuild, (self.numpy(force=True).copy(), str(self._device), self._rg))
 
     def __deepcopy__(self, memo):

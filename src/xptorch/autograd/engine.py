@@ -241,7 +241,7 @@ def _finish(t, g, shared, captured, capture_ids, accumulate):
         return  # autograd.grad: a leaf nobody asked about
     hooks = t._leaf_hooks
     if hooks:
-        for hook in hooks:
+        for hook in tuple(hooks.values()):
             out = _apply_hook(hook, g, t)
             if out is not g:
                 shared.add(id(out))
@@ -271,7 +271,7 @@ def run_post_accumulate_hooks(t):
 def _node_extras(node, g, capture_nodes, captured):
     """Tensor hooks, retain_grad and autograd.grad captures on a non-leaf's gradient."""
     if node._hooks:
-        for hook in node._hooks:
+        for hook in tuple(node._hooks.values()):
             g = _apply_hook(hook, g)
     if node._retain is not None:
         t = node._retain()

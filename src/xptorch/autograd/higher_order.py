@@ -233,7 +233,7 @@ def _run(roots, retain_graph, capture, accumulate):
             grads = (None,) * len(node.next)
         else:
             if node._hooks:
-                for hook in node._hooks:
+                for hook in tuple(node._hooks.values()):
                     out = hook(g)
                     if out is not None:
                         g = out
@@ -277,7 +277,7 @@ def _run(roots, retain_graph, capture, accumulate):
     for t, g in leaf_grads.items():
         hooks = t._leaf_hooks
         if hooks:
-            for hook in hooks:
+            for hook in tuple(hooks.values()):
                 out = hook(g)
                 if out is not None:
                     g = out

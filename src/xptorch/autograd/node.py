@@ -7,6 +7,10 @@ Rarely used state (hooks, version checks) lives in the instance dict, so creatin
 one slot assignment plus its saved values.
 """
 
+from collections import OrderedDict
+
+from ..utils.hooks import RemovableHandle
+
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -60,45 +64,14 @@ class Node:
 
     def register_hook(self, fn):
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(fn)
-        return RemovableHandle(self._hooks, fn)
+            self._hooks = OrderedDict()
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = fn
+        return handle
 
     @property
     def metadata(self):
         return {}
-
-
-class RemovableHandle:
-    """Handle returned by hook registration; remove() detaches the hook."""
-
-    __slots__ = ("_hooks", "_key", "__weakref__")
-    _next_id = 0
-
-    def __init__(self, hooks, key):
-        self._hooks, self._key = hooks, key
-
-    @property
-    def id(self):
-        """The hook's key in its module's registry (an int), as in PyTorch."""
-        return self._key if isinstance(self._key, int) else id(self._key)
-
-    def remove(self):
-        hooks = self._hooks
-        if isinstance(hooks, dict):
-            hooks.pop(self._key, None)
-        else:
-            try:
-                hooks.remove(self._key)
-            except ValueError:
-                pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 class AccumulateGrad:

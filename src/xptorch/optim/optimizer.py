@@ -1,17 +1,17 @@
 """Optimizer base: parameter groups, per-parameter state, state_dict and step hooks."""
 import copy
 import functools
+from collections import OrderedDict
 import itertools
 
 from .._ops import _common as C
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
-from ..autograd.node import RemovableHandle
+from ..utils.hooks import RemovableHandle
 from ..backend import transfer, use_device
 
 __all__ = ["Optimizer", "required"]
 
-_hook_ids = itertools.count()
 
 
 class _Required:
@@ -82,8 +82,8 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = defaults
-        self._step_pre_hooks = {}
-        self._step_post_hooks = {}
+        self._step_pre_hooks = OrderedDict()
+        self._step_post_hooks = OrderedDict()
         self._scratch = {}
         self._flat = {}  # group index -> _FlatGroup (multi-tensor updates)
         if isinstance(params, Tensor):
@@ -184,15 +184,15 @@ class Optimizer:
     # ---- hooks -----------------------------------------------------------------------------------
     def register_step_pre_hook(self, hook):
         """hook(optimizer, args, kwargs) before each step; it may return new (args, kwargs)."""
-        key = next(_hook_ids)
-        self._step_pre_hooks[key] = hook
-        return RemovableHandle(self._step_pre_hooks, key)
+        handle = RemovableHandle(self._step_pre_hooks)
+        self._step_pre_hooks[handle.id] = hook
+        return handle
 
     def register_step_post_hook(self, hook):
         """hook(optimizer, args, kwargs) after each step."""
-        key = next(_hook_ids)
-        self._step_post_hooks[key] = hook
-        return RemovableHandle(self._step_post_hooks, key)
+        handle = RemovableHandle(self._step_post_hooks)
+        self._step_post_hooks[handle.id] = hook
+        return handle
 
     # ---- state_dict ------------------------------------------------------------------------------
     def state_dict(self):
@@ -269,8 +269,8 @@ class Optimizer:
         d = dict(self.__dict__)
         d["_scratch"] = {}
         d["_flat"] = {}
-        d["_step_pre_hooks"] = {}
-        d["_step_post_hooks"] = {}
+        d["_step_pre_hooks"] = OrderedDict()
+        d["_step_post_hooks"] = OrderedDict()
         return d
 
     def __setstate__(self, state):

@@ -1,16 +1,15 @@
 """nn.Module: registration, traversal, state_dict, device moves and hooks."""
 import collections
-import itertools
 import warnings
+from collections import OrderedDict
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ..._ops.inplace import bump
-from ...autograd.node import RemovableHandle
+from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter
 from ._backward_hooks import _BackwardHook
 
-_hook_ids = itertools.count()
 _EXTRA_STATE = "_extra_state"
 
 
@@ -72,13 +71,13 @@ class Module:
         d["_modules"] = {}
         # Hook stores, each {id: entry}; full backward hooks and their pre-hooks share one store so
         # that __call__ decides "no hooks" from three lookups.
-        d["_forward_pre_hooks"] = {}  # (hook, with_kwargs)
-        d["_forward_hooks"] = {}  # (hook, with_kwargs, always_call)
-        d["_backward_hooks"] = {}  # (hook, is_pre_hook)
-        d["_state_dict_pre_hooks"] = {}
-        d["_state_dict_hooks"] = {}  # (hook, from_public_api)
-        d["_load_state_dict_pre_hooks"] = {}  # (hook, with_module)
-        d["_load_state_dict_post_hooks"] = {}
+        d["_forward_pre_hooks"] = OrderedDict()  # (hook, with_kwargs)
+        d["_forward_hooks"] = OrderedDict()  # (hook, with_kwargs, always_call)
+        d["_backward_hooks"] = OrderedDict()  # (hook, is_pre_hook)
+        d["_state_dict_pre_hooks"] = OrderedDict()
+        d["_state_dict_hooks"] = OrderedDict()  # (hook, from_public_api)
+        d["_load_state_dict_pre_hooks"] = OrderedDict()  # (hook, with_module)
+        d["_load_state_dict_post_hooks"] = OrderedDict()
         if self.call_super_init:
             super().__init__(*args, **kwargs)
 
@@ -707,7 +706,7 @@ class Module:
         self.__dict__.update(state)
         for key in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_state_dict_pre_hooks",
                     "_state_dict_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
-            self.__dict__.setdefault(key, {})
+            self.__dict__.setdefault(key, OrderedDict())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
 
 
@@ -725,14 +724,15 @@ def _remove_from(name, *stores):
 
 
 def _add_hook(store, value, prepend):
-    key = next(_hook_ids)
+    handle = RemovableHandle(store)
+    key = handle.id
     store[key] = value
     if prepend:
         items = list(store.items())
         store.clear()
         store[key] = value
         store.update((k, v) for k, v in items if k != key)
-    return RemovableHandle(store, key)
+    return handle
 
 
 # ---- load_state_dict helpers ---------------------------------------------------------------------
