@@ -12,8 +12,7 @@ import xptorch.random as xr
 def test_same_names_as_torch_and_same_objects_as_top_level():
     assert set(xr.__all__) == set(torch.random.__all__)
     for name in ("manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state"):
-        assert getattr(xr, name) is getattr(xptorch, name)
-        assert getattr(torch.random, name) is getattr(torch, name)
+        assert getattr(xr, name) is getattr(xptorch, name)  # torch's top level may hold a wrapper of it
     assert xr.default_generator is xptorch.default_generator
     assert xr.thread_safe_generator() is None and torch.random.thread_safe_generator() is None
 
