@@ -7,6 +7,8 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.saved_hooks import ACTIVE as _SAVED_HOOKS
+from ..autograd.saved_hooks import pack_node as _pack_node
 from ..backend import get_array_module as _array_module
 from ..backend import is_device_array
 
@@ -36,6 +38,8 @@ def wrap_grad(arr, dev, node):
     t._device = dev
     t._rg = True
     t.grad_fn = node
+    if _SAVED_HOOKS:
+        _pack_node(node, t, dev)
     return t
 
 

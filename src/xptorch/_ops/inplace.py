@@ -7,6 +7,8 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.saved_hooks import ACTIVE as _SAVED_HOOKS
+from ..autograd.saved_hooks import pack_node as _pack_node
 from ..autograd.node import Node
 from . import _common as C
 
@@ -207,6 +209,8 @@ def rebase(a, node):
         base._rg = True
     a.grad_fn = node
     a._rg = True
+    if _SAVED_HOOKS:
+        _pack_node(node, a, a._device)
     root = a if base is None else base
     if root._views:
         _refresh_views(root, a)

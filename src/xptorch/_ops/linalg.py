@@ -49,7 +49,7 @@ def _ln(t):
 
 class MmBackward0(Node):
     __slots__ = ("a", "b")
-    saves = ("a", "b")
+    saves = ("b", "a")  # PyTorch's order for saved-tensor hooks: mat2, then self
 
     def backward(self, g):
         # ndarray.dot: the same BLAS call as @ for 2-D operands, with far less per-call overhead.
@@ -88,7 +88,7 @@ def mm(a, b):
 
 class BmmBackward0(Node):
     __slots__ = ("a", "b")
-    saves = ("a", "b")
+    saves = ("b", "a")  # PyTorch's order for saved-tensor hooks: mat2, then self
 
     def backward(self, g):
         xp = C.get_xp(g)

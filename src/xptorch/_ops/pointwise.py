@@ -160,7 +160,7 @@ def rsub(a, b, alpha=1):
 
 class MulBackward0(Node):
     __slots__ = ("a", "b", "sa", "sb")
-    saves = ("a", "b")
+    saves = ("b", "a")  # PyTorch's order: other, then self
 
     def backward(self, g):
         ga = gb = None

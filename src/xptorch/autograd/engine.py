@@ -5,7 +5,7 @@ import threading
 import numpy as np
 
 from ..backend import quiet
-from . import anomaly_mode
+from . import anomaly_mode, saved_hooks
 from .node import FREED_MSG, Node
 
 _VERSION_MSG = (
@@ -171,13 +171,17 @@ def _run(roots, retain_graph, capture, accumulate):
                 g = _node_extras(node, g, capture_nodes, captured)
             if node._freed:
                 raise RuntimeError(FREED_MSG)
+            packed = node._packed
             checks = node._checks
-            if checks:
+            if checks and packed is None:  # PyTorch checks no versions of what hooks packed
                 for vc, then, who in checks:
                     if vc[0] != then:
                         _version_error(vc[0], then, who)
             edges = node.next
-            grads = node.backward(g)
+            if packed is None:
+                grads = node.backward(g)
+            else:
+                grads = _backward_unpacked(node, g)
             if node.next is not edges:  # a node that finds its leaves in backward (checkpoint)
                 _recount(deps, edges, node.next)
             if check_nan:
@@ -223,6 +227,14 @@ def _run(roots, retain_graph, capture, accumulate):
             if left == 0:
                 ready.append(e)
     return captured
+
+
+def _backward_unpacked(node, g):
+    saved_hooks.unpack(node)
+    try:
+        return node.backward(g)
+    finally:
+        saved_hooks.clear(node)
 
 
 def _recount(deps, old, new):

@@ -10,6 +10,8 @@ import functools
 from .._ops import _common as C
 from ..backend import array_module
 from . import grad_mode as _gm
+from . import saved_hooks
+from .saved_hooks import ACTIVE as _SAVED_HOOKS
 from .engine import _version_error
 from .node import FREED_MSG, Node
 
@@ -80,6 +82,9 @@ class BackwardCFunction(Node, FunctionCtx):
         for s in saved:
             if s is None:
                 out.append(None)
+                continue
+            if s.__class__ is _PackedSaved:
+                out.append(s.unpack(self))
                 continue
             t, vc, then, idx = s
             if vc[0] != then:
@@ -433,9 +438,48 @@ def _wrap_outputs(ctx, out, args):
                 saved.append((t._data, vc, vc[0], idx))
             else:
                 saved.append((t, vc, vc[0], None))
+        if _SAVED_HOOKS and saved_hooks.current() is not None:
+            saved = _pack_saved(saved, res, to_save)
         ctx._saved = tuple(saved)
         ctx._to_save = ()
     return res[0] if single else tuple(res)
+
+
+class _PackedSaved:
+    """A tensor given to save_for_backward, as the saved-tensor pack hook returned it."""
+
+    __slots__ = ("obj", "unpack_hook", "idx", "grad_fn", "rg")
+
+    def unpack(self, node):
+        r = saved_hooks.call_unpack(self.unpack_hook, self.obj)
+        if self.idx is not None:  # an output: rebuilt around this node
+            return C.wrap_grad(r._data, r._device, node._output_node(self.idx))
+        if self.grad_fn is not None:  # a computed input: the unpacked values under its producer
+            return C.wrap_grad(r._data, r._device, self.grad_fn)
+        if self.rg:  # a leaf that requires grad: a fresh leaf over the unpacked values
+            t = C.wrap(r._data, r._device)
+            t._rg = True
+            return t
+        return r
+
+
+def _pack_saved(saved, res, to_save):
+    """Each saved tensor through the current pack hook, in save_for_backward's order."""
+    pack_hook, unpack_hook = saved_hooks.current()
+    out = []
+    for s, t in zip(saved, to_save):
+        if s is None:
+            out.append(None)
+            continue
+        idx = s[3]
+        if idx is not None:
+            t = res[idx]
+        p = _PackedSaved()
+        p.obj = saved_hooks.call_pack(pack_hook, t)
+        p.unpack_hook, p.idx = unpack_hook, idx
+        p.grad_fn, p.rg = t.grad_fn, t._rg
+        out.append(p)
+    return out
 
 
 def once_differentiable(fn):

@@ -11,7 +11,7 @@ through them, so a higher-order result is either right or an error, never silent
 from .. import _ops  # noqa: F401  (package import keeps _common importable)
 from .._ops import _common as C
 from ..backend import quiet
-from . import anomaly_mode, grad_mode
+from . import anomaly_mode, grad_mode, saved_hooks
 from .engine import _version_error, run_post_accumulate_hooks, with_final_callbacks
 from .node import FREED_MSG, Node
 
@@ -245,13 +245,20 @@ def _run(roots, retain_graph, capture, accumulate):
                 captured[id(capture_nodes[node])] = g
             if node._freed:
                 raise RuntimeError(FREED_MSG)
+            packed = node._packed
             checks = node._checks
-            if checks:
+            if checks and packed is None:
                 for vc, then, who in checks:
                     if vc[0] != then:
                         _version_error(vc[0], then, who)
             rule = node.backward_graph
-            grads = rule(g) if rule is not None else _first_order_fallback(node, g)
+            if packed is not None:
+                saved_hooks.unpack(node)
+            try:
+                grads = rule(g) if rule is not None else _first_order_fallback(node, g)
+            finally:
+                if packed is not None:
+                    saved_hooks.clear(node)
             if check_nan:
                 from .engine import _check_nan
 

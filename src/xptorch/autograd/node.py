@@ -25,6 +25,7 @@ class Node:
     _checks = None  # ((version_counter, version_at_save, tensor or output info), ...)
     _hooks = None
     _retain = None
+    _packed = None  # saved arrays given to saved-tensor hooks (saved_hooks.py)
     _freed = False
     # Second-order rule: backward written in differentiable Tensor ops, used under create_graph=True
     # (see higher_order.py). None: the op has none, and its create_graph gradients refuse to be
@@ -49,6 +50,8 @@ class Node:
             for attr in self.saves:
                 setattr(self, attr, None)
             self._freed = True
+            if self._packed is not None:
+                self._packed = None
         if self._checks is not None:
             self._checks = None
 
