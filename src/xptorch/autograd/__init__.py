@@ -1,10 +1,12 @@
 """Reverse-mode automatic differentiation: backward() and grad()."""
 from .anomaly_mode import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
+from . import engine as _engine
 from . import graph
 from .engine import run_backward, run_post_accumulate_hooks
 from .function import Function, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .node import AccumulateGrad as _AccumulateGrad
 from .node import Node
 from .variable import Variable
 
@@ -17,7 +19,53 @@ __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is
 def _as_list(x):
     if x is None:
         return None
-    return [x] if isinstance(x, _tensor_cls()) else list(x)
+    return [x] if isinstance(x, (_tensor_cls(), graph.GradientEdge)) else list(x)
+
+
+_EDGE_MATERIALIZE = "materialize_grads cannot be used when the given input is a GradientEdge"
+
+
+class _EdgeInput:
+    """Stands for a GradientEdge on a computed tensor among `inputs`: the engine captures the
+    gradient arriving at its node, as it does for a tensor with that grad_fn."""
+
+    __slots__ = ("grad_fn",)
+    _rg = True
+
+    def __init__(self, node):
+        self.grad_fn = node
+
+
+def _resolve_inputs(inputs):
+    """inputs with each GradientEdge replaced by what the engine captures: a leaf edge by the leaf, a
+    computed one by a tensor of the list with that grad_fn, else an _EdgeInput."""
+    if not any(isinstance(t, graph.GradientEdge) for t in inputs):
+        return inputs
+    by_node = {}
+    for t in inputs:
+        if not isinstance(t, graph.GradientEdge) and t.grad_fn is not None:
+            by_node.setdefault(t.grad_fn, t)
+    out = []
+    for t in inputs:
+        if isinstance(t, graph.GradientEdge):
+            node = t.node
+            if isinstance(node, _AccumulateGrad):
+                t = node.variable
+            else:
+                t = by_node.get(node)
+                if t is None:
+                    t = by_node[node] = _EdgeInput(node)
+        out.append(t)
+    return out
+
+
+def _array_device(g):
+    from .._device import device
+    from ..backend import is_device_array
+
+    if not is_device_array(g):
+        return device("cpu")
+    return device("cuda", int(getattr(getattr(g, "device", None), "id", 0) or 0))
 
 
 _TENSOR = []
@@ -96,21 +144,21 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if inputs is None:
             run_backward_graph(roots, retain)
             return
-        inputs = _as_list(inputs)
+        inputs = _resolve_inputs(_as_list(inputs))
         got = run_backward_graph(roots, retain, capture=inputs, accumulate=False)
         for t in inputs:
             g = got.get(id(t))
-            if g is not None:
+            if g is not None and t.__class__ is not _EdgeInput:
                 _accumulate(t, g)
                 if t._post_acc_hooks and t.grad_fn is None:
                     run_post_accumulate_hooks(t)
         return
     if inputs is not None:
-        inputs = _as_list(inputs)
+        inputs = _resolve_inputs(_as_list(inputs))
         got = run_backward(roots, bool(retain_graph), capture=inputs, accumulate=False)
         for t in inputs:
             g = got.get(id(t))
-            if g is not None:
+            if g is not None and t.__class__ is not _EdgeInput:
                 t._accumulate_grad(g.copy() if t._grad is None else g)
                 if t._post_acc_hooks and t.grad_fn is None:
                     run_post_accumulate_hooks(t)
@@ -126,6 +174,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     outputs = _as_list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = _as_list(inputs)
+    edges = [isinstance(t, graph.GradientEdge) for t in inputs]
+    inputs = _resolve_inputs(inputs)
     for i, t in enumerate(inputs):
         if not t._rg:
             raise RuntimeError(f"One of the differentiated Tensors does not require grad")
@@ -136,12 +186,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     roots = _roots(outputs, grad_outputs)
     if create_graph:
         return _grad_with_graph(outputs, inputs, grad_outputs, roots, retain_graph, allow_unused,
-                                materialize_grads)
+                                materialize_grads, edges)
+    _engine.next_task_is_grad()
     got = run_backward(roots, bool(retain_graph), capture=inputs, accumulate=False)
     out = []
     for i, t in enumerate(inputs):
         g = got.get(id(t))
         if g is None:
+            if materialize_grads and edges[i]:
+                raise RuntimeError(_EDGE_MATERIALIZE)
             if materialize_grads:
                 g = _xp(t._data).zeros_like(t._data)
             elif not allow_unused:
@@ -149,6 +202,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
+        if g is not None and t.__class__ is _EdgeInput:
+            out.append(Tensor._from_array(g.copy(), _array_device(g)))
+            continue
         if g is not None and (g.base is not None or g.shape != t._data.shape or g.dtype != t._data.dtype
                               or (type(g) is _ndarray and not g.flags.writeable)):
             g = _xp(g).array(_xp(g).broadcast_to(g, t._data.shape), dtype=t._data.dtype)
@@ -156,17 +212,20 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(out)
 
 
-def _grad_with_graph(outputs, inputs, grad_outputs, roots, retain_graph, allow_unused, materialize_grads):
+def _grad_with_graph(outputs, inputs, grad_outputs, roots, retain_graph, allow_unused, materialize_grads, edges):
     from .higher_order import run_backward_graph
 
     Tensor = _tensor_cls()
     retain = True if retain_graph is None else bool(retain_graph)
+    _engine.next_task_is_grad()
     got = run_backward_graph(_graph_roots(roots, outputs, grad_outputs), retain, capture=inputs,
                              accumulate=False)
     out = []
     for i, t in enumerate(inputs):
         g = got.get(id(t))
         if g is None:
+            if materialize_grads and edges[i]:
+                raise RuntimeError(_EDGE_MATERIALIZE)
             if materialize_grads:
                 g = Tensor._from_array(_xp(t._data).zeros_like(t._data), t._device)
             elif not allow_unused:
@@ -174,7 +233,7 @@ def _grad_with_graph(outputs, inputs, grad_outputs, roots, retain_graph, allow_u
                     f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
-        elif g._data.shape != t._data.shape:
+        elif t.__class__ is not _EdgeInput and g._data.shape != t._data.shape:
             g = g.expand(*t._data.shape)
         out.append(g)
     return tuple(out)

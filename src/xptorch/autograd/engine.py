@@ -1,4 +1,5 @@
 """Backward pass: Kahn's algorithm over the graph, iterative, so depth is unlimited."""
+import itertools
 import re
 import threading
 
@@ -58,6 +59,7 @@ def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
     """
     stack = _tls.stack
     stack.append(None)  # becomes a list when a callback is queued
+    _tls.tasks.append(None)
     try:
         # NumPy warns on inf/nan in gradients (0 * inf, x / 0); PyTorch propagates them silently.
         out = quiet(_run, roots, retain_graph, capture, accumulate)
@@ -69,6 +71,7 @@ def run_backward(roots, retain_graph=False, capture=None, accumulate=True):
                 i += 1
     finally:
         stack.pop()
+        _tls.tasks.pop()
     return out
 
 
@@ -76,6 +79,7 @@ def with_final_callbacks(fn, *args):
     """fn(*args) as one backward pass: callbacks queued during it run once at its end."""
     stack = _tls.stack
     stack.append(None)
+    _tls.tasks.append(None)
     try:
         out = fn(*args)
         callbacks = stack[-1]
@@ -86,12 +90,63 @@ def with_final_callbacks(fn, *args):
                 i += 1
     finally:
         stack.pop()
+        _tls.tasks.pop()
     return out
 
 
 class _ThreadState(threading.local):
     def __init__(self):
         self.stack = []  # one entry per backward running on this thread: its queued callbacks
+        # Per backward running on this thread: (task id, reachable nodes (and leaves), leaves
+        # accumulate, ids of the captured inputs or None); set once the graph is counted.
+        self.tasks = []
+        self.grad_next = False  # set by autograd.grad just before it runs a backward
+
+
+_task_ids = itertools.count()
+
+
+def next_task_is_grad():
+    """The next backward on this thread serves autograd.grad (not backward(inputs=...))."""
+    _tls.grad_next = True
+
+
+def begin_task(deps, accumulate, capture):
+    """Record the backward now running (its reachable graph) for hooks that ask about it."""
+    tasks = _tls.tasks
+    is_grad = _tls.grad_next
+    if is_grad:
+        _tls.grad_next = False
+    if tasks:
+        captured = None if capture is None else {id(t) for t in capture}
+        tasks[-1] = (next(_task_ids), deps, accumulate, captured, is_grad)
+
+
+def current_task():
+    """The record of the innermost backward running on this thread, or None."""
+    tasks = _tls.tasks
+    return tasks[-1] if tasks else None
+
+
+def will_execute(t):
+    """Whether the running backward will compute the gradient of tensor t (and run its hooks)."""
+    task = current_task()
+    if task is None:
+        return False
+    _, deps, accumulate, captured, is_grad = task
+    fn = t.grad_fn
+    if fn is not None:
+        return fn in deps
+    if is_grad:
+        raise RuntimeError(
+            "A leaf node was passed to _will_engine_execute_node but we are currently running "
+            "autograd.grad(). This is currently not supported."
+        )
+    if not accumulate and (captured is None or id(t) not in captured):
+        return False
+    if t in deps:
+        return True
+    return any(e is t for n in deps if isinstance(n, Node) for e in n.next)
 
 
 _tls = _ThreadState()
@@ -131,6 +186,7 @@ def _run(roots, retain_graph, capture, accumulate):
                 else:
                     deps[e] = c + 1
 
+    begin_task(deps, accumulate, capture)
     capture_nodes = None
     captured = capture_ids = None
     if capture is not None:

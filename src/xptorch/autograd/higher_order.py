@@ -12,7 +12,7 @@ from .. import _ops  # noqa: F401  (package import keeps _common importable)
 from .._ops import _common as C
 from ..backend import quiet
 from . import anomaly_mode, grad_mode, saved_hooks
-from .engine import _version_error, run_post_accumulate_hooks, with_final_callbacks
+from .engine import _version_error, begin_task, run_post_accumulate_hooks, with_final_callbacks
 from .node import FREED_MSG, Node
 
 
@@ -206,6 +206,7 @@ def _run(roots, retain_graph, capture, accumulate):
                 else:
                     deps[e] = c + 1
 
+    begin_task(deps, accumulate, capture)
     captured = capture_nodes = capture_ids = None
     if capture is not None:
         captured = {}
