@@ -36,6 +36,54 @@ def _causal_bias(L, S, like):
     return Tensor._from_array(xp.where(keep, 0.0, -math.inf).astype(like._data.dtype), like._device)
 
 
+_NO_VIABLE = ("No viable backend for scaled_dot_product_attention was found. This is likely due to turning off both "
+              "the math kernel and the fused kernels.")
+
+
+def _cpu_flash_refusal(query, key, value, dropout_p):
+    """Why torch's CPU flash kernel would refuse these inputs (its first reason), or None."""
+    if dropout_p > 0.0:
+        return "Both fused kernels do not support non-zero dropout."
+    if not query.dim() == key.dim() == value.dim() == 4:
+        return ("All fused kernels requires query, key and value to be 4 dimensional, but got Query dim: "
+                f"{query.dim()}, Key dim: {key.dim()}, Value dim: {value.dim()} instead.")
+    if not query.shape[-1] == key.shape[-1] == value.shape[-1]:
+        return (f"Flash attention requires q,k,v to have the same last dimension. Got Query.size(-1): "
+                f"{query.shape[-1]}, Key.size(-1): {key.shape[-1]}, Value.size(-1): {value.shape[-1]} instead.")
+    return None
+
+
+def _check_backend(query, key, value, dropout_p):
+    """Refuse, as torch does, when nn.attention.sdpa_kernel (or the backends.cuda flags) leave no usable backend.
+
+    This implementation is the math backend; on the CPU it also stands in for torch's flash kernel."""
+    from ..backends.cuda import _sdp
+
+    if _sdp["math"]:
+        return
+    import warnings
+
+    if query.device.type == "cpu":
+        if not _sdp["flash"]:
+            raise RuntimeError(_NO_VIABLE)
+        reason = _cpu_flash_refusal(query, key, value, dropout_p)
+        if reason is None:
+            return
+        warnings.warn("Flash attention kernel not used because:", stacklevel=3)
+        warnings.warn(reason, stacklevel=3)
+        raise RuntimeError("No available kernel.  Aborting execution.")
+    if not (_sdp["flash"] or _sdp["mem_efficient"] or _sdp["cudnn"]):
+        raise RuntimeError(_NO_VIABLE)
+    for flag, name, disabled in (("mem_efficient", "Memory efficient", "Memory Efficient attention"),
+                                 ("flash", "Flash attention", "Flash attention"),
+                                 ("cudnn", "CuDNN attention", "CuDNN attention")):
+        warnings.warn(f"{name} kernel not used because:", stacklevel=3)
+        warnings.warn(f"{disabled} has been runtime disabled." if not _sdp[flag] else
+                      f"xptorch has no {name.lower()} kernel on CUDA; only the math backend is implemented.",
+                      stacklevel=3)
+    raise RuntimeError("No available kernel. Aborting execution.")
+
+
 @tensor_args
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
@@ -58,6 +106,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             )
         if is_causal:
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    _check_backend(query, key, value, dropout_p)
     if enable_gqa and key.dim() >= 3 and key.shape[-3] != query.shape[-3]:
         reps = query.shape[-3] // key.shape[-3]
         key = key.repeat_interleave(reps, -3)

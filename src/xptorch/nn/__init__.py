@@ -2,7 +2,7 @@
 from .modules import *  # noqa: F401,F403
 from .modules import Module, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
-from . import functional, init, utils  # noqa: F401
+from . import attention, functional, init, utils  # noqa: F401
 
 
 def __getattr__(name):
