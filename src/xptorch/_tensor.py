@@ -482,6 +482,60 @@ class Tensor:
 
         return matrix_power(self, n)
 
+    def matrix_exp(self):
+        """See xptorch.matrix_exp(); the tensor itself is the input."""
+        from ._linalg_top import matrix_exp
+
+        return matrix_exp(self)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        """See xptorch.lu_solve(); the tensor itself is the right-hand side."""
+        from ._linalg_top import lu_solve
+
+        return lu_solve(self, LU_data, LU_pivots)
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        """See xptorch.triangular_solve(); the tensor itself is the right-hand side."""
+        from ._linalg_top import triangular_solve
+
+        return triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def cholesky_solve(self, input2, upper=False):
+        """See xptorch.cholesky_solve(); the tensor itself is the right-hand side."""
+        from ._linalg_top import cholesky_solve
+
+        return cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper=False):
+        """See xptorch.cholesky_inverse(); the tensor itself is the Cholesky factor."""
+        from ._linalg_top import cholesky_inverse
+
+        return cholesky_inverse(self, upper)
+
+    def cholesky(self, upper=False):
+        """See xptorch.cholesky(); the tensor itself is the input."""
+        from ._linalg_top import cholesky
+
+        return cholesky(self, upper)
+
+    def qr(self, some=True):
+        """See xptorch.qr(); the tensor itself is the input."""
+        from ._linalg_top import qr
+
+        return qr(self, some)
+
+    def svd(self, some=True, compute_uv=True):
+        """See xptorch.svd(); the tensor itself is the input."""
+        from ._linalg_top import svd
+
+        return svd(self, some, compute_uv)
+
+    def lu(self, pivot=True, get_infos=False):
+        """See xptorch.lu(); the tensor itself is the input."""
+        from ._linalg_top import lu
+
+        return lu(self, pivot, get_infos)
+
     def is_contiguous(self, memory_format=None):
         if memory_format is None:  # the common question first: no format to check
             return bool(self._data.flags.c_contiguous)

@@ -288,7 +288,7 @@ def fit_scalar(value, np_dtype, op="fill_"):
 # Parameters that take a tensor in PyTorch's signatures (Python numbers pass where torch takes a Scalar too).
 _TENSOR_PARAMS = frozenset(("input", "other", "weight", "bias", "tensor", "index", "src", "mask", "query", "key",
                             "value", "x1", "x2", "target", "end", "mat2", "vec", "vec2", "condition", "pos_weight",
-                            "indices", "attn_mask"))
+                            "indices", "attn_mask", "A", "input2", "LU_data", "LU_pivots"))
 _NUMBERS = (int, float, bool, complex)
 _SCALAR_OK = frozenset(("other", "value", "end", "weight", "src"))  # torch takes a Number there too
 
