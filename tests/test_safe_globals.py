@@ -183,3 +183,11 @@ def test_unsafe_globals_needs_a_checkpoint():
     with pytest.raises(ValueError, match="^Expected input to be a checkpoint returned by torch.save$"):
         xs.get_unsafe_globals_in_checkpoint(io.BytesIO(b"not a zip"))
     assert xs.get_unsafe_globals_in_checkpoint(io.BytesIO(saved({"w": torch.ones(2)}))) == []
+
+
+def test_globals_torch_allows_by_default_need_no_allowlist():
+    obj = {"counts": __import__("collections").Counter("aab"), "raw": bytearray(b"ab"), "z": 1 + 2j, "s": {1, 2}}
+    data = saved(obj)
+    assert xs.get_unsafe_globals_in_checkpoint(io.BytesIO(data)) == ts.get_unsafe_globals_in_checkpoint(io.BytesIO(data))
+    out, expected = xptorch.load(io.BytesIO(data)), torch.load(io.BytesIO(data))
+    assert out == expected and [type(v) for v in out.values()] == [type(v) for v in expected.values()]
