@@ -264,3 +264,24 @@ def test_save_on_cpu(device, pin):
         np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-6)
     n = len(seen) // 2
     assert n and all(d.type == device for d in seen[:n]) and seen[n:] == ["cpu"] * n
+
+
+def test_hooks_under_create_graph(device):
+    """The backward graph's own saved tensors are packed too; unpack runs with grad mode on while
+    create_graph records, off in a plain backward."""
+
+    def run(lib, dev):
+        log = []
+        x, = _leaves(lib, dev, (3,), seed=3)
+        H = lib.autograd.graph.saved_tensors_hooks
+        with H(lambda t: (log.append(("pack", tuple(t.shape), lib.is_grad_enabled())), t)[1],
+               lambda t: (log.append(("unpack", lib.is_grad_enabled())), t)[1]):
+            y = (x.pow(3) * x.sin()).sum()
+            g, = lib.autograd.grad(y, x, create_graph=True)
+        log.append("grad done")
+        g.sum().backward()
+        return log, _np(x.grad)
+
+    (xl, xg), (tl, tg) = run(xptorch, device), run(torch, "cpu")
+    assert xl == tl
+    np.testing.assert_allclose(xg, tg, rtol=1e-5)

@@ -98,7 +98,7 @@ class _ThreadState(threading.local):
     def __init__(self):
         self.stack = []  # one entry per backward running on this thread: its queued callbacks
         # Per backward running on this thread: (task id, reachable nodes (and leaves), leaves
-        # accumulate, ids of the captured inputs or None); set once the graph is counted.
+        # accumulate, captured inputs or None, serves autograd.grad); set once the graph is counted.
         self.tasks = []
         self.grad_next = False  # set by autograd.grad just before it runs a backward
 
@@ -113,13 +113,13 @@ def next_task_is_grad():
 
 def begin_task(deps, accumulate, capture):
     """Record the backward now running (its reachable graph) for hooks that ask about it."""
-    tasks = _tls.tasks
-    is_grad = _tls.grad_next
+    tls = _tls
+    is_grad = tls.grad_next
     if is_grad:
-        _tls.grad_next = False
+        tls.grad_next = False
+    tasks = tls.tasks
     if tasks:
-        captured = None if capture is None else {id(t) for t in capture}
-        tasks[-1] = (next(_task_ids), deps, accumulate, captured, is_grad)
+        tasks[-1] = (next(_task_ids), deps, accumulate, capture, is_grad)
 
 
 def current_task():
@@ -133,7 +133,7 @@ def will_execute(t):
     task = current_task()
     if task is None:
         return False
-    _, deps, accumulate, captured, is_grad = task
+    _, deps, accumulate, capture, is_grad = task
     fn = t.grad_fn
     if fn is not None:
         return fn in deps
@@ -142,7 +142,7 @@ def will_execute(t):
             "A leaf node was passed to _will_engine_execute_node but we are currently running "
             "autograd.grad(). This is currently not supported."
         )
-    if not accumulate and (captured is None or id(t) not in captured):
+    if not accumulate and (capture is None or not any(c is t for c in capture)):
         return False
     if t in deps:
         return True

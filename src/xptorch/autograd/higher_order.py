@@ -254,7 +254,7 @@ def _run(roots, retain_graph, capture, accumulate):
                         _version_error(vc[0], then, who)
             rule = node.backward_graph
             if packed is not None:
-                saved_hooks.unpack(node)
+                saved_hooks.unpack(node, True)
             try:
                 grads = rule(g) if rule is not None else _first_order_fallback(node, g)
             finally:

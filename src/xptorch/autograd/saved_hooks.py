@@ -68,14 +68,10 @@ def call_pack(pack_hook, t):
 
 
 def call_unpack(unpack_hook, obj):
+    """unpack_hook(obj), checked to be a Tensor; in the caller's grad mode (on under create_graph)."""
     from .._tensor import Tensor
 
-    prev = _gm.state.enabled
-    _gm.state.enabled = False
-    try:
-        r = unpack_hook(obj)
-    finally:
-        _gm.state.enabled = prev
+    r = unpack_hook(obj)
     if not isinstance(r, Tensor):
         raise TypeError(
             f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type {type(r).__name__}"
@@ -135,8 +131,18 @@ def _device_of(arr, dev):
     return device("cuda") if dev.type == "cpu" else device("cpu")
 
 
-def unpack(node):
-    """Put the unpacked arrays back into node's slots for one backward call."""
+def unpack(node, grad_mode=False):
+    """Put the unpacked arrays back into node's slots for one backward call (first-order backward
+    unpacks with grad mode off, create_graph with it on, as PyTorch's engine runs them)."""
+    prev = _gm.state.enabled
+    _gm.state.enabled = grad_mode
+    try:
+        _unpack(node)
+    finally:
+        _gm.state.enabled = prev
+
+
+def _unpack(node):
     for attr, kind, obj, unpack_hook in node._packed:
         if kind is False:
             setattr(node, attr, call_unpack(unpack_hook, obj)._data)
