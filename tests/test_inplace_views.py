@@ -165,3 +165,225 @@ def test_pieces_may_be_edited_outside_the_graph_or_when_unsafe():
         free.split(2)[0].add_(1)
         results.append((y.detach().cpu().tolist(), free.cpu().tolist()))
     assert results[0] == results[1]
+
+
+# ---- views made while grad mode is off, and views returned by custom Functions -----------------------------
+
+def _grown(lib, dev):
+    """A leaf and a tensor computed from it, both on dev."""
+    x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], device=dev, requires_grad=True)
+    return x, x * 2
+
+
+def _quiet_view(lib, dev, take=lambda y: y[0], mode="no_grad"):
+    x, y = _grown(lib, dev)
+    with getattr(lib, mode)():
+        v = take(y)
+    return x, y, v
+
+
+def _functions(lib):
+    class Head(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t[:1]
+
+        @staticmethod
+        def backward(ctx, g):
+            return lib.cat([g, g.new_zeros(g.shape[0])[:0].new_zeros((1,) + tuple(g.shape[1:]))])
+
+    class Same(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    class Halves(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t[:1], t[1:]
+
+        @staticmethod
+        def backward(ctx, a, b):
+            return lib.cat([a, b])
+
+    class ViewAndCount(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t[1:], lib.zeros(2, dtype=lib.long)
+
+        @staticmethod
+        def backward(ctx, a, b):
+            return lib.cat([lib.zeros_like(a), a])
+
+    return Head, Same, Halves, ViewAndCount
+
+
+def _fn(i):
+    return lambda lib, dev: _functions(lib)[i].apply(_grown(lib, dev)[1])
+
+
+def _in_no_grad(lib, fn):
+    with lib.no_grad():
+        return fn()
+
+
+REFUSED = {  # name: (make the tensor to edit, the edit)
+    "view of a tensor in the graph": (lambda lib, dev: _quiet_view(lib, dev)[2], lambda lib, v: v.mul_(3)),
+    "view of a leaf": (lambda lib, dev: _in_no_grad(lib, lambda: _grown(lib, dev)[0][1:]), lambda lib, v: v.add_(1)),
+    "view of a view in the graph": (lambda lib, dev: _quiet_view(lib, dev, lambda y: y.t()[1:])[2],
+                                    lambda lib, v: v.zero_()),
+    "slice of such a view": (lambda lib, dev: _quiet_view(lib, dev)[2][1:], lambda lib, v: v.mul_(3)),
+    "transpose of such a view": (lambda lib, dev: _quiet_view(lib, dev, lambda y: y[:1])[2].t(),
+                                 lambda lib, v: v.fill_(2.0)),
+    "quiet view of a graph-mode view": (lambda lib, dev: _in_no_grad(lib, lambda v0=_grown(lib, dev)[1][0]: v0[1:]),
+                                        lambda lib, v: v.mul_(2)),
+    "inference_mode view": (lambda lib, dev: _quiet_view(lib, dev, mode="inference_mode")[2],
+                            lambda lib, v: v.mul_(2)),
+    "slice of an inference_mode view": (lambda lib, dev: _quiet_view(lib, dev, mode="inference_mode")[2][1:],
+                                        lambda lib, v: v.sub_(1)),
+    "no_grad view of an inference_mode view": (
+        lambda lib, dev: _in_no_grad(lib, lambda v=_quiet_view(lib, dev, mode="inference_mode")[2]: v[1:]),
+        lambda lib, v: v.mul_(2)),
+    "piece of split under no_grad": (lambda lib, dev: _quiet_view(lib, dev, lambda y: y.split(1)[1])[2],
+                                     lambda lib, v: v.mul_(2)),
+    "piece of unbind under no_grad": (lambda lib, dev: _quiet_view(lib, dev, lambda y: y.unbind(1)[2])[2],
+                                      lambda lib, v: v.copy_(lib.ones(2, device=v.device))),
+    "piece of split of such a view": (lambda lib, dev: _quiet_view(lib, dev)[2].split(1)[2],
+                                      lambda lib, v: v.mul_(2)),
+    "view of a plain tensor, edited with one that requires grad": (
+        lambda lib, dev: _in_no_grad(lib, lambda: lib.ones(2, 3, device=dev)[0]),
+        lambda lib, v: v.mul_(lib.full((3,), 2.0, device=v.device, requires_grad=True))),
+    "unsqueeze_": (lambda lib, dev: _quiet_view(lib, dev)[2], lambda lib, v: v.unsqueeze_(0)),
+    "t_": (lambda lib, dev: _quiet_view(lib, dev, lambda y: y[:, 1:])[2], lambda lib, v: v.t_()),
+    "clamp_": (lambda lib, dev: _quiet_view(lib, dev)[2], lambda lib, v: v.clamp_(0, 3)),
+    "v[0] = ...": (lambda lib, dev: _quiet_view(lib, dev)[2], lambda lib, v: v.__setitem__(0, 5.0)),
+    "v[None] = ...": (lambda lib, dev: _quiet_view(lib, dev)[2], lambda lib, v: v.__setitem__(None, 5.0)),
+    "v[...] = ...": (lambda lib, dev: _quiet_view(lib, dev)[2], lambda lib, v: v.__setitem__(Ellipsis, 5.0)),
+    "v[:] = ...": (lambda lib, dev: _quiet_view(lib, dev)[2], lambda lib, v: v.__setitem__(slice(None), 5.0)),
+    "v[0:9] = ...": (lambda lib, dev: _quiet_view(lib, dev)[2], lambda lib, v: v.__setitem__(slice(0, 9), 5.0)),
+    "v[:, 1:] = ...": (lambda lib, dev: _quiet_view(lib, dev, lambda y: y[:])[2],
+                       lambda lib, v: v.__setitem__((slice(None), slice(1, None)), 5.0)),
+    "v[..., 0] = ...": (lambda lib, dev: _quiet_view(lib, dev, lambda y: y[:])[2],
+                        lambda lib, v: v.__setitem__((Ellipsis, 0), 5.0)),
+    "v[index tensor] = ...": (lambda lib, dev: _quiet_view(lib, dev)[2],
+                              lambda lib, v: v.__setitem__(lib.tensor([0], device=v.device), 5.0)),
+    "piece of split, whole-range assignment": (lambda lib, dev: _grown(lib, dev)[1].split(1)[1],
+                                               lambda lib, v: v.__setitem__(slice(None), 5.0)),
+    "custom Function returning a view": (_fn(0), lambda lib, v: v.mul_(2)),
+    "custom Function returning its input": (_fn(1), lambda lib, v: v.mul_(2)),
+    "custom Function returning a leaf": (lambda lib, dev: _functions(lib)[1].apply(_grown(lib, dev)[0]),
+                                         lambda lib, v: v.add_(1)),
+    "slice of a custom Function's view": (lambda lib, dev: _fn(0)(lib, dev)[:, 1:], lambda lib, v: v.mul_(2)),
+    "custom Function returning two views": (lambda lib, dev: _fn(2)(lib, dev)[1], lambda lib, v: v.mul_(2)),
+    "custom Function returning a view and an integer tensor": (lambda lib, dev: _fn(3)(lib, dev)[0],
+                                                              lambda lib, v: v.mul_(2)),
+}
+
+
+def _edit_outcome(lib, dev, name):
+    make, edit = REFUSED[name]
+    v = make(lib, dev)
+    before, version = v.detach().cpu().tolist(), v._version
+    with pytest.raises(RuntimeError) as err:
+        edit(lib, v)
+    assert v.detach().cpu().tolist() == before and v._version == version  # a refused edit changes nothing
+    return str(err.value), v.requires_grad
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_views_made_without_grad_mode_or_in_custom_functions_refuse_edits_as_torch(device, name):
+    assert _edit_outcome(xptorch, device, name) == _edit_outcome(torch, "cpu", name)
+
+
+def _used_after(lib, dev, edit):
+    x, y, v = _quiet_view(lib, dev)
+    edit(lib, y, v)
+    with pytest.raises(RuntimeError) as err:
+        v * 1
+    with lib.no_grad():
+        quiet = (v * 1).cpu().tolist()  # grad mode off, the view may still be read
+    return str(err.value), quiet
+
+
+LATER_EDITS = {
+    "the base in grad mode": lambda lib, y, v: y.mul_(2),
+    "another view in grad mode": lambda lib, y, v: y[1].add_(1),
+    "the view itself under no_grad": lambda lib, y, v: _in_no_grad(lib, lambda: v.mul_(2)),
+    "another view under no_grad": lambda lib, y, v: _in_no_grad(lib, lambda: y[1:].sub_(1)),
+}
+
+
+@pytest.mark.parametrize("name", list(LATER_EDITS))
+def test_a_quiet_view_is_refused_in_the_graph_after_its_memory_was_edited(device, name):
+    assert _used_after(xptorch, device, LATER_EDITS[name]) == _used_after(torch, "cpu", LATER_EDITS[name])
+
+
+def _allowed(lib, dev):
+    out = []
+    x, y, v = _quiet_view(lib, dev, lambda y: y[:, :2])
+    out.append((v.requires_grad, v.is_leaf, v.grad_fn is None, (v * 2).requires_grad, v.requires_grad_(False)
+                .requires_grad, v[1:].requires_grad, v.detach().requires_grad))
+    (v * 2).sum().backward()  # requires grad, leads nowhere
+    out.append((x.grad, v.grad))
+    with lib.no_grad():
+        v.mul_(3)  # both inside no_grad: untracked
+    d = _in_no_grad(lib, lambda: y[1].detach())
+    d.add_(10)  # a detached view takes edits in grad mode
+    y.data[0, 2] = -1.0
+    plain = _in_no_grad(lib, lambda: lib.zeros(3, device=dev)[1:])
+    plain.add_(4)  # nothing requires grad
+    y.mul_(lib.arange(6.0, device=dev).reshape(2, 3))  # the base itself, in grad mode
+    (y * y).sum().backward()
+    out.append((y.detach().cpu().tolist(), x.grad.cpu().tolist(), plain.cpu().tolist(), v.detach().cpu().tolist()))
+    return out
+
+
+def test_quiet_views_require_grad_and_allowed_edits_match_torch(device):
+    assert _allowed(xptorch, device) == _allowed(torch, "cpu")
+
+
+def _parameter_upkeep(lib, dev):
+    emb = lib.nn.Embedding(4, 3, padding_idx=1).to(dev)
+    lin = lib.nn.Linear(3, 2).to(dev)
+    with lib.no_grad():
+        emb.weight.copy_(lib.arange(12.0, device=dev).reshape(4, 3) / 10)
+        lin.weight[0].fill_(0.5)
+        lin.weight[1].copy_(lib.tensor([0.1, -0.2, 0.3], device=dev))
+        lin.bias.zero_()
+    params = list(emb.parameters()) + list(lin.parameters())
+    for _ in range(2):  # plain SGD steps, written as optimisers write them (tests/optim runs the optimisers)
+        for p in params:
+            p.grad = None
+        lin(emb(lib.tensor([0, 1, 3], device=dev))).pow(2).sum().backward()
+        with lib.no_grad():
+            for p in params:
+                p.view(-1)[:].sub_(p.grad.view(-1), alpha=0.1)
+    return [p.detach().cpu().tolist() for p in (emb.weight, lin.weight, lin.bias)]
+
+
+def test_parameters_edited_through_views_under_no_grad_keep_training(device):
+    got, want = _parameter_upkeep(xptorch, device), _parameter_upkeep(torch, "cpu")
+    np.testing.assert_allclose(np.concatenate([np.ravel(a) for a in got]),
+                               np.concatenate([np.ravel(a) for a in want]), rtol=1e-6)
+
+
+def _roots_and_leaves(lib, dev):
+    out = []
+    x, y, v = _quiet_view(lib, dev, lambda y: y[1])
+    with pytest.raises(RuntimeError) as err:
+        v.backward(lib.ones(3, device=dev))
+    out.append(str(err.value))
+    _functions(lib)[1].apply(v * 1).sum().backward()
+    out.append((v.grad, x.grad))
+    own = _in_no_grad(lib, lambda: lib.ones(4, device=dev)[1:]).requires_grad_()  # a leaf of its own
+    (own * own).sum().backward()
+    out.append((own.is_leaf, own.grad.cpu().tolist()))
+    return out
+
+
+def test_quiet_views_as_roots_and_as_leaves_of_their_own_match_torch(device):
+    assert _roots_and_leaves(xptorch, device) == _roots_and_leaves(torch, "cpu")

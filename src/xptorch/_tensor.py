@@ -71,6 +71,11 @@ class Tensor:
     _base = None
     _views = None  # weak references to views of this tensor taken while it was in the graph
     _multi_out = None  # (output index, op name): a view from split/chunk/unbind in the graph, not to be edited
+    # (kind, output index) for a view that grad mode may not edit in place: kind "no_grad" / "inference" (made
+    # while grad mode was off; _cm_v is the version it was made at, None once it requires grad as a leaf of its
+    # own) or "custom" (returned by a custom Function)
+    _cm = None
+    _cm_v = 0
     _leaf_hooks = None
     _post_acc_hooks = None
     _is_param = False
@@ -135,6 +140,11 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
             )
+        if self._cm is not None and self.grad_fn is None:  # a view made under no_grad
+            if not requires_grad and self._base._rg:
+                return self  # as torch, it goes on requiring grad while its base does
+            if requires_grad and not self._rg:
+                self._cm_v = None  # a leaf of its own from now on: gradients accumulate into it
         self._rg = bool(requires_grad)
         return self
 
@@ -2650,6 +2660,8 @@ def _multi_output(t, pieces, name):
     if t._rg and _grad_state.enabled:
         for i, p in enumerate(pieces):
             p._multi_out = (i, name)
+            if p._cm is not None and p._cm[0] != "inference":
+                del p._cm  # this call's refusal takes over from the one the input passed on
     return tuple(pieces)
 
 

@@ -48,6 +48,12 @@ def edge(t):
     fn = t.grad_fn
     if fn is not None:
         return fn
+    if t._rg and t._cm is not None and t._cm_v is not None:  # a view made under no_grad requires grad, leads nowhere
+        if t._vc[0] != t._cm_v:
+            from .inplace import view_edit_message
+
+            raise RuntimeError(view_edit_message(t, indirect=True))
+        return None
     return t if t._rg else None
 
 

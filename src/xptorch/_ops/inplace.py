@@ -26,6 +26,8 @@ def check_inplace(a, view=False, key=None):
     view: the edit goes through a basic index of a (x[0] = v), which PyTorch reports as a view; key: that index.
     """
     if a._rg and _grad_state.enabled:
+        if a._cm is not None:
+            refuse_view_edit(a, key)
         if a._multi_out is not None:
             _refuse_multi_output(a, key)
         if a.grad_fn is None:
@@ -35,18 +37,74 @@ def check_inplace(a, view=False, key=None):
             raise RuntimeError(_VIEW_MSG)
 
 
-_KEY_OPS = ((int, "Select"), (slice, "Slice"), (type(None), "Unsqueeze"))
+def _key_op(key, shape):
+    """The view op that basic indexing with key ends with, as torch names it: 'Select', 'Slice', 'Unsqueeze',
+    or None when the index takes no view op (x[...], x[:], full-range slices)."""
+    parts = list(key) if isinstance(key, tuple) else [key]
+    n_dims = sum(1 for k in parts if k is not None and k is not Ellipsis and not isinstance(k, bool))
+    name, dim = None, 0
+    for k in parts:
+        if k is Ellipsis:
+            dim += len(shape) - n_dims
+        elif k is None or isinstance(k, bool):
+            name = "Unsqueeze"
+        elif isinstance(k, slice):
+            n = shape[dim] if dim < len(shape) else 0
+            start, stop, step = k.indices(n)
+            if not (start == 0 and stop == n and step == 1):
+                name = "Slice"
+            dim += 1
+        else:
+            name = "Select"
+            dim += 1
+    return name
+
+
+def _view_prefix(a, key, i=0):
+    """'Output i of Name' for the view op that grad mode recorded (or that indexing with key takes), else None."""
+    if key is not None:
+        name = _key_op(key, a._data.shape)
+        if name is not None:
+            return f"Output 0 of {name}"
+    if a.grad_fn is None:
+        return None
+    return f"Output {i} of {re.sub(r'Backward[0-9]*$', '', a.grad_fn.name())}"
+
+
+_CM_HINT = (
+    " Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
+    "the view and the inplace either both inside the {0} block (if you don't want the inplace to be tracked) or both "
+    "outside (if you want the inplace to be tracked)."
+)
+
+
+def view_edit_message(a, key=None, indirect=False):
+    """torch's refusal of an in-place edit through a view made under no_grad / inference_mode, or returned by a
+    custom Function (a._cm = (kind, output index))."""
+    kind, i = a._cm
+    edited = "its base or another view of its base has been" if indirect else "is being"
+    prefix = _view_prefix(a, key, i)
+    if kind == "custom" and prefix is not None:
+        return (f"{prefix} is a view and {edited} modified inplace. This view was created inside a custom Function (or "
+                "because an input was returned as-is) and the autograd logic to handle view+inplace would override "
+                "the custom backward associated with the custom Function, leading to incorrect gradients. This "
+                "behavior is forbidden. You can fix this by cloning the output of the custom Function.")
+    lead = "A view was created in" if prefix is None else f"{prefix} is a view of a view which was created in"
+    if kind == "inference":
+        return f"{lead} inference mode and {edited} modified inplace in normal mode." + _CM_HINT.format("inference_mode")
+    return f"{lead} no_grad mode and {edited} modified inplace with grad mode enabled." + _CM_HINT.format("no_grad")
+
+
+def refuse_view_edit(a, key=None):
+    raise RuntimeError(view_edit_message(a, key))
 
 
 def _refuse_multi_output(a, key=None):
     i, name = a._multi_out
-    parts = [k for k in (key if isinstance(key, tuple) else (key,)) if k is not Ellipsis] if key is not None else []
-    if parts:  # torch names the last view op its indexing took
-        i, name = 0, next((n for t, n in _KEY_OPS if isinstance(parts[-1], t)), name)
-    if name is None:
-        name = re.sub(r"Backward\d*$", "", a.grad_fn.name())
+    prefix = _view_prefix(a, key, i) if name is None or (key is not None and _key_op(key, a._data.shape)) \
+        else f"Output {i} of {name}"
     raise RuntimeError(
-        f"Output {i} of {name} is a view and is being modified inplace. This view is the output of a function that "
+        f"{prefix} is a view and is being modified inplace. This view is the output of a function that "
         "returns multiple views. Such functions do not allow the output views to be modified inplace. You should "
         "replace the inplace operation by an out-of-place one."
     )
@@ -183,6 +241,8 @@ def check_rebase(a):
     base = a._base
     if base is None:
         return
+    if a._cm is not None:  # a view made under no_grad, edited with another tensor that requires grad
+        refuse_view_edit(a)
     bd, vd = base._data, a._data
     if memory_order(bd) is _NOT_DENSE or bd.dtype != vd.dtype or (_ptr(vd) - _ptr(bd)) % bd.itemsize:
         raise RuntimeError(_VIEW_OF_GRAPH_MSG)

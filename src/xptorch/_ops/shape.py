@@ -24,25 +24,38 @@ def _view_result(a, arr, node_cls=None, **saved):
     base = a._base
     if base is None:
         base = a
-    if a._rg and _grad_state.enabled:
-        if node_cls is not None:
-            node = node_cls((edge(a),))
-            for k, v in saved.items():
-                setattr(node, k, v)
-            t = wrap_grad(arr, a._device, node)
+    cm = a._cm
+    if _grad_state.enabled:
+        if a._rg:
+            if node_cls is not None:
+                node = node_cls((edge(a),))
+                for k, v in saved.items():
+                    setattr(node, k, v)
+                t = wrap_grad(arr, a._device, node)
+            else:
+                t = wrap(arr, a._device)
+            views = base._views
+            if views is None:
+                views = base._views = []
+            elif len(views) > 64:
+                views[:] = [r for r in views if r() is not None]
+            views.append(_weakref(t))
+            if a._multi_out is not None:  # a view of such a view is refused too, under its own op's name
+                t._multi_out = (0, None)
         else:
             t = wrap(arr, a._device)
-        views = base._views
-        if views is None:
-            views = base._views = []
-        elif len(views) > 64:
-            views[:] = [r for r in views if r() is not None]
-        views.append(_weakref(t))
-        if a._multi_out is not None:  # a view of such a view is refused too, under its own op's name
-            t._multi_out = (0, None)
-    else:
-        t = wrap(arr, a._device)
-    t.__dict__.update(_vc=vc, _base=base)
+        if cm is not None:  # a view of a view made under no_grad (or returned by a custom Function)
+            t._cm = (cm[0], 0)
+        t.__dict__.update(_vc=vc, _base=base)
+        return t
+    # Made with grad mode off: the view requires grad when its base does (as torch, the first tensor of the
+    # chain of views), has no history of its own, and may not be edited in place once grad mode is back on
+    # (see inplace.view_edit_message).
+    t = wrap(arr, a._device)
+    t._rg = base._rg
+    t.__dict__.update(_vc=vc, _base=base, _cm_v=vc[0],
+                      _cm=("inference", 0) if _grad_state.inference or (cm is not None and cm[0] == "inference")
+                      else ("no_grad", 0))
     return t
 
 
@@ -722,7 +735,7 @@ def setitem(a, idx, value):
     ad = a._data
     if not advanced:  # a bad index is reported before the in-place refusal, as in PyTorch
         _check_bounds(ad.shape, nidx, idx.__class__ is not tuple)
-    check_inplace(a, view=not advanced, key=None if advanced else idx)
+    check_inplace(a, view=not advanced, key=None if advanced else idx if idx.__class__ is tuple else (idx,))
     v_t = isinstance(value, C.Tensor)
     if v_t:
         v = value._data

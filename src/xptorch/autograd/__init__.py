@@ -83,7 +83,8 @@ def _roots(tensors, grad_tensors):
     Tensor = _tensor_cls()
     roots = []
     for i, t in enumerate(tensors):
-        if not t._rg:
+        if not t._rg or (t.grad_fn is None and t._cm is not None and t._cm_v is not None):  # a view made under
+            # no_grad that requires grad through its base leads nowhere
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         g = grad_tensors[i] if grad_tensors is not None else None
         if g is None:

@@ -329,8 +329,7 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
                     dev = a._device
                 if a._rg:
                     need = True
-                    fn = a.grad_fn
-                    edges.append(fn if fn is not None else a)
+                    edges.append(C.edge(a))
                 else:
                     edges.append(None)
             else:
@@ -382,6 +381,7 @@ def _wrap_outputs(ctx, out, args):
     dirty = ctx._dirty
     non_diff = ctx._non_diff
     meta = []
+    views = []
     if n != 1:
         sel = []
         for i in range(n):
@@ -411,7 +411,17 @@ def _wrap_outputs(ctx, out, args):
         else:
             o._rg = o._data.dtype.kind == "f"
             o.grad_fn = ctx._output_node(i) if o._rg else None
+            if o._rg and (is_input or o._base is not None) and not (dirty and any(o is d for d in dirty)):
+                views.append((i, o))
         res.append(o)
+    if views:  # as torch, a view among the outputs may not be edited in place (its backward is the Function's)
+        n_diff = sum(1 for o in res if isinstance(o, C.Tensor) and o._rg)
+        for i, o in views:
+            if n_diff > 1:
+                o.__dict__.pop("_cm", None)
+                o._multi_out = (i, None)
+            else:
+                o._cm = ("custom", i)
     ctx._out_meta = tuple(meta)
     to_save = ctx._to_save
     if to_save:
