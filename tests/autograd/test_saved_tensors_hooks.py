@@ -285,3 +285,31 @@ def test_hooks_under_create_graph(device):
     (xl, xg), (tl, tg) = run(xptorch, device), run(torch, "cpu")
     assert xl == tl
     np.testing.assert_allclose(xg, tg, rtol=1e-5)
+
+
+def test_hooks_are_per_thread(device):
+    """A hook context open on another thread packs nothing saved on this one."""
+    import threading
+
+    def run(lib, dev):
+        a, = _leaves(lib, dev, (3,))
+        log = []
+        entered, done = threading.Event(), threading.Event()
+
+        def other():
+            with lib.autograd.graph.saved_tensors_hooks(lambda t: log.append("other") or t, lambda t: t):
+                entered.set()
+                done.wait()
+
+        th = threading.Thread(target=other)
+        th.start()
+        entered.wait()
+        y = (a * a.exp()).sum()
+        done.set()
+        th.join()
+        y.backward()
+        return log, _np(a.grad)
+
+    (xl, xg), (tl, tg) = run(xptorch, device), run(torch, "cpu")
+    assert xl == tl == []
+    np.testing.assert_allclose(xg, tg, rtol=1e-5)
