@@ -46,14 +46,16 @@ def wrap_grad(arr, dev, node):
 def edge(t):
     """The graph edge for an input: its producer node, the leaf itself, or None."""
     fn = t.grad_fn
+    if t._cm is not None and t._rg:  # a view that may not take in-place edits in the graph (inplace.check_inplace)
+        made_at = t._cm_v
+        if made_at is not None:
+            if t._vc[0] != made_at:  # its memory was edited since: torch refuses to use it in the graph
+                from .inplace import view_edit_message
+
+                raise RuntimeError(view_edit_message(t, indirect=True))
+            return fn  # made under no_grad, it requires grad through its base but leads nowhere
     if fn is not None:
         return fn
-    if t._rg and t._cm is not None and t._cm_v is not None:  # a view made under no_grad requires grad, leads nowhere
-        if t._vc[0] != t._cm_v:
-            from .inplace import view_edit_message
-
-            raise RuntimeError(view_edit_message(t, indirect=True))
-        return None
     return t if t._rg else None
 
 

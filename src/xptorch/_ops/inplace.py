@@ -311,7 +311,7 @@ def _refresh_views(root, edited):
         if v is None:
             continue
         fresh.append(r)
-        if v is edited:
+        if v is edited or v._cm is not None:  # (such a view is refused in the graph from now on: see C.edge)
             continue
         vd = v._data
         if perm is _NOT_DENSE or vd.dtype != bd.dtype:

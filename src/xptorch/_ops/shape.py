@@ -45,7 +45,7 @@ def _view_result(a, arr, node_cls=None, **saved):
         else:
             t = wrap(arr, a._device)
         if cm is not None:  # a view of a view made under no_grad (or returned by a custom Function)
-            t._cm = (cm[0], 0)
+            t.__dict__.update(_cm=(cm[0], 0), _cm_v=vc[0])
         t.__dict__.update(_vc=vc, _base=base)
         return t
     # Made with grad mode off: the view requires grad when its base does (as torch, the first tensor of the

@@ -403,8 +403,10 @@ def _wrap_outputs(ctx, out, args):
             from .._ops.inplace import bump
 
             bump(o)
-        elif is_input:
+        elif is_input:  # a fresh alias, sharing the input's version counter as a view does
+            vc = C.vcounter(o)
             o = C.wrap(o._data, o._device)
+            o._vc = vc
         if non_diff and any(o is d for d in non_diff):
             o._rg = False
             o.grad_fn = None
@@ -421,7 +423,7 @@ def _wrap_outputs(ctx, out, args):
                 o.__dict__.pop("_cm", None)
                 o._multi_out = (i, None)
             else:
-                o._cm = ("custom", i)
+                o.__dict__.update(_cm=("custom", i), _cm_v=C.vcounter(o)[0])
     ctx._out_meta = tuple(meta)
     to_save = ctx._to_save
     if to_save:
