@@ -335,6 +335,12 @@ STALE = {
     "custom Function's returned input, base edited": _stale(_custom(1), lambda lib, y, o: y.mul_(2)),
     "slice of a custom Function's view, base edited": _stale(_custom(0, lambda o: o[:, 1:]),
                                                             lambda lib, y, o: y.mul_(2)),
+    "piece of split, base edited in grad mode": _stale(lambda lib, dev: (lambda y: (y, y.split(1)[1]))(
+        _grown(lib, dev)[1]), lambda lib, y, p: y.mul_(2)),
+    "view of a piece of unbind, base edited under no_grad": _stale(lambda lib, dev: (lambda y: (y, y.unbind(1)[0][1:]))(
+        _grown(lib, dev)[1]), lambda lib, y, p: _in_no_grad(lib, lambda: y.add_(1))),
+    "one of a custom Function's two views, base edited": _stale(_custom(2, lambda o: o[1]),
+                                                               lambda lib, y, o: y.mul_(2)),
     "custom Function's view edited under no_grad": _stale(
         _custom(1), lambda lib, y, o: _in_no_grad(lib, lambda: o.mul_(2))),
 }

@@ -70,10 +70,11 @@ class Tensor:
     _vc = None
     _base = None
     _views = None  # weak references to views of this tensor taken while it was in the graph
-    _multi_out = None  # (output index, op name): a view from split/chunk/unbind in the graph, not to be edited
-    # (kind, output index) for a view that grad mode may not edit in place: kind "no_grad" / "inference" (made
-    # while grad mode was off; _cm_v is the version it was made at, None once it requires grad as a leaf of its
-    # own) or "custom" (returned by a custom Function)
+    _multi_out = None  # (output index, op name or None): a view from split/chunk/unbind in the graph
+    # (kind, output index) for a view that grad mode may not edit in place, nor use once its memory has been
+    # edited since _cm_v, the version it was made at (None once it requires grad as a leaf of its own): kind
+    # "no_grad" / "inference" (made while grad mode was off), "custom" (returned by a custom Function) or
+    # "multi" (returned with others by one call: split, chunk, unbind, a custom Function; see _multi_out)
     _cm = None
     _cm_v = 0
     _leaf_hooks = None
@@ -2660,14 +2661,16 @@ def _multi_output(t, pieces, name):
     if t._rg and _grad_state.enabled:
         for i, p in enumerate(pieces):
             p._multi_out = (i, name)
-            if p._cm is not None and p._cm[0] != "inference":
-                del p._cm  # this call's refusal takes over from the one the input passed on
+            if p._cm is None or p._cm[0] != "inference":  # this call's refusal takes over from the one passed on
+                p.__dict__.update(_cm=("multi", i), _cm_v=p._vc[0])
     return tuple(pieces)
 
 
 def _editable(pieces):
     for p in pieces:
         p.__dict__.pop("_multi_out", None)
+        if p._cm is not None and p._cm[0] == "multi":
+            del p._cm, p._cm_v
     return pieces
 
 

@@ -28,8 +28,6 @@ def check_inplace(a, view=False, key=None):
     if a._rg and _grad_state.enabled:
         if a._cm is not None:
             refuse_view_edit(a, key)
-        if a._multi_out is not None:
-            _refuse_multi_output(a, key)
         if a.grad_fn is None:
             raise RuntimeError(_VIEW_MSG if view else _LEAF_MSG)
         base = a._base
@@ -79,10 +77,18 @@ _CM_HINT = (
 
 
 def view_edit_message(a, key=None, indirect=False):
-    """torch's refusal of an in-place edit through a view made under no_grad / inference_mode, or returned by a
-    custom Function (a._cm = (kind, output index))."""
+    """torch's refusal of an in-place edit through a view made under no_grad / inference_mode, returned by a
+    custom Function, or returned with others by one call (a._cm = (kind, output index)); indirect: the view is
+    being used in the graph after its memory was edited."""
     kind, i = a._cm
     edited = "its base or another view of its base has been" if indirect else "is being"
+    if kind == "multi":
+        i, name = a._multi_out
+        prefix = _view_prefix(a, key, i) if name is None or (key is not None and _key_op(key, a._data.shape)) \
+            else f"Output {i} of {name}"
+        return (f"{prefix} is a view and {edited} modified inplace. This view is the output of a function that "
+                "returns multiple views. Such functions do not allow the output views to be modified inplace. You "
+                "should replace the inplace operation by an out-of-place one.")
     prefix = _view_prefix(a, key, i)
     if kind == "custom" and prefix is not None:
         return (f"{prefix} is a view and {edited} modified inplace. This view was created inside a custom Function (or "
@@ -97,17 +103,6 @@ def view_edit_message(a, key=None, indirect=False):
 
 def refuse_view_edit(a, key=None):
     raise RuntimeError(view_edit_message(a, key))
-
-
-def _refuse_multi_output(a, key=None):
-    i, name = a._multi_out
-    prefix = _view_prefix(a, key, i) if name is None or (key is not None and _key_op(key, a._data.shape)) \
-        else f"Output {i} of {name}"
-    raise RuntimeError(
-        f"{prefix} is a view and is being modified inplace. This view is the output of a function that "
-        "returns multiple views. Such functions do not allow the output views to be modified inplace. You should "
-        "replace the inplace operation by an out-of-place one."
-    )
 
 
 def bump(a):

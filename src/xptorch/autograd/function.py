@@ -420,8 +420,8 @@ def _wrap_outputs(ctx, out, args):
         n_diff = sum(1 for o in res if isinstance(o, C.Tensor) and o._rg)
         for i, o in views:
             if n_diff > 1:
-                o.__dict__.pop("_cm", None)
                 o._multi_out = (i, None)
+                o.__dict__.update(_cm=("multi", i), _cm_v=C.vcounter(o)[0])
             else:
                 o.__dict__.update(_cm=("custom", i), _cm_v=C.vcounter(o)[0])
     ctx._out_meta = tuple(meta)
