@@ -64,7 +64,7 @@ from ._factories import (
 from ._windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: F401
 from ._functions import *  # noqa: F401,F403  (sum, cat, where, ...: plain forms of Tensor methods)
 from ._functions import max, min, sum, abs, pow, t, all, any  # noqa: F401  (shadowed builtins, exported on purpose)
-from ._linalg_top import (cholesky, cholesky_inverse, cholesky_solve, lu, lu_solve, matrix_exp,  # noqa: F401
+from ._linalg_top import (cholesky, cholesky_inverse, cholesky_solve, lu, lu_solve, lu_unpack, matrix_exp,  # noqa: F401
                           qr, svd, triangular_solve)
 from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from ._threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads

@@ -224,3 +224,41 @@ def lu(input, pivot=True, get_infos=False, out=None):
     with _reported_as("xptorch.lu_factor_ex:", "xptorch.lu_factor:"):
         LU, pivots, info = _linalg().lu_factor_ex(input, pivot=pivot)
     return _LuWithInfo(LU, pivots, info) if get_infos else (LU, pivots)
+
+
+_LuUnpack = collections.namedtuple("lu_unpack", ["P", "L", "U"])
+
+
+@tensor_args
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    """(P, L, U) from lu_factor's packed (LU_data, LU_pivots): P [..., m, m] a permutation, L unit lower
+    triangular [..., m, k], U upper triangular [..., k, n] with k = min(m, n), A = P L U. A part not unpacked is
+    an empty tensor. The gradient reaches LU_data through L's strict lower part and U's upper part."""
+    import numpy as np
+
+    from .backend import lapack
+
+    if LU_data._data.ndim < 2:
+        raise RuntimeError(f"xptorch.lu_unpack: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(LU_data.shape)} instead")
+    if LU_pivots._data.dtype != np.int32:
+        raise RuntimeError("xptorch.lu_unpack: LU_pivots is expected to be a contiguous tensor of xptorch.int32 "
+                           "dtype.\nNote: this function is intended to be used with the output produced by "
+                           "xptorch.linalg.lu_factor")
+    m = LU_data.shape[-2]
+    empty = lambda: LU_data.new_empty((0,))  # noqa: E731
+    if unpack_pivots:
+        xp = C.get_xp(LU_pivots._data)
+        piv = LU_pivots._data
+        if piv.size and bool(((piv < 1) | (piv > m)).any()):
+            raise RuntimeError("pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive.Did you "
+                               "properly pass the result of lu_factor?")
+        piv = xp.broadcast_to(piv, tuple(LU_data.shape[:-2]) + piv.shape[-1:]) if piv.ndim else piv[None]
+        P = C.wrap(lapack.permutation(xp, piv, m, LU_data._data.dtype), LU_data._device)
+    else:
+        P = empty()
+    if unpack_data:
+        L, U = _linalg()._unpack(LU_data)
+    else:
+        L = U = LU_data.reshape(-1)[:0]  # empty, but in the graph as torch's
+    return _LuUnpack(P, L, U)
