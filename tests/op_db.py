@@ -606,7 +606,8 @@ add(
     Op("cholesky_errors", lambda lib, a, **k: lib.cholesky(a, **k), [], (),
        errors=[S(T(2, 3)), S(T(3)), S(T(2, 2, values=[-1.0, 0.0, 0.0, -1.0])), S(T(2, 2, dtype="int64")),
                S(T(2, 2, 2, values=[1.0, 0, 0, 1, 1, 2, 2, 1]), upper=True)]),
-    Op("qr", lambda lib, a, **k: (lib.qr(a, **k), a.qr(**k)), [S(T(4, 3)), S(T(2, 3, 3), some=False)],
+    Op("qr", lambda lib, a, **k: (lib.qr(a, **k), a.qr(**k)),
+       [S(T(4, 3)), S(T(2, 3, 3), some=False), S(T(2, 4)), S(T(2, 2, 3), some=False)],
        ("qr", "Tensor.qr"), errors=[S(T(3)), S(T(3, 3, dtype="int64"))], rtol=1e-4, atol=1e-5),
     # U and V up to the signs LAPACK picks: S, the reconstruction and |U|, |V| are compared.
     Op("svd", lambda lib, a, **k: [(S_, (U * S_.unsqueeze(-2)) @ V.mT, U.abs(), V.abs())
@@ -689,6 +690,9 @@ add(
        [S(T(2, 2, values=[2.0, 1.0, 0.0, 4.0]), T(2, 3, dtype="int64", grad=False), upper=True),
         S(T(2, 2, values=[2.0, 1.0, 0.0, 4.0]), T(2, 1, dtype="float64"), upper=False)], (),
        errors=[S(T(3, 3, dtype="int64"), T(3, 2, dtype="int64"), upper=True)]),
+    # Wide inputs differentiate in both modes (Q and R of 'complete' are the reduced ones there).
+    Op("linalg.qr", _la("qr"), [S(T(4, 3)), S(T(3, 5)), S(T(2, 2, 4), mode="complete"), S(T(3, 3, view="t"))], (),
+       rtol=1e-4, atol=1e-5),
     Op("linalg.lu_factor", _la("lu_factor"), [S(T(3, 3)), S(T(2, 3, 4)), S(T(4, 2)), S(T(0, 0)), S(T(2, 0, 3))], (),
        errors=[S(T(3)), S(T(3, 3, dtype="int64")), S(T(2, 2, values=SING2)),
                S(T(3, 3), pivot=False)], rtol=1e-4, atol=1e-5),

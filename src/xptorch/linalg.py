@@ -524,16 +524,27 @@ class _Qr(Function):
                                "Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
                                "through linalg.qr.")
         m, n = Q.shape[-2], R.shape[-1]
-        if m < n or (ctx.mode == "complete" and m > n):
+        if ctx.mode == "complete" and m > n:
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
                                "nrows > ncols.")
         gQ = Q * 0 if gQ is None else gQ
         gR = R * 0 if gR is None else gR
-        # A = QR, m >= n: M = R gR^T - gQ^T Q; gA = (gQ + Q copyltu(M)) R^-T.
-        M = R @ gR.mT - gQ.mT @ Q
-        low = M.tril(-1)
-        copyltu = low + low.mT + M * _eye(M, M.shape[-1])
-        return solve(R, (gQ + Q @ copyltu).mT).mT, None
+        if m >= n:
+            return _qr_backward_tall(Q, R, gQ, gR), None
+        # m < n: A = [X | Y] with Q R1 = X (square) and R2 = Q^T Y, so Y reaches Q through R2.
+        from ._functions import cat
+
+        R1, gR1, gR2 = R[..., :, :m], gR[..., :, :m], gR[..., :, m:]
+        gX = _qr_backward_tall(Q, R1, gQ + Q @ (R[..., :, m:] @ gR2.mT), gR1)  # Y = Q R2
+        return cat([gX, Q @ gR2], -1), None
+
+
+def _qr_backward_tall(Q, R, gQ, gR):
+    """gA of A = QR with m >= n: M = R gR^T - gQ^T Q; gA = (gQ + Q copyltu(M)) R^-T."""
+    M = R @ gR.mT - gQ.mT @ Q
+    low = M.tril(-1)
+    copyltu = low + low.mT + M * _eye(M, M.shape[-1])
+    return solve(R, (gQ + Q @ copyltu).mT).mT
 
 
 _node_name(_Qr, "LinalgQrBackward0")
