@@ -120,4 +120,9 @@ def canonical(d):
         if d.index is None:
             return device("cuda", backend.current_cuda_index())
         backend.check_cuda_index(d.index)
+        if d.index:
+            from .backend import device_guard
+
+            if not device_guard.active[0]:
+                device_guard.enable()  # a second device is in use: ops run on their tensors' device
     return d

@@ -148,10 +148,6 @@ def test_tensors_on_the_second_device(gpus):
     assert t.sum().item() == 2.0
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "xptorch runs an op on CuPy's current device, not under a guard of its inputs' device as PyTorch does: "
-    "CuPy refuses another device's arrays without peer access (ValueError), and with peer access it warns and "
-    "allocates the result on the current device"))
 def test_ops_on_a_device_that_is_not_current(gpus):
     x = xptorch.ones(3, device="cuda:1")
     assert xptorch.cuda.current_device() == 0

@@ -5,9 +5,11 @@ import threading
 
 import numpy as np
 
-from ..backend import quiet
+from ..backend import device_guard, quiet
 from . import anomaly_mode, saved_hooks
 from .node import FREED_MSG, Node
+
+_GUARDS = device_guard.active
 
 _VERSION_MSG = (
     "one of the variables needed for gradient computation has been modified by an inplace "
@@ -234,7 +236,9 @@ def _run(roots, retain_graph, capture, accumulate):
                     if vc[0] != then:
                         _version_error(vc[0], then, who)
             edges = node.next
-            if packed is None:
+            if _GUARDS[0]:  # several CUDA devices in use: the node runs on its gradient's device
+                grads = _guarded_backward(node, g, packed)
+            elif packed is None:
                 grads = node.backward(g)
             else:
                 grads = _backward_unpacked(node, g)
@@ -259,12 +263,12 @@ def _run(roots, retain_graph, capture, accumulate):
                                 shared.add(id(gi))
                             leaf_grads[e] = gi
                         else:
-                            leaf_grads[e] = prev + gi
+                            leaf_grads[e] = prev + gi if not _GUARDS[0] else _guarded_add(prev, gi)
                     continue
                 if leaf_grads:
                     prev = leaf_grads.pop(e, None)
                     if prev is not None:
-                        gi = prev if gi is None else prev + gi
+                        gi = prev if gi is None else prev + gi if not _GUARDS[0] else _guarded_add(prev, gi)
                 if gi is None:
                     continue
                 if plain and e._leaf_hooks is None and e._post_acc_hooks is None:
@@ -279,10 +283,25 @@ def _run(roots, retain_graph, capture, accumulate):
                 continue
             if gi is not None:
                 prev = pending.get(e)
-                pending[e] = gi if prev is None else prev + gi
+                pending[e] = gi if prev is None else prev + gi if not _GUARDS[0] else _guarded_add(prev, gi)
             if left == 0:
                 ready.append(e)
     return captured
+
+
+def _guarded_add(a, b):
+    return device_guard.run_on(device_guard.array_index(b), a.__add__, b)
+
+
+def _guarded_backward(node, g, packed):
+    idx = None
+    for a in (g if type(g) is tuple or type(g) is list else (g,)):
+        idx = device_guard.array_index(a)
+        if idx is not None:
+            break
+    if packed is None:
+        return device_guard.run_on(idx, node.backward, g)
+    return device_guard.run_on(idx, _backward_unpacked, node, g)
 
 
 def _backward_unpacked(node, g):

@@ -70,6 +70,8 @@ def current_cuda_index():
 def set_current_cuda_index(idx):
     """Make CUDA device idx current for this thread (as cudaSetDevice does)."""
     check_cuda_index(idx)
+    if idx and not device_guard.active[0]:
+        device_guard.enable()
     cupy_module().cuda.runtime.setDevice(idx)
 
 
@@ -116,6 +118,7 @@ def simulate_cuda(module):
     global _simulated
     if module is True or (module is not None and module is not False and not hasattr(module, "ndarray")):
         raise TypeError("simulate_cuda() takes a CuPy-like module (with an ndarray type) or None")
+    device_guard.disable()
     _simulated = module or None
 
 
@@ -211,3 +214,4 @@ def pinned_copy(array):
 
 
 from . import device_assert as _checks  # noqa: E402
+from . import device_guard  # noqa: E402

@@ -1,0 +1,160 @@
+"""Running work on its tensors' CUDA device, as PyTorch's device guard does.
+
+CuPy launches every kernel on its current device: given arrays of another device it either refuses them
+(no peer access) or computes on the current device. PyTorch instead runs each op on its inputs' device,
+whatever the current one is. xptorch gets the same by entering ``cupy.cuda.Device(i)`` around a call whose
+first tensor lives on CUDA device ``i`` while another device is current.
+
+The guards cost nothing on a machine where only device 0 is ever used: they are put in place (``enable``)
+the first time a tensor, a ``device`` or the current device names another CUDA device, around the entry
+points of user code: Tensor methods, the functions of ``xptorch``, ``nn.functional``, ``linalg``,
+``special``, ``fft``, ``nn.init`` and ``autograd``, ``nn.Module.__call__`` and the optimisers' ``step``.
+Work inside an entry point runs under its guard; the autograd engine also guards each node by the device
+of its incoming gradient. ``disable`` takes them away again (done when the array module changes).
+"""
+import functools
+import types
+
+active = [False]
+_installed = []  # (owner, name, original) for disable
+_wrappers = {}  # original function -> its guarded wrapper, so one function gets one wrapper
+
+
+def _cupy_cuda():
+    from . import cupy_module
+
+    return cupy_module().cuda
+
+
+def _index_of(args, kwargs):
+    """The CUDA index of the first tensor among args (or in a first list/tuple of tensors), else None.
+    None too when a device is passed by keyword: 'cuda' there means the current device, as in PyTorch."""
+    from .._tensor import Tensor
+
+    if kwargs and kwargs.get("device") is not None:
+        return None
+
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._device
+            return d.index if d.type == "cuda" else None
+        if (a.__class__ is list or a.__class__ is tuple) and a and isinstance(a[0], Tensor):
+            d = a[0]._device
+            return d.index if d.type == "cuda" else None
+    if kwargs:
+        return _index_of(tuple(kwargs.values()), None)
+    return None
+
+
+def run_on(idx, fn, *args, **kwargs):
+    """fn(*args, **kwargs) with CUDA device idx current (entered only when another one is)."""
+    cuda = _cupy_cuda()
+    if idx is None or idx == cuda.runtime.getDevice():
+        return fn(*args, **kwargs)
+    with cuda.Device(idx):
+        return fn(*args, **kwargs)
+
+
+def array_index(arr):
+    """The CUDA index of a device array, or None for a host array or a Python value."""
+    dev = getattr(arr, "device", None)
+    return getattr(dev, "id", None)
+
+
+def _guard(fn, index_of=_index_of):
+    w = _wrappers.get(fn)
+    if w is not None:
+        return w
+
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        idx = index_of(args, kwargs)
+        if idx is None:
+            return fn(*args, **kwargs)
+        cuda = _cupy_cuda()
+        if idx == cuda.runtime.getDevice():
+            return fn(*args, **kwargs)
+        with cuda.Device(idx):
+            return fn(*args, **kwargs)
+
+    guarded.__device_guarded__ = fn
+    _wrappers[fn] = guarded
+    return guarded
+
+
+def _module_index(args, kwargs):
+    idx = _index_of(args[1:], kwargs)
+    if idx is None:
+        for p in args[0].parameters():
+            d = p._device
+            return d.index if d.type == "cuda" else None
+    return idx
+
+
+def _optimizer_index(args, kwargs):
+    for group in args[0].param_groups:
+        for p in group["params"]:
+            d = p._device
+            return d.index if d.type == "cuda" else None
+    return None
+
+
+_SKIP = frozenset(("__init__", "__new__", "__del__", "__getattr__", "__getattribute__", "__setattr__",
+                   "__delattr__", "__init_subclass__", "__class_getitem__", "__torch_function__",
+                   "__torch_dispatch__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__",
+                   # these resolve 'cuda' to the current device and copy across devices themselves
+                   "to", "cuda", "type"))
+
+
+def _patch(owner, name, value):
+    _installed.append((owner, name, owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)))
+    setattr(owner, name, value)
+
+
+def enable():
+    """Put the guards in place (once)."""
+    if active[0]:
+        return
+    active[0] = True
+    import importlib
+
+    from .. import nn
+    from .._tensor import Tensor
+    from ..optim.optimizer import Optimizer
+
+    for name, v in list(Tensor.__dict__.items()):
+        if type(v) is types.FunctionType and name not in _SKIP:
+            _patch(Tensor, name, _guard(v))
+    for modname in ("xptorch", "xptorch.nn.functional", "xptorch.linalg", "xptorch.special", "xptorch.fft",
+                    "xptorch.nn.init", "xptorch.autograd"):
+        try:
+            mod = importlib.import_module(modname)
+        except ImportError:  # pragma: no cover - a namespace this build lacks
+            continue
+        for name, v in list(vars(mod).items()):
+            if type(v) is types.FunctionType and not name.startswith("_") and \
+                    (v.__module__ or "").startswith("xptorch"):
+                _patch(mod, name, _guard(v))
+    _patch(nn.Module, "__call__", _guard(nn.Module.__dict__["__call__"], _module_index))
+    seen, todo = set(), [Optimizer]
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(cls.__subclasses__())
+        for name in ("step", "zero_grad"):
+            v = cls.__dict__.get(name)
+            if type(v) is types.FunctionType:
+                _patch(cls, name, _guard(v, _optimizer_index))
+
+
+def disable():
+    """Take the guards away again."""
+    if not active[0]:
+        return
+    while _installed:
+        owner, name, value = _installed.pop()
+        setattr(owner, name, value)
+    _wrappers.clear()
+    active[0] = False
