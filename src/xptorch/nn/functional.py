@@ -17,6 +17,7 @@ from .._ops.embedding_bag import embedding_bag  # noqa: F401
 from .._ops.fold import fold, unfold  # noqa: F401
 from .._ops.group_norm import group_norm, instance_norm  # noqa: F401
 from .._ops.loss import *  # noqa: F401,F403
+from .._ops.ctc_loss import ctc_loss  # noqa: F401
 from .._ops.likelihood_loss import gaussian_nll_loss, kl_div, poisson_nll_loss  # noqa: F401
 from .._ops.margin_loss import *  # noqa: F401,F403
 from .._ops.norm import *  # noqa: F401,F403

@@ -1,6 +1,7 @@
 """Loss layers: each keeps its options and calls the matching nn.functional loss."""
 import sys
 
+from ..._ops import ctc_loss as _ctc
 from ..._ops import likelihood_loss as _lik
 from ..._ops import loss as F
 from ..._ops import margin_loss as _margin
@@ -9,6 +10,7 @@ from .module import Module
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CTCLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "GaussianNLLLoss",
@@ -162,6 +164,19 @@ class PoissonNLLLoss(_Loss):
     def forward(self, log_input, target):
         return _lik.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
                                      reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss of (T, N, C) log-probabilities against unaligned targets."""
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return _ctc.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                             self.zero_infinity)
 
 
 class GaussianNLLLoss(_Loss):
