@@ -75,12 +75,14 @@ def test_module_trains_on_the_device_that_is_not_current(gpus, opt):
             o.zero_grad()
             losses.append(m(inp).square().mean())
             losses[-1].backward()
+            (torch if o is topt else xptorch).nn.utils.clip_grad_norm_(m.parameters(), 0.5)
             o.step()
         _same(losses[1], losses[0])
     assert xptorch.cuda.current_device() == 0
     for p, tp in zip(net.parameters(), tnet.parameters()):
         _same(p, tp)
         _same(p.grad, tp.grad)
+    _same(nn.utils.parameters_to_vector(net.parameters()), torch.nn.utils.parameters_to_vector(tnet.parameters()))
 
 
 def test_random_ops_use_the_generator_of_the_tensors_device(gpus):
@@ -132,3 +134,15 @@ def test_mixed_devices_are_still_refused(gpus):
     for _ in range(2):
         tc.sum().backward(retain_graph=True)
     assert a.grad._data.device.id == 1 and a.grad.tolist() == ta.grad.tolist()
+
+
+def test_guards_only_once_a_second_device_is_named(strict_cuda):
+    x = xptorch.ones(2, device="cuda")
+    assert (x * 2).tolist() == torch.full((2,), 2.0).tolist()
+    plain = (xptorch.Tensor.__mul__, xptorch.add, nn.Module.__call__, xptorch.optim.SGD.step)
+    assert not any(hasattr(f, "__device_guarded__") for f in plain)  # one device: nothing in the way
+    strict_cuda.set_device_count(2)
+    y = xptorch.ones(2, device="cuda:1")
+    guarded = (xptorch.Tensor.__mul__, xptorch.add, nn.Module.__call__, xptorch.optim.SGD.step)
+    assert [f.__device_guarded__ for f in guarded] == list(plain)
+    assert (y * x.to("cuda:1")).tolist() == (torch.ones(2) * 1).tolist()

@@ -8,7 +8,8 @@ first tensor lives on CUDA device ``i`` while another device is current.
 The guards cost nothing on a machine where only device 0 is ever used: they are put in place (``enable``)
 the first time a tensor, a ``device`` or the current device names another CUDA device, around the entry
 points of user code: Tensor methods, the functions of ``xptorch``, ``nn.functional``, ``linalg``,
-``special``, ``fft``, ``nn.init`` and ``autograd``, ``nn.Module.__call__`` and the optimisers' ``step``.
+``special``, ``fft``, ``nn.init`` and ``autograd``, ``nn.Module.__call__``, the optimisers' ``step`` and
+``zero_grad``, and the gradient clipping and parameter-vector functions of ``nn.utils``.
 Work inside an entry point runs under its guard; the autograd engine also guards each node by the device
 of its incoming gradient. ``disable`` takes them away again (done when the array module changes).
 """
@@ -16,6 +17,9 @@ import functools
 import types
 
 active = [False]
+_tensor_cls = [None]  # xptorch.Tensor, and the array module's runtime, looked up once by enable()
+_runtime = [None]
+_device_cls = [None]
 _installed = []  # (owner, name, original) for disable
 _wrappers = {}  # original function -> its guarded wrapper, so one function gets one wrapper
 
@@ -24,6 +28,16 @@ def _cupy_cuda():
     from . import cupy_module
 
     return cupy_module().cuda
+
+
+def _current():
+    rt = _runtime[0]
+    return (rt if rt is not None else _cupy_cuda().runtime).getDevice()
+
+
+def _enter(idx):
+    cls = _device_cls[0]
+    return (cls if cls is not None else _cupy_cuda().Device)(idx)
 
 
 def _index_of(args, kwargs):
@@ -48,10 +62,9 @@ def _index_of(args, kwargs):
 
 def run_on(idx, fn, *args, **kwargs):
     """fn(*args, **kwargs) with CUDA device idx current (entered only when another one is)."""
-    cuda = _cupy_cuda()
-    if idx is None or idx == cuda.runtime.getDevice():
+    if idx is None or idx == _current():
         return fn(*args, **kwargs)
-    with cuda.Device(idx):
+    with _enter(idx):
         return fn(*args, **kwargs)
 
 
@@ -69,17 +82,42 @@ def _guard(fn, index_of=_index_of):
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
         idx = index_of(args, kwargs)
-        if idx is None:
+        if idx is None or idx == _current():
             return fn(*args, **kwargs)
-        cuda = _cupy_cuda()
-        if idx == cuda.runtime.getDevice():
-            return fn(*args, **kwargs)
-        with cuda.Device(idx):
+        with _enter(idx):
             return fn(*args, **kwargs)
 
     guarded.__device_guarded__ = fn
     _wrappers[fn] = guarded
     return guarded
+
+
+def _guard_iterable(fn):
+    """fn(parameters, ...) that takes an iterable of tensors (a generator too) first: guarded by its first one."""
+    w = _wrappers.get(fn)
+    if w is not None:
+        return w
+
+    @functools.wraps(fn)
+    def guarded(params, *args, **kwargs):
+        if not isinstance(params, _tensor_cls[0]):
+            try:
+                params = list(params)
+            except TypeError:  # not iterable: fn gives its own error
+                return fn(params, *args, **kwargs)
+        idx = _index_of((params,), None)
+        if idx is None or idx == _current():
+            return fn(params, *args, **kwargs)
+        with _enter(idx):
+            return fn(params, *args, **kwargs)
+
+    guarded.__device_guarded__ = fn
+    _wrappers[fn] = guarded
+    return guarded
+
+
+_ITERABLE_FIRST = ("clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
+                   "get_total_norm", "parameters_to_vector", "vector_to_parameters")
 
 
 def _module_index(args, kwargs):
@@ -122,6 +160,12 @@ def enable():
     from .._tensor import Tensor
     from ..optim.optimizer import Optimizer
 
+    _tensor_cls[0] = Tensor
+    try:
+        cuda = _cupy_cuda()
+        _runtime[0], _device_cls[0] = cuda.runtime, cuda.Device
+    except RuntimeError:  # no CUDA: the guards find no CUDA tensors to act on
+        pass
     for name, v in list(Tensor.__dict__.items()):
         if type(v) is types.FunctionType and name not in _SKIP:
             _patch(Tensor, name, _guard(v))
@@ -135,6 +179,12 @@ def enable():
             if type(v) is types.FunctionType and not name.startswith("_") and \
                     (v.__module__ or "").startswith("xptorch"):
                 _patch(mod, name, _guard(v))
+    from ..nn import utils
+
+    for name in _ITERABLE_FIRST:
+        v = getattr(utils, name, None)
+        if type(v) is types.FunctionType:
+            _patch(utils, name, (_guard if name == "vector_to_parameters" else _guard_iterable)(v))
     _patch(nn.Module, "__call__", _guard(nn.Module.__dict__["__call__"], _module_index))
     seen, todo = set(), [Optimizer]
     while todo:
@@ -157,4 +207,5 @@ def disable():
         owner, name, value = _installed.pop()
         setattr(owner, name, value)
     _wrappers.clear()
+    _runtime[0] = _device_cls[0] = None
     active[0] = False
