@@ -163,13 +163,16 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     tl = _lengths(target_lengths, "target_lengths")
     if log_probs._data.dtype not in (np.float32, np.float64):
         raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{log_probs.dtype._legacy[:-6]}'")
+    if log_probs.numel() == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
+    # Unbatched (T, C) is a batch of one; its 1-D targets then read as concatenated ones.
     batched = log_probs.dim() == 3
     lp = log_probs if batched else log_probs.unsqueeze(1)
-    tg = targets if batched else targets.unsqueeze(0)
+    tg = targets
     fn = "ctc_loss_allocate_outputs"
     if lp.dim() != 3:
-        raise RuntimeError(f"Expected {log_probs.dim()}-dimensional tensor, but got {log_probs.dim()}-dimensional "
-                           f"tensor for argument #1 'log_probs' (while checking arguments for {fn})")
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp.dim()}-dimensional tensor for argument #1 "
+                           f"'log_probs' (while checking arguments for {fn})")
     T, N, Cn = lp.shape
     if not 0 <= blank < Cn:
         raise RuntimeError("blank must be in label range")
