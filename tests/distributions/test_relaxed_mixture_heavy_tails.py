@@ -1,6 +1,6 @@
-"""RelaxedBernoulli, RelaxedOneHotCategorical, MixtureSameFamily, NegativeBinomial, Weibull, Pareto and HalfCauchy
-against torch.distributions: log_prob, cdf, entropy and moments with their gradients, reprs, shapes, validation
-errors, and samples (shape, dtype, device, statistics), on cpu and cuda."""
+"""RelaxedBernoulli, RelaxedOneHotCategorical, MixtureSameFamily, NegativeBinomial, Weibull, Pareto, HalfCauchy,
+InverseGamma and Kumaraswamy against torch.distributions: log_prob, cdf, entropy and moments with their gradients,
+reprs, shapes, validation errors, KL, and samples (shape, dtype, device, statistics), on cpu and cuda."""
 import math
 
 import numpy as np
@@ -61,6 +61,11 @@ CASES = {
     "pareto": (lambda D, s, a: D.Pareto(s, a), [POS, np.array([0.7, 2.5, 4.0], F32)],
                np.array([[0.6, 1.0, 3.5], [2.0, 1.5, 7.0]], F32)),
     "half_cauchy": (lambda D, s: D.HalfCauchy(s), [POS], np.array([[0.3, 0.0, 4.0], [1.0, 2.0, 40.0]], F32)),
+    "inverse_gamma": (lambda D, c, r: D.InverseGamma(c, r), [np.array([0.5, 1.5, 4.0], F32), POS],
+                      np.array([[0.3, 1.0, 2.5], [2.0, 0.1, 7.0]], F32)),
+    "kumaraswamy": (lambda D, a, b: D.Kumaraswamy(a, b),
+                    [np.array([0.5, 1.5, 4.0], F32), np.array([2.0, 1.0, 0.7], F32)],
+                    np.array([[0.3, 0.5, 0.9], [0.01, 0.99, 0.5]], F32)),
 }
 # moments torch leaves unimplemented or without a graph
 NO_MOMENTS = {"relaxed_bernoulli_probs", "relaxed_bernoulli_logits", "relaxed_one_hot_probs",
@@ -105,7 +110,7 @@ def test_entropy_and_moments(device, name, what):
     check(device, params, run(TD), run(XD), check_grad_fn=False, grad=t.requires_grad, rtol=5e-5, atol=5e-5)
 
 
-@pytest.mark.parametrize("name", ["weibull", "pareto", "half_cauchy", "mixture_normal"])
+@pytest.mark.parametrize("name", ["weibull", "pareto", "half_cauchy", "mixture_normal", "kumaraswamy"])
 def test_cdf_icdf(device, name):
     build, params, value = CASES[name]
     q = np.array([0.1, 0.5, 0.97], F32)
@@ -165,7 +170,8 @@ def test_sample_statistics(device):
         return xptorch.tensor(v, device=device)
 
     cases = [XD.Weibull(t(1.0, 2.0), t(1.5, 4.0)), XD.Pareto(t(1.0, 2.0), t(5.0, 9.0)),
-             XD.NegativeBinomial(t(3.0, 20.0), t(0.3, 0.6)),
+             XD.NegativeBinomial(t(3.0, 20.0), t(0.3, 0.6)), XD.InverseGamma(t(6.0, 9.0), t(2.0, 0.5)),
+             XD.Kumaraswamy(t(0.5, 3.0), t(2.0, 1.5)),
              XD.MixtureSameFamily(XD.Categorical(t(0.3, 0.7)), XD.Normal(t(-2.0, 1.0), t(0.5, 1.0)))]
     for d in cases:
         s = d.sample((n,)).cpu().numpy().astype(np.float64)
@@ -205,6 +211,16 @@ def test_rsample_gradients(device):
     assert abs(logits.grad.sum().item()) < 1e-9  # softmax is invariant to a shift of the logits
 
 
+def test_kl_pareto_pareto(device):
+    def run(D):
+        def f(a, b):
+            return D.kl_divergence(D.Pareto(a, b), D.Pareto(b, a))
+        return f
+
+    check(device, [POS, np.array([0.7, 0.5, 4.0], F32)], run(TD), run(XD), check_grad_fn=False, rtol=2e-5,
+          atol=2e-5)
+
+
 ERRORS = [
     lambda D, m: D.RelaxedBernoulli(m.tensor(0.5)),
     lambda D, m: D.RelaxedBernoulli(m.tensor(0.5), probs=m.tensor([1.5])),
@@ -226,6 +242,9 @@ ERRORS = [
     lambda D, m: D.Pareto(m.tensor([2.0]), m.tensor([1.0])).log_prob(m.tensor([1.0])),
     lambda D, m: D.HalfCauchy(m.tensor([-1.0])),
     lambda D, m: D.HalfCauchy(m.tensor([1.0])).log_prob(m.tensor([-1.0])),
+    lambda D, m: D.InverseGamma(m.tensor([1.0]), m.tensor([-1.0])),
+    lambda D, m: D.Kumaraswamy(m.tensor([1.0]), m.tensor([0.0])),
+    lambda D, m: D.Kumaraswamy(m.tensor([1.0]), m.tensor([2.0])).log_prob(m.tensor([1.5])),
 ]
 
 

@@ -23,6 +23,7 @@ from .independent import Independent
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis, _solve_lower
 from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
 from .normal import Normal
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
@@ -274,3 +275,12 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
 @register_kl(OneHotCategorical, OneHotCategorical)
 def _kl_onehotcategorical_onehotcategorical(p, q):
     return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    """q.alpha log(p.scale / q.scale) - log(q.alpha / p.alpha) + q.alpha / p.alpha - 1; infinite where p's support
+    starts below q's."""
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    return result.masked_fill(p.scale < q.scale, math.inf)
