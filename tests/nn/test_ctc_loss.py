@@ -75,3 +75,18 @@ def test_ctc_lengths_of_mixed_or_scalar_kinds_are_refused_as_torch(lengths):
     with pytest.raises(TypeError) as x_exc:
         call(xptorch)
     assert str(x_exc.value).splitlines()[0] == str(t_exc.value).splitlines()[0]
+
+
+def test_ctc_gradient_is_not_differentiable_again_as_torch():
+    def call(lib):
+        lp = lib.zeros(4, 1, 3).log_softmax(-1).requires_grad_()
+        loss = lib.nn.functional.ctc_loss(lp, lib.tensor([[1, 2]]), lib.tensor([4]), lib.tensor([2]))
+        (g,) = lib.autograd.grad(loss, lp, create_graph=True)
+        assert g.requires_grad
+        lib.autograd.grad(g.sum(), lp)
+
+    with pytest.raises(RuntimeError) as t_exc:
+        call(torch)
+    with pytest.raises(RuntimeError) as x_exc:
+        call(xptorch)
+    assert str(x_exc.value) == str(t_exc.value)

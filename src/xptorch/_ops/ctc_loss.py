@@ -9,6 +9,7 @@ zero past each input length.
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad_state
 from . import _common as C
 from .loss import _reduction
 
@@ -120,6 +121,12 @@ class _CtcLoss(Function):
         if zero_infinity:
             keep = keep & ~xp.isinf(nll)[None, :]
         grad = xp.where(keep[:, :, None], grad * g._data[None, :, None], 0).astype(lp.dtype)
+        if _grad_state.enabled:  # create_graph: recorded, but (as in PyTorch) not differentiable again
+            from .pointwise import NotImplementedBackward
+
+            node = NotImplementedBackward(())
+            node.op = "_ctc_loss_backward"
+            return (C.wrap_grad(grad, g._device, node),) + (None,) * 7
         return C.wrap(grad, g._device), None, None, None, None, None, None, None
 
 
