@@ -1,6 +1,8 @@
 """Ops, autograd and optimisers on CUDA device 1 while device 0 is current: they run on their tensors' device,
 as under PyTorch's device guard (two GPUs of the strict CuPy stand-in, whose kernels refuse another device's
 arrays as CuPy does without peer access)."""
+import copy
+
 import numpy as np
 import pytest
 
@@ -146,3 +148,15 @@ def test_guards_only_once_a_second_device_is_named(strict_cuda):
     guarded = (xptorch.Tensor.__mul__, xptorch.add, nn.Module.__call__, xptorch.optim.SGD.step)
     assert [f.__device_guarded__ for f in guarded] == list(plain)
     assert (y * x.to("cuda:1")).tolist() == (torch.ones(2) * 1).tolist()
+
+
+def test_module_copies_and_loads_on_its_device(gpus):
+    torch.manual_seed(0)
+    tnet = torch.nn.Linear(3, 2)
+    net = nn.Linear(3, 2).to("cuda:1")
+    net.load_state_dict({k: xptorch.tensor(v.numpy()) for k, v in tnet.state_dict().items()})
+    twin = copy.deepcopy(net).double()
+    assert all(p._data.device.id == 1 and p.device.index == 1 for p in twin.parameters())
+    tx = torch.randn(4, 3)
+    _same(twin(_on1(tx).double()), copy.deepcopy(tnet).double()(tx.double()))
+    _same(net.weight, tnet.weight)

@@ -7,9 +7,10 @@ first tensor lives on CUDA device ``i`` while another device is current.
 
 The guards cost nothing on a machine where only device 0 is ever used: they are put in place (``enable``)
 the first time a tensor, a ``device`` or the current device names another CUDA device, around the entry
-points of user code: Tensor methods, the functions of ``xptorch``, ``nn.functional``, ``linalg``,
-``special``, ``fft``, ``nn.init`` and ``autograd``, ``nn.Module.__call__``, the optimisers' ``step`` and
-``zero_grad``, and the gradient clipping and parameter-vector functions of ``nn.utils``.
+points of user code: Tensor (and Parameter, Buffer) methods, the functions of ``xptorch``,
+``nn.functional``, ``linalg``, ``special``, ``fft``, ``nn.init`` and ``autograd``, ``nn.Module.__call__``,
+the optimisers' ``step`` and ``zero_grad``, ``load_state_dict``'s copies, and the gradient clipping and
+parameter-vector functions of ``nn.utils``.
 Work inside an entry point runs under its guard; the autograd engine also guards each node by the device
 of its incoming gradient. ``disable`` takes them away again (done when the array module changes).
 """
@@ -129,6 +130,10 @@ def _module_index(args, kwargs):
     return idx
 
 
+def _target_index(args, kwargs):
+    return _index_of(args[2:3], None)
+
+
 def _optimizer_index(args, kwargs):
     for group in args[0].param_groups:
         for p in group["params"]:
@@ -166,9 +171,12 @@ def enable():
         _runtime[0], _device_cls[0] = cuda.runtime, cuda.Device
     except RuntimeError:  # no CUDA: the guards find no CUDA tensors to act on
         pass
-    for name, v in list(Tensor.__dict__.items()):
-        if type(v) is types.FunctionType and name not in _SKIP:
-            _patch(Tensor, name, _guard(v))
+    from ..nn import parameter
+
+    for cls in (Tensor, parameter.Parameter, parameter.Buffer):
+        for name, v in list(cls.__dict__.items()):
+            if type(v) is types.FunctionType and name not in _SKIP:
+                _patch(cls, name, _guard(v))
     for modname in ("xptorch", "xptorch.nn.functional", "xptorch.linalg", "xptorch.special", "xptorch.fft",
                     "xptorch.nn.init", "xptorch.autograd"):
         try:
@@ -185,6 +193,9 @@ def enable():
         v = getattr(utils, name, None)
         if type(v) is types.FunctionType:
             _patch(utils, name, (_guard if name == "vector_to_parameters" else _guard_iterable)(v))
+    from ..nn.modules import module
+
+    _patch(module, "_load_one", _guard(module._load_one, _target_index))  # load_state_dict, per tensor
     _patch(nn.Module, "__call__", _guard(nn.Module.__dict__["__call__"], _module_index))
     seen, todo = set(), [Optimizer]
     while todo:
