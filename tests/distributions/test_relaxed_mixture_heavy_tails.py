@@ -1,5 +1,5 @@
 """RelaxedBernoulli, RelaxedOneHotCategorical, MixtureSameFamily, NegativeBinomial, Weibull, Pareto, HalfCauchy,
-InverseGamma and Kumaraswamy against torch.distributions: log_prob, cdf, entropy and moments with their gradients,
+InverseGamma, Kumaraswamy and ContinuousBernoulli against torch.distributions: log_prob, cdf, entropy and moments with their gradients,
 reprs, shapes, validation errors, KL, and samples (shape, dtype, device, statistics), on cpu and cuda."""
 import math
 
@@ -61,6 +61,11 @@ CASES = {
     "pareto": (lambda D, s, a: D.Pareto(s, a), [POS, np.array([0.7, 2.5, 4.0], F32)],
                np.array([[0.6, 1.0, 3.5], [2.0, 1.5, 7.0]], F32)),
     "half_cauchy": (lambda D, s: D.HalfCauchy(s), [POS], np.array([[0.3, 0.0, 4.0], [1.0, 2.0, 40.0]], F32)),
+    "continuous_bernoulli_probs": (lambda D, p: D.ContinuousBernoulli(probs=p),
+                                   [np.array([0.2, 0.4995, 0.5, 0.9], F32)],
+                                   np.array([[0.3, 0.0, 0.9, 1.0], [0.5, 0.7, 0.999, 0.1]], F32)),
+    "continuous_bernoulli_logits": (lambda D, lg: D.ContinuousBernoulli(logits=lg),
+                                    [np.array([-2.0, 0.001, 0.0, 3.0], F32)], np.array([0.3, 0.0, 0.9, 1.0], F32)),
     "inverse_gamma": (lambda D, c, r: D.InverseGamma(c, r), [np.array([0.5, 1.5, 4.0], F32), POS],
                       np.array([[0.3, 1.0, 2.5], [2.0, 0.1, 7.0]], F32)),
     "kumaraswamy": (lambda D, a, b: D.Kumaraswamy(a, b),
@@ -110,10 +115,11 @@ def test_entropy_and_moments(device, name, what):
     check(device, params, run(TD), run(XD), check_grad_fn=False, grad=t.requires_grad, rtol=5e-5, atol=5e-5)
 
 
-@pytest.mark.parametrize("name", ["weibull", "pareto", "half_cauchy", "mixture_normal", "kumaraswamy"])
+@pytest.mark.parametrize("name", ["weibull", "pareto", "half_cauchy", "mixture_normal", "kumaraswamy",
+                                  "continuous_bernoulli_probs", "continuous_bernoulli_logits"])
 def test_cdf_icdf(device, name):
     build, params, value = CASES[name]
-    q = np.array([0.1, 0.5, 0.97], F32)
+    q = np.array([0.1, 0.5, 0.97, 0.3][:value.shape[-1]], F32)
 
     def run(D, with_icdf):
         def f(*ps):
@@ -171,7 +177,7 @@ def test_sample_statistics(device):
 
     cases = [XD.Weibull(t(1.0, 2.0), t(1.5, 4.0)), XD.Pareto(t(1.0, 2.0), t(5.0, 9.0)),
              XD.NegativeBinomial(t(3.0, 20.0), t(0.3, 0.6)), XD.InverseGamma(t(6.0, 9.0), t(2.0, 0.5)),
-             XD.Kumaraswamy(t(0.5, 3.0), t(2.0, 1.5)),
+             XD.Kumaraswamy(t(0.5, 3.0), t(2.0, 1.5)), XD.ContinuousBernoulli(t(0.1, 0.5, 0.8)),
              XD.MixtureSameFamily(XD.Categorical(t(0.3, 0.7)), XD.Normal(t(-2.0, 1.0), t(0.5, 1.0)))]
     for d in cases:
         s = d.sample((n,)).cpu().numpy().astype(np.float64)
@@ -243,6 +249,9 @@ ERRORS = [
     lambda D, m: D.HalfCauchy(m.tensor([-1.0])),
     lambda D, m: D.HalfCauchy(m.tensor([1.0])).log_prob(m.tensor([-1.0])),
     lambda D, m: D.InverseGamma(m.tensor([1.0]), m.tensor([-1.0])),
+    lambda D, m: D.ContinuousBernoulli(m.tensor([1.5]), validate_args=False),
+    lambda D, m: D.ContinuousBernoulli(logits=m.tensor([1.5])).log_prob(m.tensor([1.5])),
+    lambda D, m: D.ContinuousBernoulli(),
     lambda D, m: D.Kumaraswamy(m.tensor([1.0]), m.tensor([0.0])),
     lambda D, m: D.Kumaraswamy(m.tensor([1.0]), m.tensor([2.0])).log_prob(m.tensor([1.5])),
 ]
