@@ -37,6 +37,7 @@ OPS = {
     "amax_std": lambda m, a, b: a.amax(dim=0) * b.std(dim=0),
     "matmul": lambda m, a, b: a @ b.T,
     "cat_softmax": lambda m, a, b: m.cat([a, b]).softmax(dim=-1),
+    "cpu_scalar": lambda m, a, b: a * m.tensor(2.0) + b.sub(m.tensor(1.5)),
     "relu_linear": lambda m, a, b: m.nn.functional.linear(m.relu(a), b, b[0]),
 }
 

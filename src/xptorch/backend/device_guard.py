@@ -15,9 +15,11 @@ Work inside an entry point runs under its guard; the autograd engine also guards
 of its incoming gradient. ``disable`` takes them away again (done when the array module changes).
 """
 import functools
+import threading
 import types
 
 active = [False]
+_lock = threading.Lock()
 _tensor_cls = [None]  # xptorch.Tensor, and the array module's runtime, looked up once by enable()
 _runtime = [None]
 _device_cls = [None]
@@ -42,20 +44,21 @@ def _enter(idx):
 
 
 def _index_of(args, kwargs):
-    """The CUDA index of the first tensor among args (or in a first list/tuple of tensors), else None.
-    None too when a device is passed by keyword: 'cuda' there means the current device, as in PyTorch."""
-    from .._tensor import Tensor
-
+    """The CUDA index of the first CUDA tensor among args (or first in a list/tuple of tensors), else None
+    (a CPU 0-dim tensor may come first, as in ``cpu_scalar * x``). None too when a device is passed by
+    keyword: 'cuda' there means the current device, as in PyTorch."""
+    Tensor = _tensor_cls[0]
     if kwargs and kwargs.get("device") is not None:
         return None
-
     for a in args:
         if isinstance(a, Tensor):
             d = a._device
-            return d.index if d.type == "cuda" else None
-        if (a.__class__ is list or a.__class__ is tuple) and a and isinstance(a[0], Tensor):
-            d = a[0]._device
-            return d.index if d.type == "cuda" else None
+            if d.type == "cuda":
+                return d.index
+        elif (a.__class__ is list or a.__class__ is tuple) and a and isinstance(a[0], Tensor):
+            for t in a:
+                if isinstance(t, Tensor) and t._device.type == "cuda":
+                    return t._device.index
     if kwargs:
         return _index_of(tuple(kwargs.values()), None)
     return None
@@ -156,13 +159,23 @@ def _patch(owner, name, value):
 
 def enable():
     """Put the guards in place (once)."""
-    if active[0]:
-        return
-    active[0] = True
+    with _lock:
+        if not active[0]:
+            try:
+                _enable()
+            except BaseException:
+                _restore()
+                raise
+            active[0] = True
+
+
+def _enable():
     import importlib
 
     from .. import nn
     from .._tensor import Tensor
+    from ..nn import parameter, utils
+    from ..nn.modules import module
     from ..optim.optimizer import Optimizer
 
     _tensor_cls[0] = Tensor
@@ -171,8 +184,6 @@ def enable():
         _runtime[0], _device_cls[0] = cuda.runtime, cuda.Device
     except RuntimeError:  # no CUDA: the guards find no CUDA tensors to act on
         pass
-    from ..nn import parameter
-
     for cls in (Tensor, parameter.Parameter, parameter.Buffer):
         for name, v in list(cls.__dict__.items()):
             if type(v) is types.FunctionType and name not in _SKIP:
@@ -187,14 +198,10 @@ def enable():
             if type(v) is types.FunctionType and not name.startswith("_") and \
                     (v.__module__ or "").startswith("xptorch"):
                 _patch(mod, name, _guard(v))
-    from ..nn import utils
-
     for name in _ITERABLE_FIRST:
         v = getattr(utils, name, None)
         if type(v) is types.FunctionType:
             _patch(utils, name, (_guard if name == "vector_to_parameters" else _guard_iterable)(v))
-    from ..nn.modules import module
-
     _patch(module, "_load_one", _guard(module._load_one, _target_index))  # load_state_dict, per tensor
     _patch(nn.Module, "__call__", _guard(nn.Module.__dict__["__call__"], _module_index))
     seen, todo = set(), [Optimizer]
@@ -214,9 +221,13 @@ def disable():
     """Take the guards away again."""
     if not active[0]:
         return
+    active[0] = False
+    _restore()
+
+
+def _restore():
     while _installed:
         owner, name, value = _installed.pop()
         setattr(owner, name, value)
     _wrappers.clear()
     _runtime[0] = _device_cls[0] = None
-    active[0] = False
