@@ -59,10 +59,11 @@ def test_op_and_its_backward_on_the_device_that_is_not_current(gpus, name):
     np.testing.assert_allclose(out.tolist(), tout.tolist(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("opt", ["SGD", "Adam", "Adam-foreach", "SGD-foreach"])
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "Adam-foreach", "SGD-foreach", "SGD-scaler"])
 def test_module_trains_on_the_device_that_is_not_current(gpus, opt):
     name, _, flag = opt.partition("-")
-    kw = {"lr": 0.1} | ({flag: True} if flag else {})
+    scaled = flag == "scaler"
+    kw = {"lr": 0.1} | ({flag: True} if flag and not scaled else {})
     torch.manual_seed(0)
     tnet = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2))
     net = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2))
@@ -72,14 +73,23 @@ def test_module_trains_on_the_device_that_is_not_current(gpus, opt):
     xopt = getattr(xptorch.optim, name)(net.parameters(), **kw)
     tx = torch.randn(3, 4)
     x = _on1(tx)
+    scalers = (torch.amp.GradScaler("cpu", init_scale=64.0), xptorch.amp.GradScaler("cuda", init_scale=64.0))
     for _ in range(2):
         losses = []
-        for o, m, inp in ((topt, tnet, tx), (xopt, net, x)):
+        for o, m, inp, sc in ((topt, tnet, tx, scalers[0]), (xopt, net, x, scalers[1])):
             o.zero_grad()
             losses.append(m(inp).square().mean())
-            losses[-1].backward()
+            if scaled:
+                sc.scale(losses[-1]).backward()
+                sc.unscale_(o)
+            else:
+                losses[-1].backward()
             (torch if o is topt else xptorch).nn.utils.clip_grad_norm_(m.parameters(), 0.5)
-            o.step()
+            if scaled:
+                sc.step(o)
+                sc.update()
+            else:
+                o.step()
         _same(losses[1], losses[0])
     assert xptorch.cuda.current_device() == 0
     for p, tp in zip(net.parameters(), tnet.parameters()):

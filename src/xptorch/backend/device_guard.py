@@ -9,8 +9,8 @@ The guards cost nothing on a machine where only device 0 is ever used: they are 
 the first time a tensor, a ``device`` or the current device names another CUDA device, around the entry
 points of user code: Tensor (and Parameter, Buffer) methods, the functions of ``xptorch``,
 ``nn.functional``, ``linalg``, ``special``, ``fft``, ``nn.init`` and ``autograd``, ``nn.Module.__call__``,
-the optimisers' ``step`` and ``zero_grad``, ``load_state_dict``'s copies, and the gradient clipping and
-parameter-vector functions of ``nn.utils``.
+the optimisers' ``step`` and ``zero_grad`` (GradScaler's too), ``load_state_dict``'s copies, and the
+gradient clipping and parameter-vector functions of ``nn.utils``.
 Work inside an entry point runs under its guard; the autograd engine also guards each node by the device
 of its incoming gradient. ``disable`` takes them away again (done when the array module changes).
 """
@@ -133,6 +133,10 @@ def _module_index(args, kwargs):
     return idx
 
 
+def _scaler_index(args, kwargs):
+    return _optimizer_index(args[1:], kwargs) if len(args) > 1 else None
+
+
 def _target_index(args, kwargs):
     return _index_of(args[2:3], None)
 
@@ -174,6 +178,7 @@ def _enable():
 
     from .. import nn
     from .._tensor import Tensor
+    from ..amp.grad_scaler import GradScaler
     from ..nn import parameter, utils
     from ..nn.modules import module
     from ..optim.optimizer import Optimizer
@@ -204,6 +209,8 @@ def _enable():
             _patch(utils, name, (_guard if name == "vector_to_parameters" else _guard_iterable)(v))
     _patch(module, "_load_one", _guard(module._load_one, _target_index))  # load_state_dict, per tensor
     _patch(nn.Module, "__call__", _guard(nn.Module.__dict__["__call__"], _module_index))
+    for name in ("unscale_", "step"):  # GradScaler: by the optimiser's parameters
+        _patch(GradScaler, name, _guard(GradScaler.__dict__[name], _scaler_index))
     seen, todo = set(), [Optimizer]
     while todo:
         cls = todo.pop()
