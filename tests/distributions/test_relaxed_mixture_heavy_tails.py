@@ -1,6 +1,7 @@
 """RelaxedBernoulli, RelaxedOneHotCategorical, MixtureSameFamily, NegativeBinomial, Weibull, Pareto, HalfCauchy,
-InverseGamma, Kumaraswamy and ContinuousBernoulli against torch.distributions: log_prob, cdf, entropy and moments with their gradients,
-reprs, shapes, validation errors, KL, and samples (shape, dtype, device, statistics), on cpu and cuda."""
+InverseGamma, Kumaraswamy, ContinuousBernoulli and VonMises against torch.distributions: log_prob, cdf, entropy and
+moments with their gradients, reprs, shapes, validation errors, KL, and samples (shape, dtype, device, statistics),
+on cpu and cuda."""
 import math
 
 import numpy as np
@@ -66,6 +67,9 @@ CASES = {
                                    np.array([[0.3, 0.0, 0.9, 1.0], [0.5, 0.7, 0.999, 0.1]], F32)),
     "continuous_bernoulli_logits": (lambda D, lg: D.ContinuousBernoulli(logits=lg),
                                     [np.array([-2.0, 0.001, 0.0, 3.0], F32)], np.array([0.3, 0.0, 0.9, 1.0], F32)),
+    "von_mises": (lambda D, m, k: D.VonMises(m, k), [np.array([0.0, -1.0, 2.0, 3.0], F32),
+                                                     np.array([0.5, 1.0, 3.7, 20.0], F32)],
+                  np.array([[0.3, -1.0, 4.0, 10.0], [1.0, 0.0, -2.0, 3.0]], F32)),
     "inverse_gamma": (lambda D, c, r: D.InverseGamma(c, r), [np.array([0.5, 1.5, 4.0], F32), POS],
                       np.array([[0.3, 1.0, 2.5], [2.0, 0.1, 7.0]], F32)),
     "kumaraswamy": (lambda D, a, b: D.Kumaraswamy(a, b),
@@ -184,6 +188,12 @@ def test_sample_statistics(device):
         mean, var = d.mean.cpu().numpy().astype(np.float64), d.variance.cpu().numpy().astype(np.float64)
         assert np.all(np.abs(s.mean(0) - mean) <= 5 * np.sqrt(var / n)), (d, s.mean(0), mean)
         np.testing.assert_allclose(s.var(0), var, rtol=0.1, err_msg=repr(d))
+    vm = XD.VonMises(t(1.0, -3.0, 0.5), t(0.01, 2.0, 50.0))
+    s = vm.sample((n,)).cpu().numpy().astype(np.float64)
+    assert s.min() >= -math.pi and s.max() < math.pi
+    resultant = np.exp(1j * s).mean(0)  # E[exp(i x)] = (1 - circular variance) exp(i loc)
+    np.testing.assert_allclose(np.abs(resultant), 1 - vm.variance.cpu().numpy(), atol=0.01)
+    np.testing.assert_allclose(np.angle(resultant[1:]), [-3.0, 0.5], atol=0.01)
     s = XD.HalfCauchy(t(2.0)).sample((n,)).cpu().numpy()
     assert abs(np.median(s) - 2.0) < 0.1 and s.min() >= 0
     cold = XD.RelaxedOneHotCategorical(t(0.05), probs=t(0.1, 0.6, 0.3)).sample((n,)).cpu().numpy()
@@ -252,6 +262,7 @@ ERRORS = [
     lambda D, m: D.ContinuousBernoulli(m.tensor([1.5]), validate_args=False),
     lambda D, m: D.ContinuousBernoulli(logits=m.tensor([1.5])).log_prob(m.tensor([1.5])),
     lambda D, m: D.ContinuousBernoulli(),
+    lambda D, m: D.VonMises(m.tensor([0.0]), m.tensor([-1.0])),
     lambda D, m: D.Kumaraswamy(m.tensor([1.0]), m.tensor([0.0])),
     lambda D, m: D.Kumaraswamy(m.tensor([1.0]), m.tensor([2.0])).log_prob(m.tensor([1.5])),
 ]

@@ -39,6 +39,7 @@ from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTran
     LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform, SigmoidTransform, SoftmaxTransform, \
     StickBreakingTransform, Transform
 from .uniform import Uniform
+from .von_mises import VonMises
 from .weibull import Weibull
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
