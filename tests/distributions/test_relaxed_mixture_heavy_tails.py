@@ -1,7 +1,7 @@
 """RelaxedBernoulli, RelaxedOneHotCategorical, MixtureSameFamily, NegativeBinomial, Weibull, Pareto, HalfCauchy,
-InverseGamma, Kumaraswamy, ContinuousBernoulli and VonMises against torch.distributions: log_prob, cdf, entropy and
-moments with their gradients, reprs, shapes, validation errors, KL, and samples (shape, dtype, device, statistics),
-on cpu and cuda."""
+InverseGamma, Kumaraswamy, ContinuousBernoulli, VonMises and GeneralizedPareto against torch.distributions:
+log_prob, cdf, entropy and moments with their gradients, reprs, shapes, validation errors, KL, and samples (shape,
+dtype, device, statistics), on cpu and cuda."""
 import math
 
 import numpy as np
@@ -70,6 +70,10 @@ CASES = {
     "von_mises": (lambda D, m, k: D.VonMises(m, k), [np.array([0.0, -1.0, 2.0, 3.0], F32),
                                                      np.array([0.5, 1.0, 3.7, 20.0], F32)],
                   np.array([[0.3, -1.0, 4.0, 10.0], [1.0, 0.0, -2.0, 3.0]], F32)),
+    "generalized_pareto": (lambda D, m, s, c: D.GeneralizedPareto(m, s, c),
+                           [np.array([0.0, -1.0, 2.0, 0.5], F32), np.array([0.5, 1.0, 3.0, 2.0], F32),
+                            np.array([0.3, 0.0, -0.2, 0.7], F32)],
+                           np.array([[0.3, -1.0, 4.0, 10.0], [1.0, 0.0, 2.5, 3.0]], F32)),
     "inverse_gamma": (lambda D, c, r: D.InverseGamma(c, r), [np.array([0.5, 1.5, 4.0], F32), POS],
                       np.array([[0.3, 1.0, 2.5], [2.0, 0.1, 7.0]], F32)),
     "kumaraswamy": (lambda D, a, b: D.Kumaraswamy(a, b),
@@ -120,7 +124,7 @@ def test_entropy_and_moments(device, name, what):
 
 
 @pytest.mark.parametrize("name", ["weibull", "pareto", "half_cauchy", "mixture_normal", "kumaraswamy",
-                                  "continuous_bernoulli_probs", "continuous_bernoulli_logits"])
+                                  "continuous_bernoulli_probs", "continuous_bernoulli_logits", "generalized_pareto"])
 def test_cdf_icdf(device, name):
     build, params, value = CASES[name]
     q = np.array([0.1, 0.5, 0.97, 0.3][:value.shape[-1]], F32)
@@ -143,7 +147,7 @@ def test_repr_and_shapes(name):
     x = build(XD, *[xptorch.tensor(p) for p in params])
     assert repr(x) == repr(t).replace("torch", "xptorch")
     assert tuple(x.batch_shape) == tuple(t.batch_shape) and tuple(x.event_shape) == tuple(t.event_shape)
-    if name != "pareto":  # the bound is a tensor, printed by each library
+    if name not in ("pareto", "generalized_pareto"):  # the bounds are tensors, printed by each library
         assert repr(x.support) == repr(t.support)
     assert {k: repr(v) for k, v in x.arg_constraints.items()} == {k: repr(v) for k, v in t.arg_constraints.items()}
     assert x.has_rsample == t.has_rsample
@@ -181,7 +185,8 @@ def test_sample_statistics(device):
 
     cases = [XD.Weibull(t(1.0, 2.0), t(1.5, 4.0)), XD.Pareto(t(1.0, 2.0), t(5.0, 9.0)),
              XD.NegativeBinomial(t(3.0, 20.0), t(0.3, 0.6)), XD.InverseGamma(t(6.0, 9.0), t(2.0, 0.5)),
-             XD.Kumaraswamy(t(0.5, 3.0), t(2.0, 1.5)), XD.ContinuousBernoulli(t(0.1, 0.5, 0.8)),
+             XD.Kumaraswamy(t(0.5, 3.0), t(2.0, 1.5)), XD.GeneralizedPareto(t(0.0, 1.0, -1.0), t(1.0, 2.0, 0.5),
+                                                                            t(0.1, 0.0, -0.5)), XD.ContinuousBernoulli(t(0.1, 0.5, 0.8)),
              XD.MixtureSameFamily(XD.Categorical(t(0.3, 0.7)), XD.Normal(t(-2.0, 1.0), t(0.5, 1.0)))]
     for d in cases:
         s = d.sample((n,)).cpu().numpy().astype(np.float64)
@@ -263,6 +268,8 @@ ERRORS = [
     lambda D, m: D.ContinuousBernoulli(logits=m.tensor([1.5])).log_prob(m.tensor([1.5])),
     lambda D, m: D.ContinuousBernoulli(),
     lambda D, m: D.VonMises(m.tensor([0.0]), m.tensor([-1.0])),
+    lambda D, m: D.GeneralizedPareto(m.tensor([0.0]), m.tensor([-1.0]), m.tensor([0.5])),
+    lambda D, m: D.GeneralizedPareto(m.tensor([0.0]), m.tensor([1.0]), m.tensor([-0.5])).log_prob(m.tensor([2.5])),
     lambda D, m: D.Kumaraswamy(m.tensor([1.0]), m.tensor([0.0])),
     lambda D, m: D.Kumaraswamy(m.tensor([1.0]), m.tensor([2.0])).log_prob(m.tensor([1.5])),
 ]
