@@ -1,6 +1,6 @@
-"""biject_to / transform_to and the transforms they return (StickBreaking, Softmax, LowerCholesky,
-PositiveDefinite, Independent) against torch.distributions: reprs, values, inverses, log |det J| and its
-gradients, on cpu and cuda; registering a new constraint type and the errors for unknown ones."""
+"""biject_to / transform_to and the transforms they return (StickBreaking, Softmax, LowerCholesky, PositiveDefinite,
+Independent, CorrCholesky), and CumulativeDistributionTransform, against torch.distributions: reprs, values,
+inverses, log |det J| and its gradients, on cpu and cuda; registering a new constraint type; errors."""
 import numpy as np
 import pytest
 
@@ -31,6 +31,7 @@ CONSTRAINTS = {
     "independent_positive": (lambda C: C.independent(C.positive, 1), X23),
     "lower_cholesky": (lambda C: C.lower_cholesky, X33),
     "positive_definite": (lambda C: C.positive_definite, X33),
+    "corr_cholesky": (lambda C: C.corr_cholesky, X23),
 }
 
 
@@ -81,6 +82,21 @@ def test_stick_breaking_round_trip_and_shapes(device):
     assert e.domain.event_dim == 2 and e.with_cache().base_transform._cache_size == 1
 
 
+def test_cumulative_distribution_transform(device):
+    def run(D):
+        def f(loc, x):
+            t = D.transforms.CumulativeDistributionTransform(D.Normal(loc, 2.0))
+            y = t(x)
+            return y, t.inv(y), t.log_abs_det_jacobian(x, y)
+        return f
+
+    check(device, [np.array([0.5, -1.0]), np.array([[0.3, -2.0], [1.0, 4.0]])], run(TD), run(XD), dtype="float64",
+          check_grad_fn=False, rtol=1e-7, atol=1e-9)
+    t = XD.transforms.CumulativeDistributionTransform(XD.Exponential(1.0))
+    assert repr(t.domain) == repr(TD.transforms.CumulativeDistributionTransform(TD.Exponential(1.0)).domain)
+    assert t.bijective and t.sign == 1 and t.with_cache().distribution is t.distribution
+
+
 def test_register_new_constraint():
     for D in (TD, XD):
         class Odd(D.constraints.Constraint):
@@ -103,6 +119,8 @@ ERRORS = [
     lambda D, m: D.transform_to(D.constraints.nonnegative_integer),
     lambda D, m: D.biject_to.register(3, lambda c: None),
     lambda D, m: D.transforms.StickBreakingTransform()(m.tensor(1.0)),
+    lambda D, m: D.transforms.CorrCholeskyTransform().forward_shape((2, 4)),
+    lambda D, m: D.transforms.CorrCholeskyTransform().inverse_shape((3, 2)),
 ]
 
 

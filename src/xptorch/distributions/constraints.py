@@ -1,7 +1,7 @@
 """Constraints on distribution parameters and supports: each checks values elementwise (over its
 event dims) and prints as PyTorch prints it, since it appears in validation errors."""
 
-__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "dependent", "dependent_property",
+__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "corr_cholesky", "dependent", "dependent_property",
            "greater_than", "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval",
            "less_than", "lower_cholesky", "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
            "positive_definite", "positive_integer", "real", "real_vector", "simplex", "unit_interval"]
@@ -100,6 +100,20 @@ class _LowerCholesky(Constraint):
     def check(self, value):
         lower = (value.tril() == value).flatten(-2).all(-1)
         return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
+
+
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: positive diagonal, rows of unit norm."""
+
+    event_dim = 2
+
+    def check(self, value):
+        import numpy as np
+
+        tol = float(np.finfo(value._data.dtype).eps) * value.size(-1) * 10
+        row_norm = value.detach().pow(2).sum(-1).sqrt()
+        unit_rows = ((row_norm - 1.0).abs() <= tol).all(-1)
+        return lower_cholesky.check(value) & unit_rows
 
 
 class _PositiveDefinite(Constraint):
@@ -231,6 +245,7 @@ nonnegative_integer = _IntegerGreaterThan(0)
 positive_integer = _IntegerGreaterThan(1)
 one_hot = _OneHot()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 positive_definite = _PositiveDefinite()
 greater_than_eq = _GreaterThanEq
 integer_greater_than = _IntegerGreaterThan

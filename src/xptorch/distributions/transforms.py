@@ -10,7 +10,8 @@ from .._tensor import Tensor
 from . import constraints
 from .utils import sum_rightmost
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "IndependentTransform",
+__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "CorrCholeskyTransform",
+           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
            "LowerCholeskyTransform", "PositiveDefiniteTransform", "PowerTransform", "SigmoidTransform",
            "SoftmaxTransform", "StickBreakingTransform", "Transform", "identity_transform"]
 
@@ -582,3 +583,125 @@ class IndependentTransform(Transform):
 
     def inverse_shape(self, shape):
         return self.base_transform.inverse_shape(shape)
+
+
+def _tril_index(n, diag):
+    """Flat positions, row by row, of the entries of an n x n matrix on or below diagonal diag."""
+    rows, cols = np.nonzero(np.arange(n) < np.arange(n).reshape(-1, 1) + (diag + 1))
+    return rows * n + cols
+
+
+def _vec_to_tril_matrix(vec, diag):
+    """The batch of n x n matrices whose entries on or below diagonal diag are vec (row by row), zeros elsewhere."""
+    from .. import _factories as T
+    from .. import _functions as F
+
+    d = vec.shape[-1]
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * d + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > float(np.finfo(vec._data.dtype).eps):
+        raise ValueError(f"The size of last dimension is {d} which cannot be expressed as the lower triangular "
+                         "part of a square D x D matrix.")
+    n = round(n)
+    # every position reads vec's entry, or the appended zero above the diagonal
+    src = np.full(n * n, d)
+    src[_tril_index(n, diag)] = np.arange(d)
+    padded = F.cat([vec, T.zeros(tuple(vec.shape[:-1]) + (1,), dtype=vec.dtype, device=vec.device)], -1)
+    index = T.tensor(src, device=vec.device)
+    return padded.index_select(-1, index).reshape(tuple(vec.shape[:-1]) + (n, n))
+
+
+def _tril_matrix_to_vec(mat, diag):
+    from .. import _factories as T
+
+    n = mat.shape[-1]
+    index = T.tensor(_tril_index(n, diag), device=mat.device)
+    return mat.reshape(tuple(mat.shape[:-2]) + (n * n,)).index_select(-1, index)
+
+
+class CorrCholeskyTransform(Transform):
+    """R^(D(D-1)/2) to Cholesky factors of D x D correlation matrices: tanh of the vector fills the strict lower
+    triangle as partial correlations, then each row is stick-broken to unit norm (the LKJ construction)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, CorrCholeskyTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        from .. import _factories as T
+        from .. import _functions as F
+
+        eps = float(np.finfo(x._data.dtype).eps)
+        r = _vec_to_tril_matrix(x.tanh().clamp(min=-1 + eps, max=1 - eps), diag=-1)
+        z1m_cumprod_sqrt = (1 - r**2).sqrt().cumprod(-1)
+        n = r.shape[-1]
+        r = r + T.eye(n, dtype=r.dtype, device=r.device)
+        one = T.ones(tuple(r.shape[:-1]) + (1,), dtype=r.dtype, device=r.device)
+        return r * F.cat([one, z1m_cumprod_sqrt[..., :-1]], -1)
+
+    def _inverse(self, y):
+        from .. import _factories as T
+        from .. import _functions as F
+
+        y_cumsum = 1 - (y * y).cumsum(-1)
+        one = T.ones(tuple(y.shape[:-1]) + (1,), dtype=y.dtype, device=y.device)
+        y_cumsum_shifted = F.cat([one, y_cumsum[..., :-1]], -1)
+        t = _tril_matrix_to_vec(y, diag=-1) / _tril_matrix_to_vec(y_cumsum_shifted, diag=-1).sqrt()
+        return ((1 + t) / (1 - t)).log() / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        from ..nn import functional as NF
+
+        y1m_cumsum = 1 - (y * y).cumsum(-1)
+        stick_breaking_logdet = 0.5 * _tril_matrix_to_vec(y1m_cumsum, diag=-2).log().sum(-1)
+        tanh_logdet = -2 * (x + NF.softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return stick_breaking_logdet + tanh_logdet
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        n = (0.25 + 2 * shape[-1]) ** 0.5 + 0.5
+        d = round(n)
+        if d * (d - 1) // 2 != shape[-1]:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return tuple(shape[:-1]) + (d, d)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        n = shape[-1]
+        return tuple(shape[:-2]) + (n * (n - 1) // 2,)
+
+
+class CumulativeDistributionTransform(Transform):
+    """x to distribution.cdf(x), onto (0, 1); its log |det J| is the distribution's log density."""
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+    def with_cache(self, cache_size=1):
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
