@@ -1,5 +1,5 @@
 """biject_to / transform_to and the transforms they return (StickBreaking, Softmax, LowerCholesky, PositiveDefinite,
-Independent, CorrCholesky), and CumulativeDistributionTransform, against torch.distributions: reprs, values,
+Independent, CorrCholesky, Cat, Stack), and CumulativeDistributionTransform, against torch.distributions: reprs, values,
 inverses, log |det J| and its gradients, on cpu and cuda; registering a new constraint type; errors."""
 import numpy as np
 import pytest
@@ -32,6 +32,9 @@ CONSTRAINTS = {
     "lower_cholesky": (lambda C: C.lower_cholesky, X33),
     "positive_definite": (lambda C: C.positive_definite, X33),
     "corr_cholesky": (lambda C: C.corr_cholesky, X23),
+    "cat": (lambda C: C.cat([C.positive, C.real, C.interval(0.0, 2.0)], 1, [1, 1, 1]), X23),
+    "cat_vectors": (lambda C: C.cat([C.real_vector, C.independent(C.positive, 1)], -1, [1, 2]), X23),
+    "stack": (lambda C: C.stack([C.positive, C.unit_interval], 0), X23),
 }
 
 

@@ -93,3 +93,20 @@ for _registry in (biject_to, transform_to):
 # neither is a bijection onto the set from the full square matrices, so only transform_to has them
 transform_to.register(constraints.lower_cholesky, lambda c: transforms.LowerCholeskyTransform())
 transform_to.register(constraints.positive_definite, lambda c: transforms.PositiveDefiniteTransform())
+
+
+def _cat(registry):
+    def factory(constraint):
+        return transforms.CatTransform([registry(c) for c in constraint.cseq], constraint.dim, constraint.lengths)
+    return factory
+
+
+def _stack(registry):
+    def factory(constraint):
+        return transforms.StackTransform([registry(c) for c in constraint.cseq], constraint.dim)
+    return factory
+
+
+for _registry in (biject_to, transform_to):
+    _registry.register(constraints.cat, _cat(_registry))
+    _registry.register(constraints.stack, _stack(_registry))
