@@ -232,14 +232,34 @@ def test_rsample_gradients(device):
     assert abs(logits.grad.sum().item()) < 1e-9  # softmax is invariant to a shift of the logits
 
 
-def test_kl_pareto_pareto(device):
+P4 = np.array([0.5, 1.5, 2.5, 4.0], F32)
+Q4 = np.array([0.7, 0.5, 3.0, 1.2], F32)
+KL_PAIRS = {
+    "pareto_pareto": lambda D, a, b: (D.Pareto(a, b), D.Pareto(b, a)),
+    "pareto_exponential": lambda D, a, b: (D.Pareto(a, b), D.Exponential(a)),
+    "pareto_gamma": lambda D, a, b: (D.Pareto(a, b), D.Gamma(b, a)),
+    "pareto_normal": lambda D, a, b: (D.Pareto(a, b), D.Normal(b, a)),
+    "pareto_uniform": lambda D, a, b: (D.Pareto(a, b), D.Uniform(a, a + b)),
+    "cb_cb": lambda D, a, b: (D.ContinuousBernoulli(a / 5), D.ContinuousBernoulli(logits=b - 1)),
+    "beta_cb": lambda D, a, b: (D.Beta(a, b), D.ContinuousBernoulli(b / 5)),
+    "cb_exponential": lambda D, a, b: (D.ContinuousBernoulli(a / 5), D.Exponential(b)),
+    "cb_normal": lambda D, a, b: (D.ContinuousBernoulli(a / 5), D.Normal(b, a)),
+    "cb_uniform": lambda D, a, b: (D.ContinuousBernoulli(a / 5), D.Uniform(-b + 0.75, b)),
+    "uniform_cb": lambda D, a, b: (D.Uniform(a / 5, a / 5 + b / 5), D.ContinuousBernoulli(b / 5)),
+    "normal_pareto": lambda D, a, b: (D.Normal(a, b), D.Pareto(a, b)),
+    "gamma_cb": lambda D, a, b: (D.Gamma(a, b), D.ContinuousBernoulli(b / 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KL_PAIRS))
+def test_kl_divergence(device, name):
     def run(D):
         def f(a, b):
-            return D.kl_divergence(D.Pareto(a, b), D.Pareto(b, a))
+            return D.kl_divergence(*KL_PAIRS[name](D, a, b))
         return f
 
-    check(device, [POS, np.array([0.7, 0.5, 4.0], F32)], run(TD), run(XD), check_grad_fn=False, rtol=2e-5,
-          atol=2e-5)
+    t = run(TD)(*[torch.tensor(v, requires_grad=True) for v in (P4, Q4)])
+    check(device, [P4, Q4], run(TD), run(XD), check_grad_fn=False, grad=t.requires_grad, rtol=5e-5, atol=5e-5)
 
 
 ERRORS = [

@@ -11,6 +11,7 @@ from ..nn import functional as NF
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .categorical import Categorical
+from .continuous_bernoulli import ContinuousBernoulli
 from .cauchy import Cauchy
 from .dirichlet import Dirichlet
 from .distribution import Distribution
@@ -284,3 +285,91 @@ def _kl_pareto_pareto(p, q):
     alpha_ratio = q.alpha / p.alpha
     result = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
     return result.masked_fill(p.scale < q.scale, math.inf)
+
+
+def _inf_where(result, condition):
+    return result.masked_fill(condition, math.inf)
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    """Finite only for alpha > 1, where Pareto has a mean."""
+    scale_rate = p.scale * q.rate
+    result = (p.alpha / scale_rate).log() - p.alpha.reciprocal() + p.alpha * scale_rate / (p.alpha - 1) - 1
+    return _inf_where(result, p.alpha <= 1)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    common = p.scale.log() + p.alpha.reciprocal()
+    t1 = p.alpha.log() - common
+    t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t3 = (1 - q.concentration) * common
+    t4 = q.rate * p.alpha * p.scale / (p.alpha - 1)
+    return _inf_where(t1 + t2 + t3 + t4 - 1, p.alpha <= 1)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    """Finite only for alpha > 2, where Pareto has a variance."""
+    var_normal = 2 * q.scale.pow(2)
+    common = p.scale / (p.alpha - 1)
+    t1 = (math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log()
+    t3 = p.alpha * common.pow(2) / (p.alpha - 2)
+    t4 = (p.alpha * common - q.loc).pow(2)
+    return _inf_where(t1 - p.alpha.reciprocal() + (t3 + t4) / var_normal - 1, p.alpha <= 2)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + (-p.probs).log1p()
+    t3 = -q._cont_bern_log_norm() - (-q.probs).log1p()
+    return t1 + t2 + t3
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return -p.entropy() - p.mean * q.logits - (-q.probs).log1p() - q._cont_bern_log_norm()
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t2 = 0.5 * (math.log(2.0 * math.pi) + (q.loc / q.scale).square()) + q.scale.log()
+    t3 = (p.variance + p.mean.square() - 2.0 * q.loc * p.mean) / (2.0 * q.scale.square())
+    return -p.entropy() + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    """Infinite unless the uniform's interval strictly contains [0, 1]."""
+    result = -p.entropy() + (q.high - q.low).log()
+    return _inf_where(result, (q.low >= 0.0) | (q.high <= 1.0))
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = -p.entropy() - p.mean * q.logits - (-q.probs).log1p() - q._cont_bern_log_norm()
+    return _inf_where(result, (p.high >= 1.0) | (p.low <= 0.0))
+
+
+def _kl_infinity(param):
+    def kl(p, q):
+        return _infinite_like(getattr(p, param))
+    return kl
+
+
+# p puts mass where q has none (q's support bounded on a side where p's is not)
+for _p, _qs, _param in [(Beta, [Pareto], "concentration1"), (ContinuousBernoulli, [Pareto], "probs"),
+                        (Exponential, [ContinuousBernoulli, Pareto], "rate"),
+                        (Gamma, [ContinuousBernoulli, Pareto], "concentration"),
+                        (Gumbel, [ContinuousBernoulli, Pareto], "loc"), (Laplace, [ContinuousBernoulli, Pareto], "loc"),
+                        (Normal, [ContinuousBernoulli, Pareto], "loc"),
+                        (Pareto, [Beta, ContinuousBernoulli, Uniform], "scale")]:
+    for _q in _qs:
+        register_kl(_p, _q)(_kl_infinity(_param))
