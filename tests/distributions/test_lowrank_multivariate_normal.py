@@ -1,6 +1,6 @@
 """LowRankMultivariateNormal against torch.distributions: log_prob, entropy, variance and the covariance,
 precision and scale_tril matrices with their gradients; repr, shapes, expand, sample covariance, pathwise
-gradients and validation errors, on cpu and cuda."""
+gradients, KL divergences and validation errors, on cpu and cuda."""
 import numpy as np
 import pytest
 
@@ -63,6 +63,27 @@ def test_repr_shapes_expand_and_samples(device):
     np.testing.assert_allclose(w.grad.cpu().numpy(), 2 * W, rtol=0.05, atol=0.03)  # d trace(W W^T) / dW
 
 
+KL_PAIRS = {
+    "lowrank_lowrank": lambda D, loc, w, diag: (D.LowRankMultivariateNormal(loc, w, diag),
+                                                D.LowRankMultivariateNormal(loc[..., [2, 0, 1]] * 0.5, w.flip(-1),
+                                                                            diag + 1)),
+    "mvn_lowrank": lambda D, loc, w, diag: (D.MultivariateNormal(loc, scale_tril=(w @ w.mT).tril() + diag.diag_embed()),
+                                            D.LowRankMultivariateNormal(loc[0] + 1, w, diag)),
+    "lowrank_mvn": lambda D, loc, w, diag: (D.LowRankMultivariateNormal(loc, w, diag),
+                                            D.MultivariateNormal(-loc[0], w @ w.mT + 2 * diag.diag_embed())),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KL_PAIRS))
+def test_kl_divergence(device, name):
+    def run(D):
+        def f(*ps):
+            return D.kl_divergence(*KL_PAIRS[name](D, *ps))
+        return f
+
+    check(device, [LOC, W, DIAG], run(TD), run(XD), dtype="float64", check_grad_fn=False, rtol=1e-7, atol=1e-9)
+
+
 ERRORS = [
     lambda D, m: D.LowRankMultivariateNormal(m.tensor(0.0), m.ones(1, 1), m.ones(1)),
     lambda D, m: D.LowRankMultivariateNormal(m.zeros(3), m.ones(3), m.ones(3)),
@@ -71,6 +92,12 @@ ERRORS = [
     lambda D, m: D.LowRankMultivariateNormal(m.zeros(2, 3), m.ones(4, 3, 1), m.ones(3)),
     lambda D, m: D.LowRankMultivariateNormal(m.zeros(3), m.ones(3, 1), -m.ones(3)),
     lambda D, m: D.LowRankMultivariateNormal(m.zeros(3), m.ones(3, 1), m.ones(3)).log_prob(m.zeros(2)),
+    lambda D, m: D.kl_divergence(D.LowRankMultivariateNormal(m.zeros(2), m.ones(2, 1), m.ones(2)),
+                                 D.LowRankMultivariateNormal(m.zeros(3), m.ones(3, 1), m.ones(3))),
+    lambda D, m: D.kl_divergence(D.MultivariateNormal(m.zeros(2), m.eye(2)),
+                                 D.LowRankMultivariateNormal(m.zeros(3), m.ones(3, 1), m.ones(3))),
+    lambda D, m: D.kl_divergence(D.LowRankMultivariateNormal(m.zeros(3), m.ones(3, 1), m.ones(3)),
+                                 D.MultivariateNormal(m.zeros(2), m.eye(2))),
 ]
 
 

@@ -22,6 +22,7 @@ from .gumbel import Gumbel
 from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
+from .lowrank_multivariate_normal import LowRankMultivariateNormal, _lowrank_logdet, _lowrank_mahalanobis
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis, _solve_lower
 from .one_hot_categorical import OneHotCategorical
 from .pareto import Pareto
@@ -373,3 +374,66 @@ for _p, _qs, _param in [(Beta, [Pareto], "concentration1"), (ContinuousBernoulli
                         (Pareto, [Beta, ContinuousBernoulli, Uniform], "scale")]:
     for _q in _qs:
         register_kl(_p, _q)(_kl_infinity(_param))
+
+
+_EVENT_SHAPE_GAP = " " * 26  # PyTorch's messages carry a source line's indentation
+
+
+def _trace_xxt(x):
+    """trace(X X^T) for a batch of matrices: the sum of squares of each."""
+    return x.pow(2).flatten(-2).sum(-1)
+
+
+def _capacitance_solve(q):
+    """C^-1 W^T D^-1 for q's capacitance Cholesky factor C."""
+    return _solve_lower(q._capacitance_tril, q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2))
+
+
+def _lowrank_terms(p_loc, q):
+    """q's log determinant and the Mahalanobis term of the means."""
+    logdet = _lowrank_logdet(q._unbroadcasted_cov_diag, q._capacitance_tril)
+    maha = _lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q.loc - p_loc,
+                                q._capacitance_tril)
+    return logdet, maha
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_lowrank(p, q):
+    """(log det Sq - log det Sp + tr(Sq^-1 Sp) + |mq - mp|^2_Sq - n) / 2, the trace by Woodbury."""
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Low Rank Multivariate Normals with" + _EVENT_SHAPE_GAP
+                         + "different event shapes cannot be computed")
+    q_logdet, term3 = _lowrank_terms(p.loc, q)
+    term1 = q_logdet - _lowrank_logdet(p._unbroadcasted_cov_diag, p._capacitance_tril)
+    A = _capacitance_solve(q)
+    pW, pD, qD = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, q._unbroadcasted_cov_diag
+    term2 = ((pD / qD).sum(-1) + _trace_xxt(pW * qD.rsqrt().unsqueeze(-1))
+             - _trace_xxt(A * pD.sqrt().unsqueeze(-2)) - _trace_xxt(A @ pW))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrank(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with" + _EVENT_SHAPE_GAP
+                         + "different event shapes cannot be computed")
+    q_logdet, term3 = _lowrank_terms(p.loc, q)
+    lp = p._unbroadcasted_scale_tril
+    term1 = q_logdet - 2 * lp.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    A = _capacitance_solve(q)
+    term2 = _trace_xxt(lp * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)) - _trace_xxt(A @ lp)
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrank_multivariatenormal(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with" + _EVENT_SHAPE_GAP
+                         + "different event shapes cannot be computed")
+    lq = q._unbroadcasted_scale_tril
+    term1 = 2 * lq.diagonal(dim1=-2, dim2=-1).log().sum(-1) - _lowrank_logdet(p._unbroadcasted_cov_diag,
+                                                                              p._capacitance_tril)
+    term3 = _batch_mahalanobis(lq, q.loc - p.loc)
+    term2 = (_trace_xxt(_solve_lower(lq, p._unbroadcasted_cov_factor))
+             + _trace_xxt(_solve_lower(lq, p._unbroadcasted_cov_diag.sqrt().diag_embed())))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
