@@ -31,6 +31,7 @@ CONSTRAINTS = {
     "independent_positive": (lambda C: C.independent(C.positive, 1), X23),
     "lower_cholesky": (lambda C: C.lower_cholesky, X33),
     "positive_definite": (lambda C: C.positive_definite, X33),
+    "positive_semidefinite": (lambda C: C.positive_semidefinite, X33),
     "corr_cholesky": (lambda C: C.corr_cholesky, X23),
     "cat": (lambda C: C.cat([C.positive, C.real, C.interval(0.0, 2.0)], 1, [1, 1, 1]), X23),
     "cat_vectors": (lambda C: C.cat([C.real_vector, C.independent(C.positive, 1)], -1, [1, 2]), X23),
@@ -83,6 +84,13 @@ def test_stick_breaking_round_trip_and_shapes(device):
     e = XD.transforms.IndependentTransform(XD.transforms.ExpTransform(), 2)
     assert tuple(e.log_abs_det_jacobian(x, e(x)).shape) == ()
     assert e.domain.event_dim == 2 and e.with_cache().base_transform._cache_size == 1
+
+
+def test_semidefinite_check():
+    for value in ([[1.0, 1.0], [1.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]], [[1.0, 0.5], [0.0, 1.0]]):
+        want = TD.constraints.positive_semidefinite.check(torch.tensor(value))
+        assert bool(XD.constraints.positive_semidefinite.check(xptorch.tensor(value))) == bool(want)
+    assert repr(XD.constraints.positive_semidefinite) == repr(TD.constraints.positive_semidefinite)
 
 
 def test_cumulative_distribution_transform(device):

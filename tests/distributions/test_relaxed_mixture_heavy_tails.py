@@ -246,6 +246,7 @@ KL_PAIRS = {
     "cb_normal": lambda D, a, b: (D.ContinuousBernoulli(a / 5), D.Normal(b, a)),
     "cb_uniform": lambda D, a, b: (D.ContinuousBernoulli(a / 5), D.Uniform(-b + 0.75, b)),
     "uniform_cb": lambda D, a, b: (D.Uniform(a / 5, a / 5 + b / 5), D.ContinuousBernoulli(b / 5)),
+    "uniform_pareto": lambda D, a, b: (D.Uniform(a, a + b), D.Pareto(b / 2, a)),
     "normal_pareto": lambda D, a, b: (D.Normal(a, b), D.Pareto(a, b)),
     "gamma_cb": lambda D, a, b: (D.Gamma(a, b), D.ContinuousBernoulli(b / 5)),
 }

@@ -93,6 +93,7 @@ for _registry in (biject_to, transform_to):
 # neither is a bijection onto the set from the full square matrices, so only transform_to has them
 transform_to.register(constraints.lower_cholesky, lambda c: transforms.LowerCholeskyTransform())
 transform_to.register(constraints.positive_definite, lambda c: transforms.PositiveDefiniteTransform())
+transform_to.register(constraints.positive_semidefinite, lambda c: transforms.PositiveDefiniteTransform())
 
 
 def _cat(registry):

@@ -4,8 +4,8 @@ event dims) and prints as PyTorch prints it, since it appears in validation erro
 __all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent",
            "dependent_property", "greater_than", "greater_than_eq", "half_open_interval", "independent",
            "integer_interval", "interval", "less_than", "lower_cholesky", "multinomial", "nonnegative",
-           "nonnegative_integer", "one_hot", "positive", "positive_definite", "positive_integer", "real",
-           "real_vector", "simplex", "stack", "unit_interval"]
+           "nonnegative_integer", "one_hot", "positive", "positive_definite", "positive_integer",
+           "positive_semidefinite", "real", "real_vector", "simplex", "stack", "unit_interval"]
 
 
 class Constraint:
@@ -115,6 +115,19 @@ class _CorrCholesky(Constraint):
         row_norm = value.detach().pow(2).sum(-1).sqrt()
         unit_rows = ((row_norm - 1.0).abs() <= tol).all(-1)
         return lower_cholesky.check(value) & unit_rows
+
+
+class _PositiveSemidefinite(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        from .. import _functions as F
+        from .. import linalg
+
+        sym = F.isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
+        if not bool(sym.all()):
+            return sym
+        return (linalg.eigvalsh(value) >= 0).all(-1)
 
 
 class _PositiveDefinite(Constraint):
@@ -303,6 +316,7 @@ one_hot = _OneHot()
 lower_cholesky = _LowerCholesky()
 corr_cholesky = _CorrCholesky()
 positive_definite = _PositiveDefinite()
+positive_semidefinite = _PositiveSemidefinite()
 greater_than_eq = _GreaterThanEq
 integer_greater_than = _IntegerGreaterThan
 unit_interval = _Interval(0.0, 1.0)

@@ -359,6 +359,16 @@ def _kl_uniform_continuous_bernoulli(p, q):
     return _inf_where(result, (p.high >= 1.0) | (p.low <= 0.0))
 
 
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    """(alpha + 1) E[log x] - log(alpha scale^alpha (high - low)), E[log x] by x log x at the ends; infinite where
+    the uniform reaches below the Pareto's scale."""
+    width = p.high - p.low
+    t1 = (q.alpha * q.scale.pow(q.alpha) * width).log()
+    t2 = (p.high * p.high.log() - p.low * p.low.log() - width) / width
+    return _inf_where(t2 * (q.alpha + 1) - t1, p.low < q.scale)
+
+
 def _kl_infinity(param):
     def kl(p, q):
         return _infinite_like(getattr(p, param))
