@@ -1,6 +1,7 @@
 """biject_to / transform_to and the transforms they return (StickBreaking, Softmax, LowerCholesky, PositiveDefinite,
-Independent, CorrCholesky, Cat, Stack), and CumulativeDistributionTransform, against torch.distributions: reprs, values,
-inverses, log |det J| and its gradients, on cpu and cuda; registering a new constraint type; errors."""
+Independent, CorrCholesky, Cat, Stack); the CumulativeDistribution, Tanh, Softplus and Reshape transforms; matrix
+constraints. Against torch.distributions: reprs, values, inverses, log |det J| and its gradients, on cpu and cuda;
+registering a new constraint type; errors."""
 import numpy as np
 import pytest
 
@@ -86,6 +87,41 @@ def test_stick_breaking_round_trip_and_shapes(device):
     assert e.domain.event_dim == 2 and e.with_cache().base_transform._cache_size == 1
 
 
+TRANSFORMS = {
+    "tanh": (lambda T: T.TanhTransform(), X23),
+    "softplus": (lambda T: T.SoftplusTransform(), X23),
+    "reshape": (lambda T: T.ReshapeTransform((2, 3), (3, 2)), X23),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_elementwise_and_reshape_transforms(device, name):
+    make, x = TRANSFORMS[name]
+    tt, xt = make(TD.transforms), make(XD.transforms)
+    assert repr(xt) == repr(tt) and xt.bijective == tt.bijective
+    assert repr(xt.domain) == repr(tt.domain) and repr(xt.codomain) == repr(tt.codomain)
+
+    def run(t):
+        def f(v):
+            y = t(v)
+            return y, t.inv(y), t.log_abs_det_jacobian(v, y)
+        return f
+
+    check(device, [x], run(tt), run(xt), dtype="float64", check_grad_fn=False, rtol=1e-7, atol=1e-9)
+    assert tuple(xt.forward_shape((4,) + x.shape)) == tuple(tt.forward_shape((4,) + x.shape))
+    assert xt == make(XD.transforms) or name == "reshape"
+
+
+def test_matrix_constraints():
+    for value in ([[1.0, 1.0], [1.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]], [[1.0, 0.5], [0.0, 1.0]],
+                  [[1.0, 0.0], [0.5, 1.0]], [[1.0, 0.0, 2.0], [0.5, 1.0, 0.0]]):
+        for name in ("positive_semidefinite", "lower_triangular", "square", "symmetric"):
+            want = getattr(TD.constraints, name).check(torch.tensor(value))
+            got = getattr(XD.constraints, name).check(xptorch.tensor(value))
+            assert tuple(got.shape) == tuple(want.shape) and bool(got.all()) == bool(want.all()), (name, value)
+            assert repr(getattr(XD.constraints, name)) == repr(getattr(TD.constraints, name))
+
+
 def test_semidefinite_check():
     for value in ([[1.0, 1.0], [1.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]], [[1.0, 0.5], [0.0, 1.0]]):
         want = TD.constraints.positive_semidefinite.check(torch.tensor(value))
@@ -132,6 +168,9 @@ ERRORS = [
     lambda D, m: D.transforms.StickBreakingTransform()(m.tensor(1.0)),
     lambda D, m: D.transforms.CorrCholeskyTransform().forward_shape((2, 4)),
     lambda D, m: D.transforms.CorrCholeskyTransform().inverse_shape((3, 2)),
+    lambda D, m: D.transforms.ReshapeTransform((2, 3), (4,)),
+    lambda D, m: D.transforms.ReshapeTransform((2, 3), (6,)).forward_shape((3,)),
+    lambda D, m: D.transforms.ReshapeTransform((2, 3), (6,)).inverse_shape((4, 5)),
 ]
 
 

@@ -1,7 +1,7 @@
 """RelaxedBernoulli, RelaxedOneHotCategorical, MixtureSameFamily, NegativeBinomial, Weibull, Pareto, HalfCauchy,
-InverseGamma, Kumaraswamy, ContinuousBernoulli, VonMises and GeneralizedPareto against torch.distributions:
-log_prob, cdf, entropy and moments with their gradients, reprs, shapes, validation errors, KL, and samples (shape,
-dtype, device, statistics), on cpu and cuda."""
+InverseGamma, Kumaraswamy, ContinuousBernoulli, VonMises, GeneralizedPareto and LogisticNormal against
+torch.distributions: log_prob, cdf, entropy and moments with their gradients, reprs, shapes, validation errors, KL,
+and samples (shape, dtype, device, statistics), on cpu and cuda."""
 import math
 
 import numpy as np
@@ -74,6 +74,9 @@ CASES = {
                            [np.array([0.0, -1.0, 2.0, 0.5], F32), np.array([0.5, 1.0, 3.0, 2.0], F32),
                             np.array([0.3, 0.0, -0.2, 0.7], F32)],
                            np.array([[0.3, -1.0, 4.0, 10.0], [1.0, 0.0, 2.5, 3.0]], F32)),
+    "logistic_normal": (lambda D, m, s: D.LogisticNormal(m, s), [np.array([[0.0, -1.0, 2.0], [1.0, 0.5, -0.3]], F32),
+                                                                 np.array([0.5, 1.0, 3.0], F32)],
+                        np.array([[0.1, 0.2, 0.3, 0.4], [0.6, 0.1, 0.2, 0.1]], F32)),
     "inverse_gamma": (lambda D, c, r: D.InverseGamma(c, r), [np.array([0.5, 1.5, 4.0], F32), POS],
                       np.array([[0.3, 1.0, 2.5], [2.0, 0.1, 7.0]], F32)),
     "kumaraswamy": (lambda D, a, b: D.Kumaraswamy(a, b),
@@ -289,6 +292,8 @@ ERRORS = [
     lambda D, m: D.ContinuousBernoulli(logits=m.tensor([1.5])).log_prob(m.tensor([1.5])),
     lambda D, m: D.ContinuousBernoulli(),
     lambda D, m: D.VonMises(m.tensor([0.0]), m.tensor([-1.0])),
+    lambda D, m: D.LogisticNormal(m.zeros(2), -m.ones(2)),
+    lambda D, m: D.LogisticNormal(m.zeros(2), m.ones(2)).log_prob(m.tensor([0.5, 0.6, 0.1])),
     lambda D, m: D.GeneralizedPareto(m.tensor([0.0]), m.tensor([-1.0]), m.tensor([0.5])),
     lambda D, m: D.GeneralizedPareto(m.tensor([0.0]), m.tensor([1.0]), m.tensor([-0.5])).log_prob(
         m.tensor([2.5])),

@@ -22,6 +22,7 @@ from .kumaraswamy import Kumaraswamy
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
@@ -39,7 +40,8 @@ from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, CatTransform, ComposeTransform, CorrCholeskyTransform, \
     CumulativeDistributionTransform, ExpTransform, IndependentTransform, \
     LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform, SigmoidTransform, SoftmaxTransform, \
-    StackTransform, StickBreakingTransform, Transform
+    ReshapeTransform, SoftplusTransform, StackTransform, StickBreakingTransform, TanhTransform, Transform, \
+    identity_transform
 from .uniform import Uniform
 from .von_mises import VonMises
 from .weibull import Weibull

@@ -3,9 +3,9 @@ event dims) and prints as PyTorch prints it, since it appears in validation erro
 
 __all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent",
            "dependent_property", "greater_than", "greater_than_eq", "half_open_interval", "independent",
-           "integer_interval", "interval", "less_than", "lower_cholesky", "multinomial", "nonnegative",
-           "nonnegative_integer", "one_hot", "positive", "positive_definite", "positive_integer",
-           "positive_semidefinite", "real", "real_vector", "simplex", "stack", "unit_interval"]
+           "integer_interval", "interval", "less_than", "lower_cholesky", "lower_triangular", "multinomial",
+           "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite", "positive_integer",
+           "positive_semidefinite", "real", "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval"]
 
 
 class Constraint:
@@ -117,14 +117,39 @@ class _CorrCholesky(Constraint):
         return lower_cholesky.check(value) & unit_rows
 
 
+class _LowerTriangular(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        return (value.tril() == value).flatten(-2).all(-1)
+
+
+class _Square(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        from .. import _factories as T
+
+        return T.full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=bool, device=value.device)
+
+
+class _Symmetric(_Square):
+    def check(self, value):
+        from .. import _functions as F
+
+        square = super().check(value)
+        if not bool(square.all()):
+            return square
+        return F.isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
+
+
 class _PositiveSemidefinite(Constraint):
     event_dim = 2
 
     def check(self, value):
-        from .. import _functions as F
         from .. import linalg
 
-        sym = F.isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
+        sym = symmetric.check(value)
         if not bool(sym.all()):
             return sym
         return (linalg.eigvalsh(value) >= 0).all(-1)
@@ -134,10 +159,9 @@ class _PositiveDefinite(Constraint):
     event_dim = 2
 
     def check(self, value):
-        from .. import _functions as F
         from .. import linalg
 
-        sym = F.isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
+        sym = symmetric.check(value)
         if not bool(sym.all()):
             return sym
         return linalg.eigvalsh(value).min(-1).values > 0
@@ -314,6 +338,9 @@ nonnegative_integer = _IntegerGreaterThan(0)
 positive_integer = _IntegerGreaterThan(1)
 one_hot = _OneHot()
 lower_cholesky = _LowerCholesky()
+lower_triangular = _LowerTriangular()
+square = _Square()
+symmetric = _Symmetric()
 corr_cholesky = _CorrCholesky()
 positive_definite = _PositiveDefinite()
 positive_semidefinite = _PositiveSemidefinite()

@@ -11,9 +11,10 @@ from . import constraints
 from .utils import sum_rightmost
 
 __all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
-           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
-           "LowerCholeskyTransform", "PositiveDefiniteTransform", "PowerTransform", "SigmoidTransform",
-           "SoftmaxTransform", "StackTransform", "StickBreakingTransform", "Transform", "identity_transform"]
+           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
+           "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "TanhTransform", "StackTransform", "StickBreakingTransform", "Transform",
+           "identity_transform"]
 
 
 class Transform:
@@ -237,6 +238,16 @@ class ComposeTransform(Transform):
         for t in terms[1:]:
             out = out + t
         return out
+
+    def forward_shape(self, shape):
+        for part in self.parts:
+            shape = part.forward_shape(shape)
+        return shape
+
+    def inverse_shape(self, shape):
+        for part in reversed(self.parts):
+            shape = part.inverse_shape(shape)
+        return shape
 
     def __repr__(self):
         return type(self).__name__ + "(\n    " + ",\n    ".join(repr(p) for p in self.parts) + "\n)"
@@ -838,3 +849,107 @@ class StackTransform(Transform):
     @constraints.dependent_property
     def codomain(self):
         return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
+class TanhTransform(Transform):
+    """y = tanh(x), onto (-1, 1); log |dy/dx| = 2 (log 2 - x - softplus(-2x)), stable for large |x|."""
+
+    domain = constraints.real
+    codomain = constraints.interval(-1.0, 1.0)
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other):
+        return isinstance(other, TanhTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        return x.tanh()
+
+    def _inverse(self, y):
+        return 0.5 * (y.log1p() - (-y).log1p())
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..nn import functional as NF
+
+        return 2.0 * (math.log(2.0) - x - NF.softplus(-2.0 * x))
+
+
+class SoftplusTransform(Transform):
+    """y = log(1 + exp(x)), onto the positive reals."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other):
+        return isinstance(other, SoftplusTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        from ..nn import functional as NF
+
+        return NF.softplus(x)
+
+    def _inverse(self, y):
+        return (-(-y).expm1()).log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..nn import functional as NF
+
+        return -NF.softplus(-x)
+
+
+class ReshapeTransform(Transform):
+    """The rightmost in_shape dims reshaped to out_shape (same number of elements); volume preserving."""
+
+    bijective = True
+
+    def __init__(self, in_shape, out_shape, cache_size=0):
+        from .._size import Size
+
+        self.in_shape, self.out_shape = Size(in_shape), Size(out_shape)
+        if self.in_shape.numel() != self.out_shape.numel():
+            raise ValueError("in_shape, out_shape have different numbers of elements")
+        super().__init__(cache_size=cache_size)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.independent(constraints.real, len(self.in_shape))
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.independent(constraints.real, len(self.out_shape))
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
+
+    def _call(self, x):
+        return x.reshape(tuple(x.shape[: x.dim() - len(self.in_shape)]) + tuple(self.out_shape))
+
+    def _inverse(self, y):
+        return y.reshape(tuple(y.shape[: y.dim() - len(self.out_shape)]) + tuple(self.in_shape))
+
+    def log_abs_det_jacobian(self, x, y):
+        from .. import _factories as T
+
+        return T.zeros(tuple(x.shape[: x.dim() - len(self.in_shape)]), dtype=x.dtype, device=x.device)
+
+    def _reshape(self, shape, source, target):
+        if len(shape) < len(source):
+            raise ValueError("Too few dimensions on input")
+        cut = len(shape) - len(source)
+        if tuple(shape[cut:]) != tuple(source):
+            raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {source}")
+        return shape[:cut] + target
+
+    def forward_shape(self, shape):
+        return self._reshape(shape, self.in_shape, self.out_shape)
+
+    def inverse_shape(self, shape):
+        return self._reshape(shape, self.out_shape, self.in_shape)
