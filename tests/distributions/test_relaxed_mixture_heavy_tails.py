@@ -1,7 +1,7 @@
 """RelaxedBernoulli, RelaxedOneHotCategorical, MixtureSameFamily, NegativeBinomial, Weibull, Pareto, HalfCauchy,
-InverseGamma, Kumaraswamy, ContinuousBernoulli, VonMises, GeneralizedPareto and LogisticNormal against
-torch.distributions: log_prob, cdf, entropy and moments with their gradients, reprs, shapes, validation errors, KL,
-and samples (shape, dtype, device, statistics), on cpu and cuda."""
+InverseGamma, Kumaraswamy, ContinuousBernoulli, VonMises, GeneralizedPareto, LogisticNormal and FisherSnedecor
+against torch.distributions: log_prob, cdf, entropy and moments with their gradients, reprs, shapes, validation
+errors, KL, and samples (shape, dtype, device, statistics), on cpu and cuda."""
 import math
 
 import numpy as np
@@ -77,6 +77,9 @@ CASES = {
     "logistic_normal": (lambda D, m, s: D.LogisticNormal(m, s), [np.array([[0.0, -1.0, 2.0], [1.0, 0.5, -0.3]], F32),
                                                                  np.array([0.5, 1.0, 3.0], F32)],
                         np.array([[0.1, 0.2, 0.3, 0.4], [0.6, 0.1, 0.2, 0.1]], F32)),
+    "fisher_snedecor": (lambda D, a, b: D.FisherSnedecor(a, b), [np.array([0.5, 3.0, 6.0, 12.0], F32),
+                                                                 np.array([1.5, 3.0, 5.0, 30.0], F32)],
+                        np.array([[0.3, 1.0, 2.5, 0.8], [2.0, 0.1, 7.0, 1.1]], F32)),
     "inverse_gamma": (lambda D, c, r: D.InverseGamma(c, r), [np.array([0.5, 1.5, 4.0], F32), POS],
                       np.array([[0.3, 1.0, 2.5], [2.0, 0.1, 7.0]], F32)),
     "kumaraswamy": (lambda D, a, b: D.Kumaraswamy(a, b),
@@ -188,7 +191,7 @@ def test_sample_statistics(device):
 
     cases = [XD.Weibull(t(1.0, 2.0), t(1.5, 4.0)), XD.Pareto(t(1.0, 2.0), t(5.0, 9.0)),
              XD.NegativeBinomial(t(3.0, 20.0), t(0.3, 0.6)), XD.InverseGamma(t(6.0, 9.0), t(2.0, 0.5)),
-             XD.Kumaraswamy(t(0.5, 3.0), t(2.0, 1.5)), XD.ContinuousBernoulli(t(0.1, 0.5, 0.8)),
+             XD.Kumaraswamy(t(0.5, 3.0), t(2.0, 1.5)), XD.FisherSnedecor(t(6.0, 20.0), t(30.0, 60.0)), XD.ContinuousBernoulli(t(0.1, 0.5, 0.8)),
              XD.GeneralizedPareto(t(0.0, 1.0, -1.0), t(1.0, 2.0, 0.5), t(0.1, 0.0, -0.5)),
              XD.MixtureSameFamily(XD.Categorical(t(0.3, 0.7)), XD.Normal(t(-2.0, 1.0), t(0.5, 1.0)))]
     for d in cases:
@@ -293,6 +296,7 @@ ERRORS = [
     lambda D, m: D.ContinuousBernoulli(),
     lambda D, m: D.VonMises(m.tensor([0.0]), m.tensor([-1.0])),
     lambda D, m: D.LogisticNormal(m.zeros(2), -m.ones(2)),
+    lambda D, m: D.FisherSnedecor(m.tensor([1.0]), m.tensor([-1.0])),
     lambda D, m: D.LogisticNormal(m.zeros(2), m.ones(2)).log_prob(m.tensor([0.5, 0.6, 0.1])),
     lambda D, m: D.GeneralizedPareto(m.tensor([0.0]), m.tensor([-1.0]), m.tensor([0.5])),
     lambda D, m: D.GeneralizedPareto(m.tensor([0.0]), m.tensor([1.0]), m.tensor([-0.5])).log_prob(
