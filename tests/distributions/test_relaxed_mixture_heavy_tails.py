@@ -191,7 +191,8 @@ def test_sample_statistics(device):
 
     cases = [XD.Weibull(t(1.0, 2.0), t(1.5, 4.0)), XD.Pareto(t(1.0, 2.0), t(5.0, 9.0)),
              XD.NegativeBinomial(t(3.0, 20.0), t(0.3, 0.6)), XD.InverseGamma(t(6.0, 9.0), t(2.0, 0.5)),
-             XD.Kumaraswamy(t(0.5, 3.0), t(2.0, 1.5)), XD.FisherSnedecor(t(6.0, 20.0), t(30.0, 60.0)), XD.ContinuousBernoulli(t(0.1, 0.5, 0.8)),
+             XD.Kumaraswamy(t(0.5, 3.0), t(2.0, 1.5)), XD.FisherSnedecor(t(6.0, 20.0), t(30.0, 60.0)),
+             XD.ContinuousBernoulli(t(0.1, 0.5, 0.8)),
              XD.GeneralizedPareto(t(0.0, 1.0, -1.0), t(1.0, 2.0, 0.5), t(0.1, 0.0, -0.5)),
              XD.MixtureSameFamily(XD.Categorical(t(0.3, 0.7)), XD.Normal(t(-2.0, 1.0), t(0.5, 1.0)))]
     for d in cases:
