@@ -238,6 +238,8 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
     from .backend import lapack
 
+    if LU_data._data.ndim == 0:  # torch's first look at the last dim
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
     if LU_data._data.ndim < 2:
         raise RuntimeError(f"xptorch.lu_unpack: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(LU_data.shape)} instead")
@@ -250,6 +252,11 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     if unpack_pivots:
         xp = C.get_xp(LU_pivots._data)
         piv = LU_pivots._data
+        count = piv.shape[-1] if piv.ndim else 1
+        if count > m:  # torch reads such a vector unchecked
+            raise RuntimeError(f"xptorch.lu_unpack: LU_pivots has {count} entries in its last dim, more than the "
+                               f"{m} rows of LU_data of size {list(LU_data.shape)}. Did you properly pass the "
+                               "result of lu_factor?")
         if piv.size and bool(((piv < 1) | (piv > m)).any()):
             raise RuntimeError("pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive.Did you "
                                "properly pass the result of lu_factor?")

@@ -87,3 +87,19 @@ def test_lu_infos_report_singular_matrices_instead_of_raising(device):
     x = _notes(lambda: xptorch.lu(xptorch.tensor(sing, device=device), get_infos=True))[0]
     assert type(x).__name__ == type(t).__name__ == "_lu_with_info"
     assert x.info.item() == t.info.item() and x.pivots.tolist() == t.pivots.tolist()
+
+
+def test_lu_unpack_refuses_more_pivots_than_rows_and_a_0d_factor():
+    """torch reads a pivot vector longer than LU's rows unchecked; ours names both sizes. A 0-d factor fails on
+    its last dim, with torch's IndexError."""
+    lu = xptorch.ones(3, 3)
+    piv = xptorch.tensor([1, 2, 3, 1, 2], dtype=xptorch.int32)
+    with pytest.raises(RuntimeError, match=r"LU_pivots has 5 entries in its last dim, more than the 3 rows of "
+                                           r"LU_data of size \[3, 3\]"):
+        xptorch.lu_unpack(lu, piv)
+    assert lu.tolist() == [[1.0] * 3] * 3 and piv.tolist() == [1, 2, 3, 1, 2]
+    with pytest.raises(IndexError) as theirs:
+        torch.lu_unpack(torch.tensor(1.0), torch.tensor([1, 2, 3], dtype=torch.int32))
+    with pytest.raises(IndexError) as ours:
+        xptorch.lu_unpack(xptorch.tensor(1.0), xptorch.tensor([1, 2, 3], dtype=xptorch.int32))
+    assert str(ours.value) == str(theirs.value)
