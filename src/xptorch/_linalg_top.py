@@ -10,6 +10,7 @@ import warnings
 from ._ops import _common as C
 from ._ops._common import tensor_args
 from ._settings import first_warning
+from .autograd.grad_mode import is_grad_enabled as _grad_enabled
 
 
 
@@ -238,8 +239,10 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
     from .backend import lapack
 
-    if LU_data._data.ndim == 0:  # torch's first look at the last dim
-        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    if LU_data._data.ndim < 2 and LU_data.requires_grad and _grad_enabled():
+        # torch's gradient-recording path reads dims -1 and -2 before its own check
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions" if LU_data._data.ndim == 0 else
+                         "Dimension out of range (expected to be in range of [-1, 0], but got -2)")
     if LU_data._data.ndim < 2:
         raise RuntimeError(f"xptorch.lu_unpack: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(LU_data.shape)} instead")

@@ -68,7 +68,9 @@ def is_warn_always_enabled():
 
 def first_warning(seen):
     """True when a once-per-process warning is due: the first time (recorded in the list `seen`), or
-    every time under set_warn_always(True)."""
+    every time under set_warn_always(True), which leaves the once-per-process turn unspent (as torch's)."""
+    if _warn_always:
+        return True
     if not seen:
         seen.append(True)
         return True

@@ -58,8 +58,9 @@ def test_deprecation_notes_are_torchs_and_come_once(device):
         torch.set_warn_always(False)
         xptorch.set_warn_always(False)
     for name in ("lu_solve", "triangular_solve", "cholesky", "qr", "lu"):
-        _notes(ours[name])
-        assert _notes(ours[name])[1] == [], name  # once per process
+        # once per process, in both: each spends its turn here (set_warn_always left it unspent)
+        assert _notes(ours[name])[1] == [n.replace("torch.", "xptorch.") for n in _notes(theirs[name])[1]], name
+        assert _notes(ours[name])[1] == [] == _notes(theirs[name])[1], name
 
 
 def test_result_fields_match_torch(device):
@@ -90,16 +91,19 @@ def test_lu_infos_report_singular_matrices_instead_of_raising(device):
 
 
 def test_lu_unpack_refuses_more_pivots_than_rows_and_a_0d_factor():
-    """torch reads a pivot vector longer than LU's rows unchecked; ours names both sizes. A 0-d factor fails on
-    its last dim, with torch's IndexError."""
+    """torch reads a pivot vector longer than LU's rows unchecked; ours names both sizes. A factor of fewer than 2
+    dims fails as torch's: RuntimeError, or IndexError on its last dims when it requires grad."""
     lu = xptorch.ones(3, 3)
     piv = xptorch.tensor([1, 2, 3, 1, 2], dtype=xptorch.int32)
     with pytest.raises(RuntimeError, match=r"LU_pivots has 5 entries in its last dim, more than the 3 rows of "
                                            r"LU_data of size \[3, 3\]"):
         xptorch.lu_unpack(lu, piv)
     assert lu.tolist() == [[1.0] * 3] * 3 and piv.tolist() == [1, 2, 3, 1, 2]
-    with pytest.raises(IndexError) as theirs:
-        torch.lu_unpack(torch.tensor(1.0), torch.tensor([1, 2, 3], dtype=torch.int32))
-    with pytest.raises(IndexError) as ours:
-        xptorch.lu_unpack(xptorch.tensor(1.0), xptorch.tensor([1, 2, 3], dtype=xptorch.int32))
-    assert str(ours.value) == str(theirs.value)
+    for shape in ((), (3,)):
+        for rg in (False, True):
+            with pytest.raises((RuntimeError, IndexError)) as theirs:
+                torch.lu_unpack(torch.ones(shape, requires_grad=rg), torch.tensor([1, 2, 3], dtype=torch.int32))
+            with pytest.raises((RuntimeError, IndexError)) as ours:
+                xptorch.lu_unpack(xptorch.ones(shape, requires_grad=rg), xptorch.tensor([1, 2, 3], dtype=xptorch.int32))
+            assert type(ours.value) is type(theirs.value)
+            assert str(ours.value) == str(theirs.value).replace("torch.", "xptorch.")
