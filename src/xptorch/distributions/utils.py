@@ -68,6 +68,30 @@ class lazy_property:
         return value
 
 
+class BinaryParams:
+    """probs and logits of a two-outcome law (Bernoulli, Binomial, NegativeBinomial, ...): the one given is stored,
+    with _param naming it; the other is derived on first use."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+    def _expand_params(self, new, batch_shape):
+        """new's probs or logits (whichever this one stores) expanded to batch_shape; _param follows."""
+        if "probs" in self.__dict__:
+            new.probs = new._param = self.probs.expand(batch_shape)
+        if "logits" in self.__dict__:
+            new.logits = new._param = self.logits.expand(batch_shape)
+
+
 def sum_rightmost(value, dim):
     """value summed over its dim rightmost dims (log densities of reinterpreted batch dims)."""
     if dim == 0:
