@@ -220,6 +220,37 @@ def assert_same_error(t_exc, xp_call, exact=True):
     return x_exc.value
 
 
+def error_of(fn):
+    """(exception type, message) that fn() raises, or None: for comparing with the other library's."""
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001  (the type is compared)
+        return type(exc), str(exc)
+    return None
+
+
+def to_xp(obj, device="cpu"):
+    """torch tensors in obj (nested dicts and lists, e.g. a state_dict) as xptorch tensors on device."""
+    if isinstance(obj, torch.Tensor):
+        return xptorch.tensor(obj.numpy(), device=device)
+    if isinstance(obj, dict):
+        return {k: to_xp(v, device) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [to_xp(v, device) for v in obj]
+    return obj
+
+
+def to_torch(obj):
+    """xptorch tensors in obj (nested dicts and lists) as torch CPU tensors."""
+    if isinstance(obj, xptorch.Tensor):
+        return torch.tensor(obj.numpy(force=True))
+    if isinstance(obj, dict):
+        return {k: to_torch(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [to_torch(v) for v in obj]
+    return obj
+
+
 def check_error(torch_fn, xp_fn, *, exact=True):
     """Both calls raise; same exception type; xptorch's message is torch's with the name replaced.
 

@@ -7,6 +7,7 @@ import xptorch
 from xptorch import nn
 
 torch = pytest.importorskip("torch")
+from oracle import error_of  # noqa: E402
 
 _CUDNN = ("enabled", "benchmark", "deterministic", "allow_tf32")
 
@@ -19,13 +20,6 @@ def cudnn_defaults():
         setattr(xptorch.backends.cudnn, k, v)
 
 
-def _error(fn):
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - the type is what is compared
-        return type(exc), str(exc)
-    return None
-
 
 def test_cudnn_flags_defaults_and_assignment_as_torch(cudnn_defaults):
     for k in _CUDNN:
@@ -34,8 +28,8 @@ def test_cudnn_flags_defaults_and_assignment_as_torch(cudnn_defaults):
     xptorch.backends.cudnn.deterministic = True
     assert xptorch.backends.cudnn.benchmark is True and xptorch.backends.cudnn.deterministic is True
     for k in _CUDNN:
-        ours = _error(lambda: setattr(xptorch.backends.cudnn, k, "x"))
-        theirs = _error(lambda: setattr(torch.backends.cudnn, k, "x"))
+        ours = error_of(lambda: setattr(xptorch.backends.cudnn, k, "x"))
+        theirs = error_of(lambda: setattr(torch.backends.cudnn, k, "x"))
         assert ours is not None and ours[0] is RuntimeError and issubclass(theirs[0], ours[0])
         assert ours[1] == theirs[1]
     assert xptorch.backends.cudnn.enabled is True and xptorch.backends.cudnn.allow_tf32 is True  # unchanged
@@ -89,15 +83,15 @@ def test_compile_as_decorator_both_ways():
 
 @pytest.mark.parametrize("kw", [dict(mode="fast"), dict(mode="default", options={}), dict(backend="nope")])
 def test_compile_argument_errors_as_torch(kw):
-    ours = _error(lambda: xptorch.compile(nn.Linear(2, 2), **kw))
-    theirs = _error(lambda: torch.compile(torch.nn.Linear(2, 2), **kw))
+    ours = error_of(lambda: xptorch.compile(nn.Linear(2, 2), **kw))
+    theirs = error_of(lambda: torch.compile(torch.nn.Linear(2, 2), **kw))
     assert ours is not None and issubclass(theirs[0], ours[0]) and ours[0] is RuntimeError
     assert ours[1] == theirs[1]
 
 
 def test_compile_of_a_non_callable_as_torch():
-    ours = _error(lambda: xptorch.compile(3))
+    ours = error_of(lambda: xptorch.compile(3))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.13 warns about torch.export first
-        theirs = _error(lambda: torch.compile(3))
+        theirs = error_of(lambda: torch.compile(3))
     assert ours == theirs

@@ -8,18 +8,12 @@ import pytest
 import xptorch
 
 torch = pytest.importorskip("torch")
+from oracle import error_of  # noqa: E402
 
 
 def _both(fn):
     return fn(xptorch), fn(torch)
 
-
-def _error(fn):
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - the type is compared
-        return type(exc), str(exc)
-    return None
 
 
 @pytest.mark.parametrize("make", [
@@ -72,7 +66,7 @@ def test_empty_in_channels_last_as_torch(device):
     lambda lib: lib.ones(2, 3).contiguous(memory_format="channels_last"),
 ])
 def test_memory_format_errors_as_torch(call):
-    ours, theirs = _error(lambda: call(xptorch)), _error(lambda: call(torch))
+    ours, theirs = error_of(lambda: call(xptorch)), error_of(lambda: call(torch))
     assert ours is not None and ours[0] is theirs[0]
     assert ours[1] == theirs[1].replace("torch.", "torch.")
 
@@ -95,8 +89,8 @@ def test_deterministic_switch_as_torch(switches):
     assert xptorch.are_deterministic_algorithms_enabled() and xptorch.is_deterministic_algorithms_warn_only_enabled()
     xptorch.use_deterministic_algorithms(False)
     assert not xptorch.is_deterministic_algorithms_warn_only_enabled()
-    ours = _error(lambda: xptorch.use_deterministic_algorithms("yes"))
-    assert ours == _error(lambda: torch.use_deterministic_algorithms("yes"))
+    ours = error_of(lambda: xptorch.use_deterministic_algorithms("yes"))
+    assert ours == error_of(lambda: torch.use_deterministic_algorithms("yes"))
     assert not xptorch.are_deterministic_algorithms_enabled()
 
 
@@ -163,5 +157,5 @@ def test_warn_always_repeats_the_once_per_process_warnings_as_torch():
 
     assert count(xptorch) == count(torch) == (4, True)
     assert xptorch.is_warn_always_enabled() is False
-    ours = _error(lambda: xptorch.set_warn_always("x"))
-    assert ours == _error(lambda: torch.set_warn_always("x"))
+    ours = error_of(lambda: xptorch.set_warn_always("x"))
+    assert ours == error_of(lambda: torch.set_warn_always("x"))

@@ -74,4 +74,4 @@ def first_warning(seen):
     if not seen:
         seen.append(True)
         return True
-    return _warn_always
+    return False

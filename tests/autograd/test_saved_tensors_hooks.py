@@ -8,6 +8,7 @@ import pytest
 import xptorch
 
 torch = pytest.importorskip("torch")
+from oracle import error_of  # noqa: E402
 
 
 def _leaves(lib, device, *shapes, seed=0):
@@ -113,13 +114,6 @@ def test_nested_innermost_and_backward_time_hooks(device):
     assert run(xptorch, device) == run(torch, "cpu")
 
 
-def _error(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001  (compared with torch's)
-        return type(e), str(e)
-    return None
-
 
 def test_errors_as_torch(device):
     """unpack returning a non-tensor, pack editing its input in place: torch's type and message."""
@@ -130,10 +124,10 @@ def test_errors_as_torch(device):
         out = []
         with H(lambda t: t, lambda t: "oops"):
             y = (a * b).sum()
-        out.append(_error(y.backward))
+        out.append(error_of(y.backward))
         x = (a * 1).detach()
         with H(lambda t: t.mul_(1), lambda t: t):
-            out.append(_error(lambda: x.requires_grad_() * b))
+            out.append(error_of(lambda: x.requires_grad_() * b))
         return out
 
     x, t = run(xptorch, device), run(torch, "cpu")
@@ -153,7 +147,7 @@ def test_version_check_under_hooks(device):
         with lib.no_grad():
             x.add_(1)
             y.mul_(2)
-        err = _error(y.sum().backward)
+        err = error_of(y.sum().backward)
         return err, None if err else (_np(a.grad), _np(b.grad))
 
     for hooks in (False, True):
@@ -225,10 +219,10 @@ def test_disable_saved_tensors_hooks(device):
         out = []
         with g.disable_saved_tensors_hooks("outer off"):
             with g.disable_saved_tensors_hooks("inner off"):
-                out.append(_error(lambda: H(lambda t: t, lambda t: t).__enter__()))
-            out.append(_error(lambda: H(lambda t: t, lambda t: t).__enter__()))
+                out.append(error_of(lambda: H(lambda t: t, lambda t: t).__enter__()))
+            out.append(error_of(lambda: H(lambda t: t, lambda t: t).__enter__()))
         with H(lambda t: t, lambda t: t):
-            out.append(_error(lambda: g.disable_saved_tensors_hooks("refused").__enter__()))
+            out.append(error_of(lambda: g.disable_saved_tensors_hooks("refused").__enter__()))
             a, b = _leaves(lib, dev, (3,), (3,))
             (a * b).sum().backward()  # hooks still in effect and working
         out.append(_np(a.grad))

@@ -7,6 +7,7 @@ import xptorch
 from xptorch import optim
 
 torch = pytest.importorskip("torch")
+from oracle import to_torch, to_xp  # noqa: E402
 
 SHAPES = [(4, 6), (6, 4), (5, 5)]
 
@@ -87,25 +88,6 @@ def test_parameters_without_grad_are_left_alone(device):
     assert xp[1] not in ox.state and len(ox.state) == len(ot.state) == 2
     np.testing.assert_array_equal(xp[1].detach().numpy(force=True), before)
 
-
-def to_xp(obj, device="cpu"):
-    if isinstance(obj, torch.Tensor):
-        return xptorch.tensor(obj.numpy(), device=device)
-    if isinstance(obj, dict):
-        return {k: to_xp(v, device) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [to_xp(v, device) for v in obj]
-    return obj
-
-
-def to_torch(obj):
-    if isinstance(obj, xptorch.Tensor):
-        return torch.tensor(obj.numpy(force=True))
-    if isinstance(obj, dict):
-        return {k: to_torch(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [to_torch(v) for v in obj]
-    return obj
 
 
 def test_state_dict_exchange_with_torch(device):

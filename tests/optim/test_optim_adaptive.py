@@ -7,6 +7,7 @@ import xptorch
 from xptorch import optim
 
 torch = pytest.importorskip("torch")
+from oracle import to_torch, to_xp  # noqa: E402
 
 SHAPES = [(4, 3), (3,), ()]
 
@@ -81,25 +82,6 @@ def test_trajectory_matches_torch(name, kw, device):
             assert st_x[i][k].device.type == ("cpu" if on_cpu else device)
             np.testing.assert_allclose(st_x[i][k].numpy(force=True), v.numpy(), rtol=1e-6, atol=1e-7, err_msg=k)
 
-
-def to_xp(obj):
-    if isinstance(obj, torch.Tensor):
-        return xptorch.tensor(obj.numpy())
-    if isinstance(obj, dict):
-        return {k: to_xp(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [to_xp(v) for v in obj]
-    return obj
-
-
-def to_torch(obj):
-    if isinstance(obj, xptorch.Tensor):
-        return torch.tensor(obj.numpy(force=True))
-    if isinstance(obj, dict):
-        return {k: to_torch(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [to_torch(v) for v in obj]
-    return obj
 
 
 @pytest.mark.parametrize("name,kw", [c for c in CASES if c[1]], ids=str)
